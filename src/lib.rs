@@ -1,0 +1,5 @@
+pub mod economics;
+pub mod error;
+pub mod ridge;
+pub mod stats;
+pub mod table;

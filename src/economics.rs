@@ -1,0 +1,400 @@
+//! The money arithmetic, all in one place: how a customer's ledger columns become lifetime return
+//! and service burden, how a predicted net value becomes a tier and a recommendation, and how
+//! money is written for people.
+//!
+//! Both sides are sums of terms, each `column × rate [× times-column]`, so any ledger can be
+//! described without code: revenue minus cost of goods, or revenue × a margin-percentage column;
+//! support hours × a loaded hourly rate, or tickets × a cost per ticket; a fixed onboarding cost
+//! per customer (a term with no column).
+
+use serde::{Deserialize, Serialize};
+
+/// One money term: `column × rate`, optionally `× times`, or just `rate` with no column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Term {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    pub rate: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<String>,
+    /// Columns are amounts and counts, so negatives are input errors unless a term says otherwise
+    /// (a column of credits or adjustments, say).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_negative: bool,
+}
+
+/// Lifetime return and service burden as sums of terms, in one currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Economics {
+    pub currency: String,
+    pub lifetime_return: Vec<Term>,
+    pub service_burden: Vec<Term>,
+}
+
+/// The two money targets of one customer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    pub lifetime_return: f64,
+    pub service_burden: f64,
+}
+
+impl Outcome {
+    pub fn net(&self) -> f64 {
+        self.lifetime_return - self.service_burden
+    }
+}
+
+impl Economics {
+    /// Every ledger column the formula reads, each once, in order of first use.
+    pub fn columns(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let terms = self.lifetime_return.iter().chain(&self.service_burden);
+        for name in terms.flat_map(|t| t.column.iter().chain(t.times.iter())) {
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        out
+    }
+
+    /// Whether a column may hold negative values: only if every term that reads it allows it.
+    pub fn allows_negative(&self, column: &str) -> bool {
+        self.lifetime_return
+            .iter()
+            .chain(&self.service_burden)
+            .filter(|t| t.column.as_deref() == Some(column) || t.times.as_deref() == Some(column))
+            .all(|t| t.allow_negative)
+    }
+
+    /// Binds the terms to positions in a row of ledger values ordered as `columns()`.
+    pub fn bind(&self) -> BoundEconomics {
+        let columns = self.columns();
+        let index = |name: &Option<String>| {
+            name.as_ref()
+                .map(|n| columns.iter().position(|c| c == n).expect("from columns()"))
+        };
+        let bind = |terms: &[Term]| {
+            terms
+                .iter()
+                .map(|t| BoundTerm {
+                    column: index(&t.column),
+                    times: index(&t.times),
+                    rate: t.rate,
+                })
+                .collect()
+        };
+        BoundEconomics {
+            lifetime_return: bind(&self.lifetime_return),
+            service_burden: bind(&self.service_burden),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BoundTerm {
+    column: Option<usize>,
+    times: Option<usize>,
+    rate: f64,
+}
+
+impl BoundTerm {
+    fn value(&self, ledger: &[f64]) -> f64 {
+        let base = self.column.map_or(1.0, |i| ledger[i]);
+        let times = self.times.map_or(1.0, |i| ledger[i]);
+        base * self.rate * times
+    }
+}
+
+/// Economics ready to evaluate rows of ledger values.
+#[derive(Debug, Clone)]
+pub struct BoundEconomics {
+    lifetime_return: Vec<BoundTerm>,
+    service_burden: Vec<BoundTerm>,
+}
+
+impl BoundEconomics {
+    pub fn outcome(&self, ledger: &[f64]) -> Outcome {
+        Outcome {
+            lifetime_return: self.lifetime_return.iter().map(|t| t.value(ledger)).sum(),
+            service_burden: self.service_burden.iter().map(|t| t.value(ledger)).sum(),
+        }
+    }
+}
+
+/// The A–D grade of a lead's expected net value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tier {
+    A,
+    B,
+    C,
+    D,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 4] = [Tier::A, Tier::B, Tier::C, Tier::D];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::A => "A",
+            Tier::B => "B",
+            Tier::C => "C",
+            Tier::D => "D",
+        }
+    }
+}
+
+/// What a seller should do with a lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Recommendation {
+    Contact,
+    Qualify,
+    Skip,
+}
+
+impl Recommendation {
+    pub const ALL: [Recommendation; 3] = [
+        Recommendation::Contact,
+        Recommendation::Qualify,
+        Recommendation::Skip,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Recommendation::Contact => "contact",
+            Recommendation::Qualify => "qualify",
+            Recommendation::Skip => "skip",
+        }
+    }
+}
+
+/// Thresholds on expected net value, in money. Each is "at or above".
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Decisions {
+    /// Contact leads expected to earn at least this much net.
+    pub contact_at: f64,
+    /// Skip leads expected to earn less than this; in between, qualify first.
+    pub skip_below: f64,
+    pub tier_a: f64,
+    pub tier_b: f64,
+    pub tier_c: f64,
+}
+
+/// Thresholds the config may leave out; training fills them from the history.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DecisionOverrides {
+    pub contact_at: Option<f64>,
+    pub skip_below: Option<f64>,
+    pub tier_a: Option<f64>,
+    pub tier_b: Option<f64>,
+    pub tier_c: Option<f64>,
+}
+
+impl Decisions {
+    /// Defaults from what past customers were predicted to earn, in whole currency units:
+    /// tier A is the top quarter of past customers, B above the median, C still profitable and
+    /// D losing money; contact a lead that looks at least as good as the median customer, skip one
+    /// expected to lose money, qualify the rest first. Explicit values in the config win.
+    pub fn resolve(overrides: DecisionOverrides, predicted_net: &[f64]) -> Decisions {
+        let mut sorted: Vec<f64> = predicted_net
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        sorted.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            crate::stats::quantile_sorted(&sorted, p)
+                .unwrap_or(0.0)
+                .round()
+        };
+        let tier_c = overrides.tier_c.unwrap_or(0.0);
+        let tier_b = overrides.tier_b.unwrap_or_else(|| q(0.5).max(tier_c));
+        let tier_a = overrides.tier_a.unwrap_or_else(|| q(0.75).max(tier_b));
+        let skip_below = overrides.skip_below.unwrap_or(0.0);
+        let contact_at = overrides
+            .contact_at
+            .unwrap_or_else(|| q(0.5).max(skip_below));
+        Decisions {
+            contact_at,
+            skip_below,
+            tier_a,
+            tier_b,
+            tier_c,
+        }
+    }
+
+    pub fn tier(&self, net: f64) -> Tier {
+        if net >= self.tier_a {
+            Tier::A
+        } else if net >= self.tier_b {
+            Tier::B
+        } else if net >= self.tier_c {
+            Tier::C
+        } else {
+            Tier::D
+        }
+    }
+
+    pub fn recommend(&self, net: f64) -> Recommendation {
+        if net >= self.contact_at {
+            Recommendation::Contact
+        } else if net < self.skip_below {
+            Recommendation::Skip
+        } else {
+            Recommendation::Qualify
+        }
+    }
+}
+
+/// `1234567.891` → `1,234,567.89` with `decimals` = 2.
+pub fn money(value: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, value.abs());
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(i, f)| (i, f));
+    let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
+    // "-0" reads as a loss where there is none.
+    if value < 0.0 && s.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
+        out.push('-');
+    }
+    group_thousands(int, &mut out);
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
+/// A contribution in whole units with its sign: `+4,210`, `-2,950`, `+0`.
+pub fn signed_whole(value: f64) -> String {
+    let rounded = value.round();
+    let sign = if rounded < 0.0 { '-' } else { '+' };
+    let mut out = String::new();
+    out.push(sign);
+    group_thousands(&format!("{:.0}", rounded.abs()), &mut out);
+    out
+}
+
+fn group_thousands(digits: &str, out: &mut String) {
+    let n = digits.len();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (n - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn term(name: &str, column: Option<&str>, rate: f64, times: Option<&str>) -> Term {
+        Term {
+            name: name.into(),
+            column: column.map(Into::into),
+            rate,
+            times: times.map(Into::into),
+            allow_negative: false,
+        }
+    }
+
+    fn sample() -> Economics {
+        Economics {
+            currency: "EUR".into(),
+            lifetime_return: vec![
+                term("revenue", Some("revenue"), 1.0, None),
+                term("cost of goods", Some("cogs"), -1.0, None),
+                term("commissions", Some("commissions"), -1.0, None),
+                term("word of mouth", Some("referred"), 0.25, None),
+            ],
+            service_burden: vec![
+                term("sales effort", Some("sales_hours"), 85.0, None),
+                term("support", Some("support_hours"), 55.0, None),
+                term("complaints", Some("complaints"), 150.0, None),
+                term("unpaid invoices", Some("written_off"), 1.0, None),
+                term("onboarding", None, 200.0, None),
+            ],
+        }
+    }
+
+    #[test]
+    fn return_and_burden_follow_the_ledger() {
+        let econ = sample();
+        assert_eq!(
+            econ.columns(),
+            [
+                "revenue",
+                "cogs",
+                "commissions",
+                "referred",
+                "sales_hours",
+                "support_hours",
+                "complaints",
+                "written_off"
+            ]
+        );
+        let o = econ
+            .bind()
+            .outcome(&[10_000.0, 6_000.0, 500.0, 2_000.0, 10.0, 4.0, 2.0, 300.0]);
+        assert_eq!(o.lifetime_return, 10_000.0 - 6_000.0 - 500.0 + 500.0);
+        assert_eq!(o.service_burden, 850.0 + 220.0 + 300.0 + 300.0 + 200.0);
+        assert_eq!(o.net(), 4_000.0 - 1_870.0);
+    }
+
+    #[test]
+    fn a_margin_percentage_column_multiplies_revenue() {
+        let econ = Economics {
+            currency: "USD".into(),
+            lifetime_return: vec![term("margin", Some("revenue"), 0.01, Some("margin_pct"))],
+            service_burden: vec![term("tickets", Some("tickets"), 40.0, None)],
+        };
+        let o = econ.bind().outcome(&[20_000.0, 30.0, 5.0]);
+        assert!((o.lifetime_return - 6_000.0).abs() < 1e-9);
+        assert_eq!(o.service_burden, 200.0);
+    }
+
+    #[test]
+    fn tiers_and_recommendations_use_at_or_above() {
+        let d = Decisions {
+            contact_at: 1000.0,
+            skip_below: 0.0,
+            tier_a: 5000.0,
+            tier_b: 1000.0,
+            tier_c: 0.0,
+        };
+        assert_eq!(d.tier(5000.0), Tier::A);
+        assert_eq!(d.tier(4999.0), Tier::B);
+        assert_eq!(d.tier(0.0), Tier::C);
+        assert_eq!(d.tier(-0.01), Tier::D);
+        assert_eq!(d.recommend(1000.0), Recommendation::Contact);
+        assert_eq!(d.recommend(999.0), Recommendation::Qualify);
+        assert_eq!(d.recommend(-1.0), Recommendation::Skip);
+    }
+
+    #[test]
+    fn default_thresholds_come_from_the_history_and_config_wins() {
+        let nets: Vec<f64> = (-25..75).map(|v| v as f64 * 100.0).collect();
+        let d = Decisions::resolve(DecisionOverrides::default(), &nets);
+        assert_eq!(d.tier_c, 0.0);
+        assert_eq!(d.skip_below, 0.0);
+        assert!(d.tier_b > 0.0 && d.tier_a > d.tier_b);
+        assert_eq!(d.contact_at, d.tier_b);
+        let d = Decisions::resolve(
+            DecisionOverrides {
+                contact_at: Some(123.0),
+                ..Default::default()
+            },
+            &nets,
+        );
+        assert_eq!(d.contact_at, 123.0);
+    }
+
+    #[test]
+    fn money_is_grouped_and_signed() {
+        assert_eq!(money(1_234_567.891, 2), "1,234,567.89");
+        assert_eq!(money(-999.5, 0), "-1,000");
+        assert_eq!(money(-0.001, 2), "0.00");
+        assert_eq!(money(12.0, 0), "12");
+        assert_eq!(signed_whole(4210.4), "+4,210");
+        assert_eq!(signed_whole(-2950.0), "-2,950");
+        assert_eq!(signed_whole(-0.2), "+0");
+        assert_eq!(signed_whole(1_000_000.0), "+1,000,000");
+    }
+}

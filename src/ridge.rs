@@ -1,0 +1,555 @@
+//! Ridge regression through the normal equations, written as a linfa algorithm
+//! (`RidgeParams` → `RidgeValidParams` → `FittedRidge`).
+//!
+//! Why not linfa-linear: its least squares returns coefficients of order 1e11 on a one-hot design
+//! with a redundant column (predictions still look fine, so nothing reveals it), and it has no
+//! ridge; linfa-elasticnet's ridge never meets its stopping rule. Here everything a fit needs is
+//! in the sums `AᵀA` of the rows `A = [1 | x | y]` in a standardised frame. Those sums add over
+//! rows, so k cross-validation folds cost one pass over the data: a fold's training sums are the
+//! total minus the fold, and its held-out squared error comes from the fold's own sums.
+//!
+//! The solve is a Cholesky factorisation of the centred `XᵀX` that drops, in column order, any
+//! column whose residual variance after the earlier columns falls below a relative tolerance: a
+//! column implied by others (nested categories, a duplicated column) is named, not fitted, so the
+//! fit neither fails nor explodes on a rank-deficient design. Without a penalty the fitted values
+//! are then exactly those of minimum-norm least squares.
+
+use linfa::dataset::AsSingleTargets;
+use linfa::traits::{Fit, PredictInplace};
+use linfa::{DatasetBase, ParamGuard};
+use ndarray::{s, Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
+
+/// Columns whose residual variance, relative to their own, is below this are redundant.
+pub const DEFAULT_TOLERANCE: f64 = 1e-9;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RidgeError {
+    #[error("penalty must be a finite number >= 0, got {0}")]
+    InvalidPenalty(f64),
+    #[error("redundancy tolerance must be in (0, 1), got {0}")]
+    InvalidTolerance(f64),
+    #[error("need at least 2 rows to fit, got {0}")]
+    NotEnoughRows(usize),
+    #[error("the data holds a value that is not a finite number")]
+    NotFinite,
+    #[error("the penalised system is not positive definite (penalty {0})")]
+    NotPositiveDefinite(f64),
+    #[error(transparent)]
+    Linfa(#[from] linfa::Error),
+}
+
+/// Checked hyperparameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RidgeValidParams {
+    penalty: f64,
+    tolerance: f64,
+}
+
+/// Unchecked hyperparameters. The penalty is per row, on standardised columns: the objective is
+/// `Σ (y − ŷ)² + penalty · n · Σ βⱼ²` with `y` and every column scaled to unit variance and the
+/// intercept unpenalised, so the same penalty means the same shrinkage whatever the data's size
+/// or units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RidgeParams(RidgeValidParams);
+
+impl Default for RidgeParams {
+    fn default() -> Self {
+        RidgeParams(RidgeValidParams {
+            penalty: 0.0,
+            tolerance: DEFAULT_TOLERANCE,
+        })
+    }
+}
+
+impl RidgeParams {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn penalty(mut self, penalty: f64) -> Self {
+        self.0.penalty = penalty;
+        self
+    }
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.0.tolerance = tolerance;
+        self
+    }
+}
+
+impl ParamGuard for RidgeParams {
+    type Checked = RidgeValidParams;
+    type Error = RidgeError;
+
+    fn check_ref(&self) -> Result<&Self::Checked, Self::Error> {
+        let p = &self.0;
+        if !p.penalty.is_finite() || p.penalty < 0.0 {
+            Err(RidgeError::InvalidPenalty(p.penalty))
+        } else if !(p.tolerance > 0.0 && p.tolerance < 1.0) {
+            Err(RidgeError::InvalidTolerance(p.tolerance))
+        } else {
+            Ok(&self.0)
+        }
+    }
+
+    fn check(self) -> Result<Self::Checked, Self::Error> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+}
+
+/// How raw columns map into the standardised frame the sums are kept in:
+/// `z = (x − shift) / scale`. Keeping sums of standardised values keeps `AᵀA` well conditioned,
+/// so accumulating a million rows loses nothing a QR factorisation would keep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub x_shift: Array1<f64>,
+    pub x_scale: Array1<f64>,
+    pub y_shift: Array1<f64>,
+    pub y_scale: Array1<f64>,
+}
+
+impl Frame {
+    /// The frame from column means and standard deviations; constant columns keep scale 1.
+    pub fn from_moments(
+        x_mean: Array1<f64>,
+        x_sd: Array1<f64>,
+        y_mean: Array1<f64>,
+        y_sd: Array1<f64>,
+    ) -> Frame {
+        let fix = |sd: Array1<f64>| sd.mapv(|s| if s > 0.0 && s.is_finite() { s } else { 1.0 });
+        Frame {
+            x_shift: x_mean,
+            x_scale: fix(x_sd),
+            y_shift: y_mean,
+            y_scale: fix(y_sd),
+        }
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.x_shift.len()
+    }
+
+    pub fn n_targets(&self) -> usize {
+        self.y_shift.len()
+    }
+
+    /// Writes `[1 | z | y']` for one raw row into `out` (length 1 + p + q).
+    pub fn standardise_into(&self, x: &[f64], y: &[f64], out: &mut [f64]) {
+        out[0] = 1.0;
+        let p = x.len();
+        for j in 0..p {
+            out[1 + j] = (x[j] - self.x_shift[j]) / self.x_scale[j];
+        }
+        for t in 0..y.len() {
+            out[1 + p + t] = (y[t] - self.y_shift[t]) / self.y_scale[t];
+        }
+    }
+}
+
+/// Sums `AᵀA` over rows `A = [1 | z | y']` of a standardised frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gram {
+    p: usize,
+    q: usize,
+    g: Array2<f64>,
+}
+
+impl Gram {
+    pub fn new(p: usize, q: usize) -> Gram {
+        Gram {
+            p,
+            q,
+            g: Array2::zeros((1 + p + q, 1 + p + q)),
+        }
+    }
+
+    /// Adds a block of standardised rows `[1 | z | y']`.
+    pub fn add_block(&mut self, block: ArrayView2<f64>) {
+        debug_assert_eq!(block.ncols(), 1 + self.p + self.q);
+        ndarray::linalg::general_mat_mul(1.0, &block.t(), &block, 1.0, &mut self.g);
+    }
+
+    pub fn rows(&self) -> f64 {
+        self.g[[0, 0]]
+    }
+
+    pub fn merged(&self, other: &Gram) -> Gram {
+        Gram {
+            p: self.p,
+            q: self.q,
+            g: &self.g + &other.g,
+        }
+    }
+
+    pub fn minus(&self, other: &Gram) -> Gram {
+        Gram {
+            p: self.p,
+            q: self.q,
+            g: &self.g - &other.g,
+        }
+    }
+
+    /// Centred cross-products `(Σ (z−z̄)(z−z̄)ᵀ, Σ (z−z̄)(y−ȳ))` for target `t`, and the means.
+    fn centred(&self, t: usize) -> (Array2<f64>, Array1<f64>, Array1<f64>, f64) {
+        let p = self.p;
+        let n = self.rows();
+        let sz = self.g.slice(s![0, 1..=p]).to_owned();
+        let mz = &sz / n;
+        let yc = 1 + p + t;
+        let my = self.g[[0, yc]] / n;
+        let zz = self.g.slice(s![1..=p, 1..=p]).to_owned();
+        let outer = Array2::from_shape_fn((p, p), |(i, j)| mz[i] * sz[j]);
+        let czz = zz - outer;
+        let czy = self.g.slice(s![1..=p, yc]).to_owned() - &sz * my;
+        (czz, czy, mz, my)
+    }
+
+    /// Σ (y' − a − z·b)² over these rows for target `t`, from the sums alone.
+    pub fn squared_error(&self, t: usize, intercept: f64, coef: &Array1<f64>) -> f64 {
+        let p = self.p;
+        let mut theta = Array1::zeros(1 + p);
+        theta[0] = intercept;
+        theta.slice_mut(s![1..]).assign(coef);
+        let a = self.g.slice(s![0..=p, 0..=p]);
+        let ay = self.g.slice(s![0..=p, 1 + p + t]);
+        let yy = self.g[[1 + p + t, 1 + p + t]];
+        (yy - 2.0 * theta.dot(&ay) + theta.dot(&a.dot(&theta))).max(0.0)
+    }
+}
+
+/// A solution in the standardised frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Solution {
+    pub intercept: f64,
+    pub coef: Array1<f64>,
+    /// Columns left out because earlier columns imply them (coefficient 0).
+    pub redundant: Vec<usize>,
+}
+
+impl RidgeValidParams {
+    pub fn penalty(&self) -> f64 {
+        self.penalty
+    }
+
+    /// Solves for target `t` from sums alone.
+    pub fn solve(&self, gram: &Gram, t: usize) -> Result<Solution, RidgeError> {
+        let n = gram.rows();
+        if n < 2.0 {
+            return Err(RidgeError::NotEnoughRows(n as usize));
+        }
+        if gram.g.iter().any(|v| !v.is_finite()) {
+            return Err(RidgeError::NotFinite);
+        }
+        let (czz, czy, mz, my) = gram.centred(t);
+        let kept = independent_columns(&czz, self.tolerance, n);
+        let idx: Vec<usize> = (0..gram.p).filter(|&j| kept[j]).collect();
+        let k = idx.len();
+        let mut m = Array2::zeros((k, k));
+        let mut rhs = Array1::zeros(k);
+        for (a, &i) in idx.iter().enumerate() {
+            rhs[a] = czy[i];
+            for (b, &j) in idx.iter().enumerate() {
+                m[[a, b]] = czz[[i, j]];
+            }
+            m[[a, a]] += self.penalty * n;
+        }
+        let beta_k = cholesky_solve(m, rhs).ok_or(RidgeError::NotPositiveDefinite(self.penalty))?;
+        let mut coef = Array1::zeros(gram.p);
+        for (a, &i) in idx.iter().enumerate() {
+            coef[i] = beta_k[a];
+        }
+        let intercept = my - mz.dot(&coef);
+        Ok(Solution {
+            intercept,
+            coef,
+            redundant: (0..gram.p).filter(|&j| !kept[j]).collect(),
+        })
+    }
+}
+
+impl Solution {
+    /// The same model on raw columns and raw target `t`: `y = intercept + Σ coefⱼ xⱼ`.
+    pub fn unscale(&self, frame: &Frame, t: usize) -> (f64, Array1<f64>) {
+        let sy = frame.y_scale[t];
+        let coef = &self.coef * sy / &frame.x_scale;
+        let intercept = frame.y_shift[t] + sy * self.intercept - coef.dot(&frame.x_shift);
+        (intercept, coef)
+    }
+}
+
+/// Which columns of the centred cross-product matrix are linearly independent of the columns
+/// before them, to a relative tolerance. A strict Cholesky would accept a pivot of 1e-16 on the
+/// dummy trap and return coefficients of 1e5; comparing each pivot with the column's own sum of
+/// squares catches it.
+fn independent_columns(c: &Array2<f64>, tolerance: f64, n: f64) -> Vec<bool> {
+    let p = c.nrows();
+    let mut l = Array2::<f64>::zeros((p, p));
+    let mut kept = vec![false; p];
+    for j in 0..p {
+        let own = c[[j, j]];
+        let mut d = own;
+        for k in 0..j {
+            if kept[k] {
+                d -= l[[j, k]] * l[[j, k]];
+            }
+        }
+        // Standardised columns have sum of squares ≈ n; far below that the column is constant.
+        if own <= 1e-10 * n || d <= tolerance * own {
+            continue;
+        }
+        kept[j] = true;
+        let piv = d.sqrt();
+        l[[j, j]] = piv;
+        for i in j + 1..p {
+            let mut v = c[[i, j]];
+            for k in 0..j {
+                if kept[k] {
+                    v -= l[[i, k]] * l[[j, k]];
+                }
+            }
+            l[[i, j]] = v / piv;
+        }
+    }
+    kept
+}
+
+/// Solves `m x = b` for symmetric positive definite `m`; `None` if it is not.
+fn cholesky_solve(m: Array2<f64>, b: Array1<f64>) -> Option<Array1<f64>> {
+    let k = m.nrows();
+    let mut l = Array2::<f64>::zeros((k, k));
+    for j in 0..k {
+        let mut d = m[[j, j]];
+        for t in 0..j {
+            d -= l[[j, t]] * l[[j, t]];
+        }
+        if !(d > 0.0) {
+            return None;
+        }
+        let piv = d.sqrt();
+        l[[j, j]] = piv;
+        for i in j + 1..k {
+            let mut v = m[[i, j]];
+            for t in 0..j {
+                v -= l[[i, t]] * l[[j, t]];
+            }
+            l[[i, j]] = v / piv;
+        }
+    }
+    let mut y = b;
+    for i in 0..k {
+        for t in 0..i {
+            y[i] -= l[[i, t]] * y[t];
+        }
+        y[i] /= l[[i, i]];
+    }
+    for i in (0..k).rev() {
+        for t in i + 1..k {
+            y[i] -= l[[t, i]] * y[t];
+        }
+        y[i] /= l[[i, i]];
+    }
+    Some(y)
+}
+
+/// A fitted ridge model on raw columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedRidge {
+    intercept: f64,
+    coef: Array1<f64>,
+    redundant: Vec<usize>,
+}
+
+impl FittedRidge {
+    pub fn intercept(&self) -> f64 {
+        self.intercept
+    }
+    pub fn params(&self) -> &Array1<f64> {
+        &self.coef
+    }
+    /// Columns implied by earlier ones and left out of the fit.
+    pub fn redundant(&self) -> &[usize] {
+        &self.redundant
+    }
+}
+
+impl<D: Data<Elem = f64>, T: AsSingleTargets<Elem = f64>> Fit<ArrayBase<D, Ix2>, T, RidgeError>
+    for RidgeValidParams
+{
+    type Object = FittedRidge;
+
+    fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, T>) -> Result<FittedRidge, RidgeError> {
+        let x = dataset.records();
+        let y = dataset.as_single_targets();
+        if x.nrows() != y.len() {
+            return Err(linfa::Error::MismatchedShapes(x.nrows(), y.len()).into());
+        }
+        if x.nrows() < 2 {
+            return Err(RidgeError::NotEnoughRows(x.nrows()));
+        }
+        if x.iter().chain(y.iter()).any(|v| !v.is_finite()) {
+            return Err(RidgeError::NotFinite);
+        }
+        let frame = Frame::from_moments(
+            x.mean_axis(Axis(0)).expect("rows checked"),
+            x.std_axis(Axis(0), 0.0),
+            Array1::from_elem(1, y.mean().expect("rows checked")),
+            Array1::from_elem(1, y.std(0.0)),
+        );
+        let p = x.ncols();
+        let mut gram = Gram::new(p, 1);
+        let mut block = Array2::zeros((x.nrows(), 1 + p + 1));
+        for (i, row) in x.rows().into_iter().enumerate() {
+            let raw: Vec<f64> = row.to_vec();
+            frame.standardise_into(
+                &raw,
+                &[y[i]],
+                block.row_mut(i).as_slice_mut().expect("standard layout"),
+            );
+        }
+        gram.add_block(block.view());
+        let sol = self.solve(&gram, 0)?;
+        let (intercept, coef) = sol.unscale(&frame, 0);
+        Ok(FittedRidge {
+            intercept,
+            coef,
+            redundant: sol.redundant,
+        })
+    }
+}
+
+impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<f64>> for FittedRidge {
+    fn predict_inplace(&self, x: &ArrayBase<D, Ix2>, y: &mut Array1<f64>) {
+        assert_eq!(
+            x.ncols(),
+            self.coef.len(),
+            "records have the wrong number of columns"
+        );
+        assert_eq!(x.nrows(), y.len(), "targets have the wrong length");
+        *y = x.dot(&self.coef) + self.intercept;
+    }
+
+    fn default_target(&self, x: &ArrayBase<D, Ix2>) -> Array1<f64> {
+        Array1::zeros(x.nrows())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linfa::traits::Predict;
+    use linfa::Dataset;
+    use ndarray::array;
+
+    fn fit(x: Array2<f64>, y: Array1<f64>, penalty: f64) -> FittedRidge {
+        RidgeParams::new()
+            .penalty(penalty)
+            .fit(&Dataset::new(x, y))
+            .unwrap()
+    }
+
+    #[test]
+    fn fits_a_line_through_two_dots() {
+        let m = fit(array![[0.0], [1.0]], array![1.0, 3.0], 0.0);
+        assert!((m.intercept() - 1.0).abs() < 1e-12);
+        assert!((m.params()[0] - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn recovers_exact_coefficients_without_penalty() {
+        let x = array![[1.0, 5.0], [2.0, 3.0], [3.0, 8.0], [4.0, 1.0], [5.0, 7.0]];
+        let y = x.column(0).mapv(|a| 3.0 * a) + x.column(1).mapv(|b| -0.5 * b) + 10.0;
+        let m = fit(x.clone(), y.clone(), 0.0);
+        assert!((m.params()[0] - 3.0).abs() < 1e-10);
+        assert!((m.params()[1] + 0.5).abs() < 1e-10);
+        assert!((m.intercept() - 10.0).abs() < 1e-10);
+        let pred: Array1<f64> = m.predict(&x);
+        assert!((pred - y).iter().all(|e| e.abs() < 1e-9));
+    }
+
+    #[test]
+    fn dummy_trap_is_named_not_exploded() {
+        // Three one-hot columns that always sum to 1, beside an intercept.
+        let x = array![
+            [1.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0],
+            [0.0, 0.0, 1.0],
+            [1.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0],
+            [0.0, 0.0, 1.0]
+        ];
+        let y = array![1.0, 2.0, 4.0, 1.2, 2.2, 3.8];
+        let m = fit(x.clone(), y.clone(), 0.0);
+        assert_eq!(m.redundant(), &[2]);
+        assert!(m.params().iter().all(|c| c.abs() < 10.0));
+        let pred: Array1<f64> = m.predict(&x);
+        // Group means are the least-squares fit.
+        assert!((pred[0] - 1.1).abs() < 1e-12 && (pred[2] - 3.9).abs() < 1e-12);
+    }
+
+    #[test]
+    fn duplicated_column_is_dropped_and_fit_is_unchanged() {
+        let x = array![
+            [1.0, 1.0, 2.0],
+            [2.0, 2.0, 1.0],
+            [3.0, 3.0, 5.0],
+            [4.0, 4.0, 3.0]
+        ];
+        let y = array![2.0, 3.5, 7.0, 8.0];
+        let m = fit(x.clone(), y.clone(), 0.0);
+        assert_eq!(m.redundant(), &[1]);
+        let single = fit(x.select(Axis(1), &[0, 2]), y, 0.0);
+        assert!((m.params()[0] - single.params()[0]).abs() < 1e-10);
+        assert_eq!(m.params()[1], 0.0);
+    }
+
+    #[test]
+    fn penalty_shrinks_towards_the_mean() {
+        let x = array![[1.0], [2.0], [3.0], [4.0]];
+        let y = array![1.0, 2.0, 3.0, 4.0];
+        let free = fit(x.clone(), y.clone(), 0.0).params()[0];
+        let shrunk = fit(x.clone(), y.clone(), 1.0).params()[0];
+        let heavy = fit(x, y, 1e6).params()[0];
+        assert!(free > shrunk && shrunk > heavy && heavy > 0.0 && heavy < 1e-5);
+        // Standardised penalty λ·n: slope = 1 / (1 + λ) for a perfectly correlated unit-scale pair.
+        assert!((shrunk - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fold_sums_give_held_out_error_without_another_pass() {
+        let frame = Frame::from_moments(array![0.0], array![1.0], array![0.0], array![1.0]);
+        let rows = [(0.0, 1.0), (1.0, 2.9), (2.0, 5.2), (3.0, 7.0), (4.0, 9.1)];
+        let mut all = Gram::new(1, 1);
+        let mut held = Gram::new(1, 1);
+        for (i, &(x, y)) in rows.iter().enumerate() {
+            let mut buf = [0.0; 3];
+            frame.standardise_into(&[x], &[y], &mut buf);
+            let block = Array2::from_shape_vec((1, 3), buf.to_vec()).unwrap();
+            all.add_block(block.view());
+            if i == 2 {
+                held.add_block(block.view());
+            }
+        }
+        let train = all.minus(&held);
+        let sol = RidgeParams::new()
+            .check()
+            .unwrap()
+            .solve(&train, 0)
+            .unwrap();
+        let direct = {
+            let e = 5.2 - sol.intercept - sol.coef[0] * 2.0;
+            e * e
+        };
+        assert!((held.squared_error(0, sol.intercept, &sol.coef) - direct).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_parameters_are_rejected() {
+        assert!(matches!(
+            RidgeParams::new().penalty(-1.0).check(),
+            Err(RidgeError::InvalidPenalty(_))
+        ));
+        assert!(matches!(
+            RidgeParams::new().tolerance(0.0).check(),
+            Err(RidgeError::InvalidTolerance(_))
+        ));
+    }
+}

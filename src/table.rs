@@ -1,0 +1,512 @@
+//! CSV in and out. Reading copes with what real CRM exports contain (a BOM, CRLF, `;` or tab
+//! delimiters, Windows-1252 bytes, quoted fields with commas and newlines) and turns every problem
+//! into an error naming the file, line, column and value. Writing always goes to a temporary file
+//! that is renamed into place, so a failed run never leaves half a file behind.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Files at least this big get a progress bar (when stderr is a terminal).
+const PROGRESS_MIN_BYTES: u64 = 4 << 20;
+
+/// How a CSV file is read: the delimiter, given or sniffed from the header line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    pub delimiter: Option<u8>,
+    pub progress: bool,
+}
+
+/// An open CSV file with its header decoded, read row by row.
+pub struct CsvInput {
+    path: String,
+    reader: csv::Reader<Box<dyn Read>>,
+    headers: Vec<String>,
+    delimiter: u8,
+    progress: Option<indicatif::ProgressBar>,
+}
+
+impl CsvInput {
+    pub fn open(path: &Path, opts: ReadOptions) -> Result<CsvInput> {
+        let shown = path.display().to_string();
+        let mut file = File::open(path).map_err(|e| Error::read(&shown, e))?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if len == 0 {
+            return Err(Error::file(
+                &shown,
+                "the file is empty (expected a header line and at least one row)",
+            ));
+        }
+        let delimiter = match opts.delimiter {
+            Some(d) => d,
+            None => {
+                let mut head = Vec::with_capacity(64 * 1024);
+                (&mut file)
+                    .take(64 * 1024)
+                    .read_to_end(&mut head)
+                    .map_err(|e| Error::read(&shown, e))?;
+                file.rewind().map_err(|e| Error::read(&shown, e))?;
+                sniff_delimiter(&head)
+            }
+        };
+        let progress = (opts.progress && len >= PROGRESS_MIN_BYTES).then(|| {
+            let bar = indicatif::ProgressBar::new(len);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
+            );
+            bar.set_message(format!("reading {}", file_name(path)));
+            bar
+        });
+        let source: Box<dyn Read> = match &progress {
+            Some(bar) => Box::new(bar.wrap_read(file)),
+            None => Box::new(file),
+        };
+        Self::from_reader(shown, source, delimiter, progress)
+    }
+
+    /// Reads CSV from any byte stream; `path` is only used in messages.
+    pub fn from_reader(
+        path: String,
+        source: Box<dyn Read>,
+        delimiter: u8,
+        progress: Option<indicatif::ProgressBar>,
+    ) -> Result<CsvInput> {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .has_headers(true)
+            .buffer_capacity(256 * 1024)
+            .from_reader(source);
+        let raw = reader
+            .byte_headers()
+            .map_err(|e| csv_error(&path, e))?
+            .clone();
+        if raw.is_empty() || (raw.len() == 1 && raw[0].iter().all(u8::is_ascii_whitespace)) {
+            return Err(Error::file(
+                &path,
+                "the file is empty (expected a header line and at least one row)",
+            ));
+        }
+        let headers: Vec<String> = raw.iter().map(|h| decode(h).trim().to_string()).collect();
+        for (i, h) in headers.iter().enumerate() {
+            if let Some(j) = headers[..i].iter().position(|g| g == h) {
+                return Err(Error::Row {
+                    path,
+                    line: 1,
+                    problem: format!(
+                        "column \"{h}\" appears twice in the header (columns {} and {})",
+                        j + 1,
+                        i + 1
+                    ),
+                });
+            }
+        }
+        Ok(CsvInput {
+            path,
+            reader,
+            headers,
+            delimiter,
+            progress,
+        })
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// The index of a column the caller needs, or an error that names the closest header.
+    pub fn column(&self, name: &str, role: &str) -> Result<usize> {
+        find_column(&self.path, &self.headers, name, role)
+    }
+
+    /// Reads the next row into `record`; false at the end. A row with the wrong number of
+    /// fields is an error here, so callers can index fields freely.
+    pub fn read(&mut self, record: &mut csv::ByteRecord) -> Result<bool> {
+        let more = self
+            .reader
+            .read_byte_record(record)
+            .map_err(|e| csv_error(&self.path, e))?;
+        if more && record.len() != self.headers.len() {
+            // A trailing blank line in a one-column file is still a blank line, not a row.
+            return Err(Error::Row {
+                path: self.path.clone(),
+                line: line_of(record),
+                problem: format!(
+                    "expected {} fields as in the header, found {}",
+                    self.headers.len(),
+                    record.len()
+                ),
+            });
+        }
+        Ok(more)
+    }
+
+    /// A `Field` error for this file.
+    pub fn field_error(&self, record: &csv::ByteRecord, col: usize, problem: String) -> Error {
+        Error::Field {
+            path: self.path.clone(),
+            line: line_of(record),
+            column: self.headers[col].clone(),
+            problem,
+        }
+    }
+
+    pub fn finish_progress(&self) {
+        if let Some(bar) = &self.progress {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The line a record starts on (1-based, the header being line 1).
+pub fn line_of(record: &csv::ByteRecord) -> u64 {
+    record.position().map_or(0, |p| p.line())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    )
+}
+
+fn csv_error(path: &str, err: csv::Error) -> Error {
+    let line = err.position().map(|p| p.line());
+    let problem = err.to_string();
+    match err.into_kind() {
+        csv::ErrorKind::Io(e) => Error::read(path, e),
+        _ => match line {
+            Some(line) => Error::Row {
+                path: path.to_string(),
+                line,
+                problem,
+            },
+            None => Error::file(path, problem),
+        },
+    }
+}
+
+/// Finds `name` among `headers`, or explains which column is missing and what was probably meant.
+pub fn find_column(path: &str, headers: &[String], name: &str, role: &str) -> Result<usize> {
+    if let Some(i) = headers.iter().position(|h| h == name) {
+        return Ok(i);
+    }
+    let mut problem = format!("no column \"{name}\" ({role})");
+    if let Some(close) = closest(name, headers) {
+        problem.push_str(&format!("; did you mean \"{close}\"?"));
+    } else {
+        let list: Vec<&str> = headers.iter().map(String::as_str).take(12).collect();
+        problem.push_str(&format!("; the header has: {}", list.join(", ")));
+    }
+    Err(Error::file(path, problem))
+}
+
+/// The header most like `name`, if any is close enough to be a likely typo.
+pub fn closest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .iter()
+        .map(|c| {
+            let score = strsim::normalized_damerau_levenshtein(&lower, &c.to_lowercase());
+            (score, c)
+        })
+        .filter(|(score, _)| *score >= 0.6)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.as_str())
+}
+
+/// Decodes a field: UTF-8 when it is, else Windows-1252 (what Excel on Western European systems
+/// writes), so "Müller" reads the same from either kind of export.
+pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => {
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0
+        }
+    }
+}
+
+/// Picks the delimiter that splits the header line into the most fields, outside quotes.
+pub fn sniff_delimiter(head: &[u8]) -> u8 {
+    const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+    let mut counts = [0usize; 4];
+    let mut quoted = false;
+    for &b in head {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            _ if !quoted => {
+                if let Some(i) = CANDIDATES.iter().position(|&c| c == b) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let (best, &n) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(i, &n)| (n, std::cmp::Reverse(i)))
+        .expect("four candidates");
+    if n == 0 {
+        b','
+    } else {
+        CANDIDATES[best]
+    }
+}
+
+/// Why a field is not a number.
+#[derive(Debug, PartialEq)]
+pub struct NotANumber;
+
+/// Parses a numeric field: blank is missing (`None`). Accepts a decimal comma when the file's
+/// delimiter is not a comma (`;`-separated European exports write `12,5`). Rejects NaN and
+/// infinities: they are never a real measurement and would poison the fit.
+pub fn parse_number(field: &str, decimal_comma: bool) -> Result<Option<f64>, NotANumber> {
+    let s = field.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let parsed = match s.parse::<f64>() {
+        Ok(v) => Ok(v),
+        Err(_) if decimal_comma && s.matches(',').count() == 1 && !s.contains('.') => {
+            s.replace(',', ".").parse::<f64>().map_err(|_| NotANumber)
+        }
+        Err(_) => Err(NotANumber),
+    }?;
+    if parsed.is_finite() {
+        Ok(Some(parsed))
+    } else {
+        Err(NotANumber)
+    }
+}
+
+/// Where output goes: a file that appears only when complete, or stdout.
+pub enum Output {
+    File {
+        temp: BufWriter<tempfile::NamedTempFile>,
+        path: PathBuf,
+    },
+    Stdout(BufWriter<io::Stdout>),
+}
+
+impl Output {
+    /// `None` means stdout.
+    pub fn create(path: Option<&Path>) -> Result<Output> {
+        match path {
+            None => Ok(Output::Stdout(BufWriter::with_capacity(
+                256 * 1024,
+                io::stdout(),
+            ))),
+            Some(path) => {
+                let temp = temp_beside(path)?;
+                Ok(Output::File {
+                    temp: BufWriter::with_capacity(256 * 1024, temp),
+                    path: path.to_path_buf(),
+                })
+            }
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Output::File { path, .. } => path.display().to_string(),
+            Output::Stdout(_) => "standard output".into(),
+        }
+    }
+
+    /// Flushes and, for a file, renames the finished temporary file into place.
+    pub fn commit(self) -> Result<()> {
+        match self {
+            Output::Stdout(mut w) => w.flush().map_err(|e| Error::write("standard output", e)),
+            Output::File { temp, path } => {
+                let temp = temp
+                    .into_inner()
+                    .map_err(|e| Error::write(path.display(), e.into_error()))?;
+                persist(temp, &path)
+            }
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::File { temp, .. } => temp.write(buf),
+            Output::Stdout(w) => w.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Output::File { temp, .. } => temp.write_all(buf),
+            Output::Stdout(w) => w.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::File { temp, .. } => temp.flush(),
+            Output::Stdout(w) => w.flush(),
+        }
+    }
+}
+
+/// A temporary file in the same directory as `path`, so the final rename is atomic.
+pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".leadscore-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::write(path.display(), e))
+}
+
+/// Syncs and renames a finished temporary file into place.
+pub fn persist(temp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| Error::write(path.display(), e))?;
+    temp.persist(path)
+        .map_err(|e| Error::write(path.display(), e.error))?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut temp = temp_beside(path)?;
+    temp.write_all(bytes)
+        .map_err(|e| Error::write(path.display(), e))?;
+    persist(temp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(text: &[u8]) -> Result<CsvInput> {
+        let bytes = text.to_vec();
+        let delimiter = sniff_delimiter(&bytes);
+        CsvInput::from_reader(
+            "t.csv".into(),
+            Box::new(io::Cursor::new(bytes)),
+            delimiter,
+            None,
+        )
+    }
+
+    fn rows(text: &[u8]) -> Vec<Vec<String>> {
+        let mut inp = input(text).unwrap();
+        let mut rec = csv::ByteRecord::new();
+        let mut out = vec![];
+        while inp.read(&mut rec).unwrap() {
+            out.push(rec.iter().map(|f| decode(f).into_owned()).collect());
+        }
+        out
+    }
+
+    #[test]
+    fn sniffs_semicolons_tabs_and_ignores_quoted_commas() {
+        assert_eq!(sniff_delimiter(b"a;b;\"c,d,e\"\n1;2;3"), b';');
+        assert_eq!(sniff_delimiter(b"a\tb\tc\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"a,b\n"), b',');
+        assert_eq!(sniff_delimiter(b"single\n"), b',');
+    }
+
+    #[test]
+    fn reads_bom_crlf_and_quoted_newlines() {
+        let got = rows(b"\xEF\xBB\xBFid,name\r\n1,\"Smith, Jones\r\n& Co\"\r\n2,x\r\n");
+        assert_eq!(got[0], vec!["1", "Smith, Jones\r\n& Co"]);
+        assert_eq!(got[1], vec!["2", "x"]);
+        let inp = input(b"\xEF\xBB\xBFid,name\n1,a\n").unwrap();
+        assert_eq!(inp.headers()[0], "id");
+    }
+
+    #[test]
+    fn decodes_windows_1252_when_not_utf8() {
+        assert_eq!(decode(b"M\xfcller"), "Müller");
+        assert_eq!(decode("Müller".as_bytes()), "Müller");
+    }
+
+    #[test]
+    fn line_numbers_count_physical_lines() {
+        let mut inp = input(b"id,name\n1,\"two\nlines\"\n2,x\n").unwrap();
+        let mut rec = csv::ByteRecord::new();
+        inp.read(&mut rec).unwrap();
+        assert_eq!(line_of(&rec), 2);
+        inp.read(&mut rec).unwrap();
+        assert_eq!(line_of(&rec), 4);
+    }
+
+    #[test]
+    fn short_row_is_an_error_with_its_line() {
+        let mut inp = input(b"a,b\n1,2\n3\n").unwrap();
+        let mut rec = csv::ByteRecord::new();
+        assert!(inp.read(&mut rec).unwrap());
+        let err = inp.read(&mut rec).unwrap_err().to_string();
+        assert_eq!(err, "t.csv:3: expected 2 fields as in the header, found 1");
+    }
+
+    #[test]
+    fn numbers_blank_is_missing_and_text_is_an_error() {
+        assert_eq!(parse_number(" 12.5 ", false), Ok(Some(12.5)));
+        assert_eq!(parse_number("", false), Ok(None));
+        assert_eq!(parse_number("12,5", true), Ok(Some(12.5)));
+        assert_eq!(parse_number("12,5", false), Err(NotANumber));
+        assert_eq!(parse_number("1,234.5", true), Err(NotANumber));
+        assert_eq!(parse_number("n/a", false), Err(NotANumber));
+        assert_eq!(parse_number("NaN", false), Err(NotANumber));
+        assert_eq!(parse_number("inf", false), Err(NotANumber));
+    }
+
+    #[test]
+    fn missing_column_suggests_the_closest_header() {
+        let headers = vec!["industry".to_string(), "region".to_string()];
+        let err = find_column("c.csv", &headers, "industy", "a feature").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "c.csv: no column \"industy\" (a feature); did you mean \"industry\"?"
+        );
+        let err = find_column("c.csv", &headers, "zzz", "the id").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "c.csv: no column \"zzz\" (the id); the header has: industry, region"
+        );
+    }
+
+    #[test]
+    fn duplicate_header_is_an_error() {
+        let err = input(b"a,b,a\n1,2,3\n").err().unwrap().to_string();
+        assert_eq!(
+            err,
+            "t.csv:1: column \"a\" appears twice in the header (columns 1 and 3)"
+        );
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        write_atomic(&path, b"x\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
