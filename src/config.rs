@@ -1,0 +1,573 @@
+//! `leadscore.toml`: what deserialises (`RawConfig`) and what training may rely on (`Config`).
+//! A `Config` exists only once every check has passed, and every check that fails names the
+//! line of the key it is about.
+
+use std::ops::Range;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::economics::{DecisionOverrides, Economics, Term};
+use crate::error::{Error, Result};
+
+/// How a pre-contact attribute enters the model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeatureKind {
+    Categorical,
+    /// `log`: enters as ln(1 + x), for sizes and amounts whose effect grows by ratios.
+    Numeric {
+        log: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureSpec {
+    pub name: String,
+    pub kind: FeatureKind,
+}
+
+/// The penalty of the ridge fit: chosen by cross-validation, or fixed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Penalty {
+    Auto,
+    Fixed(f64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSettings {
+    pub folds: usize,
+    pub seed: u64,
+    pub penalty: Penalty,
+    pub min_category_count: usize,
+    /// Training percentiles numeric features are clamped to; `None` turns it off.
+    pub winsorize: Option<(f64, f64)>,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings {
+            folds: 5,
+            seed: 42,
+            penalty: Penalty::Auto,
+            min_category_count: 20,
+            winsorize: Some((0.01, 0.99)),
+        }
+    }
+}
+
+/// A checked configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub id: String,
+    pub lead_id: String,
+    pub features: Vec<FeatureSpec>,
+    pub economics: Economics,
+    pub model: ModelSettings,
+    pub decisions: DecisionOverrides,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    currency: Spanned<String>,
+    columns: RawColumns,
+    features: RawFeatures,
+    economics: RawEconomics,
+    #[serde(default)]
+    model: RawModel,
+    #[serde(default)]
+    decisions: RawDecisions,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawColumns {
+    id: Spanned<String>,
+    lead_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeatures {
+    #[serde(default)]
+    categorical: Vec<Spanned<String>>,
+    #[serde(default)]
+    numeric: Vec<Spanned<String>>,
+    #[serde(default)]
+    log: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEconomics {
+    #[serde(rename = "return")]
+    lifetime_return: Spanned<Vec<Spanned<RawTerm>>>,
+    #[serde(rename = "burden", default)]
+    service_burden: Vec<Spanned<RawTerm>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTerm {
+    name: String,
+    column: Option<String>,
+    rate: f64,
+    times: Option<String>,
+    #[serde(default)]
+    allow_negative: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    folds: Option<Spanned<i64>>,
+    seed: Option<u64>,
+    penalty: Option<Spanned<RawPenalty>>,
+    min_category_count: Option<Spanned<i64>>,
+    winsorize: Option<Spanned<RawWinsorize>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawPenalty {
+    Number(f64),
+    Word(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawWinsorize {
+    Switch(bool),
+    Range(Vec<f64>),
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDecisions {
+    contact_at: Option<Spanned<f64>>,
+    skip_below: Option<Spanned<f64>>,
+    tier_a: Option<Spanned<f64>>,
+    tier_b: Option<Spanned<f64>>,
+    tier_c: Option<Spanned<f64>>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::file(
+                &shown,
+                "no such config file (write one with `leadscore init`, or pass --config)",
+            ),
+            _ => Error::read(&shown, e),
+        })?;
+        Config::parse(&text, &shown)
+    }
+
+    /// Parses and checks config text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &str) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| Error::file(path, e.to_string().trim_end().to_string()))?;
+        Checker { text, path }.check(raw)
+    }
+}
+
+struct Checker<'a> {
+    text: &'a str,
+    path: &'a str,
+}
+
+impl Checker<'_> {
+    fn err(&self, span: Range<usize>, problem: impl Into<String>) -> Error {
+        let line = self.text[..span.start.min(self.text.len())]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count() as u64
+            + 1;
+        Error::Row {
+            path: self.path.to_string(),
+            line,
+            problem: problem.into(),
+        }
+    }
+
+    fn check(&self, raw: RawConfig) -> Result<Config> {
+        let currency = raw.currency.get_ref().trim().to_string();
+        if currency.is_empty() {
+            return Err(self.err(
+                raw.currency.span(),
+                "currency must not be empty (e.g. \"EUR\")",
+            ));
+        }
+        let id = raw.columns.id.get_ref().trim().to_string();
+        if id.is_empty() {
+            return Err(self.err(raw.columns.id.span(), "columns.id must name the id column"));
+        }
+        let lead_id = raw.columns.lead_id.unwrap_or_else(|| id.clone());
+
+        let features = self.features(&raw.features, &id)?;
+        let economics = self.economics(&raw.economics, currency, &features, &id)?;
+        let model = self.model(raw.model)?;
+        let decisions = self.decisions(&raw.decisions)?;
+        Ok(Config {
+            id,
+            lead_id,
+            features,
+            economics,
+            model,
+            decisions,
+        })
+    }
+
+    fn features(&self, raw: &RawFeatures, id: &str) -> Result<Vec<FeatureSpec>> {
+        let mut out: Vec<FeatureSpec> = Vec::new();
+        let lists = [(&raw.categorical, true), (&raw.numeric, false)];
+        for (list, categorical) in lists {
+            for name in list {
+                let n = name.get_ref().trim();
+                if n.is_empty() {
+                    return Err(self.err(name.span(), "a feature name is empty"));
+                }
+                if n == id {
+                    return Err(self.err(
+                        name.span(),
+                        format!("\"{n}\" is the id column and cannot also be a feature"),
+                    ));
+                }
+                if out.iter().any(|f| f.name == n) {
+                    return Err(self.err(name.span(), format!("feature \"{n}\" is listed twice")));
+                }
+                let kind = if categorical {
+                    FeatureKind::Categorical
+                } else {
+                    let log = raw.log.iter().any(|l| l.get_ref().trim() == n);
+                    FeatureKind::Numeric { log }
+                };
+                out.push(FeatureSpec {
+                    name: n.to_string(),
+                    kind,
+                });
+            }
+        }
+        if out.is_empty() {
+            return Err(Error::file(
+                self.path,
+                "[features] lists no feature: name at least one categorical or numeric column",
+            ));
+        }
+        let numeric: Vec<String> = raw
+            .numeric
+            .iter()
+            .map(|n| n.get_ref().trim().to_string())
+            .collect();
+        for l in &raw.log {
+            let name = l.get_ref().trim();
+            if !numeric.iter().any(|n| n == name) {
+                let mut problem =
+                    format!("features.log names \"{name}\", which is not in features.numeric");
+                if let Some(close) = crate::table::closest(name, &numeric) {
+                    problem.push_str(&format!("; did you mean \"{close}\"?"));
+                }
+                return Err(self.err(l.span(), problem));
+            }
+        }
+        Ok(out)
+    }
+
+    fn economics(
+        &self,
+        raw: &RawEconomics,
+        currency: String,
+        features: &[FeatureSpec],
+        id: &str,
+    ) -> Result<Economics> {
+        if raw.lifetime_return.get_ref().is_empty() {
+            return Err(self.err(
+                raw.lifetime_return.span(),
+                "economics.return needs at least one term",
+            ));
+        }
+        let term = |spanned: &Spanned<RawTerm>, burden: bool| -> Result<Term> {
+            let t = spanned.get_ref();
+            let side = if burden { "burden" } else { "return" };
+            let at = spanned.span();
+            if t.name.trim().is_empty() {
+                return Err(self.err(at, format!("an economics.{side} term has an empty name")));
+            }
+            if !t.rate.is_finite() {
+                return Err(self.err(
+                    at,
+                    format!(
+                        "economics.{side} \"{}\": rate must be a finite number",
+                        t.name
+                    ),
+                ));
+            }
+            if burden && t.rate < 0.0 {
+                return Err(self.err(
+                    at,
+                    format!(
+                        "economics.burden \"{}\": rate {} is negative; the burden is what a customer costs, so put money that comes back under economics.return",
+                        t.name, t.rate
+                    ),
+                ));
+            }
+            if t.column.is_none() && t.times.is_some() {
+                return Err(self.err(
+                    at,
+                    format!("economics.{side} \"{}\": `times` needs a `column`", t.name),
+                ));
+            }
+            for col in t.column.iter().chain(t.times.iter()) {
+                if col == id || features.iter().any(|f| &f.name == col) {
+                    return Err(self.err(
+                        at,
+                        format!(
+                            "economics.{side} \"{}\": column \"{col}\" is also a feature or the id; an outcome known before contact would leak the answer into the model",
+                            t.name
+                        ),
+                    ));
+                }
+            }
+            Ok(Term {
+                name: t.name.trim().to_string(),
+                column: t.column.clone(),
+                rate: t.rate,
+                times: t.times.clone(),
+                allow_negative: t.allow_negative,
+            })
+        };
+        let mut names: Vec<String> = Vec::new();
+        let mut check_name = |t: &Term, at: Range<usize>| -> Result<()> {
+            if names.contains(&t.name) {
+                return Err(self.err(at, format!("economics term \"{}\" is named twice", t.name)));
+            }
+            names.push(t.name.clone());
+            Ok(())
+        };
+        let mut lifetime_return = Vec::new();
+        for s in raw.lifetime_return.get_ref() {
+            let t = term(s, false)?;
+            check_name(&t, s.span())?;
+            lifetime_return.push(t);
+        }
+        let mut service_burden = Vec::new();
+        for s in &raw.service_burden {
+            let t = term(s, true)?;
+            check_name(&t, s.span())?;
+            service_burden.push(t);
+        }
+        Ok(Economics {
+            currency,
+            lifetime_return,
+            service_burden,
+        })
+    }
+
+    fn model(&self, raw: RawModel) -> Result<ModelSettings> {
+        let mut m = ModelSettings::default();
+        if let Some(f) = raw.folds {
+            let v = *f.get_ref();
+            if !(2..=50).contains(&v) {
+                return Err(self.err(
+                    f.span(),
+                    format!("model.folds must be between 2 and 50, got {v}"),
+                ));
+            }
+            m.folds = v as usize;
+        }
+        if let Some(s) = raw.seed {
+            m.seed = s;
+        }
+        if let Some(p) = raw.penalty {
+            m.penalty = match p.get_ref() {
+                RawPenalty::Word(w) if w == "auto" => Penalty::Auto,
+                RawPenalty::Number(v) if v.is_finite() && *v >= 0.0 => Penalty::Fixed(*v),
+                RawPenalty::Number(v) => {
+                    return Err(self.err(
+                        p.span(),
+                        format!("model.penalty must be \"auto\" or a number >= 0, got {v}"),
+                    ))
+                }
+                RawPenalty::Word(w) => {
+                    return Err(self.err(
+                        p.span(),
+                        format!("model.penalty must be \"auto\" or a number >= 0, got \"{w}\""),
+                    ))
+                }
+            };
+        }
+        if let Some(c) = raw.min_category_count {
+            let v = *c.get_ref();
+            if v < 1 {
+                return Err(self.err(
+                    c.span(),
+                    format!("model.min_category_count must be at least 1, got {v}"),
+                ));
+            }
+            m.min_category_count = v as usize;
+        }
+        if let Some(w) = raw.winsorize {
+            m.winsorize = match w.get_ref() {
+                RawWinsorize::Switch(false) => None,
+                RawWinsorize::Switch(true) => ModelSettings::default().winsorize,
+                RawWinsorize::Range(r) if r.len() == 2 && 0.0 <= r[0] && r[0] < r[1] && r[1] <= 1.0 => {
+                    Some((r[0], r[1]))
+                }
+                RawWinsorize::Range(r) => {
+                    return Err(self.err(
+                        w.span(),
+                        format!("model.winsorize must be false or [low, high] percentiles with 0 <= low < high <= 1, got {r:?}"),
+                    ))
+                }
+            };
+        }
+        Ok(m)
+    }
+
+    fn decisions(&self, raw: &RawDecisions) -> Result<DecisionOverrides> {
+        let get = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<f64>> {
+            match v {
+                Some(s) if !s.get_ref().is_finite() => {
+                    Err(self.err(s.span(), format!("decisions.{key} must be a finite amount")))
+                }
+                Some(s) => Ok(Some(*s.get_ref())),
+                None => Ok(None),
+            }
+        };
+        let d = DecisionOverrides {
+            contact_at: get(&raw.contact_at, "contact_at")?,
+            skip_below: get(&raw.skip_below, "skip_below")?,
+            tier_a: get(&raw.tier_a, "tier_a")?,
+            tier_b: get(&raw.tier_b, "tier_b")?,
+            tier_c: get(&raw.tier_c, "tier_c")?,
+        };
+        if let (Some(c), Some(s)) = (d.contact_at, d.skip_below) {
+            if c < s {
+                let span = raw.contact_at.as_ref().expect("set").span();
+                return Err(self.err(
+                    span,
+                    format!("decisions.contact_at ({c}) is below decisions.skip_below ({s})"),
+                ));
+            }
+        }
+        let tiers = [
+            (d.tier_a, "tier_a", &raw.tier_a),
+            (d.tier_b, "tier_b", &raw.tier_b),
+            (d.tier_c, "tier_c", &raw.tier_c),
+        ];
+        for w in tiers.windows(2) {
+            if let ((Some(hi), hk, _), (Some(lo), lk, lspan)) = (w[0], w[1]) {
+                if lo > hi {
+                    let span = lspan.as_ref().expect("set").span();
+                    return Err(self.err(span, format!("decisions.{lk} ({lo}) is above decisions.{hk} ({hi}); tiers run from A (best) down")));
+                }
+            }
+        }
+        Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+currency = "EUR"
+[columns]
+id = "customer_id"
+lead_id = "lead_id"
+[features]
+categorical = ["industry", "region"]
+numeric = ["employees", "annual_revenue"]
+log = ["employees"]
+[[economics.return]]
+name = "revenue"
+column = "lifetime_revenue"
+rate = 1
+[[economics.return]]
+name = "cost of goods"
+column = "cost_of_goods"
+rate = -1
+[[economics.burden]]
+name = "support"
+column = "support_hours"
+rate = 55
+[model]
+penalty = 0
+winsorize = false
+[decisions]
+contact_at = 1000
+"#;
+
+    fn err(text: &str) -> String {
+        Config::parse(text, "leadscore.toml")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn parses_a_complete_config() {
+        let c = Config::parse(GOOD, "leadscore.toml").unwrap();
+        assert_eq!(c.id, "customer_id");
+        assert_eq!(c.lead_id, "lead_id");
+        assert_eq!(c.features.len(), 4);
+        assert_eq!(c.features[2].kind, FeatureKind::Numeric { log: true });
+        assert_eq!(c.features[3].kind, FeatureKind::Numeric { log: false });
+        assert_eq!(c.model.penalty, Penalty::Fixed(0.0));
+        assert_eq!(c.model.winsorize, None);
+        assert_eq!(c.decisions.contact_at, Some(1000.0));
+        assert_eq!(
+            c.economics.columns(),
+            ["lifetime_revenue", "cost_of_goods", "support_hours"]
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_reported_with_its_line() {
+        let text = GOOD.replace("[model]\n", "[model]\nfolds_count = 3\n");
+        let e = err(&text);
+        assert!(
+            e.starts_with("leadscore.toml: TOML parse error at line 23, column 1"),
+            "{e}"
+        );
+        assert!(e.contains("unknown field `folds_count`"), "{e}");
+    }
+
+    #[test]
+    fn missing_key_is_reported() {
+        let e = err(&GOOD.replace("id = \"customer_id\"\n", ""));
+        assert!(e.contains("missing field `id`"), "{e}");
+        assert!(e.contains("line 3"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_name_the_line() {
+        assert_eq!(
+            err(&GOOD.replace("log = [\"employees\"]", "log = [\"employes\"]")),
+            "leadscore.toml:9: features.log names \"employes\", which is not in features.numeric; did you mean \"employees\"?"
+        );
+        assert_eq!(
+            err(&GOOD.replace("penalty = 0", "penalty = \"lots\"")),
+            "leadscore.toml:23: model.penalty must be \"auto\" or a number >= 0, got \"lots\""
+        );
+        assert!(err(&GOOD.replace("rate = 55", "rate = -55"))
+            .starts_with("leadscore.toml:18: economics.burden \"support\": rate -55 is negative"));
+        assert!(
+            err(&GOOD.replace("column = \"cost_of_goods\"", "column = \"employees\""))
+                .contains("would leak the answer")
+        );
+    }
+
+    #[test]
+    fn auto_penalty_and_default_winsorising() {
+        let c = Config::parse(
+            &GOOD.replace("penalty = 0\nwinsorize = false\n", "penalty = \"auto\"\n"),
+            "x",
+        )
+        .unwrap();
+        assert_eq!(c.model.penalty, Penalty::Auto);
+        assert_eq!(c.model.winsorize, Some((0.01, 0.99)));
+    }
+}

@@ -1,0 +1,646 @@
+//! Pre-contact attributes → model columns. Training learns a `Schema` from the history (the
+//! levels of each category, which are pooled as rare, the reference level, each number's median
+//! and clamping range); scoring maps a lead through the same schema and notes every guess it had
+//! to make (a missing value, a category never seen, a number outside the training range).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{FeatureKind, FeatureSpec};
+use crate::error::{Error, Result};
+use crate::table::{decode, parse_number, CsvInput};
+
+/// The level a blank category value gets.
+pub const MISSING_LEVEL: &str = "(missing)";
+/// The level rare categories are pooled into.
+pub const OTHER_LEVEL: &str = "(other)";
+
+/// A feature as training saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Feature {
+    Categorical(Categorical),
+    Numeric(Numeric),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Categorical {
+    pub name: String,
+    /// Every level the model knows, with how many customers had it; the reference level has no
+    /// column of its own (its effect is the baseline).
+    pub levels: Vec<Level>,
+    pub reference: String,
+    /// Values seen fewer than `min_category_count` times, scored as `(other)`.
+    pub pooled: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    pub value: String,
+    pub customers: u64,
+    /// Index of this level's model column; `None` for the reference level.
+    pub column: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Numeric {
+    pub name: String,
+    /// Enters the model as ln(1 + x).
+    pub log: bool,
+    pub column: usize,
+    /// Missing values are imputed with this (the training median).
+    pub median: f64,
+    /// Smallest and largest values seen in training.
+    pub min: f64,
+    pub max: f64,
+    /// Values are clamped to this range (training percentiles) before use; `None` when
+    /// winsorising is off.
+    pub clamp: Option<(f64, f64)>,
+}
+
+impl Numeric {
+    /// The model-column value of a raw number, after clamping and the log.
+    pub fn transform(&self, raw: f64) -> f64 {
+        let v = match self.clamp {
+            Some((lo, hi)) => raw.clamp(lo, hi),
+            None => raw,
+        };
+        if self.log {
+            v.ln_1p()
+        } else {
+            v
+        }
+    }
+
+    /// The range outside which a lead's value is flagged.
+    pub fn range(&self) -> (f64, f64) {
+        self.clamp.unwrap_or((self.min, self.max))
+    }
+}
+
+impl Feature {
+    pub fn name(&self) -> &str {
+        match self {
+            Feature::Categorical(c) => &c.name,
+            Feature::Numeric(n) => &n.name,
+        }
+    }
+}
+
+/// All features, and the model columns they expand into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    pub features: Vec<Feature>,
+    /// Names of the model columns: `industry=retail`, `ln(1+employees)`, `first_order_value`.
+    pub columns: Vec<String>,
+}
+
+/// The raw values of one feature over the whole history, as read.
+#[derive(Debug, Clone)]
+pub enum FeatureValues {
+    /// Interned values; `None` is a blank.
+    Categorical {
+        codes: Vec<u32>,
+        dict: Vec<Option<String>>,
+    },
+    /// NaN is a blank.
+    Numeric(Vec<f64>),
+}
+
+/// What training needs to know about rare values and clamping, to report it.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaNotes {
+    /// Per numeric feature: rows clamped (row indices), with the limits.
+    pub clamped: Vec<(String, Vec<usize>, f64, f64)>,
+    /// Per categorical feature: values pooled as rare.
+    pub pooled: Vec<(String, Vec<String>)>,
+    /// Per numeric feature: rows imputed.
+    pub imputed: Vec<(String, usize)>,
+}
+
+impl Schema {
+    /// Learns the schema from the history's feature values.
+    pub fn fit(
+        specs: &[FeatureSpec],
+        values: &[FeatureValues],
+        min_category_count: usize,
+        winsorize: Option<(f64, f64)>,
+    ) -> Result<(Schema, SchemaNotes)> {
+        let mut features = Vec::with_capacity(specs.len());
+        let mut columns = Vec::new();
+        let mut notes = SchemaNotes::default();
+        for (spec, vals) in specs.iter().zip(values) {
+            match vals {
+                FeatureValues::Categorical { codes, dict } => {
+                    let mut counts = vec![0u64; dict.len()];
+                    for &c in codes {
+                        counts[c as usize] += 1;
+                    }
+                    let mut kept: Vec<(String, u64)> = Vec::new();
+                    let mut pooled: Vec<String> = Vec::new();
+                    let mut other = 0u64;
+                    for (code, value) in dict.iter().enumerate() {
+                        let label = value.clone().unwrap_or_else(|| MISSING_LEVEL.to_string());
+                        if counts[code] == 0 {
+                            continue;
+                        }
+                        if (counts[code] as usize) < min_category_count {
+                            pooled.push(label);
+                            other += counts[code];
+                        } else {
+                            kept.push((label, counts[code]));
+                        }
+                    }
+                    if other > 0 {
+                        kept.push((OTHER_LEVEL.to_string(), other));
+                    }
+                    // Bracketed levels sort after the real ones, which read better in reports.
+                    kept.sort_by(|a, b| {
+                        (a.0.starts_with('('), &a.0).cmp(&(b.0.starts_with('('), &b.0))
+                    });
+                    pooled.sort();
+                    let reference = kept
+                        .iter()
+                        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+                        .map(|l| l.0.clone())
+                        .ok_or_else(|| {
+                            Error::Data(format!("feature \"{}\" has no values", spec.name))
+                        })?;
+                    let levels = kept
+                        .into_iter()
+                        .map(|(value, customers)| {
+                            let column = (value != reference).then(|| {
+                                columns.push(format!("{}={}", spec.name, value));
+                                columns.len() - 1
+                            });
+                            Level {
+                                value,
+                                customers,
+                                column,
+                            }
+                        })
+                        .collect();
+                    if !pooled.is_empty() {
+                        notes.pooled.push((spec.name.clone(), pooled.clone()));
+                    }
+                    features.push(Feature::Categorical(Categorical {
+                        name: spec.name.clone(),
+                        levels,
+                        reference,
+                        pooled,
+                    }));
+                }
+                FeatureValues::Numeric(v) => {
+                    let log = matches!(spec.kind, FeatureKind::Numeric { log: true });
+                    let mut present: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                    if present.is_empty() {
+                        return Err(Error::Data(format!(
+                            "feature \"{}\" is blank in every row; drop it from [features] or fill it in",
+                            spec.name
+                        )));
+                    }
+                    present.sort_unstable_by(f64::total_cmp);
+                    let q = |p| crate::stats::quantile_sorted(&present, p).expect("non-empty");
+                    let median = q(0.5);
+                    let (min, max) = (present[0], present[present.len() - 1]);
+                    let clamp = winsorize.map(|(lo, hi)| (q(lo), q(hi)));
+                    if let Some((lo, hi)) = clamp {
+                        let rows: Vec<usize> = v
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, x)| **x < lo || **x > hi)
+                            .map(|(i, _)| i)
+                            .collect();
+                        notes.clamped.push((spec.name.clone(), rows, lo, hi));
+                    }
+                    let missing = v.len() - present.len();
+                    if missing > 0 {
+                        notes.imputed.push((spec.name.clone(), missing));
+                    }
+                    columns.push(if log {
+                        format!("ln(1+{})", spec.name)
+                    } else {
+                        spec.name.clone()
+                    });
+                    features.push(Feature::Numeric(Numeric {
+                        name: spec.name.clone(),
+                        log,
+                        column: columns.len() - 1,
+                        median,
+                        min,
+                        max,
+                        clamp,
+                    }));
+                }
+            }
+        }
+        Ok((Schema { features, columns }, notes))
+    }
+
+    pub fn n_columns(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Writes the model columns of history row `i` into `out` (all zeros first).
+    pub fn encode_history_row(
+        &self,
+        values: &[FeatureValues],
+        lookup: &[Vec<Option<usize>>],
+        i: usize,
+        out: &mut [f64],
+    ) {
+        out.iter_mut().for_each(|v| *v = 0.0);
+        for ((feature, vals), map) in self.features.iter().zip(values).zip(lookup) {
+            match (feature, vals) {
+                (Feature::Categorical(_), FeatureValues::Categorical { codes, .. }) => {
+                    if let Some(col) = map[codes[i] as usize] {
+                        out[col] = 1.0;
+                    }
+                }
+                (Feature::Numeric(n), FeatureValues::Numeric(v)) => {
+                    let raw = if v[i].is_nan() { n.median } else { v[i] };
+                    out[n.column] = n.transform(raw);
+                }
+                _ => unreachable!("schema was fitted on these values"),
+            }
+        }
+    }
+
+    /// For each categorical feature, the model column of each interned history value.
+    pub fn history_lookup(&self, values: &[FeatureValues]) -> Vec<Vec<Option<usize>>> {
+        self.features
+            .iter()
+            .zip(values)
+            .map(|(f, v)| match (f, v) {
+                (Feature::Categorical(c), FeatureValues::Categorical { dict, .. }) => dict
+                    .iter()
+                    .map(|value| {
+                        let label = value.as_deref().unwrap_or(MISSING_LEVEL);
+                        let label = if c.pooled.iter().any(|p| p == label) {
+                            OTHER_LEVEL
+                        } else {
+                            label
+                        };
+                        c.levels
+                            .iter()
+                            .find(|l| l.value == label)
+                            .and_then(|l| l.column)
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+}
+
+/// Where each feature sits in a CSV file, and how to read it.
+pub struct FeatureColumns {
+    specs: Vec<FeatureSpec>,
+    index: Vec<usize>,
+    decimal_comma: bool,
+}
+
+impl FeatureColumns {
+    pub fn locate(input: &CsvInput, specs: &[FeatureSpec]) -> Result<FeatureColumns> {
+        let index = specs
+            .iter()
+            .map(|s| input.column(&s.name, "a feature in the config"))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(FeatureColumns {
+            specs: specs.to_vec(),
+            index,
+            decimal_comma: input.delimiter() != b',',
+        })
+    }
+
+    pub fn specs(&self) -> &[FeatureSpec] {
+        &self.specs
+    }
+
+    /// The CSV column of feature `f`.
+    pub fn column(&self, f: usize) -> usize {
+        self.index[f]
+    }
+
+    /// Reads feature `f` of `record` as a number; blank is `None`.
+    pub fn number(
+        &self,
+        input: &CsvInput,
+        record: &csv::ByteRecord,
+        f: usize,
+    ) -> Result<Option<f64>> {
+        let col = self.index[f];
+        let text = decode(&record[col]);
+        let value = parse_number(&text, self.decimal_comma).map_err(|_| {
+            input.field_error(
+                record,
+                col,
+                format!("expected a number, got \"{}\"", text.trim()),
+            )
+        })?;
+        if let (Some(v), FeatureKind::Numeric { log: true }) = (value, &self.specs[f].kind) {
+            if v <= -1.0 {
+                return Err(input.field_error(
+                    record,
+                    col,
+                    format!(
+                        "expected a number above -1 (this feature is log-transformed), got \"{}\"",
+                        text.trim()
+                    ),
+                ));
+            }
+        }
+        Ok(value)
+    }
+
+    /// Reads feature `f` of `record` as a category; blank is `None`.
+    pub fn category<'r>(
+        &self,
+        record: &'r csv::ByteRecord,
+        f: usize,
+    ) -> Option<std::borrow::Cow<'r, str>> {
+        let text = decode(&record[self.index[f]]);
+        if text.trim().is_empty() {
+            None
+        } else if text.trim().len() == text.len() {
+            Some(text)
+        } else {
+            Some(std::borrow::Cow::Owned(text.trim().to_string()))
+        }
+    }
+}
+
+/// Accumulates the history's feature values row by row.
+pub struct ValuesBuilder {
+    values: Vec<FeatureValues>,
+    interners: Vec<HashMap<String, u32>>,
+    scratch: Vec<Option<f64>>,
+}
+
+impl ValuesBuilder {
+    pub fn new(specs: &[FeatureSpec]) -> ValuesBuilder {
+        let values = specs
+            .iter()
+            .map(|s| match s.kind {
+                FeatureKind::Categorical => FeatureValues::Categorical {
+                    codes: Vec::new(),
+                    dict: Vec::new(),
+                },
+                FeatureKind::Numeric { .. } => FeatureValues::Numeric(Vec::new()),
+            })
+            .collect();
+        ValuesBuilder {
+            values,
+            interners: specs.iter().map(|_| HashMap::new()).collect(),
+            scratch: vec![None; specs.len()],
+        }
+    }
+
+    /// Reads one history row's features; on error nothing of the row is kept.
+    pub fn push(
+        &mut self,
+        cols: &FeatureColumns,
+        input: &CsvInput,
+        record: &csv::ByteRecord,
+    ) -> Result<()> {
+        // Parse every number before storing anything, so a bad field leaves all columns the
+        // same length.
+        for (f, spec) in cols.specs.iter().enumerate() {
+            if let FeatureKind::Numeric { .. } = spec.kind {
+                self.scratch[f] = cols.number(input, record, f)?;
+            }
+        }
+        for (f, vals) in self.values.iter_mut().enumerate() {
+            match vals {
+                FeatureValues::Categorical { codes, dict } => {
+                    let value = cols.category(record, f);
+                    let interner = &mut self.interners[f];
+                    let key = value.as_deref().unwrap_or("");
+                    let code = match interner.get(key) {
+                        Some(&c) => c,
+                        None => {
+                            let c = dict.len() as u32;
+                            dict.push(value.as_ref().map(|v| v.to_string()));
+                            interner.insert(key.to_string(), c);
+                            c
+                        }
+                    };
+                    codes.push(code);
+                }
+                FeatureValues::Numeric(v) => v.push(self.scratch[f].unwrap_or(f64::NAN)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops the last row (its outcome turned out to be unusable).
+    pub fn pop(&mut self) {
+        for vals in &mut self.values {
+            match vals {
+                FeatureValues::Categorical { codes, .. } => {
+                    codes.pop();
+                }
+                FeatureValues::Numeric(v) => {
+                    v.pop();
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> Vec<FeatureValues> {
+        self.values
+    }
+}
+
+/// A guess the model had to make for one lead.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Warning {
+    Imputed {
+        feature: String,
+        median: f64,
+    },
+    Unseen {
+        feature: String,
+        value: String,
+        scored_as: String,
+    },
+    MissingCategory {
+        feature: String,
+        scored_as: String,
+    },
+    OutOfRange {
+        feature: String,
+        value: f64,
+        above: bool,
+        used: f64,
+    },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::Imputed { feature, median } => {
+                write!(
+                    f,
+                    "{feature} missing, imputed training median {}",
+                    plain(*median)
+                )
+            }
+            Warning::Unseen {
+                feature,
+                value,
+                scored_as,
+            } => {
+                write!(
+                    f,
+                    "{feature} \"{value}\" not seen in training, scored as {scored_as}"
+                )
+            }
+            Warning::MissingCategory { feature, scored_as } => {
+                write!(
+                    f,
+                    "{feature} missing (never missing in training), scored as {scored_as}"
+                )
+            }
+            Warning::OutOfRange {
+                feature,
+                value,
+                above,
+                used,
+            } => {
+                let side = if *above { "above" } else { "below" };
+                if value == used {
+                    write!(f, "{feature} {} {side} the training range", plain(*value))
+                } else {
+                    write!(
+                        f,
+                        "{feature} {} {side} the training range, counted as {}",
+                        plain(*value),
+                        plain(*used)
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// A number as a person would write it: no trailing zeros, at most 4 decimals.
+pub fn plain(v: f64) -> String {
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs() -> Vec<FeatureSpec> {
+        vec![
+            FeatureSpec {
+                name: "industry".into(),
+                kind: FeatureKind::Categorical,
+            },
+            FeatureSpec {
+                name: "employees".into(),
+                kind: FeatureKind::Numeric { log: true },
+            },
+        ]
+    }
+
+    fn values() -> Vec<FeatureValues> {
+        let dict = vec![
+            Some("retail".into()),
+            Some("software".into()),
+            Some("mining".into()),
+            None,
+        ];
+        // retail ×5, software ×3, mining ×1, blank ×1
+        let codes = vec![0, 0, 0, 0, 0, 1, 1, 1, 2, 3];
+        let nums = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, f64::NAN];
+        vec![
+            FeatureValues::Categorical { codes, dict },
+            FeatureValues::Numeric(nums),
+        ]
+    }
+
+    #[test]
+    fn rare_levels_are_pooled_and_the_most_common_is_reference() {
+        let (schema, notes) = Schema::fit(&specs(), &values(), 2, None).unwrap();
+        let Feature::Categorical(c) = &schema.features[0] else {
+            panic!()
+        };
+        assert_eq!(c.reference, "retail");
+        assert_eq!(
+            c.pooled,
+            vec!["(missing)".to_string(), "mining".to_string()]
+        );
+        let names: Vec<&str> = c.levels.iter().map(|l| l.value.as_str()).collect();
+        assert_eq!(names, ["retail", "software", "(other)"]);
+        assert_eq!(
+            schema.columns,
+            ["industry=software", "industry=(other)", "ln(1+employees)"]
+        );
+        assert_eq!(notes.pooled[0].1.len(), 2);
+        assert_eq!(notes.imputed, vec![("employees".to_string(), 1)]);
+    }
+
+    #[test]
+    fn history_rows_encode_through_the_schema() {
+        let vals = values();
+        let (schema, _) = Schema::fit(&specs(), &vals, 2, Some((0.0, 0.5))).unwrap();
+        let lookup = schema.history_lookup(&vals);
+        let mut out = vec![9.0; 3];
+        schema.encode_history_row(&vals, &lookup, 8, &mut out);
+        // mining is pooled into (other); 9 is clamped to the median 5.
+        assert_eq!(out, vec![0.0, 1.0, 5f64.ln_1p()]);
+        schema.encode_history_row(&vals, &lookup, 9, &mut out);
+        // blank employees → median 5
+        assert_eq!(out, vec![0.0, 1.0, 5f64.ln_1p()]);
+        schema.encode_history_row(&vals, &lookup, 0, &mut out);
+        assert_eq!(out, vec![0.0, 0.0, 1f64.ln_1p()]);
+    }
+
+    #[test]
+    fn winsorising_names_the_rows_it_clamps() {
+        let (_, notes) = Schema::fit(&specs(), &values(), 1, Some((0.0, 0.875))).unwrap();
+        let (name, rows, lo, hi) = &notes.clamped[0];
+        assert_eq!(name, "employees");
+        assert_eq!((*lo, *hi), (1.0, 8.0));
+        assert_eq!(rows, &vec![8]);
+    }
+
+    #[test]
+    fn warnings_read_as_sentences() {
+        let w = Warning::OutOfRange {
+            feature: "employees".into(),
+            value: 60000.0,
+            above: true,
+            used: 2100.5,
+        };
+        assert_eq!(
+            w.to_string(),
+            "employees 60000 above the training range, counted as 2100.5"
+        );
+        let w = Warning::Unseen {
+            feature: "industry".into(),
+            value: "aerospace".into(),
+            scored_as: "(other)".into(),
+        };
+        assert_eq!(
+            w.to_string(),
+            "industry \"aerospace\" not seen in training, scored as (other)"
+        );
+        assert_eq!(plain(35.0), "35");
+        assert_eq!(plain(-0.00001), "0");
+    }
+}
