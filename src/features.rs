@@ -306,10 +306,11 @@ pub struct FeatureColumns {
 }
 
 impl FeatureColumns {
-    pub fn locate(input: &CsvInput, specs: &[FeatureSpec]) -> Result<FeatureColumns> {
+    /// Finds each feature's column; `role` says who needs it, for the error message.
+    pub fn locate(input: &CsvInput, specs: &[FeatureSpec], role: &str) -> Result<FeatureColumns> {
         let index = specs
             .iter()
-            .map(|s| input.column(&s.name, "a feature in the config"))
+            .map(|s| input.column(&s.name, role))
             .collect::<Result<Vec<_>>>()?;
         Ok(FeatureColumns {
             specs: specs.to_vec(),

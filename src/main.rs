@@ -1,1 +1,18 @@
-fn main() {}
+//! leadscore: parse the command line, run it, print any error once, exit with its code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = leadscore::cli::Cli::parse();
+    match leadscore::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // `leadscore score leads.csv | head` closing the pipe is a normal end.
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

@@ -172,6 +172,11 @@ impl Gram {
         self.g[[0, 0]]
     }
 
+    /// The mean of target `t` over these rows, in raw units.
+    pub fn target_mean(&self, frame: &Frame, t: usize) -> f64 {
+        frame.y_shift[t] + frame.y_scale[t] * self.g[[0, 1 + self.p + t]] / self.rows()
+    }
+
     pub fn merged(&self, other: &Gram) -> Gram {
         Gram {
             p: self.p,

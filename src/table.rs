@@ -8,6 +8,9 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
+
 use crate::error::{Error, Result};
 
 /// Files at least this big get a progress bar (when stderr is a terminal).
@@ -18,6 +21,22 @@ const PROGRESS_MIN_BYTES: u64 = 4 << 20;
 pub struct ReadOptions {
     pub delimiter: Option<u8>,
     pub progress: bool,
+    /// Compute the SHA-256 of the file's bytes while reading it.
+    pub fingerprint: bool,
+}
+
+/// Passes bytes through while hashing them, so a fingerprint costs no second read.
+struct Hashing<R> {
+    inner: R,
+    hasher: Arc<Mutex<Sha256>>,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.lock().expect("not poisoned").update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// An open CSV file with its header decoded, read row by row.
@@ -27,6 +46,7 @@ pub struct CsvInput {
     headers: Vec<String>,
     delimiter: u8,
     progress: Option<indicatif::ProgressBar>,
+    hasher: Option<Arc<Mutex<Sha256>>>,
 }
 
 impl CsvInput {
@@ -64,11 +84,22 @@ impl CsvInput {
             bar.set_message(format!("reading {}", file_name(path)));
             bar
         });
-        let source: Box<dyn Read> = match &progress {
+        let mut source: Box<dyn Read> = match &progress {
             Some(bar) => Box::new(bar.wrap_read(file)),
             None => Box::new(file),
         };
-        Self::from_reader(shown, source, delimiter, progress)
+        let hasher = opts
+            .fingerprint
+            .then(|| Arc::new(Mutex::new(Sha256::new())));
+        if let Some(h) = &hasher {
+            source = Box::new(Hashing {
+                inner: source,
+                hasher: Arc::clone(h),
+            });
+        }
+        let mut input = Self::from_reader(shown, source, delimiter, progress)?;
+        input.hasher = hasher;
+        Ok(input)
     }
 
     /// Reads CSV from any byte stream; `path` is only used in messages.
@@ -114,6 +145,7 @@ impl CsvInput {
             headers,
             delimiter,
             progress,
+            hasher: None,
         })
     }
 
@@ -164,6 +196,12 @@ impl CsvInput {
             column: self.headers[col].clone(),
             problem,
         }
+    }
+
+    /// The SHA-256 of the bytes read so far, in hex (the whole file once reading is done).
+    pub fn fingerprint(&self) -> Option<String> {
+        let h = self.hasher.as_ref()?.lock().expect("not poisoned").clone();
+        Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
     }
 
     pub fn finish_progress(&self) {

@@ -1,0 +1,116 @@
+//! What the user can type. Parsed by clap; nothing here does work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Score leads before first contact: expected lifetime return against expected service burden,
+/// in money, with the reasons.
+#[derive(Debug, Parser)]
+#[command(name = "leadscore", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a starter leadscore.toml with every key explained
+    Init(InitArgs),
+    /// Fit the return and burden models on past customers and save the model
+    Train(TrainArgs),
+    /// Score a lead list: expected return, burden, net value, tier, recommendation, reasons
+    Score(ScoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Guess the columns and economics from this CSV's header and values
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Where to write the config
+    #[arg(short, long, value_name = "FILE", default_value = "leadscore.toml")]
+    pub output: PathBuf,
+    /// Replace the config file if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// Field delimiter of --from (default: sniffed from the header)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// CSV of past customers: pre-contact attributes and what they earned and cost
+    #[arg(long, value_name = "FILE")]
+    pub history: PathBuf,
+    /// The config describing the columns and the economics
+    #[arg(long, value_name = "FILE", default_value = "leadscore.toml")]
+    pub config: PathBuf,
+    /// Directory to save the model in (as model.json)
+    #[arg(long, value_name = "DIR", default_value = "models")]
+    pub models: PathBuf,
+    /// Field delimiter (default: sniffed from the header)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// CSV of leads with the same pre-contact columns as the history
+    #[arg(value_name = "LEADS")]
+    pub leads: PathBuf,
+    /// A model file, or a directory holding model.json
+    #[arg(long, value_name = "PATH", default_value = "models")]
+    pub model: PathBuf,
+    /// Write the scores here instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Keep the input order (streams: memory stays flat) instead of sorting by expected net value
+    #[arg(long)]
+    pub keep_order: bool,
+    /// Append the lead's own columns after the scores
+    #[arg(long)]
+    pub with_input: bool,
+    /// Write rows that cannot be scored, with the reason, to FILE and score the rest
+    #[arg(long, value_name = "FILE")]
+    pub skip_invalid: Option<PathBuf>,
+    /// The id column of the lead list (default: the model's lead id column)
+    #[arg(long, value_name = "COLUMN")]
+    pub id: Option<String>,
+    /// Field delimiter (default: sniffed from the header)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// Decimals of the money columns
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub decimals: u8,
+}
+
+/// `,` `;` `|`, `tab` or `\t`.
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() && s != "\"" => Ok(s.as_bytes()[0]),
+        _ => Err(format!(
+            "expected one character such as , ; | or \"tab\", got \"{s}\""
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_cli() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert!(parse_delimiter("ab").is_err());
+    }
+}

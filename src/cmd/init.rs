@@ -1,0 +1,531 @@
+//! `leadscore init [--from FILE]`: write a starter `leadscore.toml` with every key explained.
+//! With `--from`, the columns are guessed from a CSV's header and values: which is the id, which
+//! are outcomes (by their names) and how they enter the economics, which are categories and
+//! which numbers, and which numbers are skewed enough to log.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use crate::cli::InitArgs;
+use crate::error::{Error, Result};
+use crate::table::{decode, parse_number, CsvInput, ReadOptions};
+
+/// Rows read from `--from` to guess from.
+const SAMPLE_ROWS: usize = 20_000;
+/// Text columns with more distinct values than this are free text, not categories.
+const MAX_LEVELS: usize = 60;
+
+pub fn run(args: &InitArgs) -> Result<()> {
+    if args.output.exists() && !args.force {
+        return Err(Error::file(
+            args.output.display(),
+            "already exists; pass --force to replace it",
+        ));
+    }
+    let (guess, notes) = match &args.from {
+        Some(path) => {
+            let mut input = CsvInput::open(
+                path,
+                ReadOptions {
+                    delimiter: args.delimiter,
+                    ..Default::default()
+                },
+            )?;
+            guess(&mut input)?
+        }
+        None => (Guess::example(), Vec::new()),
+    };
+    let text = render(&guess);
+    // The text must load: a starter config that does not is worse than none.
+    crate::config::Config::parse(&text, &args.output.display().to_string())?;
+    crate::table::write_atomic(&args.output, text.as_bytes())?;
+    eprintln!("Wrote {}.", args.output.display());
+    for n in notes {
+        eprintln!("  {n}");
+    }
+    eprintln!("Check every line marked CHECK, then run `leadscore train --history FILE`.");
+    Ok(())
+}
+
+/// An outcome term as the guess will write it.
+#[derive(Debug, Clone, PartialEq)]
+struct GuessTerm {
+    name: &'static str,
+    column: String,
+    rate: f64,
+    times: Option<String>,
+    comment: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Guess {
+    currency: String,
+    id: String,
+    lead_id: Option<String>,
+    categorical: Vec<String>,
+    numeric: Vec<String>,
+    log: Vec<String>,
+    returns: Vec<GuessTerm>,
+    burdens: Vec<GuessTerm>,
+    skipped: Vec<(String, String)>,
+}
+
+impl Guess {
+    /// The starter written without `--from`: the shipped sample data's columns.
+    fn example() -> Guess {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let mut g = Guess {
+            currency: "EUR".into(),
+            id: "customer_id".into(),
+            lead_id: Some("lead_id".into()),
+            categorical: s(&["industry", "region", "lead_source", "product_interest"]),
+            numeric: s(&["employees", "annual_revenue", "first_order_value"]),
+            log: s(&["employees", "annual_revenue", "first_order_value"]),
+            returns: Vec::new(),
+            burdens: Vec::new(),
+            skipped: Vec::new(),
+        };
+        for col in [
+            "lifetime_revenue",
+            "cost_of_goods",
+            "commissions_paid",
+            "referral_revenue",
+            "sales_hours",
+            "support_hours",
+            "complaints",
+            "written_off",
+        ] {
+            let (side, term) = outcome_term(col, None).expect("known outcome names");
+            match side {
+                Side::Return => g.returns.push(term),
+                Side::Burden => g.burdens.push(term),
+            }
+        }
+        g
+    }
+}
+
+enum Side {
+    Return,
+    Burden,
+}
+
+/// What a column name says it is, if it names an outcome. `revenue` is the revenue column
+/// already chosen (a margin percentage multiplies it).
+fn outcome_term(column: &str, revenue: Option<&str>) -> Option<(Side, GuessTerm)> {
+    let n: String = column
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
+    let term = |name, rate, comment| GuessTerm {
+        name,
+        column: column.to_string(),
+        rate,
+        times: None,
+        comment,
+    };
+    let t = if has(&["costofgoods", "cogs", "costofsales"]) {
+        (
+            Side::Return,
+            term(
+                "cost of goods",
+                -1.0,
+                "subtracted: revenue minus cost of goods is the margin",
+            ),
+        )
+    } else if has(&["margin"]) {
+        let mut t = term(
+            "gross margin",
+            0.01,
+            "CHECK: revenue × this margin percentage × 0.01 (use rate = 1 if it is a fraction)",
+        );
+        t.column = revenue?.to_string();
+        t.times = Some(column.to_string());
+        (Side::Return, t)
+    } else if has(&["commission"]) {
+        (
+            Side::Return,
+            term(
+                "commissions",
+                -1.0,
+                "commissions paid on the relationship, subtracted",
+            ),
+        )
+    } else if has(&["referral", "referred", "wordofmouth"]) {
+        (
+            Side::Return,
+            term(
+                "word of mouth",
+                0.25,
+                "CHECK: share of referred customers' revenue credited to the referrer",
+            ),
+        )
+    } else if has(&[
+        "lifetime",
+        "ltv",
+        "totalrevenue",
+        "totalcharges",
+        "billed",
+        "totalsales",
+    ]) {
+        (
+            Side::Return,
+            term(
+                "revenue",
+                1.0,
+                "everything the customer paid over the relationship",
+            ),
+        )
+    } else if has(&["saleshour", "acquisitionhour", "presaleshour"]) {
+        (
+            Side::Burden,
+            term(
+                "sales effort",
+                85.0,
+                "CHECK: loaded cost of a sales hour (salary, time, equipment)",
+            ),
+        )
+    } else if has(&["supporthour", "servicehour", "carehour"]) {
+        (
+            Side::Burden,
+            term(
+                "support",
+                55.0,
+                "CHECK: loaded cost of a support hour (salary, time, equipment)",
+            ),
+        )
+    } else if has(&["ticket", "calls", "callcentre", "callcenter"]) {
+        (
+            Side::Burden,
+            term(
+                "support contacts",
+                40.0,
+                "CHECK: cost of handling one ticket or call",
+            ),
+        )
+    } else if has(&["complaint"]) {
+        (
+            Side::Burden,
+            term("complaints", 150.0, "CHECK: cost of handling one complaint"),
+        )
+    } else if has(&["writtenoff", "writeoff", "unpaid", "baddebt"]) {
+        (
+            Side::Burden,
+            term("unpaid invoices", 1.0, "invoices that were never paid"),
+        )
+    } else {
+        return None;
+    };
+    Some(t)
+}
+
+/// What the sample says about one column.
+#[derive(Default)]
+struct Profile {
+    blank: usize,
+    numbers: Vec<f64>,
+    text: usize,
+    distinct: HashSet<String>,
+    distinct_overflow: bool,
+}
+
+fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
+    let headers = input.headers().to_vec();
+    let mut profiles: Vec<Profile> = headers.iter().map(|_| Profile::default()).collect();
+    let mut record = csv::ByteRecord::new();
+    let mut rows = 0;
+    let decimal_comma = input.delimiter() != b',';
+    while rows < SAMPLE_ROWS && input.read(&mut record)? {
+        rows += 1;
+        for (p, field) in profiles.iter_mut().zip(record.iter()) {
+            let text = decode(field);
+            match parse_number(&text, decimal_comma) {
+                Ok(None) => p.blank += 1,
+                Ok(Some(v)) => p.numbers.push(v),
+                Err(_) => p.text += 1,
+            }
+            if !text.trim().is_empty() {
+                if p.distinct.len() < rows.max(MAX_LEVELS + 1) {
+                    p.distinct.insert(text.trim().to_string());
+                } else {
+                    p.distinct_overflow = true;
+                }
+            }
+        }
+    }
+    if rows == 0 {
+        return Err(Error::file(input.path(), "has a header but no rows"));
+    }
+    let mut notes = Vec::new();
+    let lower: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
+    let unique =
+        |p: &Profile| !p.distinct_overflow && p.distinct.len() == rows - p.blank && p.blank == 0;
+    let id = (0..headers.len())
+        .find(|&i| {
+            (lower[i] == "id" || lower[i].ends_with("_id") || lower[i].ends_with("id"))
+                && unique(&profiles[i])
+        })
+        .or_else(|| (0..headers.len()).find(|&i| profiles[i].text > 0 && unique(&profiles[i])))
+        .ok_or_else(|| {
+            Error::file(
+                input.path(),
+                "found no column with a unique value in every row to use as the id",
+            )
+        })?;
+
+    let mut g = Guess {
+        currency: "EUR".into(),
+        id: headers[id].clone(),
+        lead_id: None,
+        categorical: Vec::new(),
+        numeric: Vec::new(),
+        log: Vec::new(),
+        returns: Vec::new(),
+        burdens: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let numeric = |p: &Profile| p.text == 0 && !p.numbers.is_empty();
+    // Revenue first, so a margin-percentage column can refer to it.
+    let revenue = (0..headers.len()).find(|&i| {
+        i != id
+            && numeric(&profiles[i])
+            && matches!(outcome_term(&headers[i], None), Some((Side::Return, ref t)) if t.name == "revenue")
+    });
+    let mut outcome_cols = HashSet::new();
+    for i in (0..headers.len()).filter(|&i| i != id) {
+        let p = &profiles[i];
+        if numeric(p) || (p.text > 0 && p.text * 100 <= rows && p.numbers.len() * 2 > rows) {
+            if let Some((side, term)) =
+                outcome_term(&headers[i], revenue.map(|r| headers[r].as_str()))
+            {
+                if p.text > 0 {
+                    notes.push(format!(
+                        "{}: {} values are not numbers; training will stop at them",
+                        headers[i], p.text
+                    ));
+                }
+                outcome_cols.insert(i);
+                match side {
+                    Side::Return => g.returns.push(term),
+                    Side::Burden => g.burdens.push(term),
+                }
+                continue;
+            }
+        }
+        if numeric(p) {
+            let mut v = p.numbers.clone();
+            v.sort_by(f64::total_cmp);
+            let distinct = p.distinct.len();
+            if distinct <= 2 {
+                g.categorical.push(headers[i].clone());
+                continue;
+            }
+            g.numeric.push(headers[i].clone());
+            let median = crate::stats::quantile_sorted(&v, 0.5).unwrap_or(0.0);
+            let max = v.last().copied().unwrap_or(0.0);
+            if v[0] >= 0.0 && median > 0.0 && max > 20.0 * median {
+                g.log.push(headers[i].clone());
+            }
+        } else if !p.distinct_overflow && p.distinct.len() <= MAX_LEVELS && p.distinct.len() < rows
+        {
+            g.categorical.push(headers[i].clone());
+        } else {
+            let why = if p.distinct_overflow || p.distinct.len() > MAX_LEVELS {
+                format!("text with more than {MAX_LEVELS} distinct values")
+            } else {
+                "a different value in every row".to_string()
+            };
+            g.skipped.push((headers[i].clone(), why));
+        }
+    }
+    // With a margin percentage the return is revenue × margin, not revenue plus it.
+    if g.returns.iter().any(|t| t.times.is_some()) {
+        g.returns.retain(|t| t.name != "revenue");
+    }
+    if g.returns.is_empty() {
+        notes.push(
+            "no column looks like lifetime revenue: name it under [[economics.return]] before training".into(),
+        );
+        g.returns.push(GuessTerm {
+            name: "revenue",
+            column: "CHECK_revenue_column".into(),
+            rate: 1.0,
+            times: None,
+            comment: "CHECK: the column holding what the customer paid over the relationship",
+        });
+    }
+    notes.insert(
+        0,
+        format!(
+            "from {rows} rows: id {}, {} categorical and {} numeric features, {} outcome columns",
+            g.id,
+            g.categorical.len(),
+            g.numeric.len(),
+            outcome_cols.len()
+        ),
+    );
+    Ok((g, notes))
+}
+
+fn list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("\"{s}\"")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+fn render(g: &Guess) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"# leadscore.toml: how leadscore reads your customer history and turns it into money.
+# Every key is explained; keys under [model] and [decisions] may be left out for their defaults.
+
+# The currency every money column is in. Scores are reported in it; nothing is converted.
+currency = "{currency}"
+
+[columns]
+# The column that identifies each past customer (must be unique and never blank).
+id = "{id}"
+# The id column of lead lists. Defaults to the same name as `id`; `score --id` overrides it.
+{lead_id}
+
+# Pre-contact features: only what is known BEFORE first contact (an outcome here would leak
+# the answer into the model). Unused columns in the CSV are ignored.
+[features]
+# Text or code columns: one-hot encoded against the most common level; rare values are pooled
+# into "(other)" and blanks get a level of their own.
+categorical = {categorical}
+# Number columns: blanks are imputed with the training median and flagged when scoring.
+numeric = {numeric}
+# Numeric features entered as ln(1 + x): sizes and amounts whose effect grows by ratios.
+log = {log}
+"#,
+        currency = g.currency,
+        id = g.id,
+        lead_id = match &g.lead_id {
+            Some(l) => format!("lead_id = \"{l}\""),
+            None => "# lead_id = \"lead_id\"".to_string(),
+        },
+        categorical = list(&g.categorical),
+        numeric = list(&g.numeric),
+        log = list(&g.log),
+    );
+    for (col, why) in &g.skipped {
+        let _ = writeln!(s, "# not used: {col} ({why})");
+    }
+    s.push_str(
+        r#"
+# The economics. Both sides are sums of terms; each term is, per customer,
+#     column × rate            (e.g. support_hours × 55 = loaded cost of support)
+#     column × rate × times    (e.g. lifetime_revenue × 0.01 × margin_pct)
+#     rate                     (no column: a fixed amount per customer, e.g. onboarding)
+# Columns must be >= 0 (money, hours, counts); `allow_negative = true` on a term permits
+# negative values in its columns. A row with a blank outcome is left out of training and listed.
+#
+# Lifetime return = what the relationship brought in, net of margin and commissions, plus a
+# credit for the revenue of customers they referred (word of mouth).
+"#,
+    );
+    let term = |s: &mut String, side: &str, t: &GuessTerm| {
+        let _ = writeln!(s, "\n[[economics.{side}]]  # {}", t.comment);
+        let _ = writeln!(s, "name = \"{}\"", t.name);
+        let _ = writeln!(s, "column = \"{}\"", t.column);
+        if let Some(times) = &t.times {
+            let _ = writeln!(s, "times = \"{times}\"");
+        }
+        let _ = writeln!(s, "rate = {:?}", t.rate);
+    };
+    for t in &g.returns {
+        term(&mut s, "return", t);
+    }
+    s.push_str(
+        "\n# Service burden = what it costs to win and keep the customer: sales effort and support\n\
+         # priced at loaded hourly rates (salary, time, equipment), complaints at a unit cost, and\n\
+         # invoices never paid. Rates here must be >= 0.\n",
+    );
+    for t in &g.burdens {
+        term(&mut s, "burden", t);
+    }
+    if g.burdens.is_empty() {
+        s.push_str(
+            "# (no burden columns recognised: add [[economics.burden]] terms, or leave none)\n",
+        );
+    }
+    s.push_str(
+        r#"
+[model]
+# Cross-validation folds for the reported errors and the penalty search.
+folds = 5
+# Seed of the fold assignment: the same data and seed give the same model.
+seed = 42
+# Ridge penalty per row on standardised columns: "auto" picks it by cross-validation from
+# 0 (plain least squares) to 1; or give a number >= 0.
+penalty = "auto"
+# Categories with fewer customers than this are pooled into "(other)".
+min_category_count = 20
+# Clamp numeric features to these training percentiles, so one mistyped value cannot wreck
+# the fit; scoring clamps to the same range and flags it. `false` turns it off.
+winsorize = [0.01, 0.99]
+
+# Thresholds on expected net value (return − burden), in the currency above. Each is "at or
+# above". Left out, training sets them from the history: tier A the top quarter of past
+# customers, B above the median, C still profitable, D losing money; contact at the median,
+# skip below zero, qualify in between.
+[decisions]
+# contact_at = 5000
+# skip_below = 0
+# tier_a = 15000
+# tier_b = 5000
+# tier_c = 0
+"#,
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses() {
+        let c = crate::config::Config::parse(&render(&Guess::example()), "x").unwrap();
+        assert_eq!(c.economics.lifetime_return.len(), 4);
+        assert_eq!(c.economics.service_burden.len(), 4);
+    }
+
+    #[test]
+    fn guesses_roles_from_names_and_values() {
+        let mut csv =
+            String::from("customerID,segment,seats,total_charges,support_hours,margin_pct,notes\n");
+        for i in 0..200 {
+            let seats = if i == 7 { 5000 } else { 1 + i % 9 };
+            csv.push_str(&format!(
+                "C{i},{},{seats},{}.5,{},{},note number {i}\n",
+                ["a", "b", "c"][i % 3],
+                100 + i,
+                i % 7,
+                30 + i % 5
+            ));
+        }
+        let mut input = CsvInput::from_reader(
+            "h.csv".into(),
+            Box::new(std::io::Cursor::new(csv.into_bytes())),
+            b',',
+            None,
+        )
+        .unwrap();
+        let (g, _) = guess(&mut input).unwrap();
+        assert_eq!(g.id, "customerID");
+        assert_eq!(g.categorical, vec!["segment"]);
+        assert_eq!(g.numeric, vec!["seats"]);
+        assert_eq!(g.log, vec!["seats"]);
+        let names: Vec<&str> = g.returns.iter().map(|t| t.name).collect();
+        assert_eq!(names, ["gross margin"]);
+        assert_eq!(g.returns[0].column, "total_charges");
+        assert_eq!(g.returns[0].times.as_deref(), Some("margin_pct"));
+        assert_eq!(g.burdens[0].column, "support_hours");
+        assert_eq!(g.skipped[0].0, "notes");
+        crate::config::Config::parse(&render(&g), "x").unwrap();
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand, each with `pub fn run(args: &XArgs) -> Result<()>`.
+
+pub mod init;
+pub mod score;
+pub mod train;

@@ -1,0 +1,255 @@
+//! `leadscore train --history FILE`: fit both money models on past customers, report how well
+//! they predict out of sample beside a mean-only baseline, and save a self-describing model.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+
+use crate::cli::TrainArgs;
+use crate::config::Config;
+use crate::economics::money;
+use crate::error::{Error, Result};
+use crate::history::History;
+use crate::model::{Model, ModelColumn, TrainingData, FORMAT, FORMAT_VERSION, MODEL_FILE};
+use crate::table::ReadOptions;
+use crate::training::{self, Metrics, Trained};
+
+pub fn run(args: &TrainArgs) -> Result<()> {
+    let config = Config::load(&args.config)?;
+    let opts = ReadOptions {
+        delimiter: args.delimiter,
+        progress: std::io::stderr().is_terminal(),
+        fingerprint: true,
+    };
+    let history = History::read(&args.history, &config, opts)?;
+    let trained = training::train(&history, &config)?;
+    let model = build_model(&history, &config, &trained);
+    let path = args.models.join(MODEL_FILE);
+    model.save(&path)?;
+    let report = render_report(&history, &trained, &model, &path.display().to_string());
+    let mut out = std::io::stdout().lock();
+    out.write_all(report.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::write("standard output", e))
+}
+
+fn build_model(history: &History, config: &Config, t: &Trained) -> Model {
+    let columns = t
+        .schema
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(j, name)| ModelColumn {
+            name: name.clone(),
+            mean: t.column_means[j],
+            return_coefficient: t.fits[0].coefficients[j],
+            burden_coefficient: t.fits[1].coefficients[j],
+            redundant: t.redundant.contains(&j),
+        })
+        .collect();
+    Model {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        created_at: created_at(),
+        currency: config.economics.currency.clone(),
+        id_column: config.id.clone(),
+        lead_id_column: config.lead_id.clone(),
+        training: TrainingData {
+            file: history.path.clone(),
+            rows: history.rows_read,
+            rows_used: history.rows(),
+            sha256: history.sha256.clone(),
+        },
+        schema: t.schema.clone(),
+        columns,
+        lifetime_return: t.fits[0].clone(),
+        service_burden: t.fits[1].clone(),
+        economics: config.economics.clone(),
+        decisions: t.decisions,
+        validation: t.validation.clone(),
+    }
+}
+
+/// Now, or `SOURCE_DATE_EPOCH` when set, so a retrain on the same data can be byte-identical.
+fn created_at() -> String {
+    let now = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s))
+        .unwrap_or_else(std::time::SystemTime::now);
+    humantime::format_rfc3339_seconds(now).to_string()
+}
+
+/// Lists at most `max` ids, then how many more.
+fn some_ids(ids: &[&str], max: usize) -> String {
+    let mut s = ids.iter().take(max).copied().collect::<Vec<_>>().join(", ");
+    if ids.len() > max {
+        let _ = write!(s, " and {} more", ids.len() - max);
+    }
+    s
+}
+
+fn r2(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".into(), |v| format!("{v:.3}"))
+}
+
+fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> String {
+    let cur = &model.currency;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Trained on {} of {} customers in {} (sha256 {}).",
+        group(history.rows()),
+        group(history.rows_read),
+        history.path,
+        &history.sha256[..12]
+    );
+    if !history.excluded.is_empty() {
+        let ids: Vec<String> = history
+            .excluded
+            .iter()
+            .map(|e| format!("{} (line {}, {})", e.id, e.line, e.column))
+            .collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let _ = writeln!(
+            s,
+            "Left out {} customers with a blank outcome: {}.",
+            group(history.excluded.len()),
+            some_ids(&ids, 5)
+        );
+    }
+    let v = &t.validation;
+    let _ = writeln!(
+        s,
+        "\nCross-validated on {} folds (seed {}), money in {cur}:\n",
+        v.folds, v.seed
+    );
+    let _ = writeln!(
+        s,
+        "{:<16} {:>8}  {:>15} {:>12} {:>12}   {:>7} {:>12} {:>12}",
+        "target", "penalty", "R² (± sd)", "MAE", "RMSE", "mean R²", "mean MAE", "mean RMSE"
+    );
+    let row = |s: &mut String, name: &str, penalty: Option<f64>, m: &Metrics| {
+        let r2sd = match (m.r2_mean, m.r2_sd) {
+            (Some(a), Some(b)) => format!("{a:.3} ± {b:.3}"),
+            _ => "n/a".into(),
+        };
+        let _ = writeln!(
+            s,
+            "{:<16} {:>8}  {:>15} {:>12} {:>12}   {:>7} {:>12} {:>12}",
+            name,
+            penalty.map_or_else(|| "-".into(), |p| format!("{p}")),
+            r2sd,
+            money(m.mae, 0),
+            money(m.rmse, 0),
+            r2(m.baseline_r2_mean),
+            money(m.baseline_mae, 0),
+            money(m.baseline_rmse, 0),
+        );
+    };
+    row(
+        &mut s,
+        "lifetime return",
+        Some(t.fits[0].penalty),
+        &v.lifetime_return,
+    );
+    row(
+        &mut s,
+        "service burden",
+        Some(t.fits[1].penalty),
+        &v.service_burden,
+    );
+    row(&mut s, "net value", None, &v.net_value);
+    if v.penalty_search.len() > 1 {
+        let _ = writeln!(
+            s,
+            "\nPenalty search (cross-validated RMSE in {cur}; * = chosen):"
+        );
+        for trial in &v.penalty_search {
+            let mark = |p: f64| if p == trial.penalty { "*" } else { " " };
+            let _ = writeln!(
+                s,
+                "  {:>8}   return {:>12}{}   burden {:>12}{}",
+                trial.penalty,
+                money(trial.return_rmse, 0),
+                mark(t.fits[0].penalty),
+                money(trial.burden_rmse, 0),
+                mark(t.fits[1].penalty),
+            );
+        }
+    }
+    for (name, m) in [
+        ("lifetime return", &v.lifetime_return),
+        ("service burden", &v.service_burden),
+        ("net value", &v.net_value),
+    ] {
+        if m.r2_mean.is_some_and(|r| r < 0.05) {
+            let _ = writeln!(
+                s,
+                "\nwarning: {name} is barely predictable from these features (cross-validated R² {}); its scores are close to the average customer's.",
+                r2(m.r2_mean)
+            );
+        }
+    }
+
+    s.push('\n');
+    if t.redundant.is_empty() {
+        let _ = writeln!(s, "Redundant columns: none.");
+    } else {
+        let names: Vec<&str> = t
+            .redundant
+            .iter()
+            .map(|&j| t.schema.columns[j].as_str())
+            .collect();
+        let _ = writeln!(
+            s,
+            "Redundant columns (implied by earlier columns, so left out of the fit): {}.",
+            names.join(", ")
+        );
+    }
+    for (feature, values) in &t.notes.pooled {
+        let _ = writeln!(
+            s,
+            "Rare {feature} values pooled into (other): {}.",
+            values.join(", ")
+        );
+    }
+    for (feature, rows, lo, hi) in &t.notes.clamped {
+        if rows.is_empty() {
+            continue;
+        }
+        let ids: Vec<&str> = rows.iter().map(|&i| history.ids[i].as_str()).collect();
+        let _ = writeln!(
+            s,
+            "Clamped {feature} to the training range [{}, {}] for {} customers: {}.",
+            crate::features::plain(*lo),
+            crate::features::plain(*hi),
+            group(rows.len()),
+            some_ids(&ids, 5)
+        );
+    }
+    for (feature, n) in &t.notes.imputed {
+        let _ = writeln!(
+            s,
+            "Imputed {feature} with the training median for {} customers.",
+            group(*n)
+        );
+    }
+    let d = &model.decisions;
+    let _ = writeln!(
+        s,
+        "\nDecisions on expected net value ({cur}): tier A >= {}, B >= {}, C >= {}, D below; contact >= {}, skip < {}, qualify in between.",
+        money(d.tier_a, 0),
+        money(d.tier_b, 0),
+        money(d.tier_c, 0),
+        money(d.contact_at, 0),
+        money(d.skip_below, 0),
+    );
+    let _ = writeln!(s, "Model saved to {path}.");
+    s
+}
+
+/// `12345` → `12,345`.
+pub fn group(n: usize) -> String {
+    money(n as f64, 0)
+}

@@ -1,0 +1,146 @@
+//! The training history: one row per past customer, read and checked in one pass. Rows whose
+//! outcome is blank cannot be learned from; they are left out and listed, never dropped silently.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::config::Config;
+use crate::economics::BoundEconomics;
+use crate::error::{Error, Result};
+use crate::features::{FeatureColumns, FeatureValues, ValuesBuilder};
+use crate::table::{decode, line_of, parse_number, CsvInput, ReadOptions};
+
+/// A customer left out of training, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Excluded {
+    pub id: String,
+    pub line: u64,
+    pub column: String,
+}
+
+#[derive(Debug)]
+pub struct History {
+    pub path: String,
+    pub ids: Vec<String>,
+    pub values: Vec<FeatureValues>,
+    /// Per customer: lifetime return and service burden, in money.
+    pub targets: Vec<[f64; 2]>,
+    pub excluded: Vec<Excluded>,
+    pub rows_read: usize,
+    pub sha256: String,
+}
+
+impl History {
+    pub fn rows(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn read(path: &Path, config: &Config, opts: ReadOptions) -> Result<History> {
+        let mut input = CsvInput::open(
+            path,
+            ReadOptions {
+                fingerprint: true,
+                ..opts
+            },
+        )?;
+        let id_col = input.column(&config.id, "the id column, columns.id in the config")?;
+        let features = FeatureColumns::locate(&input, &config.features, "a feature in the config")?;
+        let outcome_names = config.economics.columns();
+        let outcome_cols = outcome_names
+            .iter()
+            .map(|c| input.column(c, "an outcome in [economics]"))
+            .collect::<Result<Vec<_>>>()?;
+        let negative_ok: Vec<bool> = outcome_names
+            .iter()
+            .map(|c| config.economics.allows_negative(c))
+            .collect();
+        let economics: BoundEconomics = config.economics.bind();
+        let decimal_comma = input.delimiter() != b',';
+
+        let mut builder = ValuesBuilder::new(&config.features);
+        let mut ids = Vec::new();
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        let mut targets = Vec::new();
+        let mut excluded = Vec::new();
+        let mut ledger = vec![0.0; outcome_cols.len()];
+        let mut record = csv::ByteRecord::new();
+        let mut rows_read = 0;
+        while input.read(&mut record)? {
+            rows_read += 1;
+            let line = line_of(&record);
+            let id = decode(&record[id_col]).trim().to_string();
+            if id.is_empty() {
+                return Err(input.field_error(&record, id_col, "the id is blank".into()));
+            }
+            if let Some(first) = seen.insert(id.clone(), line) {
+                return Err(input.field_error(
+                    &record,
+                    id_col,
+                    format!("duplicate id \"{id}\" (first seen on line {first})"),
+                ));
+            }
+            builder.push(&features, &input, &record)?;
+            let mut blank = None;
+            for (k, &col) in outcome_cols.iter().enumerate() {
+                let text = decode(&record[col]);
+                match parse_number(&text, decimal_comma) {
+                    Err(_) => {
+                        return Err(input.field_error(
+                            &record,
+                            col,
+                            format!("expected a number, got \"{}\"", text.trim()),
+                        ))
+                    }
+                    Ok(None) => {
+                        blank.get_or_insert(col);
+                    }
+                    Ok(Some(v)) if v < 0.0 && !negative_ok[k] => {
+                        return Err(input.field_error(
+                            &record,
+                            col,
+                            format!(
+                                "expected an amount >= 0 (money, hours and counts cannot be negative), got \"{}\"",
+                                text.trim()
+                            ),
+                        ))
+                    }
+                    Ok(Some(v)) => ledger[k] = v,
+                }
+            }
+            if let Some(col) = blank {
+                builder.pop();
+                excluded.push(Excluded {
+                    id,
+                    line,
+                    column: input.headers()[col].clone(),
+                });
+                continue;
+            }
+            let o = economics.outcome(&ledger);
+            ids.push(id);
+            targets.push([o.lifetime_return, o.service_burden]);
+        }
+        input.finish_progress();
+        if rows_read == 0 {
+            return Err(Error::file(input.path(), "has a header but no rows"));
+        }
+        if ids.len() < 2 {
+            return Err(Error::file(
+                input.path(),
+                format!(
+                    "only {} of {rows_read} rows have every outcome filled in; nothing to learn from",
+                    ids.len()
+                ),
+            ));
+        }
+        Ok(History {
+            path: input.path().to_string(),
+            sha256: input.fingerprint().expect("requested"),
+            ids,
+            values: builder.finish(),
+            targets,
+            excluded,
+            rows_read,
+        })
+    }
+}

@@ -1,0 +1,507 @@
+//! The model file and scoring with it.
+//!
+//! A model is two linear equations on the schema's columns, one for lifetime return and one for
+//! service burden. Every prediction is explained relative to the average past customer: the
+//! baseline is the mean prediction over the history, and each feature contributes
+//! `Σ coefficient × (value − mean)` over its columns, so baseline + contributions = prediction,
+//! exactly, for each target and for their difference, the net value.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::economics::{Decisions, Economics, Recommendation, Tier};
+use crate::error::{Error, Result};
+use crate::features::{Feature, FeatureColumns, Schema, Warning, MISSING_LEVEL, OTHER_LEVEL};
+use crate::table::{decode, CsvInput};
+use crate::training::{TargetFit, Validation};
+
+pub const FORMAT: &str = "leadscore-model";
+pub const FORMAT_VERSION: u32 = 1;
+/// The file `train` writes into a models directory, and `score` looks for there.
+pub const MODEL_FILE: &str = "model.json";
+
+/// Where the training data came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingData {
+    pub file: String,
+    pub rows: usize,
+    pub rows_used: usize,
+    pub sha256: String,
+}
+
+/// One model column with its mean over the history and both coefficients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelColumn {
+    pub name: String,
+    pub mean: f64,
+    pub return_coefficient: f64,
+    pub burden_coefficient: f64,
+    /// Implied by earlier columns, so left out of the fit (both coefficients 0).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redundant: bool,
+}
+
+/// Everything needed to score leads and to say how the model was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    pub format: String,
+    pub format_version: u32,
+    pub tool_version: String,
+    pub created_at: String,
+    pub currency: String,
+    pub id_column: String,
+    pub lead_id_column: String,
+    pub training: TrainingData,
+    pub schema: Schema,
+    pub columns: Vec<ModelColumn>,
+    pub lifetime_return: TargetFit,
+    pub service_burden: TargetFit,
+    pub economics: Economics,
+    pub decisions: Decisions,
+    pub validation: Validation,
+}
+
+/// Just enough of a file to tell which format it is before reading the rest.
+#[derive(Deserialize)]
+struct Header {
+    format: Option<String>,
+    format_version: Option<u32>,
+}
+
+impl Model {
+    /// The model file a `--model` path means: the file itself, or `model.json` in a directory.
+    pub fn resolve_path(path: &Path) -> PathBuf {
+        if path.is_dir() {
+            path.join(MODEL_FILE)
+        } else {
+            path.to_path_buf()
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Model> {
+        let file = Model::resolve_path(path);
+        let shown = file.display().to_string();
+        let text = std::fs::read_to_string(&file).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound if path.is_dir() => Error::file(
+                &shown,
+                "no model here; train one with `leadscore train --history FILE`",
+            ),
+            std::io::ErrorKind::NotFound => Error::file(&shown, "no such model file"),
+            std::io::ErrorKind::InvalidData => {
+                Error::file(&shown, "not a leadscore model file (not UTF-8 text)")
+            }
+            _ => Error::read(&shown, e),
+        })?;
+        Model::parse(&text, &shown)
+    }
+
+    pub fn parse(text: &str, shown: &str) -> Result<Model> {
+        let header: Header = serde_json::from_str(text)
+            .map_err(|e| Error::file(shown, format!("not a leadscore model file ({e})")))?;
+        if header.format.as_deref() != Some(FORMAT) {
+            return Err(Error::file(
+                shown,
+                "not a leadscore model file (no \"format\": \"leadscore-model\")",
+            ));
+        }
+        match header.format_version {
+            Some(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(Error::file(
+                    shown,
+                    format!(
+                        "model format version {v} is not supported by leadscore {} (it reads version {FORMAT_VERSION}); retrain with `leadscore train`",
+                        env!("CARGO_PKG_VERSION")
+                    ),
+                ))
+            }
+            None => return Err(Error::file(shown, "model file has no format_version")),
+        }
+        let model: Model = serde_json::from_str(text)
+            .map_err(|e| Error::file(shown, format!("corrupt model file: {e}")))?;
+        model
+            .check()
+            .map_err(|problem| Error::file(shown, format!("corrupt model file: {problem}")))?;
+        Ok(model)
+    }
+
+    /// Internal consistency a hand edit or a truncated copy could break.
+    fn check(&self) -> std::result::Result<(), String> {
+        let p = self.schema.columns.len();
+        if self.columns.len() != p
+            || self.lifetime_return.coefficients.len() != p
+            || self.service_burden.coefficients.len() != p
+        {
+            return Err(format!(
+                "{p} schema columns but {} coefficients",
+                self.columns.len()
+            ));
+        }
+        for (c, name) in self.columns.iter().zip(&self.schema.columns) {
+            if &c.name != name {
+                return Err(format!(
+                    "column \"{}\" does not match the schema's \"{name}\"",
+                    c.name
+                ));
+            }
+        }
+        let numbers = self
+            .columns
+            .iter()
+            .flat_map(|c| [c.mean, c.return_coefficient, c.burden_coefficient])
+            .chain([
+                self.lifetime_return.intercept,
+                self.service_burden.intercept,
+            ]);
+        for v in numbers {
+            if !v.is_finite() {
+                return Err("a coefficient is not a finite number".into());
+            }
+        }
+        for f in &self.schema.features {
+            let cols: Vec<usize> = match f {
+                Feature::Categorical(c) => c.levels.iter().filter_map(|l| l.column).collect(),
+                Feature::Numeric(n) => vec![n.column],
+            };
+            if cols.iter().any(|&c| c >= p) {
+                return Err(format!(
+                    "feature \"{}\" points past the last column",
+                    f.name()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the model as pretty JSON, atomically, holding a lock on the models directory so
+    /// two trainings never interleave.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| Error::write(dir.display(), e))?;
+        let lock_path = dir.join(".lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::write(lock_path.display(), e))?;
+        lock.lock()
+            .map_err(|e| Error::write(lock_path.display(), e))?;
+        let mut text = serde_json::to_string_pretty(self).expect("model serialises");
+        text.push('\n');
+        crate::table::write_atomic(path, text.as_bytes())
+    }
+
+    /// The baseline of each target: the mean prediction over the history.
+    pub fn baselines(&self) -> [f64; 2] {
+        let b = |fit: &TargetFit, coef: fn(&ModelColumn) -> f64| {
+            fit.intercept + self.columns.iter().map(|c| coef(c) * c.mean).sum::<f64>()
+        };
+        [
+            b(&self.lifetime_return, |c| c.return_coefficient),
+            b(&self.service_burden, |c| c.burden_coefficient),
+        ]
+    }
+}
+
+/// One feature's part of a lead's score, in money.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Contribution {
+    pub lifetime_return: f64,
+    pub service_burden: f64,
+}
+
+impl Contribution {
+    pub fn net(&self) -> f64 {
+        self.lifetime_return - self.service_burden
+    }
+}
+
+/// A scored lead. `contributions[f]` belongs to feature `f`; when the burden model predicts
+/// below zero the burden is shown as zero and `burden_floor` carries the difference, so
+/// baseline + contributions + floor still equals what is shown.
+#[derive(Debug, Clone, Default)]
+pub struct Scored {
+    pub lifetime_return: f64,
+    pub service_burden: f64,
+    pub contributions: Vec<Contribution>,
+    pub burden_floor: f64,
+    /// How each feature's value reads in a reason (`12`, `retail`, `(missing)`).
+    pub shown: Vec<String>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Scored {
+    pub fn net(&self) -> f64 {
+        self.lifetime_return - self.service_burden
+    }
+}
+
+/// Per-feature parts of the equations, precomputed so a lead costs one lookup per feature.
+enum FeatureScorer {
+    Categorical {
+        levels: HashMap<String, Contribution>,
+        pooled: Vec<String>,
+        /// What an unseen value scores as: `(other)` if training pooled rare values, else the
+        /// reference level.
+        fallback: (String, Contribution),
+        missing: Option<Contribution>,
+    },
+    Numeric {
+        /// Coefficients per unit of the transformed value, and the transformed mean.
+        slope: Contribution,
+        mean: f64,
+    },
+}
+
+/// Scores leads with one model.
+pub struct Scorer<'m> {
+    model: &'m Model,
+    features: Vec<FeatureScorer>,
+    baseline: [f64; 2],
+}
+
+impl<'m> Scorer<'m> {
+    pub fn new(model: &'m Model) -> Scorer<'m> {
+        let cols = &model.columns;
+        let features = model
+            .schema
+            .features
+            .iter()
+            .map(|f| match f {
+                Feature::Categorical(c) => {
+                    let own: Vec<usize> = c.levels.iter().filter_map(|l| l.column).collect();
+                    let base = Contribution {
+                        lifetime_return: -own
+                            .iter()
+                            .map(|&j| cols[j].return_coefficient * cols[j].mean)
+                            .sum::<f64>(),
+                        service_burden: -own
+                            .iter()
+                            .map(|&j| cols[j].burden_coefficient * cols[j].mean)
+                            .sum::<f64>(),
+                    };
+                    let level = |column: Option<usize>| match column {
+                        Some(j) => Contribution {
+                            lifetime_return: base.lifetime_return + cols[j].return_coefficient,
+                            service_burden: base.service_burden + cols[j].burden_coefficient,
+                        },
+                        None => base,
+                    };
+                    let levels: HashMap<String, Contribution> = c
+                        .levels
+                        .iter()
+                        .map(|l| (l.value.clone(), level(l.column)))
+                        .collect();
+                    let fallback_name = if levels.contains_key(OTHER_LEVEL) {
+                        OTHER_LEVEL.to_string()
+                    } else {
+                        c.reference.clone()
+                    };
+                    let fallback = (fallback_name.clone(), levels[&fallback_name]);
+                    let missing = levels.get(MISSING_LEVEL).copied().or_else(|| {
+                        c.pooled
+                            .iter()
+                            .any(|p| p == MISSING_LEVEL)
+                            .then(|| levels[OTHER_LEVEL])
+                    });
+                    FeatureScorer::Categorical {
+                        levels,
+                        pooled: c.pooled.clone(),
+                        fallback,
+                        missing,
+                    }
+                }
+                Feature::Numeric(n) => FeatureScorer::Numeric {
+                    slope: Contribution {
+                        lifetime_return: cols[n.column].return_coefficient,
+                        service_burden: cols[n.column].burden_coefficient,
+                    },
+                    mean: cols[n.column].mean,
+                },
+            })
+            .collect();
+        Scorer {
+            model,
+            features,
+            baseline: model.baselines(),
+        }
+    }
+
+    pub fn model(&self) -> &Model {
+        self.model
+    }
+
+    pub fn baseline(&self) -> [f64; 2] {
+        self.baseline
+    }
+
+    /// Scores one lead row into `out`, reusing its buffers.
+    pub fn score(
+        &self,
+        input: &CsvInput,
+        cols: &FeatureColumns,
+        record: &csv::ByteRecord,
+        out: &mut Scored,
+    ) -> Result<()> {
+        let n = self.features.len();
+        out.contributions.resize(n, Contribution::default());
+        out.shown.resize(n, String::new());
+        out.warnings.clear();
+        for (f, (scorer, feature)) in self
+            .features
+            .iter()
+            .zip(&self.model.schema.features)
+            .enumerate()
+        {
+            let shown = &mut out.shown[f];
+            shown.clear();
+            out.contributions[f] = match (scorer, feature) {
+                (
+                    FeatureScorer::Categorical {
+                        levels,
+                        pooled,
+                        fallback,
+                        missing,
+                    },
+                    _,
+                ) => match cols.category(record, f) {
+                    None => {
+                        shown.push_str(MISSING_LEVEL);
+                        match missing {
+                            Some(c) => *c,
+                            None => {
+                                out.warnings.push(Warning::MissingCategory {
+                                    feature: feature.name().to_string(),
+                                    scored_as: fallback.0.clone(),
+                                });
+                                fallback.1
+                            }
+                        }
+                    }
+                    Some(value) => {
+                        shown.push_str(&value);
+                        match levels.get(value.as_ref()) {
+                            Some(c) => *c,
+                            None if pooled.iter().any(|p| p == value.as_ref()) => {
+                                levels[OTHER_LEVEL]
+                            }
+                            None => {
+                                out.warnings.push(Warning::Unseen {
+                                    feature: feature.name().to_string(),
+                                    value: value.into_owned(),
+                                    scored_as: fallback.0.clone(),
+                                });
+                                fallback.1
+                            }
+                        }
+                    }
+                },
+                (FeatureScorer::Numeric { slope, mean, .. }, Feature::Numeric(spec)) => {
+                    let raw = match cols.number(input, record, f)? {
+                        Some(v) => {
+                            shown.push_str(decode(&record[cols.column(f)]).trim());
+                            let (lo, hi) = spec.range();
+                            if v < lo || v > hi {
+                                let used = match spec.clamp {
+                                    Some((lo, hi)) => v.clamp(lo, hi),
+                                    None => v,
+                                };
+                                out.warnings.push(Warning::OutOfRange {
+                                    feature: spec.name.clone(),
+                                    value: v,
+                                    above: v > hi,
+                                    used,
+                                });
+                            }
+                            v
+                        }
+                        None => {
+                            shown.push_str(MISSING_LEVEL);
+                            out.warnings.push(Warning::Imputed {
+                                feature: spec.name.clone(),
+                                median: spec.median,
+                            });
+                            spec.median
+                        }
+                    };
+                    let d = spec.transform(raw) - mean;
+                    Contribution {
+                        lifetime_return: slope.lifetime_return * d,
+                        service_burden: slope.service_burden * d,
+                    }
+                }
+                (FeatureScorer::Numeric { .. }, Feature::Categorical(_)) => {
+                    unreachable!("scorer built from this schema")
+                }
+            };
+        }
+        let mut ret = self.baseline[0];
+        let mut burden = self.baseline[1];
+        for c in &out.contributions {
+            ret += c.lifetime_return;
+            burden += c.service_burden;
+        }
+        out.lifetime_return = ret;
+        // Burden cannot be negative; the floor is its own, visible part of the explanation.
+        out.burden_floor = if burden < 0.0 { -burden } else { 0.0 };
+        out.service_burden = burden + out.burden_floor;
+        Ok(())
+    }
+
+    /// The 3 biggest drivers of the net value, biggest first: `lead_source=referral +4,210`.
+    pub fn reasons(&self, scored: &Scored, buf: &mut String) {
+        buf.clear();
+        let mut idx: [(f64, usize); 3] = [(0.0, usize::MAX); 3];
+        let n = scored.contributions.len();
+        for f in 0..=n {
+            let v = if f == n {
+                -scored.burden_floor
+            } else {
+                scored.contributions[f].net()
+            };
+            // Raising a negative burden to zero lowers the net value by the floor.
+            let mag = v.abs();
+            if mag == 0.0 {
+                continue;
+            }
+            if let Some(pos) = idx.iter().position(|(m, i)| *i == usize::MAX || mag > *m) {
+                idx[pos..].rotate_right(1);
+                idx[pos] = (mag, f);
+            }
+        }
+        for &(_, f) in idx.iter().filter(|(_, f)| *f != usize::MAX) {
+            if !buf.is_empty() {
+                buf.push_str("; ");
+            }
+            if f == n {
+                buf.push_str("burden floored at 0 ");
+                buf.push_str(&crate::economics::signed_whole(-scored.burden_floor));
+            } else {
+                buf.push_str(self.model.schema.features[f].name());
+                buf.push('=');
+                buf.push_str(&scored.shown[f]);
+                buf.push(' ');
+                buf.push_str(&crate::economics::signed_whole(
+                    scored.contributions[f].net(),
+                ));
+            }
+        }
+    }
+
+    pub fn tier(&self, scored: &Scored) -> Tier {
+        self.model.decisions.tier(scored.net())
+    }
+
+    pub fn recommend(&self, scored: &Scored) -> Recommendation {
+        self.model.decisions.recommend(scored.net())
+    }
+}
