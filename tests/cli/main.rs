@@ -1,0 +1,10 @@
+//! One integration-test binary: every test runs the real `leadscore` binary (or, for the
+//! accuracy tests, the library) on small fixtures.
+
+mod util;
+
+mod accuracy;
+mod commands;
+mod errors;
+mod formats;
+mod telco;
