@@ -274,7 +274,7 @@ pub fn signed_whole(value: f64) -> String {
 fn group_thousands(digits: &str, out: &mut String) {
     let n = digits.len();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (n - i) % 3 == 0 {
+        if i > 0 && (n - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -115,7 +115,7 @@ pub enum FeatureValues {
 /// What training needs to know about rare values and clamping, to report it.
 #[derive(Debug, Clone, Default)]
 pub struct SchemaNotes {
-    /// Per numeric feature: rows clamped (row indices), with the limits.
+    /// Per numeric feature: rows clamped (row indices, most extreme first), with the limits.
     pub clamped: Vec<(String, Vec<usize>, f64, f64)>,
     /// Per categorical feature: values pooled as rare.
     pub pooled: Vec<(String, Vec<String>)>,
@@ -210,12 +210,15 @@ impl Schema {
                     let (min, max) = (present[0], present[present.len() - 1]);
                     let clamp = winsorize.map(|(lo, hi)| (q(lo), q(hi)));
                     if let Some((lo, hi)) = clamp {
-                        let rows: Vec<usize> = v
+                        let mut rows: Vec<usize> = v
                             .iter()
                             .enumerate()
                             .filter(|(_, x)| **x < lo || **x > hi)
                             .map(|(i, _)| i)
                             .collect();
+                        // Most extreme first: a mistyped value tops the list.
+                        let beyond = |i: &usize| (v[*i] - v[*i].clamp(lo, hi)).abs();
+                        rows.sort_by(|a, b| beyond(b).total_cmp(&beyond(a)).then(a.cmp(b)));
                         notes.clamped.push((spec.name.clone(), rows, lo, hi));
                     }
                     let missing = v.len() - present.len();
@@ -618,6 +621,9 @@ mod tests {
         assert_eq!(name, "employees");
         assert_eq!((*lo, *hi), (1.0, 8.0));
         assert_eq!(rows, &vec![8]);
+        let (_, notes) = Schema::fit(&specs(), &values(), 1, Some((0.25, 0.75))).unwrap();
+        // 1 and 9 are equally far out (by 2); ties keep row order; then 2 and 8.
+        assert_eq!(notes.clamped[0].1, vec![0, 8, 1, 7]);
     }
 
     #[test]

@@ -326,7 +326,8 @@ fn cholesky_solve(m: Array2<f64>, b: Array1<f64>) -> Option<Array1<f64>> {
         for t in 0..j {
             d -= l[[j, t]] * l[[j, t]];
         }
-        if !(d > 0.0) {
+        // Also catches NaN.
+        if d.is_nan() || d <= 0.0 {
             return None;
         }
         let piv = d.sqrt();

@@ -411,9 +411,15 @@ pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    tempfile::Builder::new()
-        .prefix(".leadscore-")
-        .suffix(".tmp")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".leadscore-").suffix(".tmp");
+    // A finished file is for sharing (with the CRM, the team); tempfile's default is 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    builder
         .tempfile_in(dir)
         .map_err(|e| Error::write(path.display(), e))
 }

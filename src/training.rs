@@ -124,7 +124,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
             burden_rmse: f64::NAN,
         })
         .collect();
-    for t in 0..2 {
+    for (t, chosen) in chosen.iter_mut().enumerate() {
         let mut best = f64::INFINITY;
         for (g, &penalty) in grid.iter().enumerate() {
             let params = params(penalty)?;
@@ -142,7 +142,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
             // Strictly better only: among equals the smaller penalty, the plainer model, wins.
             if rmse < best * (1.0 - 1e-12) {
                 best = rmse;
-                chosen[t] = penalty;
+                *chosen = penalty;
             }
         }
     }

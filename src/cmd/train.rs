@@ -115,7 +115,7 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
             s,
             "Left out {} customers with a blank outcome: {}.",
             group(history.excluded.len()),
-            some_ids(&ids, 5)
+            some_ids(&ids, 20)
         );
     }
     let v = &t.validation;
@@ -167,8 +167,7 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
         );
         for trial in &v.penalty_search {
             let mark = |p: f64| if p == trial.penalty { "*" } else { " " };
-            let _ = writeln!(
-                s,
+            let line = format!(
                 "  {:>8}   return {:>12}{}   burden {:>12}{}",
                 trial.penalty,
                 money(trial.return_rmse, 0),
@@ -176,6 +175,7 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
                 money(trial.burden_rmse, 0),
                 mark(t.fits[1].penalty),
             );
+            let _ = writeln!(s, "{}", line.trim_end());
         }
     }
     for (name, m) in [
@@ -218,14 +218,29 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
         if rows.is_empty() {
             continue;
         }
-        let ids: Vec<&str> = rows.iter().map(|&i| history.ids[i].as_str()).collect();
+        let values = history
+            .values
+            .iter()
+            .zip(&t.schema.features)
+            .find_map(|(v, f)| match v {
+                crate::features::FeatureValues::Numeric(v) if f.name() == feature => Some(v),
+                _ => None,
+            });
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|&i| match values {
+                Some(v) => format!("{} ({})", history.ids[i], crate::features::plain(v[i])),
+                None => history.ids[i].clone(),
+            })
+            .collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let _ = writeln!(
             s,
-            "Clamped {feature} to the training range [{}, {}] for {} customers: {}.",
+            "Clamped {feature} to the training range [{}, {}] for {} customers, most extreme first: {}.",
             crate::features::plain(*lo),
             crate::features::plain(*hi),
             group(rows.len()),
-            some_ids(&ids, 5)
+            some_ids(&ids, 8)
         );
     }
     for (feature, n) in &t.notes.imputed {
