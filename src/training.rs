@@ -27,6 +27,8 @@ pub const TARGETS: [&str; 2] = ["lifetime return", "service burden"];
 
 /// Rows per block added to the sums at once.
 const BLOCK_ROWS: usize = 8192;
+/// Parts the rows are split into to build the sums in parallel.
+const PARTS: usize = 4;
 
 /// One target's linear model on the schema's columns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -287,10 +289,9 @@ impl<'a> Design<'a> {
     fn fold_grams(&self, frame: &Frame, targets: &[[f64; 2]], folds: &[u8], k: usize) -> Vec<Gram> {
         let p = self.schema.n_columns();
         let width = 1 + p + 2;
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 8)
-            .min(self.n.div_ceil(BLOCK_ROWS).max(1));
+        // A fixed number of parts, whatever the machine's cores: floating-point sums then add up
+        // in the same order everywhere, so the same data and seed give a bit-identical model.
+        let threads = PARTS.min(self.n.div_ceil(BLOCK_ROWS).max(1));
         let per = self.n.div_ceil(threads);
         let partials: Vec<Vec<Gram>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)

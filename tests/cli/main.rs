@@ -7,4 +7,5 @@ mod accuracy;
 mod commands;
 mod errors;
 mod formats;
+mod shipped;
 mod telco;

@@ -1,0 +1,44 @@
+//! The shipped model under models/ is trained on the shipped data with the shipped config, and
+//! the current code still loads it: the README's quick start works on a fresh clone.
+
+use crate::util::{repo, Env};
+use sha2::Digest;
+
+#[test]
+fn shipped_model_was_trained_on_the_shipped_history() {
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo("models/model.json")).unwrap()).unwrap();
+    let bytes = std::fs::read(repo("data/customers.csv")).unwrap();
+    let sha: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        model["training"]["sha256"], sha,
+        "data/customers.csv changed: retrain with `cargo run --release -- train --history data/customers.csv` and commit models/"
+    );
+    assert_eq!(model["training"]["file"], "data/customers.csv");
+    // Retraining with the shipped config gives the same coefficients: config and model agree.
+    let env = Env::new();
+    env.copy("leadscore.toml", "leadscore.toml");
+    env.copy("data/customers.csv", "data/customers.csv");
+    let run = env.run(&["train", "--history", "data/customers.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let fresh: serde_json::Value = serde_json::from_str(&env.read("models/model.json")).unwrap();
+    assert_eq!(fresh["columns"], model["columns"], "leadscore.toml or the code changed: retrain and commit models/");
+    assert_eq!(fresh["decisions"], model["decisions"]);
+}
+
+#[test]
+fn quick_start_scores_the_sample_leads_with_the_shipped_model() {
+    let env = Env::new();
+    env.copy("models/model.json", "models/model.json");
+    env.copy("data/leads.csv", "data/leads.csv");
+    let run = env.run(&["score", "data/leads.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 1001);
+    assert!(run.stdout.starts_with(
+        "lead_id,expected_return,expected_burden,expected_net,return_to_burden,tier,recommendation,reasons,warnings\n"
+    ));
+    assert!(run.stderr.starts_with("Scored 1,000 leads with the model trained "), "{}", run.stderr);
+}
