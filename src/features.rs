@@ -533,14 +533,15 @@ impl std::fmt::Display for Warning {
     }
 }
 
-/// A number as a person would write it: no trailing zeros, at most 4 decimals.
+/// A number as a person would write it: thousands grouped, no trailing zeros, at most 4
+/// decimals (2 from 1,000 up, where more would be noise).
 pub fn plain(v: f64) -> String {
-    let s = format!("{v:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
+    let decimals = if v.abs() >= 1000.0 { 2 } else { 4 };
+    let s = crate::economics::money(v, decimals);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
-        s.to_string()
+        s
     }
 }
 
@@ -636,7 +637,7 @@ mod tests {
         };
         assert_eq!(
             w.to_string(),
-            "employees 60000 above the training range, counted as 2100.5"
+            "employees 60,000 above the training range, counted as 2,100.5"
         );
         let w = Warning::Unseen {
             feature: "industry".into(),
@@ -649,5 +650,7 @@ mod tests {
         );
         assert_eq!(plain(35.0), "35");
         assert_eq!(plain(-0.00001), "0");
+        assert_eq!(plain(112_168_417.414), "112,168,417.41");
+        assert_eq!(plain(0.12345), "0.1235");
     }
 }

@@ -261,7 +261,7 @@ fn one_mistyped_value_barely_moves_the_error_when_winsorised_but_wrecks_a_plain_
         "income.toml",
     ]);
     assert!(
-        run.stdout.contains("most extreme first: C0500 (666666), "),
+        run.stdout.contains("most extreme first: C0500 (666,666), "),
         "{}",
         run.stdout
     );
