@@ -244,13 +244,64 @@ impl Decisions {
     }
 }
 
+/// Writes `value` with `decimals` decimals and no grouping into `buf` (cleared first), never as
+/// "-0.00". Goes through integers: `{:.2}` formatting falls back to bignum arithmetic for most
+/// values and was the single biggest cost of scoring.
+pub fn write_fixed(buf: &mut String, value: f64, decimals: usize) {
+    buf.clear();
+    let scale = 10f64.powi(decimals as i32);
+    let scaled = (value * scale).round();
+    if decimals > 9 || !scaled.is_finite() || scaled.abs() >= 9.0e15 {
+        use std::fmt::Write as _;
+        let _ = write!(buf, "{value:.decimals$}");
+        if buf.starts_with('-') && buf.bytes().all(|b| matches!(b, b'-' | b'0' | b'.')) {
+            buf.remove(0);
+        }
+        return;
+    }
+    let n = scaled as i64;
+    if n < 0 {
+        buf.push('-');
+    }
+    let n = n.unsigned_abs();
+    let unit = 10u64.pow(decimals as u32);
+    push_u64(buf, n / unit);
+    if decimals > 0 {
+        buf.push('.');
+        let mut frac = n % unit;
+        let mut digits = [b'0'; 9];
+        for d in digits[..decimals].iter_mut().rev() {
+            *d = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        digits[..decimals].iter().for_each(|&d| buf.push(d as char));
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_u64(buf: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[i..].iter().for_each(|&d| buf.push(d as char));
+}
+
 /// `1234567.891` → `1,234,567.89` with `decimals` = 2.
 pub fn money(value: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, value.abs());
-    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(i, f)| (i, f));
+    let mut s = String::new();
+    write_fixed(&mut s, value, decimals);
+    let negative = s.starts_with('-');
+    let digits = s.trim_start_matches('-');
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
-    // "-0" reads as a loss where there is none.
-    if value < 0.0 && s.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
+    if negative {
         out.push('-');
     }
     group_thousands(int, &mut out);
@@ -261,13 +312,38 @@ pub fn money(value: f64, decimals: usize) -> String {
     out
 }
 
-/// A contribution in whole units with its sign: `+4,210`, `-2,950`, `+0`.
-pub fn signed_whole(value: f64) -> String {
+/// A contribution in whole units with its sign, appended to `out`: `+4,210`, `-2,950`, `+0`.
+pub fn push_signed_whole(out: &mut String, value: f64) {
     let rounded = value.round();
-    let sign = if rounded < 0.0 { '-' } else { '+' };
+    out.push(if rounded < 0.0 { '-' } else { '+' });
+    if rounded.abs() >= 9.0e15 || !rounded.is_finite() {
+        group_thousands(&format!("{:.0}", rounded.abs()), out);
+        return;
+    }
+    let mut n = rounded.abs() as u64;
+    let mut digits = [0u8; 26];
+    let mut i = digits.len();
+    let mut count = 0;
+    loop {
+        if count > 0 && count % 3 == 0 {
+            i -= 1;
+            digits[i] = b',';
+        }
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        count += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[i..].iter().for_each(|&d| out.push(d as char));
+}
+
+/// [`push_signed_whole`] into a new string.
+pub fn signed_whole(value: f64) -> String {
     let mut out = String::new();
-    out.push(sign);
-    group_thousands(&format!("{:.0}", rounded.abs()), &mut out);
+    push_signed_whole(&mut out, value);
     out
 }
 
@@ -396,5 +472,18 @@ mod tests {
         assert_eq!(signed_whole(-2950.0), "-2,950");
         assert_eq!(signed_whole(-0.2), "+0");
         assert_eq!(signed_whole(1_000_000.0), "+1,000,000");
+        let mut b = String::new();
+        for (v, d, want) in [
+            (-0.001, 2, "0.00"),
+            (-1234.567, 2, "-1234.57"),
+            (5.0, 0, "5"),
+            (0.05, 1, "0.1"),
+            (251.875139, 6, "251.875139"),
+            (-0.5, 0, "-1"),
+            (1e300, 2, &format!("{:.2}", 1e300)),
+        ] {
+            write_fixed(&mut b, v, d);
+            assert_eq!(b, want, "{v} with {d} decimals");
+        }
     }
 }

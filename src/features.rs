@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{FeatureKind, FeatureSpec};
 use crate::error::{Error, Result};
-use crate::table::{decode, parse_number, CsvInput};
+use crate::table::{decode, parse_number, CsvInput, Source};
 
 /// The level a blank category value gets.
 pub const MISSING_LEVEL: &str = "(missing)";
@@ -334,7 +334,7 @@ impl FeatureColumns {
     /// Reads feature `f` of `record` as a number; blank is `None`.
     pub fn number(
         &self,
-        input: &CsvInput,
+        input: &Source,
         record: &csv::ByteRecord,
         f: usize,
     ) -> Result<Option<f64>> {
@@ -416,7 +416,7 @@ impl ValuesBuilder {
         // same length.
         for (f, spec) in cols.specs.iter().enumerate() {
             if let FeatureKind::Numeric { .. } = spec.kind {
-                self.scratch[f] = cols.number(input, record, f)?;
+                self.scratch[f] = cols.number(input.source(), record, f)?;
             }
         }
         for (f, vals) in self.values.iter_mut().enumerate() {

@@ -6,7 +6,7 @@
 //! `Σ coefficient × (value − mean)` over its columns, so baseline + contributions = prediction,
 //! exactly, for each target and for their difference, the net value.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::economics::{Decisions, Economics, Recommendation, Tier};
 use crate::error::{Error, Result};
 use crate::features::{Feature, FeatureColumns, Schema, Warning, MISSING_LEVEL, OTHER_LEVEL};
-use crate::table::{decode, CsvInput};
+use crate::table::{decode, Source};
 use crate::training::{TargetFit, Validation};
 
 pub const FORMAT: &str = "leadscore-model";
@@ -347,7 +347,7 @@ impl<'m> Scorer<'m> {
     /// Scores one lead row into `out`, reusing its buffers.
     pub fn score(
         &self,
-        input: &CsvInput,
+        input: &Source,
         cols: &FeatureColumns,
         record: &csv::ByteRecord,
         out: &mut Scored,
@@ -484,7 +484,7 @@ impl<'m> Scorer<'m> {
             }
             if f == n {
                 buf.push_str("burden floored at 0 ");
-                buf.push_str(&crate::economics::signed_whole(-scored.burden_floor));
+                crate::economics::push_signed_whole(buf, -scored.burden_floor);
             } else {
                 buf.push_str(self.model.schema.features[f].name());
                 buf.push('=');

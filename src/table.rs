@@ -39,11 +39,46 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
+/// A file's name and header: all an error message about one of its fields needs, and cheap to
+/// share with the threads that score its rows.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: String,
+    pub headers: Vec<String>,
+}
+
+impl Source {
+    /// A row must have as many fields as the header.
+    pub fn check_width(&self, record: &csv::ByteRecord) -> Result<()> {
+        if record.len() == self.headers.len() {
+            return Ok(());
+        }
+        Err(Error::Row {
+            path: self.path.clone(),
+            line: line_of(record),
+            problem: format!(
+                "expected {} fields as in the header, found {}",
+                self.headers.len(),
+                record.len()
+            ),
+        })
+    }
+
+    /// A `Field` error for this file.
+    pub fn field_error(&self, record: &csv::ByteRecord, col: usize, problem: String) -> Error {
+        Error::Field {
+            path: self.path.clone(),
+            line: line_of(record),
+            column: self.headers[col].clone(),
+            problem,
+        }
+    }
+}
+
 /// An open CSV file with its header decoded, read row by row.
 pub struct CsvInput {
-    path: String,
+    source: Source,
     reader: csv::Reader<Box<dyn Read>>,
-    headers: Vec<String>,
     delimiter: u8,
     progress: Option<indicatif::ProgressBar>,
     hasher: Option<Arc<Mutex<Sha256>>>,
@@ -140,9 +175,8 @@ impl CsvInput {
             }
         }
         Ok(CsvInput {
-            path,
+            source: Source { path, headers },
             reader,
-            headers,
             delimiter,
             progress,
             hasher: None,
@@ -150,11 +184,15 @@ impl CsvInput {
     }
 
     pub fn path(&self) -> &str {
-        &self.path
+        &self.source.path
     }
 
     pub fn headers(&self) -> &[String] {
-        &self.headers
+        &self.source.headers
+    }
+
+    pub fn source(&self) -> &Source {
+        &self.source
     }
 
     pub fn delimiter(&self) -> u8 {
@@ -163,39 +201,30 @@ impl CsvInput {
 
     /// The index of a column the caller needs, or an error that names the closest header.
     pub fn column(&self, name: &str, role: &str) -> Result<usize> {
-        find_column(&self.path, &self.headers, name, role)
+        find_column(&self.source.path, &self.source.headers, name, role)
     }
 
     /// Reads the next row into `record`; false at the end. A row with the wrong number of
     /// fields is an error here, so callers can index fields freely.
     pub fn read(&mut self, record: &mut csv::ByteRecord) -> Result<bool> {
-        let more = self
-            .reader
-            .read_byte_record(record)
-            .map_err(|e| csv_error(&self.path, e))?;
-        if more && record.len() != self.headers.len() {
-            // A trailing blank line in a one-column file is still a blank line, not a row.
-            return Err(Error::Row {
-                path: self.path.clone(),
-                line: line_of(record),
-                problem: format!(
-                    "expected {} fields as in the header, found {}",
-                    self.headers.len(),
-                    record.len()
-                ),
-            });
+        let more = self.read_any(record)?;
+        if more {
+            self.source.check_width(record)?;
         }
         Ok(more)
     }
 
+    /// Reads the next row whatever its number of fields; check it with `Source::check_width`
+    /// before indexing it.
+    pub fn read_any(&mut self, record: &mut csv::ByteRecord) -> Result<bool> {
+        self.reader
+            .read_byte_record(record)
+            .map_err(|e| csv_error(&self.source.path, e))
+    }
+
     /// A `Field` error for this file.
     pub fn field_error(&self, record: &csv::ByteRecord, col: usize, problem: String) -> Error {
-        Error::Field {
-            path: self.path.clone(),
-            line: line_of(record),
-            column: self.headers[col].clone(),
-            problem,
-        }
+        self.source.field_error(record, col, problem)
     }
 
     /// The SHA-256 of the bytes read so far, in hex (the whole file once reading is done).

@@ -1,22 +1,28 @@
 //! `leadscore score LEADS`: one row per lead with expected return, burden and net value, a tier,
 //! a recommendation, the three biggest reasons in money and what the model had to guess.
 //!
-//! With `--keep-order` rows stream straight to the output. Sorted output must see every lead
-//! before writing the first, so it keeps each finished output row (as CSV bytes, in one buffer)
-//! plus a 16-byte sort key: nothing else of the input stays in memory.
+//! The work is a pipeline: this thread reads rows in batches and checks what needs the whole
+//! file (row width, duplicate ids); worker threads score and format each batch into finished CSV
+//! bytes; this thread writes the batches back in input order. With `--keep-order` batches go
+//! straight to the output, so memory stays flat. Sorted output must see every lead before
+//! writing the first, so it keeps each finished row's bytes in one buffer plus a 16-byte sort key
+//! per lead: nothing else of the input stays in memory.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::io::{IsTerminal, Write};
+use std::sync::mpsc;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::cli::ScoreArgs;
 use crate::config::{FeatureKind, FeatureSpec};
 use crate::economics::{money, Recommendation, Tier};
 use crate::error::{Error, Result};
-use crate::features::Feature;
+use crate::features::{Feature, FeatureColumns};
 use crate::model::{Model, Scored, Scorer};
-use crate::table::{decode, line_of, CsvInput, Output, ReadOptions};
+use crate::table::{decode, line_of, CsvInput, Output, ReadOptions, Source};
 
 /// The score columns, after the lead's id.
 pub const SCORE_COLUMNS: [&str; 8] = [
@@ -30,6 +36,13 @@ pub const SCORE_COLUMNS: [&str; 8] = [
     "warnings",
 ];
 
+/// Rows per batch handed to a worker.
+const BATCH_ROWS: usize = 2048;
+/// Scoring threads; the reading thread is a third, mostly waiting on I/O.
+const WORKERS: usize = 2;
+/// Batches queued per worker: bounds memory when writing is slower than scoring.
+const QUEUE: usize = 2;
+
 pub fn run(args: &ScoreArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
     let scorer = Scorer::new(&model);
@@ -42,8 +55,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         },
     )?;
     let id_col = lead_id_column(&input, &model, args.id.as_deref())?;
-    let specs = feature_specs(&model);
-    let cols = crate::features::FeatureColumns::locate(&input, &specs, "a feature the model uses")?;
+    let cols = FeatureColumns::locate(&input, &feature_specs(&model), "a feature the model uses")?;
     let extra: Vec<usize> = if args.with_input {
         (0..input.headers().len())
             .filter(|&c| c != id_col)
@@ -51,92 +63,49 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     } else {
         Vec::new()
     };
-
     let mut header: Vec<&str> = vec![input.headers()[id_col].as_str()];
     header.extend(SCORE_COLUMNS);
     header.extend(extra.iter().map(|&c| input.headers()[c].as_str()));
 
-    let mut rejects = match &args.skip_invalid {
+    let rejects = match &args.skip_invalid {
         Some(path) => {
-            let mut w = csv::Writer::from_writer(Output::create(Some(path))?);
             let mut h = vec!["line", "reason"];
             h.extend(input.headers().iter().map(String::as_str));
-            w.write_record(&h)
-                .map_err(|e| csv_write(path.display(), e))?;
-            Some(w)
+            let mut out = Output::create(Some(path))?;
+            out.write_all(&csv_line(&h))
+                .map_err(|e| Error::write(path.display(), e))?;
+            Some(out)
         }
         None => None,
     };
-    let output = Output::create(args.output.as_deref())?;
-    let out_name = output.name();
-    let mut out = csv::Writer::from_writer(output);
-    out.write_record(&header)
-        .map_err(|e| csv_write(&out_name, e))?;
-
-    let mut sorted = (!args.keep_order).then(SortedRows::default);
-    let mut summary = Summary::default();
-    let mut seen: HashMap<u64, u64> = HashMap::new();
-    let mut record = csv::ByteRecord::new();
-    let mut scored = Scored::default();
-    let mut row = RowFormatter::new(args.decimals as usize);
-    let mut rows_read = 0u64;
-    while input.read(&mut record)? {
-        rows_read += 1;
-        let outcome = score_one(
-            &input,
-            &scorer,
-            &cols,
-            id_col,
-            &record,
-            &mut seen,
-            &mut scored,
-        );
-        if let Err(err) = outcome {
-            match &mut rejects {
-                Some(w) => {
-                    let reason = reason_of(&err);
-                    let line = line_of(&record).to_string();
-                    let mut fields: Vec<&[u8]> = vec![line.as_bytes(), reason.as_bytes()];
-                    fields.extend(record.iter());
-                    w.write_record(fields)
-                        .map_err(|e| csv_write("the rejects file", e))?;
-                    summary.rejected += 1;
-                    continue;
-                }
-                None => return Err(err),
-            }
-        }
-        row.format(&scorer, &scored);
-        let tier = scorer.tier(&scored);
-        let rec = scorer.recommend(&scored);
-        summary.add(tier, rec, scored.net(), !scored.warnings.is_empty());
-        let fields = row
-            .fields(&record[id_col], tier, rec)
-            .chain(extra.iter().map(|&c| &record[c]));
-        match &mut sorted {
-            Some(s) => s.push(scored.net(), fields)?,
-            None => out
-                .write_record(fields)
-                .map_err(|e| csv_write(&out_name, e))?,
-        }
+    let mut sink = Sink {
+        output_path: args.output.clone(),
+        output: None,
+        header: csv_line(&header),
+        sorted: (!args.keep_order).then(SortedRows::default),
+        rejects,
+        summary: Summary::default(),
+    };
+    if args.keep_order {
+        // Streaming: open now; the header is written with the first scored batch.
+        sink.output = Some(Output::create(args.output.as_deref())?);
     }
+    let source = input.source().clone();
+    let ctx = Ctx {
+        scorer: &scorer,
+        cols: &cols,
+        source: &source,
+        extra: &extra,
+        id_col,
+        decimals: args.decimals as usize,
+        skip_invalid: args.skip_invalid.is_some(),
+    };
+    let rows_read = pipeline(&mut input, &ctx, &mut sink)?;
     input.finish_progress();
     if rows_read == 0 {
         return Err(Error::file(input.path(), "has a header but no rows"));
     }
-    let mut output = out
-        .into_inner()
-        .map_err(|e| Error::write(&out_name, e.into_error()))?;
-    if let Some(s) = sorted {
-        s.write_to(&mut output)
-            .map_err(|e| Error::write(&out_name, e))?;
-    }
-    if let Some(w) = rejects {
-        w.into_inner()
-            .map_err(|e| Error::write("the rejects file", e.into_error()))?
-            .commit()?;
-    }
-    output.commit()?;
+    let summary = sink.finish()?;
     eprint!(
         "{}",
         summary.render(
@@ -145,6 +114,285 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         )
     );
     Ok(())
+}
+
+/// Everything a worker needs to score rows; shared read-only between threads.
+struct Ctx<'a> {
+    scorer: &'a Scorer<'a>,
+    cols: &'a FeatureColumns,
+    source: &'a Source,
+    extra: &'a [usize],
+    id_col: usize,
+    decimals: usize,
+    skip_invalid: bool,
+}
+
+/// Rows for a worker, with what the reading thread already found wrong with them.
+struct Job {
+    seq: usize,
+    rows: Vec<csv::ByteRecord>,
+    len: usize,
+    problems: Vec<Option<Error>>,
+}
+
+/// A scored batch: finished CSV bytes, where each row ends, its net value, and rejects.
+struct Done {
+    seq: usize,
+    rows: Vec<csv::ByteRecord>,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    nets: Vec<f64>,
+    rejects: Vec<u8>,
+    summary: Summary,
+    error: Option<Error>,
+}
+
+/// Reads, checks and dispatches batches; collects them in order. Returns the rows read.
+fn pipeline(input: &mut CsvInput, ctx: &Ctx, sink: &mut Sink) -> Result<u64> {
+    let (done_tx, done_rx) = mpsc::channel::<Done>();
+    std::thread::scope(|scope| {
+        let mut queues = Vec::with_capacity(WORKERS);
+        for _ in 0..WORKERS {
+            let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
+            let done_tx = done_tx.clone();
+            scope.spawn(move || {
+                for job in rx {
+                    if done_tx.send(score_batch(ctx, job)).is_err() {
+                        break;
+                    }
+                }
+            });
+            queues.push(tx);
+        }
+        drop(done_tx);
+
+        let mut seen: HashMap<u64, u64> = HashMap::default();
+        let mut pool: Vec<Vec<csv::ByteRecord>> = Vec::new();
+        let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
+        let (mut sent, mut next, mut rows_read) = (0usize, 0usize, 0u64);
+        let mut read_error = None;
+        loop {
+            let mut rows = pool.pop().unwrap_or_default();
+            let mut problems = Vec::with_capacity(BATCH_ROWS);
+            let mut len = 0;
+            while len < BATCH_ROWS {
+                if rows.len() == len {
+                    rows.push(csv::ByteRecord::new());
+                }
+                match input.read_any(&mut rows[len]) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        read_error = Some(e);
+                        break;
+                    }
+                }
+                problems.push(check_row(ctx, &rows[len], &mut seen));
+                len += 1;
+            }
+            rows_read += len as u64;
+            let last = len < BATCH_ROWS;
+            if len > 0 {
+                let job = Job {
+                    seq: sent,
+                    rows,
+                    len,
+                    problems,
+                };
+                if queues[sent % WORKERS].send(job).is_err() {
+                    break;
+                }
+                sent += 1;
+            }
+            // Write whatever is ready, in order, without waiting.
+            while let Ok(done) = done_rx.try_recv() {
+                pending.insert(done.seq, done);
+            }
+            while let Some(done) = pending.remove(&next) {
+                next += 1;
+                pool.push(sink.take(done)?);
+            }
+            if last {
+                break;
+            }
+        }
+        drop(queues);
+        // An error in an earlier row comes before a read error further down the file.
+        while next < sent {
+            let done = match pending.remove(&next) {
+                Some(d) => d,
+                None => {
+                    let d = done_rx.recv().expect("workers send every batch they get");
+                    pending.insert(d.seq, d);
+                    continue;
+                }
+            };
+            next += 1;
+            sink.take(done)?;
+        }
+        match read_error {
+            Some(e) => Err(e),
+            None => Ok(rows_read),
+        }
+    })
+}
+
+/// What can only be checked with the whole file in view: the row's width and a unique id.
+fn check_row(ctx: &Ctx, record: &csv::ByteRecord, seen: &mut HashMap<u64, u64>) -> Option<Error> {
+    if let Err(e) = ctx.source.check_width(record) {
+        return Some(e);
+    }
+    let id = decode(&record[ctx.id_col]);
+    let id = id.trim();
+    if id.is_empty() {
+        return Some(
+            ctx.source
+                .field_error(record, ctx.id_col, "the id is blank".into()),
+        );
+    }
+    // A 64-bit hash per id keeps the duplicate check to 16 bytes a lead, even when streaming.
+    let mut h = rustc_hash::FxHasher::default();
+    id.hash(&mut h);
+    let line = line_of(record);
+    seen.insert(h.finish(), line).map(|first| {
+        ctx.source.field_error(
+            record,
+            ctx.id_col,
+            format!("duplicate id \"{id}\" (first seen on line {first})"),
+        )
+    })
+}
+
+fn score_batch(ctx: &Ctx, mut job: Job) -> Done {
+    let mut done = Done {
+        seq: job.seq,
+        rows: Vec::new(),
+        bytes: Vec::with_capacity(job.len * 160),
+        ends: Vec::with_capacity(job.len),
+        nets: Vec::with_capacity(job.len),
+        rejects: Vec::new(),
+        summary: Summary::default(),
+        error: None,
+    };
+    let mut out = csv::Writer::from_writer(std::mem::take(&mut done.bytes));
+    let mut rejects = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    let mut scored = Scored::default();
+    let mut fmt = RowFormatter::new(ctx.decimals);
+    let mut text: Vec<std::borrow::Cow<str>> = Vec::new();
+    for (record, problem) in job.rows[..job.len].iter().zip(job.problems.iter_mut()) {
+        let outcome = match problem.take() {
+            Some(e) => Err(e),
+            None => ctx.scorer.score(ctx.source, ctx.cols, record, &mut scored),
+        };
+        if let Err(err) = outcome {
+            if !ctx.skip_invalid {
+                done.error = Some(err);
+                break;
+            }
+            let line = line_of(record).to_string();
+            let reason = reason_of(&err);
+            text.clear();
+            text.extend(record.iter().map(decode));
+            let fields = [line.as_str(), reason.as_str()]
+                .into_iter()
+                .chain(text.iter().map(|t| t.as_ref()));
+            // Writing to memory cannot fail.
+            let _ = rejects.write_record(fields);
+            done.summary.rejected += 1;
+            continue;
+        }
+        fmt.format(ctx.scorer, &scored);
+        let tier = ctx.scorer.tier(&scored);
+        let rec = ctx.scorer.recommend(&scored);
+        done.summary
+            .add(tier, rec, scored.net(), !scored.warnings.is_empty());
+        text.clear();
+        text.push(decode(&record[ctx.id_col]));
+        text.extend(ctx.extra.iter().map(|&c| decode(&record[c])));
+        let fields = fmt
+            .fields(text[0].as_bytes(), tier, rec)
+            .chain(text[1..].iter().map(|t| t.as_bytes()));
+        let _ = out.write_record(fields);
+        let _ = out.flush();
+        done.ends.push(out.get_ref().len());
+        done.nets.push(scored.net());
+    }
+    done.bytes = out.into_inner().unwrap_or_default();
+    done.rejects = rejects.into_inner().unwrap_or_default();
+    done.rows = job.rows;
+    done
+}
+
+/// Where scored batches go, in input order.
+struct Sink {
+    output_path: Option<std::path::PathBuf>,
+    output: Option<Output>,
+    header: Vec<u8>,
+    sorted: Option<SortedRows>,
+    rejects: Option<Output>,
+    summary: Summary,
+}
+
+impl Sink {
+    /// Takes one batch; returns its row buffers for reuse.
+    fn take(&mut self, done: Done) -> Result<Vec<csv::ByteRecord>> {
+        if let Some(err) = done.error {
+            return Err(err);
+        }
+        if let Some(rejects) = &mut self.rejects {
+            let name = rejects.name();
+            rejects
+                .write_all(&done.rejects)
+                .map_err(|e| Error::write(name, e))?;
+        }
+        self.summary.merge(&done.summary);
+        match &mut self.sorted {
+            Some(sorted) => sorted.push_batch(&done.bytes, &done.ends, &done.nets),
+            None if done.ends.is_empty() => {}
+            None => {
+                let out = self.output.as_mut().expect("opened when streaming");
+                if !self.header.is_empty() {
+                    out.write_all(&std::mem::take(&mut self.header))
+                        .map_err(|e| Error::write(out.name(), e))?;
+                }
+                out.write_all(&done.bytes)
+                    .map_err(|e| Error::write(out.name(), e))?;
+            }
+        }
+        Ok(done.rows)
+    }
+
+    /// Writes what is held (the header, sorted rows) and puts every file in place.
+    fn finish(mut self) -> Result<Summary> {
+        let mut out = match self.output.take() {
+            Some(o) => o,
+            None => Output::create(self.output_path.as_deref())?,
+        };
+        let name = out.name();
+        if !self.header.is_empty() {
+            out.write_all(&self.header)
+                .map_err(|e| Error::write(&name, e))?;
+        }
+        if let Some(sorted) = self.sorted.take() {
+            sorted
+                .write_to(&mut out)
+                .map_err(|e| Error::write(&name, e))?;
+        }
+        if let Some(rejects) = self.rejects.take() {
+            rejects.commit()?;
+        }
+        out.commit()?;
+        Ok(self.summary)
+    }
+}
+
+/// One CSV line (for headers).
+fn csv_line(fields: &[&str]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(fields);
+    w.into_inner().unwrap_or_default()
 }
 
 /// The id column: `--id`, else the model's lead id column, else its customer id column.
@@ -175,34 +423,6 @@ fn feature_specs(model: &Model) -> Vec<FeatureSpec> {
         .collect()
 }
 
-fn score_one(
-    input: &CsvInput,
-    scorer: &Scorer,
-    cols: &crate::features::FeatureColumns,
-    id_col: usize,
-    record: &csv::ByteRecord,
-    seen: &mut HashMap<u64, u64>,
-    scored: &mut Scored,
-) -> Result<()> {
-    let id = decode(&record[id_col]);
-    let id = id.trim();
-    if id.is_empty() {
-        return Err(input.field_error(record, id_col, "the id is blank".into()));
-    }
-    // A 64-bit hash per id keeps the duplicate check to 16 bytes a lead, even when streaming.
-    let mut h = std::hash::DefaultHasher::new();
-    id.hash(&mut h);
-    let line = line_of(record);
-    if let Some(first) = seen.insert(h.finish(), line) {
-        return Err(input.field_error(
-            record,
-            id_col,
-            format!("duplicate id \"{id}\" (first seen on line {first})"),
-        ));
-    }
-    scorer.score(input, cols, record, scored)
-}
-
 /// The reason for a rejects file: the error without the file name, which the file already says.
 fn reason_of(err: &Error) -> String {
     match err {
@@ -211,14 +431,6 @@ fn reason_of(err: &Error) -> String {
         } => format!("column \"{column}\": {problem}"),
         Error::Row { problem, .. } => problem.clone(),
         other => other.to_string(),
-    }
-}
-
-fn csv_write(path: impl std::fmt::Display, err: csv::Error) -> Error {
-    let path = path.to_string();
-    match err.into_kind() {
-        csv::ErrorKind::Io(e) => Error::write(path, e),
-        other => Error::Data(format!("cannot write {path}: {other:?}")),
     }
 }
 
@@ -285,42 +497,33 @@ impl RowFormatter {
     }
 }
 
-/// `v` with `decimals` decimals and no thousands separators (a CRM imports it as a number),
-/// never "-0.00".
+/// `v` with `decimals` decimals and no thousands separators, so a CRM imports it as a number.
 fn fixed(buf: &mut String, v: f64, decimals: usize) {
-    buf.clear();
-    let _ = write!(buf, "{v:.decimals$}");
-    if buf.starts_with('-') && buf.bytes().all(|b| matches!(b, b'-' | b'0' | b'.')) {
-        buf.remove(0);
-    }
+    crate::economics::write_fixed(buf, v, decimals);
 }
 
 /// Finished output rows waiting to be sorted: CSV bytes in one buffer and a key per lead.
 #[derive(Default)]
 struct SortedRows {
-    writer: Option<csv::Writer<Vec<u8>>>,
+    bytes: Vec<u8>,
+    /// Expected net value and where the row starts in `bytes`.
     keys: Vec<(f64, u64)>,
 }
 
 impl SortedRows {
-    fn push<'a>(&mut self, net: f64, fields: impl Iterator<Item = &'a [u8]>) -> Result<()> {
-        let w = self
-            .writer
-            .get_or_insert_with(|| csv::Writer::from_writer(Vec::new()));
-        let start = w.get_ref().len() as u64;
-        w.write_record(fields)
-            .and_then(|()| w.flush().map_err(Into::into))
-            .map_err(|e| csv_write("memory", e))?;
-        self.keys.push((net, start));
-        Ok(())
+    /// Appends a batch: its bytes, where each row ends within them, and each row's net value.
+    fn push_batch(&mut self, bytes: &[u8], ends: &[usize], nets: &[f64]) {
+        let base = self.bytes.len() as u64;
+        let mut start = 0;
+        for (&end, &net) in ends.iter().zip(nets) {
+            self.keys.push((net, base + start as u64));
+            start = end;
+        }
+        self.bytes.extend_from_slice(&bytes[..start]);
     }
 
     /// Writes the rows by expected net value, highest first; ties keep input order.
     fn write_to<W: Write>(self, out: &mut W) -> std::io::Result<()> {
-        let Some(w) = self.writer else {
-            return Ok(());
-        };
-        let buf = w.into_inner().map_err(|e| e.into_error())?;
         let mut order: Vec<u32> = (0..self.keys.len() as u32).collect();
         order.sort_by(|&a, &b| {
             let (na, nb) = (self.keys[a as usize].0, self.keys[b as usize].0);
@@ -331,8 +534,8 @@ impl SortedRows {
             let end = self
                 .keys
                 .get(i as usize + 1)
-                .map_or(buf.len(), |k| k.1 as usize);
-            out.write_all(&buf[start..end])?;
+                .map_or(self.bytes.len(), |k| k.1 as usize);
+            out.write_all(&self.bytes[start..end])?;
         }
         Ok(())
     }
@@ -356,6 +559,18 @@ impl Summary {
             self.contact_net += net;
         }
         self.warned += u64::from(warned);
+    }
+
+    fn merge(&mut self, other: &Summary) {
+        for (a, b) in self.tiers.iter_mut().zip(other.tiers) {
+            *a += b;
+        }
+        for (a, b) in self.recs.iter_mut().zip(other.recs) {
+            *a += b;
+        }
+        self.contact_net += other.contact_net;
+        self.warned += other.warned;
+        self.rejected += other.rejected;
     }
 
     fn render(&self, model: &Model, rejects: Option<String>) -> String {
@@ -408,24 +623,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fixed_never_prints_negative_zero() {
-        let mut b = String::new();
-        fixed(&mut b, -0.001, 2);
-        assert_eq!(b, "0.00");
-        fixed(&mut b, -1234.567, 2);
-        assert_eq!(b, "-1234.57");
-        fixed(&mut b, 5.0, 0);
-        assert_eq!(b, "5");
-    }
-
-    #[test]
     fn sorted_rows_come_out_by_net_value_then_input_order() {
         let mut rows = SortedRows::default();
-        for (net, id) in [(1.0, "a"), (5.0, "b"), (1.0, "c"), (-2.0, "d")] {
-            rows.push(net, [id.as_bytes()].into_iter()).unwrap();
-        }
+        rows.push_batch(b"a\nb\n", &[2, 4], &[1.0, 5.0]);
+        rows.push_batch(b"c\nd\n", &[2, 4], &[1.0, -2.0]);
         let mut out = Vec::new();
         rows.write_to(&mut out).unwrap();
         assert_eq!(out, b"b\na\nc\nd\n");
+    }
+
+    #[test]
+    fn summaries_merge() {
+        let mut a = Summary::default();
+        a.add(Tier::A, Recommendation::Contact, 10.0, false);
+        let mut b = Summary::default();
+        b.add(Tier::D, Recommendation::Skip, -5.0, true);
+        b.rejected = 2;
+        a.merge(&b);
+        assert_eq!(a.tiers, [1, 0, 0, 1]);
+        assert_eq!(a.recs, [1, 0, 1]);
+        assert_eq!((a.contact_net, a.warned, a.rejected), (10.0, 1, 2));
     }
 }
