@@ -303,7 +303,9 @@ fn reasons_baseline_and_contributions_add_up_to_every_score() {
     let mut s = Scored::default();
     let mut floored = 0;
     while input.read(&mut record).unwrap() {
-        scorer.score(&input, &cols, &record, &mut s).unwrap();
+        scorer
+            .score(input.source(), &cols, &record, &mut s)
+            .unwrap();
         let ret: f64 = base_r
             + s.contributions
                 .iter()

@@ -25,7 +25,10 @@ fn shipped_model_was_trained_on_the_shipped_history() {
     let run = env.run(&["train", "--history", "data/customers.csv"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let fresh: serde_json::Value = serde_json::from_str(&env.read("models/model.json")).unwrap();
-    assert_eq!(fresh["columns"], model["columns"], "leadscore.toml or the code changed: retrain and commit models/");
+    assert_eq!(
+        fresh["columns"], model["columns"],
+        "leadscore.toml or the code changed: retrain and commit models/"
+    );
     assert_eq!(fresh["decisions"], model["decisions"]);
 }
 
@@ -40,5 +43,10 @@ fn quick_start_scores_the_sample_leads_with_the_shipped_model() {
     assert!(run.stdout.starts_with(
         "lead_id,expected_return,expected_burden,expected_net,return_to_burden,tier,recommendation,reasons,warnings\n"
     ));
-    assert!(run.stderr.starts_with("Scored 1,000 leads with the model trained "), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("Scored 1,000 leads with the model trained "),
+        "{}",
+        run.stderr
+    );
 }
