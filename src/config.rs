@@ -155,12 +155,23 @@ struct RawDecisions {
 impl Config {
     pub fn load(path: &Path) -> Result<Config> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        if path.is_dir() {
+            return Err(Error::file(&shown, "is a directory, not a config file"));
+        }
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::file(
                 &shown,
                 "no such config file (write one with `leadscore init`, or pass --config)",
             ),
             _ => Error::read(&shown, e),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            Error::Row {
+                path: shown.clone(),
+                line: 1 + valid.iter().filter(|&&b| b == b'\n').count() as u64,
+                problem: "not UTF-8 text (save the config as UTF-8)".into(),
+            }
         })?;
         Config::parse(&text, &shown)
     }

@@ -91,6 +91,10 @@ impl Model {
                 &shown,
                 "no model here; train one with `leadscore train --history FILE`",
             ),
+            std::io::ErrorKind::NotFound if path.extension().is_none() => Error::file(
+                path.display(),
+                "no such model or models directory; train one with `leadscore train --history FILE`",
+            ),
             std::io::ErrorKind::NotFound => Error::file(&shown, "no such model file"),
             std::io::ErrorKind::InvalidData => {
                 Error::file(&shown, "not a leadscore model file (not UTF-8 text)")
@@ -101,8 +105,14 @@ impl Model {
     }
 
     pub fn parse(text: &str, shown: &str) -> Result<Model> {
-        let header: Header = serde_json::from_str(text)
-            .map_err(|e| Error::file(shown, format!("not a leadscore model file ({e})")))?;
+        let header: Header = serde_json::from_str(text).map_err(|e| {
+            if e.is_eof() {
+                // It began like JSON and stopped: a copy cut short, not another kind of file.
+                Error::file(shown, format!("corrupt model file: {e}"))
+            } else {
+                Error::file(shown, format!("not a leadscore model file ({e})"))
+            }
+        })?;
         if header.format.as_deref() != Some(FORMAT) {
             return Err(Error::file(
                 shown,
@@ -133,14 +143,20 @@ impl Model {
     /// Internal consistency a hand edit or a truncated copy could break.
     fn check(&self) -> std::result::Result<(), String> {
         let p = self.schema.columns.len();
-        if self.columns.len() != p
-            || self.lifetime_return.coefficients.len() != p
-            || self.service_burden.coefficients.len() != p
-        {
-            return Err(format!(
-                "{p} schema columns but {} coefficients",
-                self.columns.len()
-            ));
+        for (len, what) in [
+            (self.columns.len(), "coefficients"),
+            (
+                self.lifetime_return.coefficients.len(),
+                "lifetime_return coefficients",
+            ),
+            (
+                self.service_burden.coefficients.len(),
+                "service_burden coefficients",
+            ),
+        ] {
+            if len != p {
+                return Err(format!("{p} schema columns but {len} {what}"));
+            }
         }
         for (c, name) in self.columns.iter().zip(&self.schema.columns) {
             if &c.name != name {

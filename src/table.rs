@@ -9,6 +9,7 @@ use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
@@ -35,6 +36,84 @@ impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.lock().expect("not poisoned").update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Line numbering. The csv crate's own line numbers are wrong after CRLF line endings and blank
+/// lines (rust-csv issues 395 and 208). Its byte offset of a record is reliable but points at the
+/// end of the previous record's terminator, before any further `\r`/`\n` bytes it skips (the `\n`
+/// of a CRLF, blank lines). So lines are counted here from the bytes as they pass: each run of
+/// `\r`/`\n` bytes is noted with how many line ends it holds, and a record starts on the line after
+/// every run that begins at or before its reported offset. Only runs within the reader's
+/// look-ahead are held, so memory stays flat however long the file.
+#[derive(Debug, Default)]
+struct LineEnds {
+    /// Closed runs not yet passed by a record: (first byte, newlines in the run).
+    runs: VecDeque<(u64, u64)>,
+    /// A run still open at the end of the last chunk: (first byte, newlines so far).
+    open: Option<(u64, u64)>,
+    /// Newlines in runs already passed.
+    passed: u64,
+    /// One past the last byte of the open run.
+    open_end: u64,
+    /// Bytes read so far.
+    offset: u64,
+}
+
+impl LineEnds {
+    fn note(&mut self, chunk: &[u8]) {
+        let base = self.offset;
+        for i in memchr::memchr2_iter(b'\r', b'\n', chunk) {
+            let at = base + i as u64;
+            let newline = u64::from(chunk[i] == b'\n');
+            let extends = self.open.is_some() && self.open_end == at;
+            match &mut self.open {
+                Some((_, count)) if extends => *count += newline,
+                _ => {
+                    self.close();
+                    self.open = Some((at, newline));
+                }
+            }
+            self.open_end = at + 1;
+        }
+        self.offset += chunk.len() as u64;
+    }
+
+    fn close(&mut self) {
+        if let Some((start, count)) = self.open.take() {
+            if count > 0 {
+                self.runs.push_back((start, count));
+            }
+        }
+    }
+
+    /// The 1-based line of a record the csv crate placed at `byte`; asked in increasing order.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        if self.open.is_some_and(|(start, _)| start <= byte) {
+            self.close();
+        }
+        while let Some(&(start, count)) = self.runs.front() {
+            if start > byte {
+                break;
+            }
+            self.passed += count;
+            self.runs.pop_front();
+        }
+        self.passed + 1
+    }
+}
+
+/// Passes bytes through while noting where lines end.
+struct LineCounting<R> {
+    inner: R,
+    ends: Arc<Mutex<LineEnds>>,
+}
+
+impl<R: Read> Read for LineCounting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.ends.lock().expect("not poisoned").note(&buf[..n]);
         Ok(n)
     }
 }
@@ -79,6 +158,7 @@ impl Source {
 pub struct CsvInput {
     source: Source,
     reader: csv::Reader<Box<dyn Read>>,
+    line_ends: Arc<Mutex<LineEnds>>,
     delimiter: u8,
     progress: Option<indicatif::ProgressBar>,
     hasher: Option<Arc<Mutex<Sha256>>>,
@@ -87,6 +167,9 @@ pub struct CsvInput {
 impl CsvInput {
     pub fn open(path: &Path, opts: ReadOptions) -> Result<CsvInput> {
         let shown = path.display().to_string();
+        if path.is_dir() {
+            return Err(Error::file(&shown, "is a directory, not a CSV file"));
+        }
         let mut file = File::open(path).map_err(|e| Error::read(&shown, e))?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         if len == 0 {
@@ -144,12 +227,17 @@ impl CsvInput {
         delimiter: u8,
         progress: Option<indicatif::ProgressBar>,
     ) -> Result<CsvInput> {
+        let line_ends = Arc::new(Mutex::new(LineEnds::default()));
+        let source = LineCounting {
+            inner: source,
+            ends: Arc::clone(&line_ends),
+        };
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .flexible(true)
             .has_headers(true)
             .buffer_capacity(256 * 1024)
-            .from_reader(source);
+            .from_reader(Box::new(source) as Box<dyn Read>);
         let raw = reader
             .byte_headers()
             .map_err(|e| csv_error(&path, e))?
@@ -177,6 +265,7 @@ impl CsvInput {
         Ok(CsvInput {
             source: Source { path, headers },
             reader,
+            line_ends,
             delimiter,
             progress,
             hasher: None,
@@ -217,9 +306,23 @@ impl CsvInput {
     /// Reads the next row whatever its number of fields; check it with `Source::check_width`
     /// before indexing it.
     pub fn read_any(&mut self, record: &mut csv::ByteRecord) -> Result<bool> {
-        self.reader
+        let more = self
+            .reader
             .read_byte_record(record)
-            .map_err(|e| csv_error(&self.source.path, e))
+            .map_err(|e| csv_error(&self.source.path, e))?;
+        if more {
+            if let Some(pos) = record.position() {
+                let mut pos = pos.clone();
+                let line = self
+                    .line_ends
+                    .lock()
+                    .expect("not poisoned")
+                    .line_at(pos.byte());
+                pos.set_line(line);
+                record.set_position(Some(pos));
+            }
+        }
+        Ok(more)
     }
 
     /// A `Field` error for this file.
@@ -527,6 +630,17 @@ mod tests {
         assert_eq!(line_of(&rec), 2);
         inp.read(&mut rec).unwrap();
         assert_eq!(line_of(&rec), 4);
+    }
+
+    #[test]
+    fn lines_are_physical_with_crlf_and_blank_lines() {
+        let mut inp = input(b"id,name\r\n1,\"two\r\nlines\"\r\n\r\n\r\n2,x\r\n3,y\n").unwrap();
+        let mut rec = csv::ByteRecord::new();
+        let mut lines = vec![];
+        while inp.read(&mut rec).unwrap() {
+            lines.push(line_of(&rec));
+        }
+        assert_eq!(lines, vec![2, 6, 7]);
     }
 
     #[test]

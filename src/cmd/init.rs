@@ -262,11 +262,21 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
     let lower: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
     let unique =
         |p: &Profile| !p.distinct_overflow && p.distinct.len() == rows - p.blank && p.blank == 0;
+    // "customer_id", "lead-id", "Customer ID", "customerID", "CustomerId" (but not "amount_paid").
+    let named_id = |i: usize| {
+        let h = &headers[i];
+        lower[i] == "id"
+            || ["_id", "-id", " id", ".id"]
+                .iter()
+                .any(|s| lower[i].ends_with(s))
+            || ((h.ends_with("ID") || h.ends_with("Id"))
+                && h[..h.len() - 2]
+                    .chars()
+                    .last()
+                    .is_some_and(char::is_lowercase))
+    };
     let id = (0..headers.len())
-        .find(|&i| {
-            (lower[i] == "id" || lower[i].ends_with("_id") || lower[i].ends_with("id"))
-                && unique(&profiles[i])
-        })
+        .find(|&i| named_id(i) && unique(&profiles[i]))
         .or_else(|| (0..headers.len()).find(|&i| profiles[i].text > 0 && unique(&profiles[i])))
         .ok_or_else(|| {
             Error::file(
