@@ -315,7 +315,6 @@ fn init_from_a_csv_guesses_the_id_categories_numbers_and_outcomes() {
 }
 
 #[test]
-#[ignore = "bug: init --from takes a unique money column named amount_paid for the id (\"paid\" ends in \"id\")"]
 fn init_from_does_not_take_a_column_ending_in_paid_for_the_id() {
     let env = Env::new();
     let mut csv =

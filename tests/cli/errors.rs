@@ -463,7 +463,6 @@ fn missing_config_file_points_to_init() {
 }
 
 #[test]
-#[ignore = "bug: a config saved as Windows-1252 exits 1 with \"cannot read ...: stream did not contain valid UTF-8\""]
 fn config_that_is_not_utf8_is_an_input_error_naming_its_line() {
     let env = fixture_env();
     let mut config = b"# leadscore.toml\n# Kunden von Herrn M\xfcller\n".to_vec();
@@ -532,7 +531,6 @@ fn truncated_model_file_is_refused_with_where_it_ends() {
 }
 
 #[test]
-#[ignore = "bug: a truncated model file is reported as \"not a leadscore model file\" instead of corrupt"]
 fn truncated_model_file_is_reported_as_corrupt() {
     let env = trained_env();
     env.write("cut.json", truncated_model(&env));
@@ -594,7 +592,6 @@ fn model_with_a_coefficient_missing_is_corrupt() {
 }
 
 #[test]
-#[ignore = "bug: a short coefficient list in lifetime_return is reported with the length of `columns`"]
 fn model_with_a_return_coefficient_missing_names_the_short_list() {
     let env = trained_env();
     let mut model: serde_json::Value =
@@ -774,7 +771,6 @@ fn failed_sorted_score_to_standard_output_prints_nothing() {
 // Line numbers the CSV reader gets wrong.
 
 #[test]
-#[ignore = "bug: with CRLF line endings every reported line is one too low"]
 fn crlf_lead_list_reports_the_physical_line() {
     let leads = edit(&fixture(LEADS), "Schmidt,30,", "Schmidt,n/a,").replace('\n', "\r\n");
     score_fails(
@@ -784,7 +780,6 @@ fn crlf_lead_list_reports_the_physical_line() {
 }
 
 #[test]
-#[ignore = "bug: with CRLF line endings every reported line is one too low"]
 fn crlf_history_with_a_multi_line_field_reports_the_physical_line() {
     let history = edit(
         &fixture(HISTORY),
@@ -799,7 +794,6 @@ fn crlf_history_with_a_multi_line_field_reports_the_physical_line() {
 }
 
 #[test]
-#[ignore = "bug: the first row after a blank line is reported on the blank line"]
 fn row_after_a_blank_line_reports_its_own_line() {
     let leads = edit(&fixture(LEADS), "L04,", "\nL04,");
     let leads = edit(&leads, "Schmidt,30,", "Schmidt,n/a,");
@@ -876,5 +870,31 @@ fn decimals_above_nine_is_a_usage_error() {
         &env,
         &["score", LEADS, "-o", "scores.csv", "--decimals", "12"],
         "error: invalid value '12' for '--decimals <N>': 12 is not in 0..=9\n\nFor more information, try '--help'.\n",
+    );
+}
+
+#[test]
+fn scoring_before_any_training_says_to_train() {
+    let env = fixture_env();
+    fails(
+        &env,
+        &["score", LEADS, "-o", "scores.csv"],
+        "error: models: no such model or models directory; train one with `leadscore train --history FILE`\n",
+    );
+}
+
+#[test]
+fn a_directory_where_a_file_belongs_is_an_input_error() {
+    let env = fixture_env();
+    std::fs::create_dir(env.path("folder.csv")).unwrap();
+    fails(
+        &env,
+        &["train", "--history", "folder.csv"],
+        "error: folder.csv: is a directory, not a CSV file\n",
+    );
+    fails(
+        &env,
+        &["train", "--history", HISTORY, "--config", "folder.csv"],
+        "error: folder.csv: is a directory, not a config file\n",
     );
 }
