@@ -3,7 +3,7 @@
 //! and clamping range); scoring maps a lead through the same schema and notes every guess it had
 //! to make (a missing value, a category never seen, a number outside the training range).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +98,35 @@ pub struct Schema {
     pub features: Vec<Feature>,
     /// Names of the model columns: `industry=retail`, `ln(1+employees)`, `first_order_value`.
     pub columns: Vec<String>,
+}
+
+/// A category level with no column of its own (the reference level).
+const NO_COLUMN: u32 = u32::MAX;
+
+/// The history in model columns, stored by feature: for each categorical feature the model
+/// column of each row's level, for each numeric feature its value already imputed, clamped and
+/// transformed. Training reads every row three times; transforming once saves a logarithm per
+/// value per pass.
+#[derive(Debug, Clone)]
+pub struct EncodedHistory {
+    pub rows: usize,
+    categorical: Vec<Vec<u32>>,
+    numeric: Vec<(usize, Vec<f64>)>,
+}
+
+impl EncodedHistory {
+    /// Writes row `i`'s model columns into `out`.
+    pub fn row(&self, i: usize, out: &mut [f64]) {
+        out.iter_mut().for_each(|v| *v = 0.0);
+        for cols in &self.categorical {
+            if cols[i] != NO_COLUMN {
+                out[cols[i] as usize] = 1.0;
+            }
+        }
+        for (col, x) in &self.numeric {
+            out[*col] = x[i];
+        }
+    }
 }
 
 /// The raw values of one feature over the whole history, as read.
@@ -249,28 +278,37 @@ impl Schema {
         self.columns.len()
     }
 
-    /// Writes the model columns of history row `i` into `out` (all zeros first).
-    pub fn encode_history_row(
-        &self,
-        values: &[FeatureValues],
-        lookup: &[Vec<Option<usize>>],
-        i: usize,
-        out: &mut [f64],
-    ) {
-        out.iter_mut().for_each(|v| *v = 0.0);
-        for ((feature, vals), map) in self.features.iter().zip(values).zip(lookup) {
+    /// The history's model columns, ready to be read row by row many times.
+    pub fn encode_history(&self, values: &[FeatureValues]) -> EncodedHistory {
+        let lookup = self.history_lookup(values);
+        let mut categorical = Vec::new();
+        let mut numeric = Vec::new();
+        let mut rows = 0;
+        for ((feature, vals), map) in self.features.iter().zip(values).zip(&lookup) {
             match (feature, vals) {
                 (Feature::Categorical(_), FeatureValues::Categorical { codes, .. }) => {
-                    if let Some(col) = map[codes[i] as usize] {
-                        out[col] = 1.0;
-                    }
+                    rows = codes.len();
+                    let cols = codes
+                        .iter()
+                        .map(|&c| map[c as usize].map_or(NO_COLUMN, |col| col as u32))
+                        .collect();
+                    categorical.push(cols);
                 }
                 (Feature::Numeric(n), FeatureValues::Numeric(v)) => {
-                    let raw = if v[i].is_nan() { n.median } else { v[i] };
-                    out[n.column] = n.transform(raw);
+                    rows = v.len();
+                    let x = v
+                        .iter()
+                        .map(|&raw| n.transform(if raw.is_nan() { n.median } else { raw }))
+                        .collect();
+                    numeric.push((n.column, x));
                 }
                 _ => unreachable!("schema was fitted on these values"),
             }
+        }
+        EncodedHistory {
+            rows,
+            categorical,
+            numeric,
         }
     }
 
@@ -400,7 +438,7 @@ impl ValuesBuilder {
             .collect();
         ValuesBuilder {
             values,
-            interners: specs.iter().map(|_| HashMap::new()).collect(),
+            interners: specs.iter().map(|_| HashMap::default()).collect(),
             scratch: vec![None; specs.len()],
         }
     }
@@ -603,15 +641,15 @@ mod tests {
     fn history_rows_encode_through_the_schema() {
         let vals = values();
         let (schema, _) = Schema::fit(&specs(), &vals, 2, Some((0.0, 0.5))).unwrap();
-        let lookup = schema.history_lookup(&vals);
+        let encoded = schema.encode_history(&vals);
         let mut out = vec![9.0; 3];
-        schema.encode_history_row(&vals, &lookup, 8, &mut out);
+        encoded.row(8, &mut out);
         // mining is pooled into (other); 9 is clamped to the median 5.
         assert_eq!(out, vec![0.0, 1.0, 5f64.ln_1p()]);
-        schema.encode_history_row(&vals, &lookup, 9, &mut out);
+        encoded.row(9, &mut out);
         // blank employees → median 5
         assert_eq!(out, vec![0.0, 1.0, 5f64.ln_1p()]);
-        schema.encode_history_row(&vals, &lookup, 0, &mut out);
+        encoded.row(0, &mut out);
         assert_eq!(out, vec![0.0, 0.0, 1f64.ln_1p()]);
     }
 

@@ -1,8 +1,10 @@
 //! The training history: one row per past customer, read and checked in one pass. Rows whose
 //! outcome is blank cannot be learned from; they are left out and listed, never dropped silently.
 
-use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::path::Path;
+
+use rustc_hash::FxHashMap;
 
 use crate::config::Config;
 use crate::economics::BoundEconomics;
@@ -18,10 +20,74 @@ pub struct Excluded {
     pub column: String,
 }
 
+/// Ids in one buffer: a `String` each would cost an allocation per customer, which dominated
+/// reading a large history.
+#[derive(Debug, Default)]
+pub struct Ids {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Ids {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    pub fn push(&mut self, id: &str) {
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+    }
+}
+
+/// Finds repeated ids exactly: a 64-bit hash indexes the first row of each id, and a hit is
+/// confirmed against the stored id (ids that merely share a hash go to a small overflow map).
+#[derive(Debug, Default)]
+struct Seen {
+    ids: Ids,
+    lines: Vec<u64>,
+    by_hash: FxHashMap<u64, u32>,
+    overflow: FxHashMap<String, u32>,
+}
+
+impl Seen {
+    /// Records `id` on `line`; if it was seen before, the line it was first seen on.
+    fn insert(&mut self, id: &str, line: u64) -> Option<u64> {
+        let mut h = rustc_hash::FxHasher::default();
+        id.hash(&mut h);
+        let row = self.ids.len() as u32;
+        match self.by_hash.get(&h.finish()) {
+            None => {
+                self.by_hash.insert(h.finish(), row);
+            }
+            Some(&first) if self.ids.get(first as usize) == id => {
+                return Some(self.lines[first as usize]);
+            }
+            Some(_) => {
+                if let Some(&first) = self.overflow.get(id) {
+                    return Some(self.lines[first as usize]);
+                }
+                self.overflow.insert(id.to_string(), row);
+            }
+        }
+        self.ids.push(id);
+        self.lines.push(line);
+        None
+    }
+}
+
 #[derive(Debug)]
 pub struct History {
     pub path: String,
-    pub ids: Vec<String>,
+    pub ids: Ids,
     pub values: Vec<FeatureValues>,
     /// Per customer: lifetime return and service burden, in money.
     pub targets: Vec<[f64; 2]>,
@@ -58,8 +124,8 @@ impl History {
         let decimal_comma = input.delimiter() != b',';
 
         let mut builder = ValuesBuilder::new(&config.features);
-        let mut ids = Vec::new();
-        let mut seen: HashMap<String, u64> = HashMap::new();
+        let mut ids = Ids::default();
+        let mut seen = Seen::default();
         let mut targets = Vec::new();
         let mut excluded = Vec::new();
         let mut ledger = vec![0.0; outcome_cols.len()];
@@ -68,11 +134,12 @@ impl History {
         while input.read(&mut record)? {
             rows_read += 1;
             let line = line_of(&record);
-            let id = decode(&record[id_col]).trim().to_string();
+            let text = decode(&record[id_col]);
+            let id = text.trim();
             if id.is_empty() {
                 return Err(input.field_error(&record, id_col, "the id is blank".into()));
             }
-            if let Some(first) = seen.insert(id.clone(), line) {
+            if let Some(first) = seen.insert(id, line) {
                 return Err(input.field_error(
                     &record,
                     id_col,
@@ -110,7 +177,7 @@ impl History {
             if let Some(col) = blank {
                 builder.pop();
                 excluded.push(Excluded {
-                    id,
+                    id: id.to_string(),
                     line,
                     column: input.headers()[col].clone(),
                 });

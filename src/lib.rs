@@ -14,6 +14,7 @@ pub mod error;
 pub mod features;
 pub mod history;
 pub mod model;
+pub mod pipeline;
 pub mod ridge;
 pub mod stats;
 pub mod table;

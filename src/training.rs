@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Config, Penalty};
 use crate::economics::Decisions;
 use crate::error::{Error, Result};
-use crate::features::{FeatureValues, Schema, SchemaNotes};
+use crate::features::{EncodedHistory, FeatureValues, Schema, SchemaNotes};
 use crate::history::History;
 use crate::ridge::{Frame, Gram, RidgeParams, RidgeValidParams, Solution};
 use crate::stats::{mean_sd, ErrorSums};
@@ -226,37 +226,30 @@ pub fn assign_folds(n: usize, k: usize, seed: u64) -> Vec<u8> {
     folds
 }
 
-/// The history's model columns, built row by row on demand (never held as a matrix).
-struct Design<'a> {
-    schema: &'a Schema,
-    values: &'a [FeatureValues],
-    lookup: Vec<Vec<Option<usize>>>,
+/// The history's model columns, read row by row (never held as a matrix).
+struct Design {
+    encoded: EncodedHistory,
+    p: usize,
     n: usize,
 }
 
-impl<'a> Design<'a> {
-    fn new(schema: &'a Schema, values: &'a [FeatureValues]) -> Design<'a> {
-        let n = match values.first() {
-            Some(FeatureValues::Categorical { codes, .. }) => codes.len(),
-            Some(FeatureValues::Numeric(v)) => v.len(),
-            None => 0,
-        };
+impl Design {
+    fn new(schema: &Schema, values: &[FeatureValues]) -> Design {
+        let encoded = schema.encode_history(values);
         Design {
-            lookup: schema.history_lookup(values),
-            schema,
-            values,
-            n,
+            n: encoded.rows,
+            p: schema.n_columns(),
+            encoded,
         }
     }
 
     fn row(&self, i: usize, out: &mut [f64]) {
-        self.schema
-            .encode_history_row(self.values, &self.lookup, i, out)
+        self.encoded.row(i, out)
     }
 
     /// Column means and standard deviations of the design and the targets.
     fn frame(&self, targets: &[[f64; 2]]) -> Frame {
-        let p = self.schema.n_columns();
+        let p = self.p;
         let mut x = vec![0.0; p];
         // Shifted sums (by the first row) keep the variance accurate for large-valued columns.
         let mut shift = vec![0.0; p];
@@ -287,7 +280,7 @@ impl<'a> Design<'a> {
 
     /// Each fold's sums, built over the rows split between the machine's cores.
     fn fold_grams(&self, frame: &Frame, targets: &[[f64; 2]], folds: &[u8], k: usize) -> Vec<Gram> {
-        let p = self.schema.n_columns();
+        let p = self.p;
         let width = 1 + p + 2;
         // A fixed number of parts, whatever the machine's cores: floating-point sums then add up
         // in the same order everywhere, so the same data and seed give a bit-identical model.
@@ -350,7 +343,7 @@ impl<'a> Design<'a> {
         means: &[[f64; 2]],
         fits: &[TargetFit; 2],
     ) -> (Vec<[(ErrorSums, ErrorSums); 3]>, Vec<f64>) {
-        let p = self.schema.n_columns();
+        let p = self.p;
         let mut sums = vec![[(ErrorSums::default(), ErrorSums::default()); 3]; models.len()];
         let mut in_sample = Vec::with_capacity(self.n);
         let mut x = vec![0.0; p];

@@ -1,18 +1,16 @@
 //! `leadscore score LEADS`: one row per lead with expected return, burden and net value, a tier,
 //! a recommendation, the three biggest reasons in money and what the model had to guess.
 //!
-//! The work is a pipeline: this thread reads rows in batches and checks what needs the whole
-//! file (row width, duplicate ids); worker threads score and format each batch into finished CSV
-//! bytes; this thread writes the batches back in input order. With `--keep-order` batches go
+//! The work is a `pipeline`: the reading thread checks what needs the whole file (row width,
+//! duplicate ids); worker threads score and format each batch into finished CSV bytes; the
+//! batches are written back in input order. With `--keep-order` batches go
 //! straight to the output, so memory stays flat. Sorted output must see every lead before
 //! writing the first, so it keeps each finished row's bytes in one buffer plus a 16-byte sort key
 //! per lead: nothing else of the input stays in memory.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::io::{IsTerminal, Write};
-use std::sync::mpsc;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -22,6 +20,7 @@ use crate::economics::{money, Recommendation, Tier};
 use crate::error::{Error, Result};
 use crate::features::{Feature, FeatureColumns};
 use crate::model::{Model, Scored, Scorer};
+use crate::pipeline::{self, Batch};
 use crate::table::{decode, line_of, CsvInput, Output, ReadOptions, Source};
 
 /// The score columns, after the lead's id.
@@ -35,13 +34,6 @@ pub const SCORE_COLUMNS: [&str; 8] = [
     "reasons",
     "warnings",
 ];
-
-/// Rows per batch handed to a worker.
-const BATCH_ROWS: usize = 2048;
-/// Scoring threads; the reading thread is a third, mostly waiting on I/O.
-const WORKERS: usize = 2;
-/// Batches queued per worker: bounds memory when writing is slower than scoring.
-const QUEUE: usize = 2;
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
@@ -100,7 +92,13 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         decimals: args.decimals as usize,
         skip_invalid: args.skip_invalid.is_some(),
     };
-    let rows_read = pipeline(&mut input, &ctx, &mut sink)?;
+    let mut seen: HashMap<u64, u64> = HashMap::default();
+    let rows_read = pipeline::run(
+        &mut input,
+        |record| check_row(&ctx, record, &mut seen),
+        |batch| score_batch(&ctx, batch),
+        |done| sink.take(done),
+    )?;
     input.finish_progress();
     if rows_read == 0 {
         return Err(Error::file(input.path(), "has a header but no rows"));
@@ -127,114 +125,14 @@ struct Ctx<'a> {
     skip_invalid: bool,
 }
 
-/// Rows for a worker, with what the reading thread already found wrong with them.
-struct Job {
-    seq: usize,
-    rows: Vec<csv::ByteRecord>,
-    len: usize,
-    problems: Vec<Option<Error>>,
-}
-
 /// A scored batch: finished CSV bytes, where each row ends, its net value, and rejects.
 struct Done {
-    seq: usize,
-    rows: Vec<csv::ByteRecord>,
     bytes: Vec<u8>,
     ends: Vec<usize>,
     nets: Vec<f64>,
     rejects: Vec<u8>,
     summary: Summary,
     error: Option<Error>,
-}
-
-/// Reads, checks and dispatches batches; collects them in order. Returns the rows read.
-fn pipeline(input: &mut CsvInput, ctx: &Ctx, sink: &mut Sink) -> Result<u64> {
-    let (done_tx, done_rx) = mpsc::channel::<Done>();
-    std::thread::scope(|scope| {
-        let mut queues = Vec::with_capacity(WORKERS);
-        for _ in 0..WORKERS {
-            let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
-            let done_tx = done_tx.clone();
-            scope.spawn(move || {
-                for job in rx {
-                    if done_tx.send(score_batch(ctx, job)).is_err() {
-                        break;
-                    }
-                }
-            });
-            queues.push(tx);
-        }
-        drop(done_tx);
-
-        let mut seen: HashMap<u64, u64> = HashMap::default();
-        let mut pool: Vec<Vec<csv::ByteRecord>> = Vec::new();
-        let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
-        let (mut sent, mut next, mut rows_read) = (0usize, 0usize, 0u64);
-        let mut read_error = None;
-        loop {
-            let mut rows = pool.pop().unwrap_or_default();
-            let mut problems = Vec::with_capacity(BATCH_ROWS);
-            let mut len = 0;
-            while len < BATCH_ROWS {
-                if rows.len() == len {
-                    rows.push(csv::ByteRecord::new());
-                }
-                match input.read_any(&mut rows[len]) {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => {
-                        read_error = Some(e);
-                        break;
-                    }
-                }
-                problems.push(check_row(ctx, &rows[len], &mut seen));
-                len += 1;
-            }
-            rows_read += len as u64;
-            let last = len < BATCH_ROWS;
-            if len > 0 {
-                let job = Job {
-                    seq: sent,
-                    rows,
-                    len,
-                    problems,
-                };
-                if queues[sent % WORKERS].send(job).is_err() {
-                    break;
-                }
-                sent += 1;
-            }
-            // Write whatever is ready, in order, without waiting.
-            while let Ok(done) = done_rx.try_recv() {
-                pending.insert(done.seq, done);
-            }
-            while let Some(done) = pending.remove(&next) {
-                next += 1;
-                pool.push(sink.take(done)?);
-            }
-            if last {
-                break;
-            }
-        }
-        drop(queues);
-        // An error in an earlier row comes before a read error further down the file.
-        while next < sent {
-            let done = match pending.remove(&next) {
-                Some(d) => d,
-                None => {
-                    let d = done_rx.recv().expect("workers send every batch they get");
-                    pending.insert(d.seq, d);
-                    continue;
-                }
-            };
-            next += 1;
-            sink.take(done)?;
-        }
-        match read_error {
-            Some(e) => Err(e),
-            None => Ok(rows_read),
-        }
-    })
 }
 
 /// What can only be checked with the whole file in view: the row's width and a unique id.
@@ -263,13 +161,11 @@ fn check_row(ctx: &Ctx, record: &csv::ByteRecord, seen: &mut HashMap<u64, u64>) 
     })
 }
 
-fn score_batch(ctx: &Ctx, mut job: Job) -> Done {
+fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
     let mut done = Done {
-        seq: job.seq,
-        rows: Vec::new(),
-        bytes: Vec::with_capacity(job.len * 160),
-        ends: Vec::with_capacity(job.len),
-        nets: Vec::with_capacity(job.len),
+        bytes: Vec::with_capacity(batch.len * 160),
+        ends: Vec::with_capacity(batch.len),
+        nets: Vec::with_capacity(batch.len),
         rejects: Vec::new(),
         summary: Summary::default(),
         error: None,
@@ -281,7 +177,7 @@ fn score_batch(ctx: &Ctx, mut job: Job) -> Done {
     let mut scored = Scored::default();
     let mut fmt = RowFormatter::new(ctx.decimals);
     let mut text: Vec<std::borrow::Cow<str>> = Vec::new();
-    for (record, problem) in job.rows[..job.len].iter().zip(job.problems.iter_mut()) {
+    for (record, problem) in batch.rows[..batch.len].iter().zip(batch.checks.iter_mut()) {
         let outcome = match problem.take() {
             Some(e) => Err(e),
             None => ctx.scorer.score(ctx.source, ctx.cols, record, &mut scored),
@@ -321,7 +217,6 @@ fn score_batch(ctx: &Ctx, mut job: Job) -> Done {
     }
     done.bytes = out.into_inner().unwrap_or_default();
     done.rejects = rejects.into_inner().unwrap_or_default();
-    done.rows = job.rows;
     done
 }
 
@@ -336,8 +231,8 @@ struct Sink {
 }
 
 impl Sink {
-    /// Takes one batch; returns its row buffers for reuse.
-    fn take(&mut self, done: Done) -> Result<Vec<csv::ByteRecord>> {
+    /// Takes one scored batch, in input order.
+    fn take(&mut self, done: Done) -> Result<()> {
         if let Some(err) = done.error {
             return Err(err);
         }
@@ -361,7 +256,7 @@ impl Sink {
                     .map_err(|e| Error::write(out.name(), e))?;
             }
         }
-        Ok(done.rows)
+        Ok(())
     }
 
     /// Writes what is held (the header, sorted rows) and puts every file in place.

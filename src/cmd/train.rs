@@ -80,11 +80,14 @@ fn created_at() -> String {
     humantime::format_rfc3339_seconds(now).to_string()
 }
 
-/// Lists at most `max` ids, then how many more.
-fn some_ids(ids: &[&str], max: usize) -> String {
-    let mut s = ids.iter().take(max).copied().collect::<Vec<_>>().join(", ");
-    if ids.len() > max {
-        let _ = write!(s, " and {} more", ids.len() - max);
+/// How many customers a report line names before "and N more".
+const LISTED: usize = 8;
+
+/// The names shown, then how many of `total` were not.
+fn listing(shown: &[String], total: usize) -> String {
+    let mut s = shown.join(", ");
+    if total > shown.len() {
+        let _ = write!(s, " and {} more", group(total - shown.len()));
     }
     s
 }
@@ -105,17 +108,17 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
         &history.sha256[..12]
     );
     if !history.excluded.is_empty() {
-        let ids: Vec<String> = history
+        let shown: Vec<String> = history
             .excluded
             .iter()
+            .take(20)
             .map(|e| format!("{} (line {}, {})", e.id, e.line, e.column))
             .collect();
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let _ = writeln!(
             s,
             "Left out {} customers with a blank outcome: {}.",
             group(history.excluded.len()),
-            some_ids(&ids, 20)
+            listing(&shown, history.excluded.len())
         );
     }
     let v = &t.validation;
@@ -226,21 +229,21 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
                 crate::features::FeatureValues::Numeric(v) if f.name() == feature => Some(v),
                 _ => None,
             });
-        let ids: Vec<String> = rows
+        let shown: Vec<String> = rows
             .iter()
+            .take(LISTED)
             .map(|&i| match values {
-                Some(v) => format!("{} ({})", history.ids[i], crate::features::plain(v[i])),
-                None => history.ids[i].clone(),
+                Some(v) => format!("{} ({})", history.ids.get(i), crate::features::plain(v[i])),
+                None => history.ids.get(i).to_string(),
             })
             .collect();
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let _ = writeln!(
             s,
             "Clamped {feature} to the training range [{}, {}] for {} customers, most extreme first: {}.",
             crate::features::plain(*lo),
             crate::features::plain(*hi),
             group(rows.len()),
-            some_ids(&ids, 8)
+            listing(&shown, rows.len())
         );
     }
     for (feature, n) in &t.notes.imputed {
