@@ -233,10 +233,10 @@ impl Schema {
                             spec.name
                         )));
                     }
-                    present.sort_unstable_by(f64::total_cmp);
-                    let q = |p| crate::stats::quantile_sorted(&present, p).expect("non-empty");
+                    let mut q =
+                        |p| crate::stats::quantile_select(&mut present, p).expect("non-empty");
                     let median = q(0.5);
-                    let (min, max) = (present[0], present[present.len() - 1]);
+                    let (min, max) = (q(0.0), q(1.0));
                     let clamp = winsorize.map(|(lo, hi)| (q(lo), q(hi)));
                     if let Some((lo, hi)) = clamp {
                         let mut rows: Vec<usize> = v
@@ -447,14 +447,14 @@ impl ValuesBuilder {
     pub fn push(
         &mut self,
         cols: &FeatureColumns,
-        input: &CsvInput,
+        input: &Source,
         record: &csv::ByteRecord,
     ) -> Result<()> {
         // Parse every number before storing anything, so a bad field leaves all columns the
         // same length.
         for (f, spec) in cols.specs.iter().enumerate() {
             if let FeatureKind::Numeric { .. } = spec.kind {
-                self.scratch[f] = cols.number(input.source(), record, f)?;
+                self.scratch[f] = cols.number(input, record, f)?;
             }
         }
         for (f, vals) in self.values.iter_mut().enumerate() {
@@ -490,6 +490,40 @@ impl ValuesBuilder {
                 FeatureValues::Numeric(v) => {
                     v.pop();
                 }
+            }
+        }
+    }
+
+    /// Appends the rows another builder read (a later batch of the same file).
+    pub fn append(&mut self, other: ValuesBuilder) {
+        for ((mine, theirs), interner) in self
+            .values
+            .iter_mut()
+            .zip(other.values)
+            .zip(&mut self.interners)
+        {
+            match (mine, theirs) {
+                (
+                    FeatureValues::Categorical { codes, dict },
+                    FeatureValues::Categorical {
+                        codes: their_codes,
+                        dict: their_dict,
+                    },
+                ) => {
+                    let remap: Vec<u32> = their_dict
+                        .into_iter()
+                        .map(|value| {
+                            let key = value.as_deref().unwrap_or("").to_string();
+                            *interner.entry(key).or_insert_with(|| {
+                                dict.push(value);
+                                dict.len() as u32 - 1
+                            })
+                        })
+                        .collect();
+                    codes.extend(their_codes.into_iter().map(|c| remap[c as usize]));
+                }
+                (FeatureValues::Numeric(v), FeatureValues::Numeric(theirs)) => v.extend(theirs),
+                _ => unreachable!("builders for the same features"),
             }
         }
     }

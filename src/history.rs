@@ -10,7 +10,8 @@ use crate::config::Config;
 use crate::economics::BoundEconomics;
 use crate::error::{Error, Result};
 use crate::features::{FeatureColumns, FeatureValues, ValuesBuilder};
-use crate::table::{decode, line_of, parse_number, CsvInput, ReadOptions};
+use crate::pipeline::{self, Batch};
+use crate::table::{decode, line_of, parse_number, CsvInput, ReadOptions, Source};
 
 /// A customer left out of training, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,77 +117,39 @@ impl History {
             .iter()
             .map(|c| input.column(c, "an outcome in [economics]"))
             .collect::<Result<Vec<_>>>()?;
-        let negative_ok: Vec<bool> = outcome_names
-            .iter()
-            .map(|c| config.economics.allows_negative(c))
-            .collect();
-        let economics: BoundEconomics = config.economics.bind();
-        let decimal_comma = input.delimiter() != b',';
+        let ctx = Parse {
+            source: input.source().clone(),
+            id_col,
+            features,
+            negative_ok: outcome_names
+                .iter()
+                .map(|c| config.economics.allows_negative(c))
+                .collect(),
+            outcome_cols,
+            economics: config.economics.bind(),
+            decimal_comma: input.delimiter() != b',',
+        };
 
+        let mut seen = Seen::default();
         let mut builder = ValuesBuilder::new(&config.features);
         let mut ids = Ids::default();
-        let mut seen = Seen::default();
         let mut targets = Vec::new();
         let mut excluded = Vec::new();
-        let mut ledger = vec![0.0; outcome_cols.len()];
-        let mut record = csv::ByteRecord::new();
-        let mut rows_read = 0;
-        while input.read(&mut record)? {
-            rows_read += 1;
-            let line = line_of(&record);
-            let text = decode(&record[id_col]);
-            let id = text.trim();
-            if id.is_empty() {
-                return Err(input.field_error(&record, id_col, "the id is blank".into()));
-            }
-            if let Some(first) = seen.insert(id, line) {
-                return Err(input.field_error(
-                    &record,
-                    id_col,
-                    format!("duplicate id \"{id}\" (first seen on line {first})"),
-                ));
-            }
-            builder.push(&features, &input, &record)?;
-            let mut blank = None;
-            for (k, &col) in outcome_cols.iter().enumerate() {
-                let text = decode(&record[col]);
-                match parse_number(&text, decimal_comma) {
-                    Err(_) => {
-                        return Err(input.field_error(
-                            &record,
-                            col,
-                            format!("expected a number, got \"{}\"", text.trim()),
-                        ))
-                    }
-                    Ok(None) => {
-                        blank.get_or_insert(col);
-                    }
-                    Ok(Some(v)) if v < 0.0 && !negative_ok[k] => {
-                        return Err(input.field_error(
-                            &record,
-                            col,
-                            format!(
-                                "expected an amount >= 0 (money, hours and counts cannot be negative), got \"{}\"",
-                                text.trim()
-                            ),
-                        ))
-                    }
-                    Ok(Some(v)) => ledger[k] = v,
+        let source = input.source().clone();
+        let rows_read = pipeline::run(
+            &mut input,
+            |record| check_row(&source, id_col, record, &mut seen),
+            |batch| ctx.parse(batch, &config.features),
+            |chunk| {
+                builder.append(chunk.values);
+                for i in 0..chunk.ids.len() {
+                    ids.push(chunk.ids.get(i));
                 }
-            }
-            if let Some(col) = blank {
-                builder.pop();
-                excluded.push(Excluded {
-                    id: id.to_string(),
-                    line,
-                    column: input.headers()[col].clone(),
-                });
-                continue;
-            }
-            let o = economics.outcome(&ledger);
-            ids.push(id);
-            targets.push([o.lifetime_return, o.service_burden]);
-        }
+                targets.extend(chunk.targets);
+                excluded.extend(chunk.excluded);
+                chunk.error.map_or(Ok(()), Err)
+            },
+        )?;
         input.finish_progress();
         if rows_read == 0 {
             return Err(Error::file(input.path(), "has a header but no rows"));
@@ -207,7 +170,129 @@ impl History {
             values: builder.finish(),
             targets,
             excluded,
-            rows_read,
+            rows_read: rows_read as usize,
         })
+    }
+}
+
+/// What must see the rows in file order: the row's width and a unique, non-blank id.
+fn check_row(
+    source: &Source,
+    id_col: usize,
+    record: &csv::ByteRecord,
+    seen: &mut Seen,
+) -> Option<Error> {
+    if let Err(e) = source.check_width(record) {
+        return Some(e);
+    }
+    let text = decode(&record[id_col]);
+    let id = text.trim();
+    if id.is_empty() {
+        return Some(source.field_error(record, id_col, "the id is blank".into()));
+    }
+    seen.insert(id, line_of(record)).map(|first| {
+        source.field_error(
+            record,
+            id_col,
+            format!("duplicate id \"{id}\" (first seen on line {first})"),
+        )
+    })
+}
+
+/// How to parse a history row; shared by the parsing threads.
+struct Parse {
+    source: Source,
+    id_col: usize,
+    features: FeatureColumns,
+    outcome_cols: Vec<usize>,
+    negative_ok: Vec<bool>,
+    economics: BoundEconomics,
+    decimal_comma: bool,
+}
+
+/// One batch of the history, parsed; `error` is the first problem, after the rows before it.
+struct Chunk {
+    values: ValuesBuilder,
+    ids: Ids,
+    targets: Vec<[f64; 2]>,
+    excluded: Vec<Excluded>,
+    error: Option<Error>,
+}
+
+impl Parse {
+    fn parse(
+        &self,
+        batch: &mut Batch<Option<Error>>,
+        specs: &[crate::config::FeatureSpec],
+    ) -> Chunk {
+        let mut chunk = Chunk {
+            values: ValuesBuilder::new(specs),
+            ids: Ids::default(),
+            targets: Vec::with_capacity(batch.len),
+            excluded: Vec::new(),
+            error: None,
+        };
+        let mut ledger = vec![0.0; self.outcome_cols.len()];
+        for (record, check) in batch.rows[..batch.len].iter().zip(batch.checks.iter_mut()) {
+            if let Err(e) = self.row(record, check.take(), &mut ledger, &mut chunk) {
+                chunk.error = Some(e);
+                break;
+            }
+        }
+        chunk
+    }
+
+    fn row(
+        &self,
+        record: &csv::ByteRecord,
+        problem: Option<Error>,
+        ledger: &mut [f64],
+        chunk: &mut Chunk,
+    ) -> Result<()> {
+        if let Some(e) = problem {
+            return Err(e);
+        }
+        chunk.values.push(&self.features, &self.source, record)?;
+        let mut blank = None;
+        for (k, &col) in self.outcome_cols.iter().enumerate() {
+            let text = decode(&record[col]);
+            match parse_number(&text, self.decimal_comma) {
+                Err(_) => {
+                    return Err(self.source.field_error(
+                        record,
+                        col,
+                        format!("expected a number, got \"{}\"", text.trim()),
+                    ))
+                }
+                Ok(None) => {
+                    blank.get_or_insert(col);
+                }
+                Ok(Some(v)) if v < 0.0 && !self.negative_ok[k] => {
+                    return Err(self.source.field_error(
+                        record,
+                        col,
+                        format!(
+                            "expected an amount >= 0 (money, hours and counts cannot be negative), got \"{}\"",
+                            text.trim()
+                        ),
+                    ))
+                }
+                Ok(Some(v)) => ledger[k] = v,
+            }
+        }
+        let id = decode(&record[self.id_col]);
+        if let Some(col) = blank {
+            chunk.values.pop();
+            chunk.excluded.push(Excluded {
+                id: id.trim().to_string(),
+                line: line_of(record),
+                column: self.source.headers[col].clone(),
+            });
+            return Ok(());
+        }
+        let o = self.economics.outcome(ledger);
+        chunk.ids.push(id.trim());
+        chunk.targets.push([o.lifetime_return, o.service_burden]);
+        Ok(())
     }
 }

@@ -12,6 +12,23 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * frac)
 }
 
+/// The same quantile as `quantile_sorted`, found by selection (linear time) in unsorted values,
+/// which it reorders.
+pub fn quantile_select(values: &mut [f64], p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let pos = p.clamp(0.0, 1.0) * (values.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let frac = pos - lo as f64;
+    let (_, &mut at, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    if frac == 0.0 || above.is_empty() {
+        return Some(at);
+    }
+    let next = above.iter().copied().fold(f64::INFINITY, f64::min);
+    Some(at + (next - at) * frac)
+}
+
 /// Quantile of unsorted values; sorts a copy.
 pub fn quantile(values: &[f64], p: f64) -> Option<f64> {
     let mut v = values.to_vec();
@@ -82,6 +99,17 @@ mod tests {
         assert_eq!(quantile_sorted(&v, 1.0), Some(4.0));
         assert!((quantile(&[4.0, 1.0, 3.0, 2.0], 0.99).unwrap() - 3.97).abs() < 1e-12);
         assert_eq!(quantile_sorted(&[], 0.5), None);
+        let data = [9.0, 1.0, 4.0, 7.0, 3.0, 3.0, 10.0, 2.5];
+        let mut sorted = data.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        for p in [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 1.0] {
+            let mut v = data.to_vec();
+            assert_eq!(
+                quantile_select(&mut v, p),
+                quantile_sorted(&sorted, p),
+                "p = {p}"
+            );
+        }
     }
 
     #[test]
