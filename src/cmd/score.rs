@@ -5,8 +5,8 @@
 //! duplicate ids); worker threads score and format each batch into finished CSV bytes; the
 //! batches are written back in input order. With `--keep-order` batches go
 //! straight to the output, so memory stays flat. Sorted output must see every lead before
-//! writing the first, so it keeps each finished row's bytes in one buffer plus a 16-byte sort key
-//! per lead: nothing else of the input stays in memory.
+//! writing the first, so it keeps each finished row's bytes plus a 24-byte sort key per lead:
+//! nothing else of the input stays in memory.
 
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
@@ -244,7 +244,7 @@ impl Sink {
         }
         self.summary.merge(&done.summary);
         match &mut self.sorted {
-            Some(sorted) => sorted.push_batch(&done.bytes, &done.ends, &done.nets),
+            Some(sorted) => sorted.push_batch(done.bytes, &done.ends, &done.nets),
             None if done.ends.is_empty() => {}
             None => {
                 let out = self.output.as_mut().expect("opened when streaming");
@@ -397,40 +397,52 @@ fn fixed(buf: &mut String, v: f64, decimals: usize) {
     crate::economics::write_fixed(buf, v, decimals);
 }
 
-/// Finished output rows waiting to be sorted: CSV bytes in one buffer and a key per lead.
+/// Finished output rows waiting to be sorted: each batch's CSV bytes as the workers made them,
+/// and a 24-byte key per lead.
 #[derive(Default)]
 struct SortedRows {
-    bytes: Vec<u8>,
-    /// Expected net value and where the row starts in `bytes`.
-    keys: Vec<(f64, u64)>,
+    batches: Vec<Vec<u8>>,
+    keys: Vec<SortKey>,
+}
+
+/// Where a finished row is, and its expected net value.
+#[derive(Clone, Copy)]
+struct SortKey {
+    net: f64,
+    batch: u32,
+    start: u32,
+    len: u32,
 }
 
 impl SortedRows {
-    /// Appends a batch: its bytes, where each row ends within them, and each row's net value.
-    fn push_batch(&mut self, bytes: &[u8], ends: &[usize], nets: &[f64]) {
-        let base = self.bytes.len() as u64;
+    /// Keeps a batch: its bytes, where each row ends within them, and each row's net value.
+    fn push_batch(&mut self, bytes: Vec<u8>, ends: &[usize], nets: &[f64]) {
+        let batch = self.batches.len() as u32;
         let mut start = 0;
         for (&end, &net) in ends.iter().zip(nets) {
-            self.keys.push((net, base + start as u64));
+            self.keys.push(SortKey {
+                net,
+                batch,
+                start: start as u32,
+                len: (end - start) as u32,
+            });
             start = end;
         }
-        self.bytes.extend_from_slice(&bytes[..start]);
+        self.batches.push(bytes);
     }
 
-    /// Writes the rows by expected net value, highest first; ties keep input order.
-    fn write_to<W: Write>(self, out: &mut W) -> std::io::Result<()> {
-        let mut order: Vec<u32> = (0..self.keys.len() as u32).collect();
-        order.sort_by(|&a, &b| {
-            let (na, nb) = (self.keys[a as usize].0, self.keys[b as usize].0);
-            nb.total_cmp(&na).then(a.cmp(&b))
+    /// Writes the rows by expected net value, highest first; ties keep input order (batch,
+    /// then position in it), so the output is the same on every run.
+    fn write_to<W: Write>(mut self, out: &mut W) -> std::io::Result<()> {
+        self.keys.sort_unstable_by(|a, b| {
+            b.net
+                .total_cmp(&a.net)
+                .then(a.batch.cmp(&b.batch))
+                .then(a.start.cmp(&b.start))
         });
-        for i in order {
-            let start = self.keys[i as usize].1 as usize;
-            let end = self
-                .keys
-                .get(i as usize + 1)
-                .map_or(self.bytes.len(), |k| k.1 as usize);
-            out.write_all(&self.bytes[start..end])?;
+        for k in &self.keys {
+            let bytes = &self.batches[k.batch as usize];
+            out.write_all(&bytes[k.start as usize..(k.start + k.len) as usize])?;
         }
         Ok(())
     }
@@ -520,8 +532,8 @@ mod tests {
     #[test]
     fn sorted_rows_come_out_by_net_value_then_input_order() {
         let mut rows = SortedRows::default();
-        rows.push_batch(b"a\nb\n", &[2, 4], &[1.0, 5.0]);
-        rows.push_batch(b"c\nd\n", &[2, 4], &[1.0, -2.0]);
+        rows.push_batch(b"a\nb\n".to_vec(), &[2, 4], &[1.0, 5.0]);
+        rows.push_batch(b"c\nd\n".to_vec(), &[2, 4], &[1.0, -2.0]);
         let mut out = Vec::new();
         rows.write_to(&mut out).unwrap();
         assert_eq!(out, b"b\na\nc\nd\n");
