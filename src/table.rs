@@ -26,16 +26,28 @@ pub struct ReadOptions {
     pub fingerprint: bool,
 }
 
-/// Passes bytes through while hashing them, so a fingerprint costs no second read.
-struct Hashing<R> {
-    inner: R,
-    hasher: Arc<Mutex<Sha256>>,
+/// Something that watches the bytes of a file go by.
+trait Observer: Send {
+    fn note(&mut self, bytes: &[u8]);
 }
 
-impl<R: Read> Read for Hashing<R> {
+impl Observer for Sha256 {
+    fn note(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+/// Passes bytes through to the CSV reader while an observer sees them, so a fingerprint or the
+/// line ends cost no second read. The observer is shared so `CsvInput` can ask it afterwards.
+struct Tap<R, T> {
+    inner: R,
+    observer: Arc<Mutex<T>>,
+}
+
+impl<R: Read, T: Observer> Read for Tap<R, T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.lock().expect("not poisoned").update(&buf[..n]);
+        self.observer.lock().expect("not poisoned").note(&buf[..n]);
         Ok(n)
     }
 }
@@ -61,7 +73,7 @@ struct LineEnds {
     offset: u64,
 }
 
-impl LineEnds {
+impl Observer for LineEnds {
     fn note(&mut self, chunk: &[u8]) {
         let base = self.offset;
         for i in memchr::memchr2_iter(b'\r', b'\n', chunk) {
@@ -79,7 +91,9 @@ impl LineEnds {
         }
         self.offset += chunk.len() as u64;
     }
+}
 
+impl LineEnds {
     fn close(&mut self) {
         if let Some((start, count)) = self.open.take() {
             if count > 0 {
@@ -101,20 +115,6 @@ impl LineEnds {
             self.runs.pop_front();
         }
         self.passed + 1
-    }
-}
-
-/// Passes bytes through while noting where lines end.
-struct LineCounting<R> {
-    inner: R,
-    ends: Arc<Mutex<LineEnds>>,
-}
-
-impl<R: Read> Read for LineCounting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.ends.lock().expect("not poisoned").note(&buf[..n]);
-        Ok(n)
     }
 }
 
@@ -210,9 +210,9 @@ impl CsvInput {
             .fingerprint
             .then(|| Arc::new(Mutex::new(Sha256::new())));
         if let Some(h) = &hasher {
-            source = Box::new(Hashing {
+            source = Box::new(Tap {
                 inner: source,
-                hasher: Arc::clone(h),
+                observer: Arc::clone(h),
             });
         }
         let mut input = Self::from_reader(shown, source, delimiter, progress)?;
@@ -228,9 +228,9 @@ impl CsvInput {
         progress: Option<indicatif::ProgressBar>,
     ) -> Result<CsvInput> {
         let line_ends = Arc::new(Mutex::new(LineEnds::default()));
-        let source = LineCounting {
+        let source = Tap {
             inner: source,
-            ends: Arc::clone(&line_ends),
+            observer: Arc::clone(&line_ends),
         };
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
