@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::economics::{Decisions, Economics, Recommendation, Tier};
+use crate::economics::{Decisions, Economics};
 use crate::error::{Error, Result};
 use crate::features::{Feature, FeatureColumns, Schema, Warning, MISSING_LEVEL, OTHER_LEVEL};
 use crate::table::{decode, Source};
@@ -511,13 +511,5 @@ impl<'m> Scorer<'m> {
                 ));
             }
         }
-    }
-
-    pub fn tier(&self, scored: &Scored) -> Tier {
-        self.model.decisions.tier(scored.net())
-    }
-
-    pub fn recommend(&self, scored: &Scored) -> Recommendation {
-        self.model.decisions.recommend(scored.net())
     }
 }

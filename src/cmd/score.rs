@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::cli::ScoreArgs;
 use crate::config::{FeatureKind, FeatureSpec};
-use crate::economics::{money, Recommendation, Tier};
+use crate::economics::{money, Printed, Recommendation, Tier};
 use crate::error::{Error, Result};
 use crate::features::{Feature, FeatureColumns};
 use crate::model::{Model, Scored, Scorer};
@@ -199,11 +199,13 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
             done.summary.rejected += 1;
             continue;
         }
-        fmt.format(ctx.scorer, &scored);
-        let tier = ctx.scorer.tier(&scored);
-        let rec = ctx.scorer.recommend(&scored);
+        let printed = Printed::new(scored.lifetime_return, scored.service_burden, ctx.decimals);
+        fmt.format(ctx.scorer, &scored, &printed);
+        let decisions = &ctx.scorer.model().decisions;
+        let tier = decisions.tier(printed.net);
+        let rec = decisions.recommend(printed.net);
         done.summary
-            .add(tier, rec, scored.net(), !scored.warnings.is_empty());
+            .add(tier, rec, printed.net, !scored.warnings.is_empty());
         text.clear();
         text.push(decode(&record[ctx.id_col]));
         text.extend(ctx.extra.iter().map(|&c| decode(&record[c])));
@@ -213,7 +215,7 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         let _ = out.write_record(fields);
         let _ = out.flush();
         done.ends.push(out.get_ref().len());
-        done.nets.push(scored.net());
+        done.nets.push(printed.net);
     }
     done.bytes = out.into_inner().unwrap_or_default();
     done.rejects = rejects.into_inner().unwrap_or_default();
@@ -353,13 +355,13 @@ impl RowFormatter {
         }
     }
 
-    fn format(&mut self, scorer: &Scorer, s: &Scored) {
-        fixed(&mut self.ret, s.lifetime_return, self.decimals);
-        fixed(&mut self.burden, s.service_burden, self.decimals);
-        fixed(&mut self.net, s.net(), self.decimals);
+    fn format(&mut self, scorer: &Scorer, s: &Scored, p: &Printed) {
+        fixed(&mut self.ret, p.lifetime_return, self.decimals);
+        fixed(&mut self.burden, p.service_burden, self.decimals);
+        fixed(&mut self.net, p.net, self.decimals);
         self.ratio.clear();
-        if s.service_burden > 0.0 {
-            fixed(&mut self.ratio, s.lifetime_return / s.service_burden, 2);
+        if let Some(r) = p.ratio() {
+            fixed(&mut self.ratio, r, 2);
         }
         scorer.reasons(s, &mut self.reasons);
         self.warnings.clear();

@@ -50,3 +50,36 @@ fn quick_start_scores_the_sample_leads_with_the_shipped_model() {
         run.stderr
     );
 }
+
+/// Parses a printed amount into integer units of its last decimal, so sums are exact.
+fn units(s: &str) -> i64 {
+    s.replace('.', "").parse().unwrap()
+}
+
+#[test]
+fn printed_money_adds_up_exactly_on_every_row_and_in_the_summary() {
+    let env = Env::new();
+    env.copy("models/model.json", "models/model.json");
+    env.copy("data/leads.csv", "data/leads.csv");
+    for decimals in ["2", "0"] {
+        let run = env.run(&["score", "data/leads.csv", "--decimals", decimals]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let rows = crate::util::csv_rows(&run.stdout);
+        let mut contact = 0i64;
+        for r in &rows[1..] {
+            assert_eq!(units(&r[3]), units(&r[1]) - units(&r[2]), "row {r:?}");
+            if r[6] == "contact" {
+                contact += units(&r[3]);
+            }
+        }
+        // The summary prints whole units: the exact total rounded.
+        let scale = if decimals == "2" { 100.0 } else { 1.0 };
+        let total = leadscore::economics::money(contact as f64 / scale, 0);
+        assert!(
+            run.stderr
+                .contains(&format!("leads to contact: EUR {total}.")),
+            "{}\nexpected total {total}",
+            run.stderr
+        );
+    }
+}
