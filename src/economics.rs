@@ -67,6 +67,14 @@ impl Economics {
             .all(|t| t.allow_negative)
     }
 
+    /// True when no customer's return can be below zero: every return term adds a non-negative
+    /// amount. Then a negative prediction is the linear model's artefact and is shown as zero.
+    pub fn return_never_negative(&self) -> bool {
+        self.lifetime_return
+            .iter()
+            .all(|t| t.rate >= 0.0 && !t.allow_negative)
+    }
+
     /// Binds the terms to positions in a row of ledger values ordered as `columns()`.
     pub fn bind(&self) -> BoundEconomics {
         let columns = self.columns();
@@ -192,7 +200,9 @@ impl Decisions {
     /// Defaults from what past customers were predicted to earn, in whole currency units:
     /// tier A is the top quarter of past customers, B above the median, C still profitable and
     /// D losing money; contact a lead that looks at least as good as the median customer, skip one
-    /// expected to lose money, qualify the rest first. Explicit values in the config win.
+    /// expected to lose money, qualify the rest first. Values set in the config win, and the
+    /// defaults around them give way so the order always holds (A ≥ B ≥ C, contact ≥ skip): with
+    /// only `tier_a = 1000` set, B's default is capped at 1,000 rather than left above A.
     pub fn resolve(overrides: DecisionOverrides, predicted_net: &[f64]) -> Decisions {
         let mut sorted: Vec<f64> = predicted_net
             .iter()
@@ -205,13 +215,12 @@ impl Decisions {
                 .unwrap_or(0.0)
                 .round()
         };
-        let tier_c = overrides.tier_c.unwrap_or(0.0);
-        let tier_b = overrides.tier_b.unwrap_or_else(|| q(0.5).max(tier_c));
-        let tier_a = overrides.tier_a.unwrap_or_else(|| q(0.75).max(tier_b));
-        let skip_below = overrides.skip_below.unwrap_or(0.0);
-        let contact_at = overrides
-            .contact_at
-            .unwrap_or_else(|| q(0.5).max(skip_below));
+        let [tier_a, tier_b, tier_c] = ordered(
+            [overrides.tier_a, overrides.tier_b, overrides.tier_c],
+            [q(0.75), q(0.5), 0.0],
+        );
+        let [contact_at, skip_below] =
+            ordered([overrides.contact_at, overrides.skip_below], [q(0.5), 0.0]);
         Decisions {
             contact_at,
             skip_below,
@@ -330,6 +339,27 @@ fn push_u64(buf: &mut String, mut n: u64) {
         }
     }
     digits[i..].iter().for_each(|&d| buf.push(d as char));
+}
+
+/// Thresholds from highest to lowest: the given ones as set (the config checks their order), each
+/// missing one from `defaults` but kept between the given ones around it, and in order with the
+/// defaults before it.
+fn ordered<const N: usize>(given: [Option<f64>; N], defaults: [f64; N]) -> [f64; N] {
+    let mut out = [0.0; N];
+    for i in 0..N {
+        out[i] = match given[i] {
+            Some(v) => v,
+            None => {
+                let below = given[i + 1..]
+                    .iter()
+                    .flatten()
+                    .fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+                let above = if i == 0 { f64::INFINITY } else { out[i - 1] };
+                defaults[i].max(below).min(above)
+            }
+        };
+    }
+    out
 }
 
 /// `1234567.891` → `1,234,567.89` with `decimals` = 2.
@@ -515,6 +545,38 @@ mod tests {
         let p = Printed::new(0.3, 0.1, 1);
         assert_eq!(p.net, 0.2);
         assert_eq!(Printed::new(10.0, 0.0, 2).ratio(), None);
+    }
+
+    #[test]
+    fn partly_set_thresholds_keep_their_order() {
+        let nets: Vec<f64> = (-25..75).map(|v| v as f64 * 100.0).collect();
+        let only = |o: DecisionOverrides| Decisions::resolve(o, &nets);
+        let d = only(DecisionOverrides {
+            tier_a: Some(1000.0),
+            ..Default::default()
+        });
+        assert!(
+            d.tier_a == 1000.0 && d.tier_b <= 1000.0 && d.tier_c <= d.tier_b,
+            "{d:?}"
+        );
+        let d = only(DecisionOverrides {
+            tier_b: Some(-100.0),
+            ..Default::default()
+        });
+        assert!(
+            d.tier_a >= -100.0 && d.tier_b == -100.0 && d.tier_c <= -100.0,
+            "{d:?}"
+        );
+        let d = only(DecisionOverrides {
+            contact_at: Some(-10.0),
+            ..Default::default()
+        });
+        assert!(d.contact_at == -10.0 && d.skip_below <= -10.0, "{d:?}");
+        let d = only(DecisionOverrides {
+            skip_below: Some(1e9),
+            ..Default::default()
+        });
+        assert!(d.contact_at >= 1e9, "{d:?}");
     }
 
     #[test]

@@ -241,15 +241,16 @@ impl Contribution {
     }
 }
 
-/// A scored lead. `contributions[f]` belongs to feature `f`; when the burden model predicts
-/// below zero the burden is shown as zero and `burden_floor` carries the difference, so
-/// baseline + contributions + floor still equals what is shown.
+/// A scored lead. `contributions[f]` belongs to feature `f`. Burden cannot be negative, nor can
+/// return when every return term is a non-negative amount; when the linear model predicts below
+/// zero the value is shown as zero and `floor` carries what was added, so baseline +
+/// contributions + floor still equals what is shown.
 #[derive(Debug, Clone, Default)]
 pub struct Scored {
     pub lifetime_return: f64,
     pub service_burden: f64,
     pub contributions: Vec<Contribution>,
-    pub burden_floor: f64,
+    pub floor: Contribution,
     /// How each feature's value reads in a reason (`12`, `retail`, `(missing)`).
     pub shown: Vec<String>,
     pub warnings: Vec<Warning>,
@@ -283,6 +284,7 @@ pub struct Scorer<'m> {
     model: &'m Model,
     features: Vec<FeatureScorer>,
     baseline: [f64; 2],
+    return_never_negative: bool,
 }
 
 impl<'m> Scorer<'m> {
@@ -349,6 +351,7 @@ impl<'m> Scorer<'m> {
             model,
             features,
             baseline: model.baselines(),
+            return_never_negative: model.economics.return_never_negative(),
         }
     }
 
@@ -466,10 +469,14 @@ impl<'m> Scorer<'m> {
             ret += c.lifetime_return;
             burden += c.service_burden;
         }
-        out.lifetime_return = ret;
-        // Burden cannot be negative; the floor is its own, visible part of the explanation.
-        out.burden_floor = if burden < 0.0 { -burden } else { 0.0 };
-        out.service_burden = burden + out.burden_floor;
+        // The floors are their own, visible part of the explanation.
+        let lift = |v: f64, applies: bool| if applies && v < 0.0 { -v } else { 0.0 };
+        out.floor = Contribution {
+            lifetime_return: lift(ret, self.return_never_negative),
+            service_burden: lift(burden, true),
+        };
+        out.lifetime_return = ret + out.floor.lifetime_return;
+        out.service_burden = burden + out.floor.service_burden;
         Ok(())
     }
 
@@ -478,13 +485,15 @@ impl<'m> Scorer<'m> {
         buf.clear();
         let mut idx: [(f64, usize); 3] = [(0.0, usize::MAX); 3];
         let n = scored.contributions.len();
-        for f in 0..=n {
-            let v = if f == n {
-                -scored.burden_floor
-            } else {
+        // Items past the features are the floors: raising return to zero adds to the net value,
+        // raising burden to zero takes from it.
+        let floors = [scored.floor.lifetime_return, -scored.floor.service_burden];
+        for f in 0..n + 2 {
+            let v = if f < n {
                 scored.contributions[f].net()
+            } else {
+                floors[f - n]
             };
-            // Raising a negative burden to zero lowers the net value by the floor.
             let mag = v.abs();
             if mag == 0.0 {
                 continue;
@@ -498,9 +507,9 @@ impl<'m> Scorer<'m> {
             if !buf.is_empty() {
                 buf.push_str("; ");
             }
-            if f == n {
-                buf.push_str("burden floored at 0 ");
-                crate::economics::push_signed_whole(buf, -scored.burden_floor);
+            if f >= n {
+                buf.push_str(["return floored at 0 ", "burden floored at 0 "][f - n]);
+                crate::economics::push_signed_whole(buf, floors[f - n]);
             } else {
                 buf.push_str(self.model.schema.features[f].name());
                 buf.push('=');

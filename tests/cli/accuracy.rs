@@ -301,7 +301,6 @@ fn reasons_baseline_and_contributions_add_up_to_every_score() {
     let [base_r, base_b] = scorer.baseline();
     let mut record = csv::ByteRecord::new();
     let mut s = Scored::default();
-    let mut floored = 0;
     while input.read(&mut record).unwrap() {
         scorer
             .score(input.source(), &cols, &record, &mut s)
@@ -316,14 +315,13 @@ fn reasons_baseline_and_contributions_add_up_to_every_score() {
                 .iter()
                 .map(|c| c.service_burden)
                 .sum::<f64>()
-            + s.burden_floor;
+            + s.floor.service_burden;
         let net: f64 =
-            base_r - base_b + s.contributions.iter().map(|c| c.net()).sum::<f64>() - s.burden_floor;
+            base_r - base_b + s.contributions.iter().map(|c| c.net()).sum::<f64>() + s.floor.net();
         assert!((ret - s.lifetime_return).abs() < 1e-9 * ret.abs().max(1.0));
         assert!((burden - s.service_burden).abs() < 1e-9 * burden.abs().max(1.0));
         assert!((net - s.net()).abs() < 1e-9 * net.abs().max(1.0));
         assert!(s.service_burden >= 0.0);
-        floored += usize::from(s.burden_floor > 0.0);
         // The direct linear prediction agrees with baseline + contributions.
         let x = encode(&model, &s);
         let direct = model.lifetime_return.intercept
@@ -335,7 +333,6 @@ fn reasons_baseline_and_contributions_add_up_to_every_score() {
                 .sum::<f64>();
         assert!((direct - s.lifetime_return).abs() < 1e-9 * direct.abs().max(1.0));
     }
-    let _ = floored;
 }
 
 /// Rebuilds a scored lead's model columns from its shown values, to predict it the direct way.
@@ -371,4 +368,52 @@ fn encode(model: &leadscore::model::Model, s: &leadscore::model::Scored) -> Vec<
         }
     }
     x
+}
+
+#[test]
+fn floors_keep_money_non_negative_and_show_in_the_reasons() {
+    // Return falls and burden rises with x, both exactly linear; a lead far outside the
+    // history extrapolates below zero on one side or the other.
+    let env = Env::new();
+    let mut history = String::from("id,x,revenue,hours\n");
+    for i in 0..40 {
+        let x = (i % 10) as f64;
+        history.push_str(&format!(
+            "C{i},{x},{},{}\n",
+            5_000.0 - 400.0 * x,
+            (100.0 + 50.0 * x) / 10.0
+        ));
+    }
+    env.write("h.csv", history);
+    env.write(
+        "c.toml",
+        "currency = \"EUR\"\n[columns]\nid = \"id\"\n[features]\nnumeric = [\"x\"]\n\
+         [[economics.return]]\nname = \"revenue\"\ncolumn = \"revenue\"\nrate = 1\n\
+         [[economics.burden]]\nname = \"support\"\ncolumn = \"hours\"\nrate = 10\n\
+         [model]\nfolds = 2\npenalty = 0\nwinsorize = false\n",
+    );
+    train(&env, "h.csv", "c.toml");
+    env.write("l.csv", "id,x\nfar_right,20\nfar_left,-5\n");
+    let run = env.run(&["score", "l.csv", "--keep-order"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = csv_rows(&run.stdout);
+    // x = 20: return 5,000 - 8,000 < 0 is shown as 0; burden 100 + 1,000.
+    assert_eq!(&rows[1][..4], ["far_right", "0.00", "1100.00", "-1100.00"]);
+    assert!(
+        rows[1][7].contains("return floored at 0 +3,000"),
+        "{:?}",
+        rows[1]
+    );
+    // x = -5: burden 100 - 250 < 0 is shown as 0; return 5,000 + 2,000.
+    assert_eq!(&rows[2][..4], ["far_left", "7000.00", "0.00", "7000.00"]);
+    assert!(
+        rows[2][7].contains("burden floored at 0 -150"),
+        "{:?}",
+        rows[2]
+    );
+    assert!(
+        rows[1][8].contains("x 20 above the training range"),
+        "{:?}",
+        rows[1]
+    );
 }
