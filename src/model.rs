@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::economics::{Decisions, Economics};
 use crate::error::{Error, Result};
-use crate::features::{Feature, FeatureColumns, Schema, Warning, MISSING_LEVEL, OTHER_LEVEL};
-use crate::table::{decode, Source};
+use crate::features::{
+    plain, Feature, FeatureColumns, Schema, Warning, MISSING_LEVEL, OTHER_LEVEL,
+};
+use crate::table::Source;
 use crate::training::{TargetFit, Validation};
 
 pub const FORMAT: &str = "leadscore-model";
@@ -251,7 +253,8 @@ pub struct Scored {
     pub service_burden: f64,
     pub contributions: Vec<Contribution>,
     pub floor: Contribution,
-    /// How each feature's value reads in a reason (`12`, `retail`, `(missing)`).
+    /// How each feature's value reads in a reason: `12`, `retail`, and where the model used
+    /// something else, what: `aerospace (as (other))`, `80,666 (as 704.15)`, `(missing) (as 35)`.
     pub shown: Vec<String>,
     pub warnings: Vec<Warning>,
 }
@@ -270,13 +273,21 @@ enum FeatureScorer {
         /// What an unseen value scores as: `(other)` if training pooled rare values, else the
         /// reference level.
         fallback: (String, Contribution),
-        missing: Option<Contribution>,
+        /// What a blank scores as: its own level, or `(other)` if it was pooled in training.
+        missing: Option<(String, Contribution)>,
     },
     Numeric {
         /// Coefficients per unit of the transformed value, and the transformed mean.
         slope: Contribution,
         mean: f64,
     },
+}
+
+/// Appends " (as X)": the level or value the model used instead of the lead's own.
+fn push_as(shown: &mut String, used: &str) {
+    shown.push_str(" (as ");
+    shown.push_str(used);
+    shown.push(')');
 }
 
 /// Scores leads with one model.
@@ -325,12 +336,14 @@ impl<'m> Scorer<'m> {
                         c.reference.clone()
                     };
                     let fallback = (fallback_name.clone(), levels[&fallback_name]);
-                    let missing = levels.get(MISSING_LEVEL).copied().or_else(|| {
-                        c.pooled
+                    let missing = match levels.get(MISSING_LEVEL) {
+                        Some(c) => Some((MISSING_LEVEL.to_string(), *c)),
+                        None => c
+                            .pooled
                             .iter()
                             .any(|p| p == MISSING_LEVEL)
-                            .then(|| levels[OTHER_LEVEL])
-                    });
+                            .then(|| (OTHER_LEVEL.to_string(), levels[OTHER_LEVEL])),
+                    };
                     FeatureScorer::Categorical {
                         levels,
                         pooled: c.pooled.clone(),
@@ -396,8 +409,14 @@ impl<'m> Scorer<'m> {
                     None => {
                         shown.push_str(MISSING_LEVEL);
                         match missing {
-                            Some(c) => *c,
+                            Some((as_level, c)) => {
+                                if as_level != MISSING_LEVEL {
+                                    push_as(shown, as_level);
+                                }
+                                *c
+                            }
                             None => {
+                                push_as(shown, &fallback.0);
                                 out.warnings.push(Warning::MissingCategory {
                                     feature: feature.name().to_string(),
                                     scored_as: fallback.0.clone(),
@@ -411,9 +430,11 @@ impl<'m> Scorer<'m> {
                         match levels.get(value.as_ref()) {
                             Some(c) => *c,
                             None if pooled.iter().any(|p| p == value.as_ref()) => {
+                                push_as(shown, OTHER_LEVEL);
                                 levels[OTHER_LEVEL]
                             }
                             None => {
+                                push_as(shown, &fallback.0);
                                 out.warnings.push(Warning::Unseen {
                                     feature: feature.name().to_string(),
                                     value: value.into_owned(),
@@ -427,13 +448,16 @@ impl<'m> Scorer<'m> {
                 (FeatureScorer::Numeric { slope, mean, .. }, Feature::Numeric(spec)) => {
                     let raw = match cols.number(input, record, f)? {
                         Some(v) => {
-                            shown.push_str(decode(&record[cols.column(f)]).trim());
+                            shown.push_str(&plain(v));
                             let (lo, hi) = spec.range();
                             if v < lo || v > hi {
                                 let used = match spec.clamp {
                                     Some((lo, hi)) => v.clamp(lo, hi),
                                     None => v,
                                 };
+                                if used != v {
+                                    push_as(shown, &plain(used));
+                                }
                                 out.warnings.push(Warning::OutOfRange {
                                     feature: spec.name.clone(),
                                     value: v,
@@ -445,6 +469,7 @@ impl<'m> Scorer<'m> {
                         }
                         None => {
                             shown.push_str(MISSING_LEVEL);
+                            push_as(shown, &plain(spec.median));
                             out.warnings.push(Warning::Imputed {
                                 feature: spec.name.clone(),
                                 median: spec.median,

@@ -56,6 +56,14 @@ impl ErrorSums {
         self.sum_yy += actual * actual;
     }
 
+    pub fn merge(&mut self, other: &ErrorSums) {
+        self.n += other.n;
+        self.abs += other.abs;
+        self.sq += other.sq;
+        self.sum_y += other.sum_y;
+        self.sum_yy += other.sum_yy;
+    }
+
     pub fn mae(&self) -> f64 {
         self.abs / self.n
     }

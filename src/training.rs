@@ -39,17 +39,22 @@ pub struct TargetFit {
     pub coefficients: Vec<f64>,
 }
 
-/// Cross-validated figures for one target, beside a mean-only baseline.
+/// Cross-validated figures for one target, beside a mean-only baseline. R² is pooled over all
+/// held-out rows (so a model that predicts the average scores about 0), with its spread across
+/// folds; MAE and RMSE are over all held-out rows. Predictions are as users see them, floors at
+/// zero included; `linear_r2` is the R² of the linear fit alone, for comparison with other tools.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metrics {
-    pub r2_mean: Option<f64>,
+    pub r2: Option<f64>,
     pub r2_sd: Option<f64>,
     pub mae: f64,
     pub rmse: f64,
-    pub baseline_r2_mean: Option<f64>,
+    pub baseline_r2: Option<f64>,
     pub baseline_mae: f64,
     pub baseline_rmse: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear_r2: Option<f64>,
 }
 
 /// Everything cross-validation measured.
@@ -178,8 +183,14 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         .iter()
         .map(|g| [g.target_mean(&frame, 0), g.target_mean(&frame, 1)])
         .collect();
-    let (validation_sums, in_sample_net) =
-        design.held_out(&history.targets, &folds, &fold_models, &fold_means, &fits);
+    let (validation_sums, in_sample_net) = design.held_out(
+        &history.targets,
+        &folds,
+        &fold_models,
+        &fold_means,
+        &fits,
+        config.economics.return_never_negative(),
+    );
     let metrics = |which: usize| summarise(&validation_sums, which);
     let validation = Validation {
         folds: k,
@@ -342,9 +353,12 @@ impl Design {
         models: &[[(f64, Array1<f64>); 2]],
         means: &[[f64; 2]],
         fits: &[TargetFit; 2],
-    ) -> (Vec<[(ErrorSums, ErrorSums); 3]>, Vec<f64>) {
+        floor_return: bool,
+    ) -> (Vec<FoldSums>, Vec<f64>) {
+        // The same floors as scoring, so the errors measure what users will see.
+        let floor = |v: f64, applies: bool| if applies { v.max(0.0) } else { v };
         let p = self.p;
-        let mut sums = vec![[(ErrorSums::default(), ErrorSums::default()); 3]; models.len()];
+        let mut sums = vec![FoldSums::default(); models.len()];
         let mut in_sample = Vec::with_capacity(self.n);
         let mut x = vec![0.0; p];
         let dot = |b: &[f64], x: &[f64]| b.iter().zip(x).map(|(b, x)| b * x).sum::<f64>();
@@ -352,56 +366,67 @@ impl Design {
             self.row(i, &mut x);
             let f = folds[i] as usize;
             let [(ri, rb), (bi, bb)] = &models[f];
-            let ret = ri + dot(rb.as_slice().expect("contiguous"), &x);
-            let burden = (bi + dot(bb.as_slice().expect("contiguous"), &x)).max(0.0);
+            let linear_ret = ri + dot(rb.as_slice().expect("contiguous"), &x);
+            let linear_burden = bi + dot(bb.as_slice().expect("contiguous"), &x);
+            let ret = floor(linear_ret, floor_return);
+            let burden = floor(linear_burden, true);
             let actual = targets[i];
             let s = &mut sums[f];
-            s[0].0.add(actual[0], ret);
-            s[1].0.add(actual[1], burden);
-            s[2].0.add(actual[0] - actual[1], ret - burden);
-            s[0].1.add(actual[0], means[f][0]);
-            s[1].1.add(actual[1], means[f][1]);
-            s[2].1.add(actual[0] - actual[1], means[f][0] - means[f][1]);
-            let r = fits[0].intercept + dot(&fits[0].coefficients, &x);
-            let b = (fits[1].intercept + dot(&fits[1].coefficients, &x)).max(0.0);
+            s.model[0].add(actual[0], ret);
+            s.model[1].add(actual[1], burden);
+            s.model[2].add(actual[0] - actual[1], ret - burden);
+            s.mean[0].add(actual[0], means[f][0]);
+            s.mean[1].add(actual[1], means[f][1]);
+            s.mean[2].add(actual[0] - actual[1], means[f][0] - means[f][1]);
+            s.linear[0].add(actual[0], linear_ret);
+            s.linear[1].add(actual[1], linear_burden);
+            let r = floor(
+                fits[0].intercept + dot(&fits[0].coefficients, &x),
+                floor_return,
+            );
+            let b = floor(fits[1].intercept + dot(&fits[1].coefficients, &x), true);
             in_sample.push(r - b);
         }
         (sums, in_sample)
     }
 }
 
-/// R² averaged over folds (each against its own fold's mean), MAE and RMSE over all rows.
-fn summarise(sums: &[[(ErrorSums, ErrorSums); 3]], which: usize) -> Metrics {
-    let pooled = |pick: fn(&(ErrorSums, ErrorSums)) -> &ErrorSums| {
+/// Held-out error sums of one fold: the model as shown (floors applied), the mean-only baseline,
+/// for return, burden and net; and the linear fit alone, for return and burden.
+#[derive(Debug, Clone, Copy, Default)]
+struct FoldSums {
+    model: [ErrorSums; 3],
+    mean: [ErrorSums; 3],
+    linear: [ErrorSums; 2],
+}
+
+/// The metrics of target `which` (0 return, 1 burden, 2 net) from every fold's sums.
+fn summarise(folds: &[FoldSums], which: usize) -> Metrics {
+    let pooled = |pick: &dyn Fn(&FoldSums) -> ErrorSums| {
         let mut all = ErrorSums::default();
-        let mut r2 = Vec::new();
-        for fold in sums {
-            let s = pick(&fold[which]);
-            all.n += s.n;
-            all.abs += s.abs;
-            all.sq += s.sq;
-            if let Some(v) = s.r2() {
-                r2.push(v);
-            }
+        let mut per_fold = Vec::new();
+        for f in folds {
+            let s = pick(f);
+            all.merge(&s);
+            per_fold.extend(s.r2());
         }
-        let (m, sd) = if r2.len() == sums.len() {
-            let (m, sd) = mean_sd(&r2);
-            (Some(m), Some(sd))
-        } else {
-            (None, None)
-        };
-        (all, m, sd)
+        let sd = (per_fold.len() == folds.len() && folds.len() > 1).then(|| mean_sd(&per_fold).1);
+        (all, sd)
     };
-    let (model, r2_mean, r2_sd) = pooled(|p| &p.0);
-    let (base, baseline_r2_mean, _) = pooled(|p| &p.1);
+    let (model, r2_sd) = pooled(&|f| f.model[which]);
+    let (mean, _) = pooled(&|f| f.mean[which]);
+    let linear = (which < 2)
+        .then(|| pooled(&|f| f.linear[which]).0.r2())
+        .flatten();
     Metrics {
-        r2_mean,
+        r2: model.r2(),
         r2_sd,
         mae: model.mae(),
         rmse: model.rmse(),
-        baseline_r2_mean,
-        baseline_mae: base.mae(),
-        baseline_rmse: base.rmse(),
+        baseline_r2: mean.r2(),
+        baseline_mae: mean.mae(),
+        baseline_rmse: mean.rmse(),
+        linear_r2: linear,
     }
 }
 

@@ -133,8 +133,9 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
         "target", "penalty", "R² (± sd)", "MAE", "RMSE", "mean R²", "mean MAE", "mean RMSE"
     );
     let row = |s: &mut String, name: &str, penalty: Option<f64>, m: &Metrics| {
-        let r2sd = match (m.r2_mean, m.r2_sd) {
+        let r2sd = match (m.r2, m.r2_sd) {
             (Some(a), Some(b)) => format!("{a:.3} ± {b:.3}"),
+            (Some(a), None) => format!("{a:.3}"),
             _ => "n/a".into(),
         };
         let _ = writeln!(
@@ -145,7 +146,7 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
             r2sd,
             money(m.mae, 0),
             money(m.rmse, 0),
-            r2(m.baseline_r2_mean),
+            r2(m.baseline_r2),
             money(m.baseline_mae, 0),
             money(m.baseline_rmse, 0),
         );
@@ -186,12 +187,25 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
         ("service burden", &v.service_burden),
         ("net value", &v.net_value),
     ] {
-        if m.r2_mean.is_some_and(|r| r < 0.05) {
+        if m.r2.is_some_and(|r| r < 0.05) {
             let _ = writeln!(
                 s,
                 "\nwarning: {name} is barely predictable from these features (cross-validated R² {}); its scores are close to the average customer's.",
-                r2(m.r2_mean)
+                r2(m.r2)
             );
+        }
+    }
+    for (name, m) in [
+        ("lifetime return", &v.lifetime_return),
+        ("service burden", &v.service_burden),
+    ] {
+        if let (Some(shown), Some(linear)) = (m.r2, m.linear_r2) {
+            if (shown - linear).abs() >= 0.0005 {
+                let _ = writeln!(
+                    s,
+                    "\nShowing {name} as zero where the linear fit predicts below zero (it cannot be negative) moves its cross-validated R² from {linear:.3} to {shown:.3}."
+                );
+            }
         }
     }
 

@@ -233,7 +233,7 @@ fn cv_r2(env: &Env, winsorize: &str) -> f64 {
         format!("{text}[model]\npenalty = 0\nwinsorize = {winsorize}\n"),
     );
     let model = train(env, "income.csv", "income.toml");
-    model["validation"]["lifetime_return"]["r2_mean"]
+    model["validation"]["lifetime_return"]["r2"]
         .as_f64()
         .unwrap()
 }
@@ -340,6 +340,8 @@ fn encode(model: &leadscore::model::Model, s: &leadscore::model::Scored) -> Vec<
     use leadscore::features::Feature;
     let mut x = vec![0.0; model.columns.len()];
     for (f, shown) in model.schema.features.iter().zip(&s.shown) {
+        // The lead's own value, without the " (as ...)" of a substitution.
+        let shown = &shown.split(" (as ").next().unwrap().to_string();
         match f {
             Feature::Categorical(c) => {
                 let value =
@@ -362,7 +364,7 @@ fn encode(model: &leadscore::model::Model, s: &leadscore::model::Scored) -> Vec<
                 }
             }
             Feature::Numeric(n) => {
-                let raw = shown.parse::<f64>().unwrap_or(n.median);
+                let raw = shown.replace(',', "").parse::<f64>().unwrap_or(n.median);
                 x[n.column] = n.transform(raw);
             }
         }

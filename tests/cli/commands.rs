@@ -625,9 +625,24 @@ fn reasons_name_at_most_three_features_with_their_value_and_signed_money() {
         assert!((1..=3).contains(&parts.len()), "{id}: {reasons}");
         for (feature, shown, _) in &parts {
             assert!(features.contains(&feature.as_str()), "{id}: {reasons}");
+            // The lead's own value, then " (as ...)" where the model used another.
+            let own = shown.split(" (as ").next().unwrap();
             let raw = leads.get(id, feature);
-            let expected = if raw.is_empty() { "(missing)" } else { raw };
-            assert_eq!(shown, expected, "{id}: {reasons}");
+            match raw.parse::<f64>() {
+                Ok(v) => assert_eq!(
+                    own.replace(',', "").parse::<f64>().unwrap(),
+                    v,
+                    "{id}: {reasons}"
+                ),
+                Err(_) if raw.is_empty() => assert_eq!(own, "(missing)", "{id}: {reasons}"),
+                Err(_) => assert_eq!(own, raw, "{id}: {reasons}"),
+            }
+            if raw.is_empty() {
+                assert!(
+                    shown.contains(" (as "),
+                    "{id}: a blank is scored as something: {reasons}"
+                );
+            }
         }
         let sizes: Vec<i64> = parts.iter().map(|p| p.2.abs()).collect();
         assert!(

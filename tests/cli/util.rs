@@ -95,3 +95,38 @@ pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
         .map(|r| r.unwrap().iter().map(String::from).collect())
         .collect()
 }
+
+/// Scores every row of `leads` with the model at `model` through the library, returning each
+/// lead's id (first column) and its full explanation.
+pub fn score_with_library(
+    model: &leadscore::model::Model,
+    leads: &Path,
+) -> Vec<(String, leadscore::model::Scored)> {
+    use leadscore::config::{FeatureKind, FeatureSpec};
+    use leadscore::features::{Feature, FeatureColumns};
+    let scorer = leadscore::model::Scorer::new(model);
+    let mut input = leadscore::table::CsvInput::open(leads, Default::default()).unwrap();
+    let specs: Vec<FeatureSpec> = model
+        .schema
+        .features
+        .iter()
+        .map(|f| FeatureSpec {
+            name: f.name().to_string(),
+            kind: match f {
+                Feature::Categorical(_) => FeatureKind::Categorical,
+                Feature::Numeric(n) => FeatureKind::Numeric { log: n.log },
+            },
+        })
+        .collect();
+    let cols = FeatureColumns::locate(&input, &specs, "").unwrap();
+    let mut record = csv::ByteRecord::new();
+    let mut out = Vec::new();
+    while input.read(&mut record).unwrap() {
+        let mut s = leadscore::model::Scored::default();
+        scorer
+            .score(input.source(), &cols, &record, &mut s)
+            .unwrap();
+        out.push((String::from_utf8_lossy(&record[0]).into_owned(), s));
+    }
+    out
+}
