@@ -39,7 +39,8 @@ pub struct ModelSettings {
     pub folds: usize,
     pub seed: u64,
     pub penalty: Penalty,
-    pub min_category_count: usize,
+    /// `None`: chosen from the history's size (see `min_category_count_for`).
+    pub min_category_count: Option<usize>,
     /// Training percentiles numeric features are clamped to; `None` turns it off.
     pub winsorize: Option<(f64, f64)>,
 }
@@ -50,9 +51,19 @@ impl Default for ModelSettings {
             folds: 5,
             seed: 42,
             penalty: Penalty::Auto,
-            min_category_count: 20,
+            min_category_count: None,
             winsorize: Some((0.01, 0.99)),
         }
+    }
+}
+
+impl ModelSettings {
+    /// Categories with fewer customers than this are pooled: the config's value, or 1% of the
+    /// customers kept between 5 and 20, so a small history keeps its categories and a large one
+    /// does not estimate effects from a handful of customers.
+    pub fn min_category_count_for(&self, customers: usize) -> usize {
+        self.min_category_count
+            .unwrap_or_else(|| (customers / 100).clamp(5, 20))
     }
 }
 
@@ -417,7 +428,7 @@ impl Checker<'_> {
                     format!("model.min_category_count must be at least 1, got {v}"),
                 ));
             }
-            m.min_category_count = v as usize;
+            m.min_category_count = Some(v as usize);
         }
         if let Some(w) = raw.winsorize {
             m.winsorize = match w.get_ref() {
@@ -569,6 +580,19 @@ contact_at = 1000
             err(&GOOD.replace("column = \"cost_of_goods\"", "column = \"employees\""))
                 .contains("would leak the answer")
         );
+    }
+
+    #[test]
+    fn rare_category_threshold_follows_the_history_size_unless_set() {
+        let m = ModelSettings::default();
+        assert_eq!(m.min_category_count_for(80), 5);
+        assert_eq!(m.min_category_count_for(1_000), 10);
+        assert_eq!(m.min_category_count_for(3_000), 20);
+        let set = ModelSettings {
+            min_category_count: Some(3),
+            ..m
+        };
+        assert_eq!(set.min_category_count_for(3_000), 3);
     }
 
     #[test]

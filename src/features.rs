@@ -146,8 +146,10 @@ pub enum FeatureValues {
 pub struct SchemaNotes {
     /// Per numeric feature: rows clamped (row indices, most extreme first), with the limits.
     pub clamped: Vec<(String, Vec<usize>, f64, f64)>,
-    /// Per categorical feature: values pooled as rare.
-    pub pooled: Vec<(String, Vec<String>)>,
+    /// Per categorical feature: values pooled as rare, with their customers.
+    pub pooled: Vec<(String, Vec<(String, u64)>)>,
+    /// Categorical features left with a single level, which therefore have no effect.
+    pub no_effect: Vec<String>,
     /// Per numeric feature: rows imputed.
     pub imputed: Vec<(String, usize)>,
 }
@@ -171,7 +173,7 @@ impl Schema {
                         counts[c as usize] += 1;
                     }
                     let mut kept: Vec<(String, u64)> = Vec::new();
-                    let mut pooled: Vec<String> = Vec::new();
+                    let mut pooled: Vec<(String, u64)> = Vec::new();
                     let mut other = 0u64;
                     for (code, value) in dict.iter().enumerate() {
                         let label = value.clone().unwrap_or_else(|| MISSING_LEVEL.to_string());
@@ -179,7 +181,7 @@ impl Schema {
                             continue;
                         }
                         if (counts[code] as usize) < min_category_count {
-                            pooled.push(label);
+                            pooled.push((label, counts[code]));
                             other += counts[code];
                         } else {
                             kept.push((label, counts[code]));
@@ -217,11 +219,15 @@ impl Schema {
                     if !pooled.is_empty() {
                         notes.pooled.push((spec.name.clone(), pooled.clone()));
                     }
+                    let levels: Vec<Level> = levels;
+                    if levels.len() == 1 {
+                        notes.no_effect.push(spec.name.clone());
+                    }
                     features.push(Feature::Categorical(Categorical {
                         name: spec.name.clone(),
                         levels,
                         reference,
-                        pooled,
+                        pooled: pooled.into_iter().map(|p| p.0).collect(),
                     }));
                 }
                 FeatureValues::Numeric(v) => {
@@ -667,7 +673,13 @@ mod tests {
             schema.columns,
             ["industry=software", "industry=(other)", "ln(1+employees)"]
         );
-        assert_eq!(notes.pooled[0].1.len(), 2);
+        assert_eq!(
+            notes.pooled[0].1,
+            vec![("(missing)".to_string(), 1), ("mining".to_string(), 1)]
+        );
+        assert!(notes.no_effect.is_empty());
+        let (_, notes) = Schema::fit(&specs(), &values(), 100, None).unwrap();
+        assert_eq!(notes.no_effect, vec!["industry".to_string()]);
         assert_eq!(notes.imputed, vec![("employees".to_string(), 1)]);
     }
 

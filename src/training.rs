@@ -82,6 +82,8 @@ pub struct PenaltyTrial {
 #[derive(Debug)]
 pub struct Trained {
     pub schema: Schema,
+    /// The rare-category threshold used.
+    pub min_category_count: usize,
     pub notes: SchemaNotes,
     pub column_means: Vec<f64>,
     pub fits: [TargetFit; 2],
@@ -103,7 +105,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
     let (schema, notes) = Schema::fit(
         &config.features,
         &history.values,
-        config.model.min_category_count,
+        config.model.min_category_count_for(n),
         config.model.winsorize,
     )?;
     let design = Design::new(&schema, &history.values);
@@ -203,6 +205,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
     let decisions = Decisions::resolve(config.decisions, &in_sample_net);
     debug_assert_eq!(frame.x_shift.len(), p);
     Ok(Trained {
+        min_category_count: config.model.min_category_count_for(n),
         schema,
         notes,
         column_means: frame.x_shift.to_vec(),

@@ -60,6 +60,8 @@ struct GuessTerm {
 #[derive(Debug, Clone, PartialEq)]
 struct Guess {
     currency: String,
+    /// Where the currency was guessed from (a header), if anywhere.
+    currency_source: Option<String>,
     id: String,
     lead_id: Option<String>,
     categorical: Vec<String>,
@@ -76,6 +78,7 @@ impl Guess {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         let mut g = Guess {
             currency: "EUR".into(),
+            currency_source: None,
             id: "customer_id".into(),
             lead_id: Some("lead_id".into()),
             categorical: s(&["industry", "region", "lead_source", "product_interest"]),
@@ -103,6 +106,28 @@ impl Guess {
         }
         g
     }
+}
+
+/// The currency named in a header (`Revenue (USD)`, `amount_eur`, `Umsatz €`), if one is.
+fn guess_currency(headers: &[String]) -> (String, Option<String>) {
+    const CODES: [&str; 14] = [
+        "EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "JPY", "CAD", "AUD",
+        "NZD",
+    ];
+    const SYMBOLS: [(char, &str); 4] = [('€', "EUR"), ('$', "USD"), ('£', "GBP"), ('¥', "JPY")];
+    for h in headers {
+        let upper = h.to_uppercase();
+        let words = upper.split(|c: char| !c.is_ascii_alphanumeric());
+        for w in words {
+            if let Some(code) = CODES.iter().find(|c| **c == w) {
+                return (code.to_string(), Some(h.clone()));
+            }
+        }
+        if let Some((_, code)) = SYMBOLS.iter().find(|(sym, _)| h.contains(*sym)) {
+            return (code.to_string(), Some(h.clone()));
+        }
+    }
+    ("EUR".into(), None)
 }
 
 enum Side {
@@ -285,8 +310,10 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
             )
         })?;
 
+    let (currency, currency_source) = guess_currency(&headers);
     let mut g = Guess {
-        currency: "EUR".into(),
+        currency,
+        currency_source,
         id: headers[id].clone(),
         lead_id: None,
         categorical: Vec::new(),
@@ -338,14 +365,21 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
             if v[0] >= 0.0 && median > 0.0 && max > 20.0 * median {
                 g.log.push(headers[i].clone());
             }
-        } else if !p.distinct_overflow && p.distinct.len() <= MAX_LEVELS && p.distinct.len() < rows
+        } else if !p.distinct_overflow
+            && p.distinct.len() <= MAX_LEVELS
+            && p.distinct.len() * 4 <= rows - p.blank
         {
+            // A category repeats: on average at least 4 customers share each value.
             g.categorical.push(headers[i].clone());
         } else {
             let why = if p.distinct_overflow || p.distinct.len() > MAX_LEVELS {
                 format!("text with more than {MAX_LEVELS} distinct values")
             } else {
-                "a different value in every row".to_string()
+                format!(
+                    "free text: {} distinct values in {} rows",
+                    p.distinct.len(),
+                    rows - p.blank
+                )
             };
             g.skipped.push((headers[i].clone(), why));
         }
@@ -369,7 +403,8 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
     notes.insert(
         0,
         format!(
-            "from {rows} rows: id {}, {} categorical and {} numeric features, {} outcome columns",
+            "from {} rows: id {}, {} categorical and {} numeric features, {} outcome columns",
+            crate::economics::money(rows as f64, 0),
             g.id,
             g.categorical.len(),
             g.numeric.len(),
@@ -392,16 +427,18 @@ fn render(g: &Guess) -> String {
 # Every key is explained; keys under [model] and [decisions] may be left out for their defaults.
 
 # The currency every money column is in. Scores are reported in it; nothing is converted.
+{currency_check}
 currency = "{currency}"
 
 [columns]
-# The column that identifies each past customer (must be unique and never blank).
+# CHECK: the column that identifies each past customer (must be unique and never blank).
 id = "{id}"
 # The id column of lead lists. Defaults to the same name as `id`; `score --id` overrides it.
 {lead_id}
 
 # Pre-contact features: only what is known BEFORE first contact (an outcome here would leak
 # the answer into the model). Unused columns in the CSV are ignored.
+# CHECK: remove anything recorded after first contact (notes, call outcomes, deal stages).
 [features]
 # Text or code columns: one-hot encoded against the most common level; rare values are pooled
 # into "(other)" and blanks get a level of their own.
@@ -412,6 +449,10 @@ numeric = {numeric}
 log = {log}
 "#,
         currency = g.currency,
+        currency_check = match &g.currency_source {
+            Some(h) => format!("# CHECK: guessed from the column \"{h}\"."),
+            None => "# CHECK: no currency was named in the header; EUR is a placeholder.".into(),
+        },
         id = g.id,
         lead_id = match &g.lead_id {
             Some(l) => format!("lead_id = \"{l}\""),
@@ -472,8 +513,9 @@ seed = 42
 # Ridge penalty per row on standardised columns: "auto" picks it by cross-validation from
 # 0 (plain least squares) to 1; or give a number >= 0.
 penalty = "auto"
-# Categories with fewer customers than this are pooled into "(other)".
-min_category_count = 20
+# Categories with fewer customers than this are pooled into "(other)". Left out, it is 1% of
+# the customers, kept between 5 and 20.
+# min_category_count = 20
 # Clamp numeric features to these training percentiles, so one mistyped value cannot wreck
 # the fit; scoring clamps to the same range and flags it. `false` turns it off.
 winsorize = [0.01, 0.99]
@@ -496,6 +538,46 @@ winsorize = [0.01, 0.99]
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn currency_is_read_from_a_header_when_one_names_it() {
+        let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            guess_currency(&h(&["id", "Revenue (USD)"])),
+            ("USD".into(), Some("Revenue (USD)".into()))
+        );
+        assert_eq!(guess_currency(&h(&["umsatz_chf"])).0, "CHF");
+        assert_eq!(guess_currency(&h(&["Umsatz €"])).0, "EUR");
+        // "used" and "euro" are not codes; a word must be the code itself.
+        assert_eq!(
+            guess_currency(&h(&["used_seats", "neurons"])),
+            ("EUR".into(), None)
+        );
+    }
+
+    #[test]
+    fn notes_that_rarely_repeat_are_free_text_not_a_category() {
+        let mut csv = String::from("id,segment,notes,total_revenue\n");
+        for i in 0..40 {
+            let note = [
+                "Budget approved Q3",
+                "Called twice",
+                &format!("met at fair {i}"),
+            ][i % 3]
+                .to_string();
+            csv.push_str(&format!("C{i},{},{note},{}\n", ["a", "b"][i % 2], 100 + i));
+        }
+        let mut input = CsvInput::from_reader(
+            "n.csv".into(),
+            Box::new(std::io::Cursor::new(csv.into_bytes())),
+            b',',
+            None,
+        )
+        .unwrap();
+        let (g, _) = guess(&mut input).unwrap();
+        assert_eq!(g.categorical, vec!["segment"]);
+        assert_eq!(g.skipped[0].0, "notes");
+    }
 
     #[test]
     fn example_config_parses() {

@@ -225,10 +225,19 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
         );
     }
     for (feature, values) in &t.notes.pooled {
+        let listed: Vec<String> = values.iter().map(|(v, n)| format!("{v} ({n})")).collect();
         let _ = writeln!(
             s,
-            "Rare {feature} values pooled into (other): {}.",
-            values.join(", ")
+            "Rare {feature} values (fewer than {} customers each) pooled into (other): {}.",
+            t.min_category_count,
+            listed.join(", ")
+        );
+    }
+    for feature in &t.notes.no_effect {
+        let _ = writeln!(
+            s,
+            "warning: every {feature} value has fewer than {} customers, so {feature} has no effect on the scores; lower model.min_category_count or drop it from [features].",
+            t.min_category_count
         );
     }
     for (feature, rows, lo, hi) in &t.notes.clamped {
