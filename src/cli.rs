@@ -90,10 +90,8 @@ pub struct ScoreArgs {
 fn parse_delimiter(s: &str) -> Result<u8, String> {
     match s {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ if s.len() == 1 && s.is_ascii() && s != "\"" => Ok(s.as_bytes()[0]),
-        _ => Err(format!(
-            "expected one character such as , ; | or \"tab\", got \"{s}\""
-        )),
+        "," | ";" | "|" | ":" => Ok(s.as_bytes()[0]),
+        _ => Err(format!("expected one of , ; | : or \"tab\", got \"{s}\"")),
     }
 }
 
@@ -112,5 +110,6 @@ mod tests {
         assert_eq!(parse_delimiter(";"), Ok(b';'));
         assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
         assert!(parse_delimiter("ab").is_err());
+        assert!(parse_delimiter("x").is_err());
     }
 }

@@ -55,9 +55,19 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     } else {
         Vec::new()
     };
-    let mut header: Vec<&str> = vec![input.headers()[id_col].as_str()];
-    header.extend(SCORE_COLUMNS);
-    header.extend(extra.iter().map(|&c| input.headers()[c].as_str()));
+    let mut header: Vec<String> = vec![input.headers()[id_col].clone()];
+    header.extend(SCORE_COLUMNS.iter().map(|c| c.to_string()));
+    // A lead list may carry its own `tier` or `expected_net` (an earlier scoring, say); its
+    // columns keep their values but get an `input_` prefix so no header name repeats.
+    for &c in &extra {
+        let name = &input.headers()[c];
+        if header.contains(name) {
+            header.push(format!("input_{name}"));
+        } else {
+            header.push(name.clone());
+        }
+    }
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
 
     let rejects = match &args.skip_invalid {
         Some(path) => {
@@ -484,12 +494,11 @@ impl Summary {
 
     fn render(&self, model: &Model, rejects: Option<String>) -> String {
         let n: u64 = self.tiers.iter().sum();
-        let count = |v: u64| money(v as f64, 0);
         let mut s = format!(
-            "Scored {} leads with the model trained {} on {} customers ({}).\n",
-            count(n),
+            "Scored {} with the model trained {} on {} ({}).\n",
+            counted(n, "lead"),
             model.created_at,
-            count(model.training.rows_used as u64),
+            counted(model.training.rows_used as u64, "customer"),
             model.currency
         );
         let tiers: Vec<String> = Tier::ALL
@@ -502,29 +511,50 @@ impl Summary {
             .collect();
         let _ = writeln!(s, "  tiers            {}", tiers.join("   "));
         let _ = writeln!(s, "  recommendations  {}", recs.join("   "));
+        let contact = self.recs[Recommendation::Contact as usize];
         let _ = writeln!(
             s,
-            "Expected net value of the {} leads to contact: {} {}.",
-            count(self.recs[Recommendation::Contact as usize]),
+            "Expected net value of the {} to contact: {} {}.",
+            counted(contact, "lead"),
             model.currency,
             money(self.contact_net, 0)
         );
         if self.warned > 0 {
             let _ = writeln!(
                 s,
-                "{} leads carry warnings (a value missing, unseen in training or outside its range): see the warnings column.",
-                count(self.warned)
+                "{} {} warnings (a value missing, unseen in training or outside its range): see the warnings column.",
+                counted(self.warned, "lead"),
+                if self.warned == 1 { "carries" } else { "carry" }
             );
         }
         if let Some(path) = rejects {
             let _ = writeln!(
                 s,
-                "Rejected {} rows, written with their reasons to {path}.",
-                count(self.rejected)
+                "Rejected {}, written with their reasons to {path}.",
+                counted(self.rejected, "row")
+            );
+        }
+        // Rankings from a model that barely beats the average deserve a reminder every time.
+        if let Some(r2) = model.validation.net_value.r2.filter(|r| *r < WEAK_R2) {
+            let _ = writeln!(
+                s,
+                "warning: this model predicts net value poorly (cross-validated R² {r2:.2}): treat the ranking as a rough guide and check leads before skipping them."
             );
         }
         s
     }
+}
+
+/// Below this cross-validated R² of net value, `score` reminds the user the model is weak.
+const WEAK_R2: f64 = 0.1;
+
+fn count(v: u64) -> String {
+    money(v as f64, 0)
+}
+
+/// `1 lead`, `2 leads`, `1,000 leads`.
+fn counted(v: u64, noun: &str) -> String {
+    format!("{} {noun}{}", count(v), if v == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

@@ -896,3 +896,59 @@ fn a_reader_that_closes_the_pipe_early_ends_the_run_quietly() {
         );
     }
 }
+
+#[test]
+fn with_input_prefixes_lead_columns_that_clash_with_score_columns() {
+    let env = trained_env();
+    let leads = fixture(LEADS).replacen("region", "tier", 1);
+    env.write("clash.csv", leads);
+    // The model needs a region column, so give it one back under its own name.
+    let text = env.read("clash.csv");
+    let mut lines = text.lines();
+    let header = format!("{},region", lines.next().unwrap());
+    let mut out = vec![header];
+    out.extend(lines.map(|l| format!("{l},south")));
+    env.write("clash.csv", out.join("\n") + "\n");
+    let run = env.run(&["score", "clash.csv", "--with-input", "-o", "scores.csv"]);
+    succeeded(&run);
+    let header = env.read("scores.csv").lines().next().unwrap().to_string();
+    let names: Vec<&str> = header.split(',').collect();
+    assert!(
+        names.contains(&"tier") && names.contains(&"input_tier"),
+        "{header}"
+    );
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "a header name repeats: {header}");
+}
+
+#[test]
+fn scoring_with_a_weak_model_reminds_the_user_every_time() {
+    let env = Env::new();
+    // Revenue is noise: nothing in the features predicts it.
+    let mut history = String::from("id,segment,revenue\n");
+    for i in 0..60u64 {
+        let noise = (i * 7919 % 101) as f64 * 37.0;
+        history.push_str(&format!(
+            "C{i},{},{noise}\n",
+            ["a", "b", "c"][(i % 3) as usize]
+        ));
+    }
+    env.write("h.csv", history);
+    env.write(
+        "c.toml",
+        "currency = \"EUR\"\n[columns]\nid = \"id\"\n[features]\ncategorical = [\"segment\"]\n\
+         [[economics.return]]\nname = \"revenue\"\ncolumn = \"revenue\"\nrate = 1\n",
+    );
+    succeeded(&env.run(&["train", "--history", "h.csv", "--config", "c.toml"]));
+    env.write("l.csv", "id,segment\nL1,a\nL2,b\n");
+    let run = env.run(&["score", "l.csv", "-o", "s.csv"]);
+    succeeded(&run);
+    assert!(
+        run.stderr
+            .contains("warning: this model predicts net value poorly (cross-validated R² "),
+        "{}",
+        run.stderr
+    );
+}

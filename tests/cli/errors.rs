@@ -723,7 +723,7 @@ fn skip_invalid_rejects_a_row_with_the_wrong_number_of_fields() {
     assert_eq!(ids, ["L01", "L03"]);
     assert!(run
         .stderr
-        .ends_with("\nRejected 1 rows, written with their reasons to rejected.csv.\n"));
+        .ends_with("\nRejected 1 row, written with their reasons to rejected.csv.\n"));
 }
 
 // Outputs on failure.
@@ -835,7 +835,7 @@ fn invalid_delimiter_is_a_usage_error() {
     let env = trained_env();
     let usage = |value: &str, shown: &str| {
         format!(
-            "error: invalid value '{value}' for '--delimiter <CHAR>': expected one character such as , ; | or \"tab\", got \"{shown}\"\n\nFor more information, try '--help'.\n"
+            "error: invalid value '{value}' for '--delimiter <CHAR>': expected one of , ; | : or \"tab\", got \"{shown}\"\n\nFor more information, try '--help'.\n"
         )
     };
     fails(
