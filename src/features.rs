@@ -384,13 +384,8 @@ impl FeatureColumns {
     ) -> Result<Option<f64>> {
         let col = self.index[f];
         let text = decode(&record[col]);
-        let value = parse_number(&text, self.decimal_comma).map_err(|_| {
-            input.field_error(
-                record,
-                col,
-                format!("expected a number, got \"{}\"", text.trim()),
-            )
-        })?;
+        let value = parse_number(&text, self.decimal_comma)
+            .map_err(|_| input.field_error(record, col, crate::table::not_a_number(&text)))?;
         if let (Some(v), FeatureKind::Numeric { log: true }) = (value, &self.specs[f].kind) {
             if v <= -1.0 {
                 return Err(input.field_error(

@@ -261,7 +261,7 @@ impl Parse {
                     return Err(self.source.field_error(
                         record,
                         col,
-                        format!("expected a number, got \"{}\"", text.trim()),
+                        crate::table::not_a_number(&text),
                     ))
                 }
                 Ok(None) => {

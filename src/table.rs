@@ -442,6 +442,25 @@ pub fn sniff_delimiter(head: &[u8]) -> u8 {
     }
 }
 
+/// The message for a field that is not a number, with a hint when it is a number in disguise
+/// (`1.234.567,89`, `40,0 %`, `€ 1,200`): what to change is then obvious.
+pub fn not_a_number(text: &str) -> String {
+    let t = text.trim();
+    let bare = ["EUR", "USD", "GBP", "CHF"]
+        .iter()
+        .fold(t.to_string(), |acc, code| acc.replace(code, ""));
+    let digits = bare.chars().filter(char::is_ascii_digit).count();
+    let formatted = digits > 0
+        && bare
+            .chars()
+            .all(|c| c.is_ascii_digit() || " .,'%€$£+-\u{a0}".contains(c));
+    if formatted {
+        format!("expected a plain number, got \"{t}\" (write it without thousands separators, units or currency signs)")
+    } else {
+        format!("expected a number, got \"{t}\"")
+    }
+}
+
 /// Why a field is not a number.
 #[derive(Debug, PartialEq)]
 pub struct NotANumber;
@@ -662,6 +681,16 @@ mod tests {
         assert_eq!(parse_number("n/a", false), Err(NotANumber));
         assert_eq!(parse_number("NaN", false), Err(NotANumber));
         assert_eq!(parse_number("inf", false), Err(NotANumber));
+    }
+
+    #[test]
+    fn a_formatted_number_gets_a_hint() {
+        assert_eq!(not_a_number("n/a"), "expected a number, got \"n/a\"");
+        assert!(not_a_number("1.234.567,89").contains("without thousands separators"));
+        assert!(not_a_number(" 40,0 % ").contains("got \"40,0 %\" (write it"));
+        assert!(not_a_number("EUR 1,200").contains("currency signs"));
+        assert_eq!(not_a_number("twelve"), "expected a number, got \"twelve\"");
+        assert_eq!(not_a_number("A1"), "expected a number, got \"A1\"");
     }
 
     #[test]
