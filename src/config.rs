@@ -43,6 +43,8 @@ pub struct ModelSettings {
     pub min_category_count: Option<usize>,
     /// Training percentiles numeric features are clamped to; `None` turns it off.
     pub winsorize: Option<(f64, f64)>,
+    /// The share of outcomes a lead's net-value interval is meant to contain.
+    pub interval: f64,
 }
 
 impl Default for ModelSettings {
@@ -53,6 +55,7 @@ impl Default for ModelSettings {
             penalty: Penalty::Auto,
             min_category_count: None,
             winsorize: Some((0.01, 0.99)),
+            interval: 0.8,
         }
     }
 }
@@ -137,6 +140,7 @@ struct RawModel {
     penalty: Option<Spanned<RawPenalty>>,
     min_category_count: Option<Spanned<i64>>,
     winsorize: Option<Spanned<RawWinsorize>>,
+    interval: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -444,6 +448,16 @@ impl Checker<'_> {
                     ))
                 }
             };
+        }
+        if let Some(i) = raw.interval {
+            let v = *i.get_ref();
+            if !(0.5..0.995).contains(&v) {
+                return Err(self.err(
+                    i.span(),
+                    format!("model.interval must be a share between 0.5 and 0.99, got {v}"),
+                ));
+            }
+            m.interval = v;
         }
         Ok(m)
     }

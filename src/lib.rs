@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod config;
 pub mod economics;
 pub mod error;
+pub mod evaluation;
 pub mod features;
 pub mod history;
 pub mod model;

@@ -65,6 +65,9 @@ pub struct Model {
     pub service_burden: TargetFit,
     pub economics: Economics,
     pub decisions: Decisions,
+    /// The net-value prediction interval; absent when the history was too small to learn one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<crate::stats::Interval>,
     pub validation: Validation,
 }
 
@@ -263,6 +266,11 @@ impl Scored {
     pub fn net(&self) -> f64 {
         self.lifetime_return - self.service_burden
     }
+
+    /// The size of the account the interval's width follows: what flows in and out.
+    pub fn size(&self) -> f64 {
+        self.lifetime_return.abs() + self.service_burden
+    }
 }
 
 /// Per-feature parts of the equations, precomputed so a lead costs one lookup per feature.
@@ -374,6 +382,13 @@ impl<'m> Scorer<'m> {
 
     pub fn baseline(&self) -> [f64; 2] {
         self.baseline
+    }
+
+    /// The model's interval for a scored lead's net value, if it has one.
+    pub fn interval(&self, scored: &Scored) -> Option<(f64, f64)> {
+        self.model
+            .interval
+            .map(|i| i.around(scored.net(), scored.size()))
     }
 
     /// Scores one lead row into `out`, reusing its buffers.

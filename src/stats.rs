@@ -95,6 +95,74 @@ pub fn mean_sd(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
+/// A prediction interval learnt from held-out residuals (split-conformal): for a prediction `p`
+/// of an account whose predicted size is `s`, the interval is
+/// `[p + lower · σ(s), p + upper · σ(s)]` with `σ(s) = scale_base + scale_slope · s`.
+/// Money errors grow with the account, so the width follows the size; and they are skewed, so
+/// the two sides have their own quantile of the scaled residuals.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interval {
+    /// The share of outcomes the interval is meant to contain, e.g. 0.8.
+    pub level: f64,
+    pub scale_base: f64,
+    pub scale_slope: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+impl Interval {
+    /// Fits an interval at `level` from held-out `(predicted, size, actual)` triples: the scale
+    /// by least squares of |residual| on size (slope kept ≥ 0, base kept clearly > 0), then the
+    /// conformal quantiles of residual / scale, with the finite-sample correction (n + 1).
+    pub fn fit(held_out: &[(f64, f64, f64)], level: f64) -> Option<Interval> {
+        let n = held_out.len();
+        if n < 10 {
+            return None;
+        }
+        let nf = n as f64;
+        let (ms, mr) = held_out.iter().fold((0.0, 0.0), |(a, b), &(p, s, y)| {
+            (a + s / nf, b + (y - p).abs() / nf)
+        });
+        let (sxy, sxx) = held_out.iter().fold((0.0, 0.0), |(a, b), &(p, s, y)| {
+            (a + (s - ms) * ((y - p).abs() - mr), b + (s - ms).powi(2))
+        });
+        let mut slope = if sxx > 0.0 { (sxy / sxx).max(0.0) } else { 0.0 };
+        let mut base = mr - slope * ms;
+        // A scale near zero for small accounts would make their intervals vanish.
+        if base < 0.1 * mr {
+            base = 0.1 * mr;
+            slope = ((mr - base) / ms.max(f64::MIN_POSITIVE)).max(0.0);
+        }
+        if base <= 0.0 {
+            return None;
+        }
+        let mut scores: Vec<f64> = held_out
+            .iter()
+            .map(|&(p, s, y)| (y - p) / (base + slope * s))
+            .collect();
+        scores.sort_by(f64::total_cmp);
+        let tail = (1.0 - level) / 2.0;
+        let rank = |q: f64| ((nf + 1.0) * q).ceil().clamp(1.0, nf) as usize - 1;
+        Some(Interval {
+            level,
+            scale_base: base,
+            scale_slope: slope,
+            lower: scores[rank(tail)],
+            upper: scores[rank(1.0 - tail)],
+        })
+    }
+
+    /// The interval around `predicted` for an account of predicted size `size`.
+    pub fn around(&self, predicted: f64, size: f64) -> (f64, f64) {
+        let sigma = self.scale_base + self.scale_slope * size.max(0.0);
+        (
+            predicted + self.lower * sigma,
+            predicted + self.upper * sigma,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +186,41 @@ mod tests {
                 "p = {p}"
             );
         }
+    }
+
+    #[test]
+    fn intervals_cover_their_level_on_fresh_data_and_widen_with_size() {
+        // Residuals proportional to size: y = p + size × u, u uniform on [-1, 1).
+        let mut seed = 7u64;
+        let mut draw = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut sample = |n: usize| -> Vec<(f64, f64, f64)> {
+            (0..n)
+                .map(|_| {
+                    let size = 100.0 + 900.0 * draw();
+                    (0.0, size, size * (2.0 * draw() - 1.0))
+                })
+                .collect()
+        };
+        let interval = Interval::fit(&sample(4000), 0.8).unwrap();
+        let fresh = sample(4000);
+        let inside = fresh
+            .iter()
+            .filter(|&&(p, s, y)| {
+                let (lo, hi) = interval.around(p, s);
+                lo <= y && y <= hi
+            })
+            .count() as f64
+            / 4000.0;
+        assert!((inside - 0.8).abs() < 0.03, "coverage {inside}");
+        let (lo_small, hi_small) = interval.around(0.0, 100.0);
+        let (lo_big, hi_big) = interval.around(0.0, 1000.0);
+        assert!(hi_big - lo_big > 3.0 * (hi_small - lo_small));
+        assert!(Interval::fit(&[(0.0, 1.0, 1.0); 5], 0.8).is_none());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::features::{EncodedHistory, FeatureValues, Schema, SchemaNotes};
 use crate::history::History;
 use crate::ridge::{Frame, Gram, RidgeParams, RidgeValidParams, Solution};
-use crate::stats::{mean_sd, ErrorSums};
+use crate::stats::{mean_sd, ErrorSums, Interval};
 use linfa::ParamGuard;
 
 /// Penalties tried when `model.penalty = "auto"` (per row, on standardised columns).
@@ -90,6 +90,8 @@ pub struct Trained {
     pub redundant: Vec<usize>,
     pub validation: Validation,
     pub decisions: Decisions,
+    /// The net-value interval, from the held-out residuals; `None` on too small a history.
+    pub interval: Option<Interval>,
 }
 
 pub fn train(history: &History, config: &Config) -> Result<Trained> {
@@ -185,7 +187,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         .iter()
         .map(|g| [g.target_mean(&frame, 0), g.target_mean(&frame, 1)])
         .collect();
-    let (validation_sums, in_sample_net) = design.held_out(
+    let (validation_sums, in_sample_net, held_out_net) = design.held_out(
         &history.targets,
         &folds,
         &fold_models,
@@ -203,6 +205,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         penalty_search: trials,
     };
     let decisions = Decisions::resolve(config.decisions, &in_sample_net);
+    let interval = Interval::fit(&held_out_net, config.model.interval);
     debug_assert_eq!(frame.x_shift.len(), p);
     Ok(Trained {
         min_category_count: config.model.min_category_count_for(n),
@@ -213,6 +216,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         redundant,
         validation,
         decisions,
+        interval,
     })
 }
 
@@ -357,12 +361,14 @@ impl Design {
         means: &[[f64; 2]],
         fits: &[TargetFit; 2],
         floor_return: bool,
-    ) -> (Vec<FoldSums>, Vec<f64>) {
+    ) -> (Vec<FoldSums>, Vec<f64>, Vec<(f64, f64, f64)>) {
         // The same floors as scoring, so the errors measure what users will see.
         let floor = |v: f64, applies: bool| if applies { v.max(0.0) } else { v };
         let p = self.p;
         let mut sums = vec![FoldSums::default(); models.len()];
         let mut in_sample = Vec::with_capacity(self.n);
+        // Held-out (predicted net, predicted size, actual net), for the intervals.
+        let mut held = Vec::with_capacity(self.n);
         let mut x = vec![0.0; p];
         let dot = |b: &[f64], x: &[f64]| b.iter().zip(x).map(|(b, x)| b * x).sum::<f64>();
         for i in 0..self.n {
@@ -383,6 +389,7 @@ impl Design {
             s.mean[2].add(actual[0] - actual[1], means[f][0] - means[f][1]);
             s.linear[0].add(actual[0], linear_ret);
             s.linear[1].add(actual[1], linear_burden);
+            held.push((ret - burden, ret.abs() + burden, actual[0] - actual[1]));
             let r = floor(
                 fits[0].intercept + dot(&fits[0].coefficients, &x),
                 floor_return,
@@ -390,7 +397,7 @@ impl Design {
             let b = floor(fits[1].intercept + dot(&fits[1].coefficients, &x), true);
             in_sample.push(r - b);
         }
-        (sums, in_sample)
+        (sums, in_sample, held)
     }
 }
 

@@ -519,6 +519,9 @@ penalty = "auto"
 # Clamp numeric features to these training percentiles, so one mistyped value cannot wreck
 # the fit; scoring clamps to the same range and flags it. `false` turns it off.
 winsorize = [0.01, 0.99]
+# Each lead's net value gets an interval meant to contain this share of outcomes, learnt from
+# the cross-validated errors (wider for bigger accounts).
+interval = 0.8
 
 # Thresholds on expected net value (return − burden), in the currency above. Each is "at or
 # above". Left out, training sets them from the history: tier A the top quarter of past

@@ -24,10 +24,12 @@ use crate::pipeline::{self, Batch};
 use crate::table::{decode, line_of, CsvInput, Output, ReadOptions, Source};
 
 /// The score columns, after the lead's id.
-pub const SCORE_COLUMNS: [&str; 8] = [
+pub const SCORE_COLUMNS: [&str; 10] = [
     "expected_return",
     "expected_burden",
     "expected_net",
+    "net_low",
+    "net_high",
     "return_to_burden",
     "tier",
     "recommendation",
@@ -210,7 +212,7 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
             continue;
         }
         let printed = Printed::new(scored.lifetime_return, scored.service_burden, ctx.decimals);
-        fmt.format(ctx.scorer, &scored, &printed);
+        fmt.format(ctx.scorer, &scored, &printed, ctx.scorer.interval(&scored));
         let decisions = &ctx.scorer.model().decisions;
         let tier = decisions.tier(printed.net);
         let rec = decisions.recommend(printed.net);
@@ -347,6 +349,8 @@ struct RowFormatter {
     ret: String,
     burden: String,
     net: String,
+    low: String,
+    high: String,
     ratio: String,
     reasons: String,
     warnings: String,
@@ -359,16 +363,24 @@ impl RowFormatter {
             ret: String::new(),
             burden: String::new(),
             net: String::new(),
+            low: String::new(),
+            high: String::new(),
             ratio: String::new(),
             reasons: String::new(),
             warnings: String::new(),
         }
     }
 
-    fn format(&mut self, scorer: &Scorer, s: &Scored, p: &Printed) {
+    fn format(&mut self, scorer: &Scorer, s: &Scored, p: &Printed, interval: Option<(f64, f64)>) {
         fixed(&mut self.ret, p.lifetime_return, self.decimals);
         fixed(&mut self.burden, p.service_burden, self.decimals);
         fixed(&mut self.net, p.net, self.decimals);
+        self.low.clear();
+        self.high.clear();
+        if let Some((lo, hi)) = interval {
+            fixed(&mut self.low, lo.min(p.net), self.decimals);
+            fixed(&mut self.high, hi.max(p.net), self.decimals);
+        }
         self.ratio.clear();
         if let Some(r) = p.ratio() {
             fixed(&mut self.ratio, r, 2);
@@ -394,6 +406,8 @@ impl RowFormatter {
             self.ret.as_bytes(),
             self.burden.as_bytes(),
             self.net.as_bytes(),
+            self.low.as_bytes(),
+            self.high.as_bytes(),
             self.ratio.as_bytes(),
             tier.as_str().as_bytes(),
             rec.as_str().as_bytes(),

@@ -66,6 +66,7 @@ fn build_model(history: &History, config: &Config, t: &Trained) -> Model {
         service_burden: t.fits[1].clone(),
         economics: config.economics.clone(),
         decisions: t.decisions,
+        interval: t.interval,
         validation: t.validation.clone(),
     }
 }
@@ -286,6 +287,19 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
         money(d.contact_at, 0),
         money(d.skip_below, 0),
     );
+    if let Some(i) = &model.interval {
+        let (lo, hi) = i.around(0.0, 0.0);
+        let (lo_big, hi_big) = i.around(0.0, 50_000.0);
+        let _ = writeln!(
+            s,
+            "Each lead gets a net-value interval meant to hold {:.0}% of outcomes, from the cross-validated errors: {} to {} around the prediction for a small account, {} to {} for one turning over {cur} 50,000.",
+            i.level * 100.0,
+            crate::economics::signed_whole(lo),
+            crate::economics::signed_whole(hi),
+            crate::economics::signed_whole(lo_big),
+            crate::economics::signed_whole(hi_big),
+        );
+    }
     let _ = writeln!(s, "Model saved to {path}.");
     s
 }

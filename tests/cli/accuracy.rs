@@ -402,20 +402,64 @@ fn floors_keep_money_non_negative_and_show_in_the_reasons() {
     // x = 20: return 5,000 - 8,000 < 0 is shown as 0; burden 100 + 1,000.
     assert_eq!(&rows[1][..4], ["far_right", "0.00", "1100.00", "-1100.00"]);
     assert!(
-        rows[1][7].contains("return floored at 0 +3,000"),
+        rows[1][9].contains("return floored at 0 +3,000"),
         "{:?}",
         rows[1]
     );
     // x = -5: burden 100 - 250 < 0 is shown as 0; return 5,000 + 2,000.
     assert_eq!(&rows[2][..4], ["far_left", "7000.00", "0.00", "7000.00"]);
     assert!(
-        rows[2][7].contains("burden floored at 0 -150"),
+        rows[2][9].contains("burden floored at 0 -150"),
         "{:?}",
         rows[2]
     );
     assert!(
-        rows[1][8].contains("x 20 above the training range"),
+        rows[1][10].contains("x 20 above the training range"),
         "{:?}",
         rows[1]
     );
+}
+
+#[test]
+fn net_value_intervals_hold_their_share_of_fresh_outcomes() {
+    let env = Env::new();
+    let history = customers(&env, 5_000, 31);
+    let cfg = config(&env, "folds = 5\nseed = 42\ninterval = 0.8");
+    train(&env, &history, &cfg);
+    // Fresh customers from another seed, scored as if they were leads; their outcomes are known.
+    let f = BufWriter::new(File::create(env.path("fresh.csv")).unwrap());
+    story::write_customers(f, 5_000, 97).unwrap();
+    let run = env.run(&[
+        "score",
+        "fresh.csv",
+        "--id",
+        "customer_id",
+        "--keep-order",
+        "--with-input",
+        "-o",
+        "scored.csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = csv_rows(&env.read("scored.csv"));
+    let col = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
+    let (low, high) = (col("net_low"), col("net_high"));
+    let value = |r: &Vec<String>, name: &str| r[col(name)].parse::<f64>().unwrap();
+    let mut inside = 0;
+    for r in &rows[1..] {
+        let actual =
+            value(r, "lifetime_revenue") - value(r, "cost_of_goods") - value(r, "commissions_paid")
+                + story::REFERRAL_CREDIT * value(r, "referral_revenue")
+                - story::SALES_HOUR_COST * value(r, "sales_hours")
+                - story::SUPPORT_HOUR_COST * value(r, "support_hours")
+                - story::COMPLAINT_COST * value(r, "complaints")
+                - value(r, "written_off");
+        let (lo, hi) = (
+            r[low].parse::<f64>().unwrap(),
+            r[high].parse::<f64>().unwrap(),
+        );
+        assert!(lo <= r[3].parse::<f64>().unwrap() && r[3].parse::<f64>().unwrap() <= hi);
+        inside += usize::from(lo <= actual && actual <= hi);
+    }
+    let coverage = inside as f64 / (rows.len() - 1) as f64;
+    assert!((coverage - 0.8).abs() <= 0.03, "coverage {coverage:.3}");
 }

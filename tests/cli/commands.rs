@@ -15,7 +15,7 @@ pub(crate) const CONFIG: &str = "leadscore.toml";
 pub(crate) const LEADS: &str = "leads.csv";
 
 /// The header `score` writes when the lead list's id column is `lead_id`.
-pub(crate) const SCORE_HEADER: &str = "lead_id,expected_return,expected_burden,expected_net,return_to_burden,tier,recommendation,reasons,warnings";
+pub(crate) const SCORE_HEADER: &str = "lead_id,expected_return,expected_burden,expected_net,net_low,net_high,return_to_burden,tier,recommendation,reasons,warnings";
 
 /// `created_at` of every model trained under `Env::run` (SOURCE_DATE_EPOCH=1790000000).
 const CREATED_AT: &str = "2026-09-21T14:13:20Z";
@@ -409,9 +409,26 @@ fn train_prints_the_report_with_its_stable_lines_and_row_labels() {
                 at("contact_at"),
                 at("skip_below")
             ),
+            interval_line(&model),
             "Model saved to models/model.json.".into(),
         ]
     );
+}
+
+/// The report's interval line, rebuilt from the model file's interval.
+fn interval_line(model: &serde_json::Value) -> String {
+    let i = &model["interval"];
+    let f = |k: &str| i[k].as_f64().unwrap();
+    let at = |size: f64, side: &str| {
+        leadscore::economics::signed_whole(f(side) * (f("scale_base") + f("scale_slope") * size))
+    };
+    format!(
+        "Each lead gets a net-value interval meant to hold 80% of outcomes, from the cross-validated errors: {} to {} around the prediction for a small account, {} to {} for one turning over EUR 50,000.",
+        at(0.0, "lower"),
+        at(0.0, "upper"),
+        at(50_000.0, "lower"),
+        at(50_000.0, "upper")
+    )
 }
 
 #[test]
@@ -455,6 +472,7 @@ fn train_writes_a_self_describing_model_file_and_nothing_else() {
         "currency",
         "id_column",
         "lead_id_column",
+        "interval",
         "training",
         "schema",
         "columns",
@@ -580,7 +598,7 @@ fn with_input_appends_the_leads_other_columns() {
     assert_eq!(scores.header, header);
     for (out, lead) in scores.rows.iter().zip(&leads.rows) {
         assert_eq!(out[0], lead[0]);
-        assert_eq!(out[9..], lead[1..]);
+        assert_eq!(out[11..], lead[1..]);
     }
     // Quoting survives the round trip.
     assert_eq!(scores.get("L02", "company"), "Keller, Becker & Co");

@@ -41,7 +41,7 @@ fn quick_start_scores_the_sample_leads_with_the_shipped_model() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.lines().count(), 1001);
     assert!(run.stdout.starts_with(
-        "lead_id,expected_return,expected_burden,expected_net,return_to_burden,tier,recommendation,reasons,warnings\n"
+        "lead_id,expected_return,expected_burden,expected_net,net_low,net_high,return_to_burden,tier,recommendation,reasons,warnings\n"
     ));
     assert!(
         run.stderr
@@ -68,7 +68,7 @@ fn printed_money_adds_up_exactly_on_every_row_and_in_the_summary() {
         let mut contact = 0i64;
         for r in &rows[1..] {
             assert_eq!(units(&r[3]), units(&r[1]) - units(&r[2]), "row {r:?}");
-            if r[6] == "contact" {
+            if r[8] == "contact" {
                 contact += units(&r[3]);
             }
         }
