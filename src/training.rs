@@ -92,6 +92,9 @@ pub struct Trained {
     pub decisions: Decisions,
     /// The net-value interval, from the held-out residuals; `None` on too small a history.
     pub interval: Option<Interval>,
+    /// Each customer's (predicted net, predicted size, actual net) from the fold that held it
+    /// out, in history order: what `evaluate` judges the model on.
+    pub held_out: Vec<(f64, f64, f64)>,
 }
 
 pub fn train(history: &History, config: &Config) -> Result<Trained> {
@@ -187,7 +190,11 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         .iter()
         .map(|g| [g.target_mean(&frame, 0), g.target_mean(&frame, 1)])
         .collect();
-    let (validation_sums, in_sample_net, held_out_net) = design.held_out(
+    let HeldOut {
+        sums: validation_sums,
+        in_sample_net,
+        predictions: held_out_net,
+    } = design.held_out(
         &history.targets,
         &folds,
         &fold_models,
@@ -206,6 +213,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
     };
     let decisions = Decisions::resolve(config.decisions, &in_sample_net);
     let interval = Interval::fit(&held_out_net, config.model.interval);
+    let held_out = held_out_net;
     debug_assert_eq!(frame.x_shift.len(), p);
     Ok(Trained {
         min_category_count: config.model.min_category_count_for(n),
@@ -217,6 +225,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         validation,
         decisions,
         interval,
+        held_out,
     })
 }
 
@@ -361,7 +370,7 @@ impl Design {
         means: &[[f64; 2]],
         fits: &[TargetFit; 2],
         floor_return: bool,
-    ) -> (Vec<FoldSums>, Vec<f64>, Vec<(f64, f64, f64)>) {
+    ) -> HeldOut {
         // The same floors as scoring, so the errors measure what users will see.
         let floor = |v: f64, applies: bool| if applies { v.max(0.0) } else { v };
         let p = self.p;
@@ -397,8 +406,22 @@ impl Design {
             let b = floor(fits[1].intercept + dot(&fits[1].coefficients, &x), true);
             in_sample.push(r - b);
         }
-        (sums, in_sample, held)
+        HeldOut {
+            sums,
+            in_sample_net: in_sample,
+            predictions: held,
+        }
     }
+}
+
+/// What the held-out pass measured.
+struct HeldOut {
+    sums: Vec<FoldSums>,
+    /// The final model's net value for each customer (for the decision thresholds).
+    in_sample_net: Vec<f64>,
+    /// Each customer's (predicted net, predicted size, actual net) from the fold that held it
+    /// out, in history order.
+    predictions: Vec<(f64, f64, f64)>,
 }
 
 /// Held-out error sums of one fold: the model as shown (floors applied), the mean-only baseline,
