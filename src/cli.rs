@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Score leads before first contact: expected lifetime return against expected service burden,
 /// in money, with the reasons.
@@ -21,6 +21,42 @@ pub enum Command {
     Train(TrainArgs),
     /// Score a lead list: expected return, burden, net value, tier, recommendation, reasons
     Score(ScoreArgs),
+    /// Show one lead's whole breakdown: baseline, every feature's contribution, interval
+    Explain(ExplainArgs),
+}
+
+/// How a report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people
+    Text,
+    /// JSON for programs, at full precision
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// CSV of leads holding the lead to explain
+    #[arg(value_name = "LEADS")]
+    pub leads: PathBuf,
+    /// The id of the lead to explain
+    #[arg(long, value_name = "ID")]
+    pub id: String,
+    /// A model file, or a directory holding model.json
+    #[arg(long, value_name = "PATH", default_value = "models")]
+    pub model: PathBuf,
+    /// The id column of the lead list (default: the model's lead id column)
+    #[arg(long, value_name = "COLUMN")]
+    pub id_column: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Field delimiter (default: sniffed from the header)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// Decimals of the money in the table
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub decimals: u8,
 }
 
 #[derive(Debug, Args)]

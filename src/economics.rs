@@ -292,6 +292,39 @@ impl Printed {
     }
 }
 
+/// Rounds `parts` to `decimals` places so that they sum exactly to `total` rounded the same way
+/// (largest remainders get the spare units): a printed breakdown then adds up to the printed
+/// total, not merely to within a few cents. `parts` must sum to `total` up to rounding noise.
+pub fn apportion(parts: &[f64], total: f64, decimals: usize) -> Vec<f64> {
+    let scale = 10f64.powi(decimals.min(15) as i32);
+    let floors: Vec<f64> = parts.iter().map(|p| (p * scale).floor()).collect();
+    let target = (total * scale).round();
+    let mut spare = (target - floors.iter().sum::<f64>()).round() as i64;
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by(|&a, &b| {
+        let ra = parts[a] * scale - floors[a];
+        let rb = parts[b] * scale - floors[b];
+        rb.total_cmp(&ra).then(a.cmp(&b))
+    });
+    let mut units = floors;
+    let n = order.len().max(1) as i64;
+    // Normally 0 <= spare <= n; loop in case rounding noise pushes it past either end.
+    let mut i = 0;
+    while spare != 0 && !order.is_empty() {
+        let k = order[(i % n) as usize];
+        if spare > 0 {
+            units[k] += 1.0;
+            spare -= 1;
+        } else {
+            let k = order[order.len() - 1 - (i % n) as usize];
+            units[k] -= 1.0;
+            spare += 1;
+        }
+        i += 1;
+    }
+    units.into_iter().map(|u| u / scale).collect()
+}
+
 /// Writes `value` with `decimals` decimals and no grouping into `buf` (cleared first), never as
 /// "-0.00". Goes through integers: `{:.2}` formatting falls back to bignum arithmetic for most
 /// values and was the single biggest cost of scoring.
@@ -577,6 +610,19 @@ mod tests {
             ..Default::default()
         });
         assert!(d.contact_at >= 1e9, "{d:?}");
+    }
+
+    #[test]
+    fn apportioned_parts_add_up_to_the_rounded_total() {
+        let parts = [0.334, 0.333, 0.333, 10.005, -4.0049];
+        let total: f64 = parts.iter().sum();
+        let got = apportion(&parts, total, 2);
+        let cents: i64 = got.iter().map(|v| (v * 100.0).round() as i64).sum();
+        assert_eq!(cents, (total * 100.0).round() as i64);
+        for (g, p) in got.iter().zip(parts) {
+            assert!((g - p).abs() <= 0.01 + 1e-12, "{g} vs {p}");
+        }
+        assert_eq!(apportion(&[], 0.0, 2), Vec::<f64>::new());
     }
 
     #[test]

@@ -29,5 +29,6 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         cli::Command::Init(args) => cmd::init::run(&args),
         cli::Command::Train(args) => cmd::train::run(&args),
         cli::Command::Score(args) => cmd::score::run(&args),
+        cli::Command::Explain(args) => cmd::explain::run(&args),
     }
 }

@@ -221,6 +221,40 @@ impl Model {
         crate::table::write_atomic(path, text.as_bytes())
     }
 
+    /// The id column of a lead list: `flag` (`--id`), else the lead id column the model was
+    /// trained with, else its customer id column.
+    pub fn lead_id_column(
+        &self,
+        input: &crate::table::CsvInput,
+        flag: Option<&str>,
+    ) -> Result<usize> {
+        match flag {
+            Some(name) => input.column(name, "given with --id"),
+            None => input
+                .column(
+                    &self.lead_id_column,
+                    "the lead id; pass --id COLUMN to use another",
+                )
+                .or_else(|e| input.column(&self.id_column, "").map_err(|_| e)),
+        }
+    }
+
+    /// The features as the config described them, to find them in a lead list.
+    pub fn feature_specs(&self) -> Vec<crate::config::FeatureSpec> {
+        use crate::config::{FeatureKind, FeatureSpec};
+        self.schema
+            .features
+            .iter()
+            .map(|f| FeatureSpec {
+                name: f.name().to_string(),
+                kind: match f {
+                    Feature::Categorical(_) => FeatureKind::Categorical,
+                    Feature::Numeric(n) => FeatureKind::Numeric { log: n.log },
+                },
+            })
+            .collect()
+    }
+
     /// The baseline of each target: the mean prediction over the history.
     pub fn baselines(&self) -> [f64; 2] {
         let b = |fit: &TargetFit, coef: fn(&ModelColumn) -> f64| {

@@ -15,10 +15,9 @@ use std::io::{IsTerminal, Write};
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::cli::ScoreArgs;
-use crate::config::{FeatureKind, FeatureSpec};
 use crate::economics::{money, Printed, Recommendation, Tier};
 use crate::error::{Error, Result};
-use crate::features::{Feature, FeatureColumns};
+use crate::features::FeatureColumns;
 use crate::model::{Model, Scored, Scorer};
 use crate::pipeline::{self, Batch};
 use crate::table::{decode, line_of, CsvInput, Output, ReadOptions, Source};
@@ -48,8 +47,8 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
             fingerprint: false,
         },
     )?;
-    let id_col = lead_id_column(&input, &model, args.id.as_deref())?;
-    let cols = FeatureColumns::locate(&input, &feature_specs(&model), "a feature the model uses")?;
+    let id_col = model.lead_id_column(&input, args.id.as_deref())?;
+    let cols = FeatureColumns::locate(&input, &model.feature_specs(), "a feature the model uses")?;
     let extra: Vec<usize> = if args.with_input {
         (0..input.headers().len())
             .filter(|&c| c != id_col)
@@ -302,34 +301,6 @@ fn csv_line(fields: &[&str]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(fields);
     w.into_inner().unwrap_or_default()
-}
-
-/// The id column: `--id`, else the model's lead id column, else its customer id column.
-fn lead_id_column(input: &CsvInput, model: &Model, flag: Option<&str>) -> Result<usize> {
-    match flag {
-        Some(name) => input.column(name, "given with --id"),
-        None => input
-            .column(
-                &model.lead_id_column,
-                "the lead id; pass --id COLUMN to use another",
-            )
-            .or_else(|e| input.column(&model.id_column, "").map_err(|_| e)),
-    }
-}
-
-fn feature_specs(model: &Model) -> Vec<FeatureSpec> {
-    model
-        .schema
-        .features
-        .iter()
-        .map(|f| FeatureSpec {
-            name: f.name().to_string(),
-            kind: match f {
-                Feature::Categorical(_) => FeatureKind::Categorical,
-                Feature::Numeric(n) => FeatureKind::Numeric { log: n.log },
-            },
-        })
-        .collect()
 }
 
 /// The reason for a rejects file: the error without the file name, which the file already says.

@@ -1,0 +1,260 @@
+//! `leadscore explain LEADS --id ID`: one lead's whole score. The baseline (the average past
+//! customer), then every feature's contribution to return, burden and net value in money, any
+//! floor at zero, and the expected values: the rows add up to the totals exactly, in print as in
+//! the JSON, followed by the interval, the tier, the recommendation and the warnings.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::cli::{ExplainArgs, Format};
+use crate::economics::{apportion, money, Printed};
+use crate::error::{Error, Result};
+use crate::features::FeatureColumns;
+use crate::model::{Model, Scored, Scorer};
+use crate::table::{decode, line_of, CsvInput, ReadOptions};
+
+pub fn run(args: &ExplainArgs) -> Result<()> {
+    let model = Model::load(&args.model)?;
+    let scorer = Scorer::new(&model);
+    let mut input = CsvInput::open(
+        &args.leads,
+        ReadOptions {
+            delimiter: args.delimiter,
+            ..Default::default()
+        },
+    )?;
+    let id_col = model.lead_id_column(&input, args.id_column.as_deref())?;
+    let cols = FeatureColumns::locate(&input, &model.feature_specs(), "a feature the model uses")?;
+    let mut record = csv::ByteRecord::new();
+    let found = loop {
+        if !input.read(&mut record)? {
+            break false;
+        }
+        if decode(&record[id_col]).trim() == args.id.trim() {
+            break true;
+        }
+    };
+    if !found {
+        return Err(Error::file(
+            input.path(),
+            format!(
+                "no lead with id \"{}\" in column \"{}\"",
+                args.id,
+                input.headers()[id_col]
+            ),
+        ));
+    }
+    let mut scored = Scored::default();
+    scorer.score(input.source(), &cols, &record, &mut scored)?;
+    let decimals = args.decimals as usize;
+    let explanation = Explanation::new(
+        &scorer,
+        &scored,
+        args.id.trim(),
+        line_of(&record),
+        input.path(),
+        decimals,
+    );
+    let text = match args.format {
+        Format::Text => explanation.render(decimals),
+        Format::Json => serde_json::to_string_pretty(&explanation).expect("serialisable") + "\n",
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::write("standard output", e))
+}
+
+/// Money on both sides and their difference.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Money3 {
+    lifetime_return: f64,
+    service_burden: f64,
+    net: f64,
+}
+
+impl Money3 {
+    fn new(lifetime_return: f64, service_burden: f64) -> Money3 {
+        Money3 {
+            lifetime_return,
+            service_burden,
+            net: lifetime_return - service_burden,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Part {
+    /// `employees = 3`, `industry = aerospace (as (other))`, `burden floored at 0`.
+    label: String,
+    #[serde(flatten)]
+    money: Money3,
+}
+
+#[derive(Debug, Serialize)]
+struct IntervalOut {
+    level: f64,
+    low: f64,
+    high: f64,
+}
+
+/// Everything `explain` shows, at full precision (the text rounds it).
+#[derive(Debug, Serialize)]
+struct Explanation {
+    id: String,
+    file: String,
+    line: u64,
+    currency: String,
+    model_trained: String,
+    baseline: Money3,
+    /// Biggest effect on net value first; floors at zero last.
+    contributions: Vec<Part>,
+    expected: Money3,
+    interval: Option<IntervalOut>,
+    tier: String,
+    recommendation: String,
+    warnings: Vec<String>,
+}
+
+impl Explanation {
+    fn new(
+        scorer: &Scorer,
+        s: &Scored,
+        id: &str,
+        line: u64,
+        file: &str,
+        decimals: usize,
+    ) -> Explanation {
+        let model = scorer.model();
+        let [base_r, base_b] = scorer.baseline();
+        let mut parts: Vec<Part> = model
+            .schema
+            .features
+            .iter()
+            .zip(&s.contributions)
+            .zip(&s.shown)
+            .map(|((f, c), shown)| Part {
+                label: format!("{} = {shown}", f.name()),
+                money: Money3::new(c.lifetime_return, c.service_burden),
+            })
+            .collect();
+        parts.sort_by(|a, b| b.money.net.abs().total_cmp(&a.money.net.abs()));
+        if s.floor.lifetime_return > 0.0 {
+            parts.push(Part {
+                label: "return floored at 0".into(),
+                money: Money3::new(s.floor.lifetime_return, 0.0),
+            });
+        }
+        if s.floor.service_burden > 0.0 {
+            parts.push(Part {
+                label: "burden floored at 0".into(),
+                money: Money3::new(0.0, s.floor.service_burden),
+            });
+        }
+        let net = s.net();
+        // The same printed figure `score` decides on.
+        let printed = Printed::new(s.lifetime_return, s.service_burden, decimals).net;
+        Explanation {
+            id: id.to_string(),
+            file: file.to_string(),
+            line,
+            currency: model.currency.clone(),
+            model_trained: model.created_at.clone(),
+            baseline: Money3::new(base_r, base_b),
+            contributions: parts,
+            expected: Money3::new(s.lifetime_return, s.service_burden),
+            interval: model.interval.map(|i| {
+                let (low, high) = i.around(net, s.size());
+                IntervalOut {
+                    level: i.level,
+                    low: low.min(net),
+                    high: high.max(net),
+                }
+            }),
+            tier: model.decisions.tier(printed).as_str().into(),
+            recommendation: model.decisions.recommend(printed).as_str().into(),
+            warnings: s.warnings.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    /// The breakdown as a table whose rows add up to the printed totals exactly.
+    fn render(&self, decimals: usize) -> String {
+        let printed = Printed::new(
+            self.expected.lifetime_return,
+            self.expected.service_burden,
+            decimals,
+        );
+        // Apportion each side's rows (baseline first) so they sum to the printed total.
+        let side = |pick: fn(&Money3) -> f64, total: f64| {
+            let mut values = vec![pick(&self.baseline)];
+            values.extend(self.contributions.iter().map(|p| pick(&p.money)));
+            apportion(&values, total, decimals)
+        };
+        let ret = side(|m| m.lifetime_return, printed.lifetime_return);
+        let burden = side(|m| m.service_burden, printed.service_burden);
+        let labels: Vec<&str> = std::iter::once("baseline (the average past customer)")
+            .chain(self.contributions.iter().map(|p| p.label.as_str()))
+            .collect();
+        let width = labels
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(20);
+        let cell = |v: f64| money(v, decimals);
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Lead {} ({} line {}), scored with the model trained {}; money in {}.\n",
+            self.id, self.file, self.line, self.model_trained, self.currency
+        );
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>14}  {:>14}  {:>14}",
+            "", "return", "burden", "net"
+        );
+        for (i, label) in labels.iter().enumerate() {
+            let pad = width - label.chars().count();
+            let _ = writeln!(
+                s,
+                "{label}{:pad$}  {:>14}  {:>14}  {:>14}",
+                "",
+                cell(ret[i]),
+                cell(burden[i]),
+                cell(ret[i] - burden[i]),
+            );
+        }
+        let _ = writeln!(s, "{}", "-".repeat(width + 48));
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>14}  {:>14}  {:>14}",
+            "expected",
+            cell(printed.lifetime_return),
+            cell(printed.service_burden),
+            cell(printed.net)
+        );
+        s.push('\n');
+        if let Some(i) = &self.interval {
+            let _ = writeln!(
+                s,
+                "{:.0}% interval for the net value: {} to {}.",
+                i.level * 100.0,
+                cell(i.low),
+                cell(i.high)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "Tier {}, recommendation: {}.",
+            self.tier, self.recommendation
+        );
+        if self.warnings.is_empty() {
+            let _ = writeln!(s, "Warnings: none.");
+        } else {
+            let _ = writeln!(s, "Warnings: {}.", self.warnings.join("; "));
+        }
+        s
+    }
+}

@@ -1,0 +1,121 @@
+//! `explain`: one lead's breakdown adds up to its score exactly, in the printed table and in the
+//! JSON, and agrees with what `score` printed for the same lead.
+
+use crate::util::{csv_rows, Env};
+
+fn shipped_env() -> Env {
+    let env = Env::new();
+    env.copy("models/model.json", "models/model.json");
+    env.copy("data/leads.csv", "data/leads.csv");
+    env
+}
+
+/// Parses "-1,234.56" into integer cents.
+fn cents(s: &str) -> i64 {
+    s.replace([',', '.'], "").parse().unwrap()
+}
+
+#[test]
+fn the_printed_breakdown_adds_up_to_the_printed_score_for_every_kind_of_lead() {
+    let env = shipped_env();
+    let scores = csv_rows(&env.run(&["score", "data/leads.csv"]).stdout);
+    // A plain lead, one with an unseen industry and clamped numbers, and the lowest net value.
+    for id in ["L000081", "L000790", "L000520"] {
+        let run = env.run(&["explain", "data/leads.csv", "--id", id]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        let table: Vec<Vec<i64>> = lines
+            .iter()
+            .skip_while(|l| !l.trim_start().starts_with("return"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("---"))
+            .map(|l| l.split_whitespace().rev().take(3).map(cents).collect())
+            .collect();
+        let total_line = lines.iter().find(|l| l.starts_with("expected")).unwrap();
+        let total: Vec<i64> = total_line
+            .split_whitespace()
+            .rev()
+            .take(3)
+            .map(cents)
+            .collect();
+        for col in 0..3 {
+            assert_eq!(
+                table.iter().map(|r| r[col]).sum::<i64>(),
+                total[col],
+                "{id}:\n{}",
+                run.stdout
+            );
+        }
+        for row in &table {
+            assert_eq!(
+                row[0],
+                row[2] - row[1],
+                "{id}: net = return - burden on every row"
+            );
+        }
+        // The same money as `score` printed: (net, burden, return) read right to left.
+        let scored = scores.iter().find(|r| r[0] == id).unwrap();
+        assert_eq!(
+            total,
+            vec![cents(&scored[3]), cents(&scored[2]), cents(&scored[1])]
+        );
+        assert!(run.stdout.contains(&format!(
+            "Tier {}, recommendation: {}.",
+            scored[7], scored[8]
+        )));
+    }
+}
+
+#[test]
+fn json_gives_the_breakdown_at_full_precision() {
+    let env = shipped_env();
+    let run = env.run(&[
+        "explain",
+        "data/leads.csv",
+        "--id",
+        "L000790",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let e: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let sum = |key: &str| {
+        e["baseline"][key].as_f64().unwrap()
+            + e["contributions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c[key].as_f64().unwrap())
+                .sum::<f64>()
+    };
+    for key in ["lifetime_return", "service_burden", "net"] {
+        let want = e["expected"][key].as_f64().unwrap();
+        assert!(
+            (sum(key) - want).abs() < 1e-9 * want.abs().max(1.0),
+            "{key}"
+        );
+    }
+    let labels: Vec<&str> = e["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels[0], "employees = 875 (as 704.15)");
+    assert!(labels.contains(&"industry = aerospace (as (other))"));
+    assert_eq!(e["interval"]["level"], 0.8);
+    assert!(e["interval"]["low"].as_f64().unwrap() < e["expected"]["net"].as_f64().unwrap());
+    assert_eq!(e["warnings"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn an_id_not_in_the_lead_list_is_an_input_error() {
+    let env = shipped_env();
+    let run = env.run(&["explain", "data/leads.csv", "--id", "L999999"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: data/leads.csv: no lead with id \"L999999\" in column \"lead_id\"\n"
+    );
+    assert_eq!(run.stdout, "");
+}
