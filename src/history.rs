@@ -112,22 +112,11 @@ impl History {
         )?;
         let id_col = input.column(&config.id, "the id column, columns.id in the config")?;
         let features = FeatureColumns::locate(&input, &config.features, "a feature in the config")?;
-        let outcome_names = config.economics.columns();
-        let outcome_cols = outcome_names
-            .iter()
-            .map(|c| input.column(c, "an outcome in [economics]"))
-            .collect::<Result<Vec<_>>>()?;
         let ctx = Parse {
             source: input.source().clone(),
             id_col,
             features,
-            negative_ok: outcome_names
-                .iter()
-                .map(|c| config.economics.allows_negative(c))
-                .collect(),
-            outcome_cols,
-            economics: config.economics.bind(),
-            decimal_comma: input.delimiter() != b',',
+            ledger: Ledger::locate(&input, &config.economics)?,
         };
 
         let mut seen = Seen::default();
@@ -199,15 +188,75 @@ fn check_row(
     })
 }
 
+/// Where a file's outcome (ledger) columns are, and how they become money.
+pub struct Ledger {
+    cols: Vec<usize>,
+    negative_ok: Vec<bool>,
+    economics: BoundEconomics,
+    decimal_comma: bool,
+}
+
+impl Ledger {
+    /// Finds every column the economics reads in `input`'s header.
+    pub fn locate(input: &CsvInput, economics: &crate::economics::Economics) -> Result<Ledger> {
+        let names = economics.columns();
+        Ok(Ledger {
+            cols: names
+                .iter()
+                .map(|c| input.column(c, "an outcome in [economics]"))
+                .collect::<Result<Vec<_>>>()?,
+            negative_ok: names.iter().map(|c| economics.allows_negative(c)).collect(),
+            economics: economics.bind(),
+            decimal_comma: input.delimiter() != b',',
+        })
+    }
+
+    /// A row's lifetime return and service burden, or the first outcome column left blank
+    /// (`Err(column)`): such a customer's outcome is unknown. `scratch` holds one value per
+    /// ledger column.
+    pub fn outcome(
+        &self,
+        source: &Source,
+        record: &csv::ByteRecord,
+        scratch: &mut Vec<f64>,
+    ) -> Result<std::result::Result<crate::economics::Outcome, usize>> {
+        scratch.resize(self.cols.len(), 0.0);
+        let mut blank = None;
+        for (k, &col) in self.cols.iter().enumerate() {
+            let text = decode(&record[col]);
+            match parse_number(&text, self.decimal_comma) {
+                Err(_) => {
+                    return Err(source.field_error(record, col, crate::table::not_a_number(&text)))
+                }
+                Ok(None) => {
+                    blank.get_or_insert(col);
+                }
+                Ok(Some(v)) if v < 0.0 && !self.negative_ok[k] => {
+                    return Err(source.field_error(
+                        record,
+                        col,
+                        format!(
+                            "expected an amount >= 0 (money, hours and counts cannot be negative), got \"{}\"",
+                            text.trim()
+                        ),
+                    ))
+                }
+                Ok(Some(v)) => scratch[k] = v,
+            }
+        }
+        Ok(match blank {
+            Some(col) => Err(col),
+            None => Ok(self.economics.outcome(scratch)),
+        })
+    }
+}
+
 /// How to parse a history row; shared by the parsing threads.
 struct Parse {
     source: Source,
     id_col: usize,
     features: FeatureColumns,
-    outcome_cols: Vec<usize>,
-    negative_ok: Vec<bool>,
-    economics: BoundEconomics,
-    decimal_comma: bool,
+    ledger: Ledger,
 }
 
 /// One batch of the history, parsed; `error` is the first problem, after the rows before it.
@@ -232,7 +281,7 @@ impl Parse {
             excluded: Vec::new(),
             error: None,
         };
-        let mut ledger = vec![0.0; self.outcome_cols.len()];
+        let mut ledger = Vec::new();
         for (record, check) in batch.rows[..batch.len].iter().zip(batch.checks.iter_mut()) {
             if let Err(e) = self.row(record, check.take(), &mut ledger, &mut chunk) {
                 chunk.error = Some(e);
@@ -246,42 +295,16 @@ impl Parse {
         &self,
         record: &csv::ByteRecord,
         problem: Option<Error>,
-        ledger: &mut [f64],
+        ledger: &mut Vec<f64>,
         chunk: &mut Chunk,
     ) -> Result<()> {
         if let Some(e) = problem {
             return Err(e);
         }
         chunk.values.push(&self.features, &self.source, record)?;
-        let mut blank = None;
-        for (k, &col) in self.outcome_cols.iter().enumerate() {
-            let text = decode(&record[col]);
-            match parse_number(&text, self.decimal_comma) {
-                Err(_) => {
-                    return Err(self.source.field_error(
-                        record,
-                        col,
-                        crate::table::not_a_number(&text),
-                    ))
-                }
-                Ok(None) => {
-                    blank.get_or_insert(col);
-                }
-                Ok(Some(v)) if v < 0.0 && !self.negative_ok[k] => {
-                    return Err(self.source.field_error(
-                        record,
-                        col,
-                        format!(
-                            "expected an amount >= 0 (money, hours and counts cannot be negative), got \"{}\"",
-                            text.trim()
-                        ),
-                    ))
-                }
-                Ok(Some(v)) => ledger[k] = v,
-            }
-        }
+        let outcome = self.ledger.outcome(&self.source, record, ledger)?;
         let id = decode(&record[self.id_col]);
-        if let Some(col) = blank {
+        if let Err(col) = outcome {
             chunk.values.pop();
             chunk.excluded.push(Excluded {
                 id: id.trim().to_string(),
@@ -290,7 +313,7 @@ impl Parse {
             });
             return Ok(());
         }
-        let o = self.economics.outcome(ledger);
+        let o = outcome.expect("blank handled above");
         chunk.ids.push(id.trim());
         chunk.targets.push([o.lifetime_return, o.service_burden]);
         Ok(())

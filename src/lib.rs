@@ -6,6 +6,7 @@
 //! → the library (`history`, `training`, `model`, `table`). The money arithmetic is in
 //! `economics`; the statistics in `ridge`, `training` and `stats`.
 
+pub mod chart;
 pub mod cli;
 pub mod cmd;
 pub mod config;
