@@ -23,6 +23,36 @@ pub enum Command {
     Score(ScoreArgs),
     /// Show one lead's whole breakdown: baseline, every feature's contribution, interval
     Explain(ExplainArgs),
+    /// Show how much to trust the scores: errors, gains, calibration, whale curve, coverage
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Cross-validate on these past customers (with --config)
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Judge the model (--model) on customers it never saw, outcomes included
+    #[arg(long, value_name = "FILE")]
+    pub holdout: Option<PathBuf>,
+    /// Show the predicted whale curve of a lead list (with --model)
+    #[arg(long, value_name = "FILE")]
+    pub leads: Option<PathBuf>,
+    /// The config, for --history
+    #[arg(long, value_name = "FILE", default_value = "leadscore.toml")]
+    pub config: PathBuf,
+    /// A model file, or a directory holding model.json, for --holdout and --leads
+    #[arg(long, value_name = "PATH", default_value = "models")]
+    pub model: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also write the gains, calibration and whale charts (PNG and SVG) into DIR
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    /// Field delimiter (default: sniffed from the header)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
 }
 
 /// How a report is written.

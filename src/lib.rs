@@ -31,5 +31,6 @@ pub fn run(cli: cli::Cli) -> Result<()> {
         cli::Command::Train(args) => cmd::train::run(&args),
         cli::Command::Score(args) => cmd::score::run(&args),
         cli::Command::Explain(args) => cmd::explain::run(&args),
+        cli::Command::Evaluate(args) => cmd::evaluate::run(&args),
     }
 }

@@ -6,6 +6,7 @@ mod util;
 mod accuracy;
 mod commands;
 mod errors;
+mod evaluate;
 mod explain;
 mod formats;
 mod shipped;

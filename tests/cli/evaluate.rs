@@ -1,0 +1,195 @@
+//! `evaluate`: the gains table, whale curve, captured value and interval coverage are right on
+//! generated data with known outcomes, a hold-out the model never saw holds its intervals, the
+//! charts are written, and on Telco the cross-validated R² agrees with scikit-learn's.
+
+#[path = "../../examples/gen_data/story.rs"]
+mod story;
+
+use std::fs::File;
+use std::io::BufWriter;
+
+use crate::util::{csv_rows, repo, Env};
+
+fn shipped_env() -> Env {
+    let env = Env::new();
+    env.copy("leadscore.toml", "leadscore.toml");
+    env.copy("data/customers.csv", "data/customers.csv");
+    env.copy("data/leads.csv", "data/leads.csv");
+    env.copy("models/model.json", "models/model.json");
+    env
+}
+
+fn json(env: &Env, args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let run = env.run(&all);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+/// Each customer's actual net value, from its ledger columns and the story's economics.
+fn actual_nets(csv: &str) -> Vec<f64> {
+    let rows = csv_rows(csv);
+    let col = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
+    let v = |r: &Vec<String>, name: &str| r[col(name)].parse::<f64>().unwrap();
+    rows[1..]
+        .iter()
+        .map(|r| {
+            v(r, "lifetime_revenue") - v(r, "cost_of_goods") - v(r, "commissions_paid")
+                + story::REFERRAL_CREDIT * v(r, "referral_revenue")
+                - story::SALES_HOUR_COST * v(r, "sales_hours")
+                - story::SUPPORT_HOUR_COST * v(r, "support_hours")
+                - story::COMPLAINT_COST * v(r, "complaints")
+                - v(r, "written_off")
+        })
+        .collect()
+}
+
+#[test]
+fn on_the_history_the_whale_curve_and_gains_match_the_customers_actual_values() {
+    let env = shipped_env();
+    let e = json(&env, &["evaluate", "--history", "data/customers.csv"]);
+    let known = &e["known"];
+    let mut nets = actual_nets(&env.read("data/customers.csv"));
+    let total: f64 = nets.iter().sum();
+    let whale = &known["whale"];
+    assert!((whale["total"].as_f64().unwrap() - total).abs() < 1e-6 * total.abs());
+    // Peak: the sum of every customer that made money; the tail loses the rest.
+    let gains_only: f64 = nets.iter().filter(|v| **v > 0.0).sum();
+    assert!((whale["peak_profit"].as_f64().unwrap() - gains_only).abs() < 1e-6 * gains_only);
+    let losers = nets.iter().filter(|v| **v < 0.0).count();
+    assert_eq!(
+        whale["peak_customers"].as_u64().unwrap() as usize,
+        nets.len() - losers
+    );
+    nets.sort_by(|a, b| b.total_cmp(a));
+    let top_fifth: f64 = nets[..nets.len() / 5].iter().sum();
+    assert!((whale["top_fifth_share"].as_f64().unwrap() - top_fifth / total).abs() < 1e-9);
+
+    let gains = known["gains"].as_array().unwrap();
+    assert_eq!(gains.len(), 10);
+    assert!((gains[9]["cumulative_share"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    let actual_sum: f64 = gains
+        .iter()
+        .map(|g| g["actual_total"].as_f64().unwrap())
+        .sum();
+    assert!((actual_sum - total).abs() < 1e-6 * total.abs());
+    // The model ranks far better than chance and short of perfect.
+    let gini = known["normalised_gini"].as_f64().unwrap();
+    assert!(gini > 0.5 && gini < 1.0, "Gini {gini}");
+    let top = &gains[0];
+    assert!(
+        top["cumulative_share"].as_f64().unwrap() > 2.0 * top["random_share"].as_f64().unwrap()
+    );
+
+    // Contact-only value reconciles with everyone's value.
+    let c = &known["contact_only"];
+    let f = |k: &str| c[k].as_f64().unwrap();
+    assert!(
+        (f("value_contacted") - (f("value_all") + f("losses_avoided") - f("profit_forgone"))).abs()
+            < 1e-6 * total
+    );
+    // Cross-validated intervals hold about their level (by construction on these residuals).
+    assert!((known["interval_coverage"].as_f64().unwrap() - 0.8).abs() < 0.01);
+}
+
+#[test]
+fn on_a_holdout_the_model_never_saw_intervals_hold_their_level() {
+    let env = shipped_env();
+    let f = BufWriter::new(File::create(env.path("fresh.csv")).unwrap());
+    story::write_customers(f, 6_000, 1234).unwrap();
+    let e = json(&env, &["evaluate", "--holdout", "fresh.csv"]);
+    let known = &e["known"];
+    assert_eq!(known["customers"], 6_000);
+    let coverage = known["interval_coverage"].as_f64().unwrap();
+    assert!((coverage - 0.8).abs() <= 0.03, "coverage {coverage}");
+    assert!(known["net_value"]["r2"].as_f64().unwrap() > 0.3);
+    assert!(known["net_value"]["baseline_r2"].as_f64().unwrap().abs() < 0.05);
+    assert!(known["normalised_gini"].as_f64().unwrap() > 0.5);
+    let text = env.run(&["evaluate", "--holdout", "fresh.csv"]).stdout;
+    assert!(text.starts_with("Evaluated on 6,000 customers of fresh.csv that the model (trained on data/customers.csv) never saw; money in EUR.\n"), "{text}");
+    assert!(text.contains("\nThe 80% intervals held "), "{text}");
+}
+
+#[test]
+fn charts_are_written_as_png_and_svg() {
+    let env = shipped_env();
+    let run = env.run(&[
+        "evaluate",
+        "--history",
+        "data/customers.csv",
+        "--leads",
+        "data/leads.csv",
+        "--plot",
+        "charts",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let files = env.files("charts");
+    assert_eq!(
+        files,
+        [
+            "calibration.png",
+            "calibration.svg",
+            "gains.png",
+            "gains.svg",
+            "whale-leads.png",
+            "whale-leads.svg",
+            "whale.png",
+            "whale.svg"
+        ]
+    );
+    for f in files.iter().filter(|f| f.ends_with(".png")) {
+        let bytes = std::fs::read(env.path(&format!("charts/{f}"))).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{f}");
+    }
+    assert!(env.read("charts/whale.svg").contains("Whale curve"));
+    assert!(run.stdout.contains("Lead list data/leads.csv: 1,000 leads"));
+}
+
+#[test]
+fn on_telco_the_cross_validated_r2_agrees_with_scikit_learn_within_the_fold_spread() {
+    let env = Env::new();
+    env.copy("tests/data/telco/telco.toml", "telco.toml");
+    let e = json(
+        &env,
+        &[
+            "evaluate",
+            "--history",
+            repo("tests/data/telco/Telco-Customer-Churn.csv")
+                .to_str()
+                .unwrap(),
+            "--config",
+            "telco.toml",
+        ],
+    );
+    let r = &e["known"]["lifetime_return"];
+    let linear = r["linear_r2"].as_f64().unwrap();
+    let spread = r["r2_sd"].as_f64().unwrap() + 0.0035;
+    assert!(
+        (linear - 0.7499).abs() <= spread,
+        "R² {linear} vs 0.7499 ± {spread}"
+    );
+}
+
+#[test]
+fn evaluate_needs_something_to_evaluate() {
+    let env = shipped_env();
+    let run = env.run(&["evaluate"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: evaluate needs --history FILE (cross-validate on past customers), --holdout FILE (customers the model never saw) or --leads FILE (a lead list)\n"
+    );
+    let run = env.run(&[
+        "evaluate",
+        "--history",
+        "data/customers.csv",
+        "--holdout",
+        "data/customers.csv",
+    ]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: evaluate takes --history or --holdout, not both\n"
+    );
+}
