@@ -3,8 +3,7 @@
 //! mistyped value barely moves the cross-validated error once numbers are winsorised; and every
 //! lead's reasons add up to its score.
 
-#[path = "../../examples/gen_data/story.rs"]
-mod story;
+use crate::story;
 
 use std::collections::HashMap;
 use std::fs::File;

@@ -2,8 +2,7 @@
 //! generated data with known outcomes, a hold-out the model never saw holds its intervals, the
 //! charts are written, and on Telco the cross-validated R² agrees with scikit-learn's.
 
-#[path = "../../examples/gen_data/story.rs"]
-mod story;
+use crate::story;
 
 use std::fs::File;
 use std::io::BufWriter;

@@ -3,6 +3,10 @@
 
 mod util;
 
+/// The sample-data generator, with its known true effects.
+#[path = "../../examples/gen_data/story.rs"]
+mod story;
+
 mod accuracy;
 mod commands;
 mod errors;
