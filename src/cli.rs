@@ -38,6 +38,9 @@ pub struct EvaluateArgs {
     /// Show the predicted whale curve of a lead list (with --model)
     #[arg(long, value_name = "FILE")]
     pub leads: Option<PathBuf>,
+    /// Compare a lead list with the training data, feature by feature (with --model)
+    #[arg(long, value_name = "FILE")]
+    pub drift: Option<PathBuf>,
     /// The config, for --history
     #[arg(long, value_name = "FILE", default_value = "leadscore.toml")]
     pub config: PathBuf,

@@ -34,6 +34,8 @@ pub struct Categorical {
     pub reference: String,
     /// Values seen fewer than `min_category_count` times, scored as `(other)`.
     pub pooled: Vec<String>,
+    /// The share of customers with this value blank: the reference for drift.
+    pub missing_share: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +62,11 @@ pub struct Numeric {
     /// Values are clamped to this range (training percentiles) before use; `None` when
     /// winsorising is off.
     pub clamp: Option<(f64, f64)>,
+    /// The training distribution, the reference for drift: decile edges of the values present,
+    /// the share of those values in each bin, and the share of customers with a blank.
+    pub edges: Vec<f64>,
+    pub shares: Vec<f64>,
+    pub missing_share: f64,
 }
 
 impl Numeric {
@@ -228,6 +235,10 @@ impl Schema {
                         levels,
                         reference,
                         pooled: pooled.into_iter().map(|p| p.0).collect(),
+                        missing_share: dict
+                            .iter()
+                            .position(Option::is_none)
+                            .map_or(0.0, |code| counts[code] as f64 / codes.len() as f64),
                     }));
                 }
                 FeatureValues::Numeric(v) => {
@@ -265,6 +276,11 @@ impl Schema {
                     } else {
                         spec.name.clone()
                     });
+                    let edges = crate::evaluation::quantile_edges(&present, 10);
+                    let shares = crate::evaluation::bin_counts(present.iter().copied(), &edges)
+                        .into_iter()
+                        .map(|c| c / present.len() as f64)
+                        .collect();
                     features.push(Feature::Numeric(Numeric {
                         name: spec.name.clone(),
                         log,
@@ -273,6 +289,9 @@ impl Schema {
                         min,
                         max,
                         clamp,
+                        edges,
+                        shares,
+                        missing_share: missing as f64 / v.len() as f64,
                     }));
                 }
             }

@@ -10,6 +10,7 @@ pub mod chart;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod drift;
 pub mod economics;
 pub mod error;
 pub mod evaluation;

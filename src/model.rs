@@ -294,6 +294,9 @@ pub struct Scored {
     /// something else, what: `aerospace (as (other))`, `80,666 (as 704.15)`, `(missing) (as 35)`.
     pub shown: Vec<String>,
     pub warnings: Vec<Warning>,
+    /// Where each feature's value falls in the training distribution (a level, an unseen
+    /// value, a numeric bin), for drift; `None` when blank.
+    pub bins: Vec<Option<u32>>,
 }
 
 impl Scored {
@@ -310,7 +313,8 @@ impl Scored {
 /// Per-feature parts of the equations, precomputed so a lead costs one lookup per feature.
 enum FeatureScorer {
     Categorical {
-        levels: HashMap<String, Contribution>,
+        /// Each level's contribution and its index (its drift bin).
+        levels: HashMap<String, (Contribution, u32)>,
         pooled: Vec<String>,
         /// What an unseen value scores as: `(other)` if training pooled rare values, else the
         /// reference level.
@@ -367,24 +371,25 @@ impl<'m> Scorer<'m> {
                         },
                         None => base,
                     };
-                    let levels: HashMap<String, Contribution> = c
+                    let levels: HashMap<String, (Contribution, u32)> = c
                         .levels
                         .iter()
-                        .map(|l| (l.value.clone(), level(l.column)))
+                        .enumerate()
+                        .map(|(i, l)| (l.value.clone(), (level(l.column), i as u32)))
                         .collect();
                     let fallback_name = if levels.contains_key(OTHER_LEVEL) {
                         OTHER_LEVEL.to_string()
                     } else {
                         c.reference.clone()
                     };
-                    let fallback = (fallback_name.clone(), levels[&fallback_name]);
+                    let fallback = (fallback_name.clone(), levels[&fallback_name].0);
                     let missing = match levels.get(MISSING_LEVEL) {
-                        Some(c) => Some((MISSING_LEVEL.to_string(), *c)),
+                        Some(c) => Some((MISSING_LEVEL.to_string(), c.0)),
                         None => c
                             .pooled
                             .iter()
                             .any(|p| p == MISSING_LEVEL)
-                            .then(|| (OTHER_LEVEL.to_string(), levels[OTHER_LEVEL])),
+                            .then(|| (OTHER_LEVEL.to_string(), levels[OTHER_LEVEL].0)),
                     };
                     FeatureScorer::Categorical {
                         levels,
@@ -436,6 +441,7 @@ impl<'m> Scorer<'m> {
         let n = self.features.len();
         out.contributions.resize(n, Contribution::default());
         out.shown.resize(n, String::new());
+        out.bins.resize(n, None);
         out.warnings.clear();
         for (f, (scorer, feature)) in self
             .features
@@ -456,6 +462,7 @@ impl<'m> Scorer<'m> {
                     _,
                 ) => match cols.category(record, f) {
                     None => {
+                        out.bins[f] = None;
                         shown.push_str(MISSING_LEVEL);
                         match missing {
                             Some((as_level, c)) => {
@@ -477,12 +484,19 @@ impl<'m> Scorer<'m> {
                     Some(value) => {
                         shown.push_str(&value);
                         match levels.get(value.as_ref()) {
-                            Some(c) => *c,
+                            Some((c, bin)) => {
+                                out.bins[f] = Some(*bin);
+                                *c
+                            }
                             None if pooled.iter().any(|p| p == value.as_ref()) => {
                                 push_as(shown, OTHER_LEVEL);
-                                levels[OTHER_LEVEL]
+                                let (c, bin) = levels[OTHER_LEVEL];
+                                out.bins[f] = Some(bin);
+                                c
                             }
                             None => {
+                                // Unseen values have a drift bin of their own, after the levels.
+                                out.bins[f] = Some(levels.len() as u32);
                                 push_as(shown, &fallback.0);
                                 out.warnings.push(Warning::Unseen {
                                     feature: feature.name().to_string(),
@@ -497,6 +511,7 @@ impl<'m> Scorer<'m> {
                 (FeatureScorer::Numeric { slope, mean, .. }, Feature::Numeric(spec)) => {
                     let raw = match cols.number(input, record, f)? {
                         Some(v) => {
+                            out.bins[f] = Some(spec.edges.partition_point(|e| *e < v) as u32);
                             shown.push_str(&plain(v));
                             let (lo, hi) = spec.range();
                             if v < lo || v > hi {
@@ -517,6 +532,7 @@ impl<'m> Scorer<'m> {
                             v
                         }
                         None => {
+                            out.bins[f] = None;
                             shown.push_str(MISSING_LEVEL);
                             push_as(shown, &plain(spec.median));
                             out.warnings.push(Warning::Imputed {

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::chart::{self, Chart, Marker, Series};
 use crate::cli::{EvaluateArgs, Format};
 use crate::config::Config;
+use crate::drift::{Drift, FeatureDrift};
 use crate::economics::{money, Decisions, Recommendation};
 use crate::error::{Error, Result};
 use crate::evaluation::{
@@ -31,9 +32,13 @@ use crate::training::{self, Metrics};
 const GROUPS: usize = 10;
 
 pub fn run(args: &EvaluateArgs) -> Result<()> {
-    if args.history.is_none() && args.holdout.is_none() && args.leads.is_none() {
+    if args.history.is_none()
+        && args.holdout.is_none()
+        && args.leads.is_none()
+        && args.drift.is_none()
+    {
         return Err(Error::Usage(
-            "evaluate needs --history FILE (cross-validate on past customers), --holdout FILE (customers the model never saw) or --leads FILE (a lead list)".into(),
+            "evaluate needs --history FILE (cross-validate on past customers), --holdout FILE (customers the model never saw), --leads FILE (a lead list) or --drift FILE (a lead list against the training data)".into(),
         ));
     }
     if args.history.is_some() && args.holdout.is_some() {
@@ -82,14 +87,22 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
             trained.interval.map(|i| i.level),
         ));
     }
-    if args.holdout.is_some() || args.leads.is_some() {
+    if args.holdout.is_some() || args.leads.is_some() || args.drift.is_some() {
         let model = Model::load(&args.model)?;
         report.currency = model.currency.clone();
         if let Some(path) = &args.holdout {
             report.known = Some(holdout(&model, path, opts)?);
         }
         if let Some(path) = &args.leads {
-            report.leads = Some(leads(&model, path, opts)?);
+            report.leads = Some(leads(&model, path, opts)?.0);
+        }
+        if let Some(path) = &args.drift {
+            let (outlook, drift) = leads(&model, path, opts)?;
+            report.drift = Some(DriftReport {
+                file: outlook.file,
+                leads: outlook.leads,
+                features: drift.table(&model),
+            });
         }
     }
     if let Some(dir) = &args.plot {
@@ -265,16 +278,19 @@ struct LeadsOutlook {
     skip_expected_loss: f64,
 }
 
-fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<LeadsOutlook> {
+/// Scores a lead list: what the model expects of it, and how it compares with training.
+fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<(LeadsOutlook, Drift)> {
     let scorer = Scorer::new(model);
     let mut input = CsvInput::open(path, opts)?;
     let cols = FeatureColumns::locate(&input, &model.feature_specs(), "a feature the model uses")?;
     let mut record = csv::ByteRecord::new();
     let mut scored = Scored::default();
     let mut nets = Vec::new();
+    let mut drift = Drift::new(model);
     while input.read(&mut record)? {
         scorer.score(input.source(), &cols, &record, &mut scored)?;
         nets.push(scored.net());
+        drift.add(&scored);
     }
     input.finish_progress();
     if nets.is_empty() {
@@ -285,13 +301,22 @@ fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<LeadsOutlook> 
         .copied()
         .filter(|&n| model.decisions.recommend(n) == Recommendation::Skip)
         .collect();
-    Ok(LeadsOutlook {
+    let outlook = LeadsOutlook {
         file: input.path().to_string(),
         leads: nets.len(),
         whale: whale_curve(&nets),
         skip: skipped.len(),
         skip_expected_loss: -skipped.iter().filter(|&&n| n < 0.0).sum::<f64>(),
-    })
+    };
+    Ok((outlook, drift))
+}
+
+/// A lead list against the training distribution, feature by feature.
+#[derive(Debug, Serialize)]
+struct DriftReport {
+    file: String,
+    leads: usize,
+    features: Vec<FeatureDrift>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -301,6 +326,8 @@ struct Report {
     known: Option<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     leads: Option<LeadsOutlook>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drift: Option<DriftReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     charts: Vec<String>,
 }
@@ -452,6 +479,41 @@ impl Report {
                 group(l.skip),
                 m(l.skip_expected_loss)
             );
+        }
+        if let Some(d) = &self.drift {
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            let _ = writeln!(
+                s,
+                "Drift of {} ({} leads) against the training customers (PSI: < 0.1 stable, 0.1-0.25 moderate, > 0.25 major shift):\n",
+                d.file,
+                group(d.leads)
+            );
+            let _ = writeln!(
+                s,
+                "{:<24} {:>7} {:>8} {:>9} {:>9}  shifted",
+                "feature", "PSI", "unseen", "blank", "trained"
+            );
+            for f in &d.features {
+                let _ = writeln!(
+                    s,
+                    "{:<24} {:>7} {:>8} {:>9} {:>9}  {}",
+                    f.feature,
+                    f.psi.map_or_else(|| "n/a".into(), |p| format!("{p:.3}")),
+                    f.unseen_share.map_or_else(|| "-".into(), pct),
+                    pct(f.missing_share),
+                    pct(f.training_missing_share),
+                    if f.moved { "yes" } else { "no" }
+                );
+            }
+            if d.leads < crate::drift::MIN_LEADS as usize {
+                let _ = writeln!(
+                    s,
+                    "\n(With fewer than {} leads the shares are too noisy to call a shift.)",
+                    crate::drift::MIN_LEADS
+                );
+            }
         }
         for c in &self.charts {
             let _ = writeln!(s, "Wrote {c}.");

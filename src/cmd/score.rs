@@ -15,6 +15,7 @@ use std::io::{IsTerminal, Write};
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::cli::ScoreArgs;
+use crate::drift::{self, Drift};
 use crate::economics::{money, Printed, Recommendation, Tier};
 use crate::error::{Error, Result};
 use crate::features::FeatureColumns;
@@ -119,7 +120,8 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         "{}",
         summary.render(
             &model,
-            args.skip_invalid.as_ref().map(|p| p.display().to_string())
+            args.skip_invalid.as_ref().map(|p| p.display().to_string()),
+            &args.leads.display().to_string()
         )
     );
     Ok(())
@@ -178,7 +180,10 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         ends: Vec::with_capacity(batch.len),
         nets: Vec::with_capacity(batch.len),
         rejects: Vec::new(),
-        summary: Summary::default(),
+        summary: Summary {
+            drift: Drift::new(ctx.scorer.model()),
+            ..Summary::default()
+        },
         error: None,
     };
     let mut out = csv::Writer::from_writer(std::mem::take(&mut done.bytes));
@@ -217,6 +222,7 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         let rec = decisions.recommend(printed.net);
         done.summary
             .add(tier, rec, printed.net, !scored.warnings.is_empty());
+        done.summary.drift.add(&scored);
         text.clear();
         text.push(decode(&record[ctx.id_col]));
         text.extend(ctx.extra.iter().map(|&c| decode(&record[c])));
@@ -453,6 +459,7 @@ struct Summary {
     contact_net: f64,
     warned: u64,
     rejected: u64,
+    drift: Drift,
 }
 
 impl Summary {
@@ -475,9 +482,10 @@ impl Summary {
         self.contact_net += other.contact_net;
         self.warned += other.warned;
         self.rejected += other.rejected;
+        self.drift.merge(&other.drift);
     }
 
-    fn render(&self, model: &Model, rejects: Option<String>) -> String {
+    fn render(&self, model: &Model, rejects: Option<String>, leads_file: &str) -> String {
         let n: u64 = self.tiers.iter().sum();
         let mut s = format!(
             "Scored {} with the model trained {} on {} ({}).\n",
@@ -518,6 +526,9 @@ impl Summary {
                 "Rejected {}, written with their reasons to {path}.",
                 counted(self.rejected, "row")
             );
+        }
+        if let Some(w) = drift::warning(&self.drift.table(model), leads_file) {
+            let _ = writeln!(s, "{w}");
         }
         // Rankings from a model that barely beats the average deserve a reminder every time.
         if let Some(r2) = model.validation.net_value.r2.filter(|r| *r < WEAK_R2) {

@@ -177,7 +177,7 @@ fn evaluate_needs_something_to_evaluate() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr,
-        "error: evaluate needs --history FILE (cross-validate on past customers), --holdout FILE (customers the model never saw) or --leads FILE (a lead list)\n"
+        "error: evaluate needs --history FILE (cross-validate on past customers), --holdout FILE (customers the model never saw), --leads FILE (a lead list) or --drift FILE (a lead list against the training data)\n"
     );
     let run = env.run(&[
         "evaluate",
@@ -191,4 +191,72 @@ fn evaluate_needs_something_to_evaluate() {
         run.stderr,
         "error: evaluate takes --history or --holdout, not both\n"
     );
+}
+
+/// Fresh leads from the generator, optionally shifted: every retail, manufacturing and software
+/// lead made hospitality, and every company eight times larger.
+fn fresh_leads(env: &Env, name: &str, shifted: bool) {
+    let mut text = Vec::new();
+    story::write_leads(&mut text, 2_000, 555, |_, _| {}).unwrap();
+    let rows = csv_rows(&String::from_utf8(text).unwrap());
+    let (ind, emp) = (
+        rows[0].iter().position(|h| h == "industry").unwrap(),
+        rows[0].iter().position(|h| h == "employees").unwrap(),
+    );
+    let mut w = csv::Writer::from_path(env.path(name)).unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        let mut r = r.clone();
+        if shifted && i > 0 {
+            if ["retail", "manufacturing", "software"].contains(&r[ind].as_str()) {
+                r[ind] = "hospitality".into();
+            }
+            if let Ok(v) = r[emp].parse::<f64>() {
+                r[emp] = format!("{}", v * 8.0);
+            }
+        }
+        w.write_record(&r).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+#[test]
+fn drift_warnings_fire_on_a_shifted_lead_list_and_stay_quiet_on_a_fresh_one() {
+    let env = shipped_env();
+    fresh_leads(&env, "same.csv", false);
+    fresh_leads(&env, "shifted.csv", true);
+    let quiet = env.run(&["score", "same.csv", "-o", "a.csv"]);
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert!(
+        !quiet.stderr.contains("differ from the customers"),
+        "{}",
+        quiet.stderr
+    );
+    let loud = env.run(&["score", "shifted.csv", "-o", "b.csv"]);
+    assert_eq!(loud.code, 0, "{}", loud.stderr);
+    let warning = loud
+        .stderr
+        .lines()
+        .find(|l| l.contains("differ from the customers"))
+        .unwrap_or_else(|| panic!("no drift warning in {}", loud.stderr));
+    assert!(warning.contains("industry (PSI "), "{warning}");
+    assert!(warning.contains("employees (PSI "), "{warning}");
+    assert!(!warning.contains("region ("), "{warning}");
+    assert!(
+        warning.ends_with("see `leadscore evaluate --drift shifted.csv`."),
+        "{warning}"
+    );
+
+    let e = json(&env, &["evaluate", "--drift", "shifted.csv"]);
+    let features = e["drift"]["features"].as_array().unwrap();
+    let moved: Vec<&str> = features
+        .iter()
+        .filter(|f| f["moved"] == true)
+        .map(|f| f["feature"].as_str().unwrap())
+        .collect();
+    assert_eq!(moved, ["industry", "employees"]);
+    let same = json(&env, &["evaluate", "--drift", "same.csv"]);
+    for f in same["drift"]["features"].as_array().unwrap() {
+        assert!(f["psi"].as_f64().unwrap() < 0.1, "{f}");
+        assert_eq!(f["moved"], false, "{f}");
+    }
 }
