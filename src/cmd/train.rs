@@ -81,6 +81,9 @@ fn created_at() -> String {
     humantime::format_rfc3339_seconds(now).to_string()
 }
 
+/// Fewer customers than this per model column (intercept included) is a small history.
+const SMALL_HISTORY_PER_COLUMN: usize = 10;
+
 /// How many customers a report line names before "and N more".
 const LISTED: usize = 8;
 
@@ -232,6 +235,18 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
             "Rare {feature} values (fewer than {} customers each) pooled into (other): {}.",
             t.min_category_count,
             listed.join(", ")
+        );
+    }
+    // Ten customers per estimated effect is the usual floor for a stable linear fit.
+    let columns = t.schema.n_columns();
+    if history.rows() < SMALL_HISTORY_PER_COLUMN * (columns + 1) {
+        let _ = writeln!(
+            s,
+            "warning: {} customers is few for {} model columns (about {} per column; {} or more is safer): the effects are uncertain, so check the cross-validated errors above and prefer fewer features.",
+            group(history.rows()),
+            columns,
+            history.rows() / (columns + 1),
+            SMALL_HISTORY_PER_COLUMN
         );
     }
     for feature in &t.notes.no_effect {

@@ -400,6 +400,7 @@ fn train_prints_the_report_with_its_stable_lines_and_row_labels() {
         [
             "".to_string(),
             "Redundant columns: none.".into(),
+            "warning: 60 customers is few for 7 model columns (about 7 per column; 10 or more is safer): the effects are uncertain, so check the cross-validated errors above and prefer fewer features.".into(),
             "".into(),
             format!(
                 "Decisions on expected net value (EUR): tier A >= {}, B >= {}, C >= {}, D below; contact >= {}, skip < {}, qualify in between.",
