@@ -27,6 +27,15 @@ pub struct FeatureSpec {
     pub kind: FeatureKind,
 }
 
+/// The scale a money target is fitted on: `Auto` compares both by cross-validated error in
+/// money and keeps the better; `Log` fits ln(1 + y), for skewed amounts that cannot be negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transform {
+    Auto,
+    Linear,
+    Log,
+}
+
 /// The penalty of the ridge fit: chosen by cross-validation, or fixed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Penalty {
@@ -45,6 +54,7 @@ pub struct ModelSettings {
     pub winsorize: Option<(f64, f64)>,
     /// The share of outcomes a lead's net-value interval is meant to contain.
     pub interval: f64,
+    pub transform: Transform,
 }
 
 impl Default for ModelSettings {
@@ -56,6 +66,7 @@ impl Default for ModelSettings {
             min_category_count: None,
             winsorize: Some((0.01, 0.99)),
             interval: 0.8,
+            transform: Transform::Auto,
         }
     }
 }
@@ -141,6 +152,7 @@ struct RawModel {
     min_category_count: Option<Spanned<i64>>,
     winsorize: Option<Spanned<RawWinsorize>>,
     interval: Option<Spanned<f64>>,
+    transform: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -447,6 +459,19 @@ impl Checker<'_> {
                         format!("model.winsorize must be false or [low, high] percentiles with 0 <= low < high <= 1, got {r:?}"),
                     ))
                 }
+            };
+        }
+        if let Some(t) = raw.transform {
+            m.transform = match t.get_ref().as_str() {
+                "auto" => Transform::Auto,
+                "linear" => Transform::Linear,
+                "log" => Transform::Log,
+                other => return Err(self.err(
+                    t.span(),
+                    format!(
+                        "model.transform must be \"auto\", \"linear\" or \"log\", got \"{other}\""
+                    ),
+                )),
             };
         }
         if let Some(i) = raw.interval {

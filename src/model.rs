@@ -218,6 +218,15 @@ impl Model {
             .map_err(|e| Error::write(lock_path.display(), e))?;
         let mut text = serde_json::to_string_pretty(self).expect("model serialises");
         text.push('\n');
+        // A model that would not load again (a NaN written as null, say) must never replace a
+        // good one.
+        if let Err(e) = Model::parse(&text, &path.display().to_string()) {
+            return Err(Error::Io {
+                action: "refusing to write",
+                path: path.display().to_string(),
+                err: std::io::Error::other(e.to_string()),
+            });
+        }
         crate::table::write_atomic(path, text.as_bytes())
     }
 
@@ -256,13 +265,37 @@ impl Model {
     }
 
     /// The baseline of each target: the mean prediction over the history.
+    ///
+    /// For a target fitted on ln(1 + y) it is the prediction for the average customer's
+    /// profile (every column at its mean), in money.
     pub fn baselines(&self) -> [f64; 2] {
         let b = |fit: &TargetFit, coef: fn(&ModelColumn) -> f64| {
-            fit.intercept + self.columns.iter().map(|c| coef(c) * c.mean).sum::<f64>()
+            let at_mean =
+                fit.intercept + self.columns.iter().map(|c| coef(c) * c.mean).sum::<f64>();
+            match fit.log_correction {
+                Some(correction) => crate::training::from_log(at_mean, correction),
+                None => at_mean,
+            }
         };
         [
             b(&self.lifetime_return, |c| c.return_coefficient),
             b(&self.service_burden, |c| c.burden_coefficient),
+        ]
+    }
+
+    /// For each target fitted on ln(1 + y): its prediction at the mean profile in log units
+    /// and its bias correction.
+    fn log_scales(&self) -> [Option<(f64, f64)>; 2] {
+        let l = |fit: &TargetFit, coef: fn(&ModelColumn) -> f64| {
+            fit.log_correction.map(|correction| {
+                let at_mean =
+                    fit.intercept + self.columns.iter().map(|c| coef(c) * c.mean).sum::<f64>();
+                (at_mean, correction)
+            })
+        };
+        [
+            l(&self.lifetime_return, |c| c.return_coefficient),
+            l(&self.service_burden, |c| c.burden_coefficient),
         ]
     }
 }
@@ -329,6 +362,36 @@ enum FeatureScorer {
     },
 }
 
+/// Turns target `t`'s contributions from log units into money. On ln(1 + y) the features' effects
+/// multiply, so there is no unique additive split; the logarithmic-mean Divisia index gives one
+/// that is exact and symmetric: each feature gets the money change in proportion to its share of
+/// the change in logs, `(P − B) · c / Σc` (`(B + 1) · c` in the limit Σc → 0).
+fn to_money(contributions: &mut [Contribution], t: usize, at_mean: f64, correction: f64) {
+    let get = |c: &Contribution| {
+        if t == 0 {
+            c.lifetime_return
+        } else {
+            c.service_burden
+        }
+    };
+    let total: f64 = contributions.iter().map(get).sum();
+    let base = crate::training::from_log(at_mean, correction);
+    let prediction = crate::training::from_log(at_mean + total, correction);
+    let per_log_unit = if total.abs() > 1e-12 {
+        (prediction - base) / total
+    } else {
+        base + 1.0
+    };
+    for c in contributions {
+        let money = get(c) * per_log_unit;
+        if t == 0 {
+            c.lifetime_return = money;
+        } else {
+            c.service_burden = money;
+        }
+    }
+}
+
 /// Appends " (as X)": the level or value the model used instead of the lead's own.
 fn push_as(shown: &mut String, used: &str) {
     shown.push_str(" (as ");
@@ -341,6 +404,7 @@ pub struct Scorer<'m> {
     model: &'m Model,
     features: Vec<FeatureScorer>,
     baseline: [f64; 2],
+    log_scales: [Option<(f64, f64)>; 2],
     return_never_negative: bool,
 }
 
@@ -411,6 +475,7 @@ impl<'m> Scorer<'m> {
             model,
             features,
             baseline: model.baselines(),
+            log_scales: model.log_scales(),
             return_never_negative: model.economics.return_never_negative(),
         }
     }
@@ -553,6 +618,11 @@ impl<'m> Scorer<'m> {
                 }
             };
         }
+        for (t, scale) in self.log_scales.iter().enumerate() {
+            if let Some((at_mean, correction)) = scale {
+                to_money(&mut out.contributions, t, *at_mean, *correction);
+            }
+        }
         let mut ret = self.baseline[0];
         let mut burden = self.baseline[1];
         for c in &out.contributions {
@@ -610,5 +680,40 @@ impl<'m> Scorer<'m> {
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_contributions_in_money_add_up_to_the_prediction() {
+        let mut parts = vec![
+            Contribution {
+                lifetime_return: 0.0,
+                service_burden: 0.3,
+            },
+            Contribution {
+                lifetime_return: 0.0,
+                service_burden: -0.1,
+            },
+            Contribution {
+                lifetime_return: 0.0,
+                service_burden: 0.55,
+            },
+        ];
+        let (at_mean, correction) = (7.0, 1.1);
+        to_money(&mut parts, 1, at_mean, correction);
+        let base = crate::training::from_log(at_mean, correction);
+        let want = crate::training::from_log(at_mean + 0.75, correction);
+        let got = base + parts.iter().map(|c| c.service_burden).sum::<f64>();
+        assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
+        // Shares follow the log effects: the biggest log effect gets the most money.
+        assert!(parts[2].service_burden > parts[0].service_burden && parts[1].service_burden < 0.0);
+        // No change in logs, no money either way.
+        let mut none = vec![Contribution::default(); 2];
+        to_money(&mut none, 0, 3.0, 1.0);
+        assert_eq!(none, vec![Contribution::default(); 2]);
     }
 }

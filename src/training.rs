@@ -8,7 +8,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Penalty};
+use crate::config::{Config, Penalty, Transform};
 use crate::economics::Decisions;
 use crate::error::{Error, Result};
 use crate::features::{EncodedHistory, FeatureValues, Schema, SchemaNotes};
@@ -37,12 +37,16 @@ pub struct TargetFit {
     pub penalty: f64,
     pub intercept: f64,
     pub coefficients: Vec<f64>,
+    /// Set when the target is fitted on ln(1 + y): money = exp(prediction) × this − 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_correction: Option<f64>,
 }
 
 /// Cross-validated figures for one target, beside a mean-only baseline. R² is pooled over all
 /// held-out rows (so a model that predicts the average scores about 0), with its spread across
 /// folds; MAE and RMSE are over all held-out rows. Predictions are as users see them, floors at
-/// zero included; `linear_r2` is the R² of the linear fit alone, for comparison with other tools.
+/// zero included; `unfloored_r2` is the R² of the fitted equation alone, before floors, for
+/// comparison with other tools.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metrics {
@@ -54,7 +58,7 @@ pub struct Metrics {
     pub baseline_mae: f64,
     pub baseline_rmse: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub linear_r2: Option<f64>,
+    pub unfloored_r2: Option<f64>,
 }
 
 /// Everything cross-validation measured.
@@ -66,8 +70,11 @@ pub struct Validation {
     pub lifetime_return: Metrics,
     pub service_burden: Metrics,
     pub net_value: Metrics,
-    /// Cross-validated RMSE in money of each penalty tried, per target.
+    /// Cross-validated RMSE in money of each penalty tried, per target (linear fits).
     pub penalty_search: Vec<PenaltyTrial>,
+    /// Linear or log, per target, by cross-validated RMSE in money.
+    #[serde(default)]
+    pub scale_choice: Vec<ScaleChoice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,9 +123,21 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
     let design = Design::new(&schema, &history.values);
     let p = schema.n_columns();
 
-    let frame = design.frame(&history.targets);
+    // Money targets, then their logs: ln(1 + y) for the targets that cannot be negative.
+    let floor_return = config.economics.return_never_negative();
+    let loggable = [
+        floor_return && history.targets.iter().all(|y| y[0] >= 0.0),
+        history.targets.iter().all(|y| y[1] >= 0.0),
+    ];
+    let try_log = [0, 1].map(|t| loggable[t] && config.model.transform != Transform::Linear);
+    let ys: Vec<[f64; 4]> = history
+        .targets
+        .iter()
+        .map(|&[r, b]| [r, b, r.max(0.0).ln_1p(), b.max(0.0).ln_1p()])
+        .collect();
+    let frame = design.frame(&ys);
     let folds = assign_folds(n, k, config.model.seed);
-    let fold_grams = design.fold_grams(&frame, &history.targets, &folds, k);
+    let fold_grams = design.fold_grams(&frame, &ys, &folds, k);
     let total = fold_grams
         .iter()
         .skip(1)
@@ -129,7 +148,6 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         Penalty::Auto => PENALTY_GRID.to_vec(),
         Penalty::Fixed(v) => vec![v],
     };
-    let mut chosen = [0.0; 2];
     let mut trials: Vec<PenaltyTrial> = grid
         .iter()
         .map(|&penalty| PenaltyTrial {
@@ -138,7 +156,12 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
             burden_rmse: f64::NAN,
         })
         .collect();
+    // The penalty of each of the four columns, by held-out error on its own scale.
+    let mut chosen = [0.0; 4];
     for (t, chosen) in chosen.iter_mut().enumerate() {
+        if t >= 2 && !try_log[t - 2] {
+            continue;
+        }
         let mut best = f64::INFINITY;
         for (g, &penalty) in grid.iter().enumerate() {
             let params = params(penalty)?;
@@ -148,10 +171,10 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
                 sse += held.squared_error(t, sol.intercept, &sol.coef);
             }
             let rmse = (sse / n as f64).sqrt() * frame.y_scale[t];
-            if t == 0 {
-                trials[g].return_rmse = rmse;
-            } else {
-                trials[g].burden_rmse = rmse;
+            match t {
+                0 => trials[g].return_rmse = rmse,
+                1 => trials[g].burden_rmse = rmse,
+                _ => {}
             }
             // Strictly better only: among equals the smaller penalty, the plainer model, wins.
             if rmse < best * (1.0 - 1e-12) {
@@ -160,31 +183,75 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
             }
         }
     }
+    let fit = |gram: &Gram, column: usize| -> Result<(Predictor, Vec<usize>)> {
+        let sol = solve(&params(chosen[column])?, gram, column)?;
+        let (intercept, coef) = sol.unscale(&frame, column);
+        // Back to money from logs: the mean of exp(error) is exp(σ²/2) for normal errors, so
+        // exp(prediction) alone would be biased low (the lognormal correction).
+        let log_correction = (column >= 2).then(|| {
+            let sse = gram.squared_error(column, sol.intercept, &sol.coef);
+            let variance = sse / gram.rows() * frame.y_scale[column].powi(2);
+            (variance / 2.0).exp()
+        });
+        Ok((
+            Predictor {
+                intercept,
+                coef,
+                log_correction,
+            },
+            sol.redundant,
+        ))
+    };
+
+    // Linear or log, per target: whichever predicts held-out money better.
+    let mut choice = [ScaleChoice::new(TARGETS[0]), ScaleChoice::new(TARGETS[1])];
+    if try_log.iter().any(|&l| l) {
+        let mut fold_variants = Vec::with_capacity(k);
+        for g in &training_grams {
+            let mut v = Vec::with_capacity(4);
+            for column in 0..4 {
+                v.push(if column >= 2 && !try_log[column - 2] {
+                    None
+                } else {
+                    Some(fit(g, column)?.0)
+                });
+            }
+            fold_variants.push(v);
+        }
+        let sums = design.compare_scales(&history.targets, &folds, &fold_variants, floor_return);
+        for t in 0..2 {
+            if try_log[t] {
+                let (linear_rmse, log_rmse) = (sums[t].rmse(), sums[2 + t].rmse());
+                choice[t].linear_rmse = Some(linear_rmse);
+                choice[t].log_rmse = Some(log_rmse);
+                let better = log_rmse < linear_rmse * (1.0 - 1e-9);
+                choice[t].log = config.model.transform == Transform::Log || better;
+            }
+        }
+    }
+    let column_of = |t: usize| if choice[t].log { t + 2 } else { t };
 
     let mut redundant = Vec::new();
-    let fits: Vec<TargetFit> = (0..2)
-        .map(|t| {
-            let sol = solve(&params(chosen[t])?, &total, t)?;
-            redundant = sol.redundant.clone();
-            let (intercept, coef) = sol.unscale(&frame, t);
-            Ok(TargetFit {
-                penalty: chosen[t],
-                intercept,
-                coefficients: coef.to_vec(),
-            })
-        })
-        .collect::<Result<_>>()?;
+    let mut final_predictors = Vec::with_capacity(2);
+    let mut fits = Vec::with_capacity(2);
+    for t in 0..2 {
+        let (predictor, dropped) = fit(&total, column_of(t))?;
+        redundant = dropped;
+        fits.push(TargetFit {
+            penalty: chosen[column_of(t)],
+            intercept: predictor.intercept,
+            coefficients: predictor.coef.to_vec(),
+            log_correction: predictor.log_correction,
+        });
+        final_predictors.push(predictor);
+    }
     let fits: [TargetFit; 2] = [fits[0].clone(), fits[1].clone()];
+    let final_predictors = [final_predictors[0].clone(), final_predictors[1].clone()];
 
-    // Held-out predictions with the chosen penalties, for MAE and the net value.
-    let fold_models: Vec<[(f64, Array1<f64>); 2]> = training_grams
+    // Held-out predictions with the chosen scales and penalties, for MAE and the net value.
+    let fold_models: Vec<[Predictor; 2]> = training_grams
         .iter()
-        .map(|g| {
-            let fit = |t: usize| -> Result<(f64, Array1<f64>)> {
-                Ok(solve(&params(chosen[t])?, g, t)?.unscale(&frame, t))
-            };
-            Ok([fit(0)?, fit(1)?])
-        })
+        .map(|g| Ok([fit(g, column_of(0))?.0, fit(g, column_of(1))?.0]))
         .collect::<Result<_>>()?;
     let fold_means: Vec<[f64; 2]> = training_grams
         .iter()
@@ -199,8 +266,8 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         &folds,
         &fold_models,
         &fold_means,
-        &fits,
-        config.economics.return_never_negative(),
+        &final_predictors,
+        floor_return,
     );
     let metrics = |which: usize| summarise(&validation_sums, which);
     let validation = Validation {
@@ -210,6 +277,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         service_burden: metrics(1),
         net_value: metrics(2),
         penalty_search: trials,
+        scale_choice: choice.to_vec(),
     };
     let decisions = Decisions::resolve(config.decisions, &in_sample_net);
     let interval = Interval::fit(&held_out_net, config.model.interval);
@@ -227,6 +295,56 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         interval,
         held_out,
     })
+}
+
+/// A fitted equation on the model columns, in money: linear, or on ln(1 + y) and transformed
+/// back with its bias correction.
+#[derive(Debug, Clone)]
+struct Predictor {
+    intercept: f64,
+    coef: Array1<f64>,
+    log_correction: Option<f64>,
+}
+
+impl Predictor {
+    /// The prediction in money, before any floor.
+    fn money(&self, x: &[f64]) -> f64 {
+        let coef = self.coef.as_slice().expect("contiguous");
+        let v = self.intercept + coef.iter().zip(x).map(|(b, x)| b * x).sum::<f64>();
+        match self.log_correction {
+            Some(c) => from_log(v, c),
+            None => v,
+        }
+    }
+}
+
+/// Money from a prediction of ln(1 + y) and its bias correction.
+pub fn from_log(log_prediction: f64, correction: f64) -> f64 {
+    // exp overflows past 709; no money amount is that large.
+    log_prediction.min(700.0).exp() * correction - 1.0
+}
+
+/// Linear or log, for one target, with the evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleChoice {
+    pub target: String,
+    /// Cross-validated RMSE in money of the linear and the log fit, when they were compared.
+    pub linear_rmse: Option<f64>,
+    pub log_rmse: Option<f64>,
+    /// True when the target is fitted on ln(1 + y).
+    pub log: bool,
+}
+
+impl ScaleChoice {
+    fn new(target: &str) -> ScaleChoice {
+        ScaleChoice {
+            target: target.into(),
+            linear_rmse: None,
+            log_rmse: None,
+            log: false,
+        }
+    }
 }
 
 fn params(penalty: f64) -> Result<RidgeValidParams> {
@@ -275,7 +393,7 @@ impl Design {
     }
 
     /// Column means and standard deviations of the design and the targets.
-    fn frame(&self, targets: &[[f64; 2]]) -> Frame {
+    fn frame<const Q: usize>(&self, targets: &[[f64; Q]]) -> Frame {
         let p = self.p;
         let mut x = vec![0.0; p];
         // Shifted sums (by the first row) keep the variance accurate for large-valued columns.
@@ -295,8 +413,8 @@ impl Design {
         let x_sd: Array1<f64> = (0..p)
             .map(|j| ((s2[j] - s1[j] * s1[j] / nf) / nf).max(0.0).sqrt())
             .collect();
-        let (mut y_mean, mut y_sd) = (Array1::zeros(2), Array1::zeros(2));
-        for t in 0..2 {
+        let (mut y_mean, mut y_sd) = (Array1::zeros(Q), Array1::zeros(Q));
+        for t in 0..Q {
             let col: Vec<f64> = targets.iter().map(|y| y[t]).collect();
             let (m, sd) = mean_sd(&col);
             y_mean[t] = m;
@@ -306,9 +424,15 @@ impl Design {
     }
 
     /// Each fold's sums, built over the rows split between the machine's cores.
-    fn fold_grams(&self, frame: &Frame, targets: &[[f64; 2]], folds: &[u8], k: usize) -> Vec<Gram> {
+    fn fold_grams<const Q: usize>(
+        &self,
+        frame: &Frame,
+        targets: &[[f64; Q]],
+        folds: &[u8],
+        k: usize,
+    ) -> Vec<Gram> {
         let p = self.p;
-        let width = 1 + p + 2;
+        let width = 1 + p + Q;
         // A fixed number of parts, whatever the machine's cores: floating-point sums then add up
         // in the same order everywhere, so the same data and seed give a bit-identical model.
         let threads = PARTS.min(self.n.div_ceil(BLOCK_ROWS).max(1));
@@ -318,7 +442,7 @@ impl Design {
                 .map(|t| {
                     let range = (t * per)..((t + 1) * per).min(self.n);
                     scope.spawn(move || {
-                        let mut grams = vec![Gram::new(p, 2); k];
+                        let mut grams = vec![Gram::new(p, Q); k];
                         let mut blocks = vec![Array2::<f64>::zeros((BLOCK_ROWS, width)); k];
                         let mut filled = vec![0usize; k];
                         let mut x = vec![0.0; p];
@@ -360,15 +484,41 @@ impl Design {
         out
     }
 
+    /// Held-out money errors of both scales, for the targets where the log was tried:
+    /// `[linear return, linear burden, log return, log burden]`, floors applied as in scoring.
+    fn compare_scales(
+        &self,
+        targets: &[[f64; 2]],
+        folds: &[u8],
+        variants: &[Vec<Option<Predictor>>],
+        floor_return: bool,
+    ) -> [ErrorSums; 4] {
+        let mut sums = [ErrorSums::default(); 4];
+        let mut x = vec![0.0; self.p];
+        for i in 0..self.n {
+            self.row(i, &mut x);
+            for (column, model) in variants[folds[i] as usize].iter().enumerate() {
+                if let Some(m) = model {
+                    let t = column % 2;
+                    let floored = t == 1 || floor_return || column >= 2;
+                    let v = m.money(&x);
+                    let v = if floored { v.max(0.0) } else { v };
+                    sums[column].add(targets[i][t], v);
+                }
+            }
+        }
+        sums
+    }
+
     /// Held-out error sums per fold for return, burden and net (model and baseline), and the
     /// final model's in-sample net value per customer.
     fn held_out(
         &self,
         targets: &[[f64; 2]],
         folds: &[u8],
-        models: &[[(f64, Array1<f64>); 2]],
+        models: &[[Predictor; 2]],
         means: &[[f64; 2]],
-        fits: &[TargetFit; 2],
+        fits: &[Predictor; 2],
         floor_return: bool,
     ) -> HeldOut {
         // The same floors as scoring, so the errors measure what users will see.
@@ -379,15 +529,14 @@ impl Design {
         // Held-out (predicted net, predicted size, actual net), for the intervals.
         let mut held = Vec::with_capacity(self.n);
         let mut x = vec![0.0; p];
-        let dot = |b: &[f64], x: &[f64]| b.iter().zip(x).map(|(b, x)| b * x).sum::<f64>();
         for i in 0..self.n {
             self.row(i, &mut x);
             let f = folds[i] as usize;
-            let [(ri, rb), (bi, bb)] = &models[f];
-            let linear_ret = ri + dot(rb.as_slice().expect("contiguous"), &x);
-            let linear_burden = bi + dot(bb.as_slice().expect("contiguous"), &x);
-            let ret = floor(linear_ret, floor_return);
-            let burden = floor(linear_burden, true);
+            let [ret_model, burden_model] = &models[f];
+            let fitted_ret = ret_model.money(&x);
+            let fitted_burden = burden_model.money(&x);
+            let ret = floor(fitted_ret, floor_return);
+            let burden = floor(fitted_burden, true);
             let actual = targets[i];
             let s = &mut sums[f];
             s.model[0].add(actual[0], ret);
@@ -396,14 +545,11 @@ impl Design {
             s.mean[0].add(actual[0], means[f][0]);
             s.mean[1].add(actual[1], means[f][1]);
             s.mean[2].add(actual[0] - actual[1], means[f][0] - means[f][1]);
-            s.linear[0].add(actual[0], linear_ret);
-            s.linear[1].add(actual[1], linear_burden);
+            s.linear[0].add(actual[0], fitted_ret);
+            s.linear[1].add(actual[1], fitted_burden);
             held.push((ret - burden, ret.abs() + burden, actual[0] - actual[1]));
-            let r = floor(
-                fits[0].intercept + dot(&fits[0].coefficients, &x),
-                floor_return,
-            );
-            let b = floor(fits[1].intercept + dot(&fits[1].coefficients, &x), true);
+            let r = floor(fits[0].money(&x), floor_return);
+            let b = floor(fits[1].money(&x), true);
             in_sample.push(r - b);
         }
         HeldOut {
@@ -459,7 +605,7 @@ fn summarise(folds: &[FoldSums], which: usize) -> Metrics {
         baseline_r2: mean.r2(),
         baseline_mae: mean.mae(),
         baseline_rmse: mean.rmse(),
-        linear_r2: linear,
+        unfloored_r2: linear,
     }
 }
 

@@ -244,7 +244,7 @@ fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
         baseline_r2: sums[3 + t].r2(),
         baseline_mae: sums[3 + t].mae(),
         baseline_rmse: sums[3 + t].rmse(),
-        linear_r2: None,
+        unfloored_r2: None,
     };
     let mut on = format!(
         "{} customers of {} that the model (trained on {}) never saw",

@@ -519,6 +519,10 @@ penalty = "auto"
 # Clamp numeric features to these training percentiles, so one mistyped value cannot wreck
 # the fit; scoring clamps to the same range and flags it. `false` turns it off.
 winsorize = [0.01, 0.99]
+# The scale each money target is fitted on: "auto" fits both the amount and ln(1 + amount)
+# (for amounts that cannot be negative, with the back-transform's bias corrected) and keeps the
+# one with the smaller cross-validated error in money; or "linear", or "log".
+transform = "auto"
 # Each lead's net value gets an interval meant to contain this share of outcomes, learnt from
 # the cross-validated errors (wider for bigger accounts).
 interval = 0.8

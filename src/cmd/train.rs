@@ -186,6 +186,33 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
             let _ = writeln!(s, "{}", line.trim_end());
         }
     }
+    let scales: Vec<String> = v
+        .scale_choice
+        .iter()
+        .map(|c| match (c.linear_rmse, c.log_rmse) {
+            (Some(linear), Some(log)) if c.log => format!(
+                "{} on ln(1 + y) (cross-validated RMSE {}, against {} linear)",
+                c.target,
+                money(log, 0),
+                money(linear, 0)
+            ),
+            (Some(linear), Some(log)) => format!(
+                "{} linear (cross-validated RMSE {}, against {} on ln(1 + y))",
+                c.target,
+                money(linear, 0),
+                money(log, 0)
+            ),
+            _ if c.log => format!("{} on ln(1 + y) (model.transform)", c.target),
+            _ => format!("{} linear (it can be negative, so no log)", c.target),
+        })
+        .collect();
+    if v.scale_choice.iter().any(|c| c.log_rmse.is_some()) {
+        let _ = writeln!(
+            s,
+            "\nScale, by cross-validated error in {cur}: {}.",
+            scales.join("; ")
+        );
+    }
     for (name, m) in [
         ("lifetime return", &v.lifetime_return),
         ("service burden", &v.service_burden),
@@ -203,11 +230,11 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
         ("lifetime return", &v.lifetime_return),
         ("service burden", &v.service_burden),
     ] {
-        if let (Some(shown), Some(linear)) = (m.r2, m.linear_r2) {
+        if let (Some(shown), Some(linear)) = (m.r2, m.unfloored_r2) {
             if (shown - linear).abs() >= 0.0005 {
                 let _ = writeln!(
                     s,
-                    "\nShowing {name} as zero where the linear fit predicts below zero (it cannot be negative) moves its cross-validated R² from {linear:.3} to {shown:.3}."
+                    "\nShowing {name} as zero where the fit predicts below zero (it cannot be negative) moves its cross-validated R² from {linear:.3} to {shown:.3}."
                 );
             }
         }

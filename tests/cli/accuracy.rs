@@ -462,3 +462,84 @@ fn net_value_intervals_hold_their_share_of_fresh_outcomes() {
     let coverage = inside as f64 / (rows.len() - 1) as f64;
     assert!((coverage - 0.8).abs() <= 0.03, "coverage {coverage:.3}");
 }
+
+/// A world where effects multiply: support hours = exp(base + segment + 0.8 ln size + noise).
+fn multiplicative_history(env: &Env) {
+    use rand::{Rng, SeedableRng};
+    use rand_distr::{Distribution, Normal};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+    let noise: Normal<f64> = Normal::new(0.0, 0.35).unwrap();
+    let mut s = String::from("id,segment,size,revenue,hours\n");
+    for i in 0..2_000 {
+        let seg = rng.random_range(0..3);
+        let size: f64 = (rng.random::<f64>() * 6.0).exp() * 5.0;
+        let effect = [0.0, 0.7, -0.5][seg];
+        let log_hours = 1.0 + effect + 0.8 * size.ln_1p() + noise.sample(&mut rng);
+        let log_revenue = 6.0 + 0.5 * effect + 1.1 * size.ln_1p() + noise.sample(&mut rng);
+        s.push_str(&format!(
+            "C{i},{},{size:.1},{:.2},{:.2}\n",
+            ["a", "b", "c"][seg],
+            log_revenue.exp_m1(),
+            log_hours.exp_m1()
+        ));
+    }
+    env.write("mult.csv", s);
+    env.write(
+        "mult.toml",
+        "currency = \"EUR\"\n[columns]\nid = \"id\"\n[features]\ncategorical = [\"segment\"]\n\
+         numeric = [\"size\"]\nlog = [\"size\"]\n\
+         [[economics.return]]\nname = \"revenue\"\ncolumn = \"revenue\"\nrate = 1\n\
+         [[economics.burden]]\nname = \"support\"\ncolumn = \"hours\"\nrate = 55\n\
+         [model]\nwinsorize = false\n",
+    );
+}
+
+#[test]
+fn multiplying_effects_are_fitted_on_logs_and_still_explained_in_money_that_adds_up() {
+    let env = Env::new();
+    multiplicative_history(&env);
+    let model = train(&env, "mult.csv", "mult.toml");
+    let choice = model["validation"]["scale_choice"].as_array().unwrap();
+    for c in choice {
+        assert_eq!(c["log"], true, "{c}");
+        assert!(
+            c["log_rmse"].as_f64().unwrap() < c["linear_rmse"].as_f64().unwrap(),
+            "{c}"
+        );
+    }
+    assert!(model["lifetime_return"]["log_correction"].as_f64().unwrap() > 1.0);
+    let report = env
+        .run(&["train", "--history", "mult.csv", "--config", "mult.toml"])
+        .stdout;
+    assert!(report.contains("Scale, by cross-validated error in EUR: lifetime return on ln(1 + y) (cross-validated RMSE "), "{report}");
+
+    // Reasons still add up, for every lead: explain's JSON to 1e-9, score's print to the cent.
+    env.write(
+        "l.csv",
+        "id,segment,size\nL1,a,12\nL2,b,4000\nL3,c,\nL4,b,90\n",
+    );
+    for id in ["L1", "L2", "L3", "L4"] {
+        let run = env.run(&["explain", "l.csv", "--id", id, "--format", "json"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let e: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        for key in ["lifetime_return", "service_burden", "net"] {
+            let sum = e["baseline"][key].as_f64().unwrap()
+                + e["contributions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c[key].as_f64().unwrap())
+                    .sum::<f64>();
+            let want = e["expected"][key].as_f64().unwrap();
+            assert!(
+                (sum - want).abs() < 1e-9 * want.abs().max(1.0),
+                "{id} {key}: {sum} vs {want}"
+            );
+        }
+    }
+    // A bigger account is worth more on both sides, as generated.
+    let scored = env.run(&["score", "l.csv", "--keep-order"]);
+    let rows = csv_rows(&scored.stdout);
+    let ret = |i: usize| rows[i][1].parse::<f64>().unwrap();
+    assert!(ret(2) > ret(4) && ret(4) > ret(1), "{}", scored.stdout);
+}

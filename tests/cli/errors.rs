@@ -385,7 +385,7 @@ fn unknown_config_key_shows_tomls_message_with_the_line() {
     let config = edit(&fixture(CONFIG), "folds = 3\n", "folds = 3\nfold = 3\n");
     config_fails(
         &config,
-        "error: leadscore.toml: TOML parse error at line 28, column 1\n   |\n28 | fold = 3\n   | ^^^^\nunknown field `fold`, expected one of `folds`, `seed`, `penalty`, `min_category_count`, `winsorize`, `interval`\n",
+        "error: leadscore.toml: TOML parse error at line 28, column 1\n   |\n28 | fold = 3\n   | ^^^^\nunknown field `fold`, expected one of `folds`, `seed`, `penalty`, `min_category_count`, `winsorize`, `interval`, `transform`\n",
     );
 }
 
