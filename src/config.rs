@@ -466,12 +466,14 @@ impl Checker<'_> {
                 "auto" => Transform::Auto,
                 "linear" => Transform::Linear,
                 "log" => Transform::Log,
-                other => return Err(self.err(
-                    t.span(),
-                    format!(
+                other => {
+                    return Err(self.err(
+                        t.span(),
+                        format!(
                         "model.transform must be \"auto\", \"linear\" or \"log\", got \"{other}\""
                     ),
-                )),
+                    ))
+                }
             };
         }
         if let Some(i) = raw.interval {

@@ -422,7 +422,11 @@ pub fn push_signed_whole(out: &mut String, value: f64) {
         group_thousands(&format!("{:.0}", rounded.abs()), out);
         return;
     }
-    let mut n = rounded.abs() as u64;
+    push_grouped(out, rounded.abs() as u64);
+}
+
+/// Appends `n` with thousands separators, without allocating.
+fn push_grouped(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 26];
     let mut i = digits.len();
     let mut count = 0;
@@ -440,6 +444,40 @@ pub fn push_signed_whole(out: &mut String, value: f64) {
         }
     }
     digits[i..].iter().for_each(|&d| out.push(d as char));
+}
+
+/// Appends a number as a person would write it: thousands grouped, no trailing zeros, at most 2
+/// decimals (4 below 1, where 2 could hide it). Used per lead in reasons, so it does not allocate.
+pub fn push_plain(out: &mut String, v: f64) {
+    let decimals: u32 = if v.abs() >= 1.0 { 2 } else { 4 };
+    let unit = 10u64.pow(decimals);
+    let scaled = (v * unit as f64).round();
+    if !scaled.is_finite() || scaled.abs() >= 9.0e15 {
+        out.push_str(&format!("{v}"));
+        return;
+    }
+    let n = scaled as i64;
+    if n < 0 {
+        out.push('-');
+    }
+    let n = n.unsigned_abs();
+    push_grouped(out, n / unit);
+    let (mut frac, mut digits) = (n % unit, decimals);
+    while digits > 0 && frac % 10 == 0 {
+        frac /= 10;
+        digits -= 1;
+    }
+    if digits > 0 {
+        out.push('.');
+        let mut buf = [b'0'; 4];
+        for d in buf[..digits as usize].iter_mut().rev() {
+            *d = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        buf[..digits as usize]
+            .iter()
+            .for_each(|&d| out.push(d as char));
+    }
 }
 
 /// [`push_signed_whole`] into a new string.

@@ -628,13 +628,9 @@ impl std::fmt::Display for Warning {
 /// A number as a person would write it: thousands grouped, no trailing zeros, at most 2
 /// decimals (4 below 1, where 2 could hide it).
 pub fn plain(v: f64) -> String {
-    let decimals = if v.abs() >= 1.0 { 2 } else { 4 };
-    let s = crate::economics::money(v, decimals);
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
+    let mut s = String::new();
+    crate::economics::push_plain(&mut s, v);
+    s
 }
 
 #[cfg(test)]

@@ -577,7 +577,7 @@ impl<'m> Scorer<'m> {
                     let raw = match cols.number(input, record, f)? {
                         Some(v) => {
                             out.bins[f] = Some(spec.edges.partition_point(|e| *e < v) as u32);
-                            shown.push_str(&plain(v));
+                            crate::economics::push_plain(shown, v);
                             let (lo, hi) = spec.range();
                             if v < lo || v > hi {
                                 let used = match spec.clamp {
@@ -585,7 +585,9 @@ impl<'m> Scorer<'m> {
                                     None => v,
                                 };
                                 if used != v {
-                                    push_as(shown, &plain(used));
+                                    shown.push_str(" (as ");
+                                    crate::economics::push_plain(shown, used);
+                                    shown.push(')');
                                 }
                                 out.warnings.push(Warning::OutOfRange {
                                     feature: spec.name.clone(),

@@ -392,6 +392,23 @@ impl Design {
         self.encoded.row(i, out)
     }
 
+    /// Runs `work` on the rows split into `PARTS` ranges on scoped threads; the results come
+    /// back in row order, so merging them in that order gives the same sums on any machine.
+    fn in_parts<T: Send>(&self, work: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+        let parts = PARTS.min(self.n.div_ceil(BLOCK_ROWS).max(1));
+        let per = self.n.div_ceil(parts);
+        let work = &work;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..parts)
+                .map(|t| scope.spawn(move || work((t * per)..((t + 1) * per).min(self.n))))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("worker does not panic"))
+                .collect()
+        })
+    }
+
     /// Column means and standard deviations of the design and the targets.
     fn frame<const Q: usize>(&self, targets: &[[f64; Q]]) -> Frame {
         let p = self.p;
@@ -423,7 +440,7 @@ impl Design {
         Frame::from_moments(x_mean, x_sd, y_mean, y_sd)
     }
 
-    /// Each fold's sums, built over the rows split between the machine's cores.
+    /// Each fold's sums, built in parallel over fixed parts of the rows.
     fn fold_grams<const Q: usize>(
         &self,
         frame: &Frame,
@@ -433,47 +450,32 @@ impl Design {
     ) -> Vec<Gram> {
         let p = self.p;
         let width = 1 + p + Q;
-        // A fixed number of parts, whatever the machine's cores: floating-point sums then add up
-        // in the same order everywhere, so the same data and seed give a bit-identical model.
-        let threads = PARTS.min(self.n.div_ceil(BLOCK_ROWS).max(1));
-        let per = self.n.div_ceil(threads);
-        let partials: Vec<Vec<Gram>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let range = (t * per)..((t + 1) * per).min(self.n);
-                    scope.spawn(move || {
-                        let mut grams = vec![Gram::new(p, Q); k];
-                        let mut blocks = vec![Array2::<f64>::zeros((BLOCK_ROWS, width)); k];
-                        let mut filled = vec![0usize; k];
-                        let mut x = vec![0.0; p];
-                        for i in range {
-                            let f = folds[i] as usize;
-                            self.row(i, &mut x);
-                            let mut row = blocks[f].row_mut(filled[f]);
-                            frame.standardise_into(
-                                &x,
-                                &targets[i],
-                                row.as_slice_mut().expect("standard layout"),
-                            );
-                            filled[f] += 1;
-                            if filled[f] == BLOCK_ROWS {
-                                grams[f].add_block(blocks[f].view());
-                                filled[f] = 0;
-                            }
-                        }
-                        for f in 0..k {
-                            if filled[f] > 0 {
-                                grams[f].add_block(blocks[f].slice(ndarray::s![..filled[f], ..]));
-                            }
-                        }
-                        grams
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("worker does not panic"))
-                .collect()
+        let partials = self.in_parts(|range| {
+            let mut grams = vec![Gram::new(p, Q); k];
+            let mut blocks = vec![Array2::<f64>::zeros((BLOCK_ROWS, width)); k];
+            let mut filled = vec![0usize; k];
+            let mut x = vec![0.0; p];
+            for i in range {
+                let f = folds[i] as usize;
+                self.row(i, &mut x);
+                let mut row = blocks[f].row_mut(filled[f]);
+                frame.standardise_into(
+                    &x,
+                    &targets[i],
+                    row.as_slice_mut().expect("standard layout"),
+                );
+                filled[f] += 1;
+                if filled[f] == BLOCK_ROWS {
+                    grams[f].add_block(blocks[f].view());
+                    filled[f] = 0;
+                }
+            }
+            for f in 0..k {
+                if filled[f] > 0 {
+                    grams[f].add_block(blocks[f].slice(ndarray::s![..filled[f], ..]));
+                }
+            }
+            grams
         });
         let mut out = partials[0].clone();
         for part in &partials[1..] {
@@ -493,18 +495,27 @@ impl Design {
         variants: &[Vec<Option<Predictor>>],
         floor_return: bool,
     ) -> [ErrorSums; 4] {
-        let mut sums = [ErrorSums::default(); 4];
-        let mut x = vec![0.0; self.p];
-        for i in 0..self.n {
-            self.row(i, &mut x);
-            for (column, model) in variants[folds[i] as usize].iter().enumerate() {
-                if let Some(m) = model {
-                    let t = column % 2;
-                    let floored = t == 1 || floor_return || column >= 2;
-                    let v = m.money(&x);
-                    let v = if floored { v.max(0.0) } else { v };
-                    sums[column].add(targets[i][t], v);
+        let parts = self.in_parts(|range| {
+            let mut sums = [ErrorSums::default(); 4];
+            let mut x = vec![0.0; self.p];
+            for i in range {
+                self.row(i, &mut x);
+                for (column, model) in variants[folds[i] as usize].iter().enumerate() {
+                    if let Some(m) = model {
+                        let t = column % 2;
+                        let floored = t == 1 || floor_return || column >= 2;
+                        let v = m.money(&x);
+                        let v = if floored { v.max(0.0) } else { v };
+                        sums[column].add(targets[i][t], v);
+                    }
                 }
+            }
+            sums
+        });
+        let mut sums = [ErrorSums::default(); 4];
+        for part in &parts {
+            for (a, b) in sums.iter_mut().zip(part) {
+                a.merge(b);
             }
         }
         sums
@@ -524,33 +535,52 @@ impl Design {
         // The same floors as scoring, so the errors measure what users will see.
         let floor = |v: f64, applies: bool| if applies { v.max(0.0) } else { v };
         let p = self.p;
+        let parts = self.in_parts(|range| {
+            let mut sums = vec![FoldSums::default(); models.len()];
+            let mut in_sample = Vec::with_capacity(range.len());
+            // Held-out (predicted net, predicted size, actual net), for the intervals.
+            let mut held = Vec::with_capacity(range.len());
+            let mut x = vec![0.0; p];
+            for i in range {
+                self.row(i, &mut x);
+                let f = folds[i] as usize;
+                let [ret_model, burden_model] = &models[f];
+                let fitted_ret = ret_model.money(&x);
+                let fitted_burden = burden_model.money(&x);
+                let ret = floor(fitted_ret, floor_return);
+                let burden = floor(fitted_burden, true);
+                let actual = targets[i];
+                let s = &mut sums[f];
+                s.model[0].add(actual[0], ret);
+                s.model[1].add(actual[1], burden);
+                s.model[2].add(actual[0] - actual[1], ret - burden);
+                s.mean[0].add(actual[0], means[f][0]);
+                s.mean[1].add(actual[1], means[f][1]);
+                s.mean[2].add(actual[0] - actual[1], means[f][0] - means[f][1]);
+                s.linear[0].add(actual[0], fitted_ret);
+                s.linear[1].add(actual[1], fitted_burden);
+                held.push((ret - burden, ret.abs() + burden, actual[0] - actual[1]));
+                let r = floor(fits[0].money(&x), floor_return);
+                let b = floor(fits[1].money(&x), true);
+                in_sample.push(r - b);
+            }
+            (sums, in_sample, held)
+        });
         let mut sums = vec![FoldSums::default(); models.len()];
         let mut in_sample = Vec::with_capacity(self.n);
-        // Held-out (predicted net, predicted size, actual net), for the intervals.
         let mut held = Vec::with_capacity(self.n);
-        let mut x = vec![0.0; p];
-        for i in 0..self.n {
-            self.row(i, &mut x);
-            let f = folds[i] as usize;
-            let [ret_model, burden_model] = &models[f];
-            let fitted_ret = ret_model.money(&x);
-            let fitted_burden = burden_model.money(&x);
-            let ret = floor(fitted_ret, floor_return);
-            let burden = floor(fitted_burden, true);
-            let actual = targets[i];
-            let s = &mut sums[f];
-            s.model[0].add(actual[0], ret);
-            s.model[1].add(actual[1], burden);
-            s.model[2].add(actual[0] - actual[1], ret - burden);
-            s.mean[0].add(actual[0], means[f][0]);
-            s.mean[1].add(actual[1], means[f][1]);
-            s.mean[2].add(actual[0] - actual[1], means[f][0] - means[f][1]);
-            s.linear[0].add(actual[0], fitted_ret);
-            s.linear[1].add(actual[1], fitted_burden);
-            held.push((ret - burden, ret.abs() + burden, actual[0] - actual[1]));
-            let r = floor(fits[0].money(&x), floor_return);
-            let b = floor(fits[1].money(&x), true);
-            in_sample.push(r - b);
+        for (part_sums, part_in_sample, part_held) in parts {
+            for (a, b) in sums.iter_mut().zip(&part_sums) {
+                for t in 0..3 {
+                    a.model[t].merge(&b.model[t]);
+                    a.mean[t].merge(&b.mean[t]);
+                }
+                for t in 0..2 {
+                    a.linear[t].merge(&b.linear[t]);
+                }
+            }
+            in_sample.extend(part_in_sample);
+            held.extend(part_held);
         }
         HeldOut {
             sums,

@@ -105,9 +105,22 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         skip_invalid: args.skip_invalid.is_some(),
     };
     let mut seen: HashMap<u64, u64> = HashMap::default();
+    let estimate = |record: &csv::ByteRecord, rows: usize| -> Option<usize> {
+        // Growing the id index by doubling rehashes it again and again; size it once.
+        let size = std::fs::metadata(&args.leads).ok()?.len();
+        let at = record.position()?.byte();
+        (at > 0).then(|| (size as f64 / at as f64 * rows as f64 * 1.05) as usize)
+    };
     let rows_read = pipeline::run(
         &mut input,
-        |record| check_row(&ctx, record, &mut seen),
+        |record| {
+            if seen.len() == pipeline::BATCH_ROWS {
+                if let Some(n) = estimate(record, seen.len()) {
+                    seen.reserve(n.saturating_sub(seen.len()));
+                }
+            }
+            check_row(&ctx, record, &mut seen)
+        },
         |batch| score_batch(&ctx, batch),
         |done| sink.take(done),
     )?;
