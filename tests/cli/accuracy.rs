@@ -280,22 +280,7 @@ fn reasons_baseline_and_contributions_add_up_to_every_score() {
     let scorer = Scorer::new(&model);
     let mut input =
         leadscore::table::CsvInput::open(&env.path("leads.csv"), Default::default()).unwrap();
-    let specs: Vec<leadscore::config::FeatureSpec> = model
-        .schema
-        .features
-        .iter()
-        .map(|f| leadscore::config::FeatureSpec {
-            name: f.name().to_string(),
-            kind: match f {
-                leadscore::features::Feature::Categorical(_) => {
-                    leadscore::config::FeatureKind::Categorical
-                }
-                leadscore::features::Feature::Numeric(n) => {
-                    leadscore::config::FeatureKind::Numeric { log: n.log }
-                }
-            },
-        })
-        .collect();
+    let specs = model.feature_specs();
     let cols = leadscore::features::FeatureColumns::locate(&input, &specs, "").unwrap();
     let [base_r, base_b] = scorer.baseline();
     let mut record = csv::ByteRecord::new();

@@ -102,22 +102,10 @@ pub fn score_with_library(
     model: &leadscore::model::Model,
     leads: &Path,
 ) -> Vec<(String, leadscore::model::Scored)> {
-    use leadscore::config::{FeatureKind, FeatureSpec};
-    use leadscore::features::{Feature, FeatureColumns};
+    use leadscore::features::FeatureColumns;
     let scorer = leadscore::model::Scorer::new(model);
     let mut input = leadscore::table::CsvInput::open(leads, Default::default()).unwrap();
-    let specs: Vec<FeatureSpec> = model
-        .schema
-        .features
-        .iter()
-        .map(|f| FeatureSpec {
-            name: f.name().to_string(),
-            kind: match f {
-                Feature::Categorical(_) => FeatureKind::Categorical,
-                Feature::Numeric(n) => FeatureKind::Numeric { log: n.log },
-            },
-        })
-        .collect();
+    let specs = model.feature_specs();
     let cols = FeatureColumns::locate(&input, &specs, "").unwrap();
     let mut record = csv::ByteRecord::new();
     let mut out = Vec::new();
