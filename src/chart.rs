@@ -659,12 +659,4 @@ mod tests {
         assert_eq!(decimals(0.03, false, 11), 3);
         assert_eq!(decimals(50_000.0, false, 10), 0);
     }
-
-    /// Renders the example to /tmp/chart-example.png for a person to look at:
-    /// `cargo test -- --ignored render_example`.
-    #[test]
-    #[ignore]
-    fn render_example() {
-        write(&whale(), Path::new("/tmp/chart-example")).unwrap();
-    }
 }
