@@ -32,6 +32,10 @@ pub struct TrainingData {
     pub rows: usize,
     pub rows_used: usize,
     pub sha256: String,
+    /// The mean lifetime return and service burden of the customers used: what a model that
+    /// knows nothing would predict, the baseline every evaluation compares with.
+    pub mean_return: f64,
+    pub mean_burden: f64,
 }
 
 /// One model column with its mean over the history and both coefficients.

@@ -198,10 +198,16 @@ impl Evidence {
 /// Scores a file of customers the model never saw and compares with what they turned out to be.
 fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
     let scorer = Scorer::new(model);
-    let mut input = CsvInput::open(path, opts)?;
+    let mut input = CsvInput::open(
+        path,
+        ReadOptions {
+            fingerprint: true,
+            ..opts
+        },
+    )?;
     let cols = FeatureColumns::locate(&input, &model.feature_specs(), "a feature the model uses")?;
     let ledger = Ledger::locate(&input, &model.economics)?;
-    let [base_r, base_b] = scorer.baseline();
+    let (base_r, base_b) = (model.training.mean_return, model.training.mean_burden);
     let mut sums = [ErrorSums::default(); 6];
     let mut rows = Vec::new();
     let mut record = csv::ByteRecord::new();
@@ -230,6 +236,15 @@ fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
         });
     }
     input.finish_progress();
+    // Judging a model on the customers it learnt from would flatter it; say so rather than
+    // print "never saw".
+    if input.fingerprint().as_deref() == Some(model.training.sha256.as_str()) {
+        return Err(Error::Usage(format!(
+            "{} is the file the model was trained on (same SHA-256), so it is no hold-out; use `evaluate --history {}` to cross-validate on it",
+            input.path(),
+            input.path()
+        )));
+    }
     if rows.is_empty() {
         return Err(Error::file(
             input.path(),

@@ -9,7 +9,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::cli::{ExplainArgs, Format};
-use crate::economics::{apportion, money, Printed};
+use crate::economics::{apportion, money, round_to, Printed};
 use crate::error::{Error, Result};
 use crate::features::FeatureColumns;
 use crate::model::{Model, Scored, Scorer};
@@ -104,6 +104,9 @@ struct IntervalOut {
 #[derive(Debug, Serialize)]
 struct Explanation {
     id: String,
+    /// What the baseline is: the average past customer's prediction, or for a target fitted on
+    /// logs the prediction for the average customer's profile (not the same thing).
+    baseline_label: String,
     file: String,
     line: u64,
     currency: String,
@@ -156,7 +159,14 @@ impl Explanation {
         let net = s.net();
         // The same printed figure `score` decides on.
         let printed = Printed::new(s.lifetime_return, s.service_burden, decimals).net;
+        let log = model.lifetime_return.log_correction.is_some()
+            || model.service_burden.log_correction.is_some();
         Explanation {
+            baseline_label: if log {
+                "baseline (a customer with the average profile)".into()
+            } else {
+                "baseline (the average past customer)".into()
+            },
             id: id.to_string(),
             file: file.to_string(),
             line,
@@ -186,15 +196,18 @@ impl Explanation {
             self.expected.service_burden,
             decimals,
         );
-        // Apportion each side's rows (baseline first) so they sum to the printed total.
+        // The baseline is the same for every lead, so it is rounded on its own; the
+        // contributions are apportioned so that with it they sum to the printed total.
         let side = |pick: fn(&Money3) -> f64, total: f64| {
-            let mut values = vec![pick(&self.baseline)];
-            values.extend(self.contributions.iter().map(|p| pick(&p.money)));
-            apportion(&values, total, decimals)
+            let base = round_to(pick(&self.baseline), decimals);
+            let parts: Vec<f64> = self.contributions.iter().map(|p| pick(&p.money)).collect();
+            let mut values = vec![base];
+            values.extend(apportion(&parts, total - base, decimals));
+            values
         };
         let ret = side(|m| m.lifetime_return, printed.lifetime_return);
         let burden = side(|m| m.service_burden, printed.service_burden);
-        let labels: Vec<&str> = std::iter::once("baseline (the average past customer)")
+        let labels: Vec<&str> = std::iter::once(self.baseline_label.as_str())
             .chain(self.contributions.iter().map(|p| p.label.as_str()))
             .collect();
         let width = labels

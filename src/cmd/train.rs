@@ -33,6 +33,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
 }
 
 fn build_model(history: &History, config: &Config, t: &Trained) -> Model {
+    let mean = |k: usize| history.targets.iter().map(|y| y[k]).sum::<f64>() / history.rows() as f64;
     let columns = t
         .schema
         .columns
@@ -59,6 +60,8 @@ fn build_model(history: &History, config: &Config, t: &Trained) -> Model {
             rows: history.rows_read,
             rows_used: history.rows(),
             sha256: history.sha256.clone(),
+            mean_return: mean(0),
+            mean_burden: mean(1),
         },
         schema: t.schema.clone(),
         columns,

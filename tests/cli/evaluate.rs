@@ -260,3 +260,14 @@ fn drift_warnings_fire_on_a_shifted_lead_list_and_stay_quiet_on_a_fresh_one() {
         assert_eq!(f["moved"], false, "{f}");
     }
 }
+
+#[test]
+fn the_training_file_is_refused_as_a_holdout() {
+    let env = shipped_env();
+    let run = env.run(&["evaluate", "--holdout", "data/customers.csv"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: data/customers.csv is the file the model was trained on (same SHA-256), so it is no hold-out; use `evaluate --history data/customers.csv` to cross-validate on it\n"
+    );
+}

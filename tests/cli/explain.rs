@@ -119,3 +119,22 @@ fn an_id_not_in_the_lead_list_is_an_input_error() {
     );
     assert_eq!(run.stdout, "");
 }
+
+#[test]
+fn the_baseline_row_is_the_same_for_every_lead() {
+    let env = shipped_env();
+    let rows: Vec<String> = ["L000520", "L000790", "L000081"]
+        .iter()
+        .map(|id| {
+            let out = env.run(&["explain", "data/leads.csv", "--id", id]).stdout;
+            let line = out
+                .lines()
+                .find(|l| l.starts_with("baseline"))
+                .unwrap()
+                .to_string();
+            line.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+        .collect();
+    assert_eq!(rows[0], rows[1]);
+    assert_eq!(rows[1], rows[2]);
+}
