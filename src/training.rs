@@ -229,6 +229,11 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
             }
         }
     }
+    for t in 0..2 {
+        choice[t].linear_penalty = chosen[t];
+        choice[t].log_penalty = try_log[t].then_some(chosen[t + 2]);
+        choice[t].forced = config.model.transform != Transform::Auto;
+    }
     let column_of = |t: usize| if choice[t].log { t + 2 } else { t };
 
     let mut redundant = Vec::new();
@@ -332,8 +337,13 @@ pub struct ScaleChoice {
     /// Cross-validated RMSE in money of the linear and the log fit, when they were compared.
     pub linear_rmse: Option<f64>,
     pub log_rmse: Option<f64>,
+    /// The penalty each scale chose (on its own scale), the log one when it was tried.
+    pub linear_penalty: f64,
+    pub log_penalty: Option<f64>,
     /// True when the target is fitted on ln(1 + y).
     pub log: bool,
+    /// True when `model.transform` decided, not the comparison.
+    pub forced: bool,
 }
 
 impl ScaleChoice {
@@ -342,7 +352,10 @@ impl ScaleChoice {
             target: target.into(),
             linear_rmse: None,
             log_rmse: None,
+            linear_penalty: 0.0,
+            log_penalty: None,
             log: false,
+            forced: false,
         }
     }
 }

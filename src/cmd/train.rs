@@ -104,6 +104,7 @@ fn r2(v: Option<f64>) -> String {
 }
 
 fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> String {
+    let t_fits_penalty = |k: usize| t.fits[k].penalty;
     let cur = &model.currency;
     let mut s = String::new();
     let _ = writeln!(
@@ -172,9 +173,15 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
     );
     row(&mut s, "net value", None, &v.net_value);
     if v.penalty_search.len() > 1 {
+        // Stars mark each target's linear fit; a log fit's penalty is on the Scale line.
+        let linear_penalty = |t: usize| {
+            v.scale_choice
+                .get(t)
+                .map_or(t_fits_penalty(t), |c| c.linear_penalty)
+        };
         let _ = writeln!(
             s,
-            "\nPenalty search (cross-validated RMSE in {cur}; * = chosen):"
+            "\nPenalty search (cross-validated RMSE in {cur} of the linear fits; * = chosen):"
         );
         for trial in &v.penalty_search {
             let mark = |p: f64| if p == trial.penalty { "*" } else { " " };
@@ -182,9 +189,9 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
                 "  {:>8}   return {:>12}{}   burden {:>12}{}",
                 trial.penalty,
                 money(trial.return_rmse, 0),
-                mark(t.fits[0].penalty),
+                mark(linear_penalty(0)),
                 money(trial.burden_rmse, 0),
-                mark(t.fits[1].penalty),
+                mark(linear_penalty(1)),
             );
             let _ = writeln!(s, "{}", line.trim_end());
         }
@@ -192,24 +199,28 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
     let scales: Vec<String> = v
         .scale_choice
         .iter()
-        .map(|c| match (c.linear_rmse, c.log_rmse) {
-            (Some(linear), Some(log)) if c.log => format!(
-                "{} on ln(1 + y) (cross-validated RMSE {}, against {} linear)",
-                c.target,
-                money(log, 0),
-                money(linear, 0)
-            ),
-            (Some(linear), Some(log)) => format!(
-                "{} linear (cross-validated RMSE {}, against {} on ln(1 + y))",
-                c.target,
-                money(linear, 0),
-                money(log, 0)
-            ),
-            _ if c.log => format!("{} on ln(1 + y) (model.transform)", c.target),
-            _ => format!("{} linear (it can be negative, so no log)", c.target),
+        .map(|c| {
+            let how = if c.forced { "set by model.transform" } else { "chosen" };
+            match (c.linear_rmse, c.log_rmse) {
+                (Some(linear), Some(log)) if c.log => format!(
+                    "{} on ln(1 + y), {how} (penalty {}; cross-validated RMSE {}, against {} linear)",
+                    c.target,
+                    c.log_penalty.unwrap_or(0.0),
+                    money(log, 0),
+                    money(linear, 0)
+                ),
+                (Some(linear), Some(log)) => format!(
+                    "{} linear, {how} (cross-validated RMSE {}, against {} on ln(1 + y))",
+                    c.target,
+                    money(linear, 0),
+                    money(log, 0)
+                ),
+                _ if c.forced => format!("{} linear, set by model.transform", c.target),
+                _ => format!("{} linear (it can be negative, so no log)", c.target),
+            }
         })
         .collect();
-    if v.scale_choice.iter().any(|c| c.log_rmse.is_some()) {
+    if !v.scale_choice.is_empty() {
         let _ = writeln!(
             s,
             "\nScale, by cross-validated error in {cur}: {}.",

@@ -496,7 +496,7 @@ fn multiplying_effects_are_fitted_on_logs_and_still_explained_in_money_that_adds
     let report = env
         .run(&["train", "--history", "mult.csv", "--config", "mult.toml"])
         .stdout;
-    assert!(report.contains("Scale, by cross-validated error in EUR: lifetime return on ln(1 + y) (cross-validated RMSE "), "{report}");
+    assert!(report.contains("Scale, by cross-validated error in EUR: lifetime return on ln(1 + y), chosen (penalty "), "{report}");
 
     // Reasons still add up, for every lead: explain's JSON to 1e-9, score's print to the cent.
     env.write(
@@ -527,4 +527,28 @@ fn multiplying_effects_are_fitted_on_logs_and_still_explained_in_money_that_adds
     let rows = csv_rows(&scored.stdout);
     let ret = |i: usize| rows[i][1].parse::<f64>().unwrap();
     assert!(ret(2) > ret(4) && ret(4) > ret(1), "{}", scored.stdout);
+}
+
+#[test]
+fn a_scale_set_in_the_config_is_reported_as_set_not_as_chosen() {
+    let env = Env::new();
+    env.copy("data/customers.csv", "customers.csv");
+    let cfg = config(&env, "folds = 5\nseed = 42\ntransform = \"log\"");
+    let run = env.run(&["train", "--history", "customers.csv", "--config", &cfg]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let scale = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Scale,"))
+        .unwrap();
+    // Burden is forced onto logs although linear predicts it better on this linear data.
+    assert!(
+        scale.contains("service burden on ln(1 + y), set by model.transform (penalty "),
+        "{scale}"
+    );
+    assert!(scale.contains("against 4,951 linear)"), "{scale}");
+    assert!(
+        scale.contains("lifetime return linear (it can be negative, so no log)"),
+        "{scale}"
+    );
 }
