@@ -233,6 +233,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         choice[t].linear_penalty = chosen[t];
         choice[t].log_penalty = try_log[t].then_some(chosen[t + 2]);
         choice[t].forced = config.model.transform != Transform::Auto;
+        choice[t].can_be_negative = !loggable[t];
     }
     let column_of = |t: usize| if choice[t].log { t + 2 } else { t };
 
@@ -344,6 +345,8 @@ pub struct ScaleChoice {
     pub log: bool,
     /// True when `model.transform` decided, not the comparison.
     pub forced: bool,
+    /// True when the target can be negative, so it cannot be fitted on logs.
+    pub can_be_negative: bool,
 }
 
 impl ScaleChoice {
@@ -356,6 +359,7 @@ impl ScaleChoice {
             log_penalty: None,
             log: false,
             forced: false,
+            can_be_negative: false,
         }
     }
 }

@@ -215,8 +215,10 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
                     money(linear, 0),
                     money(log, 0)
                 ),
-                _ if c.forced => format!("{} linear, set by model.transform", c.target),
-                _ => format!("{} linear (it can be negative, so no log)", c.target),
+                _ if c.can_be_negative => {
+                    format!("{} linear (it can be negative, so no log)", c.target)
+                }
+                _ => format!("{} linear, set by model.transform", c.target),
             }
         })
         .collect();
