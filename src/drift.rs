@@ -13,7 +13,8 @@ use crate::model::{Model, Scored};
 pub const MIN_LEADS: u64 = 100;
 /// A PSI above this is a major shift (the usual rule of thumb: < 0.1 stable, 0.1–0.25 moderate).
 pub const PSI_MAJOR: f64 = 0.25;
-/// More than this share of category values never seen in training is a shift.
+/// More than this share of category values never seen in training, or of numbers outside the
+/// training range, is a shift.
 pub const UNSEEN_SHARE: f64 = 0.05;
 /// A share of blanks this much above training's is a shift.
 pub const MISSING_RISE: f64 = 0.10;
@@ -23,6 +24,8 @@ pub const MISSING_RISE: f64 = 0.10;
 pub struct Drift {
     counts: Vec<Vec<f64>>,
     missing: Vec<u64>,
+    /// Numeric values outside the training range (flagged, and clamped when winsorising).
+    out_of_range: Vec<u64>,
     leads: u64,
 }
 
@@ -40,13 +43,26 @@ impl Drift {
             .collect::<Vec<_>>();
         Drift {
             missing: vec![0; counts.len()],
+            out_of_range: vec![0; counts.len()],
             counts,
             leads: 0,
         }
     }
 
-    pub fn add(&mut self, scored: &Scored) {
+    pub fn add(&mut self, scored: &Scored, model: &Model) {
         self.leads += 1;
+        for w in &scored.warnings {
+            if let crate::features::Warning::OutOfRange { feature, .. } = w {
+                if let Some(f) = model
+                    .schema
+                    .features
+                    .iter()
+                    .position(|x| x.name() == feature)
+                {
+                    self.out_of_range[f] += 1;
+                }
+            }
+        }
         for (f, bin) in scored.bins.iter().enumerate() {
             match bin {
                 Some(b) => self.counts[f][*b as usize] += 1.0,
@@ -68,6 +84,9 @@ impl Drift {
         for (a, b) in self.missing.iter_mut().zip(&other.missing) {
             *a += b;
         }
+        for (a, b) in self.out_of_range.iter_mut().zip(&other.out_of_range) {
+            *a += b;
+        }
         self.leads += other.leads;
     }
 
@@ -80,7 +99,8 @@ impl Drift {
             .iter()
             .zip(&self.counts)
             .zip(&self.missing)
-            .map(|((feature, counts), &missing)| {
+            .zip(&self.out_of_range)
+            .map(|(((feature, counts), &missing), &outside)| {
                 let (reference, training_missing, unseen) = match feature {
                     Feature::Categorical(c) => {
                         // Blanks are compared on their own, so leave the "(missing)" level out.
@@ -110,14 +130,18 @@ impl Drift {
                 }
                 let psi = psi(&reference, &lead_counts);
                 let missing_share = missing as f64 / n;
+                let out_of_range =
+                    matches!(feature, Feature::Numeric(_)).then(|| outside as f64 / n);
                 let moved = self.leads >= MIN_LEADS
                     && (psi.is_some_and(|p| p > PSI_MAJOR)
                         || unseen.is_some_and(|u| u > UNSEEN_SHARE)
+                        || out_of_range.is_some_and(|o| o > UNSEEN_SHARE)
                         || missing_share > training_missing + MISSING_RISE);
                 FeatureDrift {
                     feature: feature.name().to_string(),
                     psi,
                     unseen_share: unseen,
+                    out_of_range_share: out_of_range,
                     missing_share,
                     training_missing_share: training_missing,
                     moved,
@@ -138,6 +162,8 @@ pub struct FeatureDrift {
     pub psi: Option<f64>,
     /// Categories only: the share of values never seen in training.
     pub unseen_share: Option<f64>,
+    /// Numbers only: the share of values outside the training range.
+    pub out_of_range_share: Option<f64>,
     pub missing_share: f64,
     pub training_missing_share: f64,
     /// Shifted enough to warn about.
@@ -153,6 +179,9 @@ impl FeatureDrift {
         }
         if let Some(u) = self.unseen_share.filter(|u| *u > 0.0) {
             parts.push(format!("{:.1}% values never seen in training", 100.0 * u));
+        }
+        if let Some(o) = self.out_of_range_share.filter(|o| *o > UNSEEN_SHARE) {
+            parts.push(format!("{:.1}% outside the training range", 100.0 * o));
         }
         if self.missing_share > self.training_missing_share + MISSING_RISE {
             parts.push(format!(

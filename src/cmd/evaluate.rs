@@ -100,6 +100,7 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
             let (outlook, drift) = leads(&model, path, opts)?;
             report.drift = Some(DriftReport {
                 file: outlook.file,
+                enough_leads: outlook.leads as u64 >= crate::drift::MIN_LEADS,
                 leads: outlook.leads,
                 features: drift.table(&model),
             });
@@ -305,7 +306,7 @@ fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<(LeadsOutlook,
     while input.read(&mut record)? {
         scorer.score(input.source(), &cols, &record, &mut scored)?;
         nets.push(scored.net());
-        drift.add(&scored);
+        drift.add(&scored, model);
     }
     input.finish_progress();
     if nets.is_empty() {
@@ -331,6 +332,8 @@ fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<(LeadsOutlook,
 struct DriftReport {
     file: String,
     leads: usize,
+    /// Whether there were enough leads (100) to call a shift at all.
+    enough_leads: bool,
     features: Vec<FeatureDrift>,
 }
 
@@ -350,6 +353,14 @@ struct Report {
 fn group(n: usize) -> String {
     money(n as f64, 0)
 }
+
+/// `1 lead`, `2 leads`.
+fn counted(n: usize, noun: &str) -> String {
+    format!("{} {noun}{}", group(n), if n == 1 { "" } else { "s" })
+}
+
+/// Below this many customers, tables by tenth and coverage are rough.
+const FEW: usize = 100;
 
 fn pct(v: f64) -> String {
     if v.is_finite() {
@@ -428,8 +439,8 @@ impl Report {
             let c = &e.contact_only;
             let _ = writeln!(
                 s,
-                "\nContacting only the {} `contact` recommendations of {} would have brought {cur} {} of the {cur} {} all of them brought ({}), avoiding {cur} {} of losses and forgoing {cur} {} of profit among the rest.",
-                group(c.contacted),
+                "\nContacting only the {} recommended `contact` of {} would have brought {cur} {} of the {cur} {} all of them brought ({}), avoiding {cur} {} of losses and forgoing {cur} {} of profit among the rest.",
+                counted(c.contacted, "customer"),
                 group(c.all),
                 m(c.value_contacted),
                 m(c.value_all),
@@ -462,10 +473,17 @@ impl Report {
                 m(w.peak_profit),
                 pct(w.peak_profit / w.total),
                 pct(w.peak_share_of_customers),
-                group(e.customers - w.peak_customers),
+                counted(e.customers - w.peak_customers, "customer"),
                 m(w.tail_loss),
                 m(e.tail_avoided_by_skip)
             );
+            if e.customers < FEW {
+                let _ = writeln!(
+                    s,
+                    "\nNote: with {} the tables by tenth and the coverage below are rough; judge the model on {FEW} or more.",
+                    counted(e.customers, "customer")
+                );
+            }
             if let (Some(level), Some(cov)) = (e.interval_level, e.interval_coverage) {
                 let _ = writeln!(
                     s,
@@ -482,16 +500,16 @@ impl Report {
             let w = &l.whale;
             let _ = writeln!(
                 s,
-                "Lead list {}: {} leads, expected net value {cur} {} in all. Ranked by expected net value, the top fifth is expected to bring {} of it; expected profit peaks at {cur} {} after {} of the leads, and the {} beyond the peak are expected to lose {cur} {}. The {} leads recommended `skip` carry {cur} {} of expected losses.",
+                "Lead list {}: {}, expected net value {cur} {} in all. Ranked by expected net value, the top fifth is expected to bring {} of it; expected profit peaks at {cur} {} after {} of the leads, and the {} beyond the peak are expected to lose {cur} {}. The {} recommended `skip` carry {cur} {} of expected losses.",
                 l.file,
-                group(l.leads),
+                counted(l.leads, "lead"),
                 m(w.total),
                 pct(w.top_fifth_share),
                 m(w.peak_profit),
                 pct(w.peak_share_of_customers),
-                group(l.leads - w.peak_customers),
+                counted(l.leads - w.peak_customers, "lead"),
                 m(w.tail_loss),
-                group(l.skip),
+                counted(l.skip, "lead"),
                 m(l.skip_expected_loss)
             );
         }
@@ -507,16 +525,17 @@ impl Report {
             );
             let _ = writeln!(
                 s,
-                "{:<24} {:>7} {:>8} {:>9} {:>9}  shifted",
-                "feature", "PSI", "unseen", "blank", "trained"
+                "{:<24} {:>7} {:>8} {:>13} {:>7} {:>17}  moved",
+                "feature", "PSI", "unseen", "out of range", "blank", "blank in training"
             );
             for f in &d.features {
                 let _ = writeln!(
                     s,
-                    "{:<24} {:>7} {:>8} {:>9} {:>9}  {}",
+                    "{:<24} {:>7} {:>8} {:>13} {:>7} {:>17}  {}",
                     f.feature,
                     f.psi.map_or_else(|| "n/a".into(), |p| format!("{p:.3}")),
                     f.unseen_share.map_or_else(|| "-".into(), pct),
+                    f.out_of_range_share.map_or_else(|| "-".into(), pct),
                     pct(f.missing_share),
                     pct(f.training_missing_share),
                     if f.moved { "yes" } else { "no" }
@@ -602,6 +621,8 @@ fn plot(report: &Report, dir: &Path) -> Result<Vec<String>> {
             whale_chart(
                 &e.whale,
                 "Whale curve: customers ranked by actual net value",
+                "share of customers, best first",
+                "cumulative share of total net value",
             ),
         ));
     }
@@ -611,6 +632,8 @@ fn plot(report: &Report, dir: &Path) -> Result<Vec<String>> {
             whale_chart(
                 &l.whale,
                 "Predicted whale curve: leads ranked by expected net value",
+                "share of leads, best first",
+                "cumulative share of total expected net value",
             ),
         ));
     }
@@ -631,11 +654,11 @@ fn series(name: &str, points: Vec<(f64, f64)>, dashed: bool) -> Series {
     }
 }
 
-fn whale_chart(w: &Whale, title: &str) -> Chart {
+fn whale_chart(w: &Whale, title: &str, x_label: &str, y_label: &str) -> Chart {
     Chart {
         title: title.into(),
-        x_label: "share of customers, best first".into(),
-        y_label: "cumulative share of total net value".into(),
+        x_label: x_label.into(),
+        y_label: y_label.into(),
         series: vec![series("cumulative net value", w.points.clone(), false)],
         markers: vec![Marker {
             label: format!("peak {:.0}%", 100.0 * w.peak_profit / w.total),

@@ -235,7 +235,7 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         let rec = decisions.recommend(printed.net);
         done.summary
             .add(tier, rec, printed.net, !scored.warnings.is_empty());
-        done.summary.drift.add(&scored);
+        done.summary.drift.add(&scored, ctx.scorer.model());
         text.clear();
         text.push(decode(&record[ctx.id_col]));
         text.extend(ctx.extra.iter().map(|&c| decode(&record[c])));

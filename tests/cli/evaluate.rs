@@ -108,6 +108,18 @@ fn on_a_holdout_the_model_never_saw_intervals_hold_their_level() {
     let text = env.run(&["evaluate", "--holdout", "fresh.csv"]).stdout;
     assert!(text.starts_with("Evaluated on 6,000 customers of fresh.csv that the model (trained on data/customers.csv) never saw; money in EUR.\n"), "{text}");
     assert!(text.contains("\nThe 80% intervals held "), "{text}");
+    assert!(!text.contains("rough"), "{text}");
+    // A handful of customers is flagged as too few to judge by.
+    let small: String = env
+        .read("fresh.csv")
+        .lines()
+        .take(6)
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    env.write("small.csv", small);
+    let text = env.run(&["evaluate", "--holdout", "small.csv"]).stdout;
+    assert!(text.contains("\nNote: with 5 customers the tables by tenth and the coverage below are rough; judge the model on 100 or more.\n"), "{text}");
 }
 
 #[test]
@@ -143,6 +155,9 @@ fn charts_are_written_as_png_and_svg() {
     }
     assert!(env.read("charts/whale.svg").contains("Whale curve"));
     assert!(run.stdout.contains("Lead list data/leads.csv: 1,000 leads"));
+    assert!(env
+        .read("charts/whale-leads.svg")
+        .contains("share of leads, best first"));
 }
 
 #[test]
@@ -247,7 +262,16 @@ fn drift_warnings_fire_on_a_shifted_lead_list_and_stay_quiet_on_a_fresh_one() {
     );
 
     let e = json(&env, &["evaluate", "--drift", "shifted.csv"]);
+    assert_eq!(e["drift"]["enough_leads"], true);
     let features = e["drift"]["features"].as_array().unwrap();
+    let employees = features
+        .iter()
+        .find(|f| f["feature"] == "employees")
+        .unwrap();
+    assert!(
+        employees["out_of_range_share"].as_f64().unwrap() > 0.05,
+        "{employees}"
+    );
     let moved: Vec<&str> = features
         .iter()
         .filter(|f| f["moved"] == true)
