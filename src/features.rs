@@ -575,6 +575,21 @@ pub enum Warning {
         above: bool,
         used: f64,
     },
+    /// Most of the lead's features were guessed, so `contact` became `qualify`.
+    TooLittleKnown {
+        guessed: usize,
+        features: usize,
+    },
+}
+
+impl Warning {
+    /// True for a value the model had to make up (not merely clamp).
+    pub fn is_guess(&self) -> bool {
+        matches!(
+            self,
+            Warning::Imputed { .. } | Warning::Unseen { .. } | Warning::MissingCategory { .. }
+        )
+    }
 }
 
 impl std::fmt::Display for Warning {
@@ -603,6 +618,10 @@ impl std::fmt::Display for Warning {
                     "{feature} missing (never missing in training), scored as {scored_as}"
                 )
             }
+            Warning::TooLittleKnown { guessed, features } => write!(
+                f,
+                "{guessed} of {features} features guessed: too little known to recommend contact, qualify first"
+            ),
             Warning::OutOfRange {
                 feature,
                 value,

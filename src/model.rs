@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::economics::{Decisions, Economics};
+use crate::economics::{Decisions, Economics, Recommendation};
 use crate::error::{Error, Result};
 use crate::features::{
     plain, Feature, FeatureColumns, Schema, Warning, MISSING_LEVEL, OTHER_LEVEL,
@@ -490,6 +490,22 @@ impl<'m> Scorer<'m> {
 
     pub fn baseline(&self) -> [f64; 2] {
         self.baseline
+    }
+
+    /// What to do with a lead whose printed net value is `net`. A lead the model knows too
+    /// little about (more than half of its features missing or never seen) is not sent to
+    /// `contact` on guesses: it becomes `qualify`, with a warning saying why.
+    pub fn recommend(&self, scored: &mut Scored, net: f64) -> Recommendation {
+        let rec = self.model.decisions.recommend(net);
+        let features = self.model.schema.features.len();
+        let guessed = scored.warnings.iter().filter(|w| w.is_guess()).count();
+        if rec == Recommendation::Contact && guessed * 2 > features {
+            scored
+                .warnings
+                .push(Warning::TooLittleKnown { guessed, features });
+            return Recommendation::Qualify;
+        }
+        rec
     }
 
     /// The model's interval for a scored lead's net value, if it has one.

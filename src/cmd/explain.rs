@@ -9,7 +9,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::cli::{ExplainArgs, Format};
-use crate::economics::{apportion, money, round_to, Printed};
+use crate::economics::{apportion, money, round_to, Printed, Recommendation};
 use crate::error::{Error, Result};
 use crate::features::FeatureColumns;
 use crate::model::{Model, Scored, Scorer};
@@ -49,13 +49,17 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     let mut scored = Scored::default();
     scorer.score(input.source(), &cols, &record, &mut scored)?;
     let decimals = args.decimals as usize;
+    // The same printed figure and the same rule `score` decides on.
+    let printed = Printed::new(scored.lifetime_return, scored.service_burden, decimals).net;
+    let recommendation = scorer.recommend(&mut scored, printed);
     let explanation = Explanation::new(
         &scorer,
         &scored,
         args.id.trim(),
         line_of(&record),
         input.path(),
-        decimals,
+        printed,
+        recommendation,
     );
     let text = match args.format {
         Format::Text => explanation.render(decimals),
@@ -128,7 +132,8 @@ impl Explanation {
         id: &str,
         line: u64,
         file: &str,
-        decimals: usize,
+        printed: f64,
+        recommendation: Recommendation,
     ) -> Explanation {
         let model = scorer.model();
         let [base_r, base_b] = scorer.baseline();
@@ -157,8 +162,6 @@ impl Explanation {
             });
         }
         let net = s.net();
-        // The same printed figure `score` decides on.
-        let printed = Printed::new(s.lifetime_return, s.service_burden, decimals).net;
         let log = model.lifetime_return.log_correction.is_some()
             || model.service_burden.log_correction.is_some();
         Explanation {
@@ -184,7 +187,7 @@ impl Explanation {
                 }
             }),
             tier: model.decisions.tier(printed).as_str().into(),
-            recommendation: model.decisions.recommend(printed).as_str().into(),
+            recommendation: recommendation.as_str().into(),
             warnings: s.warnings.iter().map(ToString::to_string).collect(),
         }
     }

@@ -229,10 +229,9 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
             continue;
         }
         let printed = Printed::new(scored.lifetime_return, scored.service_burden, ctx.decimals);
+        let rec = ctx.scorer.recommend(&mut scored, printed.net);
+        let tier = ctx.scorer.model().decisions.tier(printed.net);
         fmt.format(ctx.scorer, &scored, &printed, ctx.scorer.interval(&scored));
-        let decisions = &ctx.scorer.model().decisions;
-        let tier = decisions.tier(printed.net);
-        let rec = decisions.recommend(printed.net);
         done.summary
             .add(tier, rec, printed.net, !scored.warnings.is_empty());
         done.summary.drift.add(&scored, ctx.scorer.model());

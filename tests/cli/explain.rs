@@ -138,3 +138,27 @@ fn the_baseline_row_is_the_same_for_every_lead() {
     assert_eq!(rows[0], rows[1]);
     assert_eq!(rows[1], rows[2]);
 }
+
+#[test]
+fn a_lead_known_mostly_by_guesses_is_qualified_before_contact() {
+    let env = shipped_env();
+    env.write(
+        "unknown.csv",
+        "lead_id,company,industry,region,employees,annual_revenue,lead_source,product_interest,first_order_value\n\
+         X1,Q,quantum,,,,referral,,\n\
+         X2,R,software,north,300,40000000,referral,premium,20000\n",
+    );
+    let rows = csv_rows(&env.run(&["score", "unknown.csv", "--keep-order"]).stdout);
+    // Both expected to earn well (tier A), but X1 is mostly guesses.
+    assert_eq!((rows[1][7].as_str(), rows[1][8].as_str()), ("A", "qualify"));
+    assert!(
+        rows[1][10].ends_with(
+            "5 of 7 features guessed: too little known to recommend contact, qualify first"
+        ),
+        "{:?}",
+        rows[1]
+    );
+    assert_eq!((rows[2][7].as_str(), rows[2][8].as_str()), ("A", "contact"));
+    let text = env.run(&["explain", "unknown.csv", "--id", "X1"]).stdout;
+    assert!(text.contains("Tier A, recommendation: qualify."), "{text}");
+}
