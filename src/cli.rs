@@ -116,8 +116,8 @@ pub struct TrainArgs {
     /// The config describing the columns and the economics
     #[arg(long, value_name = "FILE", default_value = "leadscore.toml")]
     pub config: PathBuf,
-    /// Directory to save the model in (as model.json)
-    #[arg(long, value_name = "DIR", default_value = "models")]
+    /// Directory to save the model in (as model.json); `--model` works too
+    #[arg(long, value_name = "DIR", default_value = "models", alias = "model")]
     pub models: PathBuf,
     /// Field delimiter (default: sniffed from the header)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]

@@ -209,7 +209,9 @@ fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
     let cols = FeatureColumns::locate(&input, &model.feature_specs(), "a feature the model uses")?;
     let ledger = Ledger::locate(&input, &model.economics)?;
     let (base_r, base_b) = (model.training.mean_return, model.training.mean_burden);
-    let mut sums = [ErrorSums::default(); 6];
+    // Return, burden, net as shown; the same for the mean-only baseline; return and burden
+    // before the floors at zero.
+    let mut sums = [ErrorSums::default(); 8];
     let mut rows = Vec::new();
     let mut record = csv::ByteRecord::new();
     let mut scored = Scored::default();
@@ -229,6 +231,14 @@ fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
             sums[t].add(truth[t], preds[t]);
             sums[3 + t].add(truth[t], means[t]);
         }
+        sums[6].add(
+            truth[0],
+            scored.lifetime_return - scored.floor.lifetime_return,
+        );
+        sums[7].add(
+            truth[1],
+            scored.service_burden - scored.floor.service_burden,
+        );
         rows.push(Known {
             predicted: scored.net(),
             low,
@@ -260,7 +270,7 @@ fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
         baseline_r2: sums[3 + t].r2(),
         baseline_mae: sums[3 + t].mae(),
         baseline_rmse: sums[3 + t].rmse(),
-        unfloored_r2: None,
+        unfloored_r2: (t < 2).then(|| sums[6 + t].r2()).flatten(),
     };
     let mut on = format!(
         "{} customers of {} that the model (trained on {}) never saw",
@@ -575,7 +585,10 @@ fn plot(report: &Report, dir: &Path) -> Result<Vec<String>> {
         charts.push((
             "gains",
             Chart {
-                title: "Gains: net value captured, contacting the best-scored first".into(),
+                title: format!(
+                    "Gains: net value captured, best-scored first ({} customers)",
+                    group(e.customers)
+                ),
                 x_label: "share of customers contacted".into(),
                 y_label: "share of all net value".into(),
                 series: vec![
@@ -604,7 +617,10 @@ fn plot(report: &Report, dir: &Path) -> Result<Vec<String>> {
         charts.push((
             "calibration",
             Chart {
-                title: "Calibration by tenth of expected net value".into(),
+                title: format!(
+                    "Calibration by tenth of expected net value ({} customers)",
+                    group(e.customers)
+                ),
                 x_label: format!("mean expected net value ({})", report.currency),
                 y_label: format!("mean actual net value ({})", report.currency),
                 series: vec![
@@ -620,7 +636,10 @@ fn plot(report: &Report, dir: &Path) -> Result<Vec<String>> {
             "whale",
             whale_chart(
                 &e.whale,
-                "Whale curve: customers ranked by actual net value",
+                &format!(
+                    "Whale curve: {} customers ranked by actual net value",
+                    group(e.customers)
+                ),
                 "share of customers, best first",
                 "cumulative share of total net value",
             ),
@@ -631,7 +650,10 @@ fn plot(report: &Report, dir: &Path) -> Result<Vec<String>> {
             "whale-leads",
             whale_chart(
                 &l.whale,
-                "Predicted whale curve: leads ranked by expected net value",
+                &format!(
+                    "Predicted whale curve: {} leads by expected net value",
+                    group(l.leads)
+                ),
                 "share of leads, best first",
                 "cumulative share of total expected net value",
             ),

@@ -93,6 +93,14 @@ impl Money3 {
 struct Part {
     /// `employees = 3`, `industry = aerospace (as (other))`, `burden floored at 0`.
     label: String,
+    /// The feature, the lead's own value, and what the model used instead where it differs
+    /// (all absent for a floor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    feature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scored_as: Option<String>,
     #[serde(flatten)]
     money: Money3,
 }
@@ -143,21 +151,39 @@ impl Explanation {
             .iter()
             .zip(&s.contributions)
             .zip(&s.shown)
-            .map(|((f, c), shown)| Part {
-                label: format!("{} = {shown}", f.name()),
-                money: Money3::new(c.lifetime_return, c.service_burden),
+            .map(|((f, c), shown)| {
+                let (value, used) = match shown.split_once(" (as ") {
+                    Some((v, rest)) => (
+                        v.to_string(),
+                        Some(rest.strip_suffix(')').unwrap_or(rest).to_string()),
+                    ),
+                    None => (shown.clone(), None),
+                };
+                Part {
+                    label: format!("{} = {shown}", f.name()),
+                    feature: Some(f.name().to_string()),
+                    value: Some(value),
+                    scored_as: used,
+                    money: Money3::new(c.lifetime_return, c.service_burden),
+                }
             })
             .collect();
         parts.sort_by(|a, b| b.money.net.abs().total_cmp(&a.money.net.abs()));
         if s.floor.lifetime_return > 0.0 {
             parts.push(Part {
                 label: "return floored at 0".into(),
+                feature: None,
+                value: None,
+                scored_as: None,
                 money: Money3::new(s.floor.lifetime_return, 0.0),
             });
         }
         if s.floor.service_burden > 0.0 {
             parts.push(Part {
                 label: "burden floored at 0".into(),
+                feature: None,
+                value: None,
+                scored_as: None,
                 money: Money3::new(0.0, s.floor.service_burden),
             });
         }

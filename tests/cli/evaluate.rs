@@ -105,6 +105,7 @@ fn on_a_holdout_the_model_never_saw_intervals_hold_their_level() {
     assert!(known["net_value"]["r2"].as_f64().unwrap() > 0.3);
     assert!(known["net_value"]["baseline_r2"].as_f64().unwrap().abs() < 0.05);
     assert!(known["normalised_gini"].as_f64().unwrap() > 0.5);
+    assert!(known["lifetime_return"]["unfloored_r2"].as_f64().is_some());
     let text = env.run(&["evaluate", "--holdout", "fresh.csv"]).stdout;
     assert!(text.starts_with("Evaluated on 6,000 customers of fresh.csv that the model (trained on data/customers.csv) never saw; money in EUR.\n"), "{text}");
     assert!(text.contains("\nThe 80% intervals held "), "{text}");

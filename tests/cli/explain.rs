@@ -102,6 +102,16 @@ fn json_gives_the_breakdown_at_full_precision() {
         .map(|c| c["label"].as_str().unwrap())
         .collect();
     assert_eq!(labels[0], "employees = 875 (as 704.15)");
+    let industry = e["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["feature"] == "industry")
+        .unwrap();
+    assert_eq!(
+        (&industry["value"], &industry["scored_as"]),
+        (&"aerospace".into(), &"(other)".into())
+    );
     assert!(labels.contains(&"industry = aerospace (as (other))"));
     assert_eq!(e["interval"]["level"], 0.8);
     assert!(e["interval"]["low"].as_f64().unwrap() < e["expected"]["net"].as_f64().unwrap());
