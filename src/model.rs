@@ -252,6 +252,11 @@ impl Model {
         }
     }
 
+    /// Where this model's features are in a lead list (or a hold-out), or which one is missing.
+    pub fn locate_features(&self, input: &crate::table::CsvInput) -> Result<FeatureColumns> {
+        FeatureColumns::locate(input, &self.feature_specs(), "a feature the model uses")
+    }
+
     /// The features as the config described them, to find them in a lead list.
     pub fn feature_specs(&self) -> Vec<crate::config::FeatureSpec> {
         use crate::config::{FeatureKind, FeatureSpec};

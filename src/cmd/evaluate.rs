@@ -21,7 +21,6 @@ use crate::evaluation::{
     calibration, captured, coverage, gains, normalised_gini, whale_curve, CalibrationRow, Captured,
     GainsRow, Pair, Whale,
 };
-use crate::features::FeatureColumns;
 use crate::history::{History, Ledger};
 use crate::model::{Model, Scored, Scorer};
 use crate::stats::ErrorSums;
@@ -206,7 +205,7 @@ fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
             ..opts
         },
     )?;
-    let cols = FeatureColumns::locate(&input, &model.feature_specs(), "a feature the model uses")?;
+    let cols = model.locate_features(&input)?;
     let ledger = Ledger::locate(&input, &model.economics)?;
     let (base_r, base_b) = (model.training.mean_return, model.training.mean_burden);
     // Return, burden, net as shown; the same for the mean-only baseline; return and burden
@@ -308,7 +307,7 @@ struct LeadsOutlook {
 fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<(LeadsOutlook, Drift)> {
     let scorer = Scorer::new(model);
     let mut input = CsvInput::open(path, opts)?;
-    let cols = FeatureColumns::locate(&input, &model.feature_specs(), "a feature the model uses")?;
+    let cols = model.locate_features(&input)?;
     let mut record = csv::ByteRecord::new();
     let mut scored = Scored::default();
     let mut nets = Vec::new();

@@ -11,7 +11,6 @@ use serde::Serialize;
 use crate::cli::{ExplainArgs, Format};
 use crate::economics::{apportion, money, round_to, Printed, Recommendation};
 use crate::error::{Error, Result};
-use crate::features::FeatureColumns;
 use crate::model::{Model, Scored, Scorer};
 use crate::table::{decode, line_of, CsvInput, ReadOptions};
 
@@ -26,7 +25,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         },
     )?;
     let id_col = model.lead_id_column(&input, args.id_column.as_deref())?;
-    let cols = FeatureColumns::locate(&input, &model.feature_specs(), "a feature the model uses")?;
+    let cols = model.locate_features(&input)?;
     let mut record = csv::ByteRecord::new();
     let found = loop {
         if !input.read(&mut record)? {

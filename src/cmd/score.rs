@@ -49,7 +49,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         },
     )?;
     let id_col = model.lead_id_column(&input, args.id.as_deref())?;
-    let cols = FeatureColumns::locate(&input, &model.feature_specs(), "a feature the model uses")?;
+    let cols = model.locate_features(&input)?;
     let extra: Vec<usize> = if args.with_input {
         (0..input.headers().len())
             .filter(|&c| c != id_col)
