@@ -304,7 +304,7 @@ impl Checker<'_> {
             if !numeric.iter().any(|n| n == name) {
                 let mut problem =
                     format!("features.log names \"{name}\", which is not in features.numeric");
-                if let Some(close) = crate::table::closest(name, &numeric) {
+                if let Some(close) = crate::io::table::closest(name, &numeric) {
                     problem.push_str(&format!("; did you mean \"{close}\"?"));
                 }
                 return Err(self.err(l.span(), problem));

@@ -2,26 +2,26 @@
 //! contacting: it learns from past customers what a relationship earned (lifetime return) and
 //! what it cost to win and keep (service burden), and scores a lead list in money with reasons.
 //!
-//! Data flows one way: `cli` (what was typed) → `config` (checked settings) → `cmd::<name>::run`
-//! → the library (`history`, `training`, `model`, `table`). The money arithmetic is in
-//! `economics`; the statistics in `ridge`, `training` and `stats`.
+//! The layers, top to bottom (a layer uses only those below it; see ARCHITECTURE.md):
+//!
+//! - [`cli`]: what was typed (clap). [`cmd`]: one module per subcommand, each `run(&Args)`.
+//! - [`report`]: what a command shows people, built as data and rendered in one place.
+//! - [`fit`]: learning from past customers: reading the history, the schema, the ridge fits.
+//! - [`model`]: the model file, the scoring equation it describes, and scoring leads with it.
+//! - [`io`]: CSV in with file/line/column errors, results out atomically, the parallel pipeline.
+//! - [`config`], [`economics`], [`stats`], [`error`]: validated settings, the money arithmetic,
+//!   the statistics, and the one error type.
 
-pub mod chart;
 pub mod cli;
 pub mod cmd;
 pub mod config;
-pub mod drift;
 pub mod economics;
 pub mod error;
-pub mod evaluation;
-pub mod features;
-pub mod history;
+pub mod fit;
+pub mod io;
 pub mod model;
-pub mod pipeline;
-pub mod ridge;
+pub mod report;
 pub mod stats;
-pub mod table;
-pub mod training;
 
 pub use error::{Error, Result};
 

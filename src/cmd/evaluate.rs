@@ -11,21 +11,23 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::chart::{self, Chart, Marker, Series};
 use crate::cli::{EvaluateArgs, Format};
 use crate::config::Config;
-use crate::drift::{Drift, FeatureDrift};
 use crate::economics::{money, Decisions, Recommendation};
 use crate::error::{Error, Result};
-use crate::evaluation::{
+use crate::fit::history::{History, Ledger};
+use crate::fit::training;
+use crate::io::table::{CsvInput, ReadOptions};
+use crate::model::drift::{Drift, FeatureDrift};
+use crate::model::file::Metrics;
+use crate::model::scorer::{Scored, Scorer};
+use crate::model::Model;
+use crate::report::chart::{self, Chart, Marker, Series};
+use crate::stats::evaluation::{
     calibration, captured, coverage, gains, normalised_gini, whale_curve, CalibrationRow, Captured,
     GainsRow, Pair, Whale,
 };
-use crate::history::{History, Ledger};
-use crate::model::{Model, Scored, Scorer};
 use crate::stats::ErrorSums;
-use crate::table::{CsvInput, ReadOptions};
-use crate::training::{self, Metrics};
 
 /// Groups of the gains and calibration tables.
 const GROUPS: usize = 10;
@@ -99,7 +101,7 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
             let (outlook, drift) = leads(&model, path, opts)?;
             report.drift = Some(DriftReport {
                 file: outlook.file,
-                enough_leads: outlook.leads as u64 >= crate::drift::MIN_LEADS,
+                enough_leads: outlook.leads as u64 >= crate::model::drift::MIN_LEADS,
                 leads: outlook.leads,
                 features: drift.table(&model),
             });
@@ -550,11 +552,11 @@ impl Report {
                     if f.moved { "yes" } else { "no" }
                 );
             }
-            if d.leads < crate::drift::MIN_LEADS as usize {
+            if d.leads < crate::model::drift::MIN_LEADS as usize {
                 let _ = writeln!(
                     s,
                     "\n(With fewer than {} leads the shares are too noisy to call a shift.)",
-                    crate::drift::MIN_LEADS
+                    crate::model::drift::MIN_LEADS
                 );
             }
         }

@@ -11,8 +11,9 @@ use serde::Serialize;
 use crate::cli::{ExplainArgs, Format};
 use crate::economics::{apportion, money, round_to, Printed, Recommendation};
 use crate::error::{Error, Result};
-use crate::model::{Model, Scored, Scorer};
-use crate::table::{decode, line_of, CsvInput, ReadOptions};
+use crate::io::table::{decode, line_of, CsvInput, ReadOptions};
+use crate::model::scorer::{Scored, Scorer};
+use crate::model::Model;
 
 pub fn run(args: &ExplainArgs) -> Result<()> {
     let model = Model::load(&args.model)?;

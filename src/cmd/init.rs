@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use crate::cli::InitArgs;
 use crate::error::{Error, Result};
-use crate::table::{decode, parse_number, CsvInput, ReadOptions};
+use crate::io::table::{decode, parse_number, CsvInput, ReadOptions};
 
 /// Rows read from `--from` to guess from.
 const SAMPLE_ROWS: usize = 20_000;
@@ -38,7 +38,7 @@ pub fn run(args: &InitArgs) -> Result<()> {
     let text = render(&guess);
     // The text must load: a starter config that does not is worse than none.
     crate::config::Config::parse(&text, &args.output.display().to_string())?;
-    crate::table::write_atomic(&args.output, text.as_bytes())?;
+    crate::io::output::write_atomic(&args.output, text.as_bytes())?;
     eprintln!("Wrote {}.", args.output.display());
     for n in notes {
         eprintln!("  {n}");

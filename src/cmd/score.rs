@@ -15,13 +15,15 @@ use std::io::{IsTerminal, Write};
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::cli::ScoreArgs;
-use crate::drift::{self, Drift};
 use crate::economics::{money, Printed, Recommendation, Tier};
 use crate::error::{Error, Result};
-use crate::features::FeatureColumns;
-use crate::model::{Model, Scored, Scorer};
-use crate::pipeline::{self, Batch};
-use crate::table::{decode, line_of, CsvInput, Output, ReadOptions, Source};
+use crate::io::features::FeatureColumns;
+use crate::io::output::Output;
+use crate::io::pipeline::{self, Batch};
+use crate::io::table::{decode, line_of, CsvInput, ReadOptions, Source};
+use crate::model::drift::{self, Drift};
+use crate::model::scorer::{Scored, Scorer};
+use crate::model::Model;
 
 /// The score columns, after the lead's id.
 pub const SCORE_COLUMNS: [&str; 10] = [

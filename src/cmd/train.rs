@@ -8,10 +8,11 @@ use crate::cli::TrainArgs;
 use crate::config::Config;
 use crate::economics::money;
 use crate::error::{Error, Result};
-use crate::history::History;
-use crate::model::{Model, ModelColumn, TrainingData, FORMAT, FORMAT_VERSION, MODEL_FILE};
-use crate::table::ReadOptions;
-use crate::training::{self, Metrics, Trained};
+use crate::fit::history::History;
+use crate::fit::training::{self, Trained};
+use crate::io::table::ReadOptions;
+use crate::model::file::Metrics;
+use crate::model::file::{Model, ModelColumn, TrainingData, FORMAT, FORMAT_VERSION, MODEL_FILE};
 
 pub fn run(args: &TrainArgs) -> Result<()> {
     let config = Config::load(&args.config)?;
@@ -308,22 +309,26 @@ fn render_report(history: &History, t: &Trained, model: &Model, path: &str) -> S
             .iter()
             .zip(&t.schema.features)
             .find_map(|(v, f)| match v {
-                crate::features::FeatureValues::Numeric(v) if f.name() == feature => Some(v),
+                crate::fit::schema::FeatureValues::Numeric(v) if f.name() == feature => Some(v),
                 _ => None,
             });
         let shown: Vec<String> = rows
             .iter()
             .take(LISTED)
             .map(|&i| match values {
-                Some(v) => format!("{} ({})", history.ids.get(i), crate::features::plain(v[i])),
+                Some(v) => format!(
+                    "{} ({})",
+                    history.ids.get(i),
+                    crate::model::warning::plain(v[i])
+                ),
                 None => history.ids.get(i).to_string(),
             })
             .collect();
         let _ = writeln!(
             s,
             "Clamped {feature} to the training range [{}, {}] for {} customers, most extreme first: {}.",
-            crate::features::plain(*lo),
-            crate::features::plain(*hi),
+            crate::model::warning::plain(*lo),
+            crate::model::warning::plain(*hi),
             group(rows.len()),
             listing(&shown, rows.len())
         );

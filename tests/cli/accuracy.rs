@@ -268,7 +268,8 @@ fn one_mistyped_value_barely_moves_the_error_when_winsorised_but_wrecks_a_plain_
 
 #[test]
 fn reasons_baseline_and_contributions_add_up_to_every_score() {
-    use leadscore::model::{Model, Scored, Scorer};
+    use leadscore::model::scorer::{Scored, Scorer};
+    use leadscore::model::Model;
     let env = Env::new();
     let history = customers(&env, 3_000, 3);
     let cfg = config(&env, "folds = 3\nseed = 1");
@@ -279,9 +280,9 @@ fn reasons_baseline_and_contributions_add_up_to_every_score() {
     let model = Model::load(&env.path("models")).unwrap();
     let scorer = Scorer::new(&model);
     let mut input =
-        leadscore::table::CsvInput::open(&env.path("leads.csv"), Default::default()).unwrap();
+        leadscore::io::table::CsvInput::open(&env.path("leads.csv"), Default::default()).unwrap();
     let specs = model.feature_specs();
-    let cols = leadscore::features::FeatureColumns::locate(&input, &specs, "").unwrap();
+    let cols = leadscore::io::features::FeatureColumns::locate(&input, &specs, "").unwrap();
     let [base_r, base_b] = scorer.baseline();
     let mut record = csv::ByteRecord::new();
     let mut s = Scored::default();
@@ -320,8 +321,8 @@ fn reasons_baseline_and_contributions_add_up_to_every_score() {
 }
 
 /// Rebuilds a scored lead's model columns from its shown values, to predict it the direct way.
-fn encode(model: &leadscore::model::Model, s: &leadscore::model::Scored) -> Vec<f64> {
-    use leadscore::features::Feature;
+fn encode(model: &leadscore::model::Model, s: &leadscore::model::scorer::Scored) -> Vec<f64> {
+    use leadscore::model::schema::Feature;
     let mut x = vec![0.0; model.columns.len()];
     for (f, shown) in model.schema.features.iter().zip(&s.shown) {
         // The lead's own value, without the " (as ...)" of a substitution.

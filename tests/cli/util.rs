@@ -101,16 +101,16 @@ pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
 pub fn score_with_library(
     model: &leadscore::model::Model,
     leads: &Path,
-) -> Vec<(String, leadscore::model::Scored)> {
-    use leadscore::features::FeatureColumns;
-    let scorer = leadscore::model::Scorer::new(model);
-    let mut input = leadscore::table::CsvInput::open(leads, Default::default()).unwrap();
+) -> Vec<(String, leadscore::model::scorer::Scored)> {
+    use leadscore::io::features::FeatureColumns;
+    let scorer = leadscore::model::scorer::Scorer::new(model);
+    let mut input = leadscore::io::table::CsvInput::open(leads, Default::default()).unwrap();
     let specs = model.feature_specs();
     let cols = FeatureColumns::locate(&input, &specs, "").unwrap();
     let mut record = csv::ByteRecord::new();
     let mut out = Vec::new();
     while input.read(&mut record).unwrap() {
-        let mut s = leadscore::model::Scored::default();
+        let mut s = leadscore::model::scorer::Scored::default();
         scorer
             .score(input.source(), &cols, &record, &mut s)
             .unwrap();

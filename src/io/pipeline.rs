@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::mpsc;
 
 use crate::error::{Error, Result};
-use crate::table::CsvInput;
+use crate::io::table::CsvInput;
 
 /// Rows per batch.
 pub const BATCH_ROWS: usize = 2048;

@@ -5,9 +5,10 @@
 
 use serde::Serialize;
 
-use crate::evaluation::psi;
-use crate::features::{Feature, MISSING_LEVEL};
-use crate::model::{Model, Scored};
+use crate::model::schema::{Feature, MISSING_LEVEL};
+use crate::model::scorer::Scored;
+use crate::model::Model;
+use crate::stats::evaluation::psi;
 
 /// Below this many leads the shares are too noisy to call a shift.
 pub const MIN_LEADS: u64 = 100;
@@ -52,7 +53,7 @@ impl Drift {
     pub fn add(&mut self, scored: &Scored, model: &Model) {
         self.leads += 1;
         for w in &scored.warnings {
-            if let crate::features::Warning::OutOfRange { feature, .. } = w {
+            if let crate::model::warning::Warning::OutOfRange { feature, .. } = w {
                 if let Some(f) = model
                     .schema
                     .features

@@ -1,4 +1,4 @@
-//! The model file and scoring with it.
+//! Scoring leads with a model.
 //!
 //! A model is two linear equations on the schema's columns, one for lifetime return and one for
 //! service burden. Every prediction is explained relative to the average past customer: the
@@ -7,307 +7,14 @@
 //! exactly, for each target and for their difference, the net value.
 
 use rustc_hash::FxHashMap as HashMap;
-use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-use crate::economics::{Decisions, Economics, Recommendation};
-use crate::error::{Error, Result};
-use crate::features::{
-    plain, Feature, FeatureColumns, Schema, Warning, MISSING_LEVEL, OTHER_LEVEL,
-};
-use crate::table::Source;
-use crate::training::{TargetFit, Validation};
-
-pub const FORMAT: &str = "leadscore-model";
-pub const FORMAT_VERSION: u32 = 1;
-/// The file `train` writes into a models directory, and `score` looks for there.
-pub const MODEL_FILE: &str = "model.json";
-
-/// Where the training data came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainingData {
-    pub file: String,
-    pub rows: usize,
-    pub rows_used: usize,
-    pub sha256: String,
-    /// The mean lifetime return and service burden of the customers used: what a model that
-    /// knows nothing would predict, the baseline every evaluation compares with.
-    pub mean_return: f64,
-    pub mean_burden: f64,
-}
-
-/// One model column with its mean over the history and both coefficients.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelColumn {
-    pub name: String,
-    pub mean: f64,
-    pub return_coefficient: f64,
-    pub burden_coefficient: f64,
-    /// Implied by earlier columns, so left out of the fit (both coefficients 0).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub redundant: bool,
-}
-
-/// Everything needed to score leads and to say how the model was made.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Model {
-    pub format: String,
-    pub format_version: u32,
-    pub tool_version: String,
-    pub created_at: String,
-    pub currency: String,
-    pub id_column: String,
-    pub lead_id_column: String,
-    pub training: TrainingData,
-    pub schema: Schema,
-    pub columns: Vec<ModelColumn>,
-    pub lifetime_return: TargetFit,
-    pub service_burden: TargetFit,
-    pub economics: Economics,
-    pub decisions: Decisions,
-    /// The net-value prediction interval; absent when the history was too small to learn one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<crate::stats::Interval>,
-    pub validation: Validation,
-}
-
-/// Just enough of a file to tell which format it is before reading the rest.
-#[derive(Deserialize)]
-struct Header {
-    format: Option<String>,
-    format_version: Option<u32>,
-}
-
-impl Model {
-    /// The model file a `--model` path means: the file itself, or `model.json` in a directory.
-    pub fn resolve_path(path: &Path) -> PathBuf {
-        if path.is_dir() {
-            path.join(MODEL_FILE)
-        } else {
-            path.to_path_buf()
-        }
-    }
-
-    pub fn load(path: &Path) -> Result<Model> {
-        let file = Model::resolve_path(path);
-        let shown = file.display().to_string();
-        let text = std::fs::read_to_string(&file).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound if path.is_dir() => Error::file(
-                &shown,
-                "no model here; train one with `leadscore train --history FILE`",
-            ),
-            std::io::ErrorKind::NotFound if path.extension().is_none() => Error::file(
-                path.display(),
-                "no such model or models directory; train one with `leadscore train --history FILE`",
-            ),
-            std::io::ErrorKind::NotFound => Error::file(&shown, "no such model file"),
-            std::io::ErrorKind::InvalidData => {
-                Error::file(&shown, "not a leadscore model file (not UTF-8 text)")
-            }
-            _ => Error::read(&shown, e),
-        })?;
-        Model::parse(&text, &shown)
-    }
-
-    pub fn parse(text: &str, shown: &str) -> Result<Model> {
-        let header: Header = serde_json::from_str(text).map_err(|e| {
-            if e.is_eof() {
-                // It began like JSON and stopped: a copy cut short, not another kind of file.
-                Error::file(shown, format!("corrupt model file: {e}"))
-            } else {
-                Error::file(shown, format!("not a leadscore model file ({e})"))
-            }
-        })?;
-        if header.format.as_deref() != Some(FORMAT) {
-            return Err(Error::file(
-                shown,
-                "not a leadscore model file (no \"format\": \"leadscore-model\")",
-            ));
-        }
-        match header.format_version {
-            Some(FORMAT_VERSION) => {}
-            Some(v) => {
-                return Err(Error::file(
-                    shown,
-                    format!(
-                        "model format version {v} is not supported by leadscore {} (it reads version {FORMAT_VERSION}); retrain with `leadscore train`",
-                        env!("CARGO_PKG_VERSION")
-                    ),
-                ))
-            }
-            None => return Err(Error::file(shown, "model file has no format_version")),
-        }
-        let model: Model = serde_json::from_str(text)
-            .map_err(|e| Error::file(shown, format!("corrupt model file: {e}")))?;
-        model
-            .check()
-            .map_err(|problem| Error::file(shown, format!("corrupt model file: {problem}")))?;
-        Ok(model)
-    }
-
-    /// Internal consistency a hand edit or a truncated copy could break.
-    fn check(&self) -> std::result::Result<(), String> {
-        let p = self.schema.columns.len();
-        for (len, what) in [
-            (self.columns.len(), "coefficients"),
-            (
-                self.lifetime_return.coefficients.len(),
-                "lifetime_return coefficients",
-            ),
-            (
-                self.service_burden.coefficients.len(),
-                "service_burden coefficients",
-            ),
-        ] {
-            if len != p {
-                return Err(format!("{p} schema columns but {len} {what}"));
-            }
-        }
-        for (c, name) in self.columns.iter().zip(&self.schema.columns) {
-            if &c.name != name {
-                return Err(format!(
-                    "column \"{}\" does not match the schema's \"{name}\"",
-                    c.name
-                ));
-            }
-        }
-        let numbers = self
-            .columns
-            .iter()
-            .flat_map(|c| [c.mean, c.return_coefficient, c.burden_coefficient])
-            .chain([
-                self.lifetime_return.intercept,
-                self.service_burden.intercept,
-            ]);
-        for v in numbers {
-            if !v.is_finite() {
-                return Err("a coefficient is not a finite number".into());
-            }
-        }
-        for f in &self.schema.features {
-            let cols: Vec<usize> = match f {
-                Feature::Categorical(c) => c.levels.iter().filter_map(|l| l.column).collect(),
-                Feature::Numeric(n) => vec![n.column],
-            };
-            if cols.iter().any(|&c| c >= p) {
-                return Err(format!(
-                    "feature \"{}\" points past the last column",
-                    f.name()
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes the model as pretty JSON, atomically, holding a lock on the models directory so
-    /// two trainings never interleave.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&dir).map_err(|e| Error::write(dir.display(), e))?;
-        let lock_path = dir.join(".lock");
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| Error::write(lock_path.display(), e))?;
-        lock.lock()
-            .map_err(|e| Error::write(lock_path.display(), e))?;
-        let mut text = serde_json::to_string_pretty(self).expect("model serialises");
-        text.push('\n');
-        // A model that would not load again (a NaN written as null, say) must never replace a
-        // good one.
-        if let Err(e) = Model::parse(&text, &path.display().to_string()) {
-            return Err(Error::Io {
-                action: "refusing to write",
-                path: path.display().to_string(),
-                err: std::io::Error::other(e.to_string()),
-            });
-        }
-        crate::table::write_atomic(path, text.as_bytes())
-    }
-
-    /// The id column of a lead list: `flag` (`--id`), else the lead id column the model was
-    /// trained with, else its customer id column.
-    pub fn lead_id_column(
-        &self,
-        input: &crate::table::CsvInput,
-        flag: Option<&str>,
-    ) -> Result<usize> {
-        match flag {
-            Some(name) => input.column(name, "given with --id"),
-            None => input
-                .column(
-                    &self.lead_id_column,
-                    "the lead id; pass --id COLUMN to use another",
-                )
-                .or_else(|e| input.column(&self.id_column, "").map_err(|_| e)),
-        }
-    }
-
-    /// Where this model's features are in a lead list (or a hold-out), or which one is missing.
-    pub fn locate_features(&self, input: &crate::table::CsvInput) -> Result<FeatureColumns> {
-        FeatureColumns::locate(input, &self.feature_specs(), "a feature the model uses")
-    }
-
-    /// The features as the config described them, to find them in a lead list.
-    pub fn feature_specs(&self) -> Vec<crate::config::FeatureSpec> {
-        use crate::config::{FeatureKind, FeatureSpec};
-        self.schema
-            .features
-            .iter()
-            .map(|f| FeatureSpec {
-                name: f.name().to_string(),
-                kind: match f {
-                    Feature::Categorical(_) => FeatureKind::Categorical,
-                    Feature::Numeric(n) => FeatureKind::Numeric { log: n.log },
-                },
-            })
-            .collect()
-    }
-
-    /// The baseline of each target: the mean prediction over the history.
-    ///
-    /// For a target fitted on ln(1 + y) it is the prediction for the average customer's
-    /// profile (every column at its mean), in money.
-    pub fn baselines(&self) -> [f64; 2] {
-        let b = |fit: &TargetFit, coef: fn(&ModelColumn) -> f64| {
-            let at_mean =
-                fit.intercept + self.columns.iter().map(|c| coef(c) * c.mean).sum::<f64>();
-            match fit.log_correction {
-                Some(correction) => crate::training::from_log(at_mean, correction),
-                None => at_mean,
-            }
-        };
-        [
-            b(&self.lifetime_return, |c| c.return_coefficient),
-            b(&self.service_burden, |c| c.burden_coefficient),
-        ]
-    }
-
-    /// For each target fitted on ln(1 + y): its prediction at the mean profile in log units
-    /// and its bias correction.
-    fn log_scales(&self) -> [Option<(f64, f64)>; 2] {
-        let l = |fit: &TargetFit, coef: fn(&ModelColumn) -> f64| {
-            fit.log_correction.map(|correction| {
-                let at_mean =
-                    fit.intercept + self.columns.iter().map(|c| coef(c) * c.mean).sum::<f64>();
-                (at_mean, correction)
-            })
-        };
-        [
-            l(&self.lifetime_return, |c| c.return_coefficient),
-            l(&self.service_burden, |c| c.burden_coefficient),
-        ]
-    }
-}
+use crate::economics::Recommendation;
+use crate::error::Result;
+use crate::io::features::FeatureColumns;
+use crate::io::table::Source;
+use crate::model::file::Model;
+use crate::model::schema::{Feature, MISSING_LEVEL, OTHER_LEVEL};
+use crate::model::warning::{plain, Warning};
 
 /// One feature's part of a lead's score, in money.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -384,8 +91,8 @@ fn to_money(contributions: &mut [Contribution], t: usize, at_mean: f64, correcti
         }
     };
     let total: f64 = contributions.iter().map(get).sum();
-    let base = crate::training::from_log(at_mean, correction);
-    let prediction = crate::training::from_log(at_mean + total, correction);
+    let base = crate::fit::training::from_log(at_mean, correction);
+    let prediction = crate::fit::training::from_log(at_mean + total, correction);
     let per_log_unit = if total.abs() > 1e-12 {
         (prediction - base) / total
     } else {
@@ -732,8 +439,8 @@ mod tests {
         ];
         let (at_mean, correction) = (7.0, 1.1);
         to_money(&mut parts, 1, at_mean, correction);
-        let base = crate::training::from_log(at_mean, correction);
-        let want = crate::training::from_log(at_mean + 0.75, correction);
+        let base = crate::fit::training::from_log(at_mean, correction);
+        let want = crate::fit::training::from_log(at_mean + 0.75, correction);
         let got = base + parts.iter().map(|c| c.service_burden).sum::<f64>();
         assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
         // Shares follow the log effects: the biggest log effect gets the most money.

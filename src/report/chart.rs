@@ -17,7 +17,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 const SIZE: (u32, u32) = (800, 500);
 /// The family every text element asks for; the embedded font is registered under it.
 const FAMILY: &str = "sans-serif";
-static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
 /// Tableau 10: distinct from each other and readable on white.
 const PALETTE: [RGBColor; 10] = [

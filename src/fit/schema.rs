@@ -1,111 +1,14 @@
-//! Pre-contact attributes → model columns. Training learns a `Schema` from the history (the
-//! levels of each category, which are pooled as rare, the reference level, each number's median
-//! and clamping range); scoring maps a lead through the same schema and notes every guess it had
-//! to make (a missing value, a category never seen, a number outside the training range).
+//! Learning the schema from a history, and the history's feature values in model columns.
 
 use rustc_hash::FxHashMap as HashMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::{FeatureKind, FeatureSpec};
 use crate::error::{Error, Result};
-use crate::table::{decode, parse_number, CsvInput, Source};
-
-/// The level a blank category value gets.
-pub const MISSING_LEVEL: &str = "(missing)";
-/// The level rare categories are pooled into.
-pub const OTHER_LEVEL: &str = "(other)";
-
-/// A feature as training saw it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Feature {
-    Categorical(Categorical),
-    Numeric(Numeric),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Categorical {
-    pub name: String,
-    /// Every level the model knows, with how many customers had it; the reference level has no
-    /// column of its own (its effect is the baseline).
-    pub levels: Vec<Level>,
-    pub reference: String,
-    /// Values seen fewer than `min_category_count` times, scored as `(other)`.
-    pub pooled: Vec<String>,
-    /// The share of customers with this value blank: the reference for drift.
-    pub missing_share: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Level {
-    pub value: String,
-    pub customers: u64,
-    /// Index of this level's model column; `None` for the reference level.
-    pub column: Option<usize>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Numeric {
-    pub name: String,
-    /// Enters the model as ln(1 + x).
-    pub log: bool,
-    pub column: usize,
-    /// Missing values are imputed with this (the training median).
-    pub median: f64,
-    /// Smallest and largest values seen in training.
-    pub min: f64,
-    pub max: f64,
-    /// Values are clamped to this range (training percentiles) before use; `None` when
-    /// winsorising is off.
-    pub clamp: Option<(f64, f64)>,
-    /// The training distribution, the reference for drift: decile edges of the values present,
-    /// the share of those values in each bin, and the share of customers with a blank.
-    pub edges: Vec<f64>,
-    pub shares: Vec<f64>,
-    pub missing_share: f64,
-}
-
-impl Numeric {
-    /// The model-column value of a raw number, after clamping and the log.
-    pub fn transform(&self, raw: f64) -> f64 {
-        let v = match self.clamp {
-            Some((lo, hi)) => raw.clamp(lo, hi),
-            None => raw,
-        };
-        if self.log {
-            v.ln_1p()
-        } else {
-            v
-        }
-    }
-
-    /// The range outside which a lead's value is flagged.
-    pub fn range(&self) -> (f64, f64) {
-        self.clamp.unwrap_or((self.min, self.max))
-    }
-}
-
-impl Feature {
-    pub fn name(&self) -> &str {
-        match self {
-            Feature::Categorical(c) => &c.name,
-            Feature::Numeric(n) => &n.name,
-        }
-    }
-}
-
-/// All features, and the model columns they expand into.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Schema {
-    pub features: Vec<Feature>,
-    /// Names of the model columns: `industry=retail`, `ln(1+employees)`, `first_order_value`.
-    pub columns: Vec<String>,
-}
+use crate::io::features::FeatureColumns;
+use crate::io::table::Source;
+use crate::model::schema::{
+    Categorical, Feature, Level, Numeric, Schema, MISSING_LEVEL, OTHER_LEVEL,
+};
 
 /// A category level with no column of its own (the reference level).
 const NO_COLUMN: u32 = u32::MAX;
@@ -276,11 +179,12 @@ impl Schema {
                     } else {
                         spec.name.clone()
                     });
-                    let edges = crate::evaluation::quantile_edges(&present, 10);
-                    let shares = crate::evaluation::bin_counts(present.iter().copied(), &edges)
-                        .into_iter()
-                        .map(|c| c / present.len() as f64)
-                        .collect();
+                    let edges = crate::stats::evaluation::quantile_edges(&present, 10);
+                    let shares =
+                        crate::stats::evaluation::bin_counts(present.iter().copied(), &edges)
+                            .into_iter()
+                            .map(|c| c / present.len() as f64)
+                            .collect();
                     features.push(Feature::Numeric(Numeric {
                         name: spec.name.clone(),
                         log,
@@ -297,10 +201,6 @@ impl Schema {
             }
         }
         Ok((Schema { features, columns }, notes))
-    }
-
-    pub fn n_columns(&self) -> usize {
-        self.columns.len()
     }
 
     /// The history's model columns, ready to be read row by row many times.
@@ -364,79 +264,6 @@ impl Schema {
     }
 }
 
-/// Where each feature sits in a CSV file, and how to read it.
-pub struct FeatureColumns {
-    specs: Vec<FeatureSpec>,
-    index: Vec<usize>,
-    decimal_comma: bool,
-}
-
-impl FeatureColumns {
-    /// Finds each feature's column; `role` says who needs it, for the error message.
-    pub fn locate(input: &CsvInput, specs: &[FeatureSpec], role: &str) -> Result<FeatureColumns> {
-        let index = specs
-            .iter()
-            .map(|s| input.column(&s.name, role))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(FeatureColumns {
-            specs: specs.to_vec(),
-            index,
-            decimal_comma: input.delimiter() != b',',
-        })
-    }
-
-    pub fn specs(&self) -> &[FeatureSpec] {
-        &self.specs
-    }
-
-    /// The CSV column of feature `f`.
-    pub fn column(&self, f: usize) -> usize {
-        self.index[f]
-    }
-
-    /// Reads feature `f` of `record` as a number; blank is `None`.
-    pub fn number(
-        &self,
-        input: &Source,
-        record: &csv::ByteRecord,
-        f: usize,
-    ) -> Result<Option<f64>> {
-        let col = self.index[f];
-        let text = decode(&record[col]);
-        let value = parse_number(&text, self.decimal_comma)
-            .map_err(|_| input.field_error(record, col, crate::table::not_a_number(&text)))?;
-        if let (Some(v), FeatureKind::Numeric { log: true }) = (value, &self.specs[f].kind) {
-            if v <= -1.0 {
-                return Err(input.field_error(
-                    record,
-                    col,
-                    format!(
-                        "expected a number above -1 (this feature is log-transformed), got \"{}\"",
-                        text.trim()
-                    ),
-                ));
-            }
-        }
-        Ok(value)
-    }
-
-    /// Reads feature `f` of `record` as a category; blank is `None`.
-    pub fn category<'r>(
-        &self,
-        record: &'r csv::ByteRecord,
-        f: usize,
-    ) -> Option<std::borrow::Cow<'r, str>> {
-        let text = decode(&record[self.index[f]]);
-        if text.trim().is_empty() {
-            None
-        } else if text.trim().len() == text.len() {
-            Some(text)
-        } else {
-            Some(std::borrow::Cow::Owned(text.trim().to_string()))
-        }
-    }
-}
-
 /// Accumulates the history's feature values row by row.
 pub struct ValuesBuilder {
     values: Vec<FeatureValues>,
@@ -472,7 +299,7 @@ impl ValuesBuilder {
     ) -> Result<()> {
         // Parse every number before storing anything, so a bad field leaves all columns the
         // same length.
-        for (f, spec) in cols.specs.iter().enumerate() {
+        for (f, spec) in cols.specs().iter().enumerate() {
             if let FeatureKind::Numeric { .. } = spec.kind {
                 self.scratch[f] = cols.number(input, record, f)?;
             }
@@ -551,105 +378,6 @@ impl ValuesBuilder {
     pub fn finish(self) -> Vec<FeatureValues> {
         self.values
     }
-}
-
-/// A guess the model had to make for one lead.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Warning {
-    Imputed {
-        feature: String,
-        median: f64,
-    },
-    Unseen {
-        feature: String,
-        value: String,
-        scored_as: String,
-    },
-    MissingCategory {
-        feature: String,
-        scored_as: String,
-    },
-    OutOfRange {
-        feature: String,
-        value: f64,
-        above: bool,
-        used: f64,
-    },
-    /// Most of the lead's features were guessed, so `contact` became `qualify`.
-    TooLittleKnown {
-        guessed: usize,
-        features: usize,
-    },
-}
-
-impl Warning {
-    /// True for a value the model had to make up (not merely clamp).
-    pub fn is_guess(&self) -> bool {
-        matches!(
-            self,
-            Warning::Imputed { .. } | Warning::Unseen { .. } | Warning::MissingCategory { .. }
-        )
-    }
-}
-
-impl std::fmt::Display for Warning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Warning::Imputed { feature, median } => {
-                write!(
-                    f,
-                    "{feature} missing, imputed training median {}",
-                    plain(*median)
-                )
-            }
-            Warning::Unseen {
-                feature,
-                value,
-                scored_as,
-            } => {
-                write!(
-                    f,
-                    "{feature} \"{value}\" not seen in training, scored as {scored_as}"
-                )
-            }
-            Warning::MissingCategory { feature, scored_as } => {
-                write!(
-                    f,
-                    "{feature} missing (never missing in training), scored as {scored_as}"
-                )
-            }
-            Warning::TooLittleKnown { guessed, features } => write!(
-                f,
-                "{guessed} of {features} features guessed: too little known to recommend contact, qualify first"
-            ),
-            Warning::OutOfRange {
-                feature,
-                value,
-                above,
-                used,
-            } => {
-                let side = if *above { "above" } else { "below" };
-                if value == used {
-                    write!(f, "{feature} {} {side} the training range", plain(*value))
-                } else {
-                    write!(
-                        f,
-                        "{feature} {} {side} the training range, counted as {}",
-                        plain(*value),
-                        plain(*used)
-                    )
-                }
-            }
-        }
-    }
-}
-
-/// A number as a person would write it: thousands grouped, no trailing zeros, at most 2
-/// decimals (4 below 1, where 2 could hide it).
-pub fn plain(v: f64) -> String {
-    let mut s = String::new();
-    crate::economics::push_plain(&mut s, v);
-    s
 }
 
 #[cfg(test)]
@@ -738,32 +466,5 @@ mod tests {
         let (_, notes) = Schema::fit(&specs(), &values(), 1, Some((0.25, 0.75))).unwrap();
         // 1 and 9 are equally far out (by 2); ties keep row order; then 2 and 8.
         assert_eq!(notes.clamped[0].1, vec![0, 8, 1, 7]);
-    }
-
-    #[test]
-    fn warnings_read_as_sentences() {
-        let w = Warning::OutOfRange {
-            feature: "employees".into(),
-            value: 60000.0,
-            above: true,
-            used: 2100.5,
-        };
-        assert_eq!(
-            w.to_string(),
-            "employees 60,000 above the training range, counted as 2,100.5"
-        );
-        let w = Warning::Unseen {
-            feature: "industry".into(),
-            value: "aerospace".into(),
-            scored_as: "(other)".into(),
-        };
-        assert_eq!(
-            w.to_string(),
-            "industry \"aerospace\" not seen in training, scored as (other)"
-        );
-        assert_eq!(plain(35.0), "35");
-        assert_eq!(plain(-0.00001), "0");
-        assert_eq!(plain(112_168_417.414), "112,168,417.41");
-        assert_eq!(plain(0.12345), "0.1235");
     }
 }

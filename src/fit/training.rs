@@ -6,14 +6,15 @@
 use ndarray::{Array1, Array2};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Penalty, Transform};
 use crate::economics::Decisions;
 use crate::error::{Error, Result};
-use crate::features::{EncodedHistory, FeatureValues, Schema, SchemaNotes};
-use crate::history::History;
-use crate::ridge::{Frame, Gram, RidgeParams, RidgeValidParams, Solution};
+use crate::fit::history::History;
+use crate::fit::ridge::{Frame, Gram, RidgeParams, RidgeValidParams, Solution};
+use crate::fit::schema::{EncodedHistory, FeatureValues, SchemaNotes};
+use crate::model::file::{Metrics, PenaltyTrial, ScaleChoice, TargetFit, Validation};
+use crate::model::schema::Schema;
 use crate::stats::{mean_sd, ErrorSums, Interval};
 use linfa::ParamGuard;
 
@@ -29,61 +30,6 @@ pub const TARGETS: [&str; 2] = ["lifetime return", "service burden"];
 const BLOCK_ROWS: usize = 8192;
 /// Parts the rows are split into to build the sums in parallel.
 const PARTS: usize = 4;
-
-/// One target's linear model on the schema's columns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TargetFit {
-    pub penalty: f64,
-    pub intercept: f64,
-    pub coefficients: Vec<f64>,
-    /// Set when the target is fitted on ln(1 + y): money = exp(prediction) × this − 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log_correction: Option<f64>,
-}
-
-/// Cross-validated figures for one target, beside a mean-only baseline. R² is pooled over all
-/// held-out rows (so a model that predicts the average scores about 0), with its spread across
-/// folds; MAE and RMSE are over all held-out rows. Predictions are as users see them, floors at
-/// zero included; `unfloored_r2` is the R² of the fitted equation alone, before floors, for
-/// comparison with other tools.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Metrics {
-    pub r2: Option<f64>,
-    pub r2_sd: Option<f64>,
-    pub mae: f64,
-    pub rmse: f64,
-    pub baseline_r2: Option<f64>,
-    pub baseline_mae: f64,
-    pub baseline_rmse: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unfloored_r2: Option<f64>,
-}
-
-/// Everything cross-validation measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Validation {
-    pub folds: usize,
-    pub seed: u64,
-    pub lifetime_return: Metrics,
-    pub service_burden: Metrics,
-    pub net_value: Metrics,
-    /// Cross-validated RMSE in money of each penalty tried, per target (linear fits).
-    pub penalty_search: Vec<PenaltyTrial>,
-    /// Linear or log, per target, by cross-validated RMSE in money.
-    #[serde(default)]
-    pub scale_choice: Vec<ScaleChoice>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PenaltyTrial {
-    pub penalty: f64,
-    pub return_rmse: f64,
-    pub burden_rmse: f64,
-}
 
 /// What training produced, before it becomes a model file.
 #[derive(Debug)]
@@ -328,40 +274,6 @@ impl Predictor {
 pub fn from_log(log_prediction: f64, correction: f64) -> f64 {
     // exp overflows past 709; no money amount is that large.
     log_prediction.min(700.0).exp() * correction - 1.0
-}
-
-/// Linear or log, for one target, with the evidence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScaleChoice {
-    pub target: String,
-    /// Cross-validated RMSE in money of the linear and the log fit, when they were compared.
-    pub linear_rmse: Option<f64>,
-    pub log_rmse: Option<f64>,
-    /// The penalty each scale chose (on its own scale), the log one when it was tried.
-    pub linear_penalty: f64,
-    pub log_penalty: Option<f64>,
-    /// True when the target is fitted on ln(1 + y).
-    pub log: bool,
-    /// True when `model.transform` decided, not the comparison.
-    pub forced: bool,
-    /// True when the target can be negative, so it cannot be fitted on logs.
-    pub can_be_negative: bool,
-}
-
-impl ScaleChoice {
-    fn new(target: &str) -> ScaleChoice {
-        ScaleChoice {
-            target: target.into(),
-            linear_rmse: None,
-            log_rmse: None,
-            linear_penalty: 0.0,
-            log_penalty: None,
-            log: false,
-            forced: false,
-            can_be_negative: false,
-        }
-    }
 }
 
 fn params(penalty: f64) -> Result<RidgeValidParams> {

@@ -1,4 +1,7 @@
-//! Small statistics shared by training and reporting: quantiles and fit metrics.
+//! Statistics on plain numbers, shared by training and reporting: quantiles, error sums,
+//! means, prediction intervals (here) and how well a ranking captures value (`evaluation`).
+
+pub mod evaluation;
 
 /// Linear-interpolation quantile (numpy's default) of already sorted values.
 pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {

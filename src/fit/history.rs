@@ -9,9 +9,10 @@ use rustc_hash::FxHashMap;
 use crate::config::Config;
 use crate::economics::BoundEconomics;
 use crate::error::{Error, Result};
-use crate::features::{FeatureColumns, FeatureValues, ValuesBuilder};
-use crate::pipeline::{self, Batch};
-use crate::table::{decode, line_of, parse_number, CsvInput, ReadOptions, Source};
+use crate::fit::schema::{FeatureValues, ValuesBuilder};
+use crate::io::features::FeatureColumns;
+use crate::io::pipeline::{self, Batch};
+use crate::io::table::{decode, line_of, parse_number, CsvInput, ReadOptions, Source};
 
 /// A customer left out of training, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -226,7 +227,7 @@ impl Ledger {
             let text = decode(&record[col]);
             match parse_number(&text, self.decimal_comma) {
                 Err(_) => {
-                    return Err(source.field_error(record, col, crate::table::not_a_number(&text)))
+                    return Err(source.field_error(record, col, crate::io::table::not_a_number(&text)))
                 }
                 Ok(None) => {
                     blank.get_or_insert(col);

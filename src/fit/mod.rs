@@ -1,0 +1,7 @@
+//! Learning from past customers: reading the history (`history`), learning the schema
+//! (`schema`), and fitting the money models with cross-validation (`training`, `ridge`).
+
+pub mod history;
+pub mod ridge;
+pub mod schema;
+pub mod training;

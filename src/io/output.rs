@@ -1,0 +1,127 @@
+//! Where results go: a file that appears only when complete (written beside its final path,
+//! synced, renamed into place, and the directory synced), or standard output.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Where output goes: a file that appears only when complete, or stdout.
+pub enum Output {
+    File {
+        temp: BufWriter<tempfile::NamedTempFile>,
+        path: PathBuf,
+    },
+    Stdout(BufWriter<io::Stdout>),
+}
+
+impl Output {
+    /// `None` means stdout.
+    pub fn create(path: Option<&Path>) -> Result<Output> {
+        match path {
+            None => Ok(Output::Stdout(BufWriter::with_capacity(
+                256 * 1024,
+                io::stdout(),
+            ))),
+            Some(path) => {
+                let temp = temp_beside(path)?;
+                Ok(Output::File {
+                    temp: BufWriter::with_capacity(256 * 1024, temp),
+                    path: path.to_path_buf(),
+                })
+            }
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Output::File { path, .. } => path.display().to_string(),
+            Output::Stdout(_) => "standard output".into(),
+        }
+    }
+
+    /// Flushes and, for a file, renames the finished temporary file into place.
+    pub fn commit(self) -> Result<()> {
+        match self {
+            Output::Stdout(mut w) => w.flush().map_err(|e| Error::write("standard output", e)),
+            Output::File { temp, path } => {
+                let temp = temp
+                    .into_inner()
+                    .map_err(|e| Error::write(path.display(), e.into_error()))?;
+                persist(temp, &path)
+            }
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::File { temp, .. } => temp.write(buf),
+            Output::Stdout(w) => w.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Output::File { temp, .. } => temp.write_all(buf),
+            Output::Stdout(w) => w.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::File { temp, .. } => temp.flush(),
+            Output::Stdout(w) => w.flush(),
+        }
+    }
+}
+
+/// A temporary file in the same directory as `path`, so the final rename is atomic.
+pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".leadscore-").suffix(".tmp");
+    // A finished file is for sharing (with the CRM, the team); tempfile's default is 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    builder
+        .tempfile_in(dir)
+        .map_err(|e| Error::write(path.display(), e))
+}
+
+/// Syncs and renames a finished temporary file into place.
+pub fn persist(temp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| Error::write(path.display(), e))?;
+    temp.persist(path)
+        .map_err(|e| Error::write(path.display(), e.error))?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut temp = temp_beside(path)?;
+    temp.write_all(bytes)
+        .map_err(|e| Error::write(path.display(), e))?;
+    persist(temp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        write_atomic(&path, b"x\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

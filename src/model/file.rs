@@ -1,0 +1,396 @@
+//! The model file: its types, reading it (every format version leadscore ever wrote) and
+//! writing it. Everything needed to score leads and to say how the model was made.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::economics::{Decisions, Economics};
+use crate::error::{Error, Result};
+use crate::model::schema::{Feature, Schema};
+
+pub const FORMAT: &str = "leadscore-model";
+pub const FORMAT_VERSION: u32 = 1;
+/// The file `train` writes into a models directory, and `score` looks for there.
+pub const MODEL_FILE: &str = "model.json";
+
+/// Where the training data came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingData {
+    pub file: String,
+    pub rows: usize,
+    pub rows_used: usize,
+    pub sha256: String,
+    /// The mean lifetime return and service burden of the customers used: what a model that
+    /// knows nothing would predict, the baseline every evaluation compares with.
+    pub mean_return: f64,
+    pub mean_burden: f64,
+}
+
+/// One model column with its mean over the history and both coefficients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelColumn {
+    pub name: String,
+    pub mean: f64,
+    pub return_coefficient: f64,
+    pub burden_coefficient: f64,
+    /// Implied by earlier columns, so left out of the fit (both coefficients 0).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redundant: bool,
+}
+
+/// Everything needed to score leads and to say how the model was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    pub format: String,
+    pub format_version: u32,
+    pub tool_version: String,
+    pub created_at: String,
+    pub currency: String,
+    pub id_column: String,
+    pub lead_id_column: String,
+    pub training: TrainingData,
+    pub schema: Schema,
+    pub columns: Vec<ModelColumn>,
+    pub lifetime_return: TargetFit,
+    pub service_burden: TargetFit,
+    pub economics: Economics,
+    pub decisions: Decisions,
+    /// The net-value prediction interval; absent when the history was too small to learn one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<crate::stats::Interval>,
+    pub validation: Validation,
+}
+
+/// Just enough of a file to tell which format it is before reading the rest.
+#[derive(Deserialize)]
+struct Header {
+    format: Option<String>,
+    format_version: Option<u32>,
+}
+
+impl Model {
+    /// The model file a `--model` path means: the file itself, or `model.json` in a directory.
+    pub fn resolve_path(path: &Path) -> PathBuf {
+        if path.is_dir() {
+            path.join(MODEL_FILE)
+        } else {
+            path.to_path_buf()
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Model> {
+        let file = Model::resolve_path(path);
+        let shown = file.display().to_string();
+        let text = std::fs::read_to_string(&file).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound if path.is_dir() => Error::file(
+                &shown,
+                "no model here; train one with `leadscore train --history FILE`",
+            ),
+            std::io::ErrorKind::NotFound if path.extension().is_none() => Error::file(
+                path.display(),
+                "no such model or models directory; train one with `leadscore train --history FILE`",
+            ),
+            std::io::ErrorKind::NotFound => Error::file(&shown, "no such model file"),
+            std::io::ErrorKind::InvalidData => {
+                Error::file(&shown, "not a leadscore model file (not UTF-8 text)")
+            }
+            _ => Error::read(&shown, e),
+        })?;
+        Model::parse(&text, &shown)
+    }
+
+    pub fn parse(text: &str, shown: &str) -> Result<Model> {
+        let header: Header = serde_json::from_str(text).map_err(|e| {
+            if e.is_eof() {
+                // It began like JSON and stopped: a copy cut short, not another kind of file.
+                Error::file(shown, format!("corrupt model file: {e}"))
+            } else {
+                Error::file(shown, format!("not a leadscore model file ({e})"))
+            }
+        })?;
+        if header.format.as_deref() != Some(FORMAT) {
+            return Err(Error::file(
+                shown,
+                "not a leadscore model file (no \"format\": \"leadscore-model\")",
+            ));
+        }
+        match header.format_version {
+            Some(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(Error::file(
+                    shown,
+                    format!(
+                        "model format version {v} is not supported by leadscore {} (it reads version {FORMAT_VERSION}); retrain with `leadscore train`",
+                        env!("CARGO_PKG_VERSION")
+                    ),
+                ))
+            }
+            None => return Err(Error::file(shown, "model file has no format_version")),
+        }
+        let model: Model = serde_json::from_str(text)
+            .map_err(|e| Error::file(shown, format!("corrupt model file: {e}")))?;
+        model
+            .check()
+            .map_err(|problem| Error::file(shown, format!("corrupt model file: {problem}")))?;
+        Ok(model)
+    }
+
+    /// Internal consistency a hand edit or a truncated copy could break.
+    fn check(&self) -> std::result::Result<(), String> {
+        let p = self.schema.columns.len();
+        for (len, what) in [
+            (self.columns.len(), "coefficients"),
+            (
+                self.lifetime_return.coefficients.len(),
+                "lifetime_return coefficients",
+            ),
+            (
+                self.service_burden.coefficients.len(),
+                "service_burden coefficients",
+            ),
+        ] {
+            if len != p {
+                return Err(format!("{p} schema columns but {len} {what}"));
+            }
+        }
+        for (c, name) in self.columns.iter().zip(&self.schema.columns) {
+            if &c.name != name {
+                return Err(format!(
+                    "column \"{}\" does not match the schema's \"{name}\"",
+                    c.name
+                ));
+            }
+        }
+        let numbers = self
+            .columns
+            .iter()
+            .flat_map(|c| [c.mean, c.return_coefficient, c.burden_coefficient])
+            .chain([
+                self.lifetime_return.intercept,
+                self.service_burden.intercept,
+            ]);
+        for v in numbers {
+            if !v.is_finite() {
+                return Err("a coefficient is not a finite number".into());
+            }
+        }
+        for f in &self.schema.features {
+            let cols: Vec<usize> = match f {
+                Feature::Categorical(c) => c.levels.iter().filter_map(|l| l.column).collect(),
+                Feature::Numeric(n) => vec![n.column],
+            };
+            if cols.iter().any(|&c| c >= p) {
+                return Err(format!(
+                    "feature \"{}\" points past the last column",
+                    f.name()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the model as pretty JSON, atomically, holding a lock on the models directory so
+    /// two trainings never interleave.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| Error::write(dir.display(), e))?;
+        let lock_path = dir.join(".lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::write(lock_path.display(), e))?;
+        lock.lock()
+            .map_err(|e| Error::write(lock_path.display(), e))?;
+        let mut text = serde_json::to_string_pretty(self).expect("model serialises");
+        text.push('\n');
+        // A model that would not load again (a NaN written as null, say) must never replace a
+        // good one.
+        if let Err(e) = Model::parse(&text, &path.display().to_string()) {
+            return Err(Error::Io {
+                action: "refusing to write",
+                path: path.display().to_string(),
+                err: std::io::Error::other(e.to_string()),
+            });
+        }
+        crate::io::output::write_atomic(path, text.as_bytes())
+    }
+
+    /// The id column of a lead list: `flag` (`--id`), else the lead id column the model was
+    /// trained with, else its customer id column.
+    pub fn lead_id_column(
+        &self,
+        input: &crate::io::table::CsvInput,
+        flag: Option<&str>,
+    ) -> Result<usize> {
+        match flag {
+            Some(name) => input.column(name, "given with --id"),
+            None => input
+                .column(
+                    &self.lead_id_column,
+                    "the lead id; pass --id COLUMN to use another",
+                )
+                .or_else(|e| input.column(&self.id_column, "").map_err(|_| e)),
+        }
+    }
+
+    /// Where this model's features are in a lead list (or a hold-out), or which one is missing.
+    pub fn locate_features(
+        &self,
+        input: &crate::io::table::CsvInput,
+    ) -> Result<crate::io::features::FeatureColumns> {
+        crate::io::features::FeatureColumns::locate(
+            input,
+            &self.feature_specs(),
+            "a feature the model uses",
+        )
+    }
+
+    /// The features as the config described them, to find them in a lead list.
+    pub fn feature_specs(&self) -> Vec<crate::config::FeatureSpec> {
+        use crate::config::{FeatureKind, FeatureSpec};
+        self.schema
+            .features
+            .iter()
+            .map(|f| FeatureSpec {
+                name: f.name().to_string(),
+                kind: match f {
+                    Feature::Categorical(_) => FeatureKind::Categorical,
+                    Feature::Numeric(n) => FeatureKind::Numeric { log: n.log },
+                },
+            })
+            .collect()
+    }
+
+    /// The baseline of each target: the mean prediction over the history.
+    ///
+    /// For a target fitted on ln(1 + y) it is the prediction for the average customer's
+    /// profile (every column at its mean), in money.
+    pub fn baselines(&self) -> [f64; 2] {
+        let b = |fit: &TargetFit, coef: fn(&ModelColumn) -> f64| {
+            let at_mean =
+                fit.intercept + self.columns.iter().map(|c| coef(c) * c.mean).sum::<f64>();
+            match fit.log_correction {
+                Some(correction) => crate::fit::training::from_log(at_mean, correction),
+                None => at_mean,
+            }
+        };
+        [
+            b(&self.lifetime_return, |c| c.return_coefficient),
+            b(&self.service_burden, |c| c.burden_coefficient),
+        ]
+    }
+
+    /// For each target fitted on ln(1 + y): its prediction at the mean profile in log units
+    /// and its bias correction.
+    pub fn log_scales(&self) -> [Option<(f64, f64)>; 2] {
+        let l = |fit: &TargetFit, coef: fn(&ModelColumn) -> f64| {
+            fit.log_correction.map(|correction| {
+                let at_mean =
+                    fit.intercept + self.columns.iter().map(|c| coef(c) * c.mean).sum::<f64>();
+                (at_mean, correction)
+            })
+        };
+        [
+            l(&self.lifetime_return, |c| c.return_coefficient),
+            l(&self.service_burden, |c| c.burden_coefficient),
+        ]
+    }
+}
+
+/// One target's linear model on the schema's columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetFit {
+    pub penalty: f64,
+    pub intercept: f64,
+    pub coefficients: Vec<f64>,
+    /// Set when the target is fitted on ln(1 + y): money = exp(prediction) × this − 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_correction: Option<f64>,
+}
+
+/// Cross-validated figures for one target, beside a mean-only baseline. R² is pooled over all
+/// held-out rows (so a model that predicts the average scores about 0), with its spread across
+/// folds; MAE and RMSE are over all held-out rows. Predictions are as users see them, floors at
+/// zero included; `unfloored_r2` is the R² of the fitted equation alone, before floors, for
+/// comparison with other tools.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    pub r2: Option<f64>,
+    pub r2_sd: Option<f64>,
+    pub mae: f64,
+    pub rmse: f64,
+    pub baseline_r2: Option<f64>,
+    pub baseline_mae: f64,
+    pub baseline_rmse: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unfloored_r2: Option<f64>,
+}
+
+/// Everything cross-validation measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Validation {
+    pub folds: usize,
+    pub seed: u64,
+    pub lifetime_return: Metrics,
+    pub service_burden: Metrics,
+    pub net_value: Metrics,
+    /// Cross-validated RMSE in money of each penalty tried, per target (linear fits).
+    pub penalty_search: Vec<PenaltyTrial>,
+    /// Linear or log, per target, by cross-validated RMSE in money.
+    #[serde(default)]
+    pub scale_choice: Vec<ScaleChoice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PenaltyTrial {
+    pub penalty: f64,
+    pub return_rmse: f64,
+    pub burden_rmse: f64,
+}
+
+/// Linear or log, for one target, with the evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleChoice {
+    pub target: String,
+    /// Cross-validated RMSE in money of the linear and the log fit, when they were compared.
+    pub linear_rmse: Option<f64>,
+    pub log_rmse: Option<f64>,
+    /// The penalty each scale chose (on its own scale), the log one when it was tried.
+    pub linear_penalty: f64,
+    pub log_penalty: Option<f64>,
+    /// True when the target is fitted on ln(1 + y).
+    pub log: bool,
+    /// True when `model.transform` decided, not the comparison.
+    pub forced: bool,
+    /// True when the target can be negative, so it cannot be fitted on logs.
+    pub can_be_negative: bool,
+}
+
+impl ScaleChoice {
+    pub fn new(target: &str) -> ScaleChoice {
+        ScaleChoice {
+            target: target.into(),
+            linear_rmse: None,
+            log_rmse: None,
+            linear_penalty: 0.0,
+            log_penalty: None,
+            log: false,
+            forced: false,
+            can_be_negative: false,
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The model: the file training writes (`file`, with its `schema`), the scoring equation that
+//! file describes, and scoring leads with it (`scorer`, `warning`, `drift`).
+
+pub mod drift;
+pub mod file;
+pub mod schema;
+pub mod scorer;
+pub mod warning;
+
+pub use file::Model;

@@ -1,0 +1,108 @@
+//! The schema a model was trained with: each feature as training saw it (the levels of a
+//! category, which were pooled as rare, the reference level; a number's median, range, clamp and
+//! training distribution) and the model columns they expand into. These types are part of the
+//! model file; training learns them (`fit::schema`), scoring reads them.
+
+use serde::{Deserialize, Serialize};
+
+/// The level a blank category value gets.
+pub const MISSING_LEVEL: &str = "(missing)";
+/// The level rare categories are pooled into.
+pub const OTHER_LEVEL: &str = "(other)";
+
+/// A feature as training saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Feature {
+    Categorical(Categorical),
+    Numeric(Numeric),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Categorical {
+    pub name: String,
+    /// Every level the model knows, with how many customers had it; the reference level has no
+    /// column of its own (its effect is the baseline).
+    pub levels: Vec<Level>,
+    pub reference: String,
+    /// Values seen fewer than `min_category_count` times, scored as `(other)`.
+    pub pooled: Vec<String>,
+    /// The share of customers with this value blank: the reference for drift.
+    pub missing_share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    pub value: String,
+    pub customers: u64,
+    /// Index of this level's model column; `None` for the reference level.
+    pub column: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Numeric {
+    pub name: String,
+    /// Enters the model as ln(1 + x).
+    pub log: bool,
+    pub column: usize,
+    /// Missing values are imputed with this (the training median).
+    pub median: f64,
+    /// Smallest and largest values seen in training.
+    pub min: f64,
+    pub max: f64,
+    /// Values are clamped to this range (training percentiles) before use; `None` when
+    /// winsorising is off.
+    pub clamp: Option<(f64, f64)>,
+    /// The training distribution, the reference for drift: decile edges of the values present,
+    /// the share of those values in each bin, and the share of customers with a blank.
+    pub edges: Vec<f64>,
+    pub shares: Vec<f64>,
+    pub missing_share: f64,
+}
+
+impl Numeric {
+    /// The model-column value of a raw number, after clamping and the log.
+    pub fn transform(&self, raw: f64) -> f64 {
+        let v = match self.clamp {
+            Some((lo, hi)) => raw.clamp(lo, hi),
+            None => raw,
+        };
+        if self.log {
+            v.ln_1p()
+        } else {
+            v
+        }
+    }
+
+    /// The range outside which a lead's value is flagged.
+    pub fn range(&self) -> (f64, f64) {
+        self.clamp.unwrap_or((self.min, self.max))
+    }
+}
+
+impl Feature {
+    pub fn name(&self) -> &str {
+        match self {
+            Feature::Categorical(c) => &c.name,
+            Feature::Numeric(n) => &n.name,
+        }
+    }
+}
+
+/// All features, and the model columns they expand into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    pub features: Vec<Feature>,
+    /// Names of the model columns: `industry=retail`, `ln(1+employees)`, `first_order_value`.
+    pub columns: Vec<String>,
+}
+
+impl Schema {
+    pub fn n_columns(&self) -> usize {
+        self.columns.len()
+    }
+}

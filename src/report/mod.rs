@@ -1,0 +1,3 @@
+//! What commands show people: reports built as data, rendered as text or JSON, and charts.
+
+pub mod chart;
