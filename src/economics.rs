@@ -131,11 +131,12 @@ impl BoundEconomics {
 }
 
 /// The A–D grade of a lead's expected net value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Tier {
     A,
     B,
     C,
+    #[default]
     D,
 }
 
@@ -152,10 +153,11 @@ impl Tier {
 }
 
 /// What a seller should do with a lead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Recommendation {
     Contact,
     Qualify,
+    #[default]
     Skip,
 }
 
@@ -267,7 +269,7 @@ pub fn round_to(value: f64, decimals: usize) -> f64 {
 /// A lead's money as the user sees it. Return and burden are rounded to the printed precision
 /// first and the net value is their difference, so the printed columns add up to the cent and
 /// tiers, recommendations, sorting and totals all use the figures shown.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Printed {
     pub lifetime_return: f64,
     pub service_burden: f64,

@@ -19,8 +19,9 @@ use crate::fit::history::{History, Ledger};
 use crate::fit::training;
 use crate::io::table::{CsvInput, ReadOptions};
 use crate::model::drift::{Drift, FeatureDrift};
+use crate::model::equation::Role;
 use crate::model::file::Metrics;
-use crate::model::scorer::{Scored, Scorer};
+use crate::model::scorer::{ScoredLead, Scorer};
 use crate::model::Model;
 use crate::report::chart::{self, Chart, Marker, Series};
 use crate::stats::evaluation::{
@@ -28,6 +29,9 @@ use crate::stats::evaluation::{
     GainsRow, Pair, Whale,
 };
 use crate::stats::ErrorSums;
+
+/// Decimals of the money leads are decided on: what `score` writes by default.
+const DECIMALS: usize = 2;
 
 /// Groups of the gains and calibration tables.
 const GROUPS: usize = 10;
@@ -199,7 +203,8 @@ impl Evidence {
 
 /// Scores a file of customers the model never saw and compares with what they turned out to be.
 fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
-    let scorer = Scorer::new(model);
+    let scorer = Scorer::new(model)?;
+    let eq = scorer.equation();
     let mut input = CsvInput::open(
         path,
         ReadOptions {
@@ -215,7 +220,7 @@ fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
     let mut sums = [ErrorSums::default(); 8];
     let mut rows = Vec::new();
     let mut record = csv::ByteRecord::new();
-    let mut scored = Scored::default();
+    let mut scored = ScoredLead::default();
     let mut scratch = Vec::new();
     let mut unknown = 0;
     while input.read(&mut record)? {
@@ -223,25 +228,28 @@ fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
             unknown += 1;
             continue;
         };
-        scorer.score(input.source(), &cols, &record, &mut scored)?;
-        let (low, high) = scorer.interval(&scored).unwrap_or((f64::NAN, f64::NAN));
-        let preds = [scored.lifetime_return, scored.service_burden, scored.net()];
+        scorer.score(input.source(), &cols, &record, DECIMALS, &mut scored)?;
+        let (low, high) = scored.interval.unwrap_or((f64::NAN, f64::NAN));
+        let [ret, burden] = [Role::Return, Role::Burden].map(|r| scored.total(eq, r));
+        let [ret_floor, burden_floor] = [Role::Return, Role::Burden].map(|r| {
+            eq.targets
+                .iter()
+                .zip(&scored.floors)
+                .filter(|(t, _)| t.role == r)
+                .map(|(_, f)| f)
+                .sum::<f64>()
+        });
+        let preds = [ret, burden, ret - burden];
         let truth = [actual.lifetime_return, actual.service_burden, actual.net()];
         let means = [base_r, base_b, base_r - base_b];
         for t in 0..3 {
             sums[t].add(truth[t], preds[t]);
             sums[3 + t].add(truth[t], means[t]);
         }
-        sums[6].add(
-            truth[0],
-            scored.lifetime_return - scored.floor.lifetime_return,
-        );
-        sums[7].add(
-            truth[1],
-            scored.service_burden - scored.floor.service_burden,
-        );
+        sums[6].add(truth[0], ret - ret_floor);
+        sums[7].add(truth[1], burden - burden_floor);
         rows.push(Known {
-            predicted: scored.net(),
+            predicted: ret - burden,
             low,
             high,
             actual: actual.net(),
@@ -307,27 +315,28 @@ struct LeadsOutlook {
 
 /// Scores a lead list: what the model expects of it, and how it compares with training.
 fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<(LeadsOutlook, Drift)> {
-    let scorer = Scorer::new(model);
+    let scorer = Scorer::new(model)?;
+    let eq = scorer.equation();
     let mut input = CsvInput::open(path, opts)?;
     let cols = model.locate_features(&input)?;
     let mut record = csv::ByteRecord::new();
-    let mut scored = Scored::default();
+    let mut scored = ScoredLead::default();
     let mut nets = Vec::new();
+    let mut skipped = Vec::new();
     let mut drift = Drift::new(model);
     while input.read(&mut record)? {
-        scorer.score(input.source(), &cols, &record, &mut scored)?;
-        nets.push(scored.net());
+        scorer.score(input.source(), &cols, &record, DECIMALS, &mut scored)?;
+        nets.push(scored.net(eq));
+        // The same decision `score` writes for this lead.
+        if scored.recommendation == Recommendation::Skip {
+            skipped.push(scored.net(eq));
+        }
         drift.add(&scored, model);
     }
     input.finish_progress();
     if nets.is_empty() {
         return Err(Error::file(input.path(), "has a header but no rows"));
     }
-    let skipped: Vec<f64> = nets
-        .iter()
-        .copied()
-        .filter(|&n| model.decisions.recommend(n) == Recommendation::Skip)
-        .collect();
     let outlook = LeadsOutlook {
         file: input.path().to_string(),
         leads: nets.len(),

@@ -9,15 +9,16 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::cli::{ExplainArgs, Format};
-use crate::economics::{apportion, money, round_to, Printed, Recommendation};
+use crate::economics::{apportion, money, round_to, Printed};
 use crate::error::{Error, Result};
 use crate::io::table::{decode, line_of, CsvInput, ReadOptions};
-use crate::model::scorer::{Scored, Scorer};
+use crate::model::equation::{Equation, Role};
+use crate::model::scorer::{ScoredLead, Scorer};
 use crate::model::Model;
 
 pub fn run(args: &ExplainArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
-    let scorer = Scorer::new(&model);
+    let scorer = Scorer::new(&model)?;
     let mut input = CsvInput::open(
         &args.leads,
         ReadOptions {
@@ -46,21 +47,13 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
             ),
         ));
     }
-    let mut scored = Scored::default();
-    scorer.score(input.source(), &cols, &record, &mut scored)?;
     let decimals = args.decimals as usize;
-    // The same printed figure and the same rule `score` decides on.
-    let printed = Printed::new(scored.lifetime_return, scored.service_burden, decimals).net;
-    let recommendation = scorer.recommend(&mut scored, printed);
-    let explanation = Explanation::new(
-        &scorer,
-        &scored,
-        args.id.trim(),
-        line_of(&record),
-        input.path(),
-        printed,
-        recommendation,
-    );
+    // The same scoring, figures and decision rule as `score`.
+    let mut lead = ScoredLead::default();
+    scorer.score(input.source(), &cols, &record, decimals, &mut lead)?;
+    lead.id = args.id.trim().to_string();
+    lead.line = line_of(&record);
+    let explanation = Explanation::new(&model, scorer.equation(), &lead, input.path());
     let text = match args.format {
         Format::Text => explanation.render(decimals),
         Format::Json => serde_json::to_string_pretty(&explanation).expect("serialisable") + "\n",
@@ -134,87 +127,72 @@ struct Explanation {
 }
 
 impl Explanation {
-    fn new(
-        scorer: &Scorer,
-        s: &Scored,
-        id: &str,
-        line: u64,
-        file: &str,
-        printed: f64,
-        recommendation: Recommendation,
-    ) -> Explanation {
-        let model = scorer.model();
-        let [base_r, base_b] = scorer.baseline();
-        let mut parts: Vec<Part> = model
-            .schema
-            .features
+    fn new(model: &Model, eq: &Equation, lead: &ScoredLead, file: &str) -> Explanation {
+        // Money on the return side and the burden side of whatever targets the model has.
+        let sides = |value: &dyn Fn(usize) -> f64| {
+            let side = |role: Role| -> f64 {
+                (0..eq.targets.len())
+                    .filter(|&t| eq.targets[t].role == role)
+                    .map(value)
+                    .sum()
+            };
+            Money3::new(side(Role::Return), side(Role::Burden))
+        };
+        let mut parts: Vec<Part> = eq
+            .terms
             .iter()
-            .zip(&s.contributions)
-            .zip(&s.shown)
-            .map(|((f, c), shown)| {
-                let (value, used) = match shown.split_once(" (as ") {
-                    Some((v, rest)) => (
-                        v.to_string(),
-                        Some(rest.strip_suffix(')').unwrap_or(rest).to_string()),
-                    ),
-                    None => (shown.clone(), None),
-                };
+            .enumerate()
+            .map(|(f, term)| {
+                let mut shown = String::new();
+                lead.push_shown(eq, f, &mut shown);
+                let (value, scored_as) = lead.value_and_scored_as(eq, f);
                 Part {
-                    label: format!("{} = {shown}", f.name()),
-                    feature: Some(f.name().to_string()),
+                    label: format!("{} = {shown}", term.name()),
+                    feature: Some(term.name().to_string()),
                     value: Some(value),
-                    scored_as: used,
-                    money: Money3::new(c.lifetime_return, c.service_burden),
+                    scored_as,
+                    money: sides(&|t| lead.contribution(f, t)),
                 }
             })
             .collect();
         parts.sort_by(|a, b| b.money.net.abs().total_cmp(&a.money.net.abs()));
-        if s.floor.lifetime_return > 0.0 {
-            parts.push(Part {
-                label: "return floored at 0".into(),
-                feature: None,
-                value: None,
-                scored_as: None,
-                money: Money3::new(s.floor.lifetime_return, 0.0),
-            });
+        for (t, target) in eq.targets.iter().enumerate() {
+            if lead.floors[t] > 0.0 {
+                parts.push(Part {
+                    label: format!("{} floored at 0", target.short),
+                    feature: None,
+                    value: None,
+                    scored_as: None,
+                    money: sides(&|u| if u == t { lead.floors[t] } else { 0.0 }),
+                });
+            }
         }
-        if s.floor.service_burden > 0.0 {
-            parts.push(Part {
-                label: "burden floored at 0".into(),
-                feature: None,
-                value: None,
-                scored_as: None,
-                money: Money3::new(0.0, s.floor.service_burden),
-            });
-        }
-        let net = s.net();
-        let log = model.lifetime_return.log_correction.is_some()
-            || model.service_burden.log_correction.is_some();
+        let net = lead.net(eq);
         Explanation {
-            baseline_label: if log {
+            baseline_label: if eq.any_log() {
                 "baseline (a customer with the average profile)".into()
             } else {
                 "baseline (the average past customer)".into()
             },
-            id: id.to_string(),
+            id: lead.id.clone(),
             file: file.to_string(),
-            line,
+            line: lead.line,
             currency: model.currency.clone(),
             model_trained: model.created_at.clone(),
-            baseline: Money3::new(base_r, base_b),
+            baseline: sides(&|t| eq.targets[t].baseline),
             contributions: parts,
-            expected: Money3::new(s.lifetime_return, s.service_burden),
-            interval: model.interval.map(|i| {
-                let (low, high) = i.around(net, s.size());
-                IntervalOut {
+            expected: sides(&|t| lead.targets[t]),
+            interval: eq
+                .interval
+                .zip(lead.interval_around(net))
+                .map(|(i, (low, high))| IntervalOut {
                     level: i.level,
-                    low: low.min(net),
-                    high: high.max(net),
-                }
-            }),
-            tier: model.decisions.tier(printed).as_str().into(),
-            recommendation: recommendation.as_str().into(),
-            warnings: s.warnings.iter().map(ToString::to_string).collect(),
+                    low,
+                    high,
+                }),
+            tier: lead.tier.as_str().into(),
+            recommendation: lead.recommendation.as_str().into(),
+            warnings: lead.warnings.iter().map(ToString::to_string).collect(),
         }
     }
 

@@ -15,33 +15,21 @@ use std::io::{IsTerminal, Write};
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::cli::ScoreArgs;
-use crate::economics::{money, Printed, Recommendation, Tier};
+use crate::economics::{money, Recommendation, Tier};
 use crate::error::{Error, Result};
 use crate::io::features::FeatureColumns;
 use crate::io::output::Output;
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{decode, line_of, CsvInput, ReadOptions, Source};
+use crate::io::write::csv::CsvWriter;
+use crate::io::write::ScoredWriter;
 use crate::model::drift::{self, Drift};
-use crate::model::scorer::{Scored, Scorer};
+use crate::model::scorer::{ScoredLead, Scorer};
 use crate::model::Model;
-
-/// The score columns, after the lead's id.
-pub const SCORE_COLUMNS: [&str; 10] = [
-    "expected_return",
-    "expected_burden",
-    "expected_net",
-    "net_low",
-    "net_high",
-    "return_to_burden",
-    "tier",
-    "recommendation",
-    "reasons",
-    "warnings",
-];
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
-    let scorer = Scorer::new(&model);
+    let scorer = Scorer::new(&model)?;
     let mut input = CsvInput::open(
         &args.leads,
         ReadOptions {
@@ -59,18 +47,8 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     } else {
         Vec::new()
     };
-    let mut header: Vec<String> = vec![input.headers()[id_col].clone()];
-    header.extend(SCORE_COLUMNS.iter().map(|c| c.to_string()));
-    // A lead list may carry its own `tier` or `expected_net` (an earlier scoring, say); its
-    // columns keep their values but get an `input_` prefix so no header name repeats.
-    for &c in &extra {
-        let name = &input.headers()[c];
-        if header.contains(name) {
-            header.push(format!("input_{name}"));
-        } else {
-            header.push(name.clone());
-        }
-    }
+    let carried: Vec<&str> = extra.iter().map(|&c| input.headers()[c].as_str()).collect();
+    let header = CsvWriter::<Vec<u8>>::header(&input.headers()[id_col], &carried);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
 
     let rejects = match &args.skip_invalid {
@@ -190,8 +168,9 @@ fn check_row(ctx: &Ctx, record: &csv::ByteRecord, seen: &mut HashMap<u64, u64>) 
 }
 
 fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
+    let eq = ctx.scorer.equation();
     let mut done = Done {
-        bytes: Vec::with_capacity(batch.len * 160),
+        bytes: Vec::new(),
         ends: Vec::with_capacity(batch.len),
         nets: Vec::with_capacity(batch.len),
         rejects: Vec::new(),
@@ -201,17 +180,18 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         },
         error: None,
     };
-    let mut out = csv::Writer::from_writer(std::mem::take(&mut done.bytes));
+    let mut out = CsvWriter::new(Vec::with_capacity(batch.len * 160), eq, ctx.decimals);
     let mut rejects = csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(Vec::new());
-    let mut scored = Scored::default();
-    let mut fmt = RowFormatter::new(ctx.decimals);
+    let mut lead = ScoredLead::default();
     let mut text: Vec<std::borrow::Cow<str>> = Vec::new();
     for (record, problem) in batch.rows[..batch.len].iter().zip(batch.checks.iter_mut()) {
         let outcome = match problem.take() {
             Some(e) => Err(e),
-            None => ctx.scorer.score(ctx.source, ctx.cols, record, &mut scored),
+            None => ctx
+                .scorer
+                .score(ctx.source, ctx.cols, record, ctx.decimals, &mut lead),
         };
         if let Err(err) = outcome {
             if !ctx.skip_invalid {
@@ -230,23 +210,19 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
             done.summary.rejected += 1;
             continue;
         }
-        let printed = Printed::new(scored.lifetime_return, scored.service_burden, ctx.decimals);
-        let rec = ctx.scorer.recommend(&mut scored, printed.net);
-        let tier = ctx.scorer.model().decisions.tier(printed.net);
-        fmt.format(ctx.scorer, &scored, &printed, ctx.scorer.interval(&scored));
-        done.summary
-            .add(tier, rec, printed.net, !scored.warnings.is_empty());
-        done.summary.drift.add(&scored, ctx.scorer.model());
+        lead.id.clear();
+        lead.id.push_str(&decode(&record[ctx.id_col]));
+        lead.line = line_of(record);
+        done.summary.add(&lead);
+        done.summary.drift.add(&lead, ctx.scorer.model());
         text.clear();
-        text.push(decode(&record[ctx.id_col]));
         text.extend(ctx.extra.iter().map(|&c| decode(&record[c])));
-        let fields = fmt
-            .fields(text[0].as_bytes(), tier, rec)
-            .chain(text[1..].iter().map(|t| t.as_bytes()));
-        let _ = out.write_record(fields);
+        let carried: Vec<&str> = text.iter().map(|t| t.as_ref()).collect();
+        // Writing to memory cannot fail.
+        let _ = out.write(&lead, &carried);
         let _ = out.flush();
         done.ends.push(out.get_ref().len());
-        done.nets.push(printed.net);
+        done.nets.push(lead.money.net);
     }
     done.bytes = out.into_inner().unwrap_or_default();
     done.rejects = rejects.into_inner().unwrap_or_default();
@@ -334,86 +310,6 @@ fn reason_of(err: &Error) -> String {
     }
 }
 
-/// Formats one lead's score fields into reusable buffers.
-struct RowFormatter {
-    decimals: usize,
-    ret: String,
-    burden: String,
-    net: String,
-    low: String,
-    high: String,
-    ratio: String,
-    reasons: String,
-    warnings: String,
-}
-
-impl RowFormatter {
-    fn new(decimals: usize) -> Self {
-        RowFormatter {
-            decimals,
-            ret: String::new(),
-            burden: String::new(),
-            net: String::new(),
-            low: String::new(),
-            high: String::new(),
-            ratio: String::new(),
-            reasons: String::new(),
-            warnings: String::new(),
-        }
-    }
-
-    fn format(&mut self, scorer: &Scorer, s: &Scored, p: &Printed, interval: Option<(f64, f64)>) {
-        fixed(&mut self.ret, p.lifetime_return, self.decimals);
-        fixed(&mut self.burden, p.service_burden, self.decimals);
-        fixed(&mut self.net, p.net, self.decimals);
-        self.low.clear();
-        self.high.clear();
-        if let Some((lo, hi)) = interval {
-            fixed(&mut self.low, lo.min(p.net), self.decimals);
-            fixed(&mut self.high, hi.max(p.net), self.decimals);
-        }
-        self.ratio.clear();
-        if let Some(r) = p.ratio() {
-            fixed(&mut self.ratio, r, 2);
-        }
-        scorer.reasons(s, &mut self.reasons);
-        self.warnings.clear();
-        for (i, w) in s.warnings.iter().enumerate() {
-            if i > 0 {
-                self.warnings.push_str("; ");
-            }
-            let _ = write!(self.warnings, "{w}");
-        }
-    }
-
-    fn fields<'a>(
-        &'a self,
-        id: &'a [u8],
-        tier: Tier,
-        rec: Recommendation,
-    ) -> impl Iterator<Item = &'a [u8]> {
-        [
-            id,
-            self.ret.as_bytes(),
-            self.burden.as_bytes(),
-            self.net.as_bytes(),
-            self.low.as_bytes(),
-            self.high.as_bytes(),
-            self.ratio.as_bytes(),
-            tier.as_str().as_bytes(),
-            rec.as_str().as_bytes(),
-            self.reasons.as_bytes(),
-            self.warnings.as_bytes(),
-        ]
-        .into_iter()
-    }
-}
-
-/// `v` with `decimals` decimals and no thousands separators, so a CRM imports it as a number.
-fn fixed(buf: &mut String, v: f64, decimals: usize) {
-    crate::economics::write_fixed(buf, v, decimals);
-}
-
 /// Finished output rows waiting to be sorted: each batch's CSV bytes as the workers made them,
 /// and a 24-byte key per lead.
 #[derive(Default)]
@@ -477,13 +373,13 @@ struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, tier: Tier, rec: Recommendation, net: f64, warned: bool) {
-        self.tiers[tier as usize] += 1;
-        self.recs[rec as usize] += 1;
-        if rec == Recommendation::Contact {
-            self.contact_net += net;
+    fn add(&mut self, lead: &ScoredLead) {
+        self.tiers[lead.tier as usize] += 1;
+        self.recs[lead.recommendation as usize] += 1;
+        if lead.recommendation == Recommendation::Contact {
+            self.contact_net += lead.money.net;
         }
-        self.warned += u64::from(warned);
+        self.warned += u64::from(!lead.warnings.is_empty());
     }
 
     fn merge(&mut self, other: &Summary) {
@@ -583,10 +479,25 @@ mod tests {
 
     #[test]
     fn summaries_merge() {
+        let lead = |tier, recommendation, net, warned: bool| {
+            let mut l = ScoredLead {
+                tier,
+                recommendation,
+                ..ScoredLead::default()
+            };
+            l.money.net = net;
+            if warned {
+                l.warnings.push(crate::model::warning::Warning::Imputed {
+                    feature: "x".into(),
+                    median: 1.0,
+                });
+            }
+            l
+        };
         let mut a = Summary::default();
-        a.add(Tier::A, Recommendation::Contact, 10.0, false);
+        a.add(&lead(Tier::A, Recommendation::Contact, 10.0, false));
         let mut b = Summary::default();
-        b.add(Tier::D, Recommendation::Skip, -5.0, true);
+        b.add(&lead(Tier::D, Recommendation::Skip, -5.0, true));
         b.rejected = 2;
         a.merge(&b);
         assert_eq!(a.tiers, [1, 0, 0, 1]);

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::fit::history::History;
 use crate::fit::ridge::{Frame, Gram, RidgeParams, RidgeValidParams, Solution};
 use crate::fit::schema::{EncodedHistory, FeatureValues, SchemaNotes};
+use crate::model::equation::from_log;
 use crate::model::file::{Metrics, PenaltyTrial, ScaleChoice, TargetFit, Validation};
 use crate::model::schema::Schema;
 use crate::stats::{mean_sd, ErrorSums, Interval};
@@ -268,12 +269,6 @@ impl Predictor {
             None => v,
         }
     }
-}
-
-/// Money from a prediction of ln(1 + y) and its bias correction.
-pub fn from_log(log_prediction: f64, correction: f64) -> f64 {
-    // exp overflows past 709; no money amount is that large.
-    log_prediction.min(700.0).exp() * correction - 1.0
 }
 
 fn params(penalty: f64) -> Result<RidgeValidParams> {

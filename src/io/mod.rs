@@ -6,3 +6,4 @@ pub mod features;
 pub mod output;
 pub mod pipeline;
 pub mod table;
+pub mod write;

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::model::schema::{Feature, MISSING_LEVEL};
-use crate::model::scorer::Scored;
+use crate::model::scorer::ScoredLead;
 use crate::model::Model;
 use crate::stats::evaluation::psi;
 
@@ -50,7 +50,7 @@ impl Drift {
         }
     }
 
-    pub fn add(&mut self, scored: &Scored, model: &Model) {
+    pub fn add(&mut self, scored: &ScoredLead, model: &Model) {
         self.leads += 1;
         for w in &scored.warnings {
             if let crate::model::warning::Warning::OutOfRange { feature, .. } = w {

@@ -269,41 +269,6 @@ impl Model {
             })
             .collect()
     }
-
-    /// The baseline of each target: the mean prediction over the history.
-    ///
-    /// For a target fitted on ln(1 + y) it is the prediction for the average customer's
-    /// profile (every column at its mean), in money.
-    pub fn baselines(&self) -> [f64; 2] {
-        let b = |fit: &TargetFit, coef: fn(&ModelColumn) -> f64| {
-            let at_mean =
-                fit.intercept + self.columns.iter().map(|c| coef(c) * c.mean).sum::<f64>();
-            match fit.log_correction {
-                Some(correction) => crate::fit::training::from_log(at_mean, correction),
-                None => at_mean,
-            }
-        };
-        [
-            b(&self.lifetime_return, |c| c.return_coefficient),
-            b(&self.service_burden, |c| c.burden_coefficient),
-        ]
-    }
-
-    /// For each target fitted on ln(1 + y): its prediction at the mean profile in log units
-    /// and its bias correction.
-    pub fn log_scales(&self) -> [Option<(f64, f64)>; 2] {
-        let l = |fit: &TargetFit, coef: fn(&ModelColumn) -> f64| {
-            fit.log_correction.map(|correction| {
-                let at_mean =
-                    fit.intercept + self.columns.iter().map(|c| coef(c) * c.mean).sum::<f64>();
-                (at_mean, correction)
-            })
-        };
-        [
-            l(&self.lifetime_return, |c| c.return_coefficient),
-            l(&self.service_burden, |c| c.burden_coefficient),
-        ]
-    }
 }
 
 /// One target's linear model on the schema's columns.

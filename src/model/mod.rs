@@ -1,7 +1,9 @@
 //! The model: the file training writes (`file`, with its `schema`), the scoring equation that
-//! file describes, and scoring leads with it (`scorer`, `warning`, `drift`).
+//! file describes (`equation`: the one statement of how a lead becomes money), and scoring leads
+//! with it (`scorer`, `warning`, `drift`).
 
 pub mod drift;
+pub mod equation;
 pub mod file;
 pub mod schema;
 pub mod scorer;

@@ -268,7 +268,7 @@ fn one_mistyped_value_barely_moves_the_error_when_winsorised_but_wrecks_a_plain_
 
 #[test]
 fn reasons_baseline_and_contributions_add_up_to_every_score() {
-    use leadscore::model::scorer::{Scored, Scorer};
+    use leadscore::model::equation::Role;
     use leadscore::model::Model;
     let env = Env::new();
     let history = customers(&env, 3_000, 3);
@@ -278,37 +278,31 @@ fn reasons_baseline_and_contributions_add_up_to_every_score() {
     story::write_leads(f, 2_000, 4, |_, _| {}).unwrap();
 
     let model = Model::load(&env.path("models")).unwrap();
-    let scorer = Scorer::new(&model);
-    let mut input =
-        leadscore::io::table::CsvInput::open(&env.path("leads.csv"), Default::default()).unwrap();
-    let specs = model.feature_specs();
-    let cols = leadscore::io::features::FeatureColumns::locate(&input, &specs, "").unwrap();
-    let [base_r, base_b] = scorer.baseline();
-    let mut record = csv::ByteRecord::new();
-    let mut s = Scored::default();
-    while input.read(&mut record).unwrap() {
-        scorer
-            .score(input.source(), &cols, &record, &mut s)
-            .unwrap();
-        let ret: f64 = base_r
-            + s.contributions
-                .iter()
-                .map(|c| c.lifetime_return)
-                .sum::<f64>();
-        let burden: f64 = base_b
-            + s.contributions
-                .iter()
-                .map(|c| c.service_burden)
-                .sum::<f64>()
-            + s.floor.service_burden;
-        let net: f64 =
-            base_r - base_b + s.contributions.iter().map(|c| c.net()).sum::<f64>() + s.floor.net();
-        assert!((ret - s.lifetime_return).abs() < 1e-9 * ret.abs().max(1.0));
-        assert!((burden - s.service_burden).abs() < 1e-9 * burden.abs().max(1.0));
-        assert!((net - s.net()).abs() < 1e-9 * net.abs().max(1.0));
-        assert!(s.service_burden >= 0.0);
+    let (eq, leads) = crate::util::score_with_library(&model, &env.path("leads.csv"));
+    assert_eq!(leads.len(), 2_000);
+    let nf = eq.terms.len();
+    for (_, s) in &leads {
+        let mut net = 0.0;
+        for (t, target) in eq.targets.iter().enumerate() {
+            // Per target: baseline + every feature's part + the floor = the prediction.
+            let sum =
+                target.baseline + (0..nf).map(|f| s.contribution(f, t)).sum::<f64>() + s.floors[t];
+            assert!((sum - s.targets[t]).abs() < 1e-9 * sum.abs().max(1.0));
+            net += target.role.sign() * sum;
+        }
+        // And for the net value, through each feature's net part.
+        let by_feature: f64 = eq
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(t, target)| target.role.sign() * (target.baseline + s.floors[t]))
+            .sum::<f64>()
+            + (0..nf).map(|f| s.net_contribution(&eq, f)).sum::<f64>();
+        assert!((net - s.net(&eq)).abs() < 1e-9 * net.abs().max(1.0));
+        assert!((by_feature - s.net(&eq)).abs() < 1e-9 * net.abs().max(1.0));
+        assert!(s.total(&eq, Role::Burden) >= 0.0);
         // The direct linear prediction agrees with baseline + contributions.
-        let x = encode(&model, &s);
+        let x = encode(&model, s);
         let direct = model.lifetime_return.intercept
             + model
                 .columns
@@ -316,28 +310,32 @@ fn reasons_baseline_and_contributions_add_up_to_every_score() {
                 .zip(&x)
                 .map(|(c, v)| c.return_coefficient * v)
                 .sum::<f64>();
-        assert!((direct - s.lifetime_return).abs() < 1e-9 * direct.abs().max(1.0));
+        assert!((direct - s.targets[0]).abs() < 1e-9 * direct.abs().max(1.0));
     }
 }
 
-/// Rebuilds a scored lead's model columns from its shown values, to predict it the direct way.
-fn encode(model: &leadscore::model::Model, s: &leadscore::model::scorer::Scored) -> Vec<f64> {
+/// Rebuilds a scored lead's model columns from the values it was given, to predict it the direct
+/// way.
+fn encode(model: &leadscore::model::Model, s: &leadscore::model::scorer::ScoredLead) -> Vec<f64> {
     use leadscore::model::schema::Feature;
+    use leadscore::model::scorer::Given;
     let mut x = vec![0.0; model.columns.len()];
-    for (f, shown) in model.schema.features.iter().zip(&s.shown) {
-        // The lead's own value, without the " (as ...)" of a substitution.
-        let shown = &shown.split(" (as ").next().unwrap().to_string();
+    for (f, reading) in model.schema.features.iter().zip(&s.readings) {
         match f {
             Feature::Categorical(c) => {
+                let shown = match reading.given {
+                    Given::Text => reading.text.clone(),
+                    _ => "(missing)".to_string(),
+                };
                 let value =
-                    if c.pooled.contains(shown) || !c.levels.iter().any(|l| &l.value == shown) {
+                    if c.pooled.contains(&shown) || !c.levels.iter().any(|l| l.value == shown) {
                         if c.levels.iter().any(|l| l.value == "(other)") {
                             "(other)".to_string()
                         } else {
                             c.reference.clone()
                         }
                     } else {
-                        shown.clone()
+                        shown
                     };
                 if let Some(col) = c
                     .levels
@@ -349,7 +347,10 @@ fn encode(model: &leadscore::model::Model, s: &leadscore::model::scorer::Scored)
                 }
             }
             Feature::Numeric(n) => {
-                let raw = shown.replace(',', "").parse::<f64>().unwrap_or(n.median);
+                let raw = match reading.given {
+                    Given::Number(v) => v,
+                    _ => n.median,
+                };
                 x[n.column] = n.transform(raw);
             }
         }

@@ -63,8 +63,9 @@ fn unpenalised_fit_reproduces_the_reference_least_squares_on_a_rank_deficient_de
     let model = leadscore::model::Model::load(&env.path("models")).unwrap();
     let fitted: HashMap<String, f64> =
         score_with_library(&model, &repo("tests/data/telco/Telco-Customer-Churn.csv"))
+            .1
             .into_iter()
-            .map(|(id, s)| (id, s.lifetime_return - s.floor.lifetime_return))
+            .map(|(id, s)| (id, s.targets[0] - s.floors[0]))
             .collect();
     for (id, want) in &reference {
         let got = fitted[id];

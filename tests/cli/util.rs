@@ -97,24 +97,27 @@ pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
 }
 
 /// Scores every row of `leads` with the model at `model` through the library, returning each
-/// lead's id (first column) and its full explanation.
+/// lead's id (first column) and its full result, with the model's equation.
 pub fn score_with_library(
     model: &leadscore::model::Model,
     leads: &Path,
-) -> Vec<(String, leadscore::model::scorer::Scored)> {
+) -> (
+    leadscore::model::equation::Equation,
+    Vec<(String, leadscore::model::scorer::ScoredLead)>,
+) {
     use leadscore::io::features::FeatureColumns;
-    let scorer = leadscore::model::scorer::Scorer::new(model);
+    let scorer = leadscore::model::scorer::Scorer::new(model).unwrap();
     let mut input = leadscore::io::table::CsvInput::open(leads, Default::default()).unwrap();
     let specs = model.feature_specs();
     let cols = FeatureColumns::locate(&input, &specs, "").unwrap();
     let mut record = csv::ByteRecord::new();
     let mut out = Vec::new();
     while input.read(&mut record).unwrap() {
-        let mut s = leadscore::model::scorer::Scored::default();
+        let mut s = leadscore::model::scorer::ScoredLead::default();
         scorer
-            .score(input.source(), &cols, &record, &mut s)
+            .score(input.source(), &cols, &record, 2, &mut s)
             .unwrap();
         out.push((String::from_utf8_lossy(&record[0]).into_owned(), s));
     }
-    out
+    (scorer.equation().clone(), out)
 }

@@ -1,0 +1,76 @@
+//! Writers of scored leads, one per format, all fed the same typed [`ScoredLead`] rows: what is
+//! written is separate from where (a file, standard output, a worker's in-memory batch).
+//!
+//! A new format is one file here implementing [`ScoredWriter`]. Every writer shows the same
+//! figures: `lead.money` (return, burden and net rounded as written, so they add up), the
+//! interval widened to contain the written net, tier, recommendation, the biggest drivers and
+//! the warnings.
+
+pub mod csv;
+
+use std::io;
+
+use crate::model::equation::Equation;
+use crate::model::scorer::{Driver, ScoredLead};
+
+/// The columns every scored row has after the lead's id.
+pub const SCORE_COLUMNS: [&str; 10] = [
+    "expected_return",
+    "expected_burden",
+    "expected_net",
+    "net_low",
+    "net_high",
+    "return_to_burden",
+    "tier",
+    "recommendation",
+    "reasons",
+    "warnings",
+];
+
+/// How many drivers a lead's reasons name.
+pub const REASONS: usize = 3;
+
+/// Writes scored leads in one format, in the order given.
+pub trait ScoredWriter {
+    /// Writes one lead. `passthrough` holds the input fields carried along (`--with-input`), in
+    /// the order of the header the writer was made with.
+    fn write(&mut self, lead: &ScoredLead, passthrough: &[&str]) -> io::Result<()>;
+}
+
+/// The reasons as one line of text: `lead_source=referral +4,210; employees=3 -1,020`. Each
+/// reason is a driver of the net value with its effect in whole currency units.
+pub fn push_reasons(eq: &Equation, lead: &ScoredLead, buf: &mut String) {
+    buf.clear();
+    for driver in lead.drivers::<REASONS>(eq).into_iter().flatten() {
+        if !buf.is_empty() {
+            buf.push_str("; ");
+        }
+        match driver {
+            Driver::Floor(t) => {
+                let target = &eq.targets[t];
+                buf.push_str(target.short);
+                buf.push_str(" floored at 0 ");
+                crate::economics::push_signed_whole(buf, target.role.sign() * lead.floors[t]);
+            }
+            Driver::Feature(f) => {
+                buf.push_str(eq.terms[f].name());
+                buf.push('=');
+                lead.push_shown(eq, f, buf);
+                buf.push(' ');
+                crate::economics::push_signed_whole(buf, lead.net_contribution(eq, f));
+            }
+        }
+    }
+}
+
+/// The warnings as one line of text, separated by "; ".
+pub fn push_warnings(lead: &ScoredLead, buf: &mut String) {
+    use std::fmt::Write as _;
+    buf.clear();
+    for (i, w) in lead.warnings.iter().enumerate() {
+        if i > 0 {
+            buf.push_str("; ");
+        }
+        let _ = write!(buf, "{w}");
+    }
+}

@@ -1,0 +1,380 @@
+//! The scoring equation: one plain description, built once from a model file, of every rule that
+//! turns a lead's fields into money. The Rust scorer evaluates it; `explain`, `evaluate` and any
+//! code generator read the same description, so nothing else re-derives these rules.
+//!
+//! For each target `t` (lifetime return, service burden, ...) and each lead:
+//!
+//! ```text
+//! s_t     = Σ_f effect_{f,t}(lead)                  on the target's scale (money, or ln(1 + money))
+//! money_t = baseline_t + Σ_f c_{f,t}                   where c = s in money (see `Scale`)
+//! shown_t = max(money_t, 0) if floor_at_zero, else money_t
+//! net     = Σ_t sign_t · shown_t
+//! ```
+//!
+//! Every effect is relative to the average past customer (the column means), so an average lead
+//! gets 0 from each feature and its prediction is the baseline.
+
+use crate::economics::Decisions;
+use crate::error::Result;
+use crate::model::file::{Model, ModelColumn, TargetFit};
+use crate::model::schema::{Feature, MISSING_LEVEL, OTHER_LEVEL};
+use crate::stats::Interval;
+
+/// What a target does to the net value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Earned: adds to the net value.
+    Return,
+    /// Spent: taken from the net value.
+    Burden,
+}
+
+impl Role {
+    pub fn sign(self) -> f64 {
+        match self {
+            Role::Return => 1.0,
+            Role::Burden => -1.0,
+        }
+    }
+}
+
+/// The scale a target was fitted on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scale {
+    Linear,
+    /// Fitted on ln(1 + y): money = exp(s) × `correction` − 1 (the lognormal bias correction).
+    /// `at_mean` is the prediction in logs for the average customer's profile. Effects in logs
+    /// are turned into money by the logarithmic-mean Divisia index, which adds up exactly.
+    Log {
+        at_mean: f64,
+        correction: f64,
+    },
+}
+
+/// One money target of the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// `lifetime_return`, `service_burden`: the column name it gets in outputs.
+    pub name: &'static str,
+    /// How reports name it: `lifetime return`.
+    pub label: &'static str,
+    /// How a reason names it: `return floored at 0`.
+    pub short: &'static str,
+    pub role: Role,
+    /// The prediction for the average past customer, in money.
+    pub baseline: f64,
+    pub scale: Scale,
+    /// A prediction below zero is shown as zero (the target cannot be negative), and the lift is
+    /// its own visible part of the explanation.
+    pub floor_at_zero: bool,
+}
+
+/// One category level's effect on each target, on the target's scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelEffect {
+    pub value: String,
+    pub effects: Vec<f64>,
+}
+
+/// What a blank category value scores as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blank {
+    /// A level the model learnt for blanks: its own `(missing)`, or `(other)` when blanks were
+    /// rare enough to be pooled. Not a guess.
+    Level(usize),
+    /// Never blank in training: scored as the unseen-value level, with a warning.
+    Guess(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryTerm {
+    pub name: String,
+    /// Every level the model knows; the reference level's column effects are 0, so its effect is
+    /// minus the average of the others.
+    pub levels: Vec<LevelEffect>,
+    /// Values seen too rarely in training, which score as `(other)`.
+    pub pooled: Vec<String>,
+    /// The index of `(other)` among the levels, if training pooled rare values.
+    pub other: Option<usize>,
+    /// The level a value never seen in training scores as: `(other)` when there is one, else the
+    /// reference level.
+    pub unseen: usize,
+    pub blank: Blank,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericTerm {
+    pub name: String,
+    /// Enters as ln(1 + x), after clamping.
+    pub log: bool,
+    /// Blanks are imputed with the training median.
+    pub median: f64,
+    /// Values are clamped to this range before use, when winsorising was on.
+    pub clamp: Option<(f64, f64)>,
+    /// Values outside this range are flagged.
+    pub range: (f64, f64),
+    /// The average customer's transformed value.
+    pub mean: f64,
+    /// Effect per unit of the transformed value, per target.
+    pub slopes: Vec<f64>,
+    /// Training decile edges, for drift bins.
+    pub edges: Vec<f64>,
+}
+
+impl NumericTerm {
+    /// The value the equation uses for a raw number: clamped when winsorising.
+    pub fn used(&self, raw: f64) -> f64 {
+        match self.clamp {
+            Some((lo, hi)) => raw.clamp(lo, hi),
+            None => raw,
+        }
+    }
+
+    /// The model-column value of a number already clamped.
+    pub fn transform(&self, used: f64) -> f64 {
+        if self.log {
+            used.ln_1p()
+        } else {
+            used
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    Category(CategoryTerm),
+    Numeric(NumericTerm),
+}
+
+impl Term {
+    pub fn name(&self) -> &str {
+        match self {
+            Term::Category(c) => &c.name,
+            Term::Numeric(n) => &n.name,
+        }
+    }
+}
+
+/// The whole scoring rule of one model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Equation {
+    pub targets: Vec<Target>,
+    /// One term per feature, in the model's feature order.
+    pub terms: Vec<Term>,
+    pub decisions: Decisions,
+    pub interval: Option<Interval>,
+}
+
+impl Equation {
+    /// Reads the equation out of a model file. The model has been validated on load, so every
+    /// index it holds is in range.
+    pub fn from_model(model: &Model) -> Result<Equation> {
+        let fits: [(&TargetFit, Coefficient); 2] = [
+            (&model.lifetime_return, |c| c.return_coefficient),
+            (&model.service_burden, |c| c.burden_coefficient),
+        ];
+        let cols = &model.columns;
+        let targets = fits
+            .iter()
+            .zip([
+                ("lifetime_return", "lifetime return", "return", Role::Return),
+                ("service_burden", "service burden", "burden", Role::Burden),
+            ])
+            .map(|((fit, coef), (name, label, short, role))| {
+                let at_mean = fit.intercept + cols.iter().map(|c| coef(c) * c.mean).sum::<f64>();
+                let (baseline, scale) = match fit.log_correction {
+                    Some(correction) => (
+                        from_log(at_mean, correction),
+                        Scale::Log {
+                            at_mean,
+                            correction,
+                        },
+                    ),
+                    None => (at_mean, Scale::Linear),
+                };
+                Target {
+                    name,
+                    label,
+                    short,
+                    role,
+                    baseline,
+                    scale,
+                    floor_at_zero: match role {
+                        Role::Return => model.economics.return_never_negative(),
+                        Role::Burden => true,
+                    },
+                }
+            })
+            .collect();
+        let coefficients =
+            |j: usize| -> Vec<f64> { fits.iter().map(|(_, c)| c(&cols[j])).collect() };
+        let terms = model
+            .schema
+            .features
+            .iter()
+            .map(|f| match f {
+                Feature::Categorical(c) => {
+                    // The average customer's position among this feature's columns.
+                    let mut base = vec![0.0; fits.len()];
+                    for j in c.levels.iter().filter_map(|l| l.column) {
+                        for (t, b) in coefficients(j).iter().enumerate() {
+                            base[t] -= b * cols[j].mean;
+                        }
+                    }
+                    let levels: Vec<LevelEffect> = c
+                        .levels
+                        .iter()
+                        .map(|l| LevelEffect {
+                            value: l.value.clone(),
+                            effects: match l.column {
+                                Some(j) => coefficients(j)
+                                    .iter()
+                                    .zip(&base)
+                                    .map(|(b, m)| m + b)
+                                    .collect(),
+                                None => base.clone(),
+                            },
+                        })
+                        .collect();
+                    let find = |v: &str| levels.iter().position(|l| l.value == v);
+                    let other = find(OTHER_LEVEL);
+                    let reference = find(&c.reference).unwrap_or(0);
+                    let unseen = other.unwrap_or(reference);
+                    let blank = match (find(MISSING_LEVEL), other) {
+                        (Some(i), _) => Blank::Level(i),
+                        (None, Some(o)) if c.pooled.iter().any(|p| p == MISSING_LEVEL) => {
+                            Blank::Level(o)
+                        }
+                        _ => Blank::Guess(unseen),
+                    };
+                    Term::Category(CategoryTerm {
+                        name: c.name.clone(),
+                        levels,
+                        pooled: c.pooled.clone(),
+                        other,
+                        unseen,
+                        blank,
+                    })
+                }
+                Feature::Numeric(n) => Term::Numeric(NumericTerm {
+                    name: n.name.clone(),
+                    log: n.log,
+                    median: n.median,
+                    clamp: n.clamp,
+                    range: n.range(),
+                    mean: cols[n.column].mean,
+                    slopes: coefficients(n.column),
+                    edges: n.edges.clone(),
+                }),
+            })
+            .collect();
+        Ok(Equation {
+            targets,
+            terms,
+            decisions: model.decisions,
+            interval: model.interval,
+        })
+    }
+
+    /// Whether any target is fitted on logs (its baseline is then the average profile's
+    /// prediction, not the average prediction).
+    pub fn any_log(&self) -> bool {
+        self.targets
+            .iter()
+            .any(|t| matches!(t.scale, Scale::Log { .. }))
+    }
+}
+
+/// Reads one target's coefficient off a model column.
+type Coefficient = fn(&ModelColumn) -> f64;
+
+/// Money from a prediction of ln(1 + y) and its bias correction.
+pub fn from_log(log_prediction: f64, correction: f64) -> f64 {
+    // exp overflows past 709; no money amount is that large.
+    log_prediction.min(700.0).exp() * correction - 1.0
+}
+
+/// Turns one target's effects from log units into money, in place. On ln(1 + y) the features'
+/// effects multiply, so there is no unique additive split; the logarithmic-mean Divisia index
+/// gives one that is exact and symmetric: each feature gets the money change in proportion to its
+/// share of the change in logs, `(P − B) · c / Σc` (`(B + 1) · c` in the limit Σc → 0).
+/// The target's effects are `effects[offset]`, `effects[offset + stride]`, ... (one per feature).
+pub fn log_effects_to_money(
+    effects: &mut [f64],
+    offset: usize,
+    stride: usize,
+    at_mean: f64,
+    correction: f64,
+) {
+    let total: f64 = effects.iter().skip(offset).step_by(stride).sum();
+    let base = from_log(at_mean, correction);
+    let prediction = from_log(at_mean + total, correction);
+    let per_log_unit = if total.abs() > 1e-12 {
+        (prediction - base) / total
+    } else {
+        base + 1.0
+    };
+    for c in effects.iter_mut().skip(offset).step_by(stride) {
+        *c *= per_log_unit;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_contributions_in_money_add_up_to_the_prediction() {
+        let mut parts = [0.3, -0.1, 0.55];
+        let (at_mean, correction) = (7.0, 1.1);
+        log_effects_to_money(&mut parts, 0, 1, at_mean, correction);
+        let base = from_log(at_mean, correction);
+        let want = from_log(at_mean + 0.75, correction);
+        let got = base + parts.iter().sum::<f64>();
+        assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
+        // Shares follow the log effects: the biggest log effect gets the most money.
+        assert!(parts[2] > parts[0] && parts[1] < 0.0);
+        // No change in logs, no money either way.
+        let mut none = [0.0; 2];
+        log_effects_to_money(&mut none, 0, 1, 3.0, 1.0);
+        assert_eq!(none, [0.0; 2]);
+    }
+
+    #[test]
+    fn the_shipped_model_reads_as_an_equation_whose_average_lead_is_the_baseline() {
+        let text = include_str!("../../models/model.json");
+        let model = Model::parse(text, "models/model.json").unwrap();
+        let eq = Equation::from_model(&model).unwrap();
+        assert_eq!(eq.targets.len(), 2);
+        assert_eq!(eq.terms.len(), model.schema.features.len());
+        // Weighted by how many customers had each level, the level effects average to zero on
+        // a linear target: the reference level carries minus the others' average.
+        for term in &eq.terms {
+            if let (Term::Category(c), Feature::Categorical(f)) = (
+                term,
+                model
+                    .schema
+                    .features
+                    .iter()
+                    .find(|f| f.name() == term.name())
+                    .unwrap(),
+            ) {
+                let n: u64 = f.levels.iter().map(|l| l.customers).sum();
+                for (t, target) in eq.targets.iter().enumerate() {
+                    if target.scale != Scale::Linear {
+                        continue;
+                    }
+                    let avg: f64 = c
+                        .levels
+                        .iter()
+                        .zip(&f.levels)
+                        .map(|(l, fl)| l.effects[t] * fl.customers as f64)
+                        .sum::<f64>()
+                        / n as f64;
+                    let scale: f64 = c.levels.iter().map(|l| l.effects[t].abs()).sum::<f64>();
+                    assert!(avg.abs() <= 1e-9 * scale.max(1.0), "{} {t}: {avg}", c.name);
+                }
+            }
+        }
+    }
+}
