@@ -9,8 +9,8 @@
 //! - [`fit`]: learning from past customers: reading the history, the schema, the ridge fits.
 //! - [`model`]: the model file, the scoring equation it describes, and scoring leads with it.
 //! - [`io`]: CSV in with file/line/column errors, results out atomically, the parallel pipeline.
-//! - [`config`], [`economics`], [`stats`], [`error`]: validated settings, the money arithmetic,
-//!   the statistics, and the one error type.
+//! - [`config`], [`economics`], [`stats`], [`parallel`], [`error`]: validated settings, the money
+//!   arithmetic, the statistics, the thread count, and the one error type.
 
 pub mod cli;
 pub mod cmd;
@@ -20,6 +20,7 @@ pub mod error;
 pub mod fit;
 pub mod io;
 pub mod model;
+pub mod parallel;
 pub mod report;
 pub mod stats;
 

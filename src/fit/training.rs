@@ -29,7 +29,8 @@ pub const TARGETS: [&str; 2] = ["lifetime return", "service burden"];
 
 /// Rows per block added to the sums at once.
 const BLOCK_ROWS: usize = 8192;
-/// Parts the rows are split into to build the sums in parallel.
+/// Parts the rows are split into to build the sums in parallel. Fixed, not the thread count, so
+/// the sums (and the model) are bit-identical on any machine.
 const PARTS: usize = 4;
 
 /// What training produced, before it becomes a model file.
@@ -316,20 +317,14 @@ impl Design {
         self.encoded.row(i, out)
     }
 
-    /// Runs `work` on the rows split into `PARTS` ranges on scoped threads; the results come
-    /// back in row order, so merging them in that order gives the same sums on any machine.
+    /// Runs `work` on the rows split into `PARTS` ranges, on as many threads as there are; the
+    /// results come back in row order, so merging them in that order gives the same sums
+    /// whatever the thread count.
     fn in_parts<T: Send>(&self, work: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
         let parts = PARTS.min(self.n.div_ceil(BLOCK_ROWS).max(1));
         let per = self.n.div_ceil(parts);
-        let work = &work;
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..parts)
-                .map(|t| scope.spawn(move || work((t * per)..((t + 1) * per).min(self.n))))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("worker does not panic"))
-                .collect()
+        crate::parallel::map_parts(parts, crate::parallel::threads(), |t| {
+            work((t * per)..((t + 1) * per).min(self.n))
         })
     }
 

@@ -12,8 +12,6 @@ use crate::io::table::CsvInput;
 
 /// Rows per batch.
 pub const BATCH_ROWS: usize = 2048;
-/// Worker threads; the reading thread is a third.
-pub const WORKERS: usize = 2;
 /// Batches queued per worker: bounds memory when consuming is slower than working.
 const QUEUE: usize = 2;
 
@@ -47,11 +45,14 @@ where
     C: Send,
     O: Send,
 {
+    // One worker per thread the process may use; the reading thread runs beside them. Batches
+    // come back in file order, so the output does not depend on the count.
+    let workers = crate::parallel::threads();
     let (done_tx, done_rx) = mpsc::channel::<Returned<C, O>>();
     let work = &work;
     std::thread::scope(|scope| {
-        let mut queues = Vec::with_capacity(WORKERS);
-        for _ in 0..WORKERS {
+        let mut queues = Vec::with_capacity(workers);
+        for _ in 0..workers {
             let (tx, rx) = mpsc::sync_channel::<Sent<C>>(QUEUE);
             let done_tx = done_tx.clone();
             scope.spawn(move || {
@@ -97,7 +98,7 @@ where
             let last = len < BATCH_ROWS;
             if len > 0 {
                 let batch = Batch { rows, len, checks };
-                if queues[sent % WORKERS]
+                if queues[sent % workers]
                     .send(Sent { seq: sent, batch })
                     .is_err()
                 {

@@ -72,10 +72,16 @@ impl Env {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_env(args, &[])
+    }
+
+    /// Runs the binary with extra environment variables.
+    pub fn run_with_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_leadscore"))
             .args(args)
             .current_dir(self.dir.path())
             .env("SOURCE_DATE_EPOCH", "1790000000")
+            .envs(vars.iter().copied())
             .output()
             .expect("run leadscore");
         Run {

@@ -1,0 +1,88 @@
+//! How many threads to use, and running a fixed split of work on them.
+//!
+//! Results never depend on the thread count: work is split into parts fixed by the data (never
+//! by the number of threads), and the parts' results come back in part order, so floating-point
+//! sums merge in the same order on a laptop with 2 cores and a server with 64.
+
+use std::num::NonZeroUsize;
+
+/// The environment variable that caps the threads (a whole number ≥ 1); unset means every core
+/// the process may use.
+pub const THREADS_VAR: &str = "LEADSCORE_THREADS";
+
+/// The threads to work on: `LEADSCORE_THREADS` when set to a whole number ≥ 1, else what
+/// `std::thread::available_parallelism` reports (cgroup and affinity limits included), else 1.
+pub fn threads() -> usize {
+    std::env::var(THREADS_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<NonZeroUsize>().ok())
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, NonZeroUsize::get)
+}
+
+/// Runs `work(part)` for every part in `0..parts` on up to `threads` scoped threads and returns
+/// the results in part order, whatever the number of threads.
+pub fn map_parts<T: Send>(
+    parts: usize,
+    threads: usize,
+    work: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
+    let threads = threads.clamp(1, parts.max(1));
+    if threads == 1 {
+        return (0..parts).map(work).collect();
+    }
+    let work = &work;
+    let mut results: Vec<Option<T>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..parts)
+                        .step_by(threads)
+                        .map(|part| (part, work(part)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut results: Vec<Option<T>> = (0..parts).map(|_| None).collect();
+        for h in handles {
+            for (part, r) in h.join().expect("worker does not panic") {
+                results[part] = Some(r);
+            }
+        }
+        results
+    });
+    results
+        .iter_mut()
+        .map(|r| r.take().expect("every part ran"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_come_back_in_order_whatever_the_thread_count() {
+        for threads in [1, 2, 3, 4, 16] {
+            let got = map_parts(7, threads, |p| p * 10);
+            assert_eq!(got, vec![0, 10, 20, 30, 40, 50, 60], "{threads} threads");
+        }
+        assert!(map_parts(0, 4, |p| p).is_empty());
+    }
+
+    #[test]
+    fn float_sums_are_bit_identical_across_thread_counts() {
+        let values: Vec<f64> = (0..10_000).map(|i| (i as f64).sin() * 1e6 + 0.1).collect();
+        let sum = |threads| {
+            map_parts(8, threads, |p| {
+                values[p * 1250..(p + 1) * 1250].iter().sum::<f64>()
+            })
+            .into_iter()
+            .sum::<f64>()
+        };
+        let one: f64 = sum(1);
+        for threads in [2, 3, 4] {
+            assert_eq!(one.to_bits(), sum(threads).to_bits());
+        }
+    }
+}
