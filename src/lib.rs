@@ -6,6 +6,7 @@
 //!
 //! - [`cli`]: what was typed (clap). [`cmd`]: one module per subcommand, each `run(&Args)`.
 //! - [`report`]: what a command shows people, built as data and rendered in one place.
+//! - [`write`]: writers of scored leads, one per format, fed the same typed rows.
 //! - [`fit`]: learning from past customers: reading the history, the schema, the ridge fits.
 //! - [`model`]: the model file, the scoring equation it describes, and scoring leads with it.
 //! - [`io`]: CSV in with file/line/column errors, results out atomically, the parallel pipeline.
@@ -23,6 +24,7 @@ pub mod model;
 pub mod parallel;
 pub mod report;
 pub mod stats;
+pub mod write;
 
 pub use error::{Error, Result};
 

@@ -17,15 +17,15 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::cli::ScoreArgs;
 use crate::economics::{money, Recommendation, Tier};
 use crate::error::{Error, Result};
-use crate::io::features::FeatureColumns;
 use crate::io::output::Output;
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{decode, line_of, CsvInput, ReadOptions, Source};
-use crate::io::write::csv::CsvWriter;
-use crate::io::write::ScoredWriter;
+use crate::model::columns::FeatureColumns;
 use crate::model::drift::{self, Drift};
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::model::Model;
+use crate::write::csv::CsvWriter;
+use crate::write::ScoredWriter;
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
     let model = Model::load(&args.model)?;

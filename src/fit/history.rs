@@ -10,9 +10,9 @@ use crate::config::Config;
 use crate::economics::BoundEconomics;
 use crate::error::{Error, Result};
 use crate::fit::schema::{FeatureValues, ValuesBuilder};
-use crate::io::features::FeatureColumns;
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{decode, line_of, parse_number, CsvInput, ReadOptions, Source};
+use crate::model::columns::FeatureColumns;
 
 /// A customer left out of training, and why.
 #[derive(Debug, Clone, PartialEq)]

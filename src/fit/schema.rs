@@ -4,8 +4,8 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{FeatureKind, FeatureSpec};
 use crate::error::{Error, Result};
-use crate::io::features::FeatureColumns;
 use crate::io::table::Source;
+use crate::model::columns::FeatureColumns;
 use crate::model::schema::{
     Categorical, Feature, Level, Numeric, Schema, MISSING_LEVEL, OTHER_LEVEL,
 };

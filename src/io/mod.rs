@@ -2,8 +2,6 @@
 //! written so that a file appears only when complete; and the pipeline that reads on one thread
 //! while workers process batches.
 
-pub mod features;
 pub mod output;
 pub mod pipeline;
 pub mod table;
-pub mod write;

@@ -246,8 +246,8 @@ impl Model {
     pub fn locate_features(
         &self,
         input: &crate::io::table::CsvInput,
-    ) -> Result<crate::io::features::FeatureColumns> {
-        crate::io::features::FeatureColumns::locate(
+    ) -> Result<crate::model::columns::FeatureColumns> {
+        crate::model::columns::FeatureColumns::locate(
             input,
             &self.feature_specs(),
             "a feature the model uses",

@@ -2,6 +2,7 @@
 //! file describes (`equation`: the one statement of how a lead becomes money), and scoring leads
 //! with it (`scorer`, `warning`, `drift`).
 
+pub mod columns;
 pub mod drift;
 pub mod equation;
 pub mod file;

@@ -9,8 +9,8 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::economics::{Printed, Recommendation, Tier};
 use crate::error::Result;
-use crate::io::features::FeatureColumns;
 use crate::io::table::Source;
+use crate::model::columns::FeatureColumns;
 use crate::model::equation::{log_effects_to_money, Blank, Equation, Role, Scale, Term};
 use crate::model::schema::MISSING_LEVEL;
 use crate::model::warning::Warning;

@@ -111,7 +111,7 @@ pub fn score_with_library(
     leadscore::model::equation::Equation,
     Vec<(String, leadscore::model::scorer::ScoredLead)>,
 ) {
-    use leadscore::io::features::FeatureColumns;
+    use leadscore::model::columns::FeatureColumns;
     let scorer = leadscore::model::scorer::Scorer::new(model).unwrap();
     let mut input = leadscore::io::table::CsvInput::open(leads, Default::default()).unwrap();
     let specs = model.feature_specs();

@@ -5,9 +5,9 @@
 use std::io::{self, Write};
 
 use crate::economics::write_fixed;
-use crate::io::write::{push_reasons, push_warnings, ScoredWriter, SCORE_COLUMNS};
 use crate::model::equation::Equation;
 use crate::model::scorer::ScoredLead;
+use crate::write::{push_reasons, push_warnings, ScoredWriter, SCORE_COLUMNS};
 
 /// A CSV writer of scored leads into any `io::Write`. Score workers each own one writing into a
 /// batch in memory; its formatting buffers are reused from row to row.
