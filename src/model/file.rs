@@ -4,15 +4,49 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::economics::{Decisions, Economics};
 use crate::error::{Error, Result};
 use crate::model::schema::{Feature, Schema};
 
 pub const FORMAT: &str = "leadscore-model";
+/// The version `train` writes.
 pub const FORMAT_VERSION: u32 = 1;
+/// The first version leadscore ever wrote; every version from here to `FORMAT_VERSION` loads.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 /// The file `train` writes into a models directory, and `score` looks for there.
 pub const MODEL_FILE: &str = "model.json";
+
+/// One step of the upgrade path: a file of version `v`, as JSON, rewritten as version `v + 1`,
+/// or what in it cannot be upgraded.
+type Migration = fn(Value) -> std::result::Result<Value, String>;
+
+/// `MIGRATIONS[i]` upgrades version `OLDEST_FORMAT_VERSION + i` to the next one, so a file of
+/// any version ever written runs the rest of the chain to `FORMAT_VERSION`. Version 1 is the
+/// only one so far, so the chain is empty; a version 2 adds `v1_to_v2` here (the length is
+/// checked against the version numbers at compile time).
+const MIGRATIONS: [Migration; (FORMAT_VERSION - OLDEST_FORMAT_VERSION) as usize] = [];
+
+/// Upgrades a model file of version `from` (already known to be readable) to `FORMAT_VERSION`.
+fn migrate(mut value: Value, from: u32) -> std::result::Result<Value, String> {
+    for step in &MIGRATIONS[(from - OLDEST_FORMAT_VERSION) as usize..] {
+        value = step(value)?;
+    }
+    if let Some(v) = value.get_mut("format_version") {
+        *v = Value::from(FORMAT_VERSION);
+    }
+    Ok(value)
+}
+
+/// The versions this build reads, for the message refusing another one.
+fn readable_versions() -> String {
+    if OLDEST_FORMAT_VERSION == FORMAT_VERSION {
+        format!("version {FORMAT_VERSION}")
+    } else {
+        format!("versions {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}")
+    }
+}
 
 /// Where the training data came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,13 +99,6 @@ pub struct Model {
     pub validation: Validation,
 }
 
-/// Just enough of a file to tell which format it is before reading the rest.
-#[derive(Deserialize)]
-struct Header {
-    format: Option<String>,
-    format_version: Option<u32>,
-}
-
 impl Model {
     /// The model file a `--model` path means: the file itself, or `model.json` in a directory.
     pub fn resolve_path(path: &Path) -> PathBuf {
@@ -104,7 +131,7 @@ impl Model {
     }
 
     pub fn parse(text: &str, shown: &str) -> Result<Model> {
-        let header: Header = serde_json::from_str(text).map_err(|e| {
+        let value: Value = serde_json::from_str(text).map_err(|e| {
             if e.is_eof() {
                 // It began like JSON and stopped: a copy cut short, not another kind of file.
                 Error::file(shown, format!("corrupt model file: {e}"))
@@ -112,30 +139,44 @@ impl Model {
                 Error::file(shown, format!("not a leadscore model file ({e})"))
             }
         })?;
-        if header.format.as_deref() != Some(FORMAT) {
+        if value.get("format").and_then(Value::as_str) != Some(FORMAT) {
             return Err(Error::file(
                 shown,
                 "not a leadscore model file (no \"format\": \"leadscore-model\")",
             ));
         }
-        match header.format_version {
-            Some(FORMAT_VERSION) => {}
-            Some(v) => {
-                return Err(Error::file(
-                    shown,
-                    format!(
-                        "model format version {v} is not supported by leadscore {} (it reads version {FORMAT_VERSION}); retrain with `leadscore train`",
-                        env!("CARGO_PKG_VERSION")
-                    ),
-                ))
+        let version = match value.get("format_version") {
+            None | Some(Value::Null) => {
+                return Err(Error::file(shown, "model file has no format_version"))
             }
-            None => return Err(Error::file(shown, "model file has no format_version")),
+            Some(v) => v.as_u64().ok_or_else(|| {
+                Error::file(
+                    shown,
+                    format!("corrupt model file: format_version {v} is not a whole number"),
+                )
+            })?,
+        };
+        if !(u64::from(OLDEST_FORMAT_VERSION)..=u64::from(FORMAT_VERSION)).contains(&version) {
+            return Err(Error::file(
+                shown,
+                format!(
+                    "model format version {version} is not supported by leadscore {} (it reads {}); retrain with `leadscore train`",
+                    env!("CARGO_PKG_VERSION"),
+                    readable_versions(),
+                ),
+            ));
         }
-        let model: Model = serde_json::from_str(text)
-            .map_err(|e| Error::file(shown, format!("corrupt model file: {e}")))?;
-        model
-            .check()
-            .map_err(|problem| Error::file(shown, format!("corrupt model file: {problem}")))?;
+        let corrupt =
+            |problem: String| Error::file(shown, format!("corrupt model file: {problem}"));
+        let model: Model = if version == u64::from(FORMAT_VERSION) {
+            // Nothing to migrate: read the text itself, so errors say where in the file they are.
+            serde_json::from_str(text)
+        } else {
+            let value = migrate(value, version as u32).map_err(corrupt)?;
+            serde_json::from_value(value)
+        }
+        .map_err(|e| corrupt(e.to_string()))?;
+        model.check().map_err(corrupt)?;
         Ok(model)
     }
 
@@ -392,5 +433,75 @@ impl ScaleChoice {
             forced: false,
             can_be_negative: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = include_str!("../../models/model.json");
+
+    fn shipped() -> Value {
+        serde_json::from_str(SHIPPED).unwrap()
+    }
+
+    fn parse_value(v: &Value) -> std::result::Result<Model, String> {
+        Model::parse(&serde_json::to_string_pretty(v).unwrap(), "m.json").map_err(|e| e.to_string())
+    }
+
+    fn unsupported(v: u64) -> String {
+        format!(
+            "m.json: model format version {v} is not supported by leadscore {} (it reads version 1); retrain with `leadscore train`",
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+
+    #[test]
+    fn every_version_ever_written_migrates_to_the_current_one() {
+        assert_eq!(
+            MIGRATIONS.len() as u32,
+            FORMAT_VERSION - OLDEST_FORMAT_VERSION
+        );
+        for from in OLDEST_FORMAT_VERSION..=FORMAT_VERSION {
+            let migrated = migrate(shipped(), from).unwrap();
+            assert_eq!(migrated["format_version"], FORMAT_VERSION);
+        }
+        // Version 1 is today's format: the chain leaves it as it was.
+        assert_eq!(migrate(shipped(), 1).unwrap(), shipped());
+    }
+
+    #[test]
+    fn a_version_1_model_loads() {
+        let model = Model::parse(SHIPPED, "m.json").unwrap();
+        assert_eq!(model.format_version, 1);
+        assert_eq!(model.schema.columns.len(), model.columns.len());
+        // Through the value path too (as an older version would go).
+        assert_eq!(parse_value(&shipped()).unwrap(), model);
+    }
+
+    #[test]
+    fn versions_never_written_are_refused() {
+        for v in [0u64, 2, 99] {
+            let mut m = shipped();
+            m["format_version"] = v.into();
+            assert_eq!(parse_value(&m).unwrap_err(), unsupported(v));
+        }
+        let mut m = shipped();
+        m.as_object_mut().unwrap().remove("format_version");
+        assert_eq!(
+            parse_value(&m).unwrap_err(),
+            "m.json: model file has no format_version"
+        );
+        m["format_version"] = "1".into();
+        assert_eq!(
+            parse_value(&m).unwrap_err(),
+            "m.json: corrupt model file: format_version \"1\" is not a whole number"
+        );
+        m["format_version"] = (-1).into();
+        assert_eq!(
+            parse_value(&m).unwrap_err(),
+            "m.json: corrupt model file: format_version -1 is not a whole number"
+        );
     }
 }
