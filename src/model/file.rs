@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::economics::{Decisions, Economics};
 use crate::error::{Error, Result};
-use crate::model::schema::{Feature, Schema};
+use crate::model::schema::{Feature, Schema, MISSING_LEVEL, OTHER_LEVEL};
 
 pub const FORMAT: &str = "leadscore-model";
 /// The version `train` writes.
@@ -180,7 +180,9 @@ impl Model {
         Ok(model)
     }
 
-    /// Internal consistency a hand edit or a truncated copy could break.
+    /// Internal consistency a hand edit or a truncated copy could break: everything scoring,
+    /// drift and the reports index into or divide by, so that no model file that loads can make
+    /// them fail. Each problem is named precisely enough to find it in the file.
     fn check(&self) -> std::result::Result<(), String> {
         let p = self.schema.columns.len();
         for (len, what) in [
@@ -213,21 +215,204 @@ impl Model {
             .chain([
                 self.lifetime_return.intercept,
                 self.service_burden.intercept,
-            ]);
+            ])
+            .chain(self.lifetime_return.coefficients.iter().copied())
+            .chain(self.service_burden.coefficients.iter().copied());
         for v in numbers {
             if !v.is_finite() {
                 return Err("a coefficient is not a finite number".into());
             }
         }
-        for f in &self.schema.features {
-            let cols: Vec<usize> = match f {
-                Feature::Categorical(c) => c.levels.iter().filter_map(|l| l.column).collect(),
-                Feature::Numeric(n) => vec![n.column],
-            };
-            if cols.iter().any(|&c| c >= p) {
+        for (fit, name) in [
+            (&self.lifetime_return, "lifetime_return"),
+            (&self.service_burden, "service_burden"),
+        ] {
+            if !(fit.penalty.is_finite() && fit.penalty >= 0.0) {
                 return Err(format!(
-                    "feature \"{}\" points past the last column",
-                    f.name()
+                    "{name}: penalty {} is not a finite number of at least 0",
+                    fit.penalty
+                ));
+            }
+            if let Some(c) = fit.log_correction {
+                if !(c.is_finite() && c > 0.0) {
+                    return Err(format!(
+                        "{name}: log_correction {c} is not a finite number above 0"
+                    ));
+                }
+            }
+        }
+        for (v, what) in [
+            (self.training.mean_return, "mean_return"),
+            (self.training.mean_burden, "mean_burden"),
+        ] {
+            finite(v, &format!("training: {what}"))?;
+        }
+        self.check_features()?;
+        self.check_economics()?;
+        if let Some(i) = &self.interval {
+            check_interval(i)?;
+        }
+        Ok(())
+    }
+
+    /// Every feature: names unique, columns in range and each owned by one level or number,
+    /// categorical levels and their reference, pooling, and the numeric ranges and
+    /// distributions scoring and drift read.
+    fn check_features(&self) -> std::result::Result<(), String> {
+        let p = self.schema.columns.len();
+        // Which feature (and level) owns each model column.
+        let mut owner: Vec<Option<String>> = vec![None; p];
+        let mut claim = |column: usize, who: String| -> std::result::Result<(), String> {
+            match owner.get_mut(column) {
+                None => Err(format!(
+                    "{who} points past the last column (column {column}, but there are {p})"
+                )),
+                Some(Some(other)) => Err(format!("{who} and {other} share column {column}")),
+                Some(slot) => {
+                    *slot = Some(who);
+                    Ok(())
+                }
+            }
+        };
+        let mut names = std::collections::HashSet::new();
+        for f in &self.schema.features {
+            let name = f.name();
+            if !names.insert(name) {
+                return Err(format!("two features are named \"{name}\""));
+            }
+            let at = |problem: String| format!("feature \"{name}\": {problem}");
+            match f {
+                Feature::Categorical(c) => {
+                    if !c.levels.iter().any(|l| l.value == c.reference) {
+                        return Err(at(format!(
+                            "reference level \"{}\" is not one of its levels",
+                            c.reference
+                        )));
+                    }
+                    let mut values = std::collections::HashSet::new();
+                    for l in &c.levels {
+                        if !values.insert(l.value.as_str()) {
+                            return Err(at(format!("level \"{}\" is listed twice", l.value)));
+                        }
+                        match (l.column, l.value == c.reference) {
+                            (Some(j), true) => {
+                                return Err(at(format!(
+                                    "reference level \"{}\" has column {j} (the reference has none: it is the baseline)",
+                                    l.value
+                                )))
+                            }
+                            (None, false) => {
+                                return Err(at(format!(
+                                    "level \"{}\" has no column (only the reference level \"{}\" has none)",
+                                    l.value, c.reference
+                                )))
+                            }
+                            (Some(j), false) => {
+                                claim(j, format!("feature \"{name}\" level \"{}\"", l.value))?
+                            }
+                            (None, true) => {}
+                        }
+                    }
+                    let other = values.contains(OTHER_LEVEL);
+                    if !other && c.pooled.iter().any(|v| v == MISSING_LEVEL) {
+                        return Err(at(format!(
+                            "\"{MISSING_LEVEL}\" is pooled but there is no \"{OTHER_LEVEL}\" level to score blanks as"
+                        )));
+                    }
+                    if !other && !c.pooled.is_empty() {
+                        return Err(at(format!(
+                            "values are pooled but there is no \"{OTHER_LEVEL}\" level"
+                        )));
+                    }
+                    share(c.missing_share, &at("missing_share".into()))?;
+                }
+                Feature::Numeric(n) => {
+                    claim(n.column, format!("feature \"{name}\""))?;
+                    for (v, what) in [(n.median, "median"), (n.min, "min"), (n.max, "max")] {
+                        finite(v, &at(what.into()))?;
+                    }
+                    if n.min > n.max {
+                        return Err(at(format!("min {} is above max {}", n.min, n.max)));
+                    }
+                    if let Some((lo, hi)) = n.clamp {
+                        finite(lo, &at("clamp low".into()))?;
+                        finite(hi, &at("clamp high".into()))?;
+                        if lo > hi {
+                            return Err(at(format!("clamp low {lo} is above clamp high {hi}")));
+                        }
+                    }
+                    if n.log {
+                        let (lowest, what) = match n.clamp {
+                            Some((lo, _)) => (lo, "clamp low"),
+                            None => (n.min, "min"),
+                        };
+                        for (v, what) in [(lowest, what), (n.median, "median")] {
+                            if v <= -1.0 {
+                                return Err(at(format!(
+                                    "{what} {v} is not above -1, so ln(1 + x) is undefined there"
+                                )));
+                            }
+                        }
+                    }
+                    for e in &n.edges {
+                        finite(*e, &at("an edge".into()))?;
+                    }
+                    if let Some(w) = n.edges.windows(2).find(|w| w[0] > w[1]) {
+                        return Err(at(format!(
+                            "edges are not in order ({} before {})",
+                            w[0], w[1]
+                        )));
+                    }
+                    if n.shares.len() != n.edges.len() + 1 {
+                        return Err(at(format!(
+                            "{} edges need {} shares, not {}",
+                            n.edges.len(),
+                            n.edges.len() + 1,
+                            n.shares.len()
+                        )));
+                    }
+                    for s in &n.shares {
+                        share(*s, &at("a share".into()))?;
+                    }
+                    share(n.missing_share, &at("missing_share".into()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The money side: a currency to print, finite rates, thresholds in order.
+    fn check_economics(&self) -> std::result::Result<(), String> {
+        if self.economics.currency.trim().is_empty() {
+            return Err("economics: currency is empty".into());
+        }
+        for t in self
+            .economics
+            .lifetime_return
+            .iter()
+            .chain(&self.economics.service_burden)
+        {
+            finite(t.rate, &format!("economics: term \"{}\" rate", t.name))?;
+        }
+        let d = &self.decisions;
+        for (v, what) in [
+            (d.contact_at, "contact_at"),
+            (d.skip_below, "skip_below"),
+            (d.tier_a, "tier_a"),
+            (d.tier_b, "tier_b"),
+            (d.tier_c, "tier_c"),
+        ] {
+            finite(v, &format!("decisions: {what}"))?;
+        }
+        for (hi, lo) in [
+            ((d.tier_a, "tier_a"), (d.tier_b, "tier_b")),
+            ((d.tier_b, "tier_b"), (d.tier_c, "tier_c")),
+            ((d.contact_at, "contact_at"), (d.skip_below, "skip_below")),
+        ] {
+            if hi.0 < lo.0 {
+                return Err(format!(
+                    "decisions: {} {} is below {} {}",
+                    hi.1, hi.0, lo.1, lo.0
                 ));
             }
         }
@@ -345,6 +530,57 @@ impl Model {
             l(&self.service_burden, |c| c.burden_coefficient),
         ]
     }
+}
+
+/// `what` must be a finite number.
+fn finite(v: f64, what: &str) -> std::result::Result<(), String> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(format!("{what} is not a finite number"))
+    }
+}
+
+/// `what` must be a share: a number from 0 to 1.
+fn share(v: f64, what: &str) -> std::result::Result<(), String> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(format!("{what} {v} is not between 0 and 1"))
+    }
+}
+
+/// The prediction interval: a level strictly between 0 and 1, a scale that cannot go negative,
+/// and quantiles in order.
+fn check_interval(i: &crate::stats::Interval) -> std::result::Result<(), String> {
+    for (v, what) in [
+        (i.level, "level"),
+        (i.scale_base, "scale_base"),
+        (i.scale_slope, "scale_slope"),
+        (i.lower, "lower"),
+        (i.upper, "upper"),
+    ] {
+        finite(v, &format!("interval: {what}"))?;
+    }
+    if !(i.level > 0.0 && i.level < 1.0) {
+        return Err(format!(
+            "interval: level {} is not between 0 and 1",
+            i.level
+        ));
+    }
+    if i.scale_base < 0.0 || i.scale_slope < 0.0 {
+        return Err(format!(
+            "interval: scale_base {} and scale_slope {} must not be negative",
+            i.scale_base, i.scale_slope
+        ));
+    }
+    if i.lower > i.upper {
+        return Err(format!(
+            "interval: lower {} is above upper {}",
+            i.lower, i.upper
+        ));
+    }
+    Ok(())
 }
 
 /// One target's linear model on the schema's columns.
@@ -503,5 +739,41 @@ mod tests {
             parse_value(&m).unwrap_err(),
             "m.json: corrupt model file: format_version -1 is not a whole number"
         );
+    }
+
+    #[test]
+    fn edits_scoring_cannot_survive_are_named() {
+        type Edit = fn(&mut Value);
+        let cases: [(Edit, &str); 4] = [
+            (
+                |m| m["schema"]["features"][0]["reference"] = "mining".into(),
+                "feature \"industry\": reference level \"mining\" is not one of its levels",
+            ),
+            (
+                |m| m["schema"]["features"][1]["levels"][5]["value"] = "north".into(),
+                "feature \"region\": level \"north\" is listed twice",
+            ),
+            (
+                |m| {
+                    m["schema"]["features"][4]["shares"]
+                        .as_array_mut()
+                        .unwrap()
+                        .clear()
+                },
+                "feature \"employees\": 9 edges need 10 shares, not 0",
+            ),
+            (
+                |m| m["decisions"]["tier_c"] = 1e9.into(),
+                "decisions: tier_b 9997 is below tier_c 1000000000",
+            ),
+        ];
+        for (edit, want) in cases {
+            let mut m = shipped();
+            edit(&mut m);
+            assert_eq!(
+                parse_value(&m).unwrap_err(),
+                format!("m.json: corrupt model file: {want}")
+            );
+        }
     }
 }
