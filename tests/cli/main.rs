@@ -13,5 +13,6 @@ mod errors;
 mod evaluate;
 mod explain;
 mod formats;
+mod model_files;
 mod shipped;
 mod telco;
