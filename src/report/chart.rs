@@ -86,6 +86,17 @@ impl ChartError {
         }
     }
 
+    /// A failure of the shared output helpers, which only fail creating, writing or renaming.
+    fn from_output(e: crate::error::Error) -> Self {
+        match e {
+            crate::error::Error::Io { path, err, .. } => ChartError::Write { path, err },
+            other => ChartError::Write {
+                path: String::new(),
+                err: std::io::Error::other(other.to_string()),
+            },
+        }
+    }
+
     fn draw(path: &Path, problem: impl std::fmt::Display) -> Self {
         ChartError::Draw {
             path: path.display().to_string(),
@@ -147,33 +158,14 @@ fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A temporary file in the same directory as `path`, so the final rename is atomic.
+/// A temporary file beside `path` ending in `suffix`, as every output file is made.
 fn temp_beside(path: &Path, suffix: &str) -> Result<tempfile::NamedTempFile, ChartError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".leadscore-").suffix(suffix);
-    // A chart is for sharing; tempfile's default mode is 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    builder
-        .tempfile_in(dir)
-        .map_err(|e| ChartError::write(path, e))
+    crate::io::output::temp_beside_with_suffix(path, suffix).map_err(ChartError::from_output)
 }
 
-/// Syncs and renames a finished temporary file into place.
+/// Syncs and renames a finished temporary file into place, and syncs the directory.
 fn persist(temp: tempfile::NamedTempFile, path: &Path) -> Result<(), ChartError> {
-    temp.as_file()
-        .sync_all()
-        .map_err(|e| ChartError::write(path, e))?;
-    temp.persist(path)
-        .map_err(|e| ChartError::write(path, e.error))?;
-    Ok(())
+    crate::io::output::persist(temp, path).map_err(ChartError::from_output)
 }
 
 /// Everything computed from the data before drawing: ranges, label formats, legend corner.
