@@ -105,6 +105,30 @@ impl ChartError {
     }
 }
 
+/// A chart that cannot be drawn or written is a failure of the run (exit 1), not of the
+/// user's input: the directory was there or was made, so the disk, the permissions or the build
+/// are at fault.
+impl From<ChartError> for crate::error::Error {
+    fn from(e: ChartError) -> Self {
+        let (action, path, err) = match e {
+            ChartError::Write { path, err } => ("cannot write", path, err),
+            ChartError::Font { path } => (
+                "cannot draw the chart",
+                path,
+                std::io::Error::other(
+                    "the built-in font (assets/DejaVuSans.ttf) is not a usable font",
+                ),
+            ),
+            ChartError::Draw { path, problem } => (
+                "cannot draw the chart",
+                path,
+                std::io::Error::other(problem),
+            ),
+        };
+        crate::error::Error::Io { action, path, err }
+    }
+}
+
 /// Writes `<stem>.png` (800×500) and `<stem>.svg`, each atomically (a temporary file in the same
 /// directory, renamed into place), and returns both paths, PNG first.
 ///

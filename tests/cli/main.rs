@@ -14,5 +14,6 @@ mod evaluate;
 mod explain;
 mod formats;
 mod model_files;
+mod plot_failures;
 mod shipped;
 mod telco;
