@@ -671,8 +671,8 @@ fn plot(report: &Report, dir: &Path) -> Result<Vec<String>> {
     }
     let mut written = Vec::new();
     for (name, chart) in charts {
-        let paths =
-            chart::write(&chart, &dir.join(name)).map_err(|e| Error::Data(e.to_string()))?;
+        // A chart that cannot be written is a failure of the run: exit 1, not 2.
+        let paths = chart::write(&chart, &dir.join(name))?;
         written.extend(paths.iter().map(|p| p.display().to_string()));
     }
     Ok(written)

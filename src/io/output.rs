@@ -77,12 +77,18 @@ impl Write for Output {
 
 /// A temporary file in the same directory as `path`, so the final rename is atomic.
 pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+    temp_beside_with_suffix(path, ".tmp")
+}
+
+/// `temp_beside` with the temporary file's name ending in `suffix`, for writers that pick a
+/// format from the file name (the PNG encoder wants `.png`).
+pub fn temp_beside_with_suffix(path: &Path, suffix: &str) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".leadscore-").suffix(".tmp");
+    builder.prefix(".leadscore-").suffix(suffix);
     // A finished file is for sharing (with the CRM, the team); tempfile's default is 0600.
     #[cfg(unix)]
     {
@@ -94,14 +100,44 @@ pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
         .map_err(|e| Error::write(path.display(), e))
 }
 
-/// Syncs and renames a finished temporary file into place.
+/// Syncs and renames a finished temporary file into place, then syncs the directory so the
+/// rename itself survives a crash.
 pub fn persist(temp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
     temp.as_file()
         .sync_all()
         .map_err(|e| Error::write(path.display(), e))?;
     temp.persist(path)
         .map_err(|e| Error::write(path.display(), e.error))?;
+    sync_dir(path)
+}
+
+/// Syncs the directory holding `path`. Some filesystems cannot sync a directory and say so
+/// with EINVAL (or "unsupported"); the file itself is synced by then, so that is no failure.
+#[cfg(unix)]
+fn sync_dir(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let synced = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    match synced {
+        Err(e) if !cannot_sync_directories(&e) => Err(Error::write(dir.display(), e)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_path: &Path) -> Result<()> {
     Ok(())
+}
+
+/// The errors a filesystem gives when directories cannot be synced at all.
+#[cfg(unix)]
+fn cannot_sync_directories(e: &io::Error) -> bool {
+    const EINVAL: i32 = 22;
+    e.kind() == io::ErrorKind::InvalidInput
+        || e.kind() == io::ErrorKind::Unsupported
+        || e.raw_os_error() == Some(EINVAL)
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -123,5 +159,29 @@ mod tests {
         write_atomic(&path, b"x\n").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"x\n");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn persist_leaves_only_the_final_file_in_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chart.png");
+        let mut temp = temp_beside_with_suffix(&path, ".png").unwrap();
+        let name = temp
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with(".leadscore-") && name.ends_with(".png"),
+            "{name}"
+        );
+        temp.write_all(b"png").unwrap();
+        persist(temp, &path).unwrap();
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["chart.png"]);
     }
 }

@@ -4,15 +4,49 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::economics::{Decisions, Economics};
 use crate::error::{Error, Result};
-use crate::model::schema::{Feature, Schema};
+use crate::model::schema::{Feature, Schema, MISSING_LEVEL, OTHER_LEVEL};
 
 pub const FORMAT: &str = "leadscore-model";
+/// The version `train` writes.
 pub const FORMAT_VERSION: u32 = 1;
+/// The first version leadscore ever wrote; every version from here to `FORMAT_VERSION` loads.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 /// The file `train` writes into a models directory, and `score` looks for there.
 pub const MODEL_FILE: &str = "model.json";
+
+/// One step of the upgrade path: a file of version `v`, as JSON, rewritten as version `v + 1`,
+/// or what in it cannot be upgraded.
+type Migration = fn(Value) -> std::result::Result<Value, String>;
+
+/// `MIGRATIONS[i]` upgrades version `OLDEST_FORMAT_VERSION + i` to the next one, so a file of
+/// any version ever written runs the rest of the chain to `FORMAT_VERSION`. Version 1 is the
+/// only one so far, so the chain is empty; a version 2 adds `v1_to_v2` here (the length is
+/// checked against the version numbers at compile time).
+const MIGRATIONS: [Migration; (FORMAT_VERSION - OLDEST_FORMAT_VERSION) as usize] = [];
+
+/// Upgrades a model file of version `from` (already known to be readable) to `FORMAT_VERSION`.
+fn migrate(mut value: Value, from: u32) -> std::result::Result<Value, String> {
+    for step in &MIGRATIONS[(from - OLDEST_FORMAT_VERSION) as usize..] {
+        value = step(value)?;
+    }
+    if let Some(v) = value.get_mut("format_version") {
+        *v = Value::from(FORMAT_VERSION);
+    }
+    Ok(value)
+}
+
+/// The versions this build reads, for the message refusing another one.
+fn readable_versions() -> String {
+    if OLDEST_FORMAT_VERSION == FORMAT_VERSION {
+        format!("version {FORMAT_VERSION}")
+    } else {
+        format!("versions {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}")
+    }
+}
 
 /// Where the training data came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,13 +99,6 @@ pub struct Model {
     pub validation: Validation,
 }
 
-/// Just enough of a file to tell which format it is before reading the rest.
-#[derive(Deserialize)]
-struct Header {
-    format: Option<String>,
-    format_version: Option<u32>,
-}
-
 impl Model {
     /// The model file a `--model` path means: the file itself, or `model.json` in a directory.
     pub fn resolve_path(path: &Path) -> PathBuf {
@@ -104,7 +131,7 @@ impl Model {
     }
 
     pub fn parse(text: &str, shown: &str) -> Result<Model> {
-        let header: Header = serde_json::from_str(text).map_err(|e| {
+        let value: Value = serde_json::from_str(text).map_err(|e| {
             if e.is_eof() {
                 // It began like JSON and stopped: a copy cut short, not another kind of file.
                 Error::file(shown, format!("corrupt model file: {e}"))
@@ -112,34 +139,50 @@ impl Model {
                 Error::file(shown, format!("not a leadscore model file ({e})"))
             }
         })?;
-        if header.format.as_deref() != Some(FORMAT) {
+        if value.get("format").and_then(Value::as_str) != Some(FORMAT) {
             return Err(Error::file(
                 shown,
                 "not a leadscore model file (no \"format\": \"leadscore-model\")",
             ));
         }
-        match header.format_version {
-            Some(FORMAT_VERSION) => {}
-            Some(v) => {
-                return Err(Error::file(
-                    shown,
-                    format!(
-                        "model format version {v} is not supported by leadscore {} (it reads version {FORMAT_VERSION}); retrain with `leadscore train`",
-                        env!("CARGO_PKG_VERSION")
-                    ),
-                ))
+        let version = match value.get("format_version") {
+            None | Some(Value::Null) => {
+                return Err(Error::file(shown, "model file has no format_version"))
             }
-            None => return Err(Error::file(shown, "model file has no format_version")),
+            Some(v) => v.as_u64().ok_or_else(|| {
+                Error::file(
+                    shown,
+                    format!("corrupt model file: format_version {v} is not a whole number"),
+                )
+            })?,
+        };
+        if !(u64::from(OLDEST_FORMAT_VERSION)..=u64::from(FORMAT_VERSION)).contains(&version) {
+            return Err(Error::file(
+                shown,
+                format!(
+                    "model format version {version} is not supported by leadscore {} (it reads {}); retrain with `leadscore train`",
+                    env!("CARGO_PKG_VERSION"),
+                    readable_versions(),
+                ),
+            ));
         }
-        let model: Model = serde_json::from_str(text)
-            .map_err(|e| Error::file(shown, format!("corrupt model file: {e}")))?;
-        model
-            .check()
-            .map_err(|problem| Error::file(shown, format!("corrupt model file: {problem}")))?;
+        let corrupt =
+            |problem: String| Error::file(shown, format!("corrupt model file: {problem}"));
+        let model: Model = if version == u64::from(FORMAT_VERSION) {
+            // Nothing to migrate: read the text itself, so errors say where in the file they are.
+            serde_json::from_str(text)
+        } else {
+            let value = migrate(value, version as u32).map_err(corrupt)?;
+            serde_json::from_value(value)
+        }
+        .map_err(|e| corrupt(e.to_string()))?;
+        model.check().map_err(corrupt)?;
         Ok(model)
     }
 
-    /// Internal consistency a hand edit or a truncated copy could break.
+    /// Internal consistency a hand edit or a truncated copy could break: everything scoring,
+    /// drift and the reports index into or divide by, so that no model file that loads can make
+    /// them fail. Each problem is named precisely enough to find it in the file.
     fn check(&self) -> std::result::Result<(), String> {
         let p = self.schema.columns.len();
         for (len, what) in [
@@ -172,21 +215,204 @@ impl Model {
             .chain([
                 self.lifetime_return.intercept,
                 self.service_burden.intercept,
-            ]);
+            ])
+            .chain(self.lifetime_return.coefficients.iter().copied())
+            .chain(self.service_burden.coefficients.iter().copied());
         for v in numbers {
             if !v.is_finite() {
                 return Err("a coefficient is not a finite number".into());
             }
         }
-        for f in &self.schema.features {
-            let cols: Vec<usize> = match f {
-                Feature::Categorical(c) => c.levels.iter().filter_map(|l| l.column).collect(),
-                Feature::Numeric(n) => vec![n.column],
-            };
-            if cols.iter().any(|&c| c >= p) {
+        for (fit, name) in [
+            (&self.lifetime_return, "lifetime_return"),
+            (&self.service_burden, "service_burden"),
+        ] {
+            if !(fit.penalty.is_finite() && fit.penalty >= 0.0) {
                 return Err(format!(
-                    "feature \"{}\" points past the last column",
-                    f.name()
+                    "{name}: penalty {} is not a finite number of at least 0",
+                    fit.penalty
+                ));
+            }
+            if let Some(c) = fit.log_correction {
+                if !(c.is_finite() && c > 0.0) {
+                    return Err(format!(
+                        "{name}: log_correction {c} is not a finite number above 0"
+                    ));
+                }
+            }
+        }
+        for (v, what) in [
+            (self.training.mean_return, "mean_return"),
+            (self.training.mean_burden, "mean_burden"),
+        ] {
+            finite(v, &format!("training: {what}"))?;
+        }
+        self.check_features()?;
+        self.check_economics()?;
+        if let Some(i) = &self.interval {
+            check_interval(i)?;
+        }
+        Ok(())
+    }
+
+    /// Every feature: names unique, columns in range and each owned by one level or number,
+    /// categorical levels and their reference, pooling, and the numeric ranges and
+    /// distributions scoring and drift read.
+    fn check_features(&self) -> std::result::Result<(), String> {
+        let p = self.schema.columns.len();
+        // Which feature (and level) owns each model column.
+        let mut owner: Vec<Option<String>> = vec![None; p];
+        let mut claim = |column: usize, who: String| -> std::result::Result<(), String> {
+            match owner.get_mut(column) {
+                None => Err(format!(
+                    "{who} points past the last column (column {column}, but there are {p})"
+                )),
+                Some(Some(other)) => Err(format!("{who} and {other} share column {column}")),
+                Some(slot) => {
+                    *slot = Some(who);
+                    Ok(())
+                }
+            }
+        };
+        let mut names = std::collections::HashSet::new();
+        for f in &self.schema.features {
+            let name = f.name();
+            if !names.insert(name) {
+                return Err(format!("two features are named \"{name}\""));
+            }
+            let at = |problem: String| format!("feature \"{name}\": {problem}");
+            match f {
+                Feature::Categorical(c) => {
+                    if !c.levels.iter().any(|l| l.value == c.reference) {
+                        return Err(at(format!(
+                            "reference level \"{}\" is not one of its levels",
+                            c.reference
+                        )));
+                    }
+                    let mut values = std::collections::HashSet::new();
+                    for l in &c.levels {
+                        if !values.insert(l.value.as_str()) {
+                            return Err(at(format!("level \"{}\" is listed twice", l.value)));
+                        }
+                        match (l.column, l.value == c.reference) {
+                            (Some(j), true) => {
+                                return Err(at(format!(
+                                    "reference level \"{}\" has column {j} (the reference has none: it is the baseline)",
+                                    l.value
+                                )))
+                            }
+                            (None, false) => {
+                                return Err(at(format!(
+                                    "level \"{}\" has no column (only the reference level \"{}\" has none)",
+                                    l.value, c.reference
+                                )))
+                            }
+                            (Some(j), false) => {
+                                claim(j, format!("feature \"{name}\" level \"{}\"", l.value))?
+                            }
+                            (None, true) => {}
+                        }
+                    }
+                    let other = values.contains(OTHER_LEVEL);
+                    if !other && c.pooled.iter().any(|v| v == MISSING_LEVEL) {
+                        return Err(at(format!(
+                            "\"{MISSING_LEVEL}\" is pooled but there is no \"{OTHER_LEVEL}\" level to score blanks as"
+                        )));
+                    }
+                    if !other && !c.pooled.is_empty() {
+                        return Err(at(format!(
+                            "values are pooled but there is no \"{OTHER_LEVEL}\" level"
+                        )));
+                    }
+                    share(c.missing_share, &at("missing_share".into()))?;
+                }
+                Feature::Numeric(n) => {
+                    claim(n.column, format!("feature \"{name}\""))?;
+                    for (v, what) in [(n.median, "median"), (n.min, "min"), (n.max, "max")] {
+                        finite(v, &at(what.into()))?;
+                    }
+                    if n.min > n.max {
+                        return Err(at(format!("min {} is above max {}", n.min, n.max)));
+                    }
+                    if let Some((lo, hi)) = n.clamp {
+                        finite(lo, &at("clamp low".into()))?;
+                        finite(hi, &at("clamp high".into()))?;
+                        if lo > hi {
+                            return Err(at(format!("clamp low {lo} is above clamp high {hi}")));
+                        }
+                    }
+                    if n.log {
+                        let (lowest, what) = match n.clamp {
+                            Some((lo, _)) => (lo, "clamp low"),
+                            None => (n.min, "min"),
+                        };
+                        for (v, what) in [(lowest, what), (n.median, "median")] {
+                            if v <= -1.0 {
+                                return Err(at(format!(
+                                    "{what} {v} is not above -1, so ln(1 + x) is undefined there"
+                                )));
+                            }
+                        }
+                    }
+                    for e in &n.edges {
+                        finite(*e, &at("an edge".into()))?;
+                    }
+                    if let Some(w) = n.edges.windows(2).find(|w| w[0] > w[1]) {
+                        return Err(at(format!(
+                            "edges are not in order ({} before {})",
+                            w[0], w[1]
+                        )));
+                    }
+                    if n.shares.len() != n.edges.len() + 1 {
+                        return Err(at(format!(
+                            "{} edges need {} shares, not {}",
+                            n.edges.len(),
+                            n.edges.len() + 1,
+                            n.shares.len()
+                        )));
+                    }
+                    for s in &n.shares {
+                        share(*s, &at("a share".into()))?;
+                    }
+                    share(n.missing_share, &at("missing_share".into()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The money side: a currency to print, finite rates, thresholds in order.
+    fn check_economics(&self) -> std::result::Result<(), String> {
+        if self.economics.currency.trim().is_empty() {
+            return Err("economics: currency is empty".into());
+        }
+        for t in self
+            .economics
+            .lifetime_return
+            .iter()
+            .chain(&self.economics.service_burden)
+        {
+            finite(t.rate, &format!("economics: term \"{}\" rate", t.name))?;
+        }
+        let d = &self.decisions;
+        for (v, what) in [
+            (d.contact_at, "contact_at"),
+            (d.skip_below, "skip_below"),
+            (d.tier_a, "tier_a"),
+            (d.tier_b, "tier_b"),
+            (d.tier_c, "tier_c"),
+        ] {
+            finite(v, &format!("decisions: {what}"))?;
+        }
+        for (hi, lo) in [
+            ((d.tier_a, "tier_a"), (d.tier_b, "tier_b")),
+            ((d.tier_b, "tier_b"), (d.tier_c, "tier_c")),
+            ((d.contact_at, "contact_at"), (d.skip_below, "skip_below")),
+        ] {
+            if hi.0 < lo.0 {
+                return Err(format!(
+                    "decisions: {} {} is below {} {}",
+                    hi.1, hi.0, lo.1, lo.0
                 ));
             }
         }
@@ -269,6 +495,57 @@ impl Model {
             })
             .collect()
     }
+}
+
+/// `what` must be a finite number.
+fn finite(v: f64, what: &str) -> std::result::Result<(), String> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(format!("{what} is not a finite number"))
+    }
+}
+
+/// `what` must be a share: a number from 0 to 1.
+fn share(v: f64, what: &str) -> std::result::Result<(), String> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(format!("{what} {v} is not between 0 and 1"))
+    }
+}
+
+/// The prediction interval: a level strictly between 0 and 1, a scale that cannot go negative,
+/// and quantiles in order.
+fn check_interval(i: &crate::stats::Interval) -> std::result::Result<(), String> {
+    for (v, what) in [
+        (i.level, "level"),
+        (i.scale_base, "scale_base"),
+        (i.scale_slope, "scale_slope"),
+        (i.lower, "lower"),
+        (i.upper, "upper"),
+    ] {
+        finite(v, &format!("interval: {what}"))?;
+    }
+    if !(i.level > 0.0 && i.level < 1.0) {
+        return Err(format!(
+            "interval: level {} is not between 0 and 1",
+            i.level
+        ));
+    }
+    if i.scale_base < 0.0 || i.scale_slope < 0.0 {
+        return Err(format!(
+            "interval: scale_base {} and scale_slope {} must not be negative",
+            i.scale_base, i.scale_slope
+        ));
+    }
+    if i.lower > i.upper {
+        return Err(format!(
+            "interval: lower {} is above upper {}",
+            i.lower, i.upper
+        ));
+    }
+    Ok(())
 }
 
 /// One target's linear model on the schema's columns.
@@ -356,6 +633,112 @@ impl ScaleChoice {
             log: false,
             forced: false,
             can_be_negative: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = include_str!("../../models/model.json");
+
+    fn shipped() -> Value {
+        serde_json::from_str(SHIPPED).unwrap()
+    }
+
+    fn parse_value(v: &Value) -> std::result::Result<Model, String> {
+        Model::parse(&serde_json::to_string_pretty(v).unwrap(), "m.json").map_err(|e| e.to_string())
+    }
+
+    fn unsupported(v: u64) -> String {
+        format!(
+            "m.json: model format version {v} is not supported by leadscore {} (it reads version 1); retrain with `leadscore train`",
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+
+    #[test]
+    fn every_version_ever_written_migrates_to_the_current_one() {
+        assert_eq!(
+            MIGRATIONS.len() as u32,
+            FORMAT_VERSION - OLDEST_FORMAT_VERSION
+        );
+        for from in OLDEST_FORMAT_VERSION..=FORMAT_VERSION {
+            let migrated = migrate(shipped(), from).unwrap();
+            assert_eq!(migrated["format_version"], FORMAT_VERSION);
+        }
+        // Version 1 is today's format: the chain leaves it as it was.
+        assert_eq!(migrate(shipped(), 1).unwrap(), shipped());
+    }
+
+    #[test]
+    fn a_version_1_model_loads() {
+        let model = Model::parse(SHIPPED, "m.json").unwrap();
+        assert_eq!(model.format_version, 1);
+        assert_eq!(model.schema.columns.len(), model.columns.len());
+        // Through the value path too (as an older version would go).
+        assert_eq!(parse_value(&shipped()).unwrap(), model);
+    }
+
+    #[test]
+    fn versions_never_written_are_refused() {
+        for v in [0u64, 2, 99] {
+            let mut m = shipped();
+            m["format_version"] = v.into();
+            assert_eq!(parse_value(&m).unwrap_err(), unsupported(v));
+        }
+        let mut m = shipped();
+        m.as_object_mut().unwrap().remove("format_version");
+        assert_eq!(
+            parse_value(&m).unwrap_err(),
+            "m.json: model file has no format_version"
+        );
+        m["format_version"] = "1".into();
+        assert_eq!(
+            parse_value(&m).unwrap_err(),
+            "m.json: corrupt model file: format_version \"1\" is not a whole number"
+        );
+        m["format_version"] = (-1).into();
+        assert_eq!(
+            parse_value(&m).unwrap_err(),
+            "m.json: corrupt model file: format_version -1 is not a whole number"
+        );
+    }
+
+    #[test]
+    fn edits_scoring_cannot_survive_are_named() {
+        type Edit = fn(&mut Value);
+        let cases: [(Edit, &str); 4] = [
+            (
+                |m| m["schema"]["features"][0]["reference"] = "mining".into(),
+                "feature \"industry\": reference level \"mining\" is not one of its levels",
+            ),
+            (
+                |m| m["schema"]["features"][1]["levels"][5]["value"] = "north".into(),
+                "feature \"region\": level \"north\" is listed twice",
+            ),
+            (
+                |m| {
+                    m["schema"]["features"][4]["shares"]
+                        .as_array_mut()
+                        .unwrap()
+                        .clear()
+                },
+                "feature \"employees\": 9 edges need 10 shares, not 0",
+            ),
+            (
+                |m| m["decisions"]["tier_c"] = 1e9.into(),
+                "decisions: tier_b 9997 is below tier_c 1000000000",
+            ),
+        ];
+        for (edit, want) in cases {
+            let mut m = shipped();
+            edit(&mut m);
+            assert_eq!(
+                parse_value(&m).unwrap_err(),
+                format!("m.json: corrupt model file: {want}")
+            );
         }
     }
 }

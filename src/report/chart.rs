@@ -86,11 +86,46 @@ impl ChartError {
         }
     }
 
+    /// A failure of the shared output helpers, which only fail creating, writing or renaming.
+    fn from_output(e: crate::error::Error) -> Self {
+        match e {
+            crate::error::Error::Io { path, err, .. } => ChartError::Write { path, err },
+            other => ChartError::Write {
+                path: String::new(),
+                err: std::io::Error::other(other.to_string()),
+            },
+        }
+    }
+
     fn draw(path: &Path, problem: impl std::fmt::Display) -> Self {
         ChartError::Draw {
             path: path.display().to_string(),
             problem: problem.to_string(),
         }
+    }
+}
+
+/// A chart that cannot be drawn or written is a failure of the run (exit 1), not of the
+/// user's input: the directory was there or was made, so the disk, the permissions or the build
+/// are at fault.
+impl From<ChartError> for crate::error::Error {
+    fn from(e: ChartError) -> Self {
+        let (action, path, err) = match e {
+            ChartError::Write { path, err } => ("cannot write", path, err),
+            ChartError::Font { path } => (
+                "cannot draw the chart",
+                path,
+                std::io::Error::other(
+                    "the built-in font (assets/DejaVuSans.ttf) is not a usable font",
+                ),
+            ),
+            ChartError::Draw { path, problem } => (
+                "cannot draw the chart",
+                path,
+                std::io::Error::other(problem),
+            ),
+        };
+        crate::error::Error::Io { action, path, err }
     }
 }
 
@@ -147,33 +182,14 @@ fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A temporary file in the same directory as `path`, so the final rename is atomic.
+/// A temporary file beside `path` ending in `suffix`, as every output file is made.
 fn temp_beside(path: &Path, suffix: &str) -> Result<tempfile::NamedTempFile, ChartError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".leadscore-").suffix(suffix);
-    // A chart is for sharing; tempfile's default mode is 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    builder
-        .tempfile_in(dir)
-        .map_err(|e| ChartError::write(path, e))
+    crate::io::output::temp_beside_with_suffix(path, suffix).map_err(ChartError::from_output)
 }
 
-/// Syncs and renames a finished temporary file into place.
+/// Syncs and renames a finished temporary file into place, and syncs the directory.
 fn persist(temp: tempfile::NamedTempFile, path: &Path) -> Result<(), ChartError> {
-    temp.as_file()
-        .sync_all()
-        .map_err(|e| ChartError::write(path, e))?;
-    temp.persist(path)
-        .map_err(|e| ChartError::write(path, e.error))?;
-    Ok(())
+    crate::io::output::persist(temp, path).map_err(ChartError::from_output)
 }
 
 /// Everything computed from the data before drawing: ranges, label formats, legend corner.

@@ -13,6 +13,8 @@ mod errors;
 mod evaluate;
 mod explain;
 mod formats;
+mod model_files;
+mod plot_failures;
 mod shipped;
 mod telco;
 mod threads;

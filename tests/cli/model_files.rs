@@ -1,0 +1,317 @@
+//! Model files however edited, cut or replaced: each is refused with a message naming what is
+//! wrong (exit 2) or scores (exit 0); none makes leadscore panic.
+//!
+//! `tests/corpus/models/` holds hand-made cases (listed, with what each proves, in
+//! `cases.tsv`); the mutation test edits the shipped model at random, with a fixed seed.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+
+use crate::util::{repo, Env};
+
+const LEADS: &str = "data/leads.csv";
+
+struct Case {
+    file: String,
+    code: i32,
+    /// The whole of stderr, or `None` for a model that scores (its summary is not pinned here).
+    stderr: Option<String>,
+}
+
+fn cases() -> Vec<Case> {
+    let table = std::fs::read_to_string(repo("tests/corpus/models/cases.tsv")).unwrap();
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            assert_eq!(fields.len(), 4, "cases.tsv: {line}");
+            let file = fields[0].to_string();
+            let message = fields[2].replace("{version}", env!("CARGO_PKG_VERSION"));
+            Case {
+                code: fields[1].parse().unwrap(),
+                stderr: (fields[2] != "-").then(|| format!("error: {file}: {message}\n")),
+                file,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_corpus_model_is_refused_with_its_pinned_message_or_scores() {
+    let cases = cases();
+    let mut listed: Vec<&str> = cases.iter().map(|c| c.file.as_str()).collect();
+    listed.sort();
+    let mut on_disk: Vec<String> = std::fs::read_dir(repo("tests/corpus/models"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    on_disk.sort();
+    assert_eq!(
+        listed, on_disk,
+        "every corpus file has one row in cases.tsv"
+    );
+    assert!(cases.len() >= 25);
+
+    let env = Env::new();
+    env.copy(LEADS, LEADS);
+    for case in &cases {
+        env.copy(&format!("tests/corpus/models/{}", case.file), &case.file);
+        let run = env.run(&["score", LEADS, "--model", &case.file, "-o", "scores.csv"]);
+        assert!(
+            !run.stderr.contains("panicked"),
+            "{}: {}",
+            case.file,
+            run.stderr
+        );
+        assert_eq!(run.code, case.code, "{}: {}", case.file, run.stderr);
+        match &case.stderr {
+            Some(want) => {
+                assert_eq!(&run.stderr, want, "{}", case.file);
+                assert!(!env.exists("scores.csv"), "{}: wrote scores", case.file);
+            }
+            None => {
+                assert!(env.exists("scores.csv"), "{}", case.file);
+                std::fs::remove_file(env.path("scores.csv")).unwrap();
+            }
+        }
+        std::fs::remove_file(env.path(&case.file)).unwrap();
+    }
+}
+
+/// Every path to a value in `v`, depth first.
+fn paths(v: &Value, at: &mut Vec<PathStep>, out: &mut Vec<Vec<PathStep>>) {
+    out.push(at.clone());
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                at.push(PathStep::Key(k.clone()));
+                paths(child, at, out);
+                at.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                at.push(PathStep::Index(i));
+                paths(child, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Clone, Debug)]
+enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+fn get_mut<'v>(v: &'v mut Value, path: &[PathStep]) -> &'v mut Value {
+    path.iter().fold(v, |v, step| match step {
+        PathStep::Key(k) => &mut v[k.as_str()],
+        PathStep::Index(i) => &mut v[*i],
+    })
+}
+
+fn show(path: &[PathStep]) -> String {
+    path.iter()
+        .map(|s| match s {
+            PathStep::Key(k) => format!(".{k}"),
+            PathStep::Index(i) => format!("[{i}]"),
+        })
+        .collect()
+}
+
+/// One type-preserving edit of the kind a person makes by hand: a number changed, a string
+/// swapped for another from the file, an array element deleted or duplicated, a bool flipped,
+/// an index moved by one (or a null column given one). Returns what it did, or `None` when the
+/// value picked does not suit the edit picked.
+fn mutate(model: &mut Value, strings: &[String], rng: &mut impl Rng) -> Option<String> {
+    let mut all = Vec::new();
+    paths(model, &mut Vec::new(), &mut all);
+    let path = all[rng.random_range(0..all.len())].clone();
+    let key = match path.last() {
+        Some(PathStep::Key(k)) => k.clone(),
+        _ => String::new(),
+    };
+    let target = get_mut(model, &path);
+    let kind = rng.random_range(0..6);
+    let what = match (kind, &*target) {
+        (0 | 5, Value::Number(n)) if n.is_u64() || n.is_i64() => {
+            let i = n.as_i64().unwrap_or(i64::MAX);
+            let new = match rng.random_range(0..4) {
+                0 => i + 1,
+                1 => i - 1,
+                2 => -i,
+                _ => rng.random_range(-3..40),
+            };
+            *target = Value::from(new);
+            format!("index/count {i} -> {new}")
+        }
+        (0, Value::Number(n)) => {
+            let x = n.as_f64().unwrap();
+            let new = match rng.random_range(0..8) {
+                0 => x + 1.0,
+                1 => -x,
+                2 => 0.0,
+                3 => x * 1e10,
+                4 => 1e308,
+                5 => -1e308,
+                6 => x / 3.0,
+                _ => rng.random_range(-2.0..2.0),
+            };
+            *target = Value::from(new);
+            format!("number {x} -> {new}")
+        }
+        (1, Value::String(s)) => {
+            let new = strings[rng.random_range(0..strings.len())].clone();
+            let old = s.clone();
+            *target = Value::String(new.clone());
+            format!("string {old:?} -> {new:?}")
+        }
+        (2, Value::Array(items)) if !items.is_empty() => {
+            let i = rng.random_range(0..items.len());
+            target.as_array_mut().unwrap().remove(i);
+            format!("deleted element {i}")
+        }
+        (3, Value::Array(items)) if !items.is_empty() => {
+            let i = rng.random_range(0..items.len());
+            let copy = items[i].clone();
+            let at = rng.random_range(0..=items.len());
+            target.as_array_mut().unwrap().insert(at, copy);
+            format!("duplicated element {i} at {at}")
+        }
+        (4, Value::Bool(b)) => {
+            let new = !*b;
+            *target = Value::Bool(new);
+            format!("flipped to {new}")
+        }
+        (5, Value::Null) if key == "column" => {
+            let new = rng.random_range(0..26);
+            *target = Value::from(new);
+            format!("null column -> {new}")
+        }
+        _ => return None,
+    };
+    Some(format!("{}: {what}", show(&path)))
+}
+
+fn strings_of(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|i| strings_of(i, out)),
+        Value::Object(map) => map.values().for_each(|i| strings_of(i, out)),
+        _ => {}
+    }
+}
+
+/// Loads and scores `leads` in-process, as `leadscore score` does: scores, recommendations,
+/// intervals, reasons, drift.
+fn load_and_score(text: &str, leads: &Path) -> bool {
+    use leadscore::io::features::FeatureColumns;
+    use leadscore::model::scorer::{Scored, Scorer};
+    let Ok(model) = leadscore::model::Model::parse(text, "m.json") else {
+        return false;
+    };
+    let scorer = Scorer::new(&model);
+    let mut input = leadscore::io::table::CsvInput::open(leads, Default::default()).unwrap();
+    let Ok(cols) = FeatureColumns::locate(&input, &model.feature_specs(), "") else {
+        return true;
+    };
+    let mut drift = leadscore::model::drift::Drift::new(&model);
+    let mut record = csv::ByteRecord::new();
+    let mut s = Scored::default();
+    let mut reasons = String::new();
+    while input.read(&mut record).unwrap() {
+        if scorer
+            .score(input.source(), &cols, &record, &mut s)
+            .is_err()
+        {
+            continue;
+        }
+        let net = s.net();
+        scorer.recommend(&mut s, net);
+        model.decisions.tier(net);
+        scorer.interval(&s);
+        scorer.reasons(&s, &mut reasons);
+        drift.add(&s, &model);
+    }
+    drift.table(&model);
+    model.baselines();
+    true
+}
+
+#[test]
+fn randomly_edited_models_are_refused_or_score_but_never_panic() {
+    const MUTANTS: usize = 1000;
+    // One in this many also runs the real binary.
+    const BINARY_EVERY: usize = 25;
+    let shipped: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo("models/model.json")).unwrap()).unwrap();
+    let mut strings = Vec::new();
+    strings_of(&shipped, &mut strings);
+    strings.sort();
+    strings.dedup();
+
+    let env = Env::new();
+    env.copy(LEADS, LEADS);
+    // The first 300 leads (warnings, blanks and unseen values among them) keep this quick.
+    let some: String = env
+        .read(LEADS)
+        .lines()
+        .take(301)
+        .map(|l| l.to_string() + "\n")
+        .collect();
+    let leads = env.write("some.csv", some);
+
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20261130);
+    let (mut loaded, mut refused, mut edits) = (0, 0, 0);
+    let mut panics = Vec::new();
+    for n in 0..MUTANTS {
+        let mut model = shipped.clone();
+        let mut done = Vec::new();
+        let wanted = if rng.random_bool(0.8) { 1 } else { 2 };
+        while done.len() < wanted {
+            if let Some(what) = mutate(&mut model, &strings, &mut rng) {
+                done.push(what);
+            }
+        }
+        edits += done.len();
+        let text = serde_json::to_string_pretty(&model).unwrap();
+        match catch_unwind(AssertUnwindSafe(|| load_and_score(&text, &leads))) {
+            Ok(true) => loaded += 1,
+            Ok(false) => refused += 1,
+            Err(_) => panics.push(format!("mutant {n}: {}", done.join("; "))),
+        }
+        if n % BINARY_EVERY == 0 {
+            env.write("mutant.json", &text);
+            let run = env.run(&["score", "some.csv", "--model", "mutant.json", "-o", "s.csv"]);
+            if !matches!(run.code, 0 | 2) || run.stderr.contains("panicked") {
+                panics.push(format!(
+                    "mutant {n} (binary, exit {}): {}: {}",
+                    run.code,
+                    done.join("; "),
+                    run.stderr
+                ));
+            }
+        }
+    }
+    eprintln!("{MUTANTS} mutants ({edits} edits): {loaded} loaded and scored, {refused} refused");
+    assert!(
+        panics.is_empty(),
+        "{} panics:\n{}",
+        panics.len(),
+        panics.join("\n")
+    );
+    // The edits reach both sides: some models still load, many are refused.
+    assert!(
+        loaded > 100 && refused > 100,
+        "{loaded} loaded, {refused} refused"
+    );
+}
