@@ -211,39 +211,41 @@ fn strings_of(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// Loads and scores `leads` in-process, as `leadscore score` does: scores, recommendations,
-/// intervals, reasons, drift.
+/// Loads and scores `leads` in-process, as `leadscore score` does: the equation, scores,
+/// decisions, intervals, reasons as written, explanations, drift.
 fn load_and_score(text: &str, leads: &Path) -> bool {
-    use leadscore::io::features::FeatureColumns;
-    use leadscore::model::scorer::{Scored, Scorer};
+    use leadscore::model::columns::FeatureColumns;
+    use leadscore::model::scorer::{ScoredLead, Scorer};
+    use leadscore::write::ScoredWriter;
     let Ok(model) = leadscore::model::Model::parse(text, "m.json") else {
         return false;
     };
-    let scorer = Scorer::new(&model);
+    let Ok(scorer) = Scorer::new(&model) else {
+        return false;
+    };
+    let eq = scorer.equation();
     let mut input = leadscore::io::table::CsvInput::open(leads, Default::default()).unwrap();
     let Ok(cols) = FeatureColumns::locate(&input, &model.feature_specs(), "") else {
         return true;
     };
     let mut drift = leadscore::model::drift::Drift::new(&model);
     let mut record = csv::ByteRecord::new();
-    let mut s = Scored::default();
-    let mut reasons = String::new();
+    let mut s = ScoredLead::default();
+    let mut out = leadscore::write::csv::CsvWriter::new(Vec::new(), eq, 2);
     while input.read(&mut record).unwrap() {
         if scorer
-            .score(input.source(), &cols, &record, &mut s)
+            .score(input.source(), &cols, &record, 2, &mut s)
             .is_err()
         {
             continue;
         }
-        let net = s.net();
-        scorer.recommend(&mut s, net);
-        model.decisions.tier(net);
-        scorer.interval(&s);
-        scorer.reasons(&s, &mut reasons);
+        out.write(&s, &[]).unwrap();
+        for f in 0..eq.terms.len() {
+            s.value_and_scored_as(eq, f);
+        }
         drift.add(&s, &model);
     }
     drift.table(&model);
-    model.baselines();
     true
 }
 
