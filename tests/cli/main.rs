@@ -13,5 +13,6 @@ mod errors;
 mod evaluate;
 mod explain;
 mod formats;
+mod init;
 mod shipped;
 mod telco;
