@@ -254,7 +254,6 @@ struct Profile {
     numbers: Vec<f64>,
     text: usize,
     distinct: HashSet<String>,
-    distinct_overflow: bool,
 }
 
 fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
@@ -273,11 +272,7 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
                 Err(_) => p.text += 1,
             }
             if !text.trim().is_empty() {
-                if p.distinct.len() < rows.max(MAX_LEVELS + 1) {
-                    p.distinct.insert(text.trim().to_string());
-                } else {
-                    p.distinct_overflow = true;
-                }
+                p.distinct.insert(text.trim().to_string());
             }
         }
     }
@@ -286,8 +281,7 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
     }
     let mut notes = Vec::new();
     let lower: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
-    let unique =
-        |p: &Profile| !p.distinct_overflow && p.distinct.len() == rows - p.blank && p.blank == 0;
+    let unique = |p: &Profile| p.distinct.len() == rows - p.blank && p.blank == 0;
     // "customer_id", "lead-id", "Customer ID", "customerID", "CustomerId" (but not "amount_paid").
     let named_id = |i: usize| {
         let h = &headers[i];
@@ -366,14 +360,11 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
             if v[0] >= 0.0 && median > 0.0 && max > 20.0 * median {
                 g.log.push(headers[i].clone());
             }
-        } else if !p.distinct_overflow
-            && p.distinct.len() <= MAX_LEVELS
-            && p.distinct.len() * 4 <= rows - p.blank
-        {
+        } else if p.distinct.len() <= MAX_LEVELS && p.distinct.len() * 4 <= rows - p.blank {
             // A category repeats: on average at least 4 customers share each value.
             g.categorical.push(headers[i].clone());
         } else {
-            let why = if p.distinct_overflow || p.distinct.len() > MAX_LEVELS {
+            let why = if p.distinct.len() > MAX_LEVELS {
                 format!("text with more than {MAX_LEVELS} distinct values")
             } else {
                 format!(
