@@ -293,6 +293,7 @@ struct Sample {
 
 /// Runs `cmd` to completion and returns its wall time and its own rusage (`wait4`), with
 /// stdout and stderr in `log`.
+#[cfg(unix)]
 fn measure(cmd: &mut Command, log: &Path) -> Result<Sample, String> {
     let out = File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let err = out.try_clone().map_err(|e| e.to_string())?;
@@ -335,6 +336,12 @@ fn measure(cmd: &mut Command, log: &Path) -> Result<Sample, String> {
         // KiB on Linux.
         max_rss_kib: usage.ru_maxrss as u64,
     })
+}
+
+/// Without `wait4` a step's own CPU time and peak memory cannot be told apart from the bench's.
+#[cfg(not(unix))]
+fn measure(_cmd: &mut Command, _log: &Path) -> Result<Sample, String> {
+    Err("the throughput bench needs a Unix system: it measures each step with wait4".into())
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {

@@ -4,7 +4,8 @@
 //! which numbers, and which numbers are skewed enough to log.
 
 use std::collections::HashSet;
-use std::fmt::Write as _;
+
+use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, Value};
 
 use crate::cli::InitArgs;
 use crate::error::{Error, Result};
@@ -253,7 +254,6 @@ struct Profile {
     numbers: Vec<f64>,
     text: usize,
     distinct: HashSet<String>,
-    distinct_overflow: bool,
 }
 
 fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
@@ -272,11 +272,7 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
                 Err(_) => p.text += 1,
             }
             if !text.trim().is_empty() {
-                if p.distinct.len() < rows.max(MAX_LEVELS + 1) {
-                    p.distinct.insert(text.trim().to_string());
-                } else {
-                    p.distinct_overflow = true;
-                }
+                p.distinct.insert(text.trim().to_string());
             }
         }
     }
@@ -285,8 +281,7 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
     }
     let mut notes = Vec::new();
     let lower: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
-    let unique =
-        |p: &Profile| !p.distinct_overflow && p.distinct.len() == rows - p.blank && p.blank == 0;
+    let unique = |p: &Profile| p.distinct.len() == rows - p.blank && p.blank == 0;
     // "customer_id", "lead-id", "Customer ID", "customerID", "CustomerId" (but not "amount_paid").
     let named_id = |i: usize| {
         let h = &headers[i];
@@ -365,14 +360,11 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
             if v[0] >= 0.0 && median > 0.0 && max > 20.0 * median {
                 g.log.push(headers[i].clone());
             }
-        } else if !p.distinct_overflow
-            && p.distinct.len() <= MAX_LEVELS
-            && p.distinct.len() * 4 <= rows - p.blank
-        {
+        } else if p.distinct.len() <= MAX_LEVELS && p.distinct.len() * 4 <= rows - p.blank {
             // A category repeats: on average at least 4 customers share each value.
             g.categorical.push(headers[i].clone());
         } else {
-            let why = if p.distinct_overflow || p.distinct.len() > MAX_LEVELS {
+            let why = if p.distinct.len() > MAX_LEVELS {
                 format!("text with more than {MAX_LEVELS} distinct values")
             } else {
                 format!(
@@ -414,59 +406,21 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
     Ok((g, notes))
 }
 
-fn list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("\"{s}\"")).collect();
-    format!("[{}]", quoted.join(", "))
-}
-
-fn render(g: &Guess) -> String {
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"# leadscore.toml: how leadscore reads your customer history and turns it into money.
+/// Comment lines above `currency`, the first key.
+const INTRO: &str = "\
+# leadscore.toml: how leadscore reads your customer history and turns it into money.
 # Every key is explained; keys under [model] and [decisions] may be left out for their defaults.
 
 # The currency every money column is in. Scores are reported in it; nothing is converted.
-{currency_check}
-currency = "{currency}"
+";
 
-[columns]
-# CHECK: the column that identifies each past customer (must be unique and never blank).
-id = "{id}"
-# The id column of lead lists. Defaults to the same name as `id`; `score --id` overrides it.
-{lead_id}
-
+const FEATURES: &str = "
 # Pre-contact features: only what is known BEFORE first contact (an outcome here would leak
 # the answer into the model). Unused columns in the CSV are ignored.
 # CHECK: remove anything recorded after first contact (notes, call outcomes, deal stages).
-[features]
-# Text or code columns: one-hot encoded against the most common level; rare values are pooled
-# into "(other)" and blanks get a level of their own.
-categorical = {categorical}
-# Number columns: blanks are imputed with the training median and flagged when scoring.
-numeric = {numeric}
-# Numeric features entered as ln(1 + x): sizes and amounts whose effect grows by ratios.
-log = {log}
-"#,
-        currency = g.currency,
-        currency_check = match &g.currency_source {
-            Some(h) => format!("# CHECK: guessed from the column \"{h}\"."),
-            None => "# CHECK: no currency was named in the header; EUR is a placeholder.".into(),
-        },
-        id = g.id,
-        lead_id = match &g.lead_id {
-            Some(l) => format!("lead_id = \"{l}\""),
-            None => "# lead_id = \"lead_id\"".to_string(),
-        },
-        categorical = list(&g.categorical),
-        numeric = list(&g.numeric),
-        log = list(&g.log),
-    );
-    for (col, why) in &g.skipped {
-        let _ = writeln!(s, "# not used: {col} ({why})");
-    }
-    s.push_str(
-        r#"
+";
+
+const ECONOMICS: &str = "
 # The economics. Both sides are sums of terms; each term is, per customer,
 #     column × rate            (e.g. support_hours × 55 = loaded cost of support)
 #     column × rate × times    (e.g. lifetime_revenue × 0.01 × margin_pct)
@@ -476,70 +430,216 @@ log = {log}
 #
 # Lifetime return = what the relationship brought in, net of margin and commissions, plus a
 # credit for the revenue of customers they referred (word of mouth).
-"#,
-    );
-    let term = |s: &mut String, side: &str, t: &GuessTerm| {
-        let _ = writeln!(s, "\n[[economics.{side}]]  # {}", t.comment);
-        let _ = writeln!(s, "name = \"{}\"", t.name);
-        let _ = writeln!(s, "column = \"{}\"", t.column);
-        if let Some(times) = &t.times {
-            let _ = writeln!(s, "times = \"{times}\"");
-        }
-        let _ = writeln!(s, "rate = {:?}", t.rate);
-    };
-    for t in &g.returns {
-        term(&mut s, "return", t);
-    }
-    s.push_str(
-        "\n# Service burden = what it costs to win and keep the customer: sales effort and support\n\
-         # priced at loaded hourly rates (salary, time, equipment), complaints at a unit cost, and\n\
-         # invoices never paid. Rates here must be >= 0.\n",
-    );
-    for t in &g.burdens {
-        term(&mut s, "burden", t);
-    }
-    if g.burdens.is_empty() {
-        s.push_str(
-            "# (no burden columns recognised: add [[economics.burden]] terms, or leave none)\n",
-        );
-    }
-    s.push_str(
-        r#"
-[model]
-# Cross-validation folds for the reported errors and the penalty search.
-folds = 5
-# Seed of the fold assignment: the same data and seed give the same model.
-seed = 42
-# Ridge penalty per row on standardised columns: "auto" picks it by cross-validation from
-# 0 (plain least squares) to 1; or give a number >= 0.
-penalty = "auto"
-# Categories with fewer customers than this are pooled into "(other)". Left out, it is 1% of
-# the customers, kept between 5 and 20.
-# min_category_count = 20
-# Clamp numeric features to these training percentiles, so one mistyped value cannot wreck
-# the fit; scoring clamps to the same range and flags it. `false` turns it off.
-winsorize = [0.01, 0.99]
-# The scale each money target is fitted on: "auto" fits both the amount and ln(1 + amount)
-# (for amounts that cannot be negative, with the back-transform's bias corrected) and keeps the
-# one with the smaller cross-validated error in money; or "linear", or "log".
-transform = "auto"
-# Each lead's net value gets an interval meant to contain this share of outcomes, learnt from
-# the cross-validated errors (wider for bigger accounts).
-interval = 0.8
+";
 
-# Thresholds on expected net value (return − burden), in the currency above. Each is "at or
-# above". Left out, training sets them from the history: tier A the top quarter of past
+const BURDEN: &str = "
+# Service burden = what it costs to win and keep the customer: sales effort and support
+# priced at loaded hourly rates (salary, time, equipment), complaints at a unit cost, and
+# invoices never paid. Rates here must be >= 0.
+";
+
+const DECISIONS: &str = "
+# Thresholds on expected net value (return − burden), in the currency above. Each is \"at or
+# above\". Left out, training sets them from the history: tier A the top quarter of past
 # customers, B above the median, C still profitable, D losing money; contact at the median,
 # skip below zero, qualify in between.
-[decisions]
+";
+
+/// The commented-out keys under `[decisions]`, which end the file.
+const DECISIONS_KEYS: &str = "\
 # contact_at = 5000
 # skip_below = 0
 # tier_a = 15000
 # tier_b = 5000
 # tier_c = 0
-"#,
+";
+
+/// Header text made safe for a `#` comment: a line break or other control character in a CSV
+/// header would end the comment and leave the rest of the header as invalid TOML.
+fn comment_text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Inserts `key = value` into `table`, with `comment` (whole `# ...\n` lines, or empty) above it.
+fn put(table: &mut Table, key: &str, value: impl Into<Value>, comment: &str) {
+    table.insert(key, Item::Value(value.into()));
+    if let Some(mut k) = table.key_mut(key) {
+        k.leaf_decor_mut().set_prefix(comment);
+    }
+}
+
+fn list(items: &[String]) -> Value {
+    Value::Array(items.iter().collect())
+}
+
+/// A `[table]` or `[[table]]` at `position` in the file, with `prefix` (blank lines and comment
+/// lines) above its header and `suffix` after the header on the same line.
+fn table(position: &mut isize, prefix: &str, suffix: &str) -> Table {
+    let mut t = Table::new();
+    *position += 1;
+    t.set_position(*position);
+    t.decor_mut().set_prefix(prefix);
+    t.decor_mut().set_suffix(suffix);
+    t
+}
+
+/// The config text. Built as a TOML document, so every column name is quoted and escaped
+/// correctly whatever the CSV header holds; comments ride on the key or table below them.
+fn render(g: &Guess) -> String {
+    let mut doc = DocumentMut::new();
+    let mut position = 0;
+    let currency_check = match &g.currency_source {
+        Some(h) => format!(
+            "# CHECK: guessed from the column \"{}\".\n",
+            comment_text(h)
+        ),
+        None => "# CHECK: no currency was named in the header; EUR is a placeholder.\n".into(),
+    };
+    put(
+        doc.as_table_mut(),
+        "currency",
+        g.currency.as_str(),
+        &format!("{INTRO}{currency_check}"),
     );
-    s
+
+    let mut columns = table(&mut position, "\n", "");
+    put(
+        &mut columns,
+        "id",
+        g.id.as_str(),
+        "# CHECK: the column that identifies each past customer (must be unique and never blank).\n",
+    );
+    const LEAD_ID: &str =
+        "# The id column of lead lists. Defaults to the same name as `id`; `score --id` overrides it.\n";
+    // Comment lines after a table's last key go above the next table's header.
+    let mut pending = String::new();
+    match &g.lead_id {
+        Some(l) => put(&mut columns, "lead_id", l.as_str(), LEAD_ID),
+        None => pending = format!("{LEAD_ID}# lead_id = \"lead_id\"\n"),
+    }
+    doc.insert("columns", Item::Table(columns));
+
+    let mut features = table(&mut position, &format!("{pending}{FEATURES}"), "");
+    put(
+        &mut features,
+        "categorical",
+        list(&g.categorical),
+        "# Text or code columns: one-hot encoded against the most common level; rare values are pooled\n\
+         # into \"(other)\" and blanks get a level of their own.\n",
+    );
+    put(
+        &mut features,
+        "numeric",
+        list(&g.numeric),
+        "# Number columns: blanks are imputed with the training median and flagged when scoring.\n",
+    );
+    put(
+        &mut features,
+        "log",
+        list(&g.log),
+        "# Numeric features entered as ln(1 + x): sizes and amounts whose effect grows by ratios.\n",
+    );
+    doc.insert("features", Item::Table(features));
+    pending = g
+        .skipped
+        .iter()
+        .map(|(col, why)| format!("# not used: {} ({why})\n", comment_text(col)))
+        .collect();
+    pending.push_str(ECONOMICS);
+
+    let mut economics = Table::new();
+    economics.set_implicit(true);
+    position += 1;
+    economics.set_position(position);
+    let mut terms = |side: &str, list: &[GuessTerm], pending: &mut String| {
+        let mut tables = ArrayOfTables::new();
+        for t in list {
+            let prefix = format!("{pending}\n");
+            pending.clear();
+            let mut term = table(&mut position, &prefix, &format!("  # {}", t.comment));
+            put(&mut term, "name", t.name, "");
+            put(&mut term, "column", t.column.as_str(), "");
+            if let Some(times) = &t.times {
+                put(&mut term, "times", times.as_str(), "");
+            }
+            put(&mut term, "rate", t.rate, "");
+            tables.push(term);
+        }
+        if !tables.is_empty() {
+            economics.insert(side, Item::ArrayOfTables(tables));
+        }
+    };
+    terms("return", &g.returns, &mut pending);
+    pending.push_str(BURDEN);
+    terms("burden", &g.burdens, &mut pending);
+    if g.burdens.is_empty() {
+        pending.push_str(
+            "# (no burden columns recognised: add [[economics.burden]] terms, or leave none)\n",
+        );
+    }
+    doc.insert("economics", Item::Table(economics));
+
+    let mut model = table(&mut position, &format!("{pending}\n"), "");
+    put(
+        &mut model,
+        "folds",
+        5,
+        "# Cross-validation folds for the reported errors and the penalty search.\n",
+    );
+    put(
+        &mut model,
+        "seed",
+        42,
+        "# Seed of the fold assignment: the same data and seed give the same model.\n",
+    );
+    put(
+        &mut model,
+        "penalty",
+        "auto",
+        "# Ridge penalty per row on standardised columns: \"auto\" picks it by cross-validation from\n\
+         # 0 (plain least squares) to 1; or give a number >= 0.\n",
+    );
+    put(
+        &mut model,
+        "winsorize",
+        Value::Array([0.01, 0.99].into_iter().collect()),
+        "# Categories with fewer customers than this are pooled into \"(other)\". Left out, it is 1% of\n\
+         # the customers, kept between 5 and 20.\n\
+         # min_category_count = 20\n\
+         # Clamp numeric features to these training percentiles, so one mistyped value cannot wreck\n\
+         # the fit; scoring clamps to the same range and flags it. `false` turns it off.\n",
+    );
+    put(
+        &mut model,
+        "transform",
+        "auto",
+        "# The scale each money target is fitted on: \"auto\" fits both the amount and ln(1 + amount)\n\
+         # (for amounts that cannot be negative, with the back-transform's bias corrected) and keeps the\n\
+         # one with the smaller cross-validated error in money; or \"linear\", or \"log\".\n",
+    );
+    put(
+        &mut model,
+        "interval",
+        0.8,
+        "# Each lead's net value gets an interval meant to contain this share of outcomes, learnt from\n\
+         # the cross-validated errors (wider for bigger accounts).\n",
+    );
+    doc.insert("model", Item::Table(model));
+
+    doc.insert(
+        "decisions",
+        Item::Table(table(&mut position, DECISIONS, "")),
+    );
+    doc.set_trailing(DECISIONS_KEYS);
+    doc.to_string()
 }
 
 #[cfg(test)]
@@ -626,5 +726,42 @@ mod tests {
         assert_eq!(g.burdens[0].column, "support_hours");
         assert_eq!(g.skipped[0].0, "notes");
         crate::config::Config::parse(&render(&g), "x").unwrap();
+    }
+
+    #[test]
+    fn every_name_round_trips_whatever_characters_it_holds() {
+        let awkward = [
+            "annual \"gross\" revenue",
+            "path\\to",
+            "Umsatz (€)",
+            "número",
+            "it's",
+            "tab\there",
+            "line\nbreak",
+        ];
+        let mut g = Guess::example();
+        g.currency_source = Some("Umsatz (€)\nnext".into());
+        g.id = "id \"quoted\"".into();
+        g.lead_id = Some("lead\\id".into());
+        g.categorical = awkward[..4].iter().map(|s| s.to_string()).collect();
+        g.numeric = awkward[4..].iter().map(|s| s.to_string()).collect();
+        g.log = vec![awkward[5].to_string()];
+        g.skipped = vec![("notes\r\n\"x\"".into(), "free text".into())];
+        g.returns[0].column = "total \"€\" \\ paid".into();
+        g.returns[0].times = Some("margin 'pct'".into());
+        let c = crate::config::Config::parse(&render(&g), "x").unwrap();
+        assert_eq!(c.id, g.id);
+        assert_eq!(c.lead_id, "lead\\id");
+        let names: Vec<&str> = c.features.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, awkward);
+        assert_eq!(
+            c.features[5].kind,
+            crate::config::FeatureKind::Numeric { log: true }
+        );
+        assert_eq!(
+            c.economics.lifetime_return[0].column.as_deref(),
+            Some(g.returns[0].column.as_str())
+        );
+        assert_eq!(c.economics.lifetime_return[0].times, g.returns[0].times);
     }
 }

@@ -124,14 +124,6 @@ impl Frame {
         }
     }
 
-    pub fn n_features(&self) -> usize {
-        self.x_shift.len()
-    }
-
-    pub fn n_targets(&self) -> usize {
-        self.y_shift.len()
-    }
-
     /// Writes `[1 | z | y']` for one raw row into `out` (length 1 + p + q).
     pub fn standardise_into(&self, x: &[f64], y: &[f64], out: &mut [f64]) {
         out[0] = 1.0;
@@ -231,10 +223,6 @@ pub struct Solution {
 }
 
 impl RidgeValidParams {
-    pub fn penalty(&self) -> f64 {
-        self.penalty
-    }
-
     /// Solves for target `t` from sums alone.
     pub fn solve(&self, gram: &Gram, t: usize) -> Result<Solution, RidgeError> {
         let n = gram.rows();

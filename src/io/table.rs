@@ -325,11 +325,6 @@ impl CsvInput {
         Ok(more)
     }
 
-    /// A `Field` error for this file.
-    pub fn field_error(&self, record: &csv::ByteRecord, col: usize, problem: String) -> Error {
-        self.source.field_error(record, col, problem)
-    }
-
     /// The SHA-256 of the bytes read so far, in hex (the whole file once reading is done).
     pub fn fingerprint(&self) -> Option<String> {
         let h = self.hasher.as_ref()?.lock().expect("not poisoned").clone();

@@ -29,11 +29,6 @@ impl FeatureColumns {
         &self.specs
     }
 
-    /// The CSV column of feature `f`.
-    pub fn column(&self, f: usize) -> usize {
-        self.index[f]
-    }
-
     /// Reads feature `f` of `record` as a number; blank is `None`.
     pub fn number(
         &self,

@@ -150,10 +150,6 @@ impl Drift {
             })
             .collect()
     }
-
-    pub fn leads(&self) -> u64 {
-        self.leads
-    }
 }
 
 /// How one feature of a lead list compares with training.

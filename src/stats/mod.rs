@@ -32,13 +32,6 @@ pub fn quantile_select(values: &mut [f64], p: f64) -> Option<f64> {
     Some(at + (next - at) * frac)
 }
 
-/// Quantile of unsorted values; sorts a copy.
-pub fn quantile(values: &[f64], p: f64) -> Option<f64> {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    quantile_sorted(&v, p)
-}
-
 /// Running sums for R², MAE and RMSE of predictions against actual values.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ErrorSums {
@@ -169,6 +162,13 @@ impl Interval {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Quantile of unsorted values; sorts a copy.
+    fn quantile(values: &[f64], p: f64) -> Option<f64> {
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        quantile_sorted(&v, p)
+    }
 
     #[test]
     fn quantiles_interpolate_like_numpy() {
