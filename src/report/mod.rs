@@ -1,3 +1,4 @@
 //! What commands show people: reports built as data, rendered as text or JSON, and charts.
 
 pub mod chart;
+pub mod format;
