@@ -1,10 +1,10 @@
 //! `leadscore train --history FILE`: fit both money models on past customers, save a
 //! self-describing model, and report (see `report::train`) how well they predict out of sample
-//! beside a mean-only baseline.
+//! beside a mean-only baseline, as text or JSON.
 
 use std::io::{IsTerminal, Write};
 
-use crate::cli::TrainArgs;
+use crate::cli::{Format, TrainArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::fit::history::History;
@@ -26,7 +26,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let path = args.models.join(MODEL_FILE);
     model.save(&path)?;
     let report = TrainReport::new(&history, &trained, &model, &path.display().to_string());
-    let text = report.render();
+    let text = match args.format {
+        Format::Text => report.render(),
+        Format::Json => serde_json::to_string_pretty(&report).expect("serialisable") + "\n",
+    };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())

@@ -15,3 +15,4 @@ mod explain;
 mod formats;
 mod shipped;
 mod telco;
+mod train_report;
