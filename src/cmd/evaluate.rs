@@ -7,10 +7,10 @@
 //! its charts are in `report::evaluate`, this module reads the files and scores them.
 
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 
-use crate::cli::{EvaluateArgs, Format};
+use crate::cli::EvaluateArgs;
 use crate::config::Config;
 use crate::economics::Recommendation;
 use crate::error::{Error, Result};
@@ -104,14 +104,7 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     if let Some(dir) = &args.plot {
         report.charts = plot(&report, dir)?;
     }
-    let text = match args.format {
-        Format::Text => report.render(),
-        Format::Json => serde_json::to_string_pretty(&report).expect("serialisable") + "\n",
-    };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::write("standard output", e))
+    super::print_report(&report, args.format, Report::render)
 }
 
 /// Scores a file of customers the model never saw and compares with what they turned out to be.

@@ -2,11 +2,11 @@
 //! self-describing model, and report (see `report::train`) how well they predict out of sample
 //! beside a mean-only baseline, as text or JSON.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
-use crate::cli::{Format, TrainArgs};
+use crate::cli::TrainArgs;
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fit::history::History;
 use crate::fit::training::{self, Trained};
 use crate::io::table::ReadOptions;
@@ -26,14 +26,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let path = args.models.join(MODEL_FILE);
     model.save(&path)?;
     let report = TrainReport::new(&history, &trained, &model, &path.display().to_string());
-    let text = match args.format {
-        Format::Text => report.render(),
-        Format::Json => serde_json::to_string_pretty(&report).expect("serialisable") + "\n",
-    };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::write("standard output", e))
+    super::print_report(&report, args.format, TrainReport::render)
 }
 
 fn build_model(history: &History, config: &Config, t: &Trained) -> Model {
