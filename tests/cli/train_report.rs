@@ -385,19 +385,33 @@ fn close(a: f64, b: f64) {
     assert!((a - b).abs() <= 1e-12 * a.abs().max(b.abs()), "{a} != {b}");
 }
 
-fn text_lines(text: &str) -> Vec<String> {
-    text.lines().map(String::from).collect()
+/// The `field` of each warning of `kind`.
+fn warned<'a>(report: &'a Value, kind: &str, field: &str) -> Vec<&'a str> {
+    list(&report["warnings"])
+        .iter()
+        .filter(|w| w["kind"] == kind)
+        .map(|w| string(&w[field]))
+        .collect()
+}
+
+/// Trains on `history` with `config` as text and as JSON, checks the JSON report against the
+/// model file and the text report, and returns it.
+fn json_report(env: &Env, history: &str, config: &str) -> Value {
+    let (text, report, model) = train_both(env, history, config);
+    agrees_with_the_model(&report, &model, "json");
+    let lines: Vec<String> = text
+        .replace("text/model.json", "json/model.json")
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(lines, text_from_json(&report));
+    report
 }
 
 #[test]
 fn train_json_holds_every_figure_of_the_text_report_and_the_model_file() {
     let env = fixture_env();
-    let (text, report, model) = train_both(&env, HISTORY, CONFIG);
-    agrees_with_the_model(&report, &model, "json");
-    assert_eq!(
-        text_lines(&text.replace("text/model.json", "json/model.json")),
-        text_from_json(&report)
-    );
+    let report = json_report(&env, HISTORY, CONFIG);
     // The fixture is small for its columns: the warning is data too.
     let warnings = list(&report["warnings"]);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
@@ -433,12 +447,7 @@ fn train_json_lists_left_out_pooled_clamped_and_imputed_customers_and_their_warn
     assert_ne!(config, fixture(CONFIG));
     env.write("edge.toml", config);
 
-    let (text, report, model) = train_both(&env, "edge.csv", "edge.toml");
-    agrees_with_the_model(&report, &model, "json");
-    assert_eq!(
-        text_lines(&text.replace("text/model.json", "json/model.json")),
-        text_from_json(&report)
-    );
+    let report = json_report(&env, "edge.csv", "edge.toml");
     let excluded = list(&report["data"]["excluded"]);
     assert_eq!(excluded.len(), 1);
     assert_eq!(
@@ -458,12 +467,10 @@ fn train_json_lists_left_out_pooled_clamped_and_imputed_customers_and_their_warn
         .map(|p| string(&p["feature"]))
         .collect();
     assert_eq!(pooled, ["industry", "account_manager"]);
-    let no_effect: Vec<&str> = list(&report["warnings"])
-        .iter()
-        .filter(|w| w["kind"] == "no_effect")
-        .map(|w| string(&w["feature"]))
-        .collect();
-    assert_eq!(no_effect, ["industry", "account_manager"]);
+    assert_eq!(
+        warned(&report, "no_effect", "feature"),
+        ["industry", "account_manager"]
+    );
     assert!(!list(&report["clamped"]).is_empty());
     assert_eq!(report["imputed"][0]["feature"], "employees");
     assert_eq!(report["imputed"][0]["customers"], 1);
@@ -488,18 +495,11 @@ fn train_json_names_the_targets_the_features_barely_predict() {
         weak.push('\n');
     }
     env.write("weak.toml", weak);
-    let (text, report, model) = train_both(&env, HISTORY, "weak.toml");
-    agrees_with_the_model(&report, &model, "json");
+    let report = json_report(&env, HISTORY, "weak.toml");
     assert_eq!(
-        text_lines(&text.replace("text/model.json", "json/model.json")),
-        text_from_json(&report)
+        warned(&report, "weak_target", "target"),
+        ["lifetime return", "net value"]
     );
-    let weak: Vec<&str> = list(&report["warnings"])
-        .iter()
-        .filter(|w| w["kind"] == "weak_target")
-        .map(|w| string(&w["target"]))
-        .collect();
-    assert_eq!(weak, ["lifetime return", "net value"]);
 }
 
 #[test]
