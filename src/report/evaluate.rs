@@ -53,6 +53,8 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// Measures the ranking, calibration, whale curve and coverage of `rows`, beside the error
+    /// metrics measured where they were scored.
     pub fn new(
         on: String,
         lifetime_return: Metrics,
@@ -123,6 +125,7 @@ pub struct DriftReport {
     pub features: Vec<FeatureDrift>,
 }
 
+/// Everything `evaluate` was asked for: each part is there when its flag was given.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub currency: String,
