@@ -119,6 +119,9 @@ pub struct TrainArgs {
     /// Directory to save the model in (as model.json); `--model` works too
     #[arg(long, value_name = "DIR", default_value = "models", alias = "model")]
     pub models: PathBuf,
+    /// Output format of the report
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// Field delimiter (default: sniffed from the header)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,

@@ -4,11 +4,10 @@
 //! the JSON, followed by the interval, the tier, the recommendation and the warnings.
 
 use std::fmt::Write as _;
-use std::io::Write;
 
 use serde::Serialize;
 
-use crate::cli::{ExplainArgs, Format};
+use crate::cli::ExplainArgs;
 use crate::economics::{apportion, money, round_to, Printed};
 use crate::error::{Error, Result};
 use crate::io::table::{decode, line_of, CsvInput, ReadOptions};
@@ -54,14 +53,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     lead.id = args.id.trim().to_string();
     lead.line = line_of(&record);
     let explanation = Explanation::new(&model, scorer.equation(), &lead, input.path());
-    let text = match args.format {
-        Format::Text => explanation.render(decimals),
-        Format::Json => serde_json::to_string_pretty(&explanation).expect("serialisable") + "\n",
-    };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::write("standard output", e))
+    super::print_report(&explanation, args.format, |e| e.render(decimals))
 }
 
 /// Money on both sides and their difference.

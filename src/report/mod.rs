@@ -1,3 +1,6 @@
 //! What commands show people: reports built as data, rendered as text or JSON, and charts.
 
 pub mod chart;
+pub mod evaluate;
+pub mod format;
+pub mod train;

@@ -19,3 +19,4 @@ mod plot_failures;
 mod shipped;
 mod telco;
 mod threads;
+mod train_report;

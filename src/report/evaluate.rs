@@ -1,0 +1,448 @@
+//! What `evaluate` reports, in money: on customers whose outcome is known, errors beside a
+//! mean-only baseline, the normalised Gini of the ranking, a gains table, what contacting only
+//! the `contact` leads would have captured, calibration, the whale curve and the intervals'
+//! coverage; on a lead list, the predicted whale curve; against the training data, drift.
+//! Built as data by `cmd::evaluate`, rendered as text here, serialised as JSON, and drawn as
+//! charts by [`plot`].
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::economics::{Decisions, Recommendation};
+use crate::error::{Error, Result};
+use crate::model::drift::FeatureDrift;
+use crate::model::file::Metrics;
+use crate::report::chart::{self, Chart, Marker, Series};
+use crate::report::format::{counted, group, pct, r2, whole};
+use crate::stats::evaluation::{
+    calibration, captured, coverage, gains, normalised_gini, whale_curve, CalibrationRow, Captured,
+    GainsRow, Pair, Whale,
+};
+
+/// Groups of the gains and calibration tables.
+const GROUPS: usize = 10;
+
+/// A customer whose net value is known, with what the model predicted for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Known {
+    pub predicted: f64,
+    pub low: f64,
+    pub high: f64,
+    pub actual: f64,
+}
+
+/// Everything measured on customers with known outcomes.
+#[derive(Debug, Serialize)]
+pub struct Evidence {
+    pub on: String,
+    pub customers: usize,
+    pub lifetime_return: Metrics,
+    pub service_burden: Metrics,
+    pub net_value: Metrics,
+    pub normalised_gini: Option<f64>,
+    pub gains: Vec<GainsRow>,
+    pub contact_only: Captured,
+    /// Losses of the customers beyond the whale curve's peak that `skip` would have avoided.
+    pub tail_avoided_by_skip: f64,
+    pub calibration: Vec<CalibrationRow>,
+    pub whale: Whale,
+    pub interval_level: Option<f64>,
+    pub interval_coverage: Option<f64>,
+}
+
+impl Evidence {
+    /// Measures the ranking, calibration, whale curve and coverage of `rows`, beside the error
+    /// metrics measured where they were scored.
+    pub fn new(
+        on: String,
+        lifetime_return: Metrics,
+        service_burden: Metrics,
+        net_value: Metrics,
+        rows: &[Known],
+        decisions: &Decisions,
+        interval_level: Option<f64>,
+    ) -> Evidence {
+        let pairs: Vec<Pair> = rows
+            .iter()
+            .map(|r| Pair {
+                predicted: r.predicted,
+                actual: r.actual,
+            })
+            .collect();
+        let contact = |net: f64| decisions.recommend(net) == Recommendation::Contact;
+        let actual: Vec<f64> = rows.iter().map(|r| r.actual).collect();
+        let whale = whale_curve(&actual);
+        // The tail: customers beyond the peak, i.e. those losing money, ranked by what they lost.
+        let tail_avoided_by_skip = -rows
+            .iter()
+            .filter(|r| r.actual < 0.0 && decisions.recommend(r.predicted) == Recommendation::Skip)
+            .map(|r| r.actual)
+            .sum::<f64>();
+        let intervals: Vec<(f64, f64, f64)> = rows
+            .iter()
+            .filter(|r| r.low.is_finite())
+            .map(|r| (r.low, r.high, r.actual))
+            .collect();
+        Evidence {
+            on,
+            customers: rows.len(),
+            lifetime_return,
+            service_burden,
+            net_value,
+            normalised_gini: normalised_gini(&pairs),
+            gains: gains(&pairs, GROUPS),
+            contact_only: captured(&pairs, contact),
+            tail_avoided_by_skip,
+            calibration: calibration(&pairs, GROUPS),
+            whale,
+            interval_level,
+            interval_coverage: coverage(&intervals),
+        }
+    }
+}
+
+/// What the model expects of a lead list as a whole.
+#[derive(Debug, Serialize)]
+pub struct LeadsOutlook {
+    pub file: String,
+    pub leads: usize,
+    /// The predicted whale curve: leads ranked by expected net value.
+    pub whale: Whale,
+    pub skip: usize,
+    /// The expected losses of the leads recommended `skip`.
+    pub skip_expected_loss: f64,
+}
+
+/// A lead list against the training distribution, feature by feature.
+#[derive(Debug, Serialize)]
+pub struct DriftReport {
+    pub file: String,
+    pub leads: usize,
+    /// Whether there were enough leads (100) to call a shift at all.
+    pub enough_leads: bool,
+    pub features: Vec<FeatureDrift>,
+}
+
+/// Everything `evaluate` was asked for: each part is there when its flag was given.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leads: Option<LeadsOutlook>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub charts: Vec<String>,
+}
+
+/// Below this many customers, tables by tenth and coverage are rough.
+const FEW: usize = 100;
+
+impl Report {
+    pub fn render(&self) -> String {
+        let cur = &self.currency;
+        let mut s = String::new();
+        if let Some(e) = &self.known {
+            let _ = writeln!(s, "Evaluated on {}; money in {cur}.\n", e.on);
+            let _ = writeln!(
+                s,
+                "{:<16} {:>7} {:>12} {:>12}   {:>7} {:>12} {:>12}",
+                "target", "R²", "MAE", "RMSE", "mean R²", "mean MAE", "mean RMSE"
+            );
+            for (name, x) in [
+                ("lifetime return", &e.lifetime_return),
+                ("service burden", &e.service_burden),
+                ("net value", &e.net_value),
+            ] {
+                let _ = writeln!(
+                    s,
+                    "{:<16} {:>7} {:>12} {:>12}   {:>7} {:>12} {:>12}",
+                    name,
+                    r2(x.r2),
+                    whole(x.mae),
+                    whole(x.rmse),
+                    r2(x.baseline_r2),
+                    whole(x.baseline_mae),
+                    whole(x.baseline_rmse)
+                );
+            }
+            let _ = writeln!(
+                s,
+                "\nRanking by expected net value: normalised Gini {} (1 = perfect order, 0 = random).",
+                r2(e.normalised_gini)
+            );
+            let _ = writeln!(
+                s,
+                "\nGains by tenth of expected net value, best first (share of all net value captured by contacting down to that tenth):\n"
+            );
+            let _ = writeln!(
+                s,
+                "{:>5} {:>9} {:>14} {:>16} {:>10} {:>8} {:>8}",
+                "tenth",
+                "customers",
+                "mean expected",
+                "actual net",
+                "captured",
+                "random",
+                "perfect"
+            );
+            for g in &e.gains {
+                let _ = writeln!(
+                    s,
+                    "{:>5} {:>9} {:>14} {:>16} {:>10} {:>8} {:>8}",
+                    g.group,
+                    group(g.customers),
+                    whole(g.predicted_mean),
+                    whole(g.actual_total),
+                    pct(g.cumulative_share),
+                    pct(g.random_share),
+                    pct(g.perfect_share)
+                );
+            }
+            let c = &e.contact_only;
+            let _ = writeln!(
+                s,
+                "\nContacting only the {} recommended `contact` of {} would have brought {cur} {} of the {cur} {} all of them brought ({}), avoiding {cur} {} of losses and forgoing {cur} {} of profit among the rest.",
+                counted(c.contacted, "customer"),
+                group(c.all),
+                whole(c.value_contacted),
+                whole(c.value_all),
+                pct(c.value_contacted / c.value_all),
+                whole(c.losses_avoided),
+                whole(c.profit_forgone)
+            );
+            let _ = writeln!(s, "\nCalibration by tenth of expected net value:\n");
+            let _ = writeln!(
+                s,
+                "{:>5} {:>9} {:>14} {:>14}",
+                "tenth", "customers", "mean expected", "mean actual"
+            );
+            for c in &e.calibration {
+                let _ = writeln!(
+                    s,
+                    "{:>5} {:>9} {:>14} {:>14}",
+                    c.group,
+                    group(c.customers),
+                    whole(c.predicted_mean),
+                    whole(c.actual_mean)
+                );
+            }
+            let w = &e.whale;
+            let _ = writeln!(
+                s,
+                "\nWhale curve (customers ranked by actual net value): the top fifth earned {} of the total net value of {cur} {}; cumulative profit peaks at {cur} {} ({} of the total) after {} of the customers; the {} beyond the peak lose {cur} {}, of which the `skip` recommendation would have avoided {cur} {}.",
+                pct(w.top_fifth_share),
+                whole(w.total),
+                whole(w.peak_profit),
+                pct(w.peak_profit / w.total),
+                pct(w.peak_share_of_customers),
+                counted(e.customers - w.peak_customers, "customer"),
+                whole(w.tail_loss),
+                whole(e.tail_avoided_by_skip)
+            );
+            if e.customers < FEW {
+                let _ = writeln!(
+                    s,
+                    "\nNote: with {} the tables by tenth and the coverage below are rough; judge the model on {FEW} or more.",
+                    counted(e.customers, "customer")
+                );
+            }
+            if let (Some(level), Some(cov)) = (e.interval_level, e.interval_coverage) {
+                let _ = writeln!(
+                    s,
+                    "\nThe {:.0}% intervals held {} of the actual net values.",
+                    level * 100.0,
+                    pct(cov)
+                );
+            }
+        }
+        if let Some(l) = &self.leads {
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            let w = &l.whale;
+            let _ = writeln!(
+                s,
+                "Lead list {}: {}, expected net value {cur} {} in all. Ranked by expected net value, the top fifth is expected to bring {} of it; expected profit peaks at {cur} {} after {} of the leads, and the {} beyond the peak are expected to lose {cur} {}. The {} recommended `skip` carry {cur} {} of expected losses.",
+                l.file,
+                counted(l.leads, "lead"),
+                whole(w.total),
+                pct(w.top_fifth_share),
+                whole(w.peak_profit),
+                pct(w.peak_share_of_customers),
+                counted(l.leads - w.peak_customers, "lead"),
+                whole(w.tail_loss),
+                counted(l.skip, "lead"),
+                whole(l.skip_expected_loss)
+            );
+        }
+        if let Some(d) = &self.drift {
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            let _ = writeln!(
+                s,
+                "Drift of {} ({} leads) against the training customers (PSI: < 0.1 stable, 0.1-0.25 moderate, > 0.25 major shift):\n",
+                d.file,
+                group(d.leads)
+            );
+            let _ = writeln!(
+                s,
+                "{:<24} {:>7} {:>8} {:>13} {:>7} {:>17}  moved",
+                "feature", "PSI", "unseen", "out of range", "blank", "blank in training"
+            );
+            for f in &d.features {
+                let _ = writeln!(
+                    s,
+                    "{:<24} {:>7} {:>8} {:>13} {:>7} {:>17}  {}",
+                    f.feature,
+                    f.psi.map_or_else(|| "n/a".into(), |p| format!("{p:.3}")),
+                    f.unseen_share.map_or_else(|| "-".into(), pct),
+                    f.out_of_range_share.map_or_else(|| "-".into(), pct),
+                    pct(f.missing_share),
+                    pct(f.training_missing_share),
+                    if f.moved { "yes" } else { "no" }
+                );
+            }
+            if d.leads < crate::model::drift::MIN_LEADS as usize {
+                let _ = writeln!(
+                    s,
+                    "\n(With fewer than {} leads the shares are too noisy to call a shift.)",
+                    crate::model::drift::MIN_LEADS
+                );
+            }
+        }
+        for c in &self.charts {
+            let _ = writeln!(s, "Wrote {c}.");
+        }
+        s
+    }
+}
+
+/// Writes the gains, calibration and whale charts (PNG and SVG) into `dir`.
+pub fn plot(report: &Report, dir: &Path) -> Result<Vec<String>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir.display(), e))?;
+    let mut charts = Vec::new();
+    if let Some(e) = &report.known {
+        let mut model = vec![(0.0, 0.0)];
+        let mut random = vec![(0.0, 0.0)];
+        let mut perfect = vec![(0.0, 0.0)];
+        let mut seen = 0usize;
+        for g in &e.gains {
+            seen += g.customers;
+            let x = seen as f64 / e.customers as f64;
+            model.push((x, g.cumulative_share));
+            random.push((x, g.random_share));
+            perfect.push((x, g.perfect_share));
+        }
+        charts.push((
+            "gains",
+            Chart {
+                title: format!(
+                    "Gains: net value captured, best-scored first ({} customers)",
+                    group(e.customers)
+                ),
+                x_label: "share of customers contacted".into(),
+                y_label: "share of all net value".into(),
+                series: vec![
+                    series("leadscore ranking", model, false),
+                    series("perfect ranking", perfect, true),
+                    series("random order", random, true),
+                ],
+                markers: Vec::new(),
+                y_percent: true,
+                x_percent: true,
+            },
+        ));
+        let calibration: Vec<(f64, f64)> = e
+            .calibration
+            .iter()
+            .map(|c| (c.predicted_mean, c.actual_mean))
+            .collect();
+        let lo = calibration
+            .iter()
+            .map(|p| p.0.min(p.1))
+            .fold(f64::INFINITY, f64::min);
+        let hi = calibration
+            .iter()
+            .map(|p| p.0.max(p.1))
+            .fold(f64::NEG_INFINITY, f64::max);
+        charts.push((
+            "calibration",
+            Chart {
+                title: format!(
+                    "Calibration by tenth of expected net value ({} customers)",
+                    group(e.customers)
+                ),
+                x_label: format!("mean expected net value ({})", report.currency),
+                y_label: format!("mean actual net value ({})", report.currency),
+                series: vec![
+                    series("tenths of customers", calibration, false),
+                    series("perfect calibration", vec![(lo, lo), (hi, hi)], true),
+                ],
+                markers: Vec::new(),
+                y_percent: false,
+                x_percent: false,
+            },
+        ));
+        charts.push((
+            "whale",
+            whale_chart(
+                &e.whale,
+                &format!(
+                    "Whale curve: {} customers ranked by actual net value",
+                    group(e.customers)
+                ),
+                "share of customers, best first",
+                "cumulative share of total net value",
+            ),
+        ));
+    }
+    if let Some(l) = &report.leads {
+        charts.push((
+            "whale-leads",
+            whale_chart(
+                &l.whale,
+                &format!(
+                    "Predicted whale curve: {} leads by expected net value",
+                    group(l.leads)
+                ),
+                "share of leads, best first",
+                "cumulative share of total expected net value",
+            ),
+        ));
+    }
+    let mut written = Vec::new();
+    for (name, chart) in charts {
+        let paths = chart::write(&chart, &dir.join(name))?;
+        written.extend(paths.iter().map(|p| p.display().to_string()));
+    }
+    Ok(written)
+}
+
+fn series(name: &str, points: Vec<(f64, f64)>, dashed: bool) -> Series {
+    Series {
+        name: name.into(),
+        points,
+        dashed,
+    }
+}
+
+fn whale_chart(w: &Whale, title: &str, x_label: &str, y_label: &str) -> Chart {
+    Chart {
+        title: title.into(),
+        x_label: x_label.into(),
+        y_label: y_label.into(),
+        series: vec![series("cumulative net value", w.points.clone(), false)],
+        markers: vec![Marker {
+            label: format!("peak {:.0}%", 100.0 * w.peak_profit / w.total),
+            at: (w.peak_share_of_customers, w.peak_profit / w.total),
+        }],
+        y_percent: true,
+        x_percent: true,
+    }
+}

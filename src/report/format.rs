@@ -1,0 +1,78 @@
+//! The small formatting helpers every text report shares: counts with thousands separators,
+//! "1 customer" / "2 customers", percentages, R², whole amounts and "a, b and 3 more" listings.
+//! Money itself is formatted by [`crate::economics`]; these build on it.
+
+use std::fmt::Write as _;
+
+use crate::economics::money;
+
+/// `12345` → `12,345`.
+pub fn group(n: usize) -> String {
+    money(n as f64, 0)
+}
+
+/// `1 customer`, `2 customers`, `1,000 customers`.
+pub fn counted(n: usize, noun: &str) -> String {
+    format!("{} {noun}{}", group(n), if n == 1 { "" } else { "s" })
+}
+
+/// An amount in whole units with thousands separators: `-12,345`.
+pub fn whole(v: f64) -> String {
+    money(v, 0)
+}
+
+/// A share as a percentage with one decimal, `0.1234` → `12.3%`; `n/a` when undefined.
+pub fn pct(v: f64) -> String {
+    if v.is_finite() {
+        format!("{:.1}%", v * 100.0)
+    } else {
+        "n/a".into()
+    }
+}
+
+/// R² (or another score near 1) to three decimals, `n/a` when undefined.
+pub fn r2(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".into(), |v| format!("{v:.3}"))
+}
+
+/// The names shown, then how many of `total` were not: `a, b and 3 more`.
+pub fn listing(shown: &[String], total: usize) -> String {
+    let mut s = shown.join(", ");
+    if total > shown.len() {
+        let _ = write!(s, " and {} more", group(total - shown.len()));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_group_and_agree_with_their_noun() {
+        assert_eq!(group(12_345), "12,345");
+        assert_eq!(group(0), "0");
+        assert_eq!(counted(1, "customer"), "1 customer");
+        assert_eq!(counted(0, "lead"), "0 leads");
+        assert_eq!(counted(1_000, "customer"), "1,000 customers");
+    }
+
+    #[test]
+    fn shares_scores_and_amounts() {
+        assert_eq!(pct(0.1234), "12.3%");
+        assert_eq!(pct(f64::NAN), "n/a");
+        assert_eq!(pct(f64::INFINITY), "n/a");
+        assert_eq!(r2(Some(0.12345)), "0.123");
+        assert_eq!(r2(Some(-0.0001)), "-0.000");
+        assert_eq!(r2(None), "n/a");
+        assert_eq!(whole(-12_345.4), "-12,345");
+    }
+
+    #[test]
+    fn listings_say_how_many_were_not_shown() {
+        let shown = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(listing(&shown, 2), "a, b");
+        assert_eq!(listing(&shown, 1_002), "a, b and 1,000 more");
+        assert_eq!(listing(&[], 0), "");
+    }
+}

@@ -1,0 +1,578 @@
+//! What `train` reports: the data it learnt from, how well the fits predict out of sample beside
+//! a mean-only baseline, what it did to the features, the decisions and interval it derived, its
+//! warnings and where the model went. Built once as data; rendered as text for people here, or
+//! serialised as JSON (every figure at full precision) for programs.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::economics::{signed_whole, Decisions};
+use crate::fit::history::History;
+use crate::fit::schema::FeatureValues;
+use crate::fit::training::Trained;
+use crate::model::file::{Metrics, Validation};
+use crate::model::warning::plain;
+use crate::model::Model;
+use crate::report::format::{group, listing, r2, whole};
+use crate::stats::Interval;
+
+/// Fewer customers than this per model column (intercept included) is a small history.
+const SMALL_HISTORY_PER_COLUMN: usize = 10;
+
+/// Below this cross-validated R², a target is called barely predictable.
+const WEAK_R2: f64 = 0.05;
+
+/// How many excluded customers the text names before "and N more".
+const EXCLUDED_LISTED: usize = 20;
+
+/// How many clamped customers the text names per feature before "and N more".
+const CLAMPED_LISTED: usize = 8;
+
+/// The account size the text quotes the interval for, beside a small account.
+const LARGE_ACCOUNT: f64 = 50_000.0;
+
+/// Everything `train` has to say.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    /// The currency every amount is in.
+    pub currency: String,
+    pub data: DataSummary,
+    /// Cross-validation: folds, seed, per-target metrics with the mean-only baseline, the penalty
+    /// search and the scale choice (the same figures as the model file's `validation`).
+    pub validation: Validation,
+    /// The penalty each target's saved fit uses.
+    pub penalties: Penalties,
+    /// Targets whose R² moves when predictions below zero are shown as zero.
+    pub floored: Vec<Floored>,
+    /// Columns of the model (one per numeric feature and per non-base category level).
+    pub model_columns: usize,
+    /// Columns implied by earlier ones, left out of the fit.
+    pub redundant_columns: Vec<String>,
+    /// Categories with fewer customers than this are pooled into `(other)`.
+    pub min_category_count: usize,
+    pub pooled: Vec<Pooled>,
+    pub clamped: Vec<Clamped>,
+    pub imputed: Vec<Imputed>,
+    pub warnings: Vec<TrainWarning>,
+    pub decisions: Decisions,
+    /// The net-value interval; `None` when the history is too small to learn one.
+    pub interval: Option<IntervalSummary>,
+    /// Where the model file was saved.
+    pub model_file: String,
+}
+
+/// The history trained on.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataSummary {
+    pub file: String,
+    pub sha256: String,
+    pub rows_read: usize,
+    pub rows_used: usize,
+    /// Customers left out, in file order.
+    pub excluded: Vec<ExcludedRow>,
+}
+
+/// A customer left out of training.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExcludedRow {
+    pub id: String,
+    pub line: u64,
+    pub column: String,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Penalties {
+    pub lifetime_return: f64,
+    pub service_burden: f64,
+}
+
+/// A target that cannot be negative, whose predictions below zero are shown as zero.
+#[derive(Debug, Clone, Serialize)]
+pub struct Floored {
+    pub target: String,
+    /// The cross-validated R² of the fitted equation alone, then as shown.
+    pub unfloored_r2: f64,
+    pub r2: f64,
+}
+
+/// Rare values of a categorical feature, pooled into `(other)`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pooled {
+    pub feature: String,
+    pub values: Vec<PooledValue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PooledValue {
+    pub value: String,
+    pub customers: u64,
+}
+
+/// A numeric feature clamped to its training range for some customers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Clamped {
+    pub feature: String,
+    pub low: f64,
+    pub high: f64,
+    /// Every clamped customer, most extreme first, with its value before clamping.
+    pub customers: Vec<ClampedCustomer>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClampedCustomer {
+    pub id: String,
+    pub value: Option<f64>,
+}
+
+/// A numeric feature whose blanks were imputed with the training median.
+#[derive(Debug, Clone, Serialize)]
+pub struct Imputed {
+    pub feature: String,
+    pub customers: usize,
+}
+
+/// Something the user should act on or keep in mind.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TrainWarning {
+    /// A target the features barely predict: its scores stay near the average customer's.
+    WeakTarget { target: String, r2: f64 },
+    /// Few customers for the number of model columns.
+    SmallHistory {
+        customers: usize,
+        model_columns: usize,
+        customers_per_column: usize,
+        safer_per_column: usize,
+    },
+    /// A categorical feature all of whose values were pooled, so it has no effect.
+    NoEffect {
+        feature: String,
+        min_category_count: usize,
+    },
+}
+
+/// The net-value interval, with what it gives for a small and a large account.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct IntervalSummary {
+    #[serde(flatten)]
+    pub interval: Interval,
+    /// Around a prediction of 0 for an account of size 0.
+    pub small_account: Bounds,
+    /// Around a prediction of 0 for an account turning over `size`.
+    pub large_account: Bounds,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Bounds {
+    pub size: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Bounds {
+    fn of(interval: &Interval, size: f64) -> Bounds {
+        let (low, high) = interval.around(0.0, size);
+        Bounds { size, low, high }
+    }
+}
+
+impl TrainReport {
+    /// The report of training `t` on `history` into `model`, saved at `model_file`.
+    pub fn new(history: &History, t: &Trained, model: &Model, model_file: &str) -> TrainReport {
+        let v = &t.validation;
+        let targets = [
+            ("lifetime return", &v.lifetime_return),
+            ("service burden", &v.service_burden),
+            ("net value", &v.net_value),
+        ];
+        let mut warnings: Vec<TrainWarning> = targets
+            .iter()
+            .filter_map(|&(name, m)| {
+                m.r2.filter(|&r| r < WEAK_R2)
+                    .map(|r2| TrainWarning::WeakTarget {
+                        target: name.into(),
+                        r2,
+                    })
+            })
+            .collect();
+        // Ten customers per estimated effect is the usual floor for a stable linear fit.
+        let columns = t.schema.n_columns();
+        if history.rows() < SMALL_HISTORY_PER_COLUMN * (columns + 1) {
+            warnings.push(TrainWarning::SmallHistory {
+                customers: history.rows(),
+                model_columns: columns,
+                customers_per_column: history.rows() / (columns + 1),
+                safer_per_column: SMALL_HISTORY_PER_COLUMN,
+            });
+        }
+        warnings.extend(
+            t.notes
+                .no_effect
+                .iter()
+                .map(|feature| TrainWarning::NoEffect {
+                    feature: feature.clone(),
+                    min_category_count: t.min_category_count,
+                }),
+        );
+        let floored = targets[..2]
+            .iter()
+            .filter_map(|&(name, m)| match (m.r2, m.unfloored_r2) {
+                (Some(r2), Some(unfloored_r2)) if (r2 - unfloored_r2).abs() >= 0.0005 => {
+                    Some(Floored {
+                        target: name.into(),
+                        unfloored_r2,
+                        r2,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        let clamped = t
+            .notes
+            .clamped
+            .iter()
+            .filter(|(_, rows, _, _)| !rows.is_empty())
+            .map(|(feature, rows, low, high)| {
+                let values =
+                    history
+                        .values
+                        .iter()
+                        .zip(&t.schema.features)
+                        .find_map(|(v, f)| match v {
+                            FeatureValues::Numeric(v) if f.name() == feature => Some(v),
+                            _ => None,
+                        });
+                Clamped {
+                    feature: feature.clone(),
+                    low: *low,
+                    high: *high,
+                    customers: rows
+                        .iter()
+                        .map(|&i| ClampedCustomer {
+                            id: history.ids.get(i).to_string(),
+                            value: values.map(|v| v[i]),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        TrainReport {
+            currency: model.currency.clone(),
+            data: DataSummary {
+                file: history.path.clone(),
+                sha256: history.sha256.clone(),
+                rows_read: history.rows_read,
+                rows_used: history.rows(),
+                excluded: history
+                    .excluded
+                    .iter()
+                    .map(|e| ExcludedRow {
+                        id: e.id.clone(),
+                        line: e.line,
+                        column: e.column.clone(),
+                        reason: "blank outcome",
+                    })
+                    .collect(),
+            },
+            validation: v.clone(),
+            penalties: Penalties {
+                lifetime_return: t.fits[0].penalty,
+                service_burden: t.fits[1].penalty,
+            },
+            floored,
+            model_columns: columns,
+            redundant_columns: t
+                .redundant
+                .iter()
+                .map(|&j| t.schema.columns[j].clone())
+                .collect(),
+            min_category_count: t.min_category_count,
+            pooled: t
+                .notes
+                .pooled
+                .iter()
+                .map(|(feature, values)| Pooled {
+                    feature: feature.clone(),
+                    values: values
+                        .iter()
+                        .map(|(value, customers)| PooledValue {
+                            value: value.clone(),
+                            customers: *customers,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            clamped,
+            imputed: t
+                .notes
+                .imputed
+                .iter()
+                .map(|(feature, customers)| Imputed {
+                    feature: feature.clone(),
+                    customers: *customers,
+                })
+                .collect(),
+            warnings,
+            decisions: model.decisions,
+            interval: model.interval.map(|i| IntervalSummary {
+                interval: i,
+                small_account: Bounds::of(&i, 0.0),
+                large_account: Bounds::of(&i, LARGE_ACCOUNT),
+            }),
+            model_file: model_file.into(),
+        }
+    }
+
+    /// The report as text for people.
+    pub fn render(&self) -> String {
+        let cur = &self.currency;
+        let d = &self.data;
+        let v = &self.validation;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Trained on {} of {} customers in {} (sha256 {}).",
+            group(d.rows_used),
+            group(d.rows_read),
+            d.file,
+            &d.sha256[..12]
+        );
+        if !d.excluded.is_empty() {
+            let shown: Vec<String> = d
+                .excluded
+                .iter()
+                .take(EXCLUDED_LISTED)
+                .map(|e| format!("{} (line {}, {})", e.id, e.line, e.column))
+                .collect();
+            let _ = writeln!(
+                s,
+                "Left out {} customers with a blank outcome: {}.",
+                group(d.excluded.len()),
+                listing(&shown, d.excluded.len())
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nCross-validated on {} folds (seed {}), money in {cur}:\n",
+            v.folds, v.seed
+        );
+        let _ = writeln!(
+            s,
+            "{:<16} {:>8}  {:>15} {:>12} {:>12}   {:>7} {:>12} {:>12}",
+            "target", "penalty", "R² (± sd)", "MAE", "RMSE", "mean R²", "mean MAE", "mean RMSE"
+        );
+        let row = |s: &mut String, name: &str, penalty: Option<f64>, m: &Metrics| {
+            let r2sd = match (m.r2, m.r2_sd) {
+                (Some(a), Some(b)) => format!("{a:.3} ± {b:.3}"),
+                (Some(a), None) => format!("{a:.3}"),
+                _ => "n/a".into(),
+            };
+            let _ = writeln!(
+                s,
+                "{:<16} {:>8}  {:>15} {:>12} {:>12}   {:>7} {:>12} {:>12}",
+                name,
+                penalty.map_or_else(|| "-".into(), |p| format!("{p}")),
+                r2sd,
+                whole(m.mae),
+                whole(m.rmse),
+                r2(m.baseline_r2),
+                whole(m.baseline_mae),
+                whole(m.baseline_rmse),
+            );
+        };
+        let p = &self.penalties;
+        row(
+            &mut s,
+            "lifetime return",
+            Some(p.lifetime_return),
+            &v.lifetime_return,
+        );
+        row(
+            &mut s,
+            "service burden",
+            Some(p.service_burden),
+            &v.service_burden,
+        );
+        row(&mut s, "net value", None, &v.net_value);
+        if v.penalty_search.len() > 1 {
+            // Stars mark each target's linear fit; a log fit's penalty is on the Scale line.
+            let fitted = [p.lifetime_return, p.service_burden];
+            let linear_penalty = |t: usize| {
+                v.scale_choice
+                    .get(t)
+                    .map_or(fitted[t], |c| c.linear_penalty)
+            };
+            let _ = writeln!(
+                s,
+                "\nPenalty search (cross-validated RMSE in {cur} of the linear fits; * = chosen):"
+            );
+            for trial in &v.penalty_search {
+                let mark = |p: f64| if p == trial.penalty { "*" } else { " " };
+                let line = format!(
+                    "  {:>8}   return {:>12}{}   burden {:>12}{}",
+                    trial.penalty,
+                    whole(trial.return_rmse),
+                    mark(linear_penalty(0)),
+                    whole(trial.burden_rmse),
+                    mark(linear_penalty(1)),
+                );
+                let _ = writeln!(s, "{}", line.trim_end());
+            }
+        }
+        if !v.scale_choice.is_empty() {
+            let scales: Vec<String> = v
+                .scale_choice
+                .iter()
+                .map(|c| {
+                    let how = if c.forced { "set by model.transform" } else { "chosen" };
+                    match (c.linear_rmse, c.log_rmse) {
+                        (Some(linear), Some(log)) if c.log => format!(
+                            "{} on ln(1 + y), {how} (penalty {}; cross-validated RMSE {}, against {} linear)",
+                            c.target,
+                            c.log_penalty.unwrap_or(0.0),
+                            whole(log),
+                            whole(linear)
+                        ),
+                        (Some(linear), Some(log)) => format!(
+                            "{} linear, {how} (cross-validated RMSE {}, against {} on ln(1 + y))",
+                            c.target,
+                            whole(linear),
+                            whole(log)
+                        ),
+                        _ if c.can_be_negative => {
+                            format!("{} linear (it can be negative, so no log)", c.target)
+                        }
+                        _ => format!("{} linear, set by model.transform", c.target),
+                    }
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "\nScale, by cross-validated error in {cur}: {}.",
+                scales.join("; ")
+            );
+        }
+        for w in &self.warnings {
+            if let TrainWarning::WeakTarget { target, r2: r } = w {
+                let _ = writeln!(
+                    s,
+                    "\nwarning: {target} is barely predictable from these features (cross-validated R² {}); its scores are close to the average customer's.",
+                    r2(Some(*r))
+                );
+            }
+        }
+        for f in &self.floored {
+            let _ = writeln!(
+                s,
+                "\nShowing {} as zero where the fit predicts below zero (it cannot be negative) moves its cross-validated R² from {:.3} to {:.3}.",
+                f.target, f.unfloored_r2, f.r2
+            );
+        }
+
+        s.push('\n');
+        if self.redundant_columns.is_empty() {
+            let _ = writeln!(s, "Redundant columns: none.");
+        } else {
+            let _ = writeln!(
+                s,
+                "Redundant columns (implied by earlier columns, so left out of the fit): {}.",
+                self.redundant_columns.join(", ")
+            );
+        }
+        for p in &self.pooled {
+            let listed: Vec<String> = p
+                .values
+                .iter()
+                .map(|v| format!("{} ({})", v.value, v.customers))
+                .collect();
+            let _ = writeln!(
+                s,
+                "Rare {} values (fewer than {} customers each) pooled into (other): {}.",
+                p.feature,
+                self.min_category_count,
+                listed.join(", ")
+            );
+        }
+        for w in &self.warnings {
+            match w {
+                TrainWarning::SmallHistory {
+                    customers,
+                    model_columns,
+                    customers_per_column,
+                    safer_per_column,
+                } => {
+                    let _ = writeln!(
+                        s,
+                        "warning: {} customers is few for {model_columns} model columns (about {customers_per_column} per column; {safer_per_column} or more is safer): the effects are uncertain, so check the cross-validated errors above and prefer fewer features.",
+                        group(*customers),
+                    );
+                }
+                TrainWarning::NoEffect {
+                    feature,
+                    min_category_count,
+                } => {
+                    let _ = writeln!(
+                        s,
+                        "warning: every {feature} value has fewer than {min_category_count} customers, so {feature} has no effect on the scores; lower model.min_category_count or drop it from [features].",
+                    );
+                }
+                TrainWarning::WeakTarget { .. } => {}
+            }
+        }
+        for c in &self.clamped {
+            let shown: Vec<String> = c
+                .customers
+                .iter()
+                .take(CLAMPED_LISTED)
+                .map(|x| match x.value {
+                    Some(v) => format!("{} ({})", x.id, plain(v)),
+                    None => x.id.clone(),
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "Clamped {} to the training range [{}, {}] for {} customers, most extreme first: {}.",
+                c.feature,
+                plain(c.low),
+                plain(c.high),
+                group(c.customers.len()),
+                listing(&shown, c.customers.len())
+            );
+        }
+        for i in &self.imputed {
+            let _ = writeln!(
+                s,
+                "Imputed {} with the training median for {} customers.",
+                i.feature,
+                group(i.customers)
+            );
+        }
+        let d = &self.decisions;
+        let _ = writeln!(
+            s,
+            "\nDecisions on expected net value ({cur}): tier A >= {}, B >= {}, C >= {}, D below; contact >= {}, skip < {}, qualify in between.",
+            whole(d.tier_a),
+            whole(d.tier_b),
+            whole(d.tier_c),
+            whole(d.contact_at),
+            whole(d.skip_below),
+        );
+        if let Some(i) = &self.interval {
+            let (small, large) = (&i.small_account, &i.large_account);
+            let _ = writeln!(
+                s,
+                "Each lead gets a net-value interval meant to hold {:.0}% of outcomes, from the cross-validated errors: {} to {} around the prediction for a small account, {} to {} for one turning over {cur} {}.",
+                i.interval.level * 100.0,
+                signed_whole(small.low),
+                signed_whole(small.high),
+                signed_whole(large.low),
+                signed_whole(large.high),
+                whole(large.size),
+            );
+        }
+        let _ = writeln!(s, "Model saved to {}.", self.model_file);
+        s
+    }
+}
