@@ -255,6 +255,34 @@ impl Decisions {
     }
 }
 
+/// What to do with one lead, decided on its net value as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub tier: Tier,
+    pub recommendation: Recommendation,
+    /// `contact` became `qualify` because most of the lead's features were guessed.
+    pub too_little_known: bool,
+}
+
+impl Decisions {
+    /// The tier and recommendation of a lead whose net value as written is `net`. A lead the
+    /// model knows too little about (more than half of its `features` guessed: missing or never
+    /// seen) is not sent to `contact` on guesses: it becomes `qualify`. `score`, `explain` and
+    /// `evaluate` all decide through this one rule.
+    pub fn decide(&self, net: f64, guessed: usize, features: usize) -> Decision {
+        let mut recommendation = self.recommend(net);
+        let too_little_known = recommendation == Recommendation::Contact && guessed * 2 > features;
+        if too_little_known {
+            recommendation = Recommendation::Qualify;
+        }
+        Decision {
+            tier: self.tier(net),
+            recommendation,
+            too_little_known,
+        }
+    }
+}
+
 /// Money as it will be printed: rounded to `decimals` places.
 pub fn round_to(value: f64, decimals: usize) -> f64 {
     let scale = 10f64.powi(decimals.min(15) as i32);

@@ -12,9 +12,10 @@ use std::path::Path;
 
 use crate::cli::EvaluateArgs;
 use crate::config::Config;
-use crate::economics::Recommendation;
+use crate::economics::{Printed, Recommendation};
 use crate::error::{Error, Result};
 use crate::fit::history::{History, Ledger};
+use crate::fit::schema::FeatureValues;
 use crate::fit::training;
 use crate::io::table::{CsvInput, ReadOptions};
 use crate::model::drift::Drift;
@@ -55,15 +56,27 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
         let config = Config::load(&args.config)?;
         let history = History::read(path, &config, opts)?;
         let trained = training::train(&history, &config)?;
+        // Each customer is decided as `score` would decide it as a lead: on return and burden
+        // as written, with the "too little known" rule. In its own history a category is never
+        // unseen and a blank one has a level of its own, so the guesses are the blank numbers.
+        let features = config.features.len();
+        let guessed = blank_numbers(&history);
         let rows: Vec<Known> = trained
             .held_out
             .iter()
-            .map(|&(predicted, size, actual)| {
+            .zip(&trained.held_out_money)
+            .enumerate()
+            .map(|(i, (&(predicted, size, actual), &[ret, burden]))| {
                 let (low, high) = trained
                     .interval
                     .map_or((f64::NAN, f64::NAN), |i| i.around(predicted, size));
+                let net = Printed::new(ret, burden, DECIMALS).net;
                 Known {
                     predicted,
+                    recommendation: trained
+                        .decisions
+                        .decide(net, guessed[i], features)
+                        .recommendation,
                     low,
                     high,
                     actual,
@@ -82,7 +95,6 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
             trained.validation.service_burden.clone(),
             trained.validation.net_value.clone(),
             &rows,
-            &trained.decisions,
             trained.interval.map(|i| i.level),
         ));
     }
@@ -160,6 +172,7 @@ fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
         sums[7].add(truth[1], burden - burden_floor);
         rows.push(Known {
             predicted: ret - burden,
+            recommendation: scored.recommendation,
             low,
             high,
             actual: actual.net(),
@@ -206,7 +219,6 @@ fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
         metrics(1),
         metrics(2),
         &rows,
-        &model.decisions,
         model.interval.map(|i| i.level),
     ))
 }
@@ -243,4 +255,17 @@ fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<(LeadsOutlook,
         skip_expected_loss: -skipped.iter().filter(|&&n| n < 0.0).sum::<f64>(),
     };
     Ok((outlook, drift))
+}
+
+/// How many numeric features each customer of the history has blank.
+fn blank_numbers(history: &History) -> Vec<usize> {
+    let mut blanks = vec![0; history.rows()];
+    for values in &history.values {
+        if let FeatureValues::Numeric(v) = values {
+            for (b, x) in blanks.iter_mut().zip(v) {
+                *b += usize::from(x.is_nan());
+            }
+        }
+    }
+    blanks
 }

@@ -50,6 +50,9 @@ pub struct Trained {
     /// Each customer's (predicted net, predicted size, actual net) from the fold that held it
     /// out, in history order: what `evaluate` judges the model on.
     pub held_out: Vec<(f64, f64, f64)>,
+    /// The same customers' predicted return and burden, as shown (floors applied): what the
+    /// decisions are made on.
+    pub held_out_money: Vec<[f64; 2]>,
 }
 
 pub fn train(history: &History, config: &Config) -> Result<Trained> {
@@ -215,6 +218,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         sums: validation_sums,
         in_sample_net,
         predictions: held_out_net,
+        money: held_out_money,
     } = design.held_out(
         &history.targets,
         &folds,
@@ -248,6 +252,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         decisions,
         interval,
         held_out,
+        held_out_money,
     })
 }
 
@@ -459,6 +464,7 @@ impl Design {
             let mut in_sample = Vec::with_capacity(range.len());
             // Held-out (predicted net, predicted size, actual net), for the intervals.
             let mut held = Vec::with_capacity(range.len());
+            let mut money = Vec::with_capacity(range.len());
             let mut x = vec![0.0; p];
             for i in range {
                 self.row(i, &mut x);
@@ -479,16 +485,18 @@ impl Design {
                 s.linear[0].add(actual[0], fitted_ret);
                 s.linear[1].add(actual[1], fitted_burden);
                 held.push((ret - burden, ret.abs() + burden, actual[0] - actual[1]));
+                money.push([ret, burden]);
                 let r = floor(fits[0].money(&x), floor_return);
                 let b = floor(fits[1].money(&x), true);
                 in_sample.push(r - b);
             }
-            (sums, in_sample, held)
+            (sums, in_sample, held, money)
         });
         let mut sums = vec![FoldSums::default(); models.len()];
         let mut in_sample = Vec::with_capacity(self.n);
         let mut held = Vec::with_capacity(self.n);
-        for (part_sums, part_in_sample, part_held) in parts {
+        let mut money = Vec::with_capacity(self.n);
+        for (part_sums, part_in_sample, part_held, part_money) in parts {
             for (a, b) in sums.iter_mut().zip(&part_sums) {
                 for t in 0..3 {
                     a.model[t].merge(&b.model[t]);
@@ -500,11 +508,13 @@ impl Design {
             }
             in_sample.extend(part_in_sample);
             held.extend(part_held);
+            money.extend(part_money);
         }
         HeldOut {
             sums,
             in_sample_net: in_sample,
             predictions: held,
+            money,
         }
     }
 }
@@ -517,6 +527,8 @@ struct HeldOut {
     /// Each customer's (predicted net, predicted size, actual net) from the fold that held it
     /// out, in history order.
     predictions: Vec<(f64, f64, f64)>,
+    /// The same predictions' return and burden, as shown (floors applied).
+    money: Vec<[f64; 2]>,
 }
 
 /// Held-out error sums of one fold: the model as shown (floors applied), the mean-only baseline,

@@ -411,9 +411,9 @@ impl<'m> Scorer<'m> {
         Ok(())
     }
 
-    /// Tier, recommendation and interval, decided on the figures as written. A lead the model
-    /// knows too little about (more than half of its features missing or never seen) is not sent
-    /// to `contact` on guesses: it becomes `qualify`, with a warning saying why.
+    /// Tier, recommendation and interval, decided on the figures as written
+    /// ([`crate::economics::Decisions::decide`]); a lead sent to `qualify` because too little
+    /// was known about it gets a warning saying why.
     fn decide(&self, out: &mut ScoredLead, decimals: usize) {
         let eq = &self.equation;
         out.money = Printed::new(
@@ -421,15 +421,14 @@ impl<'m> Scorer<'m> {
             out.total(eq, Role::Burden),
             decimals,
         );
-        let net = out.money.net;
-        out.tier = eq.decisions.tier(net);
-        out.recommendation = eq.decisions.recommend(net);
         let features = eq.terms.len();
         let guessed = out.warnings.iter().filter(|w| w.is_guess()).count();
-        if out.recommendation == Recommendation::Contact && guessed * 2 > features {
+        let decision = eq.decisions.decide(out.money.net, guessed, features);
+        out.tier = decision.tier;
+        out.recommendation = decision.recommendation;
+        if decision.too_little_known {
             out.warnings
                 .push(Warning::TooLittleKnown { guessed, features });
-            out.recommendation = Recommendation::Qualify;
         }
         out.interval = eq.interval.map(|i| i.around(out.net(eq), out.size(eq)));
     }

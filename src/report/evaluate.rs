@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::economics::{Decisions, Recommendation};
+use crate::economics::Recommendation;
 use crate::error::{Error, Result};
 use crate::model::drift::FeatureDrift;
 use crate::model::file::Metrics;
@@ -28,6 +28,8 @@ const GROUPS: usize = 10;
 #[derive(Debug, Clone, Copy)]
 pub struct Known {
     pub predicted: f64,
+    /// What `score` would have recommended for it.
+    pub recommendation: Recommendation,
     pub low: f64,
     pub high: f64,
     pub actual: f64,
@@ -61,7 +63,6 @@ impl Evidence {
         service_burden: Metrics,
         net_value: Metrics,
         rows: &[Known],
-        decisions: &Decisions,
         interval_level: Option<f64>,
     ) -> Evidence {
         let pairs: Vec<Pair> = rows
@@ -71,13 +72,13 @@ impl Evidence {
                 actual: r.actual,
             })
             .collect();
-        let contact = |net: f64| decisions.recommend(net) == Recommendation::Contact;
+        let contact = |i: usize| rows[i].recommendation == Recommendation::Contact;
         let actual: Vec<f64> = rows.iter().map(|r| r.actual).collect();
         let whale = whale_curve(&actual);
         // The tail: customers beyond the peak, i.e. those losing money, ranked by what they lost.
         let tail_avoided_by_skip = -rows
             .iter()
-            .filter(|r| r.actual < 0.0 && decisions.recommend(r.predicted) == Recommendation::Skip)
+            .filter(|r| r.actual < 0.0 && r.recommendation == Recommendation::Skip)
             .map(|r| r.actual)
             .sum::<f64>();
         let intervals: Vec<(f64, f64, f64)> = rows

@@ -294,11 +294,12 @@ pub struct Captured {
 }
 
 /// What following the recommendations would have done on customers whose actual value is known:
-/// contacting only those `contact(predicted)` says yes to, versus contacting everyone. The two
+/// contacting only the customers `contact(i)` says yes to (by position in `pairs`), versus
+/// contacting everyone. The two
 /// sides of the trade are kept apart because a team may weigh a lost good customer differently
 /// from an avoided bad one; they reconcile as
 /// `value_contacted = value_all + losses_avoided − profit_forgone`.
-pub fn captured(pairs: &[Pair], contact: impl Fn(f64) -> bool) -> Captured {
+pub fn captured(pairs: &[Pair], contact: impl Fn(usize) -> bool) -> Captured {
     let mut result = Captured {
         contacted: 0,
         all: pairs.len(),
@@ -307,9 +308,9 @@ pub fn captured(pairs: &[Pair], contact: impl Fn(f64) -> bool) -> Captured {
         losses_avoided: 0.0,
         profit_forgone: 0.0,
     };
-    for p in pairs {
+    for (i, p) in pairs.iter().enumerate() {
         result.value_all += p.actual;
-        if contact(p.predicted) {
+        if contact(i) {
             result.contacted += 1;
             result.value_contacted += p.actual;
         } else if p.actual < 0.0 {
@@ -644,7 +645,7 @@ mod tests {
             (-2.0, 6.0),
             (3.0, 1.0),
         ]);
-        let c = captured(&p, |predicted| predicted > 0.0);
+        let c = captured(&p, |i| p[i].predicted > 0.0);
         assert_eq!((c.contacted, c.all), (3, 5));
         assert!(close(c.value_contacted, 6.0));
         assert!(close(c.value_all, 8.0));

@@ -296,3 +296,54 @@ fn the_training_file_is_refused_as_a_holdout() {
         "error: data/customers.csv is the file the model was trained on (same SHA-256), so it is no hold-out; use `evaluate --history data/customers.csv` to cross-validate on it\n"
     );
 }
+
+#[test]
+fn a_holdout_is_decided_as_score_decides_its_leads() {
+    // Half the customers have their three numbers and their industry blank: four of seven
+    // features guessed, so `score` sends none of them to `contact` and says why. evaluate's
+    // "contact only" must count exactly the leads `score` recommends contacting.
+    let env = shipped_env();
+    let f = BufWriter::new(File::create(env.path("fresh.csv")).unwrap());
+    story::write_customers(f, 2_000, 77).unwrap();
+    let rows = csv_rows(&env.read("fresh.csv"));
+    let header = &rows[0];
+    let blank: Vec<usize> = [
+        "industry",
+        "employees",
+        "annual_revenue",
+        "first_order_value",
+    ]
+    .iter()
+    .map(|name| header.iter().position(|h| h == name).unwrap())
+    .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for (i, row) in rows.iter().enumerate() {
+        let row: Vec<&str> = row
+            .iter()
+            .enumerate()
+            .map(|(c, v)| {
+                if i > 0 && i % 2 == 0 && blank.contains(&c) {
+                    ""
+                } else {
+                    v.as_str()
+                }
+            })
+            .collect();
+        w.write_record(&row).unwrap();
+    }
+    env.write("gappy.csv", w.into_inner().unwrap());
+
+    let scored = env.run(&["score", "gappy.csv", "--id", "customer_id"]);
+    assert_eq!(scored.code, 0, "{}", scored.stderr);
+    let scored = csv_rows(&scored.stdout);
+    let contact = scored.iter().filter(|r| r[8] == "contact").count();
+    let downgraded = scored
+        .iter()
+        .filter(|r| r[10].contains("too little known to recommend contact"))
+        .count();
+    assert!(downgraded > 50, "only {downgraded} leads were downgraded");
+
+    let e = json(&env, &["evaluate", "--holdout", "gappy.csv"]);
+    assert_eq!(e["known"]["contact_only"]["contacted"], contact);
+    assert_eq!(e["known"]["customers"], 2_000);
+}
