@@ -8,22 +8,21 @@
 //! writing the first, so it keeps each finished row's bytes plus a 24-byte sort key per lead:
 //! nothing else of the input stays in memory.
 
-use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::io::{IsTerminal, Write};
 
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::cli::ScoreArgs;
-use crate::economics::{money, Recommendation, Tier};
 use crate::error::{Error, Result};
 use crate::io::output::Output;
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{decode, line_of, CsvInput, ReadOptions, Source};
 use crate::model::columns::FeatureColumns;
-use crate::model::drift::{self, Drift};
+use crate::model::drift::Drift;
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::model::Model;
+use crate::report::score::Summary;
 use crate::write::csv::CsvWriter;
 use crate::write::ScoredWriter;
 
@@ -361,108 +360,6 @@ impl SortedRows {
     }
 }
 
-/// Counts for the summary on stderr.
-#[derive(Default)]
-struct Summary {
-    tiers: [u64; 4],
-    recs: [u64; 3],
-    contact_net: f64,
-    warned: u64,
-    rejected: u64,
-    drift: Drift,
-}
-
-impl Summary {
-    fn add(&mut self, lead: &ScoredLead) {
-        self.tiers[lead.tier as usize] += 1;
-        self.recs[lead.recommendation as usize] += 1;
-        if lead.recommendation == Recommendation::Contact {
-            self.contact_net += lead.money.net;
-        }
-        self.warned += u64::from(!lead.warnings.is_empty());
-    }
-
-    fn merge(&mut self, other: &Summary) {
-        for (a, b) in self.tiers.iter_mut().zip(other.tiers) {
-            *a += b;
-        }
-        for (a, b) in self.recs.iter_mut().zip(other.recs) {
-            *a += b;
-        }
-        self.contact_net += other.contact_net;
-        self.warned += other.warned;
-        self.rejected += other.rejected;
-        self.drift.merge(&other.drift);
-    }
-
-    fn render(&self, model: &Model, rejects: Option<String>, leads_file: &str) -> String {
-        let n: u64 = self.tiers.iter().sum();
-        let mut s = format!(
-            "Scored {} with the model trained {} on {} ({}).\n",
-            counted(n, "lead"),
-            model.created_at,
-            counted(model.training.rows_used as u64, "customer"),
-            model.currency
-        );
-        let tiers: Vec<String> = Tier::ALL
-            .iter()
-            .map(|t| format!("{}: {}", t.as_str(), count(self.tiers[*t as usize])))
-            .collect();
-        let recs: Vec<String> = Recommendation::ALL
-            .iter()
-            .map(|r| format!("{}: {}", r.as_str(), count(self.recs[*r as usize])))
-            .collect();
-        let _ = writeln!(s, "  tiers            {}", tiers.join("   "));
-        let _ = writeln!(s, "  recommendations  {}", recs.join("   "));
-        let contact = self.recs[Recommendation::Contact as usize];
-        let _ = writeln!(
-            s,
-            "Expected net value of the {} to contact: {} {}.",
-            counted(contact, "lead"),
-            model.currency,
-            money(self.contact_net, 0)
-        );
-        if self.warned > 0 {
-            let _ = writeln!(
-                s,
-                "{} {} warnings (a value missing, unseen in training or outside its range): see the warnings column.",
-                counted(self.warned, "lead"),
-                if self.warned == 1 { "carries" } else { "carry" }
-            );
-        }
-        if let Some(path) = rejects {
-            let _ = writeln!(
-                s,
-                "Rejected {}, written with their reasons to {path}.",
-                counted(self.rejected, "row")
-            );
-        }
-        if let Some(w) = drift::warning(&self.drift.table(model), leads_file) {
-            let _ = writeln!(s, "{w}");
-        }
-        // Rankings from a model that barely beats the average deserve a reminder every time.
-        if let Some(r2) = model.validation.net_value.r2.filter(|r| *r < WEAK_R2) {
-            let _ = writeln!(
-                s,
-                "warning: this model predicts net value poorly (cross-validated R² {r2:.2}): treat the ranking as a rough guide and check leads before skipping them."
-            );
-        }
-        s
-    }
-}
-
-/// Below this cross-validated R² of net value, `score` reminds the user the model is weak.
-const WEAK_R2: f64 = 0.1;
-
-fn count(v: u64) -> String {
-    money(v as f64, 0)
-}
-
-/// `1 lead`, `2 leads`, `1,000 leads`.
-fn counted(v: u64, noun: &str) -> String {
-    format!("{} {noun}{}", count(v), if v == 1 { "" } else { "s" })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,33 +372,5 @@ mod tests {
         let mut out = Vec::new();
         rows.write_to(&mut out).unwrap();
         assert_eq!(out, b"b\na\nc\nd\n");
-    }
-
-    #[test]
-    fn summaries_merge() {
-        let lead = |tier, recommendation, net, warned: bool| {
-            let mut l = ScoredLead {
-                tier,
-                recommendation,
-                ..ScoredLead::default()
-            };
-            l.money.net = net;
-            if warned {
-                l.warnings.push(crate::model::warning::Warning::Imputed {
-                    feature: "x".into(),
-                    median: 1.0,
-                });
-            }
-            l
-        };
-        let mut a = Summary::default();
-        a.add(&lead(Tier::A, Recommendation::Contact, 10.0, false));
-        let mut b = Summary::default();
-        b.add(&lead(Tier::D, Recommendation::Skip, -5.0, true));
-        b.rejected = 2;
-        a.merge(&b);
-        assert_eq!(a.tiers, [1, 0, 0, 1]);
-        assert_eq!(a.recs, [1, 0, 1]);
-        assert_eq!((a.contact_net, a.warned, a.rejected), (10.0, 1, 2));
     }
 }

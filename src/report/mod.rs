@@ -2,5 +2,7 @@
 
 pub mod chart;
 pub mod evaluate;
+pub mod explain;
 pub mod format;
+pub mod score;
 pub mod train;

@@ -1,0 +1,227 @@
+//! What `explain` shows: one lead's whole score as data (baseline, every feature's contribution
+//! to return, burden and net value, floors, the expected values, interval, tier, recommendation,
+//! warnings) and its text, a table whose rows add up to the printed totals exactly.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::economics::{apportion, money, round_to, Printed};
+use crate::model::equation::{Equation, Role};
+use crate::model::scorer::ScoredLead;
+use crate::model::Model;
+
+/// Money on both sides and their difference.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Money3 {
+    lifetime_return: f64,
+    service_burden: f64,
+    net: f64,
+}
+
+impl Money3 {
+    fn new(lifetime_return: f64, service_burden: f64) -> Money3 {
+        Money3 {
+            lifetime_return,
+            service_burden,
+            net: lifetime_return - service_burden,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Part {
+    /// `employees = 3`, `industry = aerospace (as (other))`, `burden floored at 0`.
+    label: String,
+    /// The feature, the lead's own value, and what the model used instead where it differs
+    /// (all absent for a floor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    feature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scored_as: Option<String>,
+    #[serde(flatten)]
+    money: Money3,
+}
+
+#[derive(Debug, Serialize)]
+struct IntervalOut {
+    level: f64,
+    low: f64,
+    high: f64,
+}
+
+/// Everything `explain` shows, at full precision (the text rounds it).
+#[derive(Debug, Serialize)]
+pub struct Explanation {
+    id: String,
+    /// What the baseline is: the average past customer's prediction, or for a target fitted on
+    /// logs the prediction for the average customer's profile (not the same thing).
+    baseline_label: String,
+    file: String,
+    line: u64,
+    currency: String,
+    model_trained: String,
+    baseline: Money3,
+    /// Biggest effect on net value first; floors at zero last.
+    contributions: Vec<Part>,
+    expected: Money3,
+    interval: Option<IntervalOut>,
+    tier: String,
+    recommendation: String,
+    warnings: Vec<String>,
+}
+
+impl Explanation {
+    pub fn new(model: &Model, eq: &Equation, lead: &ScoredLead, file: &str) -> Explanation {
+        // Money on the return side and the burden side of whatever targets the model has.
+        let sides = |value: &dyn Fn(usize) -> f64| {
+            let side = |role: Role| -> f64 {
+                (0..eq.targets.len())
+                    .filter(|&t| eq.targets[t].role == role)
+                    .map(value)
+                    .sum()
+            };
+            Money3::new(side(Role::Return), side(Role::Burden))
+        };
+        let mut parts: Vec<Part> = eq
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(f, term)| {
+                let mut shown = String::new();
+                lead.push_shown(eq, f, &mut shown);
+                let (value, scored_as) = lead.value_and_scored_as(eq, f);
+                Part {
+                    label: format!("{} = {shown}", term.name()),
+                    feature: Some(term.name().to_string()),
+                    value: Some(value),
+                    scored_as,
+                    money: sides(&|t| lead.contribution(f, t)),
+                }
+            })
+            .collect();
+        parts.sort_by(|a, b| b.money.net.abs().total_cmp(&a.money.net.abs()));
+        for (t, target) in eq.targets.iter().enumerate() {
+            if lead.floors[t] > 0.0 {
+                parts.push(Part {
+                    label: format!("{} floored at 0", target.short),
+                    feature: None,
+                    value: None,
+                    scored_as: None,
+                    money: sides(&|u| if u == t { lead.floors[t] } else { 0.0 }),
+                });
+            }
+        }
+        let net = lead.net(eq);
+        Explanation {
+            baseline_label: if eq.any_log() {
+                "baseline (a customer with the average profile)".into()
+            } else {
+                "baseline (the average past customer)".into()
+            },
+            id: lead.id.clone(),
+            file: file.to_string(),
+            line: lead.line,
+            currency: model.currency.clone(),
+            model_trained: model.created_at.clone(),
+            baseline: sides(&|t| eq.targets[t].baseline),
+            contributions: parts,
+            expected: sides(&|t| lead.targets[t]),
+            interval: eq
+                .interval
+                .zip(lead.interval_around(net))
+                .map(|(i, (low, high))| IntervalOut {
+                    level: i.level,
+                    low,
+                    high,
+                }),
+            tier: lead.tier.as_str().into(),
+            recommendation: lead.recommendation.as_str().into(),
+            warnings: lead.warnings.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    /// The breakdown as a table whose rows add up to the printed totals exactly.
+    pub fn render(&self, decimals: usize) -> String {
+        let printed = Printed::new(
+            self.expected.lifetime_return,
+            self.expected.service_burden,
+            decimals,
+        );
+        // The baseline is the same for every lead, so it is rounded on its own; the
+        // contributions are apportioned so that with it they sum to the printed total.
+        let side = |pick: fn(&Money3) -> f64, total: f64| {
+            let base = round_to(pick(&self.baseline), decimals);
+            let parts: Vec<f64> = self.contributions.iter().map(|p| pick(&p.money)).collect();
+            let mut values = vec![base];
+            values.extend(apportion(&parts, total - base, decimals));
+            values
+        };
+        let ret = side(|m| m.lifetime_return, printed.lifetime_return);
+        let burden = side(|m| m.service_burden, printed.service_burden);
+        let labels: Vec<&str> = std::iter::once(self.baseline_label.as_str())
+            .chain(self.contributions.iter().map(|p| p.label.as_str()))
+            .collect();
+        let width = labels
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(20);
+        let cell = |v: f64| money(v, decimals);
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Lead {} ({} line {}), scored with the model trained {}; money in {}.\n",
+            self.id, self.file, self.line, self.model_trained, self.currency
+        );
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>14}  {:>14}  {:>14}",
+            "", "return", "burden", "net"
+        );
+        for (i, label) in labels.iter().enumerate() {
+            let pad = width - label.chars().count();
+            let _ = writeln!(
+                s,
+                "{label}{:pad$}  {:>14}  {:>14}  {:>14}",
+                "",
+                cell(ret[i]),
+                cell(burden[i]),
+                cell(ret[i] - burden[i]),
+            );
+        }
+        let _ = writeln!(s, "{}", "-".repeat(width + 48));
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>14}  {:>14}  {:>14}",
+            "expected",
+            cell(printed.lifetime_return),
+            cell(printed.service_burden),
+            cell(printed.net)
+        );
+        s.push('\n');
+        if let Some(i) = &self.interval {
+            let _ = writeln!(
+                s,
+                "{:.0}% interval for the net value: {} to {}.",
+                i.level * 100.0,
+                cell(i.low),
+                cell(i.high)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "Tier {}, recommendation: {}.",
+            self.tier, self.recommendation
+        );
+        if self.warnings.is_empty() {
+            let _ = writeln!(s, "Warnings: none.");
+        } else {
+            let _ = writeln!(s, "Warnings: {}.", self.warnings.join("; "));
+        }
+        s
+    }
+}
