@@ -172,3 +172,52 @@ fn a_lead_known_mostly_by_guesses_is_qualified_before_contact() {
     let text = env.run(&["explain", "unknown.csv", "--id", "X1"]).stdout;
     assert!(text.contains("Tier A, recommendation: qualify."), "{text}");
 }
+
+#[test]
+fn a_category_whose_name_reads_like_a_substitution_keeps_its_own_value() {
+    // "retail (as of 2020)" is a real level, not a lead scored as another one: explain's JSON
+    // takes the value and what it was scored as from the scoring itself, not from display text.
+    let env = Env::new();
+    env.copy("tests/fixtures/leadscore.toml", "leadscore.toml");
+    let history = std::fs::read_to_string(crate::util::repo("tests/fixtures/history.csv"))
+        .unwrap()
+        .replace(",retail,", ",retail (as of 2020),");
+    env.write("history.csv", history);
+    let run = env.run(&["train", "--history", "history.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    env.write(
+        "leads.csv",
+        "lead_id,industry,region,account_manager,employees,first_order_value\n\
+         L1,retail (as of 2020),north,Müller,10,800\n\
+         L2,mining (as of 2021),north,Müller,10,800\n",
+    );
+    let json = |id: &str| -> serde_json::Value {
+        let run = env.run(&["explain", "leads.csv", "--id", id, "--format", "json"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        serde_json::from_str(&run.stdout).unwrap()
+    };
+    let industry = |e: &serde_json::Value| {
+        e["contributions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["feature"] == "industry")
+            .unwrap()
+            .clone()
+    };
+    let known = industry(&json("L1"));
+    assert_eq!(known["value"], "retail (as of 2020)");
+    assert!(known.get("scored_as").is_none(), "{known}");
+    assert_eq!(known["label"], "industry = retail (as of 2020)");
+    // An unseen value is scored as the reference level, and says so.
+    let unseen = industry(&json("L2"));
+    assert_eq!(unseen["value"], "mining (as of 2021)");
+    assert!(unseen["scored_as"].is_string(), "{unseen}");
+    assert_eq!(
+        unseen["label"],
+        format!(
+            "industry = mining (as of 2021) (as {})",
+            unseen["scored_as"].as_str().unwrap()
+        )
+    );
+}
