@@ -5,7 +5,7 @@
 
 use crate::cli::ExplainArgs;
 use crate::error::{Error, Result};
-use crate::io::table::{decode, line_of, CsvInput, ReadOptions};
+use crate::io::table::{decode, line_of, ReadOptions};
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::model::Model;
 use crate::report::explain::Explanation;
@@ -13,15 +13,19 @@ use crate::report::explain::Explanation;
 pub fn run(args: &ExplainArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
-    let mut input = CsvInput::open(
+    let super::Leads {
+        mut input,
+        id_col,
+        cols,
+    } = super::open_leads(
+        &model,
         &args.leads,
         ReadOptions {
             delimiter: args.delimiter,
             ..Default::default()
         },
+        args.id_column.as_deref(),
     )?;
-    let id_col = model.lead_id_column(&input, args.id_column.as_deref())?;
-    let cols = model.locate_features(&input)?;
     let mut record = csv::ByteRecord::new();
     let found = loop {
         if !input.read(&mut record)? {

@@ -17,7 +17,7 @@ use crate::cli::ScoreArgs;
 use crate::error::{Error, Result};
 use crate::io::output::Output;
 use crate::io::pipeline::{self, Batch};
-use crate::io::table::{decode, line_of, CsvInput, ReadOptions, Source};
+use crate::io::table::{decode, line_of, ReadOptions, Source};
 use crate::model::columns::FeatureColumns;
 use crate::model::drift::Drift;
 use crate::model::scorer::{ScoredLead, Scorer};
@@ -29,16 +29,20 @@ use crate::write::ScoredWriter;
 pub fn run(args: &ScoreArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
-    let mut input = CsvInput::open(
+    let super::Leads {
+        mut input,
+        id_col,
+        cols,
+    } = super::open_leads(
+        &model,
         &args.leads,
         ReadOptions {
             delimiter: args.delimiter,
             progress: std::io::stderr().is_terminal(),
             fingerprint: false,
         },
+        args.id.as_deref(),
     )?;
-    let id_col = model.lead_id_column(&input, args.id.as_deref())?;
-    let cols = model.locate_features(&input)?;
     let extra: Vec<usize> = if args.with_input {
         (0..input.headers().len())
             .filter(|&c| c != id_col)

@@ -293,41 +293,12 @@ fn decimals(span: f64, percent: bool, labels: usize) -> usize {
 /// A tick label: `25%`, `-1,250`, `0.35`. Never `-0`.
 fn label(v: f64, percent: bool, decimals: usize) -> String {
     let v = if percent { v * 100.0 } else { v };
-    let mut text = format!("{v:.decimals$}");
-    if text.starts_with('-') && text[1..].chars().all(|c| c == '0' || c == '.') {
-        text.remove(0);
-    }
-    let text = group_thousands(&text);
+    let text = crate::economics::money(v, decimals);
     if percent {
         text + "%"
     } else {
         text
     }
-}
-
-/// `-1234567.5` → `-1,234,567.5`.
-fn group_thousands(text: &str) -> String {
-    let (sign, rest) = match text.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", text),
-    };
-    let (int, frac) = match rest.find('.') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    if int.len() <= 3 || !int.bytes().all(|b| b.is_ascii_digit()) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + int.len() / 3);
-    out.push_str(sign);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out.push_str(frac);
-    out
 }
 
 /// The plot corner that the legend box would cover the fewest line and marker points in.
