@@ -8,13 +8,11 @@
 //! writing the first, so it keeps each finished row's bytes plus a 24-byte sort key per lead:
 //! nothing else of the input stays in memory.
 
-use std::hash::{Hash, Hasher};
 use std::io::{IsTerminal, Write};
-
-use rustc_hash::FxHashMap as HashMap;
 
 use crate::cli::ScoreArgs;
 use crate::error::{Error, Result};
+use crate::io::ids::{check_row, IdIndex};
 use crate::io::output::Output;
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{decode, line_of, ReadOptions, Source};
@@ -87,7 +85,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         decimals: args.decimals as usize,
         skip_invalid: args.skip_invalid.is_some(),
     };
-    let mut seen: HashMap<u64, u64> = HashMap::default();
+    let mut seen = IdIndex::default();
     let estimate = |record: &csv::ByteRecord, rows: usize| -> Option<usize> {
         // Growing the id index by doubling rehashes it again and again; size it once.
         let size = std::fs::metadata(&args.leads).ok()?.len();
@@ -99,10 +97,10 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         |record| {
             if seen.len() == pipeline::BATCH_ROWS {
                 if let Some(n) = estimate(record, seen.len()) {
-                    seen.reserve(n.saturating_sub(seen.len()));
+                    seen.expect(n);
                 }
             }
-            check_row(&ctx, record, &mut seen)
+            check_row(ctx.source, ctx.id_col, record, &mut seen)
         },
         |batch| score_batch(&ctx, batch),
         |done| sink.take(done),
@@ -142,32 +140,6 @@ struct Done {
     rejects: Vec<u8>,
     summary: Summary,
     error: Option<Error>,
-}
-
-/// What can only be checked with the whole file in view: the row's width and a unique id.
-fn check_row(ctx: &Ctx, record: &csv::ByteRecord, seen: &mut HashMap<u64, u64>) -> Option<Error> {
-    if let Err(e) = ctx.source.check_width(record) {
-        return Some(e);
-    }
-    let id = decode(&record[ctx.id_col]);
-    let id = id.trim();
-    if id.is_empty() {
-        return Some(
-            ctx.source
-                .field_error(record, ctx.id_col, "the id is blank".into()),
-        );
-    }
-    // A 64-bit hash per id keeps the duplicate check to 16 bytes a lead, even when streaming.
-    let mut h = rustc_hash::FxHasher::default();
-    id.hash(&mut h);
-    let line = line_of(record);
-    seen.insert(h.finish(), line).map(|first| {
-        ctx.source.field_error(
-            record,
-            ctx.id_col,
-            format!("duplicate id \"{id}\" (first seen on line {first})"),
-        )
-    })
 }
 
 fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {

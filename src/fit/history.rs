@@ -1,15 +1,13 @@
 //! The training history: one row per past customer, read and checked in one pass. Rows whose
 //! outcome is blank cannot be learned from; they are left out and listed, never dropped silently.
 
-use std::hash::{Hash, Hasher};
 use std::path::Path;
-
-use rustc_hash::FxHashMap;
 
 use crate::config::Config;
 use crate::economics::BoundEconomics;
 use crate::error::{Error, Result};
 use crate::fit::schema::{FeatureValues, ValuesBuilder};
+use crate::io::ids::{check_row, IdIndex};
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{decode, line_of, parse_number, CsvInput, ReadOptions, Source};
 use crate::model::columns::FeatureColumns;
@@ -50,42 +48,6 @@ impl Ids {
     }
 }
 
-/// Finds repeated ids exactly: a 64-bit hash indexes the first row of each id, and a hit is
-/// confirmed against the stored id (ids that merely share a hash go to a small overflow map).
-#[derive(Debug, Default)]
-struct Seen {
-    ids: Ids,
-    lines: Vec<u64>,
-    by_hash: FxHashMap<u64, u32>,
-    overflow: FxHashMap<String, u32>,
-}
-
-impl Seen {
-    /// Records `id` on `line`; if it was seen before, the line it was first seen on.
-    fn insert(&mut self, id: &str, line: u64) -> Option<u64> {
-        let mut h = rustc_hash::FxHasher::default();
-        id.hash(&mut h);
-        let row = self.ids.len() as u32;
-        match self.by_hash.get(&h.finish()) {
-            None => {
-                self.by_hash.insert(h.finish(), row);
-            }
-            Some(&first) if self.ids.get(first as usize) == id => {
-                return Some(self.lines[first as usize]);
-            }
-            Some(_) => {
-                if let Some(&first) = self.overflow.get(id) {
-                    return Some(self.lines[first as usize]);
-                }
-                self.overflow.insert(id.to_string(), row);
-            }
-        }
-        self.ids.push(id);
-        self.lines.push(line);
-        None
-    }
-}
-
 #[derive(Debug)]
 pub struct History {
     pub path: String,
@@ -120,7 +82,7 @@ impl History {
             ledger: Ledger::locate(&input, &config.economics)?,
         };
 
-        let mut seen = Seen::default();
+        let mut seen = IdIndex::default();
         let mut builder = ValuesBuilder::new(&config.features);
         let mut ids = Ids::default();
         let mut targets = Vec::new();
@@ -163,30 +125,6 @@ impl History {
             rows_read: rows_read as usize,
         })
     }
-}
-
-/// What must see the rows in file order: the row's width and a unique, non-blank id.
-fn check_row(
-    source: &Source,
-    id_col: usize,
-    record: &csv::ByteRecord,
-    seen: &mut Seen,
-) -> Option<Error> {
-    if let Err(e) = source.check_width(record) {
-        return Some(e);
-    }
-    let text = decode(&record[id_col]);
-    let id = text.trim();
-    if id.is_empty() {
-        return Some(source.field_error(record, id_col, "the id is blank".into()));
-    }
-    seen.insert(id, line_of(record)).map(|first| {
-        source.field_error(
-            record,
-            id_col,
-            format!("duplicate id \"{id}\" (first seen on line {first})"),
-        )
-    })
 }
 
 /// Where a file's outcome (ledger) columns are, and how they become money.

@@ -1,0 +1,200 @@
+//! Finding repeated ids exactly, in little memory: a 64-bit hash of each id indexes where the id
+//! and the line it was first seen on are kept in one byte arena, and a hash hit is confirmed
+//! against the stored bytes. Two different ids that share a hash (vanishingly rare, but possible)
+//! go to a small overflow map, so the check is exact.
+//!
+//! Memory per id: one hash-table slot (16 bytes at FxHashMap's load, plus a control byte), the
+//! id's own bytes, and 2–10 bytes of line number and length (LEB128). A plain `HashMap<String,
+//! u64>` would add a 24-byte `String` and a heap allocation per id.
+
+use std::hash::BuildHasher;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::Error;
+use crate::io::table::{decode, line_of, Source};
+
+/// What can only be checked with the whole file in view, in file order: the row's width, and an
+/// id that is neither blank nor seen on an earlier row.
+pub fn check_row(
+    source: &Source,
+    id_col: usize,
+    record: &csv::ByteRecord,
+    seen: &mut IdIndex,
+) -> Option<Error> {
+    if let Err(e) = source.check_width(record) {
+        return Some(e);
+    }
+    let text = decode(&record[id_col]);
+    let id = text.trim();
+    if id.is_empty() {
+        return Some(source.field_error(record, id_col, "the id is blank".into()));
+    }
+    seen.insert(id.as_bytes(), line_of(record)).map(|first| {
+        source.field_error(
+            record,
+            id_col,
+            format!("duplicate id \"{id}\" (first seen on line {first})"),
+        )
+    })
+}
+
+/// The ids seen so far and the line each was first seen on.
+#[derive(Debug)]
+pub struct IdIndex<S = rustc_hash::FxBuildHasher> {
+    /// Hash of an id → offset of its record in `arena`.
+    by_hash: FxHashMap<u64, u64>,
+    /// Records: LEB128 line, LEB128 length, the id's bytes.
+    arena: Vec<u8>,
+    /// Ids whose hash an earlier, different id already had: id → first line.
+    overflow: FxHashMap<Box<[u8]>, u64>,
+    hasher: S,
+}
+
+impl Default for IdIndex {
+    fn default() -> Self {
+        IdIndex::with_hasher(rustc_hash::FxBuildHasher)
+    }
+}
+
+impl<S: BuildHasher> IdIndex<S> {
+    /// An empty index hashing ids with `hasher` (tests use a constant one to force collisions).
+    pub fn with_hasher(hasher: S) -> Self {
+        IdIndex {
+            by_hash: FxHashMap::default(),
+            arena: Vec::new(),
+            overflow: FxHashMap::default(),
+            hasher,
+        }
+    }
+
+    /// Ids recorded.
+    pub fn len(&self) -> usize {
+        self.by_hash.len() + self.overflow.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Makes room for `total` ids in all, sized like those recorded so far, so a large list is
+    /// not rehashed and copied again and again as it grows.
+    pub fn expect(&mut self, total: usize) {
+        let more = total.saturating_sub(self.len());
+        let per_id = self.arena.len().div_ceil(self.by_hash.len().max(1));
+        self.by_hash.reserve(more);
+        self.arena.reserve(more.saturating_mul(per_id));
+    }
+
+    /// Records `id` on `line`; if it was seen before, returns the line it was first seen on
+    /// (and records nothing).
+    pub fn insert(&mut self, id: &[u8], line: u64) -> Option<u64> {
+        let hash = self.hasher.hash_one(id);
+        match self.by_hash.get(&hash) {
+            None => {
+                let at = self.arena.len() as u64;
+                push_leb128(&mut self.arena, line);
+                push_leb128(&mut self.arena, id.len() as u64);
+                self.arena.extend_from_slice(id);
+                self.by_hash.insert(hash, at);
+                None
+            }
+            Some(&at) => {
+                let (first, stored) = self.record(at);
+                if stored == id {
+                    return Some(first);
+                }
+                match self.overflow.get(id) {
+                    Some(&first) => Some(first),
+                    None => {
+                        self.overflow.insert(id.into(), line);
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// The line and id bytes of the record at `at`.
+    fn record(&self, at: u64) -> (u64, &[u8]) {
+        let mut pos = at as usize;
+        let line = read_leb128(&self.arena, &mut pos);
+        let len = read_leb128(&self.arena, &mut pos) as usize;
+        (line, &self.arena[pos..pos + len])
+    }
+}
+
+fn push_leb128(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn read_leb128(bytes: &[u8], pos: &mut usize) -> u64 {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = bytes[*pos];
+        *pos += 1;
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::Hasher;
+
+    #[test]
+    fn repeats_are_found_with_the_line_first_seen() {
+        let mut ids = IdIndex::default();
+        assert_eq!(ids.insert(b"L1", 2), None);
+        assert_eq!(ids.insert(b"L2", 3), None);
+        assert_eq!(ids.insert(b"L1", 9), Some(2));
+        assert_eq!(ids.insert(b"L2", 1_000_000_000_000), Some(3));
+        assert_eq!(ids.len(), 2);
+        // Long ids and large line numbers survive the arena's encoding.
+        let long = vec![b'x'; 300];
+        assert_eq!(ids.insert(&long, u64::MAX), None);
+        assert_eq!(ids.insert(&long, 5), Some(u64::MAX));
+    }
+
+    /// Every id hashes alike, so every lookup after the first is a collision.
+    #[derive(Clone, Default)]
+    struct Constant;
+    impl BuildHasher for Constant {
+        type Hasher = ConstantHasher;
+        fn build_hasher(&self) -> ConstantHasher {
+            ConstantHasher
+        }
+    }
+    struct ConstantHasher;
+    impl Hasher for ConstantHasher {
+        fn finish(&self) -> u64 {
+            42
+        }
+        fn write(&mut self, _: &[u8]) {}
+    }
+
+    #[test]
+    fn ids_that_share_a_hash_are_still_told_apart() {
+        let mut ids = IdIndex::with_hasher(Constant);
+        assert_eq!(ids.insert(b"a", 2), None);
+        assert_eq!(ids.insert(b"b", 3), None);
+        assert_eq!(ids.insert(b"c", 4), None);
+        assert_eq!(ids.insert(b"b", 5), Some(3));
+        assert_eq!(ids.insert(b"a", 6), Some(2));
+        assert_eq!(ids.insert(b"c", 7), Some(4));
+        assert_eq!(ids.len(), 3);
+    }
+}
