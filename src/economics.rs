@@ -479,6 +479,12 @@ fn push_grouped(out: &mut String, mut n: u64) {
 /// Appends a number as a person would write it: thousands grouped, no trailing zeros, at most 2
 /// decimals (4 below 1, where 2 could hide it). Used per lead in reasons, so it does not allocate.
 pub fn push_plain(out: &mut String, v: f64) {
+    push_number(out, v, true);
+}
+
+/// [`push_plain`], with thousands grouped or not: a year (1977) or a code (90210) is written
+/// with its digits alone.
+pub fn push_number(out: &mut String, v: f64, grouped: bool) {
     let decimals: u32 = if v.abs() >= 1.0 { 2 } else { 4 };
     let unit = 10u64.pow(decimals);
     let scaled = (v * unit as f64).round();
@@ -491,7 +497,11 @@ pub fn push_plain(out: &mut String, v: f64) {
         out.push('-');
     }
     let n = n.unsigned_abs();
-    push_grouped(out, n / unit);
+    if grouped {
+        push_grouped(out, n / unit);
+    } else {
+        push_u64(out, n / unit);
+    }
     let (mut frac, mut digits) = (n % unit, decimals);
     while digits > 0 && frac % 10 == 0 {
         frac /= 10;

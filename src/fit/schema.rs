@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::io::table::Source;
 use crate::model::columns::FeatureColumns;
 use crate::model::schema::{
-    Categorical, Feature, Level, Numeric, Schema, MISSING_LEVEL, OTHER_LEVEL,
+    looks_like_code, Categorical, Feature, Level, Numeric, Schema, MISSING_LEVEL, OTHER_LEVEL,
 };
 
 /// A category level with no column of its own (the reference level).
@@ -196,6 +196,7 @@ impl Schema {
                         edges,
                         shares,
                         missing_share: missing as f64 / v.len() as f64,
+                        code: looks_like_code(&spec.name, &present),
                     }));
                 }
             }

@@ -119,6 +119,8 @@ pub struct NumericTerm {
     pub slopes: Vec<f64>,
     /// Training decile edges, for drift bins.
     pub edges: Vec<f64>,
+    /// A year or a code: its values are written without thousands separators.
+    pub code: bool,
 }
 
 impl NumericTerm {
@@ -265,6 +267,7 @@ impl Equation {
                     mean: cols[n.column].mean,
                     slopes: coefficients(n.column),
                     edges: n.edges.clone(),
+                    code: n.code,
                 }),
             })
             .collect();

@@ -61,6 +61,42 @@ pub struct Numeric {
     pub edges: Vec<f64>,
     pub shares: Vec<f64>,
     pub missing_share: f64,
+    /// A year or a code (every training value a whole number, and a name like `year_founded`
+    /// or `zip`, or values that all look like years): written without thousands separators.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub code: bool,
+}
+
+/// Whether a numeric feature holds years or codes rather than amounts: every value a whole
+/// number, and either a name that says so or values that all look like calendar years.
+pub fn looks_like_code(name: &str, values: &[f64]) -> bool {
+    if values.is_empty() || values.iter().any(|v| v.fract() != 0.0) {
+        return false;
+    }
+    let lower = name.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let named = words.iter().any(|w| {
+        matches!(
+            *w,
+            "year"
+                | "yr"
+                | "code"
+                | "zip"
+                | "zipcode"
+                | "postal"
+                | "postcode"
+                | "plz"
+                | "id"
+                | "sic"
+                | "naics"
+        )
+    }) || lower.starts_with("year")
+        || lower.ends_with("year");
+    let years = values.iter().all(|v| (1800.0..=2200.0).contains(v));
+    named || years
 }
 
 impl Numeric {

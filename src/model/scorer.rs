@@ -13,7 +13,7 @@ use crate::io::table::Source;
 use crate::model::columns::FeatureColumns;
 use crate::model::equation::{log_effects_to_money, Blank, Equation, Role, Scale, Term};
 use crate::model::schema::MISSING_LEVEL;
-use crate::model::warning::Warning;
+use crate::model::warning::{number, Warning};
 use crate::model::Model;
 
 /// What a lead's field held.
@@ -143,10 +143,11 @@ impl ScoredLead {
     /// something else, what: `aerospace (as (other))`, `80,666 (as 704.15)`, `(missing) (as 35)`.
     pub fn push_shown(&self, eq: &Equation, f: usize, buf: &mut String) {
         let r = &self.readings[f];
+        let grouped = !matches!(&eq.terms[f], Term::Numeric(n) if n.code);
         match r.given {
             Given::Blank => buf.push_str(MISSING_LEVEL),
             Given::Text => buf.push_str(&r.text),
-            Given::Number(v) => crate::economics::push_plain(buf, v),
+            Given::Number(v) => crate::economics::push_number(buf, v, grouped),
         }
         match r.used {
             Used::AsGiven => {}
@@ -157,7 +158,7 @@ impl ScoredLead {
             }
             Used::Number(v) => {
                 buf.push_str(" (as ");
-                crate::economics::push_plain(buf, v);
+                crate::economics::push_number(buf, v, grouped);
                 buf.push(')');
             }
         }
@@ -167,10 +168,11 @@ impl ScoredLead {
     /// anything: structured, for explanations and exports.
     pub fn value_and_scored_as(&self, eq: &Equation, f: usize) -> (String, Option<String>) {
         let r = &self.readings[f];
+        let code = matches!(&eq.terms[f], Term::Numeric(n) if n.code);
         let value = match r.given {
             Given::Blank => MISSING_LEVEL.to_string(),
             Given::Text => r.text.clone(),
-            Given::Number(v) => crate::model::warning::plain(v),
+            Given::Number(v) => number(v, code),
         };
         let used = match r.used {
             Used::AsGiven => None,
@@ -178,7 +180,7 @@ impl ScoredLead {
                 Term::Category(c) => Some(c.levels[l].value.clone()),
                 Term::Numeric(_) => None,
             },
-            Used::Number(v) => Some(crate::model::warning::plain(v)),
+            Used::Number(v) => Some(number(v, code)),
         };
         (value, used)
     }
@@ -366,6 +368,7 @@ impl<'m> Scorer<'m> {
                                     value: v,
                                     above: v > hi,
                                     used,
+                                    code: n.code,
                                 });
                             }
                             v
@@ -377,6 +380,7 @@ impl<'m> Scorer<'m> {
                             out.warnings.push(Warning::Imputed {
                                 feature: n.name.clone(),
                                 median: n.median,
+                                code: n.code,
                             });
                             n.median
                         }

@@ -6,6 +6,8 @@ pub enum Warning {
     Imputed {
         feature: String,
         median: f64,
+        /// The feature holds years or codes: numbers are written without separators.
+        code: bool,
     },
     Unseen {
         feature: String,
@@ -21,6 +23,7 @@ pub enum Warning {
         value: f64,
         above: bool,
         used: f64,
+        code: bool,
     },
     /// Most of the lead's features were guessed, so `contact` became `qualify`.
     TooLittleKnown {
@@ -42,11 +45,15 @@ impl Warning {
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Warning::Imputed { feature, median } => {
+            Warning::Imputed {
+                feature,
+                median,
+                code,
+            } => {
                 write!(
                     f,
                     "{feature} missing, imputed training median {}",
-                    plain(*median)
+                    number(*median, *code)
                 )
             }
             Warning::Unseen {
@@ -74,16 +81,21 @@ impl std::fmt::Display for Warning {
                 value,
                 above,
                 used,
+                code,
             } => {
                 let side = if *above { "above" } else { "below" };
                 if value == used {
-                    write!(f, "{feature} {} {side} the training range", plain(*value))
+                    write!(
+                        f,
+                        "{feature} {} {side} the training range",
+                        number(*value, *code)
+                    )
                 } else {
                     write!(
                         f,
                         "{feature} {} {side} the training range, counted as {}",
-                        plain(*value),
-                        plain(*used)
+                        number(*value, *code),
+                        number(*used, *code)
                     )
                 }
             }
@@ -94,8 +106,13 @@ impl std::fmt::Display for Warning {
 /// A number as a person would write it: thousands grouped, no trailing zeros, at most 2
 /// decimals (4 below 1, where 2 could hide it).
 pub fn plain(v: f64) -> String {
+    number(v, false)
+}
+
+/// A feature's value as [`plain`] writes it, or with its digits alone for a year or a code.
+pub fn number(v: f64, code: bool) -> String {
     let mut s = String::new();
-    crate::economics::push_plain(&mut s, v);
+    crate::economics::push_number(&mut s, v, !code);
     s
 }
 
@@ -110,6 +127,7 @@ mod tests {
             value: 60000.0,
             above: true,
             used: 2100.5,
+            code: false,
         };
         assert_eq!(
             w.to_string(),
@@ -128,5 +146,18 @@ mod tests {
         assert_eq!(plain(-0.00001), "0");
         assert_eq!(plain(112_168_417.414), "112,168,417.41");
         assert_eq!(plain(0.12345), "0.1235");
+        // A year or a code keeps its digits together.
+        let w = Warning::OutOfRange {
+            feature: "Year_Birth".into(),
+            value: 1893.0,
+            above: false,
+            used: 1940.0,
+            code: true,
+        };
+        assert_eq!(
+            w.to_string(),
+            "Year_Birth 1893 below the training range, counted as 1940"
+        );
+        assert_eq!(number(90210.0, true), "90210");
     }
 }

@@ -126,6 +126,7 @@ mod tests {
                 l.warnings.push(crate::model::warning::Warning::Imputed {
                     feature: "x".into(),
                     median: 1.0,
+                    code: false,
                 });
             }
             l

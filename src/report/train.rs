@@ -12,7 +12,8 @@ use crate::fit::history::History;
 use crate::fit::schema::FeatureValues;
 use crate::fit::training::Trained;
 use crate::model::file::{Metrics, Validation};
-use crate::model::warning::plain;
+use crate::model::schema::Feature;
+use crate::model::warning::number;
 use crate::model::Model;
 use crate::report::format::{group, listing, r2, whole};
 use crate::stats::Interval;
@@ -114,6 +115,8 @@ pub struct PooledValue {
 #[derive(Debug, Clone, Serialize)]
 pub struct Clamped {
     pub feature: String,
+    /// The feature holds years or codes, written without thousands separators.
+    pub code: bool,
     pub low: f64,
     pub high: f64,
     /// Every clamped customer, most extreme first, with its value before clamping.
@@ -229,35 +232,40 @@ impl TrainReport {
                 _ => None,
             })
             .collect();
-        let clamped = t
-            .notes
-            .clamped
-            .iter()
-            .filter(|(_, rows, _, _)| !rows.is_empty())
-            .map(|(feature, rows, low, high)| {
-                let values =
-                    history
-                        .values
-                        .iter()
-                        .zip(&t.schema.features)
-                        .find_map(|(v, f)| match v {
-                            FeatureValues::Numeric(v) if f.name() == feature => Some(v),
-                            _ => None,
-                        });
-                Clamped {
-                    feature: feature.clone(),
-                    low: *low,
-                    high: *high,
-                    customers: rows
-                        .iter()
-                        .map(|&i| ClampedCustomer {
-                            id: history.ids.get(i).to_string(),
-                            value: values.map(|v| v[i]),
-                        })
-                        .collect(),
-                }
-            })
-            .collect();
+        let clamped =
+            t.notes
+                .clamped
+                .iter()
+                .filter(|(_, rows, _, _)| !rows.is_empty())
+                .map(|(feature, rows, low, high)| {
+                    let values =
+                        history
+                            .values
+                            .iter()
+                            .zip(&t.schema.features)
+                            .find_map(|(v, f)| match v {
+                                FeatureValues::Numeric(v) if f.name() == feature => Some(v),
+                                _ => None,
+                            });
+                    let code =
+                        t.schema.features.iter().any(
+                            |f| matches!(f, Feature::Numeric(n) if n.name == *feature && n.code),
+                        );
+                    Clamped {
+                        feature: feature.clone(),
+                        code,
+                        low: *low,
+                        high: *high,
+                        customers: rows
+                            .iter()
+                            .map(|&i| ClampedCustomer {
+                                id: history.ids.get(i).to_string(),
+                                value: values.map(|v| v[i]),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect();
         TrainReport {
             currency: model.currency.clone(),
             data: DataSummary {
@@ -527,7 +535,7 @@ impl TrainReport {
                 .iter()
                 .take(CLAMPED_LISTED)
                 .map(|x| match x.value {
-                    Some(v) => format!("{} ({})", x.id, plain(v)),
+                    Some(v) => format!("{} ({})", x.id, number(v, c.code)),
                     None => x.id.clone(),
                 })
                 .collect();
@@ -535,8 +543,8 @@ impl TrainReport {
                 s,
                 "Clamped {} to the training range [{}, {}] for {} customers, most extreme first: {}.",
                 c.feature,
-                plain(c.low),
-                plain(c.high),
+                number(c.low, c.code),
+                number(c.high, c.code),
                 group(c.customers.len()),
                 listing(&shown, c.customers.len())
             );

@@ -16,6 +16,7 @@ mod formats;
 mod init;
 mod model_files;
 mod plot_failures;
+mod reading;
 mod shipped;
 mod telco;
 mod threads;
