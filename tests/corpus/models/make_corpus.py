@@ -88,7 +88,7 @@ CASES = {
     "levels-not-a-list.json": edited(set_(["schema", "features", 0, "levels"], {"retail": 1})),
     "log-as-string.json": edited(set_(["schema", "features", 4, "log"], "true")),
     "customers-fraction.json": edited(lambda m: level(m, "industry", "retail").update(customers=1.5)),
-    "unknown-field.json": edited(set_(["schema", "features", 4, "winsorise"], True)),
+    "unknown-field.json": edited(set_(["interval", "confidence"], 0.9)),
     # Column counts and names.
     "columns-short.json": edited(lambda m: m["columns"].pop()),
     "schema-columns-long.json": edited(lambda m: m["schema"]["columns"].append("extra")),
