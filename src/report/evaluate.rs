@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::drift::FeatureDrift;
 use crate::model::file::Metrics;
 use crate::report::chart::{self, Chart, Marker, Series};
-use crate::report::format::{counted, group, pct, r2, whole};
+use crate::report::format::{counted, group, pct, r2, share, share_of, whole};
 use crate::stats::evaluation::{
     calibration, captured, coverage, gains, normalised_gini, whale_curve, CalibrationRow, Captured,
     GainsRow, Pair, Whale,
@@ -180,13 +180,25 @@ impl Report {
                 s,
                 "\nGains by tenth of expected net value, best first (share of all net value captured by contacting down to that tenth):\n"
             );
+            // Shares of a total that is not positive mean nothing; beyond 100% they are
+            // written as multiples.
+            let positive = e.whale.total > 0.0;
+            let of_total = |v: f64| if positive { share(v) } else { "n/a".into() };
+            let of_the_total = |v: f64| {
+                if positive {
+                    share_of(v)
+                } else {
+                    "n/a of".into()
+                }
+            };
             let _ = writeln!(
                 s,
-                "{:>5} {:>9} {:>14} {:>16} {:>10} {:>8} {:>8}",
+                "{:>5} {:>9} {:>14} {:>16} {:>16} {:>9} {:>8} {:>8}",
                 "tenth",
                 "customers",
                 "mean expected",
                 "actual net",
+                "cumulative net",
                 "captured",
                 "random",
                 "perfect"
@@ -194,14 +206,33 @@ impl Report {
             for g in &e.gains {
                 let _ = writeln!(
                     s,
-                    "{:>5} {:>9} {:>14} {:>16} {:>10} {:>8} {:>8}",
+                    "{:>5} {:>9} {:>14} {:>16} {:>16} {:>9} {:>8} {:>8}",
                     g.group,
                     group(g.customers),
                     whole(g.predicted_mean),
                     whole(g.actual_total),
-                    pct(g.cumulative_share),
-                    pct(g.random_share),
-                    pct(g.perfect_share)
+                    whole(g.cumulative_total),
+                    of_total(g.cumulative_share),
+                    of_total(g.random_share),
+                    of_total(g.perfect_share)
+                );
+            }
+            let beyond = e
+                .gains
+                .iter()
+                .flat_map(|g| [g.cumulative_share, g.perfect_share])
+                .chain([e.whale.peak_profit / e.whale.total])
+                .any(|v| v > 1.0005);
+            if !positive {
+                let _ = writeln!(
+                    s,
+                    "\nThese customers together lost {cur} {}, so shares of the total mean nothing here: read the amounts.",
+                    whole(-e.whale.total)
+                );
+            } else if beyond {
+                let _ = writeln!(
+                    s,
+                    "\nShares above 100% are written as multiples of the total (1.50× = 150%): the customers at the bottom lose money, so the best ones together earn more than all of them."
                 );
             }
             let c = &e.contact_only;
@@ -212,7 +243,7 @@ impl Report {
                 group(c.all),
                 whole(c.value_contacted),
                 whole(c.value_all),
-                pct(c.value_contacted / c.value_all),
+                of_total(c.value_contacted / c.value_all),
                 whole(c.losses_avoided),
                 whole(c.profit_forgone)
             );
@@ -235,11 +266,11 @@ impl Report {
             let w = &e.whale;
             let _ = writeln!(
                 s,
-                "\nWhale curve (customers ranked by actual net value): the top fifth earned {} of the total net value of {cur} {}; cumulative profit peaks at {cur} {} ({} of the total) after {} of the customers; the {} beyond the peak lose {cur} {}, of which the `skip` recommendation would have avoided {cur} {}.",
-                pct(w.top_fifth_share),
+                "\nWhale curve (customers ranked by actual net value): the top fifth earned {} the total net value of {cur} {}; cumulative profit peaks at {cur} {} ({} the total) after {} of the customers; the {} beyond the peak lose {cur} {}, of which the `skip` recommendation would have avoided {cur} {}.",
+                of_the_total(w.top_fifth_share),
                 whole(w.total),
                 whole(w.peak_profit),
-                pct(w.peak_profit / w.total),
+                of_the_total(w.peak_profit / w.total),
                 pct(w.peak_share_of_customers),
                 counted(e.customers - w.peak_customers, "customer"),
                 whole(w.tail_loss),
@@ -268,11 +299,15 @@ impl Report {
             let w = &l.whale;
             let _ = writeln!(
                 s,
-                "Lead list {}: {}, expected net value {cur} {} in all. Ranked by expected net value, the top fifth is expected to bring {} of it; expected profit peaks at {cur} {} after {} of the leads, and the {} beyond the peak are expected to lose {cur} {}. The {} recommended `skip` carry {cur} {} of expected losses.",
+                "Lead list {}: {}, expected net value {cur} {} in all. Ranked by expected net value, the top fifth is expected to bring {} it; expected profit peaks at {cur} {} after {} of the leads, and the {} beyond the peak are expected to lose {cur} {}. The {} recommended `skip` carry {cur} {} of expected losses.",
                 l.file,
                 counted(l.leads, "lead"),
                 whole(w.total),
-                pct(w.top_fifth_share),
+                match share_of(w.top_fifth_share) {
+                    _ if w.total <= 0.0 => "n/a of".to_string(),
+                    multiple if multiple.ends_with('×') => multiple + " all of",
+                    part => part,
+                },
                 whole(w.peak_profit),
                 pct(w.peak_share_of_customers),
                 counted(l.leads - w.peak_customers, "lead"),
@@ -348,14 +383,18 @@ pub fn plot(report: &Report, dir: &Path) -> Result<Vec<String>> {
                     group(e.customers)
                 ),
                 x_label: "share of customers contacted".into(),
-                y_label: "share of all net value".into(),
+                y_label: if beyond_whole(&[&model, &perfect]) {
+                    "net value captured, as a multiple of all (1 = everyone)".into()
+                } else {
+                    "share of all net value".into()
+                },
+                y_percent: !beyond_whole(&[&model, &perfect]),
                 series: vec![
                     series("leadscore ranking", model, false),
                     series("perfect ranking", perfect, true),
                     series("random order", random, true),
                 ],
                 markers: Vec::new(),
-                y_percent: true,
                 x_percent: true,
             },
         ));
@@ -399,7 +438,8 @@ pub fn plot(report: &Report, dir: &Path) -> Result<Vec<String>> {
                     group(e.customers)
                 ),
                 "share of customers, best first",
-                "cumulative share of total net value",
+                "cumulative share of",
+                "total net value",
             ),
         ));
     }
@@ -413,7 +453,8 @@ pub fn plot(report: &Report, dir: &Path) -> Result<Vec<String>> {
                     group(l.leads)
                 ),
                 "share of leads, best first",
-                "cumulative share of total expected net value",
+                "cumulative share of",
+                "total expected net value",
             ),
         ));
     }
@@ -433,17 +474,37 @@ fn series(name: &str, points: Vec<(f64, f64)>, dashed: bool) -> Series {
     }
 }
 
-fn whale_chart(w: &Whale, title: &str, x_label: &str, y_label: &str) -> Chart {
+/// A whale curve; `y_label` names the share, `of` what it is a share of.
+fn whale_chart(w: &Whale, title: &str, x_label: &str, y_label: &str, of: &str) -> Chart {
+    let percent = !beyond_whole(&[&w.points]);
+    let peak = w.peak_profit / w.total;
     Chart {
         title: title.into(),
         x_label: x_label.into(),
-        y_label: y_label.into(),
+        y_label: if percent {
+            format!("{y_label} {of}")
+        } else {
+            format!("{of}, as a multiple of the total (1 = all)")
+        },
         series: vec![series("cumulative net value", w.points.clone(), false)],
         markers: vec![Marker {
-            label: format!("peak {:.0}%", 100.0 * w.peak_profit / w.total),
-            at: (w.peak_share_of_customers, w.peak_profit / w.total),
+            label: if percent {
+                format!("peak {:.0}%", 100.0 * peak)
+            } else {
+                format!("peak {peak:.2}×")
+            },
+            at: (w.peak_share_of_customers, peak),
         }],
-        y_percent: true,
+        y_percent: percent,
         x_percent: true,
     }
+}
+
+/// Whether a chart of shares of a total goes beyond the whole: its y axis is then in multiples
+/// of the total, as the text reports write them (a chart up to 500% reads like a bug).
+fn beyond_whole(series: &[&Vec<(f64, f64)>]) -> bool {
+    series
+        .iter()
+        .flat_map(|s| s.iter())
+        .any(|&(_, y)| y.is_finite() && y > 1.0005)
 }

@@ -30,6 +30,25 @@ pub fn pct(v: f64) -> String {
     }
 }
 
+/// A share of a total: `12.3%`, or where it exceeds the whole, a multiple of it, `3.94×` (a
+/// percentage like 394% reads like a bug); `n/a` when undefined.
+pub fn share(v: f64) -> String {
+    if v.is_finite() && v > 1.0005 {
+        format!("{v:.2}×")
+    } else {
+        pct(v)
+    }
+}
+
+/// A share of a total as it reads before "the total": `63.3% of` or `1.17×`.
+pub fn share_of(v: f64) -> String {
+    if v.is_finite() && v > 1.0005 {
+        format!("{v:.2}×")
+    } else {
+        format!("{} of", pct(v))
+    }
+}
+
 /// R² (or another score near 1) to three decimals, `n/a` when undefined.
 pub fn r2(v: Option<f64>) -> String {
     v.map_or_else(|| "n/a".into(), |v| format!("{v:.3}"))
@@ -66,6 +85,14 @@ mod tests {
         assert_eq!(r2(Some(-0.0001)), "-0.000");
         assert_eq!(r2(None), "n/a");
         assert_eq!(whole(-12_345.4), "-12,345");
+        assert_eq!(share(0.5), "50.0%");
+        assert_eq!(share(1.0), "100.0%");
+        assert_eq!(share(1.0004), "100.0%");
+        assert_eq!(share(3.94), "3.94×");
+        assert_eq!(share(-0.2), "-20.0%");
+        assert_eq!(share(f64::NAN), "n/a");
+        assert_eq!(share_of(0.633), "63.3% of");
+        assert_eq!(share_of(1.173), "1.17×");
     }
 
     #[test]

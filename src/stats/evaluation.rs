@@ -77,7 +77,9 @@ pub struct GainsRow {
     pub predicted_mean: f64,
     pub actual_total: f64,
     pub actual_mean: f64,
-    /// Share of all actual net value captured by contacting this group and every better one.
+    /// Actual net value captured by contacting this group and every better one.
+    pub cumulative_total: f64,
+    /// That as a share of all actual net value.
     pub cumulative_share: f64,
     /// What a random order captures with as many customers: their share of all customers.
     pub random_share: f64,
@@ -113,6 +115,7 @@ pub fn gains(pairs: &[Pair], bins: usize) -> Vec<GainsRow> {
                 predicted_mean: mean(group.iter().map(|p| p.predicted)),
                 actual_total,
                 actual_mean: actual_total / group.len() as f64,
+                cumulative_total: captured,
                 cumulative_share: captured / total,
                 random_share: end as f64 / n as f64,
                 perfect_share: perfect_cumulative[end] / total,
@@ -496,6 +499,7 @@ mod tests {
                 predicted_mean: 3.5,
                 actual_total: 5.0,
                 actual_mean: 2.5,
+                cumulative_total: 5.0,
                 cumulative_share: 5.0 / 30.0,
                 random_share: 0.5,
                 perfect_share: 1.0,
@@ -506,6 +510,7 @@ mod tests {
                 predicted_mean: 1.5,
                 actual_total: 25.0,
                 actual_mean: 12.5,
+                cumulative_total: 30.0,
                 cumulative_share: 1.0,
                 random_share: 1.0,
                 perfect_share: 1.0,
@@ -517,6 +522,7 @@ mod tests {
             assert!(close(got.predicted_mean, want.predicted_mean));
             assert!(close(got.actual_total, want.actual_total));
             assert!(close(got.actual_mean, want.actual_mean));
+            assert!(close(got.cumulative_total, want.cumulative_total));
             assert!(close(got.cumulative_share, want.cumulative_share));
             assert!(close(got.random_share, want.random_share));
             assert!(close(got.perfect_share, want.perfect_share));

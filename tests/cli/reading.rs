@@ -83,3 +83,92 @@ fn years_and_codes_keep_their_digits_together_while_counts_are_grouped() {
     );
     assert!(!imputed.contains("1,9"), "{imputed}");
 }
+
+/// 200 customers in two segments: the good half earns about 10,000 net each, the bad half loses
+/// about `loss` each, so the total is small (or negative) against what the best earn.
+fn two_segment_history(env: &Env, loss: f64) {
+    let mut history = String::from("id,segment,size,revenue,hours\n");
+    for i in 0..200 {
+        let good = i % 2 == 0;
+        let size = (i % 10) as f64;
+        let revenue = if good {
+            12_000.0 + 100.0 * size
+        } else {
+            1_000.0
+        };
+        let cost = if good {
+            2_000.0
+        } else {
+            1_000.0 + loss + 50.0 * size
+        };
+        history.push_str(&format!(
+            "C{i},{},{size},{revenue},{}\n",
+            if good { "good" } else { "bad" },
+            cost / 10.0
+        ));
+    }
+    env.write("h.csv", history);
+    env.write(
+        "c.toml",
+        "currency = \"EUR\"\n[columns]\nid = \"id\"\n\
+         [features]\ncategorical = [\"segment\"]\nnumeric = [\"size\"]\n\
+         [[economics.return]]\nname = \"revenue\"\ncolumn = \"revenue\"\nrate = 1\n\
+         [[economics.burden]]\nname = \"support\"\ncolumn = \"hours\"\nrate = 10\n\
+         [model]\nfolds = 4\n",
+    );
+}
+
+#[test]
+fn shares_beyond_the_whole_are_written_as_multiples_with_the_amounts() {
+    let env = Env::new();
+    two_segment_history(&env, 8_000.0);
+    let run = env.run(&["evaluate", "--history", "h.csv", "--config", "c.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = &run.stdout;
+    // No percentage above 100% anywhere: such shares are multiples of the total.
+    for word in text.split_whitespace() {
+        if let Some(p) = word
+            .trim_matches(|c| c == '(' || c == ')' || c == ';')
+            .strip_suffix('%')
+        {
+            if let Ok(v) = p.parse::<f64>() {
+                assert!(v <= 100.0, "{word} in:\n{text}");
+            }
+        }
+    }
+    assert!(text.contains("\nShares above 100% are written as multiples of the total (1.50× = 150%): the customers at the bottom lose money, so the best ones together earn more than all of them.\n"), "{text}");
+    assert!(text.contains("cumulative net"), "{text}");
+    let top = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("5 "))
+        .unwrap();
+    assert!(top.contains('×'), "{top}");
+    assert!(text.contains("× the total)"), "{text}");
+    // The JSON carries the amounts beside the shares.
+    let run = env.run(&[
+        "evaluate",
+        "--history",
+        "h.csv",
+        "--config",
+        "c.toml",
+        "--format",
+        "json",
+    ]);
+    let e: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let gains = e["known"]["gains"].as_array().unwrap();
+    let last = &gains[gains.len() - 1];
+    let total = last["cumulative_total"].as_f64().unwrap();
+    assert!(total > 0.0 && gains[4]["cumulative_total"].as_f64().unwrap() > 2.0 * total);
+
+    // When everyone together lost money, shares of the total mean nothing.
+    two_segment_history(&env, 12_000.0);
+    let run = env.run(&["evaluate", "--history", "h.csv", "--config", "c.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains(", so shares of the total mean nothing here: read the amounts.\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("n/a"), "{}", run.stdout);
+}
