@@ -16,7 +16,7 @@ use crate::model::schema::Feature;
 use crate::model::warning::number;
 use crate::model::Model;
 use crate::report::format::{group, listing, r2, whole};
-use crate::stats::Interval;
+use crate::stats::{quantile_sorted, Interval};
 
 /// Fewer customers than this per model column (intercept included) is a small history.
 const SMALL_HISTORY_PER_COLUMN: usize = 10;
@@ -29,9 +29,6 @@ const EXCLUDED_LISTED: usize = 20;
 
 /// How many clamped customers the text names per feature before "and N more".
 const CLAMPED_LISTED: usize = 8;
-
-/// The account size the text quotes the interval for, beside a small account.
-const LARGE_ACCOUNT: f64 = 50_000.0;
 
 /// Everything `train` has to say.
 #[derive(Debug, Clone, Serialize)]
@@ -156,14 +153,15 @@ pub enum TrainWarning {
     },
 }
 
-/// The net-value interval, with what it gives for a small and a large account.
+/// The net-value interval, with what it gives for the history's own typical and large accounts.
+/// An account's size is what flows in and out: its expected return plus its expected burden.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct IntervalSummary {
     #[serde(flatten)]
     pub interval: Interval,
-    /// Around a prediction of 0 for an account of size 0.
-    pub small_account: Bounds,
-    /// Around a prediction of 0 for an account turning over `size`.
+    /// Around a prediction of 0 for an account of the median past customer's predicted size.
+    pub typical_account: Bounds,
+    /// Around a prediction of 0 for an account of the 90th percentile's predicted size.
     pub large_account: Bounds,
 }
 
@@ -179,6 +177,15 @@ impl Bounds {
         let (low, high) = interval.around(0.0, size);
         Bounds { size, low, high }
     }
+}
+
+/// `v` to two significant figures: 47,316 → 47,000.
+fn round_2sf(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let unit = 10f64.powi(v.abs().log10().floor() as i32 - 1);
+    (v / unit).round() * unit
 }
 
 impl TrainReport {
@@ -324,10 +331,17 @@ impl TrainReport {
                 .collect(),
             warnings,
             decisions: model.decisions,
-            interval: model.interval.map(|i| IntervalSummary {
-                interval: i,
-                small_account: Bounds::of(&i, 0.0),
-                large_account: Bounds::of(&i, LARGE_ACCOUNT),
+            interval: model.interval.map(|i| {
+                // Sizes as the cross-validation predicted them, rounded to two significant
+                // figures: the text quotes them as examples, not as measurements.
+                let mut sizes: Vec<f64> = t.held_out.iter().map(|h| h.1).collect();
+                sizes.sort_by(f64::total_cmp);
+                let at = |p: f64| round_2sf(quantile_sorted(&sizes, p).unwrap_or(0.0));
+                IntervalSummary {
+                    interval: i,
+                    typical_account: Bounds::of(&i, at(0.5)),
+                    large_account: Bounds::of(&i, at(0.9)),
+                }
             }),
             model_file: model_file.into(),
         }
@@ -568,13 +582,14 @@ impl TrainReport {
             whole(d.skip_below),
         );
         if let Some(i) = &self.interval {
-            let (small, large) = (&i.small_account, &i.large_account);
+            let (typical, large) = (&i.typical_account, &i.large_account);
             let _ = writeln!(
                 s,
-                "Each lead gets a net-value interval meant to hold {:.0}% of outcomes, from the cross-validated errors: {} to {} around the prediction for a small account, {} to {} for one turning over {cur} {}.",
+                "Each lead gets a net-value interval meant to hold {:.0}% of outcomes, from the cross-validated errors; it widens with the account's size (expected return plus expected burden): {} to {} around the prediction for a typical account ({cur} {}, the median past customer), {} to {} for a large one ({cur} {}, the 90th percentile).",
                 i.interval.level * 100.0,
-                signed_whole(small.low),
-                signed_whole(small.high),
+                signed_whole(typical.low),
+                signed_whole(typical.high),
+                whole(typical.size),
                 signed_whole(large.low),
                 signed_whole(large.high),
                 whole(large.size),

@@ -412,25 +412,47 @@ fn train_prints_the_report_with_its_stable_lines_and_row_labels() {
                 at("contact_at"),
                 at("skip_below")
             ),
-            interval_line(&model),
+            interval_line(&model, lines[lines.len() - 2]),
             "Model saved to models/model.json.".into(),
         ]
     );
 }
 
-/// The report's interval line, rebuilt from the model file's interval.
-fn interval_line(model: &serde_json::Value) -> String {
+/// The report's interval line, rebuilt from the model file's interval at the account sizes the
+/// line quotes (the median and 90th percentile of the customers' predicted sizes).
+fn interval_line(model: &serde_json::Value, line: &str) -> String {
     let i = &model["interval"];
     let f = |k: &str| i[k].as_f64().unwrap();
+    let size_after = |marker: &str| -> f64 {
+        let rest = &line[line.find(marker).unwrap() + marker.len()..];
+        rest[..rest.find(',').unwrap_or(rest.len())]
+            .chars()
+            .chain(
+                rest[rest.find(',').unwrap()..]
+                    .chars()
+                    .take_while(|c| *c != ' '),
+            )
+            .filter(|c| c.is_ascii_digit())
+            .collect::<String>()
+            .parse()
+            .unwrap()
+    };
+    let (typical, large) = (
+        size_after("typical account (EUR "),
+        size_after("large one (EUR "),
+    );
+    assert!(0.0 < typical && typical <= large, "{line}");
     let at = |size: f64, side: &str| {
         leadscore::economics::signed_whole(f(side) * (f("scale_base") + f("scale_slope") * size))
     };
     format!(
-        "Each lead gets a net-value interval meant to hold 80% of outcomes, from the cross-validated errors: {} to {} around the prediction for a small account, {} to {} for one turning over EUR 50,000.",
-        at(0.0, "lower"),
-        at(0.0, "upper"),
-        at(50_000.0, "lower"),
-        at(50_000.0, "upper")
+        "Each lead gets a net-value interval meant to hold 80% of outcomes, from the cross-validated errors; it widens with the account's size (expected return plus expected burden): {} to {} around the prediction for a typical account (EUR {}, the median past customer), {} to {} for a large one (EUR {}, the 90th percentile).",
+        at(typical, "lower"),
+        at(typical, "upper"),
+        leadscore::economics::money(typical, 0),
+        at(large, "lower"),
+        at(large, "upper"),
+        leadscore::economics::money(large, 0),
     )
 }
 

@@ -359,18 +359,20 @@ fn text_from_json(r: &Value) -> Vec<String> {
     let i = &r["interval"];
     if !i.is_null() {
         // The bounds quoted are the interval's own, around a prediction of zero.
-        for (key, size) in [("small_account", 0.0), ("large_account", 50_000.0)] {
+        for key in ["typical_account", "large_account"] {
+            let size = num(&i[key]["size"]);
             let sigma = num(&i["scale_base"]) + num(&i["scale_slope"]) * size;
-            assert_eq!(num(&i[key]["size"]), size);
             close(num(&i[key]["low"]), num(&i["lower"]) * sigma);
             close(num(&i[key]["high"]), num(&i["upper"]) * sigma);
         }
+        assert!(num(&i["typical_account"]["size"]) <= num(&i["large_account"]["size"]));
         let signed = |k: &str, side: &str| leadscore::economics::signed_whole(num(&i[k][side]));
         out.push(format!(
-            "Each lead gets a net-value interval meant to hold {:.0}% of outcomes, from the cross-validated errors: {} to {} around the prediction for a small account, {} to {} for one turning over {cur} {}.",
+            "Each lead gets a net-value interval meant to hold {:.0}% of outcomes, from the cross-validated errors; it widens with the account's size (expected return plus expected burden): {} to {} around the prediction for a typical account ({cur} {}, the median past customer), {} to {} for a large one ({cur} {}, the 90th percentile).",
             num(&i["level"]) * 100.0,
-            signed("small_account", "low"),
-            signed("small_account", "high"),
+            signed("typical_account", "low"),
+            signed("typical_account", "high"),
+            whole(num(&i["typical_account"]["size"])),
             signed("large_account", "low"),
             signed("large_account", "high"),
             whole(num(&i["large_account"]["size"]))
