@@ -100,6 +100,10 @@ pub struct InitArgs {
     /// Where to write the config
     #[arg(short, long, value_name = "FILE", default_value = "leadscore.toml")]
     pub output: PathBuf,
+    /// With --from: a lead list; history columns it lacks are left out of [features], since
+    /// they cannot be known before contact
+    #[arg(long, value_name = "FILE", requires = "from")]
+    pub leads: Option<PathBuf>,
     /// Replace the config file if it exists
     #[arg(long)]
     pub force: bool,
@@ -119,6 +123,9 @@ pub struct TrainArgs {
     /// Directory to save the model in (as model.json); `--model` works too
     #[arg(long, value_name = "DIR", default_value = "models", alias = "model")]
     pub models: PathBuf,
+    /// A lead list to check before fitting: it must have the lead id column and every feature
+    #[arg(long, value_name = "FILE")]
+    pub leads: Option<PathBuf>,
     /// Output format of the report
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

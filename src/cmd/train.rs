@@ -1,6 +1,7 @@
 //! `leadscore train --history FILE`: fit both money models on past customers, save a
 //! self-describing model, and report (see `report::train`) how well they predict out of sample
-//! beside a mean-only baseline, as text or JSON.
+//! beside a mean-only baseline, as text or JSON. With `--leads`, a lead list is first checked for
+//! every column scoring will need.
 
 use std::io::IsTerminal;
 
@@ -15,6 +16,9 @@ use crate::report::train::TrainReport;
 
 pub fn run(args: &TrainArgs) -> Result<()> {
     let config = Config::load(&args.config)?;
+    if let Some(leads) = &args.leads {
+        crate::fit::leaks::check_lead_list(leads, &config, args.delimiter)?;
+    }
     let opts = ReadOptions {
         delimiter: args.delimiter,
         progress: std::io::stderr().is_terminal(),

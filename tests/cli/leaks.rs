@@ -66,6 +66,108 @@ fn warnings(stdout: &str) -> Vec<serde_json::Value> {
 }
 
 #[test]
+fn init_from_with_leads_leaves_out_the_history_columns_the_leads_lack_and_says_so() {
+    let env = leaky_env();
+    let run = env.run(&[
+        "init",
+        "--from",
+        "history.csv",
+        "--leads",
+        "leads.csv",
+        "-o",
+        "guess.toml",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "Wrote guess.toml.\n  \
+         from 90 rows: id customer_id, 2 categorical and 2 numeric features, 2 outcome columns\n  \
+         not in leads.csv, so left out of [features] (what leads lack cannot be known before contact): months_active\n  \
+         lead id: lead_id (from leads.csv)\n\
+         Check every line marked CHECK, then run `leadscore train --history FILE`.\n"
+    );
+    let text = env.read("guess.toml");
+    assert!(
+        text.lines()
+            .any(|l| l
+                == "# not used: months_active (not in leads.csv, so not known before contact)"),
+        "{text}"
+    );
+    let c = leadscore::config::Config::load(&env.path("guess.toml")).unwrap();
+    let names: Vec<&str> = c.features.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["industry", "region", "employees"]);
+    assert_eq!(c.lead_id, "lead_id");
+    // Without --leads the same history proposes months_active: the lead list is what tells.
+    let run = env.run(&["init", "--from", "history.csv", "-o", "all.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let c = leadscore::config::Config::load(&env.path("all.toml")).unwrap();
+    assert!(c.features.iter().any(|f| f.name == "months_active"));
+    // And the guessed config trains, checked against the leads, and scores them.
+    let run = env.run(&[
+        "train",
+        "--history",
+        "history.csv",
+        "--config",
+        "guess.toml",
+        "--leads",
+        "leads.csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = env.run(&["score", "leads.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn train_with_leads_refuses_a_lead_list_missing_a_feature_before_fitting() {
+    let env = leaky_env();
+    let run = env.run(&[
+        "train",
+        "--history",
+        "history.csv",
+        "--config",
+        "leaky.toml",
+        "--leads",
+        "leads.csv",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: leads.csv: no column \"months_active\" (a feature in the config); the header has: lead_id, industry, region, employees; add the column to the lead list, or remove months_active from [features] (a column the leads lack cannot be known before contact)\n"
+    );
+    assert!(run.stdout.is_empty());
+    assert!(!env.exists("models"), "a model was written");
+
+    // The lead id column is checked too.
+    env.write("no_id.csv", LEADS.replace("lead_id,", "ref,"));
+    let run = env.run(&[
+        "train",
+        "--history",
+        "history.csv",
+        "--config",
+        "clean.toml",
+        "--leads",
+        "no_id.csv",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: no_id.csv: no column \"lead_id\" (the lead id column); the header has: ref, industry, region, employees; add it to the lead list, or set lead_id under [columns] to the lead list's id column\n"
+    );
+
+    let run = env.run(&[
+        "train",
+        "--history",
+        "history.csv",
+        "--config",
+        "clean.toml",
+        "--leads",
+        "leads.csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(env.exists("models/model.json"));
+}
+
+#[test]
 fn score_explain_and_evaluate_say_how_to_fix_a_missing_feature() {
     let env = leaky_env();
     let run = env.run(&[
