@@ -168,6 +168,92 @@ fn train_with_leads_refuses_a_lead_list_missing_a_feature_before_fitting() {
 }
 
 #[test]
+fn a_feature_that_alone_predicts_revenue_is_named_as_a_likely_leak_and_the_sample_data_is_not() {
+    let env = leaky_env();
+    let run = env.run(&[
+        "train",
+        "--history",
+        "history.csv",
+        "--config",
+        "leaky.toml",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "\nwarning: months_active alone predicts lifetime return with cross-validated R² 0.96: it may be known only after the relationship (a leak); if leads do not have it, remove it from [features].\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = env.run(&[
+        "train",
+        "--history",
+        "history.csv",
+        "--config",
+        "leaky.toml",
+        "--format",
+        "json",
+    ]);
+    let leaks: Vec<serde_json::Value> = warnings(&run.stdout)
+        .into_iter()
+        .filter(|w| w["kind"] == "likely_leak")
+        .collect();
+    assert_eq!(leaks.len(), 1, "{leaks:?}");
+    assert_eq!(leaks[0]["feature"], "months_active");
+    assert_eq!(leaks[0]["target"], "lifetime return");
+    assert!(leaks[0]["r2"].as_f64().unwrap() > 0.9);
+    assert!(leaks[0]["correlation"].as_f64().unwrap() > 0.95);
+
+    // Without it, nothing else is flagged.
+    let run = env.run(&[
+        "train",
+        "--history",
+        "history.csv",
+        "--config",
+        "clean.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        warnings(&run.stdout)
+            .iter()
+            .all(|w| w["kind"] != "likely_leak"),
+        "{}",
+        run.stdout
+    );
+
+    // The shipped sample and the Telco data have no leak.
+    let env = Env::new();
+    env.copy("leadscore.toml", "leadscore.toml");
+    env.copy("data/customers.csv", "data/customers.csv");
+    env.copy("tests/data/telco/telco.toml", "telco.toml");
+    let telco = repo("tests/data/telco/Telco-Customer-Churn.csv");
+    for args in [
+        vec!["train", "--history", "data/customers.csv"],
+        vec![
+            "train",
+            "--history",
+            telco.to_str().unwrap(),
+            "--config",
+            "telco.toml",
+        ],
+    ] {
+        let mut args = args;
+        args.extend(["--format", "json", "--models", "scratch"]);
+        let run = env.run(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            warnings(&run.stdout)
+                .iter()
+                .all(|w| w["kind"] != "likely_leak"),
+            "{args:?}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
 fn score_explain_and_evaluate_say_how_to_fix_a_missing_feature() {
     let env = leaky_env();
     let run = env.run(&[
