@@ -41,10 +41,12 @@ pub struct EvaluateArgs {
     /// Compare a lead list with the training data, feature by feature (with --model)
     #[arg(long, value_name = "FILE")]
     pub drift: Option<PathBuf>,
-    /// The config, for --history
-    #[arg(long, value_name = "FILE", default_value = "leadscore.toml")]
-    pub config: PathBuf,
-    /// A model file, or a directory holding model.json, for --holdout and --leads
+    /// The config, for --history (default: the one the model was trained with, else
+    /// leadscore.toml)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A model file, or a directory holding model.json, for --holdout, --leads and --drift (and
+    /// whose config --history reuses)
     #[arg(long, value_name = "PATH", default_value = "models")]
     pub model: PathBuf,
     /// Output format

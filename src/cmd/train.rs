@@ -12,6 +12,7 @@ use crate::fit::history::History;
 use crate::fit::training::{self, Trained};
 use crate::io::table::ReadOptions;
 use crate::model::file::{Model, ModelColumn, TrainingData, FORMAT, FORMAT_VERSION, MODEL_FILE};
+use crate::model::stored_config::StoredConfig;
 use crate::report::train::TrainReport;
 
 pub fn run(args: &TrainArgs) -> Result<()> {
@@ -26,14 +27,15 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     };
     let history = History::read(&args.history, &config, opts)?;
     let trained = training::train(&history, &config)?;
-    let model = build_model(&history, &config, &trained);
+    let config_file = args.config.display().to_string();
+    let model = build_model(&history, &config, &config_file, &trained);
     let path = args.models.join(MODEL_FILE);
     model.save(&path)?;
     let report = TrainReport::new(&history, &trained, &model, &path.display().to_string());
     super::print_report(&report, args.format, TrainReport::render)
 }
 
-fn build_model(history: &History, config: &Config, t: &Trained) -> Model {
+fn build_model(history: &History, config: &Config, config_file: &str, t: &Trained) -> Model {
     let mean = |k: usize| history.targets.iter().map(|y| y[k]).sum::<f64>() / history.rows() as f64;
     let columns = t
         .schema
@@ -72,6 +74,7 @@ fn build_model(history: &History, config: &Config, t: &Trained) -> Model {
         decisions: t.decisions,
         interval: t.interval,
         validation: t.validation.clone(),
+        config: Some(StoredConfig::new(config, config_file)),
     }
 }
 

@@ -97,6 +97,10 @@ pub struct Model {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<crate::stats::Interval>,
     pub validation: Validation,
+    /// The config the model was trained with (with `economics` above, enough to rebuild it);
+    /// absent in models written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<crate::model::stored_config::StoredConfig>,
 }
 
 impl Model {
@@ -251,6 +255,9 @@ impl Model {
         self.check_economics()?;
         if let Some(i) = &self.interval {
             check_interval(i)?;
+        }
+        if let Some(c) = &self.config {
+            c.check(&self.schema)?;
         }
         Ok(())
     }

@@ -281,3 +281,92 @@ fn known(stdout: &str) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_str(stdout).unwrap();
     v["known"].take()
 }
+
+#[test]
+fn evaluate_history_cross_validates_with_the_config_the_model_was_trained_with() {
+    let env = leaky_env();
+    env.write("settings/custom.toml", config(CLEAN_FEATURES));
+    let run = env.run(&[
+        "train",
+        "--history",
+        "history.csv",
+        "--config",
+        "settings/custom.toml",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // No leadscore.toml here: the model's own config is used.
+    let own = env.run(&["evaluate", "--history", "history.csv", "--format", "json"]);
+    assert_eq!(own.code, 0, "{}", own.stderr);
+    let given = env.run(&[
+        "evaluate",
+        "--history",
+        "history.csv",
+        "--config",
+        "settings/custom.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(given.code, 0, "{}", given.stderr);
+    assert_eq!(known(&own.stdout), known(&given.stdout));
+    let settings: serde_json::Value = serde_json::from_str(&own.stdout).unwrap();
+    assert_eq!(
+        settings["settings"],
+        serde_json::json!({
+            "model": "models/model.json",
+            "trained_at": "2026-09-21T14:13:20Z",
+            "config": "settings/custom.toml"
+        })
+    );
+
+    // A leadscore.toml that differs (4 folds, months_active in) does not change what is
+    // evaluated: the deployed model's settings win unless --config says otherwise.
+    env.write(
+        "leadscore.toml",
+        config(LEAKY_FEATURES).replace("folds = 3", "folds = 4"),
+    );
+    let text = env.run(&["evaluate", "--history", "history.csv"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.starts_with(
+            "Cross-validated with the settings of models/model.json (trained 2026-09-21T14:13:20Z with settings/custom.toml).\n\
+             Evaluated on 90 customers of history.csv, each predicted by a 3-fold cross-validation model that never saw it; money in EUR.\n"
+        ),
+        "{}",
+        text.stdout
+    );
+    let explicit = env.run(&[
+        "evaluate",
+        "--history",
+        "history.csv",
+        "--config",
+        "leadscore.toml",
+    ]);
+    assert!(
+        explicit.stdout.starts_with(
+            "Cross-validated with the settings of leadscore.toml.\n\
+             Evaluated on 90 customers of history.csv, each predicted by a 4-fold"
+        ),
+        "{}",
+        explicit.stdout
+    );
+
+    // A model written before models kept their config: leadscore.toml, with a note.
+    let mut old: serde_json::Value = serde_json::from_str(&env.read("models/model.json")).unwrap();
+    old.as_object_mut().unwrap().remove("config");
+    env.write(
+        "old/model.json",
+        serde_json::to_string_pretty(&old).unwrap(),
+    );
+    let run = env.run(&["evaluate", "--history", "history.csv", "--model", "old"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(
+            "Cross-validated with the settings of leadscore.toml.\n\
+             Note: old/model.json does not record the config it was trained with (it was trained by an earlier leadscore), so leadscore.toml was used; retrain it, or pass --config.\n\
+             Evaluated on 90 customers of history.csv, each predicted by a 4-fold"
+        ),
+        "{}",
+        run.stdout
+    );
+}
