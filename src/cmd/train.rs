@@ -29,7 +29,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let trained = training::train(&history, &config)?;
     let config_file = args.config.display().to_string();
     let model = build_model(&history, &config, &config_file, &trained);
-    let path = args.models.join(MODEL_FILE);
+    let path = output_path(&args.models);
     model.save(&path)?;
     let report = TrainReport::new(&history, &trained, &model, &path.display().to_string());
     super::print_report(&report, args.format, TrainReport::render)
@@ -75,6 +75,19 @@ fn build_model(history: &History, config: &Config, config_file: &str, t: &Traine
         interval: t.interval,
         validation: t.validation.clone(),
         config: Some(StoredConfig::new(config, config_file)),
+    }
+}
+
+/// Where `--models`/`--model` PATH puts the model: PATH itself when it names a `.json` file,
+/// else `model.json` in the directory PATH.
+fn output_path(path: &std::path::Path) -> std::path::PathBuf {
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if json && !path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.join(MODEL_FILE)
     }
 }
 

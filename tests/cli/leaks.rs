@@ -370,3 +370,51 @@ fn evaluate_history_cross_validates_with_the_config_the_model_was_trained_with()
         run.stdout
     );
 }
+
+#[test]
+fn model_and_models_are_both_accepted_wherever_models_are_read_or_written() {
+    let env = leaky_env();
+    // train --model FILE.json writes that file; --models DIR writes DIR/model.json.
+    let run = env.run(&[
+        "train",
+        "--history",
+        "history.csv",
+        "--config",
+        "clean.toml",
+        "--model",
+        "out/v2.json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(std::path::Path::new(&env.path("out/v2.json")).is_file());
+    assert!(
+        run.stdout.contains("Model saved to out/v2.json."),
+        "{}",
+        run.stdout
+    );
+    let run = env.run(&[
+        "train",
+        "--history",
+        "history.csv",
+        "--config",
+        "clean.toml",
+        "--models",
+        "dir",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(env.exists("dir/model.json"));
+
+    for spelling in ["--model", "--models"] {
+        for (args, target) in [
+            (vec!["score", "leads.csv"], "dir"),
+            (vec!["score", "leads.csv"], "out/v2.json"),
+            (vec!["explain", "leads.csv", "--id", "L2"], "dir"),
+            (vec!["evaluate", "--leads", "leads.csv"], "out/v2.json"),
+            (vec!["evaluate", "--history", "history.csv"], "dir"),
+        ] {
+            let mut args = args;
+            args.extend([spelling, target]);
+            let run = env.run(&args);
+            assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        }
+    }
+}
