@@ -351,6 +351,18 @@ fn evaluate_history_cross_validates_with_the_config_the_model_was_trained_with()
         explicit.stdout
     );
 
+    // The stored config is checked on load like the rest of the model file.
+    let mut edited: serde_json::Value =
+        serde_json::from_str(&env.read("models/model.json")).unwrap();
+    edited["config"]["model"]["folds"] = 1.into();
+    env.write("edited/model.json", edited.to_string());
+    let run = env.run(&["evaluate", "--history", "history.csv", "--model", "edited"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: edited/model.json: corrupt model file: config: folds must be between 2 and 50, got 1\n"
+    );
+
     // A model written before models kept their config: leadscore.toml, with a note.
     let mut old: serde_json::Value = serde_json::from_str(&env.read("models/model.json")).unwrap();
     old.as_object_mut().unwrap().remove("config");
