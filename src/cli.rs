@@ -41,11 +41,18 @@ pub struct EvaluateArgs {
     /// Compare a lead list with the training data, feature by feature (with --model)
     #[arg(long, value_name = "FILE")]
     pub drift: Option<PathBuf>,
-    /// The config, for --history
-    #[arg(long, value_name = "FILE", default_value = "leadscore.toml")]
-    pub config: PathBuf,
-    /// A model file, or a directory holding model.json, for --holdout and --leads
-    #[arg(long, value_name = "PATH", default_value = "models")]
+    /// The config, for --history (default: the one the model was trained with, else
+    /// leadscore.toml)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A model file, or a directory holding model.json, for --holdout, --leads and --drift (and
+    /// whose config --history reuses)
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "models",
+        visible_alias = "models"
+    )]
     pub model: PathBuf,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -76,7 +83,12 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "ID")]
     pub id: String,
     /// A model file, or a directory holding model.json
-    #[arg(long, value_name = "PATH", default_value = "models")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "models",
+        visible_alias = "models"
+    )]
     pub model: PathBuf,
     /// The id column of the lead list (default: the model's lead id column)
     #[arg(long, value_name = "COLUMN")]
@@ -100,6 +112,10 @@ pub struct InitArgs {
     /// Where to write the config
     #[arg(short, long, value_name = "FILE", default_value = "leadscore.toml")]
     pub output: PathBuf,
+    /// With --from: a lead list; history columns it lacks are left out of [features], since
+    /// they cannot be known before contact
+    #[arg(long, value_name = "FILE", requires = "from")]
+    pub leads: Option<PathBuf>,
     /// Replace the config file if it exists
     #[arg(long)]
     pub force: bool,
@@ -116,9 +132,17 @@ pub struct TrainArgs {
     /// The config describing the columns and the economics
     #[arg(long, value_name = "FILE", default_value = "leadscore.toml")]
     pub config: PathBuf,
-    /// Directory to save the model in (as model.json); `--model` works too
-    #[arg(long, value_name = "DIR", default_value = "models", alias = "model")]
+    /// Directory to save the model in (as model.json), or a model file path ending in .json
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "models",
+        visible_alias = "model"
+    )]
     pub models: PathBuf,
+    /// A lead list to check before fitting: it must have the lead id column and every feature
+    #[arg(long, value_name = "FILE")]
+    pub leads: Option<PathBuf>,
     /// Output format of the report
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -133,7 +157,12 @@ pub struct ScoreArgs {
     #[arg(value_name = "LEADS")]
     pub leads: PathBuf,
     /// A model file, or a directory holding model.json
-    #[arg(long, value_name = "PATH", default_value = "models")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "models",
+        visible_alias = "models"
+    )]
     pub model: PathBuf,
     /// Write the scores here instead of standard output
     #[arg(short, long, value_name = "FILE")]

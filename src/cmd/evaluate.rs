@@ -23,7 +23,7 @@ use crate::model::equation::Role;
 use crate::model::file::Metrics;
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::model::Model;
-use crate::report::evaluate::{plot, DriftReport, Evidence, Known, LeadsOutlook, Report};
+use crate::report::evaluate::{plot, DriftReport, Evidence, Known, LeadsOutlook, Report, Settings};
 use crate::report::format::group;
 use crate::stats::evaluation::whale_curve;
 use crate::stats::ErrorSums;
@@ -53,7 +53,8 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     };
     let mut report = Report::default();
     if let Some(path) = &args.history {
-        let config = Config::load(&args.config)?;
+        let (config, settings) = history_config(args)?;
+        report.settings = Some(settings);
         let history = History::read(path, &config, opts)?;
         let trained = training::train(&history, &config)?;
         // Each customer is decided as `score` would decide it as a lead: on return and burden
@@ -122,6 +123,50 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     }
     super::print_report(&report, args.format, Report::render)
 }
+
+/// The config to cross-validate the history with: `--config` when given, else the one the model
+/// (`--model`) was trained with, so the figures are those of the model that was deployed; a
+/// model too old to have kept its config, or no model at all, falls back to `leadscore.toml`.
+fn history_config(args: &EvaluateArgs) -> Result<(Config, Settings)> {
+    if let Some(path) = &args.config {
+        let settings = Settings {
+            config: path.display().to_string(),
+            ..Settings::default()
+        };
+        return Ok((Config::load(path)?, settings));
+    }
+    let file = Model::resolve_path(&args.model);
+    let mut note = None;
+    if file.is_file() {
+        let model = Model::load(&args.model)?;
+        let shown = file.display().to_string();
+        match &model.config {
+            Some(stored) => {
+                let settings = Settings {
+                    model: Some(shown),
+                    trained_at: Some(model.created_at.clone()),
+                    config: stored.file.clone(),
+                    note: None,
+                };
+                return Ok((stored.to_config(&model.economics), settings));
+            }
+            None => {
+                note = Some(format!(
+                    "{shown} does not record the config it was trained with (it was trained by an earlier leadscore), so {DEFAULT_CONFIG} was used; retrain it, or pass --config"
+                ))
+            }
+        }
+    }
+    let settings = Settings {
+        config: DEFAULT_CONFIG.into(),
+        note,
+        ..Settings::default()
+    };
+    Ok((Config::load(Path::new(DEFAULT_CONFIG))?, settings))
+}
+
+/// The config `evaluate --history` reads when neither `--config` nor a model's own is there.
+const DEFAULT_CONFIG: &str = "leadscore.toml";
 
 /// Scores a file of customers the model never saw and compares with what they turned out to be.
 fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {

@@ -32,7 +32,12 @@ pub fn run(args: &InitArgs) -> Result<()> {
                     ..Default::default()
                 },
             )?;
-            guess(&mut input)?
+            let (mut g, mut notes) = guess(&mut input)?;
+            if let Some(leads) = &args.leads {
+                let leads = CsvInput::open(leads, ReadOptions::default())?;
+                notes.extend(keep_what_leads_have(&mut g, leads.path(), leads.headers()));
+            }
+            (g, notes)
         }
         None => (Guess::example(), Vec::new()),
     };
@@ -256,6 +261,52 @@ struct Profile {
     distinct: HashSet<String>,
 }
 
+/// Whether a header names an id: "customer_id", "lead-id", "Customer ID", "customerID",
+/// "CustomerId" (but not "amount_paid").
+fn looks_like_id(h: &str) -> bool {
+    let lower = h.to_lowercase();
+    lower == "id"
+        || ["_id", "-id", " id", ".id"]
+            .iter()
+            .any(|s| lower.ends_with(s))
+        || ((h.ends_with("ID") || h.ends_with("Id"))
+            && h[..h.len() - 2]
+                .chars()
+                .last()
+                .is_some_and(char::is_lowercase))
+}
+
+/// Leaves out of the features every column the lead list (`path`, with `headers`) lacks: what
+/// leads do not have cannot be known before contact, and a model using it could not score them.
+/// Takes the lead list's id column as `lead_id` when it lacks the history's. Returns the notes
+/// to print.
+fn keep_what_leads_have(g: &mut Guess, path: &str, headers: &[String]) -> Vec<String> {
+    let has = |c: &String| headers.contains(c);
+    let mut dropped: Vec<String> = Vec::new();
+    for list in [&mut g.categorical, &mut g.numeric] {
+        dropped.extend(list.iter().filter(|c| !has(c)).cloned());
+        list.retain(|c| has(c));
+    }
+    g.log.retain(|c| has(c));
+    let mut notes = Vec::new();
+    if !dropped.is_empty() {
+        notes.push(format!(
+            "not in {path}, so left out of [features] (what leads lack cannot be known before contact): {}",
+            dropped.join(", ")
+        ));
+    }
+    let reason = format!("not in {path}, so not known before contact");
+    g.skipped
+        .extend(dropped.into_iter().map(|c| (c, reason.clone())));
+    if !headers.contains(&g.id) {
+        if let Some(id) = headers.iter().find(|h| looks_like_id(h)) {
+            notes.push(format!("lead id: {id} (from {path})"));
+            g.lead_id = Some(id.clone());
+        }
+    }
+    notes
+}
+
 fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
     let headers = input.headers().to_vec();
     let mut profiles: Vec<Profile> = headers.iter().map(|_| Profile::default()).collect();
@@ -280,21 +331,8 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
         return Err(Error::file(input.path(), "has a header but no rows"));
     }
     let mut notes = Vec::new();
-    let lower: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
     let unique = |p: &Profile| p.distinct.len() == rows - p.blank && p.blank == 0;
-    // "customer_id", "lead-id", "Customer ID", "customerID", "CustomerId" (but not "amount_paid").
-    let named_id = |i: usize| {
-        let h = &headers[i];
-        lower[i] == "id"
-            || ["_id", "-id", " id", ".id"]
-                .iter()
-                .any(|s| lower[i].ends_with(s))
-            || ((h.ends_with("ID") || h.ends_with("Id"))
-                && h[..h.len() - 2]
-                    .chars()
-                    .last()
-                    .is_some_and(char::is_lowercase))
-    };
+    let named_id = |i: usize| looks_like_id(&headers[i]);
     let id = (0..headers.len())
         .find(|&i| named_id(i) && unique(&profiles[i]))
         .or_else(|| (0..headers.len()).find(|&i| profiles[i].text > 0 && unique(&profiles[i])))

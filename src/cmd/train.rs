@@ -1,6 +1,7 @@
 //! `leadscore train --history FILE`: fit both money models on past customers, save a
 //! self-describing model, and report (see `report::train`) how well they predict out of sample
-//! beside a mean-only baseline, as text or JSON.
+//! beside a mean-only baseline, as text or JSON. With `--leads`, a lead list is first checked for
+//! every column scoring will need.
 
 use std::io::IsTerminal;
 
@@ -11,10 +12,14 @@ use crate::fit::history::History;
 use crate::fit::training::{self, Trained};
 use crate::io::table::ReadOptions;
 use crate::model::file::{Model, ModelColumn, TrainingData, FORMAT, FORMAT_VERSION, MODEL_FILE};
+use crate::model::stored_config::StoredConfig;
 use crate::report::train::TrainReport;
 
 pub fn run(args: &TrainArgs) -> Result<()> {
     let config = Config::load(&args.config)?;
+    if let Some(leads) = &args.leads {
+        crate::fit::leaks::check_lead_list(leads, &config, args.delimiter)?;
+    }
     let opts = ReadOptions {
         delimiter: args.delimiter,
         progress: std::io::stderr().is_terminal(),
@@ -22,14 +27,15 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     };
     let history = History::read(&args.history, &config, opts)?;
     let trained = training::train(&history, &config)?;
-    let model = build_model(&history, &config, &trained);
-    let path = args.models.join(MODEL_FILE);
+    let config_file = args.config.display().to_string();
+    let model = build_model(&history, &config, &config_file, &trained);
+    let path = output_path(&args.models);
     model.save(&path)?;
     let report = TrainReport::new(&history, &trained, &model, &path.display().to_string());
     super::print_report(&report, args.format, TrainReport::render)
 }
 
-fn build_model(history: &History, config: &Config, t: &Trained) -> Model {
+fn build_model(history: &History, config: &Config, config_file: &str, t: &Trained) -> Model {
     let mean = |k: usize| history.targets.iter().map(|y| y[k]).sum::<f64>() / history.rows() as f64;
     let columns = t
         .schema
@@ -68,6 +74,20 @@ fn build_model(history: &History, config: &Config, t: &Trained) -> Model {
         decisions: t.decisions,
         interval: t.interval,
         validation: t.validation.clone(),
+        config: Some(StoredConfig::new(config, config_file)),
+    }
+}
+
+/// Where `--models`/`--model` PATH puts the model: PATH itself when it names a `.json` file,
+/// else `model.json` in the directory PATH.
+fn output_path(path: &std::path::Path) -> std::path::PathBuf {
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if json && !path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.join(MODEL_FILE)
     }
 }
 

@@ -53,6 +53,9 @@ pub struct Trained {
     /// The same customers' predicted return and burden, as shown (floors applied): what the
     /// decisions are made on.
     pub held_out_money: Vec<[f64; 2]>,
+    /// Features that alone predict an outcome almost perfectly: likely known only after the
+    /// relationship (see `fit::leaks`).
+    pub leaks: Vec<crate::fit::leaks::Leak>,
 }
 
 pub fn train(history: &History, config: &Config) -> Result<Trained> {
@@ -88,6 +91,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         .collect();
     let frame = design.frame(&ys);
     let folds = assign_folds(n, k, config.model.seed);
+    let leaks = crate::fit::leaks::find(&schema, &design.encoded, &history.targets, &folds, k);
     let fold_grams = design.fold_grams(&frame, &ys, &folds, k);
     let total = fold_grams
         .iter()
@@ -253,6 +257,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         interval,
         held_out,
         held_out_money,
+        leaks,
     })
 }
 

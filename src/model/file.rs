@@ -97,6 +97,10 @@ pub struct Model {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<crate::stats::Interval>,
     pub validation: Validation,
+    /// The config the model was trained with (with `economics` above, enough to rebuild it);
+    /// absent in models written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<crate::model::stored_config::StoredConfig>,
 }
 
 impl Model {
@@ -251,6 +255,9 @@ impl Model {
         self.check_economics()?;
         if let Some(i) = &self.interval {
             check_interval(i)?;
+        }
+        if let Some(c) = &self.config {
+            c.check(&self.schema)?;
         }
         Ok(())
     }
@@ -473,11 +480,25 @@ impl Model {
         &self,
         input: &crate::io::table::CsvInput,
     ) -> Result<crate::model::columns::FeatureColumns> {
-        crate::model::columns::FeatureColumns::locate(
-            input,
-            &self.feature_specs(),
-            "a feature the model uses",
-        )
+        let specs = self.feature_specs();
+        crate::model::columns::FeatureColumns::locate(input, &specs, "a feature the model uses")
+            .map_err(|e| match e {
+                // A column the leads lack: say the two ways out.
+                Error::File { path, problem } => {
+                    let missing = specs
+                        .iter()
+                        .find(|s| problem.starts_with(&format!("no column \"{}\" ", s.name)));
+                    let problem = match missing {
+                        Some(s) => format!(
+                            "{problem}; add the column to the lead list, or remove {} from [features] and retrain",
+                            s.name
+                        ),
+                        None => problem,
+                    };
+                    Error::File { path, problem }
+                }
+                other => other,
+            })
     }
 
     /// The features as the config described them, to find them in a lead list.

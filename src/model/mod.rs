@@ -1,6 +1,6 @@
 //! The model: the file training writes (`file`, with its `schema`), the scoring equation that
 //! file describes (`equation`: the one statement of how a lead becomes money), and scoring leads
-//! with it (`scorer`, `warning`, `drift`).
+//! with it (`scorer`, `warning`, `drift`); the config it was trained with (`stored_config`).
 
 pub mod columns;
 pub mod drift;
@@ -8,6 +8,7 @@ pub mod equation;
 pub mod file;
 pub mod schema;
 pub mod scorer;
+pub mod stored_config;
 pub mod warning;
 
 pub use file::Model;

@@ -130,6 +130,9 @@ pub struct DriftReport {
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub currency: String,
+    /// Where the settings of a cross-validation on the history came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub known: Option<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,6 +143,21 @@ pub struct Report {
     pub charts: Vec<String>,
 }
 
+/// The config `evaluate --history` cross-validated with: the one the model was trained with
+/// (kept in the model file), or a config file.
+#[derive(Debug, Default, Serialize)]
+pub struct Settings {
+    /// The model whose stored config was used; `None` when a config file was.
+    pub model: Option<String>,
+    /// When that model was trained.
+    pub trained_at: Option<String>,
+    /// The config file: the one the model was trained with, or the one read now.
+    pub config: String,
+    /// Why a config file was read although a model was there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 /// Below this many customers, tables by tenth and coverage are rough.
 const FEW: usize = 100;
 
@@ -147,6 +165,19 @@ impl Report {
     pub fn render(&self) -> String {
         let cur = &self.currency;
         let mut s = String::new();
+        if let Some(c) = &self.settings {
+            let _ = match (&c.model, &c.trained_at) {
+                (Some(model), Some(at)) => writeln!(
+                    s,
+                    "Cross-validated with the settings of {model} (trained {at} with {}).",
+                    c.config
+                ),
+                _ => writeln!(s, "Cross-validated with the settings of {}.", c.config),
+            };
+            if let Some(note) = &c.note {
+                let _ = writeln!(s, "Note: {note}.");
+            }
+        }
         if let Some(e) = &self.known {
             let _ = writeln!(s, "Evaluated on {}; money in {cur}.\n", e.on);
             let _ = writeln!(

@@ -151,6 +151,17 @@ pub enum TrainWarning {
         feature: String,
         min_category_count: usize,
     },
+    /// A feature that alone predicts an outcome almost perfectly: probably known only after the
+    /// relationship, so leads will not have it (see `fit::leaks`).
+    LikelyLeak {
+        feature: String,
+        target: String,
+        /// Cross-validated R² of the feature alone.
+        r2: f64,
+        /// Its correlation with the outcome (numeric features only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        correlation: Option<f64>,
+    },
 }
 
 /// The net-value interval, with what it gives for the history's own typical and large accounts.
@@ -197,16 +208,23 @@ impl TrainReport {
             ("service burden", &v.service_burden),
             ("net value", &v.net_value),
         ];
-        let mut warnings: Vec<TrainWarning> = targets
+        let mut warnings: Vec<TrainWarning> = t
+            .leaks
             .iter()
-            .filter_map(|&(name, m)| {
-                m.r2.filter(|&r| r < WEAK_R2)
-                    .map(|r2| TrainWarning::WeakTarget {
-                        target: name.into(),
-                        r2,
-                    })
+            .map(|l| TrainWarning::LikelyLeak {
+                feature: l.feature.clone(),
+                target: l.target.clone(),
+                r2: l.r2,
+                correlation: l.correlation,
             })
             .collect();
+        warnings.extend(targets.iter().filter_map(|&(name, m)| {
+            m.r2.filter(|&r| r < WEAK_R2)
+                .map(|r2| TrainWarning::WeakTarget {
+                    target: name.into(),
+                    r2,
+                })
+        }));
         // Ten customers per estimated effect is the usual floor for a stable linear fit.
         let columns = t.schema.n_columns();
         if history.rows() < SMALL_HISTORY_PER_COLUMN * (columns + 1) {
@@ -477,6 +495,26 @@ impl TrainReport {
             );
         }
         for w in &self.warnings {
+            if let TrainWarning::LikelyLeak {
+                feature,
+                target,
+                r2: r,
+                correlation,
+            } = w
+            {
+                let how = match correlation {
+                    Some(c) if *r <= crate::fit::leaks::LEAK_R2 => {
+                        format!("is correlated with {target} at {c:.2}")
+                    }
+                    _ => format!("predicts {target} with cross-validated R² {r:.2}"),
+                };
+                let _ = writeln!(
+                    s,
+                    "\nwarning: {feature} alone {how}: it may be known only after the relationship (a leak); if leads do not have it, remove it from [features].",
+                );
+            }
+        }
+        for w in &self.warnings {
             if let TrainWarning::WeakTarget { target, r2: r } = w {
                 let _ = writeln!(
                     s,
@@ -540,7 +578,7 @@ impl TrainReport {
                         "warning: every {feature} value has fewer than {min_category_count} customers, so {feature} has no effect on the scores; lower model.min_category_count or drop it from [features].",
                     );
                 }
-                TrainWarning::WeakTarget { .. } => {}
+                TrainWarning::WeakTarget { .. } | TrainWarning::LikelyLeak { .. } => {}
             }
         }
         for c in &self.clamped {

@@ -506,6 +506,7 @@ fn train_writes_a_self_describing_model_file_and_nothing_else() {
         "economics",
         "decisions",
         "validation",
+        "config",
     ]
     .into();
     assert_eq!(keys, documented);

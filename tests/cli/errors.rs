@@ -114,7 +114,7 @@ fn lead_list_without_a_feature_of_the_model_suggests_the_closest_column() {
     let leads = edit(&fixture(LEADS), "account_manager", "account_manger");
     score_fails(
         &leads,
-        "error: leads.csv: no column \"account_manager\" (a feature the model uses); did you mean \"account_manger\"?\n",
+        "error: leads.csv: no column \"account_manager\" (a feature the model uses); did you mean \"account_manger\"?; add the column to the lead list, or remove account_manager from [features] and retrain\n",
     );
 }
 

@@ -14,6 +14,7 @@ mod evaluate;
 mod explain;
 mod formats;
 mod init;
+mod leaks;
 mod model_files;
 mod plot_failures;
 mod reading;
