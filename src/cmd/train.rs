@@ -66,6 +66,7 @@ fn build_model(history: &History, config: &Config, t: &Trained) -> Model {
         service_burden: t.fits[1].clone(),
         economics: config.economics.clone(),
         decisions: t.decisions,
+        missing_values: config.missing_values.clone(),
         interval: t.interval,
         validation: t.validation.clone(),
     }

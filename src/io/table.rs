@@ -1,6 +1,6 @@
 //! CSV in and out. Reading copes with what real CRM exports contain (a BOM, CRLF, `;` or tab
-//! delimiters, Windows-1252 bytes, quoted fields with commas and newlines) and turns every problem
-//! into an error naming the file, line, column and value. Writing always goes to a temporary file
+//! delimiters, Windows-1252 bytes, quoted fields with commas and newlines, `n/a` and `NULL` for
+//! blanks) and turns every problem into an error naming the file, line, column and value. Writing always goes to a temporary file
 //! that is renamed into place, so a failed run never leaves half a file behind.
 
 use std::borrow::Cow;
@@ -16,6 +16,29 @@ use crate::error::{Error, Result};
 
 /// Files at least this big get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 4 << 20;
+
+/// What CRM and spreadsheet exports write for "no value". A field holding one of these (after
+/// trimming surrounding whitespace, case as listed) is read as a blank, unless the config's
+/// `missing_values` lists others.
+pub const DEFAULT_MISSING_VALUES: [&str; 10] = [
+    "n/a", "N/A", "NA", "null", "NULL", "None", "-", "--", "#N/A", "?",
+];
+
+/// [`DEFAULT_MISSING_VALUES`] as owned strings (the model file's default, so a model written
+/// before the list was stored reads these).
+pub fn default_missing_values() -> Vec<String> {
+    DEFAULT_MISSING_VALUES
+        .iter()
+        .map(|t| t.to_string())
+        .collect()
+}
+
+/// Whether a field's text, trimmed, is one of the missing-value `tokens`. Callers ask only after
+/// the text failed to read as a number or a known category, so numbers never pay for it.
+pub fn is_missing_value(tokens: &[String], text: &str) -> bool {
+    let t = text.trim();
+    !t.is_empty() && tokens.iter().any(|token| token == t)
+}
 
 /// How a CSV file is read: the delimiter, given or sniffed from the header line.
 #[derive(Debug, Clone, Copy, Default)]
@@ -595,6 +618,17 @@ mod tests {
             err.to_string(),
             "c.csv: no column \"zzz\" (the id); the header has: industry, region"
         );
+    }
+
+    #[test]
+    fn missing_value_tokens_match_trimmed_and_exactly() {
+        let tokens = default_missing_values();
+        assert!(is_missing_value(&tokens, " n/a "));
+        assert!(is_missing_value(&tokens, "#N/A"));
+        assert!(!is_missing_value(&tokens, "N/a"));
+        assert!(!is_missing_value(&tokens, "none"));
+        assert!(!is_missing_value(&tokens, ""));
+        assert!(!is_missing_value(&[String::new()], "  "));
     }
 
     #[test]
