@@ -10,6 +10,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -17,7 +18,7 @@ use crate::cli::ScoreArgs;
 use crate::error::{Error, Result};
 use crate::io::output::Output;
 use crate::io::pipeline::{self, Batch};
-use crate::io::table::{decode, line_of, ReadOptions, Source};
+use crate::io::table::{decode, line_of, ReadOptions, Source, STDIN_PATH};
 use crate::model::columns::FeatureColumns;
 use crate::model::drift::Drift;
 use crate::model::scorer::{ScoredLead, Scorer};
@@ -27,6 +28,7 @@ use crate::write::csv::CsvWriter;
 use crate::write::ScoredWriter;
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
+    let leads = leads_path(args.leads.as_deref(), std::io::stdin().is_terminal())?;
     let model = Model::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
     let super::Leads {
@@ -35,7 +37,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         cols,
     } = super::open_leads(
         &model,
-        &args.leads,
+        &leads,
         ReadOptions {
             delimiter: args.delimiter,
             progress: std::io::stderr().is_terminal(),
@@ -88,9 +90,11 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         skip_invalid: args.skip_invalid.is_some(),
     };
     let mut seen: HashMap<u64, u64> = HashMap::default();
+    let size = input.size();
     let estimate = |record: &csv::ByteRecord, rows: usize| -> Option<usize> {
-        // Growing the id index by doubling rehashes it again and again; size it once.
-        let size = std::fs::metadata(&args.leads).ok()?.len();
+        // Growing the id index by doubling rehashes it again and again; size it once (when the
+        // input's size is known: standard input grows the index as it goes).
+        let size = size?;
         let at = record.position()?.byte();
         (at > 0).then(|| (size as f64 / at as f64 * rows as f64 * 1.05) as usize)
     };
@@ -117,10 +121,21 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         summary.render(
             &model,
             args.skip_invalid.as_ref().map(|p| p.display().to_string()),
-            &args.leads.display().to_string()
+            &leads.display().to_string()
         )
     );
     Ok(())
+}
+
+/// The lead list to read: the one named, else standard input when something is piped in.
+fn leads_path(named: Option<&Path>, stdin_is_terminal: bool) -> Result<PathBuf> {
+    match named {
+        Some(path) => Ok(path.to_path_buf()),
+        None if !stdin_is_terminal => Ok(PathBuf::from(STDIN_PATH)),
+        None => Err(Error::Usage(
+            "name the lead list to score (a CSV file, or `-` for standard input): `leadscore score leads.csv`".into(),
+        )),
+    }
 }
 
 /// Everything a worker needs to score rows; shared read-only between threads.

@@ -1,11 +1,12 @@
 //! CSV in and out. Reading copes with what real CRM exports contain (a BOM, CRLF, `;` or tab
-//! delimiters, Windows-1252 bytes, quoted fields with commas and newlines, `n/a` and `NULL` for
-//! blanks) and turns every problem into an error naming the file, line, column and value. Writing always goes to a temporary file
-//! that is renamed into place, so a failed run never leaves half a file behind.
+//! delimiters, Windows-1252 bytes, quoted fields with commas and newlines,
+//! `n/a` and `NULL` for blanks) and turns every problem into an error naming the file, line,
+//! column and value; `-` reads standard input. Writing always goes to a temporary file that is
+//! renamed into place, so a failed run never leaves half a file behind.
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{self, Read, Seek};
+use std::io::{self, Read};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -16,6 +17,13 @@ use crate::error::{Error, Result};
 
 /// Files at least this big get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 4 << 20;
+
+/// The bytes read ahead to sniff the delimiter.
+const HEAD_BYTES: u64 = 64 * 1024;
+
+/// The path that means standard input, and how messages name it.
+pub const STDIN_PATH: &str = "-";
+pub const STDIN_NAME: &str = "standard input";
 
 /// What CRM and spreadsheet exports write for "no value". A field holding one of these (after
 /// trimming surrounding whitespace, case as listed) is read as a blank, unless the config's
@@ -185,49 +193,71 @@ pub struct CsvInput {
     delimiter: u8,
     progress: Option<indicatif::ProgressBar>,
     hasher: Option<Arc<Mutex<Sha256>>>,
+    /// The length of the bytes the CSV reader sees, when known before reading.
+    size: Option<u64>,
 }
 
 impl CsvInput {
+    /// Opens a CSV file, or standard input when `path` is `-`.
     pub fn open(path: &Path, opts: ReadOptions) -> Result<CsvInput> {
+        if path == Path::new(STDIN_PATH) {
+            let stdin = Box::new(io::stdin().lock());
+            return Self::open_stream(STDIN_NAME.into(), STDIN_NAME.into(), stdin, None, opts);
+        }
         let shown = path.display().to_string();
         if path.is_dir() {
             return Err(Error::file(&shown, "is a directory, not a CSV file"));
         }
-        let mut file = File::open(path).map_err(|e| Error::read(&shown, e))?;
-        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-        if len == 0 {
+        let file = File::open(path).map_err(|e| Error::read(&shown, e))?;
+        // A pipe or a device (`/dev/stdin`, `<(...)`) has no length to know in advance; only a
+        // regular file of zero bytes is known to be empty before reading.
+        let len = file
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map(|m| m.len());
+        if len == Some(0) {
             return Err(Error::file(
                 &shown,
                 "the file is empty (expected a header line and at least one row)",
             ));
         }
-        let delimiter = match opts.delimiter {
-            Some(d) => d,
-            None => {
-                let mut head = Vec::with_capacity(64 * 1024);
-                (&mut file)
-                    .take(64 * 1024)
-                    .read_to_end(&mut head)
-                    .map_err(|e| Error::read(&shown, e))?;
-                file.rewind().map_err(|e| Error::read(&shown, e))?;
-                sniff_delimiter(&head)
-            }
-        };
-        let progress = (opts.progress && len >= PROGRESS_MIN_BYTES).then(|| {
-            let bar = indicatif::ProgressBar::new(len);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})",
-                )
-                .expect("static template")
-                .progress_chars("=> "),
-            );
-            bar.set_message(format!("reading {}", file_name(path)));
-            bar
-        });
+        Self::open_stream(shown, file_name(path), Box::new(file), len, opts)
+    }
+
+    /// Reads the head of `raw` to sniff the delimiter, then reads it all through the CSV reader
+    /// (no seeking back, so a pipe works).
+    fn open_stream(
+        shown: String,
+        name: String,
+        mut raw: Box<dyn Read>,
+        len: Option<u64>,
+        opts: ReadOptions,
+    ) -> Result<CsvInput> {
+        let mut head = Vec::with_capacity(HEAD_BYTES as usize);
+        (&mut raw)
+            .take(HEAD_BYTES)
+            .read_to_end(&mut head)
+            .map_err(|e| Error::read(&shown, e))?;
+        let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(&head));
+        let raw: Box<dyn Read> = Box::new(io::Cursor::new(head).chain(raw));
+        let progress = len
+            .filter(|&len| opts.progress && len >= PROGRESS_MIN_BYTES)
+            .map(|len| {
+                let bar = indicatif::ProgressBar::new(len);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})",
+                    )
+                    .expect("static template")
+                    .progress_chars("=> "),
+                );
+                bar.set_message(format!("reading {name}"));
+                bar
+            });
         let mut source: Box<dyn Read> = match &progress {
-            Some(bar) => Box::new(bar.wrap_read(file)),
-            None => Box::new(file),
+            Some(bar) => Box::new(bar.wrap_read(raw)),
+            None => raw,
         };
         let hasher = opts
             .fingerprint
@@ -240,6 +270,7 @@ impl CsvInput {
         }
         let mut input = Self::from_reader(shown, source, delimiter, progress)?;
         input.hasher = hasher;
+        input.size = len;
         Ok(input)
     }
 
@@ -266,9 +297,14 @@ impl CsvInput {
             .map_err(|e| csv_error(&path, e))?
             .clone();
         if raw.is_empty() || (raw.len() == 1 && raw[0].iter().all(u8::is_ascii_whitespace)) {
+            let what = if path == STDIN_NAME {
+                "nothing came in"
+            } else {
+                "the file is empty"
+            };
             return Err(Error::file(
                 &path,
-                "the file is empty (expected a header line and at least one row)",
+                format!("{what} (expected a header line and at least one row)"),
             ));
         }
         let headers: Vec<String> = raw.iter().map(|h| decode(h).trim().to_string()).collect();
@@ -292,6 +328,7 @@ impl CsvInput {
             delimiter,
             progress,
             hasher: None,
+            size: None,
         })
     }
 
@@ -309,6 +346,12 @@ impl CsvInput {
 
     pub fn delimiter(&self) -> u8 {
         self.delimiter
+    }
+
+    /// How many bytes the CSV reader will see in all, when known before reading (not for
+    /// standard input or a pipe): record positions are offsets into these.
+    pub fn size(&self) -> Option<u64> {
+        self.size
     }
 
     /// The index of a column the caller needs, or an error that names the closest header.
