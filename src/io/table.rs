@@ -1,5 +1,5 @@
 //! CSV in and out. Reading copes with what real CRM exports contain (a BOM, CRLF, `;` or tab
-//! delimiters, Windows-1252 bytes, quoted fields with commas and newlines,
+//! delimiters, Windows-1252 bytes, UTF-16 with a BOM, quoted fields with commas and newlines,
 //! `n/a` and `NULL` for blanks) and turns every problem into an error naming the file, line,
 //! column and value; `-` reads standard input. Writing always goes to a temporary file that is
 //! renamed into place, so a failed run never leaves half a file behind.
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// Files at least this big get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 4 << 20;
 
-/// The bytes read ahead to sniff the delimiter.
+/// The bytes read ahead to sniff the delimiter and the encoding.
 const HEAD_BYTES: u64 = 64 * 1024;
 
 /// The path that means standard input, and how messages name it.
@@ -225,8 +225,9 @@ impl CsvInput {
         Self::open_stream(shown, file_name(path), Box::new(file), len, opts)
     }
 
-    /// Reads the head of `raw` to sniff the delimiter, then reads it all through the CSV reader
-    /// (no seeking back, so a pipe works).
+    /// Reads the head of `raw` to sniff the encoding and the delimiter, then reads it all
+    /// through the CSV reader: UTF-16 is turned into UTF-8 on the way, after the fingerprint has
+    /// seen the bytes as they are.
     fn open_stream(
         shown: String,
         name: String,
@@ -239,7 +240,12 @@ impl CsvInput {
             .take(HEAD_BYTES)
             .read_to_end(&mut head)
             .map_err(|e| Error::read(&shown, e))?;
-        let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(&head));
+        let utf16 = utf16_encoding(&head);
+        let delimiter = match (opts.delimiter, utf16) {
+            (Some(d), _) => d,
+            (None, Some(enc)) => sniff_delimiter(enc.decode_with_bom_removal(&head).0.as_bytes()),
+            (None, None) => sniff_delimiter(&head),
+        };
         let raw: Box<dyn Read> = Box::new(io::Cursor::new(head).chain(raw));
         let progress = len
             .filter(|&len| opts.progress && len >= PROGRESS_MIN_BYTES)
@@ -268,9 +274,13 @@ impl CsvInput {
                 observer: Arc::clone(h),
             });
         }
+        if let Some(enc) = utf16 {
+            source = Box::new(Utf16Reader::new(source, enc));
+        }
         let mut input = Self::from_reader(shown, source, delimiter, progress)?;
         input.hasher = hasher;
-        input.size = len;
+        // Record positions count UTF-8 bytes, which a UTF-16 file's length does not tell.
+        input.size = len.filter(|_| utf16.is_none());
         Ok(input)
     }
 
@@ -349,7 +359,7 @@ impl CsvInput {
     }
 
     /// How many bytes the CSV reader will see in all, when known before reading (not for
-    /// standard input or a pipe): record positions are offsets into these.
+    /// standard input, a pipe or a UTF-16 file): record positions are offsets into these.
     pub fn size(&self) -> Option<u64> {
         self.size
     }
@@ -401,6 +411,76 @@ impl CsvInput {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// The UTF-16 byte order a stream's BOM announces, if it starts with one.
+fn utf16_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    match head {
+        [0xFF, 0xFE, ..] => Some(encoding_rs::UTF_16LE),
+        [0xFE, 0xFF, ..] => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    }
+}
+
+/// UTF-16 in, UTF-8 out, as it is read: what Excel's "Unicode text" export writes becomes what
+/// the CSV reader and the line count expect. The BOM is dropped; an unpaired surrogate becomes
+/// U+FFFD, as a stray byte of Windows-1252 would become its character.
+struct Utf16Reader<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    raw: Vec<u8>,
+    raw_at: (usize, usize),
+    utf8: Vec<u8>,
+    utf8_at: (usize, usize),
+    /// The inner reader is at its end.
+    eof: bool,
+    /// The decoder has been told so and has flushed everything.
+    done: bool,
+}
+
+impl<R: Read> Utf16Reader<R> {
+    fn new(inner: R, encoding: &'static encoding_rs::Encoding) -> Self {
+        const CHUNK: usize = 64 * 1024;
+        Utf16Reader {
+            inner,
+            decoder: encoding.new_decoder_with_bom_removal(),
+            raw: vec![0; CHUNK],
+            raw_at: (0, 0),
+            // Two bytes of UTF-16 never take more than three of UTF-8.
+            utf8: vec![0; CHUNK / 2 * 3 + 16],
+            utf8_at: (0, 0),
+            eof: false,
+            done: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Utf16Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.utf8_at.0 == self.utf8_at.1 {
+            if self.done {
+                return Ok(0);
+            }
+            if self.raw_at.0 == self.raw_at.1 && !self.eof {
+                let n = self.inner.read(&mut self.raw)?;
+                self.raw_at = (0, n);
+                self.eof = n == 0;
+            }
+            let (result, read, written, _) = self.decoder.decode_to_utf8(
+                &self.raw[self.raw_at.0..self.raw_at.1],
+                &mut self.utf8,
+                self.eof,
+            );
+            self.raw_at.0 += read;
+            self.utf8_at = (0, written);
+            self.done = self.eof && result == encoding_rs::CoderResult::InputEmpty;
+        }
+        let (from, to) = self.utf8_at;
+        let n = buf.len().min(to - from);
+        buf[..n].copy_from_slice(&self.utf8[from..from + n]);
+        self.utf8_at.0 += n;
+        Ok(n)
     }
 }
 
@@ -661,6 +741,71 @@ mod tests {
             err.to_string(),
             "c.csv: no column \"zzz\" (the id); the header has: industry, region"
         );
+    }
+
+    /// `text` as UTF-16 with a BOM, in either byte order.
+    fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+        let mut out = if big_endian {
+            vec![0xFE, 0xFF]
+        } else {
+            vec![0xFF, 0xFE]
+        };
+        for unit in text.encode_utf16() {
+            out.extend(if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn utf16_with_a_bom_reads_as_utf8_with_its_lines_and_delimiter() {
+        let text = "id\tname\r\n1\t\"M\u{fc}ller\r\n\u{1F600}\"\r\n\r\n2\tx\r\n";
+        for big_endian in [false, true] {
+            let bytes = utf16(text, big_endian);
+            let mut inp = CsvInput::open_stream(
+                "u.txt".into(),
+                "u.txt".into(),
+                Box::new(io::Cursor::new(bytes)),
+                None,
+                ReadOptions::default(),
+            )
+            .unwrap();
+            assert_eq!(inp.delimiter(), b'\t');
+            assert_eq!(inp.headers(), ["id", "name"]);
+            let mut rec = csv::ByteRecord::new();
+            assert!(inp.read(&mut rec).unwrap());
+            assert_eq!(decode(&rec[1]), "M\u{fc}ller\r\n\u{1F600}");
+            assert_eq!(line_of(&rec), 2);
+            assert!(inp.read(&mut rec).unwrap());
+            assert_eq!((&rec[0], line_of(&rec)), (&b"2"[..], 5));
+            assert!(!inp.read(&mut rec).unwrap());
+        }
+    }
+
+    #[test]
+    fn utf16_decodes_across_reads_of_any_size() {
+        let text = "a\u{fc}\u{1F600}b\n".repeat(5000);
+        let bytes = utf16(&text, false);
+        // One byte at a time from the source, and into the reader's caller: a code unit and a
+        // surrogate pair split between reads still decode.
+        struct Trickle(io::Cursor<Vec<u8>>);
+        impl Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(1);
+                self.0.read(&mut buf[..n])
+            }
+        }
+        let mut r = Utf16Reader::new(Trickle(io::Cursor::new(bytes)), encoding_rs::UTF_16LE);
+        let mut out = Vec::new();
+        let mut byte = [0u8; 1];
+        while r.read(&mut byte).unwrap() == 1 {
+            out.push(byte[0]);
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), text);
+        assert_eq!(r.read(&mut byte).unwrap(), 0);
     }
 
     #[test]
