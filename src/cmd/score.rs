@@ -384,6 +384,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn no_lead_list_reads_a_pipe_but_not_a_terminal() {
+        let named = Path::new("leads.csv");
+        assert_eq!(leads_path(Some(named), true).unwrap(), named);
+        assert_eq!(leads_path(None, false).unwrap(), Path::new("-"));
+        assert_eq!(
+            leads_path(None, true).unwrap_err().to_string(),
+            "name the lead list to score (a CSV file, or `-` for standard input): `leadscore score leads.csv`"
+        );
+    }
+
+    #[test]
     fn sorted_rows_come_out_by_net_value_then_input_order() {
         let mut rows = SortedRows::default();
         rows.push_batch(b"a\nb\n".to_vec(), &[2, 4], &[1.0, 5.0]);

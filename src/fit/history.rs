@@ -226,8 +226,8 @@ impl Ledger {
     }
 
     /// A row's lifetime return and service burden, or the first outcome column left blank or
-    /// written as a missing-value token (`Err(column)`): such a customer's outcome is unknown. `scratch` holds one value per
-    /// ledger column.
+    /// written as a missing-value token (`Err(column)`): such a customer's outcome is unknown.
+    /// `scratch` holds one value per ledger column.
     pub fn outcome(
         &self,
         source: &Source,
