@@ -76,7 +76,7 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// CSV of leads holding the lead to explain
+    /// CSV of leads holding the lead to explain; `-` reads standard input
     #[arg(value_name = "LEADS")]
     pub leads: PathBuf,
     /// The id of the lead to explain
@@ -153,9 +153,10 @@ pub struct TrainArgs {
 
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
-    /// CSV of leads with the same pre-contact columns as the history
+    /// CSV of leads with the same pre-contact columns as the history; `-` (or none, when
+    /// something is piped in) reads standard input
     #[arg(value_name = "LEADS")]
-    pub leads: PathBuf,
+    pub leads: Option<PathBuf>,
     /// A model file, or a directory holding model.json
     #[arg(
         long,

@@ -90,12 +90,15 @@ pub struct Config {
     pub economics: Economics,
     pub model: ModelSettings,
     pub decisions: DecisionOverrides,
+    /// Texts read as blanks in every feature and outcome column (`n/a`, `NULL`, ...).
+    pub missing_values: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     currency: Spanned<String>,
+    missing_values: Option<Vec<Spanned<String>>>,
     columns: RawColumns,
     features: RawFeatures,
     economics: RawEconomics,
@@ -248,6 +251,10 @@ impl Checker<'_> {
         let economics = self.economics(&raw.economics, currency, &features, &id)?;
         let model = self.model(raw.model)?;
         let decisions = self.decisions(&raw.decisions)?;
+        let missing_values = match &raw.missing_values {
+            Some(list) => self.missing_values(list)?,
+            None => crate::io::table::default_missing_values(),
+        };
         Ok(Config {
             id,
             lead_id,
@@ -255,7 +262,33 @@ impl Checker<'_> {
             economics,
             model,
             decisions,
+            missing_values,
         })
+    }
+
+    /// The texts to read as blanks: each non-empty once trimmed, and not a number (a number in
+    /// a numeric column is always read as that number).
+    fn missing_values(&self, raw: &[Spanned<String>]) -> Result<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for token in raw {
+            let t = token.get_ref().trim();
+            if t.is_empty() {
+                return Err(self.err(
+                    token.span(),
+                    "missing_values lists an empty text; empty fields are always blanks",
+                ));
+            }
+            if matches!(crate::io::table::parse_number(t, true), Ok(Some(_))) {
+                return Err(self.err(
+                    token.span(),
+                    format!("missing_values lists \"{t}\", a number; numbers are always read as numbers"),
+                ));
+            }
+            if !out.iter().any(|o| o == t) {
+                out.push(t.to_string());
+            }
+        }
+        Ok(out)
     }
 
     fn features(&self, raw: &RawFeatures, id: &str) -> Result<Vec<FeatureSpec>> {
@@ -620,6 +653,28 @@ contact_at = 1000
         assert!(
             err(&GOOD.replace("column = \"cost_of_goods\"", "column = \"employees\""))
                 .contains("would leak the answer")
+        );
+    }
+
+    #[test]
+    fn missing_values_default_to_the_common_tokens_and_can_be_replaced() {
+        let c = Config::parse(GOOD, "leadscore.toml").unwrap();
+        assert_eq!(c.missing_values, crate::io::table::default_missing_values());
+        let c = Config::parse(
+            &format!("missing_values = [\" x \", \"x\", \"unknown\"]\n{GOOD}"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.missing_values, ["x", "unknown"]);
+        let c = Config::parse(&format!("missing_values = []\n{GOOD}"), "t").unwrap();
+        assert!(c.missing_values.is_empty());
+        assert_eq!(
+            err(&format!("missing_values = [\"n/a\", \" \"]\n{GOOD}")),
+            "leadscore.toml:1: missing_values lists an empty text; empty fields are always blanks"
+        );
+        assert_eq!(
+            err(&format!("missing_values = [\"-999\"]\n{GOOD}")),
+            "leadscore.toml:1: missing_values lists \"-999\", a number; numbers are always read as numbers"
         );
     }
 

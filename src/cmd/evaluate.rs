@@ -148,7 +148,7 @@ fn history_config(args: &EvaluateArgs) -> Result<(Config, Settings)> {
                     config: stored.file.clone(),
                     note: None,
                 };
-                return Ok((stored.to_config(&model.economics), settings));
+                return Ok((stored.to_config(&model.economics, &model.missing_values), settings));
             }
             None => {
                 note = Some(format!(
@@ -180,7 +180,8 @@ fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
         },
     )?;
     let cols = model.locate_features(&input)?;
-    let ledger = Ledger::locate(&input, &model.economics)?;
+    let ledger =
+        Ledger::locate(&input, &model.economics)?.with_missing_values(&model.missing_values);
     let (base_r, base_b) = (model.training.mean_return, model.training.mean_burden);
     // Return, burden, net as shown; the same for the mean-only baseline; return and burden
     // before the floors at zero.

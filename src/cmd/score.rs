@@ -9,13 +9,14 @@
 //! nothing else of the input stays in memory.
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use crate::cli::ScoreArgs;
 use crate::error::{Error, Result};
 use crate::io::ids::{check_row, IdIndex};
 use crate::io::output::Output;
 use crate::io::pipeline::{self, Batch};
-use crate::io::table::{decode, line_of, ReadOptions, Source};
+use crate::io::table::{decode, line_of, ReadOptions, Source, STDIN_PATH};
 use crate::model::columns::FeatureColumns;
 use crate::model::drift::Drift;
 use crate::model::scorer::{ScoredLead, Scorer};
@@ -25,6 +26,7 @@ use crate::write::csv::CsvWriter;
 use crate::write::ScoredWriter;
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
+    let leads = leads_path(args.leads.as_deref(), std::io::stdin().is_terminal())?;
     let model = Model::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
     let super::Leads {
@@ -33,7 +35,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         cols,
     } = super::open_leads(
         &model,
-        &args.leads,
+        &leads,
         ReadOptions {
             delimiter: args.delimiter,
             progress: std::io::stderr().is_terminal(),
@@ -86,9 +88,11 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         skip_invalid: args.skip_invalid.is_some(),
     };
     let mut seen = IdIndex::default();
+    let size = input.size();
     let estimate = |record: &csv::ByteRecord, rows: usize| -> Option<usize> {
-        // Growing the id index by doubling rehashes it again and again; size it once.
-        let size = std::fs::metadata(&args.leads).ok()?.len();
+        // Growing the id index by doubling rehashes it again and again; size it once (when the
+        // input's size is known: standard input grows the index as it goes).
+        let size = size?;
         let at = record.position()?.byte();
         (at > 0).then(|| (size as f64 / at as f64 * rows as f64 * 1.05) as usize)
     };
@@ -115,10 +119,21 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         summary.render(
             &model,
             args.skip_invalid.as_ref().map(|p| p.display().to_string()),
-            &args.leads.display().to_string()
+            &leads.display().to_string()
         )
     );
     Ok(())
+}
+
+/// The lead list to read: the one named, else standard input when something is piped in.
+fn leads_path(named: Option<&Path>, stdin_is_terminal: bool) -> Result<PathBuf> {
+    match named {
+        Some(path) => Ok(path.to_path_buf()),
+        None if !stdin_is_terminal => Ok(PathBuf::from(STDIN_PATH)),
+        None => Err(Error::Usage(
+            "name the lead list to score (a CSV file, or `-` for standard input): `leadscore score leads.csv`".into(),
+        )),
+    }
 }
 
 /// Everything a worker needs to score rows; shared read-only between threads.
@@ -339,6 +354,17 @@ impl SortedRows {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_lead_list_reads_a_pipe_but_not_a_terminal() {
+        let named = Path::new("leads.csv");
+        assert_eq!(leads_path(Some(named), true).unwrap(), named);
+        assert_eq!(leads_path(None, false).unwrap(), Path::new("-"));
+        assert_eq!(
+            leads_path(None, true).unwrap_err().to_string(),
+            "name the lead list to score (a CSV file, or `-` for standard input): `leadscore score leads.csv`"
+        );
+    }
 
     #[test]
     fn sorted_rows_come_out_by_net_value_then_input_order() {

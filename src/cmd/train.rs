@@ -72,6 +72,7 @@ fn build_model(history: &History, config: &Config, config_file: &str, t: &Traine
         service_burden: t.fits[1].clone(),
         economics: config.economics.clone(),
         decisions: t.decisions,
+        missing_values: config.missing_values.clone(),
         interval: t.interval,
         validation: t.validation.clone(),
         config: Some(StoredConfig::new(config, config_file)),

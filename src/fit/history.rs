@@ -9,7 +9,9 @@ use crate::error::{Error, Result};
 use crate::fit::schema::{FeatureValues, ValuesBuilder};
 use crate::io::ids::{check_row, IdIndex};
 use crate::io::pipeline::{self, Batch};
-use crate::io::table::{decode, line_of, parse_number, CsvInput, ReadOptions, Source};
+use crate::io::table::{
+    decode, is_missing_value, line_of, parse_number, CsvInput, ReadOptions, Source,
+};
 use crate::model::columns::FeatureColumns;
 
 /// A customer left out of training, and why.
@@ -74,12 +76,14 @@ impl History {
             },
         )?;
         let id_col = input.column(&config.id, "the id column, columns.id in the config")?;
-        let features = FeatureColumns::locate(&input, &config.features, "a feature in the config")?;
+        let features = FeatureColumns::locate(&input, &config.features, "a feature in the config")?
+            .with_missing_values(&config.missing_values);
         let ctx = Parse {
             source: input.source().clone(),
             id_col,
             features,
-            ledger: Ledger::locate(&input, &config.economics)?,
+            ledger: Ledger::locate(&input, &config.economics)?
+                .with_missing_values(&config.missing_values),
         };
 
         let mut seen = IdIndex::default();
@@ -133,6 +137,8 @@ pub struct Ledger {
     negative_ok: Vec<bool>,
     economics: BoundEconomics,
     decimal_comma: bool,
+    /// Texts read as a blank outcome (`n/a`, `NULL`, ...).
+    missing_values: Vec<String>,
 }
 
 impl Ledger {
@@ -147,12 +153,19 @@ impl Ledger {
             negative_ok: names.iter().map(|c| economics.allows_negative(c)).collect(),
             economics: economics.bind(),
             decimal_comma: input.delimiter() != b',',
+            missing_values: crate::io::table::default_missing_values(),
         })
     }
 
-    /// A row's lifetime return and service burden, or the first outcome column left blank
-    /// (`Err(column)`): such a customer's outcome is unknown. `scratch` holds one value per
-    /// ledger column.
+    /// Reads `tokens` as blank outcomes instead of the default missing-value list.
+    pub fn with_missing_values(mut self, tokens: &[String]) -> Ledger {
+        self.missing_values = tokens.to_vec();
+        self
+    }
+
+    /// A row's lifetime return and service burden, or the first outcome column left blank or
+    /// written as a missing-value token (`Err(column)`): such a customer's outcome is unknown.
+    /// `scratch` holds one value per ledger column.
     pub fn outcome(
         &self,
         source: &Source,
@@ -164,6 +177,9 @@ impl Ledger {
         for (k, &col) in self.cols.iter().enumerate() {
             let text = decode(&record[col]);
             match parse_number(&text, self.decimal_comma) {
+                Err(_) if is_missing_value(&self.missing_values, &text) => {
+                    blank.get_or_insert(col);
+                }
                 Err(_) => {
                     return Err(source.field_error(record, col, crate::io::table::not_a_number(&text)))
                 }

@@ -308,7 +308,11 @@ impl ValuesBuilder {
         for (f, vals) in self.values.iter_mut().enumerate() {
             match vals {
                 FeatureValues::Categorical { codes, dict } => {
-                    let value = cols.category(record, f);
+                    // `n/a` and the like are blanks in training: a level of their own would
+                    // split the blanks in two.
+                    let value = cols
+                        .category(record, f)
+                        .filter(|v| !cols.is_missing_value(v));
                     let interner = &mut self.interners[f];
                     let key = value.as_deref().unwrap_or("");
                     let code = match interner.get(key) {

@@ -1,11 +1,12 @@
 //! CSV in and out. Reading copes with what real CRM exports contain (a BOM, CRLF, `;` or tab
-//! delimiters, Windows-1252 bytes, quoted fields with commas and newlines) and turns every problem
-//! into an error naming the file, line, column and value. Writing always goes to a temporary file
-//! that is renamed into place, so a failed run never leaves half a file behind.
+//! delimiters, Windows-1252 bytes, UTF-16 with a BOM, quoted fields with commas and newlines,
+//! `n/a` and `NULL` for blanks) and turns every problem into an error naming the file, line,
+//! column and value; `-` reads standard input. Writing always goes to a temporary file that is
+//! renamed into place, so a failed run never leaves half a file behind.
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{self, Read, Seek};
+use std::io::{self, Read};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -16,6 +17,36 @@ use crate::error::{Error, Result};
 
 /// Files at least this big get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 4 << 20;
+
+/// The bytes read ahead to sniff the delimiter and the encoding.
+const HEAD_BYTES: u64 = 64 * 1024;
+
+/// The path that means standard input, and how messages name it.
+pub const STDIN_PATH: &str = "-";
+pub const STDIN_NAME: &str = "standard input";
+
+/// What CRM and spreadsheet exports write for "no value". A field holding one of these (after
+/// trimming surrounding whitespace, case as listed) is read as a blank, unless the config's
+/// `missing_values` lists others.
+pub const DEFAULT_MISSING_VALUES: [&str; 10] = [
+    "n/a", "N/A", "NA", "null", "NULL", "None", "-", "--", "#N/A", "?",
+];
+
+/// [`DEFAULT_MISSING_VALUES`] as owned strings (the model file's default, so a model written
+/// before the list was stored reads these).
+pub fn default_missing_values() -> Vec<String> {
+    DEFAULT_MISSING_VALUES
+        .iter()
+        .map(|t| t.to_string())
+        .collect()
+}
+
+/// Whether a field's text, trimmed, is one of the missing-value `tokens`. Callers ask only after
+/// the text failed to read as a number or a known category, so numbers never pay for it.
+pub fn is_missing_value(tokens: &[String], text: &str) -> bool {
+    let t = text.trim();
+    !t.is_empty() && tokens.iter().any(|token| token == t)
+}
 
 /// How a CSV file is read: the delimiter, given or sniffed from the header line.
 #[derive(Debug, Clone, Copy, Default)]
@@ -162,49 +193,77 @@ pub struct CsvInput {
     delimiter: u8,
     progress: Option<indicatif::ProgressBar>,
     hasher: Option<Arc<Mutex<Sha256>>>,
+    /// The length of the bytes the CSV reader sees, when known before reading.
+    size: Option<u64>,
 }
 
 impl CsvInput {
+    /// Opens a CSV file, or standard input when `path` is `-`.
     pub fn open(path: &Path, opts: ReadOptions) -> Result<CsvInput> {
+        if path == Path::new(STDIN_PATH) {
+            let stdin = Box::new(io::stdin().lock());
+            return Self::open_stream(STDIN_NAME.into(), STDIN_NAME.into(), stdin, None, opts);
+        }
         let shown = path.display().to_string();
         if path.is_dir() {
             return Err(Error::file(&shown, "is a directory, not a CSV file"));
         }
-        let mut file = File::open(path).map_err(|e| Error::read(&shown, e))?;
-        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-        if len == 0 {
+        let file = File::open(path).map_err(|e| Error::read(&shown, e))?;
+        // A pipe or a device (`/dev/stdin`, `<(...)`) has no length to know in advance; only a
+        // regular file of zero bytes is known to be empty before reading.
+        let len = file
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map(|m| m.len());
+        if len == Some(0) {
             return Err(Error::file(
                 &shown,
                 "the file is empty (expected a header line and at least one row)",
             ));
         }
-        let delimiter = match opts.delimiter {
-            Some(d) => d,
-            None => {
-                let mut head = Vec::with_capacity(64 * 1024);
-                (&mut file)
-                    .take(64 * 1024)
-                    .read_to_end(&mut head)
-                    .map_err(|e| Error::read(&shown, e))?;
-                file.rewind().map_err(|e| Error::read(&shown, e))?;
-                sniff_delimiter(&head)
-            }
+        Self::open_stream(shown, file_name(path), Box::new(file), len, opts)
+    }
+
+    /// Reads the head of `raw` to sniff the encoding and the delimiter, then reads it all
+    /// through the CSV reader: UTF-16 is turned into UTF-8 on the way, after the fingerprint has
+    /// seen the bytes as they are.
+    fn open_stream(
+        shown: String,
+        name: String,
+        mut raw: Box<dyn Read>,
+        len: Option<u64>,
+        opts: ReadOptions,
+    ) -> Result<CsvInput> {
+        let mut head = Vec::with_capacity(HEAD_BYTES as usize);
+        (&mut raw)
+            .take(HEAD_BYTES)
+            .read_to_end(&mut head)
+            .map_err(|e| Error::read(&shown, e))?;
+        let utf16 = utf16_encoding(&head);
+        let delimiter = match (opts.delimiter, utf16) {
+            (Some(d), _) => d,
+            (None, Some(enc)) => sniff_delimiter(enc.decode_with_bom_removal(&head).0.as_bytes()),
+            (None, None) => sniff_delimiter(&head),
         };
-        let progress = (opts.progress && len >= PROGRESS_MIN_BYTES).then(|| {
-            let bar = indicatif::ProgressBar::new(len);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})",
-                )
-                .expect("static template")
-                .progress_chars("=> "),
-            );
-            bar.set_message(format!("reading {}", file_name(path)));
-            bar
-        });
+        let raw: Box<dyn Read> = Box::new(io::Cursor::new(head).chain(raw));
+        let progress = len
+            .filter(|&len| opts.progress && len >= PROGRESS_MIN_BYTES)
+            .map(|len| {
+                let bar = indicatif::ProgressBar::new(len);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})",
+                    )
+                    .expect("static template")
+                    .progress_chars("=> "),
+                );
+                bar.set_message(format!("reading {name}"));
+                bar
+            });
         let mut source: Box<dyn Read> = match &progress {
-            Some(bar) => Box::new(bar.wrap_read(file)),
-            None => Box::new(file),
+            Some(bar) => Box::new(bar.wrap_read(raw)),
+            None => raw,
         };
         let hasher = opts
             .fingerprint
@@ -215,8 +274,13 @@ impl CsvInput {
                 observer: Arc::clone(h),
             });
         }
+        if let Some(enc) = utf16 {
+            source = Box::new(Utf16Reader::new(source, enc));
+        }
         let mut input = Self::from_reader(shown, source, delimiter, progress)?;
         input.hasher = hasher;
+        // Record positions count UTF-8 bytes, which a UTF-16 file's length does not tell.
+        input.size = len.filter(|_| utf16.is_none());
         Ok(input)
     }
 
@@ -243,9 +307,14 @@ impl CsvInput {
             .map_err(|e| csv_error(&path, e))?
             .clone();
         if raw.is_empty() || (raw.len() == 1 && raw[0].iter().all(u8::is_ascii_whitespace)) {
+            let what = if path == STDIN_NAME {
+                "nothing came in"
+            } else {
+                "the file is empty"
+            };
             return Err(Error::file(
                 &path,
-                "the file is empty (expected a header line and at least one row)",
+                format!("{what} (expected a header line and at least one row)"),
             ));
         }
         let headers: Vec<String> = raw.iter().map(|h| decode(h).trim().to_string()).collect();
@@ -269,6 +338,7 @@ impl CsvInput {
             delimiter,
             progress,
             hasher: None,
+            size: None,
         })
     }
 
@@ -286,6 +356,12 @@ impl CsvInput {
 
     pub fn delimiter(&self) -> u8 {
         self.delimiter
+    }
+
+    /// How many bytes the CSV reader will see in all, when known before reading (not for
+    /// standard input, a pipe or a UTF-16 file): record positions are offsets into these.
+    pub fn size(&self) -> Option<u64> {
+        self.size
     }
 
     /// The index of a column the caller needs, or an error that names the closest header.
@@ -335,6 +411,76 @@ impl CsvInput {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// The UTF-16 byte order a stream's BOM announces, if it starts with one.
+fn utf16_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    match head {
+        [0xFF, 0xFE, ..] => Some(encoding_rs::UTF_16LE),
+        [0xFE, 0xFF, ..] => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    }
+}
+
+/// UTF-16 in, UTF-8 out, as it is read: what Excel's "Unicode text" export writes becomes what
+/// the CSV reader and the line count expect. The BOM is dropped; an unpaired surrogate becomes
+/// U+FFFD, as a stray byte of Windows-1252 would become its character.
+struct Utf16Reader<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    raw: Vec<u8>,
+    raw_at: (usize, usize),
+    utf8: Vec<u8>,
+    utf8_at: (usize, usize),
+    /// The inner reader is at its end.
+    eof: bool,
+    /// The decoder has been told so and has flushed everything.
+    done: bool,
+}
+
+impl<R: Read> Utf16Reader<R> {
+    fn new(inner: R, encoding: &'static encoding_rs::Encoding) -> Self {
+        const CHUNK: usize = 64 * 1024;
+        Utf16Reader {
+            inner,
+            decoder: encoding.new_decoder_with_bom_removal(),
+            raw: vec![0; CHUNK],
+            raw_at: (0, 0),
+            // Two bytes of UTF-16 never take more than three of UTF-8.
+            utf8: vec![0; CHUNK / 2 * 3 + 16],
+            utf8_at: (0, 0),
+            eof: false,
+            done: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Utf16Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.utf8_at.0 == self.utf8_at.1 {
+            if self.done {
+                return Ok(0);
+            }
+            if self.raw_at.0 == self.raw_at.1 && !self.eof {
+                let n = self.inner.read(&mut self.raw)?;
+                self.raw_at = (0, n);
+                self.eof = n == 0;
+            }
+            let (result, read, written, _) = self.decoder.decode_to_utf8(
+                &self.raw[self.raw_at.0..self.raw_at.1],
+                &mut self.utf8,
+                self.eof,
+            );
+            self.raw_at.0 += read;
+            self.utf8_at = (0, written);
+            self.done = self.eof && result == encoding_rs::CoderResult::InputEmpty;
+        }
+        let (from, to) = self.utf8_at;
+        let n = buf.len().min(to - from);
+        buf[..n].copy_from_slice(&self.utf8[from..from + n]);
+        self.utf8_at.0 += n;
+        Ok(n)
     }
 }
 
@@ -595,6 +741,82 @@ mod tests {
             err.to_string(),
             "c.csv: no column \"zzz\" (the id); the header has: industry, region"
         );
+    }
+
+    /// `text` as UTF-16 with a BOM, in either byte order.
+    fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+        let mut out = if big_endian {
+            vec![0xFE, 0xFF]
+        } else {
+            vec![0xFF, 0xFE]
+        };
+        for unit in text.encode_utf16() {
+            out.extend(if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn utf16_with_a_bom_reads_as_utf8_with_its_lines_and_delimiter() {
+        let text = "id\tname\r\n1\t\"M\u{fc}ller\r\n\u{1F600}\"\r\n\r\n2\tx\r\n";
+        for big_endian in [false, true] {
+            let bytes = utf16(text, big_endian);
+            let mut inp = CsvInput::open_stream(
+                "u.txt".into(),
+                "u.txt".into(),
+                Box::new(io::Cursor::new(bytes)),
+                None,
+                ReadOptions::default(),
+            )
+            .unwrap();
+            assert_eq!(inp.delimiter(), b'\t');
+            assert_eq!(inp.headers(), ["id", "name"]);
+            let mut rec = csv::ByteRecord::new();
+            assert!(inp.read(&mut rec).unwrap());
+            assert_eq!(decode(&rec[1]), "M\u{fc}ller\r\n\u{1F600}");
+            assert_eq!(line_of(&rec), 2);
+            assert!(inp.read(&mut rec).unwrap());
+            assert_eq!((&rec[0], line_of(&rec)), (&b"2"[..], 5));
+            assert!(!inp.read(&mut rec).unwrap());
+        }
+    }
+
+    #[test]
+    fn utf16_decodes_across_reads_of_any_size() {
+        let text = "a\u{fc}\u{1F600}b\n".repeat(5000);
+        let bytes = utf16(&text, false);
+        // One byte at a time from the source, and into the reader's caller: a code unit and a
+        // surrogate pair split between reads still decode.
+        struct Trickle(io::Cursor<Vec<u8>>);
+        impl Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(1);
+                self.0.read(&mut buf[..n])
+            }
+        }
+        let mut r = Utf16Reader::new(Trickle(io::Cursor::new(bytes)), encoding_rs::UTF_16LE);
+        let mut out = Vec::new();
+        let mut byte = [0u8; 1];
+        while r.read(&mut byte).unwrap() == 1 {
+            out.push(byte[0]);
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), text);
+        assert_eq!(r.read(&mut byte).unwrap(), 0);
+    }
+
+    #[test]
+    fn missing_value_tokens_match_trimmed_and_exactly() {
+        let tokens = default_missing_values();
+        assert!(is_missing_value(&tokens, " n/a "));
+        assert!(is_missing_value(&tokens, "#N/A"));
+        assert!(!is_missing_value(&tokens, "N/a"));
+        assert!(!is_missing_value(&tokens, "none"));
+        assert!(!is_missing_value(&tokens, ""));
+        assert!(!is_missing_value(&[String::new()], "  "));
     }
 
     #[test]

@@ -2,13 +2,17 @@
 
 use crate::config::{FeatureKind, FeatureSpec};
 use crate::error::Result;
-use crate::io::table::{decode, parse_number, CsvInput, Source};
+use crate::io::table::{
+    decode, default_missing_values, is_missing_value, parse_number, CsvInput, Source,
+};
 
 /// Where each feature sits in a CSV file, and how to read it.
 pub struct FeatureColumns {
     specs: Vec<FeatureSpec>,
     index: Vec<usize>,
     decimal_comma: bool,
+    /// Texts read as blanks (`n/a`, `NULL`, ...).
+    missing_values: Vec<String>,
 }
 
 impl FeatureColumns {
@@ -22,14 +26,34 @@ impl FeatureColumns {
             specs: specs.to_vec(),
             index,
             decimal_comma: input.delimiter() != b',',
+            missing_values: default_missing_values(),
         })
+    }
+
+    /// Reads `tokens` as blanks instead of the default missing-value list.
+    pub fn with_missing_values(mut self, tokens: &[String]) -> FeatureColumns {
+        self.missing_values = tokens.to_vec();
+        self
+    }
+
+    /// Whether a category value is one of the missing-value tokens, to be read as a blank.
+    /// Asked only of values that are not a known level, so a model that learnt `n/a` as a
+    /// level keeps it.
+    pub fn is_missing_value(&self, value: &str) -> bool {
+        is_missing_value(&self.missing_values, value)
+    }
+
+    /// Whether feature `f` of `record` is written as a missing-value token (which `number`
+    /// reads as `None`, like an empty field).
+    pub fn is_token(&self, record: &csv::ByteRecord, f: usize) -> bool {
+        self.is_missing_value(&decode(&record[self.index[f]]))
     }
 
     pub fn specs(&self) -> &[FeatureSpec] {
         &self.specs
     }
 
-    /// Reads feature `f` of `record` as a number; blank is `None`.
+    /// Reads feature `f` of `record` as a number; blank or a missing-value token is `None`.
     pub fn number(
         &self,
         input: &Source,
@@ -38,8 +62,13 @@ impl FeatureColumns {
     ) -> Result<Option<f64>> {
         let col = self.index[f];
         let text = decode(&record[col]);
-        let value = parse_number(&text, self.decimal_comma)
-            .map_err(|_| input.field_error(record, col, crate::io::table::not_a_number(&text)))?;
+        let value = match parse_number(&text, self.decimal_comma) {
+            Ok(value) => value,
+            Err(_) if self.is_missing_value(&text) => None,
+            Err(_) => {
+                return Err(input.field_error(record, col, crate::io::table::not_a_number(&text)))
+            }
+        };
         if let (Some(v), FeatureKind::Numeric { log: true }) = (value, &self.specs[f].kind) {
             if v <= -1.0 {
                 return Err(input.field_error(
@@ -55,7 +84,8 @@ impl FeatureColumns {
         Ok(value)
     }
 
-    /// Reads feature `f` of `record` as a category; blank is `None`.
+    /// Reads feature `f` of `record` as a category; blank is `None`. A missing-value token comes
+    /// back as written: see `is_missing_value`.
     pub fn category<'r>(
         &self,
         record: &'r csv::ByteRecord,

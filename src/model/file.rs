@@ -93,6 +93,11 @@ pub struct Model {
     pub service_burden: TargetFit,
     pub economics: Economics,
     pub decisions: Decisions,
+    /// Texts training read as blanks (`n/a`, `NULL`, ...), which scoring reads as blanks too
+    /// unless the model knows one as a category level. A model written before the list was
+    /// stored reads the default list.
+    #[serde(default = "crate::io::table::default_missing_values")]
+    pub missing_values: Vec<String>,
     /// The net-value prediction interval; absent when the history was too small to learn one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<crate::stats::Interval>,
@@ -499,6 +504,7 @@ impl Model {
                 }
                 other => other,
             })
+            .map(|cols| cols.with_missing_values(&self.missing_values))
     }
 
     /// The features as the config described them, to find them in a lead list.

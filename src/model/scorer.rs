@@ -11,7 +11,9 @@ use crate::economics::{Printed, Recommendation, Tier};
 use crate::error::Result;
 use crate::io::table::Source;
 use crate::model::columns::FeatureColumns;
-use crate::model::equation::{log_effects_to_money, Blank, Equation, Role, Scale, Term};
+use crate::model::equation::{
+    log_effects_to_money, Blank, CategoryTerm, Equation, Role, Scale, Term,
+};
 use crate::model::schema::MISSING_LEVEL;
 use crate::model::warning::{number, Warning};
 use crate::model::Model;
@@ -64,6 +66,8 @@ pub struct ScoredLead {
     pub contributions: Vec<f64>,
     pub readings: Vec<Reading>,
     pub warnings: Vec<Warning>,
+    /// Fields written as a missing-value token (`n/a`, `NULL`, ...) and read as blanks.
+    pub tokens: u32,
     /// Where each feature's value falls in the training distribution (a level, an unseen value,
     /// a numeric bin), for drift; `None` when blank.
     pub bins: Vec<Option<u32>>,
@@ -200,6 +204,34 @@ pub enum Driver {
     Floor(usize),
 }
 
+/// A blank category: the level the model learnt for blanks, or a guess with a warning. Returns
+/// the level's index.
+fn blank_category(
+    c: &CategoryTerm,
+    reading: &mut Reading,
+    bin: &mut Option<u32>,
+    warnings: &mut Vec<Warning>,
+) -> usize {
+    reading.given = Given::Blank;
+    *bin = None;
+    match c.blank {
+        Blank::Level(l) => {
+            if c.levels[l].value != MISSING_LEVEL {
+                reading.used = Used::Level(l);
+            }
+            l
+        }
+        Blank::Guess(l) => {
+            reading.used = Used::Level(l);
+            warnings.push(Warning::MissingCategory {
+                feature: c.name.clone(),
+                scored_as: c.levels[l].value.clone(),
+            });
+            l
+        }
+    }
+}
+
 /// Appends " (as X)": the level or value the model used instead of the lead's own.
 fn push_as(shown: &mut String, used: &str) {
     shown.push_str(" (as ");
@@ -294,6 +326,7 @@ impl<'m> Scorer<'m> {
         out.readings.resize_with(nf, Reading::default);
         out.bins.resize(nf, None);
         out.warnings.clear();
+        out.tokens = 0;
         for (f, term) in eq.terms.iter().enumerate() {
             let reading = &mut out.readings[f];
             reading.used = Used::AsGiven;
@@ -301,26 +334,7 @@ impl<'m> Scorer<'m> {
             match term {
                 Term::Category(c) => {
                     let level = match cols.category(record, f) {
-                        None => {
-                            reading.given = Given::Blank;
-                            out.bins[f] = None;
-                            match c.blank {
-                                Blank::Level(l) => {
-                                    if c.levels[l].value != MISSING_LEVEL {
-                                        reading.used = Used::Level(l);
-                                    }
-                                    l
-                                }
-                                Blank::Guess(l) => {
-                                    reading.used = Used::Level(l);
-                                    out.warnings.push(Warning::MissingCategory {
-                                        feature: c.name.clone(),
-                                        scored_as: c.levels[l].value.clone(),
-                                    });
-                                    l
-                                }
-                            }
-                        }
+                        None => blank_category(c, reading, &mut out.bins[f], &mut out.warnings),
                         Some(value) => {
                             reading.given = Given::Text;
                             reading.text.clear();
@@ -334,6 +348,12 @@ impl<'m> Scorer<'m> {
                                     out.bins[f] = Some(*l as u32);
                                     reading.used = Used::Level(*l);
                                     *l
+                                }
+                                // `n/a` and the like: a blank, unless the model knows it as a
+                                // level (above).
+                                None if cols.is_missing_value(&value) => {
+                                    out.tokens += 1;
+                                    blank_category(c, reading, &mut out.bins[f], &mut out.warnings)
                                 }
                                 None => {
                                     // Unseen values have a drift bin of their own, after the
@@ -374,6 +394,7 @@ impl<'m> Scorer<'m> {
                             v
                         }
                         None => {
+                            out.tokens += u32::from(cols.is_token(record, f));
                             reading.given = Given::Blank;
                             reading.used = Used::Number(n.median);
                             out.bins[f] = None;

@@ -118,9 +118,9 @@ impl StoredConfig {
         }
     }
 
-    /// The checked `Config` again, with the model's `economics`. Only call on a stored config
-    /// that passed [`StoredConfig::check`] (every loaded model's has).
-    pub fn to_config(&self, economics: &Economics) -> Config {
+    /// The checked `Config` again, with the model's `economics` and `missing_values`. Only call
+    /// on a stored config that passed [`StoredConfig::check`] (every loaded model's has).
+    pub fn to_config(&self, economics: &Economics, missing_values: &[String]) -> Config {
         let s = &self.model;
         Config {
             id: self.id.clone(),
@@ -138,6 +138,7 @@ impl StoredConfig {
                 })
                 .collect(),
             economics: economics.clone(),
+            missing_values: missing_values.to_vec(),
             model: ModelSettings {
                 folds: s.folds,
                 seed: s.seed,
@@ -278,11 +279,14 @@ contact_at = 1000
         let json = serde_json::to_string(&stored).unwrap();
         let back: StoredConfig = serde_json::from_str(&json).unwrap();
         assert_eq!(back, stored);
-        assert_eq!(back.to_config(&config.economics), config);
+        assert_eq!(
+            back.to_config(&config.economics, &config.missing_values),
+            config
+        );
         let auto = Config::parse(&text.replace("penalty = 0.01", ""), "x.toml").unwrap();
         let stored = StoredConfig::new(&auto, "x.toml");
         let back: StoredConfig =
             serde_json::from_str(&serde_json::to_string(&stored).unwrap()).unwrap();
-        assert_eq!(back.to_config(&auto.economics), auto);
+        assert_eq!(back.to_config(&auto.economics, &auto.missing_values), auto);
     }
 }

@@ -17,6 +17,8 @@ pub struct Summary {
     pub recs: [u64; 3],
     pub contact_net: f64,
     pub warned: u64,
+    /// Fields written as a missing-value token (`n/a`, `NULL`, ...), read as blanks.
+    pub tokens: u64,
     pub rejected: u64,
     pub drift: Drift,
 }
@@ -29,6 +31,7 @@ impl Summary {
             self.contact_net += lead.money.net;
         }
         self.warned += u64::from(!lead.warnings.is_empty());
+        self.tokens += u64::from(lead.tokens);
     }
 
     pub fn merge(&mut self, other: &Summary) {
@@ -40,6 +43,7 @@ impl Summary {
         }
         self.contact_net += other.contact_net;
         self.warned += other.warned;
+        self.tokens += other.tokens;
         self.rejected += other.rejected;
         self.drift.merge(&other.drift);
     }
@@ -85,6 +89,19 @@ impl Summary {
                 if self.warned == 1 { "carries" } else { "carry" }
             );
         }
+        if self.tokens > 0 {
+            let _ = writeln!(
+                s,
+                "{} written as a missing-value token ({}) {}.",
+                counted(self.tokens as usize, "value"),
+                tokens_shown(&model.missing_values),
+                if self.tokens == 1 {
+                    "was read as a blank"
+                } else {
+                    "were read as blanks"
+                }
+            );
+        }
         if let Some(path) = rejects {
             let _ = writeln!(
                 s,
@@ -104,6 +121,16 @@ impl Summary {
         }
         s
     }
+}
+
+/// The first few missing-value tokens, to say what kind of text was meant: `n/a, N/A, NA, ...`.
+fn tokens_shown(tokens: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut s = tokens[..tokens.len().min(SHOWN)].join(", ");
+    if tokens.len() > SHOWN {
+        s.push_str(", ...");
+    }
+    s
 }
 
 /// Below this cross-validated R² of net value, `score` reminds the user the model is weak.
@@ -136,9 +163,23 @@ mod tests {
         let mut b = Summary::default();
         b.add(&lead(Tier::D, Recommendation::Skip, -5.0, true));
         b.rejected = 2;
+        let mut tokened = lead(Tier::C, Recommendation::Qualify, 0.0, true);
+        tokened.tokens = 2;
+        b.add(&tokened);
         a.merge(&b);
-        assert_eq!(a.tiers, [1, 0, 0, 1]);
-        assert_eq!(a.recs, [1, 0, 1]);
-        assert_eq!((a.contact_net, a.warned, a.rejected), (10.0, 1, 2));
+        assert_eq!(a.tiers, [1, 0, 1, 1]);
+        assert_eq!(a.recs, [1, 1, 1]);
+        assert_eq!((a.contact_net, a.warned, a.rejected), (10.0, 2, 2));
+        assert_eq!(a.tokens, 2);
+    }
+
+    #[test]
+    fn a_few_tokens_name_the_list() {
+        let t = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            tokens_shown(&t(&["n/a", "N/A", "NA", "null"])),
+            "n/a, N/A, NA, ..."
+        );
+        assert_eq!(tokens_shown(&t(&["unknown"])), "unknown");
     }
 }

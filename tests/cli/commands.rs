@@ -505,6 +505,7 @@ fn train_writes_a_self_describing_model_file_and_nothing_else() {
         "service_burden",
         "economics",
         "decisions",
+        "missing_values",
         "validation",
         "config",
     ]

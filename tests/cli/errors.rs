@@ -163,11 +163,11 @@ fn non_number_in_a_lead_feature_names_the_physical_line_after_a_multi_line_field
         "L01,Alder Retail GmbH,",
         "L01,\"Alder\nRetail GmbH\",",
     );
-    let leads = edit(&leads, "Müller,250,", "Müller,n/a,");
+    let leads = edit(&leads, "Müller,250,", "Müller,12x,");
     // L02 is on physical line 4: the header, then L01 over lines 2 and 3.
     score_fails(
         &leads,
-        "error: leads.csv:4: column \"employees\": expected a number, got \"n/a\"\n",
+        "error: leads.csv:4: column \"employees\": expected a number, got \"12x\"\n",
     );
 }
 
@@ -178,10 +178,10 @@ fn non_number_in_a_history_feature_names_the_physical_line_after_a_multi_line_fi
         "C002,Birch Software Ltd,",
         "C002,\"Birch\nSoftware Ltd\",",
     );
-    let history = edit(&history, "Müller,24,4186.20", "Müller,n/a,4186.20");
+    let history = edit(&history, "Müller,24,4186.20", "Müller,12x,4186.20");
     train_fails(
         &history,
-        "error: history.csv:6: column \"employees\": expected a number, got \"n/a\"\n",
+        "error: history.csv:6: column \"employees\": expected a number, got \"12x\"\n",
     );
 }
 
@@ -646,7 +646,7 @@ fn skip_invalid_writes_rejected_rows_with_line_and_reason_and_scores_the_rest() 
         format!(
             "{LEADS_HEADER}\n\
              L01,\"Two\nLines\",retail,south,Schmidt,5,400\n\
-             L02,X,retail,south,Schmidt,n/a,400\n\
+             L02,X,retail,south,Schmidt,12x,400\n\
              L03,Y,retail,north,Nowak,10,500\n\
              L01,Dup,retail,north,Nowak,10,500\n\
              ,Blank,retail,north,Nowak,10,500\n\
@@ -666,7 +666,7 @@ fn skip_invalid_writes_rejected_rows_with_line_and_reason_and_scores_the_rest() 
     assert_eq!(
         env.read("rejected.csv"),
         "line,reason,lead_id,company,industry,region,account_manager,employees,first_order_value\n\
-         4,\"column \"\"employees\"\": expected a number, got \"\"n/a\"\"\",L02,X,retail,south,Schmidt,n/a,400\n\
+         4,\"column \"\"employees\"\": expected a number, got \"\"12x\"\"\",L02,X,retail,south,Schmidt,12x,400\n\
          6,\"column \"\"lead_id\"\": duplicate id \"\"L01\"\" (first seen on line 2)\",L01,Dup,retail,north,Nowak,10,500\n\
          7,\"column \"\"lead_id\"\": the id is blank\",,Blank,retail,north,Nowak,10,500\n\
          8,\"column \"\"employees\"\": expected a number above -1 (this feature is log-transformed), got \"\"-2\"\"\",L05,Neg,retail,north,Nowak,-2,500\n"
@@ -732,11 +732,11 @@ fn skip_invalid_rejects_a_row_with_the_wrong_number_of_fields() {
 fn failed_score_leaves_an_existing_output_untouched() {
     let env = trained_env();
     env.write("scores.csv", "yesterday's scores\n");
-    env.write(LEADS, edit(&fixture(LEADS), "Müller,250,", "Müller,n/a,"));
+    env.write(LEADS, edit(&fixture(LEADS), "Müller,250,", "Müller,12x,"));
     fails(
         &env,
         &["score", LEADS, "-o", "scores.csv", "--keep-order"],
-        "error: leads.csv:3: column \"employees\": expected a number, got \"n/a\"\n",
+        "error: leads.csv:3: column \"employees\": expected a number, got \"12x\"\n",
     );
     assert_eq!(env.read("scores.csv"), "yesterday's scores\n");
 }
@@ -760,11 +760,11 @@ fn failed_train_leaves_the_previous_model_untouched() {
 #[test]
 fn failed_sorted_score_to_standard_output_prints_nothing() {
     let env = trained_env();
-    env.write(LEADS, edit(&fixture(LEADS), "Müller,250,", "Müller,n/a,"));
+    env.write(LEADS, edit(&fixture(LEADS), "Müller,250,", "Müller,12x,"));
     fails(
         &env,
         &["score", LEADS],
-        "error: leads.csv:3: column \"employees\": expected a number, got \"n/a\"\n",
+        "error: leads.csv:3: column \"employees\": expected a number, got \"12x\"\n",
     );
 }
 
@@ -772,10 +772,10 @@ fn failed_sorted_score_to_standard_output_prints_nothing() {
 
 #[test]
 fn crlf_lead_list_reports_the_physical_line() {
-    let leads = edit(&fixture(LEADS), "Schmidt,30,", "Schmidt,n/a,").replace('\n', "\r\n");
+    let leads = edit(&fixture(LEADS), "Schmidt,30,", "Schmidt,12x,").replace('\n', "\r\n");
     score_fails(
         &leads,
-        "error: leads.csv:5: column \"employees\": expected a number, got \"n/a\"\n",
+        "error: leads.csv:5: column \"employees\": expected a number, got \"12x\"\n",
     );
 }
 
@@ -796,10 +796,10 @@ fn crlf_history_with_a_multi_line_field_reports_the_physical_line() {
 #[test]
 fn row_after_a_blank_line_reports_its_own_line() {
     let leads = edit(&fixture(LEADS), "L04,", "\nL04,");
-    let leads = edit(&leads, "Schmidt,30,", "Schmidt,n/a,");
+    let leads = edit(&leads, "Schmidt,30,", "Schmidt,12x,");
     score_fails(
         &leads,
-        "error: leads.csv:6: column \"employees\": expected a number, got \"n/a\"\n",
+        "error: leads.csv:6: column \"employees\": expected a number, got \"12x\"\n",
     );
 }
 

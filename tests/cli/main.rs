@@ -8,6 +8,7 @@ mod util;
 mod story;
 
 mod accuracy;
+mod blanks;
 mod commands;
 mod errors;
 mod evaluate;
