@@ -11,8 +11,8 @@ use crate::economics::{Printed, Recommendation, Tier};
 use crate::error::Result;
 use crate::io::table::Source;
 use crate::model::columns::FeatureColumns;
-use crate::model::equation::{log_effects_to_money, Blank, Equation, Role, Scale, Term};
-use crate::model::schema::MISSING_LEVEL;
+use crate::model::equation::{log_effects_to_money, Blank, Equation, Fallback, Role, Scale, Term};
+use crate::model::schema::{MISSING_LEVEL, OTHER_LEVEL};
 use crate::model::warning::Warning;
 use crate::model::Model;
 
@@ -32,9 +32,12 @@ pub enum Used {
     /// The value as given (a known level, a number in range, a blank with a level of its own).
     #[default]
     AsGiven,
-    /// A level of the feature, by index: `(other)` for a pooled or unseen value, the fallback
-    /// for a blank.
+    /// A level of the feature, by index: `(other)` for a pooled value (or a blank, when blanks
+    /// were pooled).
     Level(usize),
+    /// The feature's training mix, the average customer's: for a category value the model cannot
+    /// place (`Fallback::Neutral`). Its effect is 0.
+    Average,
     /// A number: the median for a blank, the clamped value for one outside the training range.
     Number(f64),
 }
@@ -140,7 +143,8 @@ impl ScoredLead {
     }
 
     /// How feature `f`'s value reads in a reason: `12`, `retail`, and where the model used
-    /// something else, what: `aerospace (as (other))`, `80,666 (as 704.15)`, `(missing) (as 35)`.
+    /// something else, what: `mining (as (other))`, `80,666 (as 704.15)`, `(missing) (as 35)`,
+    /// `aerospace (as the average)`.
     pub fn push_shown(&self, eq: &Equation, f: usize, buf: &mut String) {
         let r = &self.readings[f];
         match r.given {
@@ -155,6 +159,7 @@ impl ScoredLead {
                     push_as(buf, &c.levels[l].value);
                 }
             }
+            Used::Average => push_as(buf, "the average"),
             Used::Number(v) => {
                 buf.push_str(" (as ");
                 crate::economics::push_plain(buf, v);
@@ -178,6 +183,7 @@ impl ScoredLead {
                 Term::Category(c) => Some(c.levels[l].value.clone()),
                 Term::Numeric(_) => None,
             },
+            Used::Average => Some(Fallback::NEUTRAL_TOKEN.to_string()),
             Used::Number(v) => Some(crate::model::warning::plain(v)),
         };
         (value, used)
@@ -213,6 +219,8 @@ pub struct Scorer<'m> {
     /// Per feature: category value → level index (empty for numbers); pooled values map to
     /// `(other)`.
     lookups: Vec<HashMap<String, Lookup>>,
+    /// Per feature: the values a lead's unseen value may be a misspelling of.
+    known: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -245,10 +253,26 @@ impl<'m> Scorer<'m> {
                 Term::Numeric(_) => HashMap::default(),
             })
             .collect();
+        let known = equation
+            .terms
+            .iter()
+            .map(|term| match term {
+                Term::Category(c) => c
+                    .levels
+                    .iter()
+                    .map(|l| &l.value)
+                    .chain(&c.pooled)
+                    .filter(|v| v.as_str() != MISSING_LEVEL && v.as_str() != OTHER_LEVEL)
+                    .cloned()
+                    .collect(),
+                Term::Numeric(_) => Vec::new(),
+            })
+            .collect();
         Ok(Scorer {
             model,
             equation,
             lookups,
+            known,
         })
     }
 
@@ -307,15 +331,14 @@ impl<'m> Scorer<'m> {
                                     if c.levels[l].value != MISSING_LEVEL {
                                         reading.used = Used::Level(l);
                                     }
-                                    l
+                                    Some(l)
                                 }
-                                Blank::Guess(l) => {
-                                    reading.used = Used::Level(l);
+                                Blank::Guess(Fallback::Neutral) => {
+                                    reading.used = Used::Average;
                                     out.warnings.push(Warning::MissingCategory {
                                         feature: c.name.clone(),
-                                        scored_as: c.levels[l].value.clone(),
                                     });
-                                    l
+                                    None
                                 }
                             }
                         }
@@ -326,29 +349,34 @@ impl<'m> Scorer<'m> {
                             match self.lookups[f].get(value.as_ref()) {
                                 Some(Lookup::Level(l)) => {
                                     out.bins[f] = Some(*l as u32);
-                                    *l
+                                    Some(*l)
                                 }
                                 Some(Lookup::Pooled(l)) => {
                                     out.bins[f] = Some(*l as u32);
                                     reading.used = Used::Level(*l);
-                                    *l
+                                    Some(*l)
                                 }
                                 None => {
                                     // Unseen values have a drift bin of their own, after the
                                     // levels.
                                     out.bins[f] = Some(c.levels.len() as u32);
-                                    reading.used = Used::Level(c.unseen);
+                                    let Fallback::Neutral = c.unseen;
+                                    reading.used = Used::Average;
                                     out.warnings.push(Warning::Unseen {
                                         feature: c.name.clone(),
+                                        closest: crate::io::table::closest(&value, &self.known[f])
+                                            .map(str::to_string),
                                         value: value.into_owned(),
-                                        scored_as: c.levels[c.unseen].value.clone(),
                                     });
-                                    c.unseen
+                                    None
                                 }
                             }
                         }
                     };
-                    effects.copy_from_slice(&c.levels[level].effects);
+                    match level {
+                        Some(l) => effects.copy_from_slice(&c.levels[l].effects),
+                        None => effects.fill(0.0),
+                    }
                 }
                 Term::Numeric(n) => {
                     let raw = match cols.number(input, record, f)? {
