@@ -19,7 +19,7 @@
 use crate::economics::Decisions;
 use crate::error::Result;
 use crate::model::file::{Model, ModelColumn, TargetFit};
-use crate::model::schema::{Feature, MISSING_LEVEL, OTHER_LEVEL};
+use crate::model::schema::{Feature, Matching, MISSING_LEVEL, OTHER_LEVEL};
 use crate::stats::Interval;
 
 /// What a target does to the net value.
@@ -114,6 +114,10 @@ pub struct CategoryTerm {
     /// What a value never seen in training (nor pooled, nor an alias) scores as.
     pub unseen: Fallback,
     pub blank: Blank,
+    /// How a lead's value is matched to the levels, the pooled values and the aliases.
+    pub matching: Matching,
+    /// Other spellings: (alias, the level or pooled value it stands for).
+    pub aliases: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -267,6 +271,12 @@ impl Equation {
                         other,
                         unseen,
                         blank,
+                        matching: c.matching,
+                        aliases: c
+                            .aliases
+                            .iter()
+                            .map(|(a, t)| (a.clone(), t.clone()))
+                            .collect(),
                     })
                 }
                 Feature::Numeric(n) => Term::Numeric(NumericTerm {

@@ -1,11 +1,13 @@
 //! The model: the file training writes (`file`, with its `schema`), the scoring equation that
 //! file describes (`equation`: the one statement of how a lead becomes money), and scoring leads
-//! with it (`scorer`, `warning`, `drift`).
+//! with it (`scorer`, `warning`, `drift`), matching category values to what the model knows
+//! (`matching`).
 
 pub mod columns;
 pub mod drift;
 pub mod equation;
 pub mod file;
+pub mod matching;
 pub mod schema;
 pub mod scorer;
 pub mod warning;

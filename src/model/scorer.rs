@@ -5,14 +5,13 @@
 //! its effect on each target in money, the floors at zero are their own visible parts, and
 //! baseline + contributions + floors = the prediction, exactly, per target and for the net value.
 
-use rustc_hash::FxHashMap as HashMap;
-
 use crate::economics::{Printed, Recommendation, Tier};
 use crate::error::Result;
 use crate::io::table::Source;
 use crate::model::columns::FeatureColumns;
 use crate::model::equation::{log_effects_to_money, Blank, Equation, Fallback, Role, Scale, Term};
-use crate::model::schema::{MISSING_LEVEL, OTHER_LEVEL};
+use crate::model::matching::ValueIndex;
+use crate::model::schema::{Matching, MISSING_LEVEL, OTHER_LEVEL};
 use crate::model::warning::Warning;
 use crate::model::Model;
 
@@ -33,7 +32,7 @@ pub enum Used {
     #[default]
     AsGiven,
     /// A level of the feature, by index: `(other)` for a pooled value (or a blank, when blanks
-    /// were pooled).
+    /// were pooled), the canonical spelling for another spelling of a level.
     Level(usize),
     /// The feature's training mix, the average customer's: for a category value the model cannot
     /// place (`Fallback::Neutral`). Its effect is 0.
@@ -76,6 +75,8 @@ pub struct ScoredLead {
     pub interval: Option<(f64, f64)>,
     pub tier: Tier,
     pub recommendation: Recommendation,
+    /// A reused buffer for matching category values; it means nothing outside scoring.
+    pub scratch: String,
 }
 
 impl ScoredLead {
@@ -217,8 +218,8 @@ pub struct Scorer<'m> {
     model: &'m Model,
     equation: Equation,
     /// Per feature: category value → level index (empty for numbers); pooled values map to
-    /// `(other)`.
-    lookups: Vec<HashMap<String, Lookup>>,
+    /// `(other)`, aliases to what they stand for.
+    lookups: Vec<ValueIndex<Lookup>>,
     /// Per feature: the values a lead's unseen value may be a misspelling of.
     known: Vec<Vec<String>>,
 }
@@ -237,20 +238,20 @@ impl<'m> Scorer<'m> {
             .iter()
             .map(|term| match term {
                 Term::Category(c) => {
-                    let mut map: HashMap<String, Lookup> = c
+                    let levels = c
                         .levels
                         .iter()
                         .enumerate()
-                        .map(|(i, l)| (l.value.clone(), Lookup::Level(i)))
-                        .collect();
-                    if let Some(other) = c.other {
-                        for p in &c.pooled {
-                            map.entry(p.clone()).or_insert(Lookup::Pooled(other));
-                        }
-                    }
-                    map
+                        .map(|(i, l)| (l.value.as_str(), Lookup::Level(i)));
+                    let pooled = c.other.into_iter().flat_map(|o| {
+                        c.pooled
+                            .iter()
+                            .map(move |p| (p.as_str(), Lookup::Pooled(o)))
+                    });
+                    let aliases = c.aliases.iter().map(|(a, t)| (a.as_str(), t.as_str()));
+                    ValueIndex::new(c.matching, levels.chain(pooled), aliases)
                 }
-                Term::Numeric(_) => HashMap::default(),
+                Term::Numeric(_) => ValueIndex::new(Matching::Exact, [], []),
             })
             .collect();
         let known = equation
@@ -346,15 +347,19 @@ impl<'m> Scorer<'m> {
                             reading.given = Given::Text;
                             reading.text.clear();
                             reading.text.push_str(&value);
-                            match self.lookups[f].get(value.as_ref()) {
+                            match self.lookups[f].find(&value, &mut out.scratch) {
                                 Some(Lookup::Level(l)) => {
-                                    out.bins[f] = Some(*l as u32);
-                                    Some(*l)
+                                    out.bins[f] = Some(l as u32);
+                                    if c.levels[l].value != *value {
+                                        // Another spelling: say which level it was read as.
+                                        reading.used = Used::Level(l);
+                                    }
+                                    Some(l)
                                 }
                                 Some(Lookup::Pooled(l)) => {
-                                    out.bins[f] = Some(*l as u32);
-                                    reading.used = Used::Level(*l);
-                                    Some(*l)
+                                    out.bins[f] = Some(l as u32);
+                                    reading.used = Used::Level(l);
+                                    Some(l)
                                 }
                                 None => {
                                     // Unseen values have a drift bin of their own, after the

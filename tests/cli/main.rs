@@ -8,6 +8,7 @@ mod util;
 mod story;
 
 mod accuracy;
+mod categories;
 mod commands;
 mod errors;
 mod evaluate;
