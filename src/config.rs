@@ -2,6 +2,7 @@
 //! A `Config` exists only once every check has passed, and every check that fails names the
 //! line of the key it is about.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
@@ -25,6 +26,53 @@ pub enum FeatureKind {
 pub struct FeatureSpec {
     pub name: String,
     pub kind: FeatureKind,
+    /// How a categorical feature's values are matched (numbers ignore it).
+    pub matching: Matching,
+    /// A categorical feature's other spellings: (alias, the value it stands for), as written in
+    /// `[features.aliases.NAME]`. Applied after matching, in training and scoring alike.
+    pub aliases: Vec<(String, String)>,
+}
+
+/// How category values are matched, in training and scoring: `Normalized` (the config's
+/// default) ignores case and runs of spaces, so `Referral`, `referral` and `referral  ` are one
+/// value; `Exact` compares the text as written. Part of the model file, where a model written
+/// before matching existed reads as `Exact`, hence that default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Matching {
+    Normalized,
+    #[default]
+    Exact,
+}
+
+impl Matching {
+    /// The key `value` is matched by: the value itself when exact; else trimmed, each run of
+    /// whitespace one space, lower case, written into `buf`.
+    pub fn key<'a>(self, value: &'a str, buf: &'a mut String) -> &'a str {
+        match self {
+            Matching::Exact => value,
+            Matching::Normalized => {
+                buf.clear();
+                for word in value.split_whitespace() {
+                    if !buf.is_empty() {
+                        buf.push(' ');
+                    }
+                    if word.is_ascii() {
+                        buf.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+                    } else {
+                        buf.extend(word.chars().flat_map(char::to_lowercase));
+                    }
+                }
+                buf
+            }
+        }
+    }
+
+    /// The key of `value`, owned.
+    pub fn key_of(self, value: &str) -> String {
+        let mut buf = String::new();
+        self.key(value, &mut buf).to_string()
+    }
 }
 
 /// The scale a money target is fitted on: `Auto` compares both by cross-validated error in
@@ -124,6 +172,12 @@ struct RawFeatures {
     numeric: Vec<Spanned<String>>,
     #[serde(default)]
     log: Vec<Spanned<String>>,
+    /// `"normalized"` (the default) or `"exact"`.
+    #[serde(rename = "match")]
+    matching: Option<Spanned<String>>,
+    /// Per categorical feature: alias → the value it stands for.
+    #[serde(default)]
+    aliases: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -318,6 +372,8 @@ impl Checker<'_> {
                 out.push(FeatureSpec {
                     name: n.to_string(),
                     kind,
+                    matching: Matching::Normalized,
+                    aliases: Vec::new(),
                 });
             }
         }
@@ -343,7 +399,100 @@ impl Checker<'_> {
                 return Err(self.err(l.span(), problem));
             }
         }
+        self.matching(raw, &mut out)?;
         Ok(out)
+    }
+
+    /// `features.match` and `[features.aliases.NAME]`, onto the categorical features.
+    fn matching(&self, raw: &RawFeatures, out: &mut [FeatureSpec]) -> Result<()> {
+        let matching = match &raw.matching {
+            None => Matching::Normalized,
+            Some(m) => match m.get_ref().trim() {
+                "normalized" => Matching::Normalized,
+                "exact" => Matching::Exact,
+                other => {
+                    return Err(self.err(
+                        m.span(),
+                        format!(
+                            "features.match must be \"normalized\" or \"exact\", got \"{other}\""
+                        ),
+                    ))
+                }
+            },
+        };
+        for spec in out.iter_mut() {
+            spec.matching = matching;
+        }
+        // In file order, so the first mistake is the one reported.
+        let mut tables: Vec<_> = raw.aliases.iter().collect();
+        tables.sort_by_key(|(name, _)| name.span().start);
+        for (name, table) in tables {
+            let n = name.get_ref().trim();
+            let at = name.span();
+            let Some(spec) = out
+                .iter_mut()
+                .find(|f| f.name == n && f.kind == FeatureKind::Categorical)
+            else {
+                if raw.numeric.iter().any(|x| x.get_ref().trim() == n) {
+                    return Err(self.err(
+                        at,
+                        format!("features.aliases.{n}: \"{n}\" is a numeric feature; aliases map the values of a categorical one"),
+                    ));
+                }
+                let categorical: Vec<String> = raw
+                    .categorical
+                    .iter()
+                    .map(|c| c.get_ref().trim().to_string())
+                    .collect();
+                let mut problem =
+                    format!("features.aliases names \"{n}\", which is not in features.categorical");
+                if let Some(close) = crate::io::table::closest(n, &categorical) {
+                    problem.push_str(&format!("; did you mean \"{close}\"?"));
+                }
+                return Err(self.err(at, problem));
+            };
+            let mut entries: Vec<_> = table.iter().collect();
+            entries.sort_by_key(|(alias, _)| alias.span().start);
+            let key = |v: &str| matching.key_of(v);
+            for (i, (alias, target)) in entries.iter().enumerate() {
+                let (a, t) = (alias.get_ref().trim(), target.get_ref().trim());
+                if a.is_empty() {
+                    return Err(self.err(
+                        alias.span(),
+                        format!("features.aliases.{n}: an alias is empty"),
+                    ));
+                }
+                if t.is_empty() {
+                    return Err(self.err(
+                        alias.span(),
+                        format!("features.aliases.{n}: \"{a}\" maps to an empty value"),
+                    ));
+                }
+                for (other, other_target) in &entries[..i] {
+                    let o = other.get_ref().trim();
+                    if key(o) == key(a) && key(other_target.get_ref().trim()) != key(t) {
+                        return Err(self.err(
+                            alias.span(),
+                            format!("features.aliases.{n}: \"{a}\" and \"{o}\" are the same value to features.match but map to different values"),
+                        ));
+                    }
+                }
+                if key(t) != key(a) {
+                    if let Some((_, end)) = entries.iter().find(|(other, end)| {
+                        let o = key(other.get_ref().trim());
+                        o == key(t) && o != key(end.get_ref().trim())
+                    }) {
+                        let end = end.get_ref().trim();
+                        return Err(self.err(
+                            alias.span(),
+                            format!("features.aliases.{n}: \"{a}\" maps to \"{t}\", which is itself an alias of \"{end}\"; map \"{a}\" to \"{end}\" directly"),
+                        ));
+                    }
+                }
+                spec.aliases.push((a.to_string(), t.to_string()));
+            }
+        }
+        Ok(())
     }
 
     fn economics(
@@ -676,6 +825,68 @@ contact_at = 1000
             err(&format!("missing_values = [\"-999\"]\n{GOOD}")),
             "leadscore.toml:1: missing_values lists \"-999\", a number; numbers are always read as numbers"
         );
+    }
+
+    #[test]
+    fn category_matching_and_aliases() {
+        let c = Config::parse(GOOD, "leadscore.toml").unwrap();
+        assert_eq!(c.features[0].matching, Matching::Normalized);
+        let with = |extra: &str| {
+            GOOD.replace(
+                "[[economics.return]]\nname = \"revenue\"",
+                &format!("{extra}\n[[economics.return]]\nname = \"revenue\""),
+            )
+        };
+        let c = Config::parse(
+            &with("[features.aliases.industry]\n\"Software & IT\" = \" software \"\n\"software and it\" = \"Software\""),
+            "leadscore.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            c.features[0].aliases,
+            [
+                ("Software & IT".to_string(), "software".to_string()),
+                ("software and it".to_string(), "Software".to_string())
+            ]
+        );
+        assert!(c.features[1].aliases.is_empty());
+        let exact = GOOD.replace(
+            "log = [\"employees\"]",
+            "log = [\"employees\"]\nmatch = \"exact\"",
+        );
+        let c = Config::parse(&exact, "leadscore.toml").unwrap();
+        assert!(c.features.iter().all(|f| f.matching == Matching::Exact));
+        assert_eq!(
+            err(&exact.replace("\"exact\"", "\"loose\"")),
+            "leadscore.toml:10: features.match must be \"normalized\" or \"exact\", got \"loose\""
+        );
+        assert_eq!(
+            err(&with("[features.aliases.employees]\n\"ten\" = \"10\"")),
+            "leadscore.toml:10: features.aliases.employees: \"employees\" is a numeric feature; aliases map the values of a categorical one"
+        );
+        assert_eq!(
+            err(&with("[features.aliases.regoin]\nnorth = \"N\"")),
+            "leadscore.toml:10: features.aliases names \"regoin\", which is not in features.categorical; did you mean \"region\"?"
+        );
+        assert_eq!(
+            err(&with("[features.aliases.region]\nNorth = \"north\"\nnorth = \"N\"")),
+            "leadscore.toml:12: features.aliases.region: \"north\" and \"North\" are the same value to features.match but map to different values"
+        );
+        assert_eq!(
+            err(&with("[features.aliases.region]\nN = \"Nord\"\nNord = \"north\"")),
+            "leadscore.toml:11: features.aliases.region: \"N\" maps to \"Nord\", which is itself an alias of \"north\"; map \"N\" to \"north\" directly"
+        );
+        assert_eq!(
+            err(&with("[features.aliases.region]\nN = \" \"")),
+            "leadscore.toml:11: features.aliases.region: \"N\" maps to an empty value"
+        );
+        // Exact matching: spellings that differ in case are different aliases.
+        let c = Config::parse(
+            &exact.replace("[[economics.return]]\nname = \"revenue\"", "[features.aliases.region]\nNorth = \"north\"\nNORTH = \"N\"\n[[economics.return]]\nname = \"revenue\""),
+            "leadscore.toml",
+        )
+        .unwrap();
+        assert_eq!(c.features[1].aliases.len(), 2);
     }
 
     #[test]

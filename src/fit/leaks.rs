@@ -330,6 +330,8 @@ mod tests {
         FeatureSpec {
             name: name.into(),
             kind,
+            matching: crate::config::Matching::Normalized,
+            aliases: Vec::new(),
         }
     }
 

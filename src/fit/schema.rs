@@ -6,6 +6,7 @@ use crate::config::{FeatureKind, FeatureSpec};
 use crate::error::{Error, Result};
 use crate::io::table::Source;
 use crate::model::columns::FeatureColumns;
+use crate::model::matching::ValueIndex;
 use crate::model::schema::{
     looks_like_code, Categorical, Feature, Level, Numeric, Schema, MISSING_LEVEL, OTHER_LEVEL,
 };
@@ -62,6 +63,8 @@ pub struct SchemaNotes {
     pub no_effect: Vec<String>,
     /// Per numeric feature: rows imputed.
     pub imputed: Vec<(String, usize)>,
+    /// Values typed in more than one way (or through an alias), merged into one level.
+    pub merged: Vec<Merged>,
 }
 
 impl Schema {
@@ -82,19 +85,29 @@ impl Schema {
                     for &c in codes {
                         counts[c as usize] += 1;
                     }
+                    let merged = Spellings::merge(spec, dict, &counts);
                     let mut kept: Vec<(String, u64)> = Vec::new();
                     let mut pooled: Vec<(String, u64)> = Vec::new();
                     let mut other = 0u64;
-                    for (code, value) in dict.iter().enumerate() {
-                        let label = value.clone().unwrap_or_else(|| MISSING_LEVEL.to_string());
-                        if counts[code] == 0 {
-                            continue;
-                        }
-                        if (counts[code] as usize) < min_category_count {
-                            pooled.push((label, counts[code]));
-                            other += counts[code];
+                    for g in &merged.groups {
+                        let label = g.label.clone().unwrap_or_else(|| MISSING_LEVEL.to_string());
+                        if (g.customers as usize) < min_category_count {
+                            pooled.push((label, g.customers));
+                            other += g.customers;
                         } else {
-                            kept.push((label, counts[code]));
+                            kept.push((label, g.customers));
+                        }
+                        if let Some(label) = &g.label {
+                            let (kept, others): (Vec<_>, Vec<_>) =
+                                g.spellings.iter().cloned().partition(|sp| &sp.0 == label);
+                            if !others.is_empty() {
+                                notes.merged.push(Merged {
+                                    feature: spec.name.clone(),
+                                    value: label.clone(),
+                                    customers: kept.first().map_or(0, |k| k.1),
+                                    spellings: others,
+                                });
+                            }
                         }
                     }
                     if other > 0 {
@@ -142,6 +155,8 @@ impl Schema {
                             .iter()
                             .position(Option::is_none)
                             .map_or(0.0, |code| counts[code] as f64 / codes.len() as f64),
+                        matching: spec.matching,
+                        aliases: merged.aliases,
                     }));
                 }
                 FeatureValues::Numeric(v) => {
@@ -238,30 +253,158 @@ impl Schema {
         }
     }
 
-    /// For each categorical feature, the model column of each interned history value.
+    /// For each categorical feature, the model column of each interned history value, matched
+    /// as scoring matches a lead's.
     pub fn history_lookup(&self, values: &[FeatureValues]) -> Vec<Vec<Option<usize>>> {
         self.features
             .iter()
             .zip(values)
             .map(|(f, v)| match (f, v) {
-                (Feature::Categorical(c), FeatureValues::Categorical { dict, .. }) => dict
-                    .iter()
-                    .map(|value| {
-                        let label = value.as_deref().unwrap_or(MISSING_LEVEL);
-                        let label = if c.pooled.iter().any(|p| p == label) {
-                            OTHER_LEVEL
-                        } else {
-                            label
-                        };
+                (Feature::Categorical(c), FeatureValues::Categorical { dict, .. }) => {
+                    let other = c
+                        .levels
+                        .iter()
+                        .find(|l| l.value == OTHER_LEVEL)
+                        .and_then(|l| l.column);
+                    let index = ValueIndex::new(
+                        c.matching,
                         c.levels
                             .iter()
-                            .find(|l| l.value == label)
-                            .and_then(|l| l.column)
-                    })
-                    .collect(),
+                            .map(|l| (l.value.as_str(), l.column))
+                            .chain(c.pooled.iter().map(|p| (p.as_str(), other))),
+                        c.aliases.iter().map(|(a, t)| (a.as_str(), t.as_str())),
+                    );
+                    let mut buf = String::new();
+                    dict.iter()
+                        .map(|value| {
+                            let label = value.as_deref().unwrap_or(MISSING_LEVEL);
+                            index.find(label, &mut buf).flatten()
+                        })
+                        .collect()
+                }
                 _ => Vec::new(),
             })
             .collect()
+    }
+}
+
+/// Spellings of one value that training merged into one level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    pub feature: String,
+    /// The value kept: the most common spelling (or an alias's target as the config wrote it,
+    /// when only aliases of it were seen).
+    pub value: String,
+    /// Customers with the kept spelling itself.
+    pub customers: u64,
+    /// The other spellings, with their customers, most common first.
+    pub spellings: Vec<(String, u64)>,
+}
+
+/// One value of a categorical feature as training counts it: every spelling that matches it.
+#[derive(Debug, Clone)]
+struct Group {
+    /// The spelling kept; `None` for blanks.
+    label: Option<String>,
+    customers: u64,
+    /// Every spelling with its customers, most common first (ties: first seen).
+    spellings: Vec<(String, u64)>,
+}
+
+/// A group as it is being found: spellings (text, customers, through an alias), customers
+/// (blanks included), and the config's spelling of the alias target.
+#[derive(Default)]
+struct Found<'a> {
+    spellings: Vec<(String, u64, bool)>,
+    customers: u64,
+    target: Option<&'a str>,
+}
+
+/// A feature's interned history values grouped as the model will match them.
+struct Spellings {
+    /// In order of first appearance.
+    groups: Vec<Group>,
+    /// The config's aliases whose value training saw: alias → the spelling kept for it.
+    aliases: std::collections::BTreeMap<String, String>,
+}
+
+impl Spellings {
+    /// Groups `dict` (with each entry's customers) by matching key, an alias counting as its
+    /// target. A group is named by its most common spelling (ties: the first seen), not counting
+    /// aliases; a group seen only through aliases by the target as the config wrote it.
+    fn merge(spec: &FeatureSpec, dict: &[Option<String>], counts: &[u64]) -> Spellings {
+        let m = spec.matching;
+        let alias_of: HashMap<String, (String, &str)> = spec
+            .aliases
+            .iter()
+            .map(|(a, t)| (m.key_of(a), (m.key_of(t), t.as_str())))
+            .filter(|(a, (t, _))| a != t)
+            .collect();
+        let mut by_key: HashMap<Option<String>, usize> = HashMap::default();
+        let mut found: Vec<Found> = Vec::new();
+        let mut buf = String::new();
+        for (value, &n) in dict.iter().zip(counts) {
+            if n == 0 {
+                continue;
+            }
+            let (key, via) = match value {
+                None => (None, None),
+                Some(v) => {
+                    let k = m.key(v, &mut buf);
+                    match alias_of.get(k) {
+                        Some((t, written)) => (Some(t.clone()), Some(*written)),
+                        None => (Some(k.to_string()), None),
+                    }
+                }
+            };
+            let g = *by_key.entry(key).or_insert_with(|| {
+                found.push(Found::default());
+                found.len() - 1
+            });
+            let group = &mut found[g];
+            group.customers += n;
+            if let Some(v) = value {
+                group.spellings.push((v.clone(), n, via.is_some()));
+            }
+            group.target = group.target.or(via);
+        }
+        let groups = found
+            .into_iter()
+            .map(|f| {
+                let mut best: Option<&(String, u64, bool)> = None;
+                for s in f.spellings.iter().filter(|s| !s.2) {
+                    if best.is_none_or(|b| s.1 > b.1) {
+                        best = Some(s);
+                    }
+                }
+                let label = match (best, f.target) {
+                    (Some(b), _) => Some(b.0.clone()),
+                    (None, Some(t)) => Some(t.to_string()),
+                    (None, None) => None,
+                };
+                let mut spellings = f.spellings;
+                // Stable: ties stay in order of appearance.
+                spellings.sort_by_key(|s| std::cmp::Reverse(s.1));
+                Group {
+                    label,
+                    customers: f.customers,
+                    spellings: spellings.into_iter().map(|(s, n, _)| (s, n)).collect(),
+                }
+            })
+            .collect::<Vec<Group>>();
+        let aliases = spec
+            .aliases
+            .iter()
+            .filter_map(|(a, t)| {
+                let key = m.key_of(t);
+                let label = groups.iter().find_map(|g| {
+                    let l = g.label.as_ref()?;
+                    (m.key_of(l) == key).then(|| l.clone())
+                })?;
+                Some((a.clone(), label))
+            })
+            .collect();
+        Spellings { groups, aliases }
     }
 }
 
@@ -388,16 +531,21 @@ impl ValuesBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Matching;
 
     fn specs() -> Vec<FeatureSpec> {
         vec![
             FeatureSpec {
                 name: "industry".into(),
                 kind: FeatureKind::Categorical,
+                matching: Matching::Exact,
+                aliases: Vec::new(),
             },
             FeatureSpec {
                 name: "employees".into(),
                 kind: FeatureKind::Numeric { log: true },
+                matching: Matching::Exact,
+                aliases: Vec::new(),
             },
         ]
     }
@@ -459,6 +607,72 @@ mod tests {
         assert_eq!(out, vec![0.0, 1.0, 5f64.ln_1p()]);
         encoded.row(0, &mut out);
         assert_eq!(out, vec![0.0, 0.0, 1f64.ln_1p()]);
+    }
+
+    #[test]
+    fn spellings_merge_into_the_most_common_and_ties_keep_the_first_seen() {
+        let spec = FeatureSpec {
+            name: "industry".into(),
+            kind: FeatureKind::Categorical,
+            matching: Matching::Normalized,
+            aliases: vec![
+                ("Software & IT".into(), "software".into()),
+                ("Pharma".into(), "Life Sciences".into()),
+            ],
+        };
+        let dict: Vec<Option<String>> = [
+            Some("Retail"),
+            Some("retail"),
+            Some("RETAIL "),
+            Some("Software"),
+            Some("software"),
+            Some("Software & IT"),
+            Some("pharma"),
+            None,
+        ]
+        .into_iter()
+        .map(|v| v.map(String::from))
+        .collect();
+        let counts = [2, 2, 1, 1, 2, 9, 4, 3];
+        let m = Spellings::merge(&spec, &dict, &counts);
+        let got: Vec<(Option<&str>, u64, usize)> = m
+            .groups
+            .iter()
+            .map(|g| (g.label.as_deref(), g.customers, g.spellings.len()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // Two spellings with 2 customers each: the first seen is kept.
+                (Some("Retail"), 5, 3),
+                // The alias's 9 customers count for the value but do not name it.
+                (Some("software"), 12, 3),
+                // Seen only through an alias: named as the config wrote the target.
+                (Some("Life Sciences"), 4, 1),
+                (None, 3, 0),
+            ]
+        );
+        assert_eq!(
+            m.groups[0].spellings,
+            [
+                ("Retail".to_string(), 2),
+                ("retail".into(), 2),
+                ("RETAIL ".into(), 1)
+            ]
+        );
+        assert_eq!(
+            m.aliases.into_iter().collect::<Vec<_>>(),
+            [
+                ("Pharma".to_string(), "Life Sciences".to_string()),
+                ("Software & IT".into(), "software".into())
+            ]
+        );
+        // Exact matching merges nothing but aliases.
+        let exact = FeatureSpec {
+            matching: Matching::Exact,
+            ..spec
+        };
+        assert_eq!(Spellings::merge(&exact, &dict, &counts).groups.len(), 7);
     }
 
     #[test]

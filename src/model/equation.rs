@@ -12,12 +12,14 @@
 //! ```
 //!
 //! Every effect is relative to the average past customer (the column means), so an average lead
-//! gets 0 from each feature and its prediction is the baseline.
+//! gets 0 from each feature and its prediction is the baseline. A category value the model cannot
+//! place (never seen in training, or blank where training never was) gets that 0 too
+//! ([`Fallback::Neutral`]).
 
 use crate::economics::Decisions;
 use crate::error::Result;
 use crate::model::file::{Model, ModelColumn, TargetFit};
-use crate::model::schema::{Feature, MISSING_LEVEL, OTHER_LEVEL};
+use crate::model::schema::{Feature, Matching, MISSING_LEVEL, OTHER_LEVEL};
 use crate::stats::Interval;
 
 /// What a target does to the net value.
@@ -82,8 +84,21 @@ pub enum Blank {
     /// A level the model learnt for blanks: its own `(missing)`, or `(other)` when blanks were
     /// rare enough to be pooled. Not a guess.
     Level(usize),
-    /// Never blank in training: scored as the unseen-value level, with a warning.
-    Guess(usize),
+    /// Never blank in training: scored as the fallback, with a warning.
+    Guess(Fallback),
+}
+
+/// What a category value the model knows nothing about scores as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// The training mix of the feature, as the average customer had it: an effect of exactly 0
+    /// on every target, on the target's scale (so 0 in money too).
+    Neutral,
+}
+
+impl Fallback {
+    /// How explanations and exports name what the value was scored as.
+    pub const NEUTRAL_TOKEN: &'static str = "(average)";
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,10 +111,13 @@ pub struct CategoryTerm {
     pub pooled: Vec<String>,
     /// The index of `(other)` among the levels, if training pooled rare values.
     pub other: Option<usize>,
-    /// The level a value never seen in training scores as: `(other)` when there is one, else the
-    /// reference level.
-    pub unseen: usize,
+    /// What a value never seen in training (nor pooled, nor an alias) scores as.
+    pub unseen: Fallback,
     pub blank: Blank,
+    /// How a lead's value is matched to the levels, the pooled values and the aliases.
+    pub matching: Matching,
+    /// Other spellings: (alias, the level or pooled value it stands for).
+    pub aliases: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -240,8 +258,7 @@ impl Equation {
                         .collect();
                     let find = |v: &str| levels.iter().position(|l| l.value == v);
                     let other = find(OTHER_LEVEL);
-                    let reference = find(&c.reference).unwrap_or(0);
-                    let unseen = other.unwrap_or(reference);
+                    let unseen = Fallback::Neutral;
                     let blank = match (find(MISSING_LEVEL), other) {
                         (Some(i), _) => Blank::Level(i),
                         (None, Some(o)) if c.pooled.iter().any(|p| p == MISSING_LEVEL) => {
@@ -256,6 +273,12 @@ impl Equation {
                         other,
                         unseen,
                         blank,
+                        matching: c.matching,
+                        aliases: c
+                            .aliases
+                            .iter()
+                            .map(|(a, t)| (a.clone(), t.clone()))
+                            .collect(),
                     })
                 }
                 Feature::Numeric(n) => Term::Numeric(NumericTerm {

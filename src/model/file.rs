@@ -337,6 +337,7 @@ impl Model {
                         )));
                     }
                     share(c.missing_share, &at("missing_share".into()))?;
+                    check_matching(c).map_err(at)?;
                 }
                 Feature::Numeric(n) => {
                     claim(n.column, format!("feature \"{name}\""))?;
@@ -519,9 +520,44 @@ impl Model {
                     Feature::Categorical(_) => FeatureKind::Categorical,
                     Feature::Numeric(n) => FeatureKind::Numeric { log: n.log },
                 },
+                matching: match f {
+                    Feature::Categorical(c) => c.matching,
+                    Feature::Numeric(_) => Default::default(),
+                },
+                aliases: match f {
+                    Feature::Categorical(c) => c.aliases.clone().into_iter().collect(),
+                    Feature::Numeric(_) => Vec::new(),
+                },
             })
             .collect()
     }
+}
+
+/// A categorical feature's matching: no two known values the same to it (which one a lead
+/// matched would be arbitrary), and every alias standing for a known value.
+fn check_matching(c: &crate::model::schema::Categorical) -> std::result::Result<(), String> {
+    let known: Vec<&String> = c.levels.iter().map(|l| &l.value).chain(&c.pooled).collect();
+    let mut keys = std::collections::HashMap::new();
+    for v in &known {
+        if let Some(first) = keys.insert(c.matching.key_of(v), *v) {
+            if first != *v {
+                return Err(format!(
+                    "\"{first}\" and \"{v}\" are the same value when matching ignores case and spaces"
+                ));
+            }
+        }
+    }
+    for (alias, target) in &c.aliases {
+        if alias.trim().is_empty() {
+            return Err(format!("an alias of \"{target}\" is empty"));
+        }
+        if !known.contains(&target) {
+            return Err(format!(
+                "alias \"{alias}\" stands for \"{target}\", which is neither a level nor a pooled value"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `what` must be a finite number.

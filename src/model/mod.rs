@@ -1,11 +1,13 @@
 //! The model: the file training writes (`file`, with its `schema`), the scoring equation that
 //! file describes (`equation`: the one statement of how a lead becomes money), and scoring leads
-//! with it (`scorer`, `warning`, `drift`); the config it was trained with (`stored_config`).
+//! with it (`scorer`, `warning`, `drift`), matching category values to what the model knows
+//! (`matching`); the config it was trained with (`stored_config`).
 
 pub mod columns;
 pub mod drift;
 pub mod equation;
 pub mod file;
+pub mod matching;
 pub mod schema;
 pub mod scorer;
 pub mod stored_config;

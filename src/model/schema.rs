@@ -3,7 +3,11 @@
 //! training distribution) and the model columns they expand into. These types are part of the
 //! model file; training learns them (`fit::schema`), scoring reads them.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+pub use crate::config::Matching;
 
 /// The level a blank category value gets.
 pub const MISSING_LEVEL: &str = "(missing)";
@@ -30,6 +34,14 @@ pub struct Categorical {
     pub pooled: Vec<String>,
     /// The share of customers with this value blank: the reference for drift.
     pub missing_share: f64,
+    /// How values are matched to the levels. A model written before this existed matched
+    /// exactly, so that is the default.
+    #[serde(default)]
+    pub matching: Matching,
+    /// Other spellings from the config's `[features.aliases.NAME]`: alias → the level or pooled
+    /// value it stands for. Matched like any value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub aliases: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

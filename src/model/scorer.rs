@@ -5,16 +5,15 @@
 //! its effect on each target in money, the floors at zero are their own visible parts, and
 //! baseline + contributions + floors = the prediction, exactly, per target and for the net value.
 
-use rustc_hash::FxHashMap as HashMap;
-
 use crate::economics::{Printed, Recommendation, Tier};
 use crate::error::Result;
 use crate::io::table::Source;
 use crate::model::columns::FeatureColumns;
 use crate::model::equation::{
-    log_effects_to_money, Blank, CategoryTerm, Equation, Role, Scale, Term,
+    log_effects_to_money, Blank, CategoryTerm, Equation, Fallback, Role, Scale, Term,
 };
-use crate::model::schema::MISSING_LEVEL;
+use crate::model::matching::ValueIndex;
+use crate::model::schema::{Matching, MISSING_LEVEL, OTHER_LEVEL};
 use crate::model::warning::{number, Warning};
 use crate::model::Model;
 
@@ -34,9 +33,12 @@ pub enum Used {
     /// The value as given (a known level, a number in range, a blank with a level of its own).
     #[default]
     AsGiven,
-    /// A level of the feature, by index: `(other)` for a pooled or unseen value, the fallback
-    /// for a blank.
+    /// A level of the feature, by index: `(other)` for a pooled value (or a blank, when blanks
+    /// were pooled), the canonical spelling for another spelling of a level.
     Level(usize),
+    /// The feature's training mix, the average customer's: for a category value the model cannot
+    /// place (`Fallback::Neutral`). Its effect is 0.
+    Average,
     /// A number: the median for a blank, the clamped value for one outside the training range.
     Number(f64),
 }
@@ -77,6 +79,8 @@ pub struct ScoredLead {
     pub interval: Option<(f64, f64)>,
     pub tier: Tier,
     pub recommendation: Recommendation,
+    /// A reused buffer for matching category values; it means nothing outside scoring.
+    pub scratch: String,
 }
 
 impl ScoredLead {
@@ -144,7 +148,8 @@ impl ScoredLead {
     }
 
     /// How feature `f`'s value reads in a reason: `12`, `retail`, and where the model used
-    /// something else, what: `aerospace (as (other))`, `80,666 (as 704.15)`, `(missing) (as 35)`.
+    /// something else, what: `mining (as (other))`, `80,666 (as 704.15)`, `(missing) (as 35)`,
+    /// `aerospace (as the average)`.
     pub fn push_shown(&self, eq: &Equation, f: usize, buf: &mut String) {
         let r = &self.readings[f];
         let grouped = !matches!(&eq.terms[f], Term::Numeric(n) if n.code);
@@ -160,6 +165,7 @@ impl ScoredLead {
                     push_as(buf, &c.levels[l].value);
                 }
             }
+            Used::Average => push_as(buf, "the average"),
             Used::Number(v) => {
                 buf.push_str(" (as ");
                 crate::economics::push_number(buf, v, grouped);
@@ -184,6 +190,7 @@ impl ScoredLead {
                 Term::Category(c) => Some(c.levels[l].value.clone()),
                 Term::Numeric(_) => None,
             },
+            Used::Average => Some(Fallback::NEUTRAL_TOKEN.to_string()),
             Used::Number(v) => Some(number(v, code)),
         };
         (value, used)
@@ -204,14 +211,14 @@ pub enum Driver {
     Floor(usize),
 }
 
-/// A blank category: the level the model learnt for blanks, or a guess with a warning. Returns
-/// the level's index.
+/// A blank category: the level the model learnt for blanks, or none (the average customer) with
+/// a warning when training never saw it blank. Returns the level's index, if any.
 fn blank_category(
     c: &CategoryTerm,
     reading: &mut Reading,
     bin: &mut Option<u32>,
     warnings: &mut Vec<Warning>,
-) -> usize {
+) -> Option<usize> {
     reading.given = Given::Blank;
     *bin = None;
     match c.blank {
@@ -219,15 +226,14 @@ fn blank_category(
             if c.levels[l].value != MISSING_LEVEL {
                 reading.used = Used::Level(l);
             }
-            l
+            Some(l)
         }
-        Blank::Guess(l) => {
-            reading.used = Used::Level(l);
+        Blank::Guess(Fallback::Neutral) => {
+            reading.used = Used::Average;
             warnings.push(Warning::MissingCategory {
                 feature: c.name.clone(),
-                scored_as: c.levels[l].value.clone(),
             });
-            l
+            None
         }
     }
 }
@@ -245,8 +251,10 @@ pub struct Scorer<'m> {
     model: &'m Model,
     equation: Equation,
     /// Per feature: category value → level index (empty for numbers); pooled values map to
-    /// `(other)`.
-    lookups: Vec<HashMap<String, Lookup>>,
+    /// `(other)`, aliases to what they stand for.
+    lookups: Vec<ValueIndex<Lookup>>,
+    /// Per feature: the values a lead's unseen value may be a misspelling of.
+    known: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -263,26 +271,42 @@ impl<'m> Scorer<'m> {
             .iter()
             .map(|term| match term {
                 Term::Category(c) => {
-                    let mut map: HashMap<String, Lookup> = c
+                    let levels = c
                         .levels
                         .iter()
                         .enumerate()
-                        .map(|(i, l)| (l.value.clone(), Lookup::Level(i)))
-                        .collect();
-                    if let Some(other) = c.other {
-                        for p in &c.pooled {
-                            map.entry(p.clone()).or_insert(Lookup::Pooled(other));
-                        }
-                    }
-                    map
+                        .map(|(i, l)| (l.value.as_str(), Lookup::Level(i)));
+                    let pooled = c.other.into_iter().flat_map(|o| {
+                        c.pooled
+                            .iter()
+                            .map(move |p| (p.as_str(), Lookup::Pooled(o)))
+                    });
+                    let aliases = c.aliases.iter().map(|(a, t)| (a.as_str(), t.as_str()));
+                    ValueIndex::new(c.matching, levels.chain(pooled), aliases)
                 }
-                Term::Numeric(_) => HashMap::default(),
+                Term::Numeric(_) => ValueIndex::new(Matching::Exact, [], []),
+            })
+            .collect();
+        let known = equation
+            .terms
+            .iter()
+            .map(|term| match term {
+                Term::Category(c) => c
+                    .levels
+                    .iter()
+                    .map(|l| &l.value)
+                    .chain(&c.pooled)
+                    .filter(|v| v.as_str() != MISSING_LEVEL && v.as_str() != OTHER_LEVEL)
+                    .cloned()
+                    .collect(),
+                Term::Numeric(_) => Vec::new(),
             })
             .collect();
         Ok(Scorer {
             model,
             equation,
             lookups,
+            known,
         })
     }
 
@@ -339,15 +363,19 @@ impl<'m> Scorer<'m> {
                             reading.given = Given::Text;
                             reading.text.clear();
                             reading.text.push_str(&value);
-                            match self.lookups[f].get(value.as_ref()) {
+                            match self.lookups[f].find(&value, &mut out.scratch) {
                                 Some(Lookup::Level(l)) => {
-                                    out.bins[f] = Some(*l as u32);
-                                    *l
+                                    out.bins[f] = Some(l as u32);
+                                    if c.levels[l].value != *value {
+                                        // Another spelling: say which level it was read as.
+                                        reading.used = Used::Level(l);
+                                    }
+                                    Some(l)
                                 }
                                 Some(Lookup::Pooled(l)) => {
-                                    out.bins[f] = Some(*l as u32);
-                                    reading.used = Used::Level(*l);
-                                    *l
+                                    out.bins[f] = Some(l as u32);
+                                    reading.used = Used::Level(l);
+                                    Some(l)
                                 }
                                 // `n/a` and the like: a blank, unless the model knows it as a
                                 // level (above).
@@ -359,18 +387,23 @@ impl<'m> Scorer<'m> {
                                     // Unseen values have a drift bin of their own, after the
                                     // levels.
                                     out.bins[f] = Some(c.levels.len() as u32);
-                                    reading.used = Used::Level(c.unseen);
+                                    let Fallback::Neutral = c.unseen;
+                                    reading.used = Used::Average;
                                     out.warnings.push(Warning::Unseen {
                                         feature: c.name.clone(),
+                                        closest: crate::io::table::closest(&value, &self.known[f])
+                                            .map(str::to_string),
                                         value: value.into_owned(),
-                                        scored_as: c.levels[c.unseen].value.clone(),
                                     });
-                                    c.unseen
+                                    None
                                 }
                             }
                         }
                     };
-                    effects.copy_from_slice(&c.levels[level].effects);
+                    match level {
+                        Some(l) => effects.copy_from_slice(&c.levels[l].effects),
+                        None => effects.fill(0.0),
+                    }
                 }
                 Term::Numeric(n) => {
                     let raw = match cols.number(input, record, f)? {

@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, FeatureKind, FeatureSpec, ModelSettings, Penalty, Transform};
+use crate::config::{
+    Config, FeatureKind, FeatureSpec, Matching, ModelSettings, Penalty, Transform,
+};
 use crate::economics::{DecisionOverrides, Economics};
 use crate::model::schema::{Feature, Schema};
 
@@ -32,6 +34,12 @@ pub struct StoredFeature {
     pub kind: String,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub log: bool,
+    /// How a categorical feature's values were matched (absent: exact, as before matching).
+    #[serde(default)]
+    pub matching: Matching,
+    /// A categorical feature's aliases as the config gave them: (alias, value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<(String, String)>,
 }
 
 /// `[model]` as checked: every setting resolved to its value or its default.
@@ -89,6 +97,8 @@ impl StoredConfig {
                     }
                     .into(),
                     log: matches!(f.kind, FeatureKind::Numeric { log: true }),
+                    matching: f.matching,
+                    aliases: f.aliases.clone(),
                 })
                 .collect(),
             model: StoredSettings {
@@ -135,6 +145,8 @@ impl StoredConfig {
                     } else {
                         FeatureKind::Numeric { log: f.log }
                     },
+                    matching: f.matching,
+                    aliases: f.aliases.clone(),
                 })
                 .collect(),
             economics: economics.clone(),

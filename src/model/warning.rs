@@ -9,15 +9,15 @@ pub enum Warning {
         /// The feature holds years or codes: numbers are written without separators.
         code: bool,
     },
+    /// A category value never seen in training, scored as the average; `closest` is a known
+    /// value it may be a misspelling of.
     Unseen {
         feature: String,
         value: String,
-        scored_as: String,
+        closest: Option<String>,
     },
-    MissingCategory {
-        feature: String,
-        scored_as: String,
-    },
+    /// A blank category value where training had none, scored as the average.
+    MissingCategory { feature: String },
     OutOfRange {
         feature: String,
         value: f64,
@@ -26,10 +26,7 @@ pub enum Warning {
         code: bool,
     },
     /// Most of the lead's features were guessed, so `contact` became `qualify`.
-    TooLittleKnown {
-        guessed: usize,
-        features: usize,
-    },
+    TooLittleKnown { guessed: usize, features: usize },
 }
 
 impl Warning {
@@ -59,17 +56,21 @@ impl std::fmt::Display for Warning {
             Warning::Unseen {
                 feature,
                 value,
-                scored_as,
+                closest,
             } => {
                 write!(
                     f,
-                    "{feature} \"{value}\" not seen in training, scored as {scored_as}"
-                )
+                    "{feature} \"{value}\" not seen in training, scored as the average"
+                )?;
+                match closest {
+                    Some(c) => write!(f, "; did you mean \"{c}\"?"),
+                    None => Ok(()),
+                }
             }
-            Warning::MissingCategory { feature, scored_as } => {
+            Warning::MissingCategory { feature } => {
                 write!(
                     f,
-                    "{feature} missing (never missing in training), scored as {scored_as}"
+                    "{feature} missing (never missing in training), scored as the average"
                 )
             }
             Warning::TooLittleKnown { guessed, features } => write!(
@@ -136,11 +137,27 @@ mod tests {
         let w = Warning::Unseen {
             feature: "industry".into(),
             value: "aerospace".into(),
-            scored_as: "(other)".into(),
+            closest: None,
         };
         assert_eq!(
             w.to_string(),
-            "industry \"aerospace\" not seen in training, scored as (other)"
+            "industry \"aerospace\" not seen in training, scored as the average"
+        );
+        let w = Warning::Unseen {
+            feature: "industry".into(),
+            value: "Sofware".into(),
+            closest: Some("software".into()),
+        };
+        assert_eq!(
+            w.to_string(),
+            "industry \"Sofware\" not seen in training, scored as the average; did you mean \"software\"?"
+        );
+        let w = Warning::MissingCategory {
+            feature: "industry".into(),
+        };
+        assert_eq!(
+            w.to_string(),
+            "industry missing (never missing in training), scored as the average"
         );
         assert_eq!(plain(35.0), "35");
         assert_eq!(plain(-0.00001), "0");

@@ -30,6 +30,10 @@ const EXCLUDED_LISTED: usize = 20;
 /// How many clamped customers the text names per feature before "and N more".
 const CLAMPED_LISTED: usize = 8;
 
+/// Merged values the text lists, and other spellings per value; the JSON report has them all.
+const MERGED_LISTED: usize = 10;
+const SPELLINGS_LISTED: usize = 4;
+
 /// Everything `train` has to say.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrainReport {
@@ -50,6 +54,8 @@ pub struct TrainReport {
     /// Categories with fewer customers than this are pooled into `(other)`.
     pub min_category_count: usize,
     pub pooled: Vec<Pooled>,
+    /// Values typed in more than one way (or named by an alias), merged into one level.
+    pub merged: Vec<MergedSpellings>,
     pub clamped: Vec<Clamped>,
     pub imputed: Vec<Imputed>,
     pub warnings: Vec<TrainWarning>,
@@ -106,6 +112,18 @@ pub struct Pooled {
 pub struct PooledValue {
     pub value: String,
     pub customers: u64,
+}
+
+/// Spellings of one category value merged into one: the most common spelling is kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergedSpellings {
+    pub feature: String,
+    /// The spelling kept, as the model stores it, and its own customers (0 when only aliases of
+    /// it were seen).
+    pub value: String,
+    pub customers: u64,
+    /// The other spellings, most common first, with their customers.
+    pub spellings: Vec<PooledValue>,
 }
 
 /// A numeric feature clamped to its training range for some customers.
@@ -337,6 +355,24 @@ impl TrainReport {
                         .collect(),
                 })
                 .collect(),
+            merged: t
+                .notes
+                .merged
+                .iter()
+                .map(|m| MergedSpellings {
+                    feature: m.feature.clone(),
+                    value: m.value.clone(),
+                    customers: m.customers,
+                    spellings: m
+                        .spellings
+                        .iter()
+                        .map(|(value, customers)| PooledValue {
+                            value: value.clone(),
+                            customers: *customers,
+                        })
+                        .collect(),
+                })
+                .collect(),
             clamped,
             imputed: t
                 .notes
@@ -553,6 +589,38 @@ impl TrainReport {
                 p.feature,
                 self.min_category_count,
                 listed.join(", ")
+            );
+        }
+        for (i, m) in self.merged.iter().enumerate() {
+            if i == MERGED_LISTED {
+                let _ = writeln!(
+                    s,
+                    "... and {} more values typed in more than one way (all in the JSON report).",
+                    self.merged.len() - MERGED_LISTED
+                );
+                break;
+            }
+            let mut others: Vec<&str> = m
+                .spellings
+                .iter()
+                .take(SPELLINGS_LISTED)
+                .map(|v| v.value.as_str())
+                .collect();
+            let more = format!(
+                "{} more",
+                m.spellings.len().saturating_sub(SPELLINGS_LISTED)
+            );
+            if m.spellings.len() > SPELLINGS_LISTED {
+                others.push(&more);
+            }
+            let n = m.spellings.len() + usize::from(m.customers > 0);
+            let _ = writeln!(
+                s,
+                "{}: merged {n} spelling{} into '{}' ({}).",
+                m.feature,
+                if n == 1 { "" } else { "s" },
+                m.value,
+                others.join(", ")
             );
         }
         for w in &self.warnings {

@@ -327,23 +327,23 @@ fn encode(model: &leadscore::model::Model, s: &leadscore::model::scorer::ScoredL
                     Given::Text => reading.text.clone(),
                     _ => "(missing)".to_string(),
                 };
-                let value =
-                    if c.pooled.contains(&shown) || !c.levels.iter().any(|l| l.value == shown) {
-                        if c.levels.iter().any(|l| l.value == "(other)") {
-                            "(other)".to_string()
-                        } else {
-                            c.reference.clone()
+                let value = if c.pooled.contains(&shown) {
+                    "(other)".to_string()
+                } else {
+                    shown
+                };
+                match c.levels.iter().find(|l| l.value == value) {
+                    Some(l) => {
+                        if let Some(col) = l.column {
+                            x[col] = 1.0;
                         }
-                    } else {
-                        shown
-                    };
-                if let Some(col) = c
-                    .levels
-                    .iter()
-                    .find(|l| l.value == value)
-                    .and_then(|l| l.column)
-                {
-                    x[col] = 1.0;
+                    }
+                    // Never seen in training: the average customer's mix of the levels.
+                    None => {
+                        for col in c.levels.iter().filter_map(|l| l.column) {
+                            x[col] = model.columns[col].mean;
+                        }
+                    }
                 }
             }
             Feature::Numeric(n) => {

@@ -723,7 +723,7 @@ fn warnings_flag_an_imputed_number_an_unseen_or_missing_category_and_an_out_of_r
         ("L04", ""),
         (
             "L05",
-            "industry \"mining\" not seen in training, scored as healthcare",
+            "industry \"mining\" not seen in training, scored as the average",
         ),
         ("L06", ""),
         ("L07", "employees 50,000 above the training range"),
@@ -732,7 +732,7 @@ fn warnings_flag_an_imputed_number_an_unseen_or_missing_category_and_an_out_of_r
         ("L10", ""),
         (
             "L11",
-            "region missing (never missing in training), scored as north",
+            "region missing (never missing in training), scored as the average",
         ),
     ]
     .into();

@@ -108,11 +108,15 @@ fn json_gives_the_breakdown_at_full_precision() {
         .iter()
         .find(|c| c["feature"] == "industry")
         .unwrap();
+    // Never seen in training, so scored as the average customer: no effect at all.
     assert_eq!(
         (&industry["value"], &industry["scored_as"]),
-        (&"aerospace".into(), &"(other)".into())
+        (&"aerospace".into(), &"(average)".into())
     );
-    assert!(labels.contains(&"industry = aerospace (as (other))"));
+    assert!(labels.contains(&"industry = aerospace (as the average)"));
+    for key in ["lifetime_return", "service_burden", "net"] {
+        assert_eq!(industry[key], 0.0, "{key}");
+    }
     assert_eq!(e["interval"]["level"], 0.8);
     assert!(e["interval"]["low"].as_f64().unwrap() < e["expected"]["net"].as_f64().unwrap());
     assert_eq!(e["warnings"].as_array().unwrap().len(), 3);
@@ -159,8 +163,9 @@ fn a_lead_known_mostly_by_guesses_is_qualified_before_contact() {
          X2,R,software,north,300,40000000,referral,premium,20000\n",
     );
     let rows = csv_rows(&env.run(&["score", "unknown.csv", "--keep-order"]).stdout);
-    // Both expected to earn well (tier A), but X1 is mostly guesses.
-    assert_eq!((rows[1][7].as_str(), rows[1][8].as_str()), ("A", "qualify"));
+    // Both expected to earn at least the contact threshold (tier B is at or above it), but X1
+    // is mostly guesses.
+    assert_eq!((rows[1][7].as_str(), rows[1][8].as_str()), ("B", "qualify"));
     assert!(
         rows[1][10].ends_with(
             "5 of 7 features guessed: too little known to recommend contact, qualify first"
@@ -170,7 +175,7 @@ fn a_lead_known_mostly_by_guesses_is_qualified_before_contact() {
     );
     assert_eq!((rows[2][7].as_str(), rows[2][8].as_str()), ("A", "contact"));
     let text = env.run(&["explain", "unknown.csv", "--id", "X1"]).stdout;
-    assert!(text.contains("Tier A, recommendation: qualify."), "{text}");
+    assert!(text.contains("Tier B, recommendation: qualify."), "{text}");
 }
 
 #[test]
@@ -209,15 +214,12 @@ fn a_category_whose_name_reads_like_a_substitution_keeps_its_own_value() {
     assert_eq!(known["value"], "retail (as of 2020)");
     assert!(known.get("scored_as").is_none(), "{known}");
     assert_eq!(known["label"], "industry = retail (as of 2020)");
-    // An unseen value is scored as the reference level, and says so.
+    // An unseen value is scored as the average, and says so.
     let unseen = industry(&json("L2"));
     assert_eq!(unseen["value"], "mining (as of 2021)");
-    assert!(unseen["scored_as"].is_string(), "{unseen}");
+    assert_eq!(unseen["scored_as"], "(average)", "{unseen}");
     assert_eq!(
         unseen["label"],
-        format!(
-            "industry = mining (as of 2021) (as {})",
-            unseen["scored_as"].as_str().unwrap()
-        )
+        "industry = mining (as of 2021) (as the average)"
     );
 }

@@ -9,6 +9,7 @@ mod story;
 
 mod accuracy;
 mod blanks;
+mod categories;
 mod commands;
 mod errors;
 mod evaluate;
