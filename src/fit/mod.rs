@@ -1,6 +1,8 @@
 //! Learning from past customers: reading the history (`history`), learning the schema
-//! (`schema`), and fitting the money models with cross-validation (`training`, `ridge`).
+//! (`schema`), and fitting the money models with cross-validation (`training`, `ridge`, and
+//! `glm` for log-link fits of amounts that cannot be negative).
 
+pub mod glm;
 pub mod history;
 pub mod ridge;
 pub mod schema;
