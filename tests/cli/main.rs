@@ -13,6 +13,7 @@ mod errors;
 mod evaluate;
 mod explain;
 mod formats;
+mod glm;
 mod init;
 mod model_files;
 mod plot_failures;
