@@ -84,14 +84,14 @@ pub fn irls_row(eta: f64, y: f64, mean: f64) -> (f64, f64, f64) {
     ((mu / mean).sqrt(), working, deviance)
 }
 
-/// Fits several log-link models at once. Model `g` has the target mean `means[g]` and sum of the
-/// target `sums_y[g]` over its training rows; `pass` is given each unfinished model's trial
-/// coefficients (`None` for finished ones) and returns its sums for those (one pass over the
-/// data for all of them). Each model starts from the log of its mean, slopes 0.
+/// Fits several log-link models at once. Model `g` starts from `starts[g]` (the log of its mean
+/// with slopes 0 is always safe; a fit on ln(1 + y) is usually closer) and has the sum of the
+/// target `sums_y[g]` over its training rows; `pass` is given each
+/// unfinished model's trial coefficients (`None` for finished ones) and returns its sums for
+/// those (one pass over the data for all of them).
 pub fn fit_together(
     penalty: f64,
-    p: usize,
-    means: &[f64],
+    starts: Vec<Coefficients>,
     sums_y: &[f64],
     mut pass: impl FnMut(&[Option<Coefficients>]) -> Vec<Option<PassSums>>,
 ) -> Result<Vec<LogLinkFit>, RidgeError> {
@@ -104,14 +104,11 @@ pub fn fit_together(
         done: bool,
         converged: bool,
     }
-    let mut states: Vec<State> = means
-        .iter()
-        .map(|&m| State {
+    let mut states: Vec<State> = starts
+        .into_iter()
+        .map(|trial| State {
             accepted: None,
-            trial: Coefficients {
-                intercept: m.ln(),
-                coef: Array1::zeros(p),
-            },
+            trial,
             iterations: 0,
             halvings: 0,
             done: false,
@@ -207,7 +204,11 @@ pub fn fit_matrix(
                 .collect()
         })
         .collect();
-    let fits = fit_together(penalty, p, &[mean_y], &[y.sum()], |trials| {
+    let start = Coefficients {
+        intercept: mean_y.ln(),
+        coef: Array1::zeros(p),
+    };
+    let fits = fit_together(penalty, vec![start], &[y.sum()], |trials| {
         trials
             .iter()
             .map(|t| {

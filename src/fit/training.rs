@@ -555,7 +555,21 @@ impl Design {
             .zip(&means)
             .map(|(g, m)| g.rows() * m)
             .collect();
-        let fits = glm::fit_together(penalty, self.p, &means, &sums_y, |trials| {
+        // Start from the fit on ln(1 + y) with the same penalty, in log units on standardised
+        // columns: fewer passes than from the mean, and step-halving guards a poor start.
+        let params = params(penalty).ok()?;
+        let starts = grams
+            .iter()
+            .map(|g| {
+                let sol = params.solve(g, t + 2).ok()?;
+                let scale = frame.y_scale[t + 2];
+                Some(Coefficients {
+                    intercept: frame.y_shift[t + 2] + scale * sol.intercept,
+                    coef: sol.coef * scale,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let fits = glm::fit_together(penalty, starts, &sums_y, |trials| {
             self.log_link_pass(frame, targets, t, folds, &means, trials)
         })
         .ok()?;
