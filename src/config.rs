@@ -75,13 +75,16 @@ impl Matching {
     }
 }
 
-/// The scale a money target is fitted on: `Auto` compares both by cross-validated error in
-/// money and keeps the better; `Log` fits ln(1 + y), for skewed amounts that cannot be negative.
+/// The scale a money target is fitted on: `Auto` compares the candidates by cross-validated
+/// error in money and keeps the best; `Log` fits ln(1 + y), for skewed amounts that cannot be
+/// negative; `Glm` fits the amount itself with a log link (Poisson quasi-likelihood), for
+/// amounts that cannot be negative and whose effects multiply, zeros included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transform {
     Auto,
     Linear,
     Log,
+    Glm,
 }
 
 /// The penalty of the ridge fit: chosen by cross-validation, or fixed.
@@ -648,11 +651,12 @@ impl Checker<'_> {
                 "auto" => Transform::Auto,
                 "linear" => Transform::Linear,
                 "log" => Transform::Log,
+                "glm" => Transform::Glm,
                 other => {
                     return Err(self.err(
                         t.span(),
                         format!(
-                        "model.transform must be \"auto\", \"linear\" or \"log\", got \"{other}\""
+                        "model.transform must be \"auto\", \"linear\", \"log\" or \"glm\", got \"{other}\""
                     ),
                     ))
                 }

@@ -659,9 +659,10 @@ fn render(g: &Guess) -> String {
         &mut model,
         "transform",
         "auto",
-        "# The scale each money target is fitted on: \"auto\" fits both the amount and ln(1 + amount)\n\
-         # (for amounts that cannot be negative, with the back-transform's bias corrected) and keeps the\n\
-         # one with the smaller cross-validated error in money; or \"linear\", or \"log\".\n",
+        "# The scale each money target is fitted on: \"auto\" fits the amount, and for amounts that\n\
+         # cannot be negative also ln(1 + amount) (with the back-transform's bias corrected) and a\n\
+         # log-link fit of the amount itself (\"glm\", Poisson), and keeps the one with the smallest\n\
+         # cross-validated error in money; or \"linear\", \"log\" or \"glm\".\n",
     );
     put(
         &mut model,

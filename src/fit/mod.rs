@@ -1,7 +1,9 @@
 //! Learning from past customers: reading the history (`history`), learning the schema
-//! (`schema`), and fitting the money models with cross-validation (`training`, `ridge`), and
-//! features that alone predict an outcome almost perfectly (`leaks`).
+//! (`schema`), and fitting the money models with cross-validation (`training`, `ridge`, and
+//! `glm` for log-link fits of amounts that cannot be negative), and features that alone predict
+//! an outcome almost perfectly (`leaks`).
 
+pub mod glm;
 pub mod history;
 pub mod leaks;
 pub mod ridge;

@@ -10,11 +10,12 @@ use rand::SeedableRng;
 use crate::config::{Config, Penalty, Transform};
 use crate::economics::Decisions;
 use crate::error::{Error, Result};
+use crate::fit::glm::{self, Coefficients, PassSums};
 use crate::fit::history::History;
 use crate::fit::ridge::{Frame, Gram, RidgeParams, RidgeValidParams, Solution};
 use crate::fit::schema::{EncodedHistory, FeatureValues, SchemaNotes};
-use crate::model::equation::from_log;
-use crate::model::file::{Metrics, PenaltyTrial, ScaleChoice, TargetFit, Validation};
+use crate::model::equation::from_log_shifted;
+use crate::model::file::{Link, Metrics, PenaltyTrial, ScaleChoice, TargetFit, Validation};
 use crate::model::schema::Schema;
 use crate::stats::{mean_sd, ErrorSums, Interval};
 use linfa::ParamGuard;
@@ -29,6 +30,8 @@ pub const TARGETS: [&str; 2] = ["lifetime return", "service burden"];
 
 /// Rows per block added to the sums at once.
 const BLOCK_ROWS: usize = 8192;
+/// The same for the log-link fits' weighted sums, which keep one block per fold.
+const GLM_BLOCK_ROWS: usize = 1024;
 /// Parts the rows are split into to build the sums in parallel. Fixed, not the thread count, so
 /// the sums (and the model) are bit-identical on any machine.
 const PARTS: usize = 4;
@@ -84,6 +87,9 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         history.targets.iter().all(|y| y[1] >= 0.0),
     ];
     let try_log = [0, 1].map(|t| loggable[t] && config.model.transform != Transform::Linear);
+    // The log link on the money itself, for the same targets, unless a scale is forced.
+    let try_glm = [0, 1]
+        .map(|t| try_log[t] && matches!(config.model.transform, Transform::Auto | Transform::Glm));
     let ys: Vec<[f64; 4]> = history
         .targets
         .iter()
@@ -152,18 +158,38 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
             Predictor {
                 intercept,
                 coef,
-                log_correction,
+                log: log_correction.map(|c| (c, 1.0)),
             },
             sol.redundant,
         ))
     };
+    // Log-link fits of the money itself, with the penalty the fit on ln(1 + y) chose: the folds'
+    // and the full one, iterated together.
+    let glm_fits: Vec<Option<LogLinkFits>> = (0..2)
+        .map(|t| {
+            try_glm[t]
+                .then(|| {
+                    design.fit_log_link(
+                        &frame,
+                        &history.targets,
+                        t,
+                        &folds,
+                        &training_grams,
+                        &total,
+                        chosen[t + 2],
+                    )
+                })
+                .flatten()
+        })
+        .collect();
 
-    // Linear or log, per target: whichever predicts held-out money better.
+    // Linear, log or log link, per target: whichever predicts held-out money best; among
+    // equals the plainer, in that order.
     let mut choice = [ScaleChoice::new(TARGETS[0]), ScaleChoice::new(TARGETS[1])];
     if try_log.iter().any(|&l| l) {
         let mut fold_variants = Vec::with_capacity(k);
-        for g in &training_grams {
-            let mut v = Vec::with_capacity(4);
+        for (f, g) in training_grams.iter().enumerate() {
+            let mut v = Vec::with_capacity(6);
             for column in 0..4 {
                 v.push(if column >= 2 && !try_log[column - 2] {
                     None
@@ -171,16 +197,36 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
                     Some(fit(g, column)?.0)
                 });
             }
+            for glm in &glm_fits {
+                v.push(glm.as_ref().map(|m| m.folds[f].clone()));
+            }
             fold_variants.push(v);
         }
         let sums = design.compare_scales(&history.targets, &folds, &fold_variants, floor_return);
         for t in 0..2 {
             if try_log[t] {
                 let (linear_rmse, log_rmse) = (sums[t].rmse(), sums[2 + t].rmse());
+                let glm_rmse = glm_fits[t].as_ref().map(|_| sums[4 + t].rmse());
                 choice[t].linear_rmse = Some(linear_rmse);
                 choice[t].log_rmse = Some(log_rmse);
-                let better = log_rmse < linear_rmse * (1.0 - 1e-9);
-                choice[t].log = config.model.transform == Transform::Log || better;
+                choice[t].glm_rmse = glm_rmse;
+                choice[t].glm_iterations = glm_fits[t].as_ref().map(|m| m.iterations);
+                let mut best = (Transform::Linear, linear_rmse);
+                for (scale, rmse) in [(Transform::Log, Some(log_rmse)), (Transform::Glm, glm_rmse)]
+                {
+                    if let Some(rmse) = rmse {
+                        if rmse < best.1 * (1.0 - 1e-9) {
+                            best = (scale, rmse);
+                        }
+                    }
+                }
+                let pick = match config.model.transform {
+                    Transform::Log => Transform::Log,
+                    Transform::Glm if glm_rmse.is_some() => Transform::Glm,
+                    _ => best.0,
+                };
+                choice[t].log = pick == Transform::Log;
+                choice[t].glm = pick == Transform::Glm;
             }
         }
     }
@@ -190,19 +236,38 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         choice[t].forced = config.model.transform != Transform::Auto;
         choice[t].can_be_negative = !loggable[t];
     }
-    let column_of = |t: usize| if choice[t].log { t + 2 } else { t };
+    // The log link shares the log fit's penalty.
+    let column_of = |t: usize| {
+        if choice[t].log || choice[t].glm {
+            t + 2
+        } else {
+            t
+        }
+    };
+    let glm_chosen = |t: usize| {
+        glm_fits[t]
+            .as_ref()
+            .filter(|_| choice[t].glm)
+            .expect("the log link is chosen only when fitted")
+    };
 
     let mut redundant = Vec::new();
     let mut final_predictors = Vec::with_capacity(2);
     let mut fits = Vec::with_capacity(2);
     for t in 0..2 {
-        let (predictor, dropped) = fit(&total, column_of(t))?;
+        let (predictor, dropped) = if choice[t].glm {
+            // The same columns are redundant whatever the weights; the plain fit names them.
+            (glm_chosen(t).full.clone(), fit(&total, t)?.1)
+        } else {
+            fit(&total, column_of(t))?
+        };
         redundant = dropped;
         fits.push(TargetFit {
             penalty: chosen[column_of(t)],
             intercept: predictor.intercept,
             coefficients: predictor.coef.to_vec(),
-            log_correction: predictor.log_correction,
+            log_correction: predictor.log.filter(|_| !choice[t].glm).map(|(c, _)| c),
+            link: choice[t].glm.then_some(Link::Log),
         });
         final_predictors.push(predictor);
     }
@@ -210,9 +275,17 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
     let final_predictors = [final_predictors[0].clone(), final_predictors[1].clone()];
 
     // Held-out predictions with the chosen scales and penalties, for MAE and the net value.
+    let fold_model = |f: usize, g: &Gram, t: usize| -> Result<Predictor> {
+        if choice[t].glm {
+            Ok(glm_chosen(t).folds[f].clone())
+        } else {
+            Ok(fit(g, column_of(t))?.0)
+        }
+    };
     let fold_models: Vec<[Predictor; 2]> = training_grams
         .iter()
-        .map(|g| Ok([fit(g, column_of(0))?.0, fit(g, column_of(1))?.0]))
+        .enumerate()
+        .map(|(f, g)| Ok([fold_model(f, g, 0)?, fold_model(f, g, 1)?]))
         .collect::<Result<_>>()?;
     let fold_means: Vec<[f64; 2]> = training_grams
         .iter()
@@ -261,13 +334,15 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
     })
 }
 
-/// A fitted equation on the model columns, in money: linear, or on ln(1 + y) and transformed
-/// back with its bias correction.
+/// A fitted equation on the model columns, in money: linear, or in logs and transformed back as
+/// money = exp(prediction) × correction − shift (ln(1 + y) with its bias correction: shift 1; a
+/// log link: correction 1, shift 0).
 #[derive(Debug, Clone)]
 struct Predictor {
     intercept: f64,
     coef: Array1<f64>,
-    log_correction: Option<f64>,
+    /// (correction, shift) when in logs.
+    log: Option<(f64, f64)>,
 }
 
 impl Predictor {
@@ -275,11 +350,20 @@ impl Predictor {
     fn money(&self, x: &[f64]) -> f64 {
         let coef = self.coef.as_slice().expect("contiguous");
         let v = self.intercept + coef.iter().zip(x).map(|(b, x)| b * x).sum::<f64>();
-        match self.log_correction {
-            Some(c) => from_log(v, c),
+        match self.log {
+            Some((correction, shift)) => from_log_shifted(v, correction, shift),
             None => v,
         }
     }
+}
+
+/// One target's log-link fits: each fold's (trained without it) and the full history's.
+#[derive(Debug, Clone)]
+struct LogLinkFits {
+    folds: Vec<Predictor>,
+    full: Predictor,
+    /// Weighted solves the full fit took.
+    iterations: usize,
 }
 
 fn params(penalty: f64) -> Result<RidgeValidParams> {
@@ -415,17 +499,18 @@ impl Design {
         out
     }
 
-    /// Held-out money errors of both scales, for the targets where the log was tried:
-    /// `[linear return, linear burden, log return, log burden]`, floors applied as in scoring.
+    /// Held-out money errors of every scale, for the targets where logs were tried:
+    /// `[linear return, linear burden, log return, log burden, log-link return, log-link
+    /// burden]`, floors applied as in scoring.
     fn compare_scales(
         &self,
         targets: &[[f64; 2]],
         folds: &[u8],
         variants: &[Vec<Option<Predictor>>],
         floor_return: bool,
-    ) -> [ErrorSums; 4] {
+    ) -> [ErrorSums; 6] {
         let parts = self.in_parts(|range| {
-            let mut sums = [ErrorSums::default(); 4];
+            let mut sums = [ErrorSums::default(); 6];
             let mut x = vec![0.0; self.p];
             for i in range {
                 self.row(i, &mut x);
@@ -441,13 +526,164 @@ impl Design {
             }
             sums
         });
-        let mut sums = [ErrorSums::default(); 4];
+        let mut sums = [ErrorSums::default(); 6];
         for part in &parts {
             for (a, b) in sums.iter_mut().zip(part) {
                 a.merge(b);
             }
         }
         sums
+    }
+
+    /// Log-link fits of money target `t` (0 return, 1 burden): one per fold, trained on the
+    /// other folds (`training_grams` give their means), and one on every row (`total`), by
+    /// iteratively reweighted least squares (`glm`). `None` when a mean is not above zero or the
+    /// iterations fail; the target then keeps the other scales.
+    #[allow(clippy::too_many_arguments)]
+    fn fit_log_link(
+        &self,
+        frame: &Frame,
+        targets: &[[f64; 2]],
+        t: usize,
+        folds: &[u8],
+        training_grams: &[Gram],
+        total: &Gram,
+        penalty: f64,
+    ) -> Option<LogLinkFits> {
+        let grams: Vec<&Gram> = training_grams.iter().chain([total]).collect();
+        let means: Vec<f64> = grams.iter().map(|g| g.target_mean(frame, t)).collect();
+        if means.iter().any(|m| !(m.is_finite() && *m > 0.0)) {
+            return None;
+        }
+        let sums_y: Vec<f64> = grams
+            .iter()
+            .zip(&means)
+            .map(|(g, m)| g.rows() * m)
+            .collect();
+        // Start from the fit on ln(1 + y) with the same penalty, in log units on standardised
+        // columns: fewer passes than from the mean, and step-halving guards a poor start.
+        let params = params(penalty).ok()?;
+        let starts = grams
+            .iter()
+            .map(|g| {
+                let sol = params.solve(g, t + 2).ok()?;
+                let scale = frame.y_scale[t + 2];
+                Some(Coefficients {
+                    intercept: frame.y_shift[t + 2] + scale * sol.intercept,
+                    coef: sol.coef * scale,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let fits = glm::fit_together(penalty, starts, &sums_y, |trials| {
+            self.log_link_pass(frame, targets, t, folds, &means, trials)
+        })
+        .ok()?;
+        // Back to raw columns: η = a + Σ bⱼ (xⱼ − shiftⱼ) / scaleⱼ.
+        let mut predictors: Vec<Predictor> = fits
+            .iter()
+            .map(|fit| {
+                let c = &fit.coefficients;
+                let coef = &c.coef / &frame.x_scale;
+                Predictor {
+                    intercept: c.intercept - coef.dot(&frame.x_shift),
+                    coef,
+                    log: Some((1.0, 0.0)),
+                }
+            })
+            .collect();
+        let full = predictors.pop().expect("the full fit is last");
+        Some(LogLinkFits {
+            folds: predictors,
+            full,
+            iterations: fits.last().expect("the full fit is last").iterations,
+        })
+    }
+
+    /// One pass of the log-link iterations for target `t`: models `0..k` are the folds' (each
+    /// leaves its own fold out), model `k` the full fit; finished models (`None`) are skipped.
+    /// Each model's weighted sums are built in fixed parts and merged in order, like the plain
+    /// sums, so the fit does not depend on the thread count.
+    fn log_link_pass(
+        &self,
+        frame: &Frame,
+        targets: &[[f64; 2]],
+        t: usize,
+        folds: &[u8],
+        means: &[f64],
+        trials: &[Option<Coefficients>],
+    ) -> Vec<Option<PassSums>> {
+        let p = self.p;
+        let m = trials.len();
+        let parts = self.in_parts(|range| {
+            let mut grams: Vec<Option<Gram>> = trials
+                .iter()
+                .map(|c| c.as_ref().map(|_| Gram::new(p, 1)))
+                .collect();
+            let mut blocks: Vec<Array2<f64>> = trials
+                .iter()
+                .map(|c| match c {
+                    Some(_) => Array2::zeros((GLM_BLOCK_ROWS, p + 2)),
+                    None => Array2::zeros((0, 0)),
+                })
+                .collect();
+            let mut filled = vec![0usize; m];
+            let mut deviance = vec![0.0; m];
+            let (mut x, mut z) = (vec![0.0; p], vec![0.0; p]);
+            for i in range {
+                self.row(i, &mut x);
+                for j in 0..p {
+                    z[j] = (x[j] - frame.x_shift[j]) / frame.x_scale[j];
+                }
+                let fold = folds[i] as usize;
+                for (g, trial) in trials.iter().enumerate() {
+                    let (Some(c), Some(gram)) = (trial, grams[g].as_mut()) else {
+                        continue;
+                    };
+                    if g == fold {
+                        continue;
+                    }
+                    let (sw, working, d) = glm::irls_row(c.eta(&z), targets[i][t], means[g]);
+                    deviance[g] += d;
+                    let mut row = blocks[g].row_mut(filled[g]);
+                    row[0] = sw;
+                    for j in 0..p {
+                        row[1 + j] = sw * z[j];
+                    }
+                    row[1 + p] = sw * working;
+                    filled[g] += 1;
+                    if filled[g] == GLM_BLOCK_ROWS {
+                        gram.add_block(blocks[g].view());
+                        filled[g] = 0;
+                    }
+                }
+            }
+            for (g, gram) in grams.iter_mut().enumerate() {
+                if let Some(gram) = gram {
+                    if filled[g] > 0 {
+                        gram.add_block(blocks[g].slice(ndarray::s![..filled[g], ..]));
+                    }
+                }
+            }
+            (grams, deviance)
+        });
+        let mut out: Vec<Option<PassSums>> = trials
+            .iter()
+            .map(|c| {
+                c.as_ref().map(|_| PassSums {
+                    gram: Gram::new(p, 1),
+                    deviance: 0.0,
+                })
+            })
+            .collect();
+        for (grams, deviance) in parts {
+            for (g, sums) in out.iter_mut().enumerate() {
+                if let (Some(sums), Some(gram)) = (sums.as_mut(), &grams[g]) {
+                    sums.gram = sums.gram.merged(gram);
+                    sums.deviance += deviance[g];
+                }
+            }
+        }
+        out
     }
 
     /// Held-out error sums per fold for return, burden and net (model and baseline), and the

@@ -5,7 +5,7 @@
 //! For each target `t` (lifetime return, service burden, ...) and each lead:
 //!
 //! ```text
-//! s_t     = Σ_f effect_{f,t}(lead)                  on the target's scale (money, or ln(1 + money))
+//! s_t     = Σ_f effect_{f,t}(lead)                  on the target's scale (money, or a log)
 //! money_t = baseline_t + Σ_f c_{f,t}                   where c = s in money (see `Scale`)
 //! shown_t = max(money_t, 0) if floor_at_zero, else money_t
 //! net     = Σ_t sign_t · shown_t
@@ -18,7 +18,7 @@
 
 use crate::economics::Decisions;
 use crate::error::Result;
-use crate::model::file::{Model, ModelColumn, TargetFit};
+use crate::model::file::{Link, Model, ModelColumn, TargetFit};
 use crate::model::schema::{Feature, Matching, MISSING_LEVEL, OTHER_LEVEL};
 use crate::stats::Interval;
 
@@ -44,13 +44,28 @@ impl Role {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scale {
     Linear,
-    /// Fitted on ln(1 + y): money = exp(s) × `correction` − 1 (the lognormal bias correction).
-    /// `at_mean` is the prediction in logs for the average customer's profile. Effects in logs
-    /// are turned into money by the logarithmic-mean Divisia index, which adds up exactly.
+    /// In logs: money = exp(s) × `correction` − `shift`. Fitted on ln(1 + y), `shift` is 1 and
+    /// `correction` the lognormal bias correction; a log-link fit on the money itself has
+    /// `correction` 1 and `shift` 0. `at_mean` is the prediction in logs for the average
+    /// customer's profile. Effects in logs are turned into money by the logarithmic-mean
+    /// Divisia index, which adds up exactly.
     Log {
         at_mean: f64,
         correction: f64,
+        shift: f64,
     },
+}
+
+impl Scale {
+    /// Money from a prediction `s` on this scale.
+    pub fn money(self, s: f64) -> f64 {
+        match self {
+            Scale::Linear => s,
+            Scale::Log {
+                correction, shift, ..
+            } => from_log_shifted(s, correction, shift),
+        }
+    }
 }
 
 /// One money target of the model.
@@ -202,16 +217,21 @@ impl Equation {
             ])
             .map(|((fit, coef), (name, label, short, role))| {
                 let at_mean = fit.intercept + cols.iter().map(|c| coef(c) * c.mean).sum::<f64>();
-                let (baseline, scale) = match fit.log_correction {
-                    Some(correction) => (
-                        from_log(at_mean, correction),
-                        Scale::Log {
-                            at_mean,
-                            correction,
-                        },
-                    ),
-                    None => (at_mean, Scale::Linear),
+                let scale = match (fit.link, fit.log_correction) {
+                    // Validated on load: a log link never comes with a correction.
+                    (Some(Link::Log), _) => Scale::Log {
+                        at_mean,
+                        correction: 1.0,
+                        shift: 0.0,
+                    },
+                    (None, Some(correction)) => Scale::Log {
+                        at_mean,
+                        correction,
+                        shift: 1.0,
+                    },
+                    (None, None) => Scale::Linear,
                 };
+                let baseline = scale.money(at_mean);
                 Target {
                     name,
                     label,
@@ -302,8 +322,8 @@ impl Equation {
         })
     }
 
-    /// Whether any target is fitted on logs (its baseline is then the average profile's
-    /// prediction, not the average prediction).
+    /// Whether any target is fitted on logs, ln(1 + y) or a log link (its baseline is then the
+    /// average profile's prediction, not the average prediction).
     pub fn any_log(&self) -> bool {
         self.targets
             .iter()
@@ -316,29 +336,36 @@ type Coefficient = fn(&ModelColumn) -> f64;
 
 /// Money from a prediction of ln(1 + y) and its bias correction.
 pub fn from_log(log_prediction: f64, correction: f64) -> f64 {
-    // exp overflows past 709; no money amount is that large.
-    log_prediction.min(700.0).exp() * correction - 1.0
+    from_log_shifted(log_prediction, correction, 1.0)
 }
 
-/// Turns one target's effects from log units into money, in place. On ln(1 + y) the features'
+/// Money from a prediction in logs: exp(prediction) × `correction` − `shift`.
+pub fn from_log_shifted(log_prediction: f64, correction: f64, shift: f64) -> f64 {
+    // exp overflows past 709; no money amount is that large.
+    log_prediction.min(700.0).exp() * correction - shift
+}
+
+/// Turns one target's effects from log units into money, in place. In logs the features'
 /// effects multiply, so there is no unique additive split; the logarithmic-mean Divisia index
 /// gives one that is exact and symmetric: each feature gets the money change in proportion to its
-/// share of the change in logs, `(P − B) · c / Σc` (`(B + 1) · c` in the limit Σc → 0).
-/// The target's effects are `effects[offset]`, `effects[offset + stride]`, ... (one per feature).
+/// share of the change in logs, `(P − B) · c / Σc` (`(B + shift) · c` in the limit Σc → 0).
+/// The target's effects are `effects[offset]`, `effects[offset + stride]`, ... (one per feature);
+/// money = exp(log) × `correction` − `shift` (see [`Scale::Log`]).
 pub fn log_effects_to_money(
     effects: &mut [f64],
     offset: usize,
     stride: usize,
     at_mean: f64,
     correction: f64,
+    shift: f64,
 ) {
     let total: f64 = effects.iter().skip(offset).step_by(stride).sum();
-    let base = from_log(at_mean, correction);
-    let prediction = from_log(at_mean + total, correction);
+    let base = from_log_shifted(at_mean, correction, shift);
+    let prediction = from_log_shifted(at_mean + total, correction, shift);
     let per_log_unit = if total.abs() > 1e-12 {
         (prediction - base) / total
     } else {
-        base + 1.0
+        base + shift
     };
     for c in effects.iter_mut().skip(offset).step_by(stride) {
         *c *= per_log_unit;
@@ -353,7 +380,7 @@ mod tests {
     fn log_contributions_in_money_add_up_to_the_prediction() {
         let mut parts = [0.3, -0.1, 0.55];
         let (at_mean, correction) = (7.0, 1.1);
-        log_effects_to_money(&mut parts, 0, 1, at_mean, correction);
+        log_effects_to_money(&mut parts, 0, 1, at_mean, correction, 1.0);
         let base = from_log(at_mean, correction);
         let want = from_log(at_mean + 0.75, correction);
         let got = base + parts.iter().sum::<f64>();
@@ -362,8 +389,24 @@ mod tests {
         assert!(parts[2] > parts[0] && parts[1] < 0.0);
         // No change in logs, no money either way.
         let mut none = [0.0; 2];
-        log_effects_to_money(&mut none, 0, 1, 3.0, 1.0);
+        log_effects_to_money(&mut none, 0, 1, 3.0, 1.0, 1.0);
         assert_eq!(none, [0.0; 2]);
+    }
+
+    #[test]
+    fn log_link_contributions_in_money_add_up_to_the_prediction() {
+        // A log link: money = exp(s), no correction, no shift.
+        let mut parts = [0.4, -0.9, 0.25];
+        let at_mean = 3.5;
+        log_effects_to_money(&mut parts, 0, 1, at_mean, 1.0, 0.0);
+        let want = (at_mean - 0.25f64).exp();
+        let got = at_mean.exp() + parts.iter().sum::<f64>();
+        assert!((got - want).abs() < 1e-12 * want, "{got} vs {want}");
+        assert!(parts[1] < 0.0 && parts[0] > parts[2]);
+        // In the limit of no change in logs, a unit of log is worth the baseline itself.
+        let mut tiny = [1e-14, 0.0];
+        log_effects_to_money(&mut tiny, 0, 1, 2.0, 1.0, 0.0);
+        assert!((tiny[0] - 1e-14 * 2f64.exp()).abs() < 1e-20);
     }
 
     #[test]

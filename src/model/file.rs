@@ -248,6 +248,11 @@ impl Model {
                         "{name}: log_correction {c} is not a finite number above 0"
                     ));
                 }
+                if fit.link.is_some() {
+                    return Err(format!(
+                        "{name}: both link and log_correction are set, but a fit has one scale"
+                    ));
+                }
             }
         }
         for (v, what) in [
@@ -621,6 +626,19 @@ pub struct TargetFit {
     /// Set when the target is fitted on ln(1 + y): money = exp(prediction) × this − 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_correction: Option<f64>,
+    /// Set when the target is fitted on the money itself through a link: `log` is a log-link
+    /// model (Poisson quasi-likelihood), money = exp(prediction), with no correction. Absent in
+    /// files written before it existed, which score as they always did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+}
+
+/// The link of a model fitted on the money itself rather than on a transform of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Link {
+    /// money = exp(prediction): effects multiply, and no prediction is ever below zero.
+    Log,
 }
 
 /// Cross-validated figures for one target, beside a mean-only baseline. R² is pooled over all
@@ -653,7 +671,7 @@ pub struct Validation {
     pub net_value: Metrics,
     /// Cross-validated RMSE in money of each penalty tried, per target (linear fits).
     pub penalty_search: Vec<PenaltyTrial>,
-    /// Linear or log, per target, by cross-validated RMSE in money.
+    /// Linear, log or log link, per target, by cross-validated RMSE in money.
     #[serde(default)]
     pub scale_choice: Vec<ScaleChoice>,
 }
@@ -666,7 +684,7 @@ pub struct PenaltyTrial {
     pub burden_rmse: f64,
 }
 
-/// Linear or log, for one target, with the evidence.
+/// Linear, ln(1 + y) or log link, for one target, with the evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScaleChoice {
@@ -683,6 +701,16 @@ pub struct ScaleChoice {
     pub forced: bool,
     /// True when the target can be negative, so it cannot be fitted on logs.
     pub can_be_negative: bool,
+    /// Cross-validated RMSE in money of the log-link fit on the money itself (Poisson), when it
+    /// was tried (absent in files written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glm_rmse: Option<f64>,
+    /// True when the target is fitted with a log link on the money itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub glm: bool,
+    /// The iterations (weighted least-squares solves) the final log-link fit took, when tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glm_iterations: Option<usize>,
 }
 
 impl ScaleChoice {
@@ -696,6 +724,9 @@ impl ScaleChoice {
             log: false,
             forced: false,
             can_be_negative: false,
+            glm_rmse: None,
+            glm: false,
+            glm_iterations: None,
         }
     }
 }
@@ -767,6 +798,45 @@ mod tests {
             parse_value(&m).unwrap_err(),
             "m.json: corrupt model file: format_version -1 is not a whole number"
         );
+    }
+
+    #[test]
+    fn a_log_link_reads_as_money_equal_to_exp_and_never_with_a_correction() {
+        use crate::model::equation::{Equation, Scale};
+        // Files written before the field existed have no link and score as they always did.
+        assert_eq!(
+            Model::parse(SHIPPED, "m.json")
+                .unwrap()
+                .lifetime_return
+                .link,
+            None
+        );
+        let mut m = shipped();
+        m["service_burden"]["link"] = "log".into();
+        let model = parse_value(&m).unwrap();
+        assert_eq!(model.service_burden.link, Some(Link::Log));
+        let eq = Equation::from_model(&model).unwrap();
+        assert!(eq.any_log());
+        match eq.targets[1].scale {
+            Scale::Log {
+                at_mean,
+                correction,
+                shift,
+            } => {
+                assert_eq!((correction, shift), (1.0, 0.0));
+                assert_eq!(eq.targets[1].baseline, at_mean.min(700.0).exp());
+            }
+            Scale::Linear => panic!("a log link read as linear"),
+        }
+        m["service_burden"]["log_correction"] = 1.2.into();
+        assert_eq!(
+            parse_value(&m).unwrap_err(),
+            "m.json: corrupt model file: service_burden: both link and log_correction are set, but a fit has one scale"
+        );
+        m["service_burden"]["link"] = "logit".into();
+        assert!(parse_value(&m)
+            .unwrap_err()
+            .contains("unknown variant `logit`"));
     }
 
     #[test]

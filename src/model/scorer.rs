@@ -450,9 +450,10 @@ impl<'m> Scorer<'m> {
             if let Scale::Log {
                 at_mean,
                 correction,
+                shift,
             } = target.scale
             {
-                log_effects_to_money(&mut out.contributions, t, nt, at_mean, correction);
+                log_effects_to_money(&mut out.contributions, t, nt, at_mean, correction, shift);
             }
             let mut v = target.baseline;
             for f in 0..nf {

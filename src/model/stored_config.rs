@@ -115,6 +115,7 @@ impl StoredConfig {
                     Transform::Auto => "auto",
                     Transform::Linear => "linear",
                     Transform::Log => "log",
+                    Transform::Glm => "glm",
                 }
                 .into(),
             },
@@ -164,6 +165,7 @@ impl StoredConfig {
                 transform: match s.transform.as_str() {
                     "linear" => Transform::Linear,
                     "log" => Transform::Log,
+                    "glm" => Transform::Glm,
                     _ => Transform::Auto,
                 },
             },
@@ -237,9 +239,9 @@ impl StoredConfig {
                 m.interval
             )));
         }
-        if !["auto", "linear", "log"].contains(&m.transform.as_str()) {
+        if !["auto", "linear", "log", "glm"].contains(&m.transform.as_str()) {
             return Err(at(format!(
-                "transform must be \"auto\", \"linear\" or \"log\", got \"{}\"",
+                "transform must be \"auto\", \"linear\", \"log\" or \"glm\", got \"{}\"",
                 m.transform
             )));
         }

@@ -503,16 +503,30 @@ impl TrainReport {
                 .iter()
                 .map(|c| {
                     let how = if c.forced { "set by model.transform" } else { "chosen" };
-                    match (c.linear_rmse, c.log_rmse) {
-                        (Some(linear), Some(log)) if c.log => format!(
-                            "{} on ln(1 + y), {how} (penalty {}; cross-validated RMSE {}, against {} linear)",
+                    // The log link's error, when it was tried and lost.
+                    let glm = c
+                        .glm_rmse
+                        .map(|g| format!(" and {} with a log link", whole(g)))
+                        .unwrap_or_default();
+                    match (c.linear_rmse, c.log_rmse, c.glm_rmse) {
+                        (Some(linear), Some(log), Some(g)) if c.glm => format!(
+                            "{} with a log link (Poisson), {how} (penalty {}, {} iterations; cross-validated RMSE {}, against {} linear and {} on ln(1 + y))",
+                            c.target,
+                            c.log_penalty.unwrap_or(0.0),
+                            c.glm_iterations.unwrap_or(0),
+                            whole(g),
+                            whole(linear),
+                            whole(log)
+                        ),
+                        (Some(linear), Some(log), _) if c.log => format!(
+                            "{} on ln(1 + y), {how} (penalty {}; cross-validated RMSE {}, against {} linear{glm})",
                             c.target,
                             c.log_penalty.unwrap_or(0.0),
                             whole(log),
                             whole(linear)
                         ),
-                        (Some(linear), Some(log)) => format!(
-                            "{} linear, {how} (cross-validated RMSE {}, against {} on ln(1 + y))",
+                        (Some(linear), Some(log), _) => format!(
+                            "{} linear, {how} (cross-validated RMSE {}, against {} on ln(1 + y){glm})",
                             c.target,
                             whole(linear),
                             whole(log)

@@ -399,7 +399,7 @@ fn train_prints_the_report_with_its_stable_lines_and_row_labels() {
         lines[22..],
         [
             "".to_string(),
-            "Scale, by cross-validated error in EUR: lifetime return linear, chosen (cross-validated RMSE 803, against 1,620 on ln(1 + y)); service burden linear, chosen (cross-validated RMSE 180, against 244 on ln(1 + y)).".into(),
+            "Scale, by cross-validated error in EUR: lifetime return linear, chosen (cross-validated RMSE 803, against 1,620 on ln(1 + y) and 1,411 with a log link); service burden linear, chosen (cross-validated RMSE 180, against 244 on ln(1 + y) and 234 with a log link).".into(),
             "".into(),
             "Redundant columns: none.".into(),
             "warning: 60 customers is few for 7 model columns (about 7 per column; 10 or more is safer): the effects are uncertain, so check the cross-validated errors above and prefer fewer features.".into(),

@@ -15,6 +15,7 @@ mod errors;
 mod evaluate;
 mod explain;
 mod formats;
+mod glm;
 mod init;
 mod leaks;
 mod model_files;

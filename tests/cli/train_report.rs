@@ -238,15 +238,31 @@ fn text_from_json(r: &Value) -> Vec<String> {
                 } else {
                     "chosen"
                 };
-                match (c["linear_rmse"].as_f64(), c["log_rmse"].as_f64()) {
-                    (Some(linear), Some(log)) if c["log"] == true => format!(
-                        "{target} on ln(1 + y), {how} (penalty {}; cross-validated RMSE {}, against {} linear)",
+                let glm = c["glm_rmse"]
+                    .as_f64()
+                    .map(|g| format!(" and {} with a log link", whole(g)))
+                    .unwrap_or_default();
+                match (
+                    c["linear_rmse"].as_f64(),
+                    c["log_rmse"].as_f64(),
+                    c["glm_rmse"].as_f64(),
+                ) {
+                    (Some(linear), Some(log), Some(g)) if c["glm"] == true => format!(
+                        "{target} with a log link (Poisson), {how} (penalty {}, {} iterations; cross-validated RMSE {}, against {} linear and {} on ln(1 + y))",
+                        num(&c["log_penalty"]),
+                        c["glm_iterations"],
+                        whole(g),
+                        whole(linear),
+                        whole(log)
+                    ),
+                    (Some(linear), Some(log), _) if c["log"] == true => format!(
+                        "{target} on ln(1 + y), {how} (penalty {}; cross-validated RMSE {}, against {} linear{glm})",
                         num(&c["log_penalty"]),
                         whole(log),
                         whole(linear)
                     ),
-                    (Some(linear), Some(log)) => format!(
-                        "{target} linear, {how} (cross-validated RMSE {}, against {} on ln(1 + y))",
+                    (Some(linear), Some(log), _) => format!(
+                        "{target} linear, {how} (cross-validated RMSE {}, against {} on ln(1 + y){glm})",
                         whole(linear),
                         whole(log)
                     ),

@@ -1,0 +1,311 @@
+//! A log-link model fitted on the money itself (Poisson quasi-likelihood), by iteratively
+//! reweighted least squares, for amounts that cannot be negative and whose effects multiply.
+//!
+//! Unlike a fit on ln(1 + y), it predicts the mean of the money directly (money = exp(η), no bias
+//! correction, no shift), handles zeros, and never goes below zero, so a floor never hides a fit
+//! that is wrong at the bottom.
+//!
+//! Each iteration is a weighted ridge solve on sums (`ridge::Gram`), so it keeps the one-pass
+//! design of the linear fits: a pass over the rows adds `√w · [1 | z | working response]` into
+//! one set of sums per model being fitted, with weight `w = μ / m` (`m` the mean of the target,
+//! so the weights average about 1 and the ridge penalty means what it means elsewhere: per row,
+//! on standardised columns). Several models (the cross-validation folds and the full fit) iterate
+//! together, one pass per iteration. A step that raises the penalised deviance is halved.
+//!
+//! The penalised deviance minimised is `D + λ · Σy · Σ βⱼ²` with `D = 2 Σ [y ln(y/μ) − (y − μ)]`
+//! and `β` the slopes on standardised columns, intercept unpenalised.
+
+use ndarray::{Array1, ArrayView1, ArrayView2};
+
+use linfa::ParamGuard;
+
+use crate::fit::ridge::{Gram, RidgeError, RidgeParams};
+
+/// Iterations (weighted solves) at most per fit.
+pub const MAX_ITERATIONS: usize = 50;
+/// Converged when the penalised deviance changes by less than this share of itself.
+pub const TOLERANCE: f64 = 1e-8;
+/// Halvings of one step at most before the fit stops where it is.
+const MAX_HALVINGS: usize = 20;
+/// The smallest mean a row is given, as a share of the target's mean, so a weight is never 0 and
+/// a working response never infinite.
+const MIN_MEAN_SHARE: f64 = 1e-12;
+
+/// Coefficients on standardised columns: η = intercept + z · coef.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coefficients {
+    pub intercept: f64,
+    pub coef: Array1<f64>,
+}
+
+impl Coefficients {
+    /// The linear predictor η for one standardised row.
+    pub fn eta(&self, z: &[f64]) -> f64 {
+        self.intercept + self.coef.iter().zip(z).map(|(b, z)| b * z).sum::<f64>()
+    }
+
+    fn halfway_to(&self, other: &Coefficients) -> Coefficients {
+        Coefficients {
+            intercept: 0.5 * (self.intercept + other.intercept),
+            coef: (&self.coef + &other.coef) * 0.5,
+        }
+    }
+}
+
+/// What one pass over a model's training rows gives at its trial coefficients.
+#[derive(Debug, Clone)]
+pub struct PassSums {
+    /// The weighted sums `Σ w [1 | z | working response]ᵀ[...]` (one target column).
+    pub gram: Gram,
+    /// The Poisson deviance at the trial coefficients.
+    pub deviance: f64,
+}
+
+/// A finished fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLinkFit {
+    pub coefficients: Coefficients,
+    /// Weighted solves done.
+    pub iterations: usize,
+    /// False when the iteration cap (or the halving cap) stopped it first.
+    pub converged: bool,
+    /// Penalised deviance at the coefficients.
+    pub deviance: f64,
+}
+
+/// One row's part of an IRLS pass at linear predictor `eta`, for a target whose mean is `mean`:
+/// (√weight, working response, deviance). Callers add `√weight · [1 | z | working response]`.
+pub fn irls_row(eta: f64, y: f64, mean: f64) -> (f64, f64, f64) {
+    // exp overflows past 709; no money amount is that large.
+    let mu = eta.min(700.0).exp().max(MIN_MEAN_SHARE * mean);
+    let working = eta + (y - mu) / mu;
+    let y_ln = if y > 0.0 { y * (y / mu).ln() } else { 0.0 };
+    let deviance = 2.0 * (y_ln - (y - mu));
+    ((mu / mean).sqrt(), working, deviance)
+}
+
+/// Fits several log-link models at once. Model `g` starts from `starts[g]` (the log of its mean
+/// with slopes 0 is always safe; a fit on ln(1 + y) is usually closer) and has the sum of the
+/// target `sums_y[g]` over its training rows; `pass` is given each
+/// unfinished model's trial coefficients (`None` for finished ones) and returns its sums for
+/// those (one pass over the data for all of them).
+pub fn fit_together(
+    penalty: f64,
+    starts: Vec<Coefficients>,
+    sums_y: &[f64],
+    mut pass: impl FnMut(&[Option<Coefficients>]) -> Vec<Option<PassSums>>,
+) -> Result<Vec<LogLinkFit>, RidgeError> {
+    let params = RidgeParams::new().penalty(penalty).check()?;
+    struct State {
+        accepted: Option<(Coefficients, f64)>,
+        trial: Coefficients,
+        iterations: usize,
+        halvings: usize,
+        done: bool,
+        converged: bool,
+    }
+    let mut states: Vec<State> = starts
+        .into_iter()
+        .map(|trial| State {
+            accepted: None,
+            trial,
+            iterations: 0,
+            halvings: 0,
+            done: false,
+            converged: false,
+        })
+        .collect();
+    let penalised = |g: usize, c: &Coefficients, deviance: f64| {
+        deviance + penalty * sums_y[g] * c.coef.dot(&c.coef)
+    };
+    while states.iter().any(|s| !s.done) {
+        let trials: Vec<Option<Coefficients>> = states
+            .iter()
+            .map(|s| (!s.done).then(|| s.trial.clone()))
+            .collect();
+        let sums = pass(&trials);
+        for (g, (s, sums)) in states.iter_mut().zip(sums).enumerate() {
+            let Some(sums) = sums else { continue };
+            if s.done {
+                continue;
+            }
+            let objective = penalised(g, &s.trial, sums.deviance);
+            let previous = s.accepted.as_ref().map_or(f64::INFINITY, |(_, d)| *d);
+            if objective.is_finite() && objective <= previous * (1.0 + 1e-12) {
+                // An improvement (or a standstill): accept it, and stop once it no longer moves.
+                let change = (previous - objective).abs();
+                s.converged = change <= TOLERANCE * (objective.abs() + 0.1);
+                s.accepted = Some((s.trial.clone(), objective));
+                s.halvings = 0;
+                if s.converged || s.iterations >= MAX_ITERATIONS {
+                    s.done = true;
+                    continue;
+                }
+                let sol = params.solve(&sums.gram, 0)?;
+                s.iterations += 1;
+                s.trial = Coefficients {
+                    intercept: sol.intercept,
+                    coef: sol.coef,
+                };
+            } else {
+                // The step went too far: halve it back towards the last good fit.
+                s.halvings += 1;
+                match &s.accepted {
+                    Some((good, _)) if s.halvings <= MAX_HALVINGS => {
+                        s.trial = good.halfway_to(&s.trial)
+                    }
+                    _ => s.done = true,
+                }
+            }
+        }
+    }
+    states
+        .into_iter()
+        .map(|s| {
+            let (coefficients, deviance) = s.accepted.ok_or(RidgeError::NotFinite)?;
+            Ok(LogLinkFit {
+                coefficients,
+                iterations: s.iterations,
+                converged: s.converged,
+                deviance,
+            })
+        })
+        .collect()
+}
+
+/// Fits one log-link model on an in-memory design (raw columns `x`, non-negative target `y`):
+/// the same iterations training runs on its folds, for tests and small uses. Columns are
+/// standardised by their mean and standard deviation; the coefficients returned are on raw
+/// columns.
+pub fn fit_matrix(
+    penalty: f64,
+    x: ArrayView2<f64>,
+    y: ArrayView1<f64>,
+) -> Result<(f64, Array1<f64>, LogLinkFit), RidgeError> {
+    let (n, p) = x.dim();
+    if n < 2 {
+        return Err(RidgeError::NotEnoughRows(n));
+    }
+    let mean_x = x.mean_axis(ndarray::Axis(0)).expect("rows checked");
+    let sd_x = x
+        .std_axis(ndarray::Axis(0), 0.0)
+        .mapv(|s| if s > 0.0 { s } else { 1.0 });
+    let mean_y = y.mean().expect("rows checked");
+    if mean_y.is_nan() || mean_y <= 0.0 {
+        return Err(RidgeError::NotFinite);
+    }
+    let z: Vec<Vec<f64>> = x
+        .rows()
+        .into_iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(j, v)| (v - mean_x[j]) / sd_x[j])
+                .collect()
+        })
+        .collect();
+    let start = Coefficients {
+        intercept: mean_y.ln(),
+        coef: Array1::zeros(p),
+    };
+    let fits = fit_together(penalty, vec![start], &[y.sum()], |trials| {
+        trials
+            .iter()
+            .map(|t| {
+                t.as_ref().map(|c| {
+                    let mut gram = Gram::new(p, 1);
+                    let mut block = ndarray::Array2::zeros((n, p + 2));
+                    let mut deviance = 0.0;
+                    for (i, zi) in z.iter().enumerate() {
+                        let (sw, working, d) = irls_row(c.eta(zi), y[i], mean_y);
+                        deviance += d;
+                        block[[i, 0]] = sw;
+                        for j in 0..p {
+                            block[[i, 1 + j]] = sw * zi[j];
+                        }
+                        block[[i, 1 + p]] = sw * working;
+                    }
+                    gram.add_block(block.view());
+                    PassSums { gram, deviance }
+                })
+            })
+            .collect()
+    })?;
+    let fit = fits.into_iter().next().expect("one model");
+    let coef = &fit.coefficients.coef / &sd_x;
+    let intercept = fit.coefficients.intercept - coef.dot(&mean_x);
+    Ok((intercept, coef, fit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, Array2};
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn two_groups_recover_the_closed_form_poisson_fit() {
+        // One dummy column: the Poisson MLE is each group's mean, exactly, zeros included.
+        let x = array![[0.0], [0.0], [0.0], [0.0], [1.0], [1.0], [1.0]];
+        let y = array![0.0, 2.0, 1.0, 5.0, 10.0, 0.0, 20.0];
+        let (intercept, coef, fit) = fit_matrix(0.0, x.view(), y.view()).unwrap();
+        assert!(fit.converged, "{fit:?}");
+        assert!(fit.iterations <= 10, "{fit:?}");
+        assert!((intercept - 2.0f64.ln()).abs() < 1e-8, "{intercept}");
+        assert!((coef[0] - (10.0f64 / 2.0).ln()).abs() < 1e-8, "{coef}");
+    }
+
+    #[test]
+    fn data_from_known_coefficients_gives_them_back() {
+        // y ~ Poisson-like counts with mean exp(1 + 0.8 x₁ − 0.5 x₂), many of them zero.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let n = 20_000;
+        let mut x = Array2::zeros((n, 2));
+        let mut y = Array1::zeros(n);
+        for i in 0..n {
+            let (a, b): (f64, f64) = (rng.random_range(-1.5..1.5), rng.random_range(-1.0..2.0));
+            x[[i, 0]] = a;
+            x[[i, 1]] = b;
+            let mu = (1.0 + 0.8 * a - 0.5 * b).exp();
+            // Exponential draws with mean μ: non-negative money, mean μ, heavy right tail.
+            let u: f64 = rng.random_range(1e-12..1.0);
+            y[i] = -mu * u.ln();
+        }
+        let (intercept, coef, fit) = fit_matrix(0.0, x.view(), y.view()).unwrap();
+        assert!(fit.converged && fit.iterations < MAX_ITERATIONS, "{fit:?}");
+        assert!((intercept - 1.0).abs() < 0.03, "{intercept}");
+        assert!((coef[0] - 0.8).abs() < 0.03, "{coef}");
+        assert!((coef[1] + 0.5).abs() < 0.03, "{coef}");
+        // The score equation of the intercept: fitted means add up to the observed total.
+        let fitted: f64 = (0..n)
+            .map(|i| (intercept + coef[0] * x[[i, 0]] + coef[1] * x[[i, 1]]).exp())
+            .sum();
+        assert!(
+            (fitted - y.sum()).abs() < 1e-6 * y.sum(),
+            "{fitted} vs {}",
+            y.sum()
+        );
+    }
+
+    #[test]
+    fn a_penalty_shrinks_the_slopes_but_not_the_total() {
+        let x = array![[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]];
+        let y = array![1.0, 0.0, 3.0, 6.0, 9.0, 30.0];
+        let (_, free, _) = fit_matrix(0.0, x.view(), y.view()).unwrap();
+        let (a, shrunk, fit) = fit_matrix(0.3, x.view(), y.view()).unwrap();
+        assert!(fit.converged);
+        assert!(shrunk[0] > 0.0 && shrunk[0] < free[0], "{shrunk} vs {free}");
+        let fitted: f64 = x.column(0).iter().map(|v| (a + shrunk[0] * v).exp()).sum();
+        assert!((fitted - y.sum()).abs() < 1e-6 * y.sum());
+    }
+
+    #[test]
+    fn the_working_row_of_a_zero_is_finite() {
+        let (sw, working, d) = irls_row(-800.0, 0.0, 10.0);
+        assert!(sw > 0.0 && working.is_finite() && d.is_finite());
+        let (sw, working, d) = irls_row(2.0, 0.0, 10.0);
+        assert!((sw - (2f64.exp() / 10.0).sqrt()).abs() < 1e-12);
+        assert!((working - 1.0).abs() < 1e-12);
+        assert!((d - 2.0 * 2f64.exp()).abs() < 1e-12);
+    }
+}
