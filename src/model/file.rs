@@ -12,7 +12,7 @@ use crate::model::schema::{Feature, Schema, MISSING_LEVEL, OTHER_LEVEL};
 
 pub const FORMAT: &str = "leadscore-model";
 /// The version `train` writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The first version leadscore ever wrote; every version from here to `FORMAT_VERSION` loads.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;
 /// The file `train` writes into a models directory, and `score` looks for there.
@@ -23,10 +23,36 @@ pub const MODEL_FILE: &str = "model.json";
 type Migration = fn(Value) -> std::result::Result<Value, String>;
 
 /// `MIGRATIONS[i]` upgrades version `OLDEST_FORMAT_VERSION + i` to the next one, so a file of
-/// any version ever written runs the rest of the chain to `FORMAT_VERSION`. Version 1 is the
-/// only one so far, so the chain is empty; a version 2 adds `v1_to_v2` here (the length is
+/// any version ever written runs the rest of the chain to `FORMAT_VERSION` (the length is
 /// checked against the version numbers at compile time).
-const MIGRATIONS: [Migration; (FORMAT_VERSION - OLDEST_FORMAT_VERSION) as usize] = [];
+const MIGRATIONS: [Migration; (FORMAT_VERSION - OLDEST_FORMAT_VERSION) as usize] = [v1_to_v2];
+
+/// Version 2 added what a version-1 file meant without saying: each categorical feature's
+/// `matching` (version 1 compared values exactly as written) and the `missing_values` read as
+/// blanks (the common CRM tokens, which version 1 refused as numbers and never saw as levels).
+/// Everything else version 2 added is optional and absent from a version-1 file: the training
+/// `config`, aliases, a numeric feature's `code` mark, a target's log `link` and its scale-choice
+/// record.
+fn v1_to_v2(mut value: Value) -> std::result::Result<Value, String> {
+    if let Some(features) = value
+        .pointer_mut("/schema/features")
+        .and_then(Value::as_array_mut)
+    {
+        for feature in features {
+            if let Some(f) = feature.as_object_mut() {
+                if f.get("kind").and_then(Value::as_str) == Some("categorical") {
+                    f.entry("matching").or_insert_with(|| Value::from("exact"));
+                }
+            }
+        }
+    }
+    let top = value
+        .as_object_mut()
+        .ok_or("the file is not a JSON object")?;
+    top.entry("missing_values")
+        .or_insert_with(|| Value::from(crate::io::table::default_missing_values()));
+    Ok(value)
+}
 
 /// Upgrades a model file of version `from` (already known to be readable) to `FORMAT_VERSION`.
 fn migrate(mut value: Value, from: u32) -> std::result::Result<Value, String> {
@@ -736,6 +762,8 @@ mod tests {
     use super::*;
 
     const SHIPPED: &str = include_str!("../../models/model.json");
+    /// The shipped model as version 1 wrote it, before version 2 existed.
+    const V1: &str = include_str!("../../tests/corpus/models/v1-shipped.json");
 
     fn shipped() -> Value {
         serde_json::from_str(SHIPPED).unwrap()
@@ -747,7 +775,7 @@ mod tests {
 
     fn unsupported(v: u64) -> String {
         format!(
-            "m.json: model format version {v} is not supported by leadscore {} (it reads version 1); retrain with `leadscore train`",
+            "m.json: model format version {v} is not supported by leadscore {} (it reads versions 1 to 2); retrain with `leadscore train`",
             env!("CARGO_PKG_VERSION")
         )
     }
@@ -762,22 +790,47 @@ mod tests {
             let migrated = migrate(shipped(), from).unwrap();
             assert_eq!(migrated["format_version"], FORMAT_VERSION);
         }
-        // Version 1 is today's format: the chain leaves it as it was.
-        assert_eq!(migrate(shipped(), 1).unwrap(), shipped());
+        // The current version goes through no step of the chain.
+        assert_eq!(migrate(shipped(), FORMAT_VERSION).unwrap(), shipped());
+        // Version 1 gains what it meant without saying: exact matching and the common blanks.
+        let v1: Value = serde_json::from_str(V1).unwrap();
+        let v2 = migrate(v1.clone(), 1).unwrap();
+        assert_eq!(v2["format_version"], 2);
+        assert_eq!(v2["schema"]["features"][0]["kind"], "categorical");
+        assert_eq!(v2["schema"]["features"][0]["matching"], "exact");
+        assert!(v2["schema"]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["kind"] != "numeric" || f.get("matching").is_none()));
+        assert_eq!(
+            v2["missing_values"],
+            Value::from(crate::io::table::default_missing_values())
+        );
+        assert_eq!(v2["columns"], v1["columns"]);
     }
 
     #[test]
-    fn a_version_1_model_loads() {
-        let model = Model::parse(SHIPPED, "m.json").unwrap();
-        assert_eq!(model.format_version, 1);
+    fn a_version_1_model_loads_with_the_meaning_it_had() {
+        use crate::model::schema::{Feature, Matching};
+        let model = Model::parse(V1, "m.json").unwrap();
+        assert_eq!(model.format_version, FORMAT_VERSION);
         assert_eq!(model.schema.columns.len(), model.columns.len());
-        // Through the value path too (as an older version would go).
-        assert_eq!(parse_value(&shipped()).unwrap(), model);
+        assert!(model.schema.features.iter().all(|f| match f {
+            Feature::Categorical(c) => c.matching == Matching::Exact,
+            Feature::Numeric(_) => true,
+        }));
+        assert!(model.config.is_none());
+        // The same coefficients as the version-2 model trained on the same data.
+        let current = Model::parse(SHIPPED, "m.json").unwrap();
+        assert_eq!(model.columns, current.columns);
+        // Today's version is read from its own text.
+        assert_eq!(parse_value(&shipped()).unwrap(), current);
     }
 
     #[test]
     fn versions_never_written_are_refused() {
-        for v in [0u64, 2, 99] {
+        for v in [0u64, 3, 99] {
             let mut m = shipped();
             m["format_version"] = v.into();
             assert_eq!(parse_value(&m).unwrap_err(), unsupported(v));

@@ -482,15 +482,15 @@ fn model_of_another_format_version_asks_for_a_retrain() {
     let env = trained_env();
     let text = edit(
         &env.read("models/model.json"),
-        "\"format_version\": 1,",
         "\"format_version\": 2,",
+        "\"format_version\": 3,",
     );
-    env.write("old.json", text);
+    env.write("newer.json", text);
     fails(
         &env,
-        &["score", LEADS, "--model", "old.json", "-o", "scores.csv"],
+        &["score", LEADS, "--model", "newer.json", "-o", "scores.csv"],
         &format!(
-            "error: old.json: model format version 2 is not supported by leadscore {} (it reads version 1); retrain with `leadscore train`\n",
+            "error: newer.json: model format version 3 is not supported by leadscore {} (it reads versions 1 to 2); retrain with `leadscore train`\n",
             env!("CARGO_PKG_VERSION")
         ),
     );

@@ -74,12 +74,12 @@ CASES = {
     "cut-in-a-number.json": TEXT[: TEXT.index("-22943.61") + 4],
     "cut-before-last-brace.json": TEXT.rstrip()[:-1],
     # Versions.
-    "version-0.json": text_edit('"format_version": 1,', '"format_version": 0,'),
-    "version-2.json": text_edit('"format_version": 1,', '"format_version": 2,'),
-    "version-huge.json": text_edit('"format_version": 1,', '"format_version": 4294967297,'),
-    "version-string.json": text_edit('"format_version": 1,', '"format_version": "1",'),
-    "version-fraction.json": text_edit('"format_version": 1,', '"format_version": 1.5,'),
-    "version-missing.json": text_edit('  "format_version": 1,\n', ""),
+    "version-0.json": text_edit('"format_version": 2,', '"format_version": 0,'),
+    "version-3.json": text_edit('"format_version": 2,', '"format_version": 3,'),
+    "version-huge.json": text_edit('"format_version": 2,', '"format_version": 4294967297,'),
+    "version-string.json": text_edit('"format_version": 2,', '"format_version": "2",'),
+    "version-fraction.json": text_edit('"format_version": 2,', '"format_version": 1.5,'),
+    "version-missing.json": text_edit('  "format_version": 2,\n', ""),
     # Wrong types and numbers JSON cannot hold.
     "number-1e309.json": text_edit('"median": 35.0', '"median": 1e309'),
     "number-nan-string.json": text_edit('"median": 35.0', '"median": "NaN"'),
