@@ -114,6 +114,19 @@ pub struct PooledValue {
     pub customers: u64,
 }
 
+impl PooledValue {
+    /// Each (value, customers) pair as training noted it.
+    fn all(values: &[(String, u64)]) -> Vec<PooledValue> {
+        values
+            .iter()
+            .map(|(value, customers)| PooledValue {
+                value: value.clone(),
+                customers: *customers,
+            })
+            .collect()
+    }
+}
+
 /// Spellings of one category value merged into one: the most common spelling is kept.
 #[derive(Debug, Clone, Serialize)]
 pub struct MergedSpellings {
@@ -346,13 +359,7 @@ impl TrainReport {
                 .iter()
                 .map(|(feature, values)| Pooled {
                     feature: feature.clone(),
-                    values: values
-                        .iter()
-                        .map(|(value, customers)| PooledValue {
-                            value: value.clone(),
-                            customers: *customers,
-                        })
-                        .collect(),
+                    values: PooledValue::all(values),
                 })
                 .collect(),
             merged: t
@@ -363,14 +370,7 @@ impl TrainReport {
                     feature: m.feature.clone(),
                     value: m.value.clone(),
                     customers: m.customers,
-                    spellings: m
-                        .spellings
-                        .iter()
-                        .map(|(value, customers)| PooledValue {
-                            value: value.clone(),
-                            customers: *customers,
-                        })
-                        .collect(),
+                    spellings: PooledValue::all(&m.spellings),
                 })
                 .collect(),
             clamped,
