@@ -204,7 +204,9 @@ impl Decisions {
     /// D losing money; contact a lead that looks at least as good as the median customer, skip one
     /// expected to lose money, qualify the rest first. Values set in the config win, and the
     /// defaults around them give way so the order always holds (A ≥ B ≥ C, contact ≥ skip): with
-    /// only `tier_a = 1000` set, B's default is capped at 1,000 rather than left above A.
+    /// only `tier_a = 1000` set, B's default is capped at 1,000 rather than left above A. When
+    /// most past customers lose money (a median below zero), C and skip stay at zero and the
+    /// median-based defaults rise to it, so no lead expected to lose money is sent to `contact`.
     pub fn resolve(overrides: DecisionOverrides, predicted_net: &[f64]) -> Decisions {
         let mut sorted: Vec<f64> = predicted_net
             .iter()
@@ -404,20 +406,27 @@ fn push_u64(buf: &mut String, mut n: u64) {
     digits[i..].iter().for_each(|&d| buf.push(d as char));
 }
 
-/// Thresholds from highest to lowest: the given ones as set (the config checks their order), each
-/// missing one from `defaults` but kept between the given ones around it, and in order with the
-/// defaults before it.
+/// Thresholds from highest to lowest: the given ones as set (the config checks their order), and
+/// each missing one its default, raised if need be to the threshold beneath it and capped at the
+/// given ones above it. Worked from the bottom up, a default taken from the data gives way to the
+/// fixed ones below it: when most past customers lose money and the median prediction is −4,003,
+/// "skip below 0" and "tier C from 0" hold, and the median-based defaults rise to 0 rather than
+/// drag them below zero (which would send expected losses to `contact`).
 fn ordered<const N: usize>(given: [Option<f64>; N], defaults: [f64; N]) -> [f64; N] {
     let mut out = [0.0; N];
-    for i in 0..N {
+    for i in (0..N).rev() {
         out[i] = match given[i] {
             Some(v) => v,
             None => {
-                let below = given[i + 1..]
+                let below = if i + 1 < N {
+                    out[i + 1]
+                } else {
+                    f64::NEG_INFINITY
+                };
+                let above = given[..i]
                     .iter()
                     .flatten()
-                    .fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-                let above = if i == 0 { f64::INFINITY } else { out[i - 1] };
+                    .fold(f64::INFINITY, |a, &b| a.min(b));
                 defaults[i].max(below).min(above)
             }
         };
@@ -656,6 +665,27 @@ mod tests {
         let p = Printed::new(0.3, 0.1, 1);
         assert_eq!(p.net, 0.2);
         assert_eq!(Printed::new(10.0, 0.0, 2).ratio(), None);
+    }
+
+    #[test]
+    fn when_most_customers_lose_money_expected_losses_are_never_contacted() {
+        // Three in four past customers lose money: the median prediction is negative.
+        let nets: Vec<f64> = (-75..25).map(|v| v as f64 * 100.0).collect();
+        let d = Decisions::resolve(DecisionOverrides::default(), &nets);
+        assert_eq!((d.skip_below, d.tier_c), (0.0, 0.0), "{d:?}");
+        assert_eq!((d.contact_at, d.tier_b), (0.0, 0.0), "{d:?}");
+        assert!(d.tier_a >= 0.0, "{d:?}");
+        assert_eq!(d.recommend(-12.85), Recommendation::Skip);
+        assert_eq!(d.tier(-12.85), Tier::D);
+        // A threshold set in the config still wins over the zero below it.
+        let d = Decisions::resolve(
+            DecisionOverrides {
+                contact_at: Some(-500.0),
+                ..Default::default()
+            },
+            &nets,
+        );
+        assert_eq!((d.contact_at, d.skip_below), (-500.0, -500.0), "{d:?}");
     }
 
     #[test]
