@@ -291,8 +291,10 @@ fn keep_what_leads_have(g: &mut Guess, path: &str, headers: &[String]) -> Vec<St
     let mut notes = Vec::new();
     if !dropped.is_empty() {
         notes.push(format!(
-            "not in {path}, so left out of [features] (what leads lack cannot be known before contact): {}",
-            dropped.join(", ")
+            "not in {path}, so left out of [features] (what leads lack cannot be known before contact): {}; [features] keeps {} categorical and {} numeric",
+            dropped.join(", "),
+            g.categorical.len(),
+            g.numeric.len()
         ));
     }
     let reason = format!("not in {path}, so not known before contact");

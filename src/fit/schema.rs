@@ -168,11 +168,21 @@ impl Schema {
                             spec.name
                         )));
                     }
+                    let code = looks_like_code(&spec.name, &present);
                     let mut q =
                         |p| crate::stats::quantile_select(&mut present, p).expect("non-empty");
                     let median = q(0.5);
                     let (min, max) = (q(0.0), q(1.0));
-                    let clamp = winsorize.map(|(lo, hi)| (q(lo), q(hi)));
+                    // A year or a code is a whole number: so are the bounds it is clamped to
+                    // (widened to the nearest whole numbers, so no value inside moves).
+                    let clamp = winsorize.map(|(lo, hi)| {
+                        let (lo, hi) = (q(lo), q(hi));
+                        if code {
+                            (lo.floor(), hi.ceil())
+                        } else {
+                            (lo, hi)
+                        }
+                    });
                     if let Some((lo, hi)) = clamp {
                         let mut rows: Vec<usize> = v
                             .iter()
@@ -211,7 +221,7 @@ impl Schema {
                         edges,
                         shares,
                         missing_share: missing as f64 / v.len() as f64,
-                        code: looks_like_code(&spec.name, &present),
+                        code,
                     }));
                 }
             }

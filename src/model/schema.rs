@@ -80,7 +80,9 @@ pub struct Numeric {
 }
 
 /// Whether a numeric feature holds years or codes rather than amounts: every value a whole
-/// number, and either a name that says so or values that all look like calendar years.
+/// number, and either a name that says so (a word such as `year`, `zip`, `code` or `id`, or
+/// `year`, `zip` or `postal` inside one, as in `BillingPostalCode`) or values that all look like
+/// calendar years.
 pub fn looks_like_code(name: &str, values: &[f64]) -> bool {
     if values.is_empty() || values.iter().any(|v| v.fract() != 0.0) {
         return false;
@@ -105,8 +107,10 @@ pub fn looks_like_code(name: &str, values: &[f64]) -> bool {
                 | "sic"
                 | "naics"
         )
-    }) || lower.starts_with("year")
-        || lower.ends_with("year");
+    }) || ["year", "zip", "postal", "postcode"]
+        .iter()
+        .any(|w| lower.contains(w))
+        || lower.ends_with("code");
     let years = values.iter().all(|v| (1800.0..=2200.0).contains(v));
     named || years
 }
@@ -152,5 +156,26 @@ pub struct Schema {
 impl Schema {
     pub fn n_columns(&self) -> usize {
         self.columns.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn years_and_codes_are_told_from_amounts_by_name_and_values() {
+        let zips = [10115.0, 60311.0, 98199.0];
+        assert!(looks_like_code("zip", &zips));
+        assert!(looks_like_code("BillingPostalCode", &zips));
+        assert!(looks_like_code("customer_id", &zips));
+        assert!(looks_like_code("Year_Birth", &[1945.0, 1992.0]));
+        // Values that all look like years need no name.
+        assert!(looks_like_code("founded", &[1899.0, 2011.0]));
+        // Amounts and counts are not codes, even whole ones; nor is a fractional "code".
+        assert!(!looks_like_code("annual_revenue", &[4_364_299.0, 1_200.0]));
+        assert!(!looks_like_code("employees", &[12.0, 2_390.0]));
+        assert!(!looks_like_code("zip", &[10115.5]));
+        assert!(!looks_like_code("zip", &[]));
     }
 }

@@ -15,7 +15,7 @@ use crate::model::file::{Metrics, Validation};
 use crate::model::schema::Feature;
 use crate::model::warning::number;
 use crate::model::Model;
-use crate::report::format::{group, listing, r2, whole};
+use crate::report::format::{group, listing, pct, r2, whole};
 use crate::stats::{quantile_sorted, Interval};
 
 /// Fewer customers than this per model column (intercept included) is a small history.
@@ -23,6 +23,9 @@ const SMALL_HISTORY_PER_COLUMN: usize = 10;
 
 /// Below this cross-validated R², a target is called barely predictable.
 const WEAK_R2: f64 = 0.05;
+
+/// Fewer customers left out for a blank outcome than this (or than a tenth) is no warning.
+const MANY_LEFT_OUT: usize = 10;
 
 /// How many excluded customers the text names before "and N more".
 const EXCLUDED_LISTED: usize = 20;
@@ -177,6 +180,15 @@ pub enum TrainWarning {
         customers_per_column: usize,
         safer_per_column: usize,
     },
+    /// Many customers left out for a blank outcome: the model learnt only from the rest, which
+    /// a blank (or a missing-value text such as "-") that meant 0 would bias.
+    ManyLeftOut {
+        left_out: usize,
+        customers: usize,
+        /// The outcome column that left out the most, and how many.
+        column: String,
+        in_column: usize,
+    },
     /// A categorical feature all of whose values were pooled, so it has no effect.
     NoEffect {
         feature: String,
@@ -256,6 +268,29 @@ impl TrainReport {
                     r2,
                 })
         }));
+        let left_out = history.excluded.len();
+        if left_out * 10 > history.rows_read && left_out >= MANY_LEFT_OUT {
+            let mut by_column: Vec<(&str, usize)> = Vec::new();
+            for e in &history.excluded {
+                match by_column.iter_mut().find(|(c, _)| *c == e.column) {
+                    Some((_, n)) => *n += 1,
+                    None => by_column.push((&e.column, 1)),
+                }
+            }
+            // The most first; among equals, the first met.
+            let (column, in_column) = by_column
+                .iter()
+                .copied()
+                .rev()
+                .max_by_key(|&(_, n)| n)
+                .unwrap_or(("", 0));
+            warnings.push(TrainWarning::ManyLeftOut {
+                left_out,
+                customers: history.rows_read,
+                column: column.to_string(),
+                in_column,
+            });
+        }
         // Ten customers per estimated effect is the usual floor for a stable linear fit.
         let columns = t.schema.n_columns();
         if history.rows() < SMALL_HISTORY_PER_COLUMN * (columns + 1) {
@@ -649,6 +684,21 @@ impl TrainReport {
                         s,
                         "warning: {} customers is few for {model_columns} model columns (about {customers_per_column} per column; {safer_per_column} or more is safer): the effects are uncertain, so check the cross-validated errors above and prefer fewer features.",
                         group(*customers),
+                    );
+                }
+                TrainWarning::ManyLeftOut {
+                    left_out,
+                    customers,
+                    column,
+                    in_column,
+                } => {
+                    let _ = writeln!(
+                        s,
+                        "warning: {} of {} customers ({}) were left out for a blank outcome, {} of them for {column}: the model learnt only from the rest. If a blank or a text such as \"-\" means 0 there, write 0 (or take the text out of missing_values) and retrain.",
+                        group(*left_out),
+                        group(*customers),
+                        pct(*left_out as f64 / *customers as f64),
+                        group(*in_column),
                     );
                 }
                 TrainWarning::NoEffect {

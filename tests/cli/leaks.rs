@@ -82,7 +82,7 @@ fn init_from_with_leads_leaves_out_the_history_columns_the_leads_lack_and_says_s
         run.stderr,
         "Wrote guess.toml.\n  \
          from 90 rows: id customer_id, 2 categorical and 2 numeric features, 2 outcome columns\n  \
-         not in leads.csv, so left out of [features] (what leads lack cannot be known before contact): months_active\n  \
+         not in leads.csv, so left out of [features] (what leads lack cannot be known before contact): months_active; [features] keeps 2 categorical and 1 numeric\n  \
          lead id: lead_id (from leads.csv)\n\
          Check every line marked CHECK, then run `leadscore train --history FILE`.\n"
     );

@@ -43,7 +43,7 @@ fn years_and_codes_keep_their_digits_together_while_counts_are_grouped() {
     };
     let year = clamp_line("Year_Founded");
     assert!(
-        year.starts_with("Clamped Year_Founded to the training range [1952.95, 2006.05] for 6 customers, most extreme first: C0 (1950), C17 (2009)"),
+        year.starts_with("Clamped Year_Founded to the training range [1952, 2007] for 4 customers, most extreme first: C0 (1950), C17 (2009)"),
         "{year}"
     );
     let zip = clamp_line("zip");
@@ -64,13 +64,10 @@ fn years_and_codes_keep_their_digits_together_while_counts_are_grouped() {
     let rows = csv_rows(&scored.stdout);
     let (reasons, warnings) = (&rows[1][9], &rows[1][10]);
     assert!(
-        warnings.contains("Year_Founded 1893 below the training range, counted as 1952.95"),
+        warnings.contains("Year_Founded 1893 below the training range, counted as 1952"),
         "{warnings}"
     );
-    assert!(
-        reasons.contains("Year_Founded=1893 (as 1952.95)"),
-        "{reasons}"
-    );
+    assert!(reasons.contains("Year_Founded=1893 (as 1952)"), "{reasons}");
     assert!(
         !reasons.contains("90,210") && !warnings.contains("90,210"),
         "{reasons} | {warnings}"
@@ -171,4 +168,51 @@ fn shares_beyond_the_whole_are_written_as_multiples_with_the_amounts() {
         run.stdout
     );
     assert!(run.stdout.contains("n/a"), "{}", run.stdout);
+}
+
+#[test]
+fn many_customers_left_out_for_a_blank_outcome_is_a_warning_naming_the_column() {
+    // Excel's accounting format writes a zero as "-", which reads as a blank: customers whose
+    // support hours were 0 drop out, and the model would learn only from the others.
+    let env = Env::new();
+    env.copy("tests/fixtures/leadscore.toml", "leadscore.toml");
+    let history = std::fs::read_to_string(crate::util::repo("tests/fixtures/history.csv")).unwrap();
+    let mut lines: Vec<String> = history.lines().map(String::from).collect();
+    for line in lines.iter_mut().skip(1).step_by(3) {
+        let cut = line.rfind(',').unwrap();
+        line.truncate(cut + 1);
+        line.push('-');
+    }
+    env.write("h.csv", lines.join("\n") + "\n");
+    let run = env.run(&["train", "--history", "h.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("\nwarning: 20 of 60 customers (33.3%) were left out for a blank outcome, 20 of them for support_hours: the model learnt only from the rest. If a blank or a text such as \"-\" means 0 there, write 0 (or take the text out of missing_values) and retrain.\n"),
+        "{}",
+        run.stdout
+    );
+    let json = env.run(&["train", "--history", "h.csv", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let w = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["kind"] == "many_left_out")
+        .unwrap_or_else(|| panic!("{}", json.stdout));
+    assert_eq!(
+        (w["left_out"].as_u64(), w["in_column"].as_u64()),
+        (Some(20), Some(20))
+    );
+    assert_eq!(w["column"], "support_hours");
+    // One blank outcome in sixty is no warning.
+    lines = history.lines().map(String::from).collect();
+    let cut = lines[5].rfind(',').unwrap();
+    lines[5].truncate(cut + 1);
+    env.write("h.csv", lines.join("\n") + "\n");
+    let run = env.run(&["train", "--history", "h.csv"]);
+    assert!(
+        !run.stdout.contains("left out for a blank outcome, "),
+        "{}",
+        run.stdout
+    );
 }
