@@ -71,16 +71,30 @@ pub fn check_lead_list(path: &Path, config: &Config, delimiter: Option<u8>) -> R
             )
         })?;
     }
-    for f in &config.features {
-        find_column(&shown, headers, &f.name, "a feature in the config").map_err(|e| {
-            with_fix(
-                e,
-                format!(
-                    "add the column to the lead list, or remove {} from [features] (a column the leads lack cannot be known before contact)",
-                    f.name
-                ),
+    // Every feature the lead list lacks, named at once (the first with a "did you mean").
+    let missing: Vec<&str> = config
+        .features
+        .iter()
+        .map(|f| f.name.as_str())
+        .filter(|name| !headers.iter().any(|h| h == name))
+        .collect();
+    if let Some(first) = missing.first() {
+        let err = match find_column(&shown, headers, first, "a feature in the config") {
+            Err(e) => e,
+            Ok(_) => Error::file(&shown, format!("no column \"{first}\"")),
+        };
+        let fix = if missing.len() == 1 {
+            format!(
+                "add the column to the lead list, or remove {first} from [features] (a column the leads lack cannot be known before contact)"
             )
-        })?;
+        } else {
+            format!(
+                "also missing: {}; add the columns to the lead list, or remove {} from [features] (a column the leads lack cannot be known before contact)",
+                missing[1..].join(", "),
+                missing.join(", ")
+            )
+        };
+        return Err(with_fix(err, fix));
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Where a model's features are in a CSV file, and how to read each one.
 
 use crate::config::{FeatureKind, FeatureSpec};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::io::table::{
     decode, default_missing_values, is_missing_value, parse_number, CsvInput, Source,
 };
@@ -17,11 +17,27 @@ pub struct FeatureColumns {
 
 impl FeatureColumns {
     /// Finds each feature's column; `role` says who needs it, for the error message.
+    /// Every missing column is named at once (the first with a "did you mean"), so a user fixing
+    /// an export does not meet them one run at a time.
     pub fn locate(input: &CsvInput, specs: &[FeatureSpec], role: &str) -> Result<FeatureColumns> {
-        let index = specs
-            .iter()
-            .map(|s| input.column(&s.name, role))
-            .collect::<Result<Vec<_>>>()?;
+        let mut index = Vec::with_capacity(specs.len());
+        let mut first: Option<Error> = None;
+        let mut also: Vec<&str> = Vec::new();
+        for s in specs {
+            match input.column(&s.name, role) {
+                Ok(i) => index.push(i),
+                Err(e) if first.is_none() => first = Some(e),
+                Err(_) => also.push(&s.name),
+            }
+        }
+        match first {
+            Some(Error::File { path, mut problem }) if !also.is_empty() => {
+                problem.push_str(&format!("; also missing: {}", also.join(", ")));
+                return Err(Error::File { path, problem });
+            }
+            Some(e) => return Err(e),
+            None => {}
+        }
         Ok(FeatureColumns {
             specs: specs.to_vec(),
             index,

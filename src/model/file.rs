@@ -522,15 +522,21 @@ impl Model {
             .map_err(|e| match e {
                 // A column the leads lack: say the two ways out.
                 Error::File { path, problem } => {
-                    let missing = specs
+                    let missing: Vec<&str> = specs
                         .iter()
-                        .find(|s| problem.starts_with(&format!("no column \"{}\" ", s.name)));
-                    let problem = match missing {
-                        Some(s) => format!(
+                        .map(|s| s.name.as_str())
+                        .filter(|name| !input.headers().iter().any(|h| h == name))
+                        .collect();
+                    let problem = match missing.len() {
+                        0 => problem,
+                        1 => format!(
                             "{problem}; add the column to the lead list, or remove {} from [features] and retrain",
-                            s.name
+                            missing[0]
                         ),
-                        None => problem,
+                        _ => format!(
+                            "{problem}; add the columns to the lead list, or remove {} from [features] and retrain",
+                            missing.join(", ")
+                        ),
                     };
                     Error::File { path, problem }
                 }

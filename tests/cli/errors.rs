@@ -119,6 +119,17 @@ fn lead_list_without_a_feature_of_the_model_suggests_the_closest_column() {
 }
 
 #[test]
+fn lead_list_without_several_features_names_them_all_at_once() {
+    let leads = edit(&fixture(LEADS), "account_manager", "account_manger");
+    let leads = edit(&leads, ",employees,", ",staff,");
+    let leads = edit(&leads, ",region,", ",area,");
+    score_fails(
+        &leads,
+        "error: leads.csv: no column \"region\" (a feature the model uses); the header has: lead_id, company, industry, area, account_manger, staff, first_order_value; also missing: account_manager, employees; add the columns to the lead list, or remove region, account_manager, employees from [features] and retrain\n",
+    );
+}
+
+#[test]
 fn lead_list_from_another_source_names_the_missing_id_and_lists_its_header() {
     score_fails(
         "name,email,phone\nAnna,anna@example.com,123\n",
