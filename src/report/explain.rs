@@ -220,7 +220,10 @@ impl Explanation {
         if self.warnings.is_empty() {
             let _ = writeln!(s, "Warnings: none.");
         } else {
-            let _ = writeln!(s, "Warnings: {}.", self.warnings.join("; "));
+            // A warning may end in a question ("did you mean ...?"): no full stop after it.
+            let all = self.warnings.join("; ");
+            let stop = if all.ends_with('?') { "" } else { "." };
+            let _ = writeln!(s, "Warnings: {all}{stop}");
         }
         s
     }

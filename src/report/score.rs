@@ -105,8 +105,13 @@ impl Summary {
         if let Some(path) = rejects {
             let _ = writeln!(
                 s,
-                "Rejected {}, written with their reasons to {path}.",
-                counted(self.rejected as usize, "row")
+                "Rejected {}, written with {} to {path}.",
+                counted(self.rejected as usize, "row"),
+                if self.rejected == 1 {
+                    "its reason"
+                } else {
+                    "their reasons"
+                }
             );
         }
         if let Some(w) = drift::warning(&self.drift.table(model), leads_file) {

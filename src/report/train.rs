@@ -649,27 +649,18 @@ impl TrainReport {
                 );
                 break;
             }
-            let mut others: Vec<&str> = m
+            let others: Vec<String> = m
                 .spellings
                 .iter()
                 .take(SPELLINGS_LISTED)
-                .map(|v| v.value.as_str())
+                .map(|v| format!("\"{}\"", v.value))
                 .collect();
-            let more = format!(
-                "{} more",
-                m.spellings.len().saturating_sub(SPELLINGS_LISTED)
-            );
-            if m.spellings.len() > SPELLINGS_LISTED {
-                others.push(&more);
-            }
-            let n = m.spellings.len() + usize::from(m.customers > 0);
             let _ = writeln!(
                 s,
-                "{}: merged {n} spelling{} into '{}' ({}).",
+                "{}: read {} as \"{}\".",
                 m.feature,
-                if n == 1 { "" } else { "s" },
+                listing(&others, m.spellings.len()),
                 m.value,
-                others.join(", ")
             );
         }
         for w in &self.warnings {

@@ -129,7 +129,7 @@ fn training_merges_spellings_into_the_most_common_and_says_so() {
     let run = train(&messy);
     assert!(
         run.stdout
-            .contains("industry: merged 3 spellings into 'software' (Software, SOFTWARE).\n"),
+            .contains("industry: read \"Software\", \"SOFTWARE\" as \"software\".\n"),
         "{}",
         run.stdout
     );
@@ -175,7 +175,7 @@ fn an_alias_maps_to_its_value_in_training_and_scoring_without_the_config() {
     let run = train(&env);
     assert!(
         run.stdout
-            .contains("industry: merged 2 spellings into 'software' (Software & IT).\n"),
+            .contains("industry: read \"Software & IT\" as \"software\".\n"),
         "{}",
         run.stdout
     );

@@ -734,7 +734,7 @@ fn skip_invalid_rejects_a_row_with_the_wrong_number_of_fields() {
     assert_eq!(ids, ["L01", "L03"]);
     assert!(run
         .stderr
-        .ends_with("\nRejected 1 row, written with their reasons to rejected.csv.\n"));
+        .ends_with("\nRejected 1 row, written with its reason to rejected.csv.\n"));
 }
 
 // Outputs on failure.
