@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::config::Config;
 use crate::economics::BoundEconomics;
 use crate::error::{Error, Result};
-use crate::fit::schema::{FeatureValues, ValuesBuilder};
+use crate::fit::schema::{FeatureValues, TokenBlanks, ValuesBuilder};
 use crate::io::ids::{check_row, IdIndex};
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{
@@ -60,6 +60,8 @@ pub struct History {
     pub excluded: Vec<Excluded>,
     pub rows_read: usize,
     pub sha256: String,
+    /// Missing-value texts read as blanks in category columns, most rows first.
+    pub token_blanks: Vec<TokenBlanks>,
 }
 
 impl History {
@@ -123,6 +125,7 @@ impl History {
             path: input.path().to_string(),
             sha256: input.fingerprint().expect("requested"),
             ids,
+            token_blanks: builder.token_blanks(&config.features),
             values: builder.finish(),
             targets,
             excluded,

@@ -423,6 +423,18 @@ pub struct ValuesBuilder {
     values: Vec<FeatureValues>,
     interners: Vec<HashMap<String, u32>>,
     scratch: Vec<Option<f64>>,
+    /// Per feature: each missing-value text met in a category column, and in how many rows.
+    tokens: Vec<Vec<(String, u64)>>,
+}
+
+/// A missing-value text (`NA`, `n/a`, ...) read as a blank in a category column of the history:
+/// where it is a real value (NA for North America), the blanks hide it, so training says so.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenBlanks {
+    pub feature: String,
+    pub token: String,
+    /// Rows of the history holding it (the customers left out for a blank outcome included).
+    pub rows: u64,
 }
 
 impl ValuesBuilder {
@@ -441,6 +453,7 @@ impl ValuesBuilder {
             values,
             interners: specs.iter().map(|_| HashMap::default()).collect(),
             scratch: vec![None; specs.len()],
+            tokens: vec![Vec::new(); specs.len()],
         }
     }
 
@@ -463,9 +476,14 @@ impl ValuesBuilder {
                 FeatureValues::Categorical { codes, dict } => {
                     // `n/a` and the like are blanks in training: a level of their own would
                     // split the blanks in two.
-                    let value = cols
-                        .category(record, f)
-                        .filter(|v| !cols.is_missing_value(v));
+                    let mut value = cols.category(record, f);
+                    if let Some(v) = value.as_deref().filter(|v| cols.is_missing_value(v)) {
+                        match self.tokens[f].iter_mut().find(|(t, _)| t == v) {
+                            Some((_, n)) => *n += 1,
+                            None => self.tokens[f].push((v.to_string(), 1)),
+                        }
+                        value = None;
+                    }
                     let interner = &mut self.interners[f];
                     let key = value.as_deref().unwrap_or("");
                     let code = match interner.get(key) {
@@ -501,6 +519,14 @@ impl ValuesBuilder {
 
     /// Appends the rows another builder read (a later batch of the same file).
     pub fn append(&mut self, other: ValuesBuilder) {
+        for (mine, theirs) in self.tokens.iter_mut().zip(&other.tokens) {
+            for (token, n) in theirs {
+                match mine.iter_mut().find(|(t, _)| t == token) {
+                    Some((_, m)) => *m += n,
+                    None => mine.push((token.clone(), *n)),
+                }
+            }
+        }
         for ((mine, theirs), interner) in self
             .values
             .iter_mut()
@@ -531,6 +557,24 @@ impl ValuesBuilder {
                 _ => unreachable!("builders for the same features"),
             }
         }
+    }
+
+    /// The missing-value texts met in category columns, most rows first, with the features'
+    /// names as `specs` gives them.
+    pub fn token_blanks(&self, specs: &[FeatureSpec]) -> Vec<TokenBlanks> {
+        let mut out: Vec<TokenBlanks> = specs
+            .iter()
+            .zip(&self.tokens)
+            .flat_map(|(spec, tokens)| {
+                tokens.iter().map(|(token, rows)| TokenBlanks {
+                    feature: spec.name.clone(),
+                    token: token.clone(),
+                    rows: *rows,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| b.rows.cmp(&a.rows));
+        out
     }
 
     pub fn finish(self) -> Vec<FeatureValues> {

@@ -15,7 +15,7 @@ use crate::model::file::{Metrics, Validation};
 use crate::model::schema::Feature;
 use crate::model::warning::number;
 use crate::model::Model;
-use crate::report::format::{group, listing, pct, r2, whole};
+use crate::report::format::{counted, group, listing, pct, r2, whole};
 use crate::stats::{quantile_sorted, Interval};
 
 /// Fewer customers than this per model column (intercept included) is a small history.
@@ -61,6 +61,8 @@ pub struct TrainReport {
     pub merged: Vec<MergedSpellings>,
     pub clamped: Vec<Clamped>,
     pub imputed: Vec<Imputed>,
+    /// Missing-value texts (`NA`, `n/a`, ...) read as blanks in category columns.
+    pub blank_texts: Vec<BlankText>,
     pub warnings: Vec<TrainWarning>,
     pub decisions: Decisions,
     /// The net-value interval; `None` when the history is too small to learn one.
@@ -160,6 +162,18 @@ pub struct ClampedCustomer {
     pub value: Option<f64>,
 }
 
+/// A missing-value text read as a blank in a category column, and in how many rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlankText {
+    pub feature: String,
+    pub text: String,
+    pub rows: u64,
+}
+
+/// A missing-value text in more than this share of a category column's rows is a warning: it
+/// may be a real value (`NA` for North America) that the default list reads as a blank.
+const COMMON_BLANK_TEXT: f64 = 0.05;
+
 /// A numeric feature whose blanks were imputed with the training median.
 #[derive(Debug, Clone, Serialize)]
 pub struct Imputed {
@@ -188,6 +202,13 @@ pub enum TrainWarning {
         /// The outcome column that left out the most, and how many.
         column: String,
         in_column: usize,
+    },
+    /// A missing-value text common in a category column: perhaps a real value read as blank.
+    CommonBlankText {
+        feature: String,
+        text: String,
+        rows: u64,
+        rows_read: usize,
     },
     /// A categorical feature all of whose values were pooled, so it has no effect.
     NoEffect {
@@ -268,6 +289,18 @@ impl TrainReport {
                     r2,
                 })
         }));
+        warnings.extend(
+            history
+                .token_blanks
+                .iter()
+                .filter(|b| b.rows as f64 > COMMON_BLANK_TEXT * history.rows_read as f64)
+                .map(|b| TrainWarning::CommonBlankText {
+                    feature: b.feature.clone(),
+                    text: b.token.clone(),
+                    rows: b.rows,
+                    rows_read: history.rows_read,
+                }),
+        );
         let left_out = history.excluded.len();
         if left_out * 10 > history.rows_read && left_out >= MANY_LEFT_OUT {
             let mut by_column: Vec<(&str, usize)> = Vec::new();
@@ -409,6 +442,15 @@ impl TrainReport {
                 })
                 .collect(),
             clamped,
+            blank_texts: history
+                .token_blanks
+                .iter()
+                .map(|b| BlankText {
+                    feature: b.feature.clone(),
+                    text: b.token.clone(),
+                    rows: b.rows,
+                })
+                .collect(),
             imputed: t
                 .notes
                 .imputed
@@ -692,6 +734,20 @@ impl TrainReport {
                         group(*in_column),
                     );
                 }
+                TrainWarning::CommonBlankText {
+                    feature,
+                    text,
+                    rows,
+                    rows_read,
+                } => {
+                    let _ = writeln!(
+                        s,
+                        "warning: {feature} holds \"{text}\" in {} of {} rows ({}), read as a blank like an empty field; if it is a real value there, take \"{text}\" out of missing_values and retrain.",
+                        group(*rows as usize),
+                        group(*rows_read),
+                        pct(*rows as f64 / *rows_read as f64),
+                    );
+                }
                 TrainWarning::NoEffect {
                     feature,
                     min_category_count,
@@ -730,6 +786,25 @@ impl TrainReport {
                 "Imputed {} with the training median for {} customers.",
                 i.feature,
                 group(i.customers)
+            );
+        }
+        if !self.blank_texts.is_empty() {
+            let listed: Vec<String> = self
+                .blank_texts
+                .iter()
+                .map(|b| {
+                    format!(
+                        "{} \"{}\" ({})",
+                        b.feature,
+                        b.text,
+                        counted(b.rows as usize, "row")
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "Read as blanks (missing_values) in category columns: {}.",
+                listed.join(", ")
             );
         }
         let d = &self.decisions;

@@ -216,3 +216,53 @@ fn many_customers_left_out_for_a_blank_outcome_is_a_warning_naming_the_column() 
         run.stdout
     );
 }
+
+#[test]
+fn a_missing_value_text_common_in_a_category_column_is_a_warning() {
+    // "NA" is North America in this export's region column, and a default blank text: training
+    // reads it as a blank, and says so loudly enough to notice.
+    let env = Env::new();
+    env.copy("tests/fixtures/leadscore.toml", "leadscore.toml");
+    let history = std::fs::read_to_string(crate::util::repo("tests/fixtures/history.csv"))
+        .unwrap()
+        .replace(",north,", ",NA,");
+    let na_rows = history.matches(",NA,").count();
+    assert!(na_rows * 20 > 60, "{na_rows}");
+    env.write("h.csv", history);
+    let run = env.run(&["train", "--history", "h.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&format!(
+            "\nRead as blanks (missing_values) in category columns: region \"NA\" ({na_rows} rows).\n"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "\nwarning: region holds \"NA\" in {na_rows} of 60 rows ({:.1}%), read as a blank like an empty field; if it is a real value there, take \"NA\" out of missing_values and retrain.\n",
+            na_rows as f64 / 60.0 * 100.0
+        )),
+        "{}",
+        run.stdout
+    );
+    let json = env.run(&["train", "--history", "h.csv", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["blank_texts"][0]["text"], "NA");
+    assert!(report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["kind"] == "common_blank_text" && w["feature"] == "region"));
+    // Without the text in the list, NA is a region like any other, and nothing is said.
+    env.write(
+        "leadscore.toml",
+        format!(
+            "missing_values = [\"n/a\"]\n{}",
+            std::fs::read_to_string(crate::util::repo("tests/fixtures/leadscore.toml")).unwrap()
+        ),
+    );
+    let run = env.run(&["train", "--history", "h.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("Read as blanks"), "{}", run.stdout);
+}
