@@ -573,7 +573,7 @@ impl ValuesBuilder {
                 })
             })
             .collect();
-        out.sort_by(|a, b| b.rows.cmp(&a.rows));
+        out.sort_by_key(|b| std::cmp::Reverse(b.rows));
         out
     }
 
