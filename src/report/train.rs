@@ -203,6 +203,13 @@ pub enum TrainWarning {
         column: String,
         in_column: usize,
     },
+    /// An alias whose value no customer has itself: it renamed whole levels, perhaps by mistake.
+    AliasRenames {
+        feature: String,
+        value: String,
+        /// The values read as it, with their customers.
+        renamed: Vec<PooledValue>,
+    },
     /// A missing-value text common in a category column: perhaps a real value read as blank.
     CommonBlankText {
         feature: String,
@@ -301,6 +308,13 @@ impl TrainReport {
                     rows_read: history.rows_read,
                 }),
         );
+        warnings.extend(t.notes.merged.iter().filter(|m| m.customers == 0).map(|m| {
+            TrainWarning::AliasRenames {
+                feature: m.feature.clone(),
+                value: m.value.clone(),
+                renamed: PooledValue::all(&m.spellings),
+            }
+        }));
         let left_out = history.excluded.len();
         if left_out * 10 > history.rows_read && left_out >= MANY_LEFT_OUT {
             let mut by_column: Vec<(&str, usize)> = Vec::new();
@@ -732,6 +746,27 @@ impl TrainReport {
                         group(*customers),
                         pct(*left_out as f64 / *customers as f64),
                         group(*in_column),
+                    );
+                }
+                TrainWarning::AliasRenames {
+                    feature,
+                    value,
+                    renamed,
+                } => {
+                    let listed: Vec<String> = renamed
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "\"{}\" ({})",
+                                r.value,
+                                counted(r.customers as usize, "customer")
+                            )
+                        })
+                        .collect();
+                    let _ = writeln!(
+                        s,
+                        "warning: no customer has {feature} \"{value}\" itself: an alias read {} as it; if that was not meant, check [features.aliases.{feature}].",
+                        listed.join(", "),
                     );
                 }
                 TrainWarning::CommonBlankText {

@@ -359,3 +359,33 @@ fn aliases_of_a_feature_that_is_not_categorical_are_a_config_error_naming_the_li
         format!("error: leadscore.toml:{line}: features.aliases names \"industy\", which is not in features.categorical; did you mean \"industry\"?\n")
     );
 }
+
+#[test]
+fn an_alias_to_a_value_no_customer_has_is_a_warning_naming_what_it_renamed() {
+    // A typo in an alias's target renames a whole level: the model would learn "retial".
+    let env = env_with(
+        "\n[features.aliases.industry]\nretail = \"retial\"\n",
+        |h| h,
+    );
+    let run = train(&env);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("warning: no customer has industry \"retial\" itself"))
+        .unwrap_or_else(|| panic!("{}", run.stdout))
+        .to_string();
+    assert!(
+        line.starts_with(
+            "warning: no customer has industry \"retial\" itself: an alias read \"retail\" ("
+        ) && line.ends_with(
+            " customers) as it; if that was not meant, check [features.aliases.industry]."
+        ),
+        "{line}"
+    );
+    // A plain alias of other spellings says nothing of the kind.
+    let env = env_with(
+        "\n[features.aliases.industry]\n\"Software & IT\" = \"software\"\n",
+        |h| replace_first(h, ",software,", ",Software & IT,", 3),
+    );
+    assert!(!train(&env).stdout.contains("no customer has"));
+}
