@@ -65,6 +65,13 @@ fn warnings(stdout: &str) -> Vec<serde_json::Value> {
     report["warnings"].as_array().unwrap().clone()
 }
 
+/// Runs `train` on history.csv with `config` and `extra` arguments.
+fn train(env: &Env, config: &str, extra: &[&str]) -> crate::util::Run {
+    let mut args = vec!["train", "--history", "history.csv", "--config", config];
+    args.extend(extra);
+    env.run(&args)
+}
+
 #[test]
 fn init_from_with_leads_leaves_out_the_history_columns_the_leads_lack_and_says_so() {
     let env = leaky_env();
@@ -103,15 +110,7 @@ fn init_from_with_leads_leaves_out_the_history_columns_the_leads_lack_and_says_s
     let c = leadscore::config::Config::load(&env.path("all.toml")).unwrap();
     assert!(c.features.iter().any(|f| f.name == "months_active"));
     // And the guessed config trains, checked against the leads, and scores them.
-    let run = env.run(&[
-        "train",
-        "--history",
-        "history.csv",
-        "--config",
-        "guess.toml",
-        "--leads",
-        "leads.csv",
-    ]);
+    let run = train(&env, "guess.toml", &["--leads", "leads.csv"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = env.run(&["score", "leads.csv"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -120,15 +119,7 @@ fn init_from_with_leads_leaves_out_the_history_columns_the_leads_lack_and_says_s
 #[test]
 fn train_with_leads_refuses_a_lead_list_missing_a_feature_before_fitting() {
     let env = leaky_env();
-    let run = env.run(&[
-        "train",
-        "--history",
-        "history.csv",
-        "--config",
-        "leaky.toml",
-        "--leads",
-        "leads.csv",
-    ]);
+    let run = train(&env, "leaky.toml", &["--leads", "leads.csv"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(
         run.stderr,
@@ -139,30 +130,14 @@ fn train_with_leads_refuses_a_lead_list_missing_a_feature_before_fitting() {
 
     // The lead id column is checked too.
     env.write("no_id.csv", LEADS.replace("lead_id,", "ref,"));
-    let run = env.run(&[
-        "train",
-        "--history",
-        "history.csv",
-        "--config",
-        "clean.toml",
-        "--leads",
-        "no_id.csv",
-    ]);
+    let run = train(&env, "clean.toml", &["--leads", "no_id.csv"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(
         run.stderr,
         "error: no_id.csv: no column \"lead_id\" (the lead id column); the header has: ref, industry, region, employees; add it to the lead list, or set lead_id under [columns] to the lead list's id column\n"
     );
 
-    let run = env.run(&[
-        "train",
-        "--history",
-        "history.csv",
-        "--config",
-        "clean.toml",
-        "--leads",
-        "leads.csv",
-    ]);
+    let run = train(&env, "clean.toml", &["--leads", "leads.csv"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(env.exists("models/model.json"));
 }
@@ -170,13 +145,7 @@ fn train_with_leads_refuses_a_lead_list_missing_a_feature_before_fitting() {
 #[test]
 fn a_feature_that_alone_predicts_revenue_is_named_as_a_likely_leak_and_the_sample_data_is_not() {
     let env = leaky_env();
-    let run = env.run(&[
-        "train",
-        "--history",
-        "history.csv",
-        "--config",
-        "leaky.toml",
-    ]);
+    let run = train(&env, "leaky.toml", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.contains(
@@ -185,15 +154,7 @@ fn a_feature_that_alone_predicts_revenue_is_named_as_a_likely_leak_and_the_sampl
         "{}",
         run.stdout
     );
-    let run = env.run(&[
-        "train",
-        "--history",
-        "history.csv",
-        "--config",
-        "leaky.toml",
-        "--format",
-        "json",
-    ]);
+    let run = train(&env, "leaky.toml", &["--format", "json"]);
     let leaks: Vec<serde_json::Value> = warnings(&run.stdout)
         .into_iter()
         .filter(|w| w["kind"] == "likely_leak")
@@ -205,15 +166,7 @@ fn a_feature_that_alone_predicts_revenue_is_named_as_a_likely_leak_and_the_sampl
     assert!(leaks[0]["correlation"].as_f64().unwrap() > 0.95);
 
     // Without it, nothing else is flagged.
-    let run = env.run(&[
-        "train",
-        "--history",
-        "history.csv",
-        "--config",
-        "clean.toml",
-        "--format",
-        "json",
-    ]);
+    let run = train(&env, "clean.toml", &["--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         warnings(&run.stdout)
@@ -256,13 +209,7 @@ fn a_feature_that_alone_predicts_revenue_is_named_as_a_likely_leak_and_the_sampl
 #[test]
 fn score_explain_and_evaluate_say_how_to_fix_a_missing_feature() {
     let env = leaky_env();
-    let run = env.run(&[
-        "train",
-        "--history",
-        "history.csv",
-        "--config",
-        "leaky.toml",
-    ]);
+    let run = train(&env, "leaky.toml", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let message = "error: leads.csv: no column \"months_active\" (a feature the model uses); the header has: lead_id, industry, region, employees; add the column to the lead list, or remove months_active from [features] and retrain\n";
     for args in [
@@ -286,13 +233,7 @@ fn known(stdout: &str) -> serde_json::Value {
 fn evaluate_history_cross_validates_with_the_config_the_model_was_trained_with() {
     let env = leaky_env();
     env.write("settings/custom.toml", config(CLEAN_FEATURES));
-    let run = env.run(&[
-        "train",
-        "--history",
-        "history.csv",
-        "--config",
-        "settings/custom.toml",
-    ]);
+    let run = train(&env, "settings/custom.toml", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 
     // No leadscore.toml here: the model's own config is used.
@@ -387,15 +328,7 @@ fn evaluate_history_cross_validates_with_the_config_the_model_was_trained_with()
 fn model_and_models_are_both_accepted_wherever_models_are_read_or_written() {
     let env = leaky_env();
     // train --model FILE.json writes that file; --models DIR writes DIR/model.json.
-    let run = env.run(&[
-        "train",
-        "--history",
-        "history.csv",
-        "--config",
-        "clean.toml",
-        "--model",
-        "out/v2.json",
-    ]);
+    let run = train(&env, "clean.toml", &["--model", "out/v2.json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(std::path::Path::new(&env.path("out/v2.json")).is_file());
     assert!(
@@ -403,15 +336,7 @@ fn model_and_models_are_both_accepted_wherever_models_are_read_or_written() {
         "{}",
         run.stdout
     );
-    let run = env.run(&[
-        "train",
-        "--history",
-        "history.csv",
-        "--config",
-        "clean.toml",
-        "--models",
-        "dir",
-    ]);
+    let run = train(&env, "clean.toml", &["--models", "dir"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(env.exists("dir/model.json"));
 
