@@ -95,9 +95,20 @@ pub fn temp_beside_with_suffix(path: &Path, suffix: &str) -> Result<tempfile::Na
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    builder
-        .tempfile_in(dir)
-        .map_err(|e| Error::write(path.display(), e))
+    builder.tempfile_in(dir).map_err(|e| {
+        // tempfile names its own random file in the message; the user named `path`.
+        let err = match e.kind() {
+            std::io::ErrorKind::NotFound => std::io::Error::new(
+                e.kind(),
+                format!("the directory {} does not exist", dir.display()),
+            ),
+            std::io::ErrorKind::PermissionDenied => {
+                std::io::Error::new(e.kind(), format!("permission denied in {}", dir.display()))
+            }
+            _ => e,
+        };
+        Error::write(path.display(), err)
+    })
 }
 
 /// Syncs and renames a finished temporary file into place, then syncs the directory so the

@@ -909,3 +909,13 @@ fn a_directory_where_a_file_belongs_is_an_input_error() {
         "error: folder.csv: is a directory, not a config file\n",
     );
 }
+
+#[test]
+fn output_into_a_directory_that_does_not_exist_names_the_directory_not_a_temp_file() {
+    let env = trained_env();
+    fails(
+        &env,
+        &["score", LEADS, "-o", "no/such/dir/scores.csv"],
+        "error: cannot write no/such/dir/scores.csv: the directory no/such/dir does not exist\n",
+    );
+}
