@@ -207,9 +207,8 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         done.summary.drift.add(&lead, ctx.scorer.model());
         text.clear();
         text.extend(ctx.extra.iter().map(|&c| decode(&record[c])));
-        let carried: Vec<&str> = text.iter().map(|t| t.as_ref()).collect();
         // Writing to memory cannot fail.
-        let _ = out.write(&lead, &carried);
+        let _ = out.write(&lead, &text);
         let _ = out.flush();
         done.ends.push(out.get_ref().len());
         done.nets.push(lead.money.net);

@@ -2,6 +2,7 @@
 //! carried along. Numbers are written with a fixed number of decimals and no grouping, so a CRM
 //! or a spreadsheet imports them as numbers.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::economics::write_fixed;
@@ -81,7 +82,7 @@ impl<'e, W: Write> CsvWriter<'e, W> {
 }
 
 impl<W: Write> ScoredWriter for CsvWriter<'_, W> {
-    fn write(&mut self, lead: &ScoredLead, passthrough: &[&str]) -> io::Result<()> {
+    fn write(&mut self, lead: &ScoredLead, passthrough: &[Cow<'_, str>]) -> io::Result<()> {
         let d = self.decimals;
         let f = &mut self.fields;
         let m = &lead.money;
@@ -114,7 +115,12 @@ impl<W: Write> ScoredWriter for CsvWriter<'_, W> {
             f.warnings.as_str(),
         ];
         self.csv
-            .write_record(fields.iter().chain(passthrough))
+            .write_record(
+                fields
+                    .iter()
+                    .copied()
+                    .chain(passthrough.iter().map(AsRef::as_ref)),
+            )
             .map_err(into_io)
     }
 }

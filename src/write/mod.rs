@@ -8,6 +8,7 @@
 
 pub mod csv;
 
+use std::borrow::Cow;
 use std::io;
 
 use crate::model::equation::Equation;
@@ -33,8 +34,9 @@ pub const REASONS: usize = 3;
 /// Writes scored leads in one format, in the order given.
 pub trait ScoredWriter {
     /// Writes one lead. `passthrough` holds the input fields carried along (`--with-input`), in
-    /// the order of the header the writer was made with.
-    fn write(&mut self, lead: &ScoredLead, passthrough: &[&str]) -> io::Result<()>;
+    /// the order of the header the writer was made with, as read (so carrying them costs no
+    /// allocation per lead).
+    fn write(&mut self, lead: &ScoredLead, passthrough: &[Cow<'_, str>]) -> io::Result<()>;
 }
 
 /// The reasons as one line of text: `lead_source=referral +4,210; employees=3 -1,020`. Each
