@@ -106,6 +106,9 @@ pub struct ModelSettings {
     /// The share of outcomes a lead's net-value interval is meant to contain.
     pub interval: f64,
     pub transform: Transform,
+    /// Recency weighting: a customer won this many days before the newest one counts half as
+    /// much in the fit. `None` (the default): every customer counts the same.
+    pub half_life_days: Option<f64>,
 }
 
 impl Default for ModelSettings {
@@ -118,6 +121,7 @@ impl Default for ModelSettings {
             winsorize: Some((0.01, 0.99)),
             interval: 0.8,
             transform: Transform::Auto,
+            half_life_days: None,
         }
     }
 }
@@ -137,12 +141,45 @@ impl ModelSettings {
 pub struct Config {
     pub id: String,
     pub lead_id: String,
+    /// The date a customer was won (`columns.date`): what orders a retrain's holdout and
+    /// recency weights. Never a feature: it is not known about a lead before contact.
+    pub date: Option<String>,
     pub features: Vec<FeatureSpec>,
     pub economics: Economics,
     pub model: ModelSettings,
     pub decisions: DecisionOverrides,
     /// Texts read as blanks in every feature and outcome column (`n/a`, `NULL`, ...).
     pub missing_values: Vec<String>,
+    pub retrain: RetrainSettings,
+}
+
+/// `[retrain]`: where the merged history is kept and when a candidate replaces the current
+/// model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetrainSettings {
+    /// The kept, merged training history. `None`: `data/history.csv` beside the models
+    /// directory (in its parent), as the shipped layout has it.
+    pub history: Option<String>,
+    /// The share of the merged history held out to compare candidate and current.
+    pub holdout: f64,
+    /// How much worse (as a share) the candidate's holdout MAE of net value may be.
+    pub max_mae_increase: f64,
+    /// How much lower the candidate's normalised Gini may be.
+    pub max_gini_drop: f64,
+    /// A current model older than this many days is replaced whatever the comparison says.
+    pub max_age_days: Option<u32>,
+}
+
+impl Default for RetrainSettings {
+    fn default() -> Self {
+        RetrainSettings {
+            history: None,
+            holdout: 0.2,
+            max_mae_increase: 0.02,
+            max_gini_drop: 0.02,
+            max_age_days: None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +194,18 @@ struct RawConfig {
     model: RawModel,
     #[serde(default)]
     decisions: RawDecisions,
+    #[serde(default)]
+    retrain: RawRetrain,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRetrain {
+    history: Option<Spanned<String>>,
+    holdout: Option<Spanned<f64>>,
+    max_mae_increase: Option<Spanned<f64>>,
+    max_gini_drop: Option<Spanned<f64>>,
+    max_age_days: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,6 +213,7 @@ struct RawConfig {
 struct RawColumns {
     id: Spanned<String>,
     lead_id: Option<String>,
+    date: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,6 +263,7 @@ struct RawModel {
     winsorize: Option<Spanned<RawWinsorize>>,
     interval: Option<Spanned<f64>>,
     transform: Option<Spanned<String>>,
+    half_life_days: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -306,8 +357,17 @@ impl Checker<'_> {
 
         let features = self.features(&raw.features, &id)?;
         let economics = self.economics(&raw.economics, currency, &features, &id)?;
+        let date = self.date(raw.columns.date.as_ref(), &id, &features, &economics)?;
+        let half_life = raw.model.half_life_days.as_ref().map(|h| h.span());
         let model = self.model(raw.model)?;
+        if let (Some(span), None) = (half_life, &date) {
+            return Err(self.err(
+                span,
+                "model.half_life_days weights customers by when they were won: name that date column as columns.date",
+            ));
+        }
         let decisions = self.decisions(&raw.decisions)?;
+        let retrain = self.retrain(&raw.retrain)?;
         let missing_values = match &raw.missing_values {
             Some(list) => self.missing_values(list)?,
             None => crate::io::table::default_missing_values(),
@@ -315,12 +375,99 @@ impl Checker<'_> {
         Ok(Config {
             id,
             lead_id,
+            date,
+            retrain,
             features,
             economics,
             model,
             decisions,
             missing_values,
         })
+    }
+
+    /// `columns.date`: a column of its own, neither the id, a feature nor an outcome.
+    fn date(
+        &self,
+        raw: Option<&Spanned<String>>,
+        id: &str,
+        features: &[FeatureSpec],
+        economics: &Economics,
+    ) -> Result<Option<String>> {
+        let Some(raw) = raw else { return Ok(None) };
+        let name = raw.get_ref().trim();
+        let taken = if name.is_empty() {
+            Some("must name a column".to_string())
+        } else if name == id {
+            Some(format!("\"{name}\" is the id column"))
+        } else if features.iter().any(|f| f.name == name) {
+            Some(format!(
+                "\"{name}\" is also a feature; the date a customer was won is not known about a lead before contact"
+            ))
+        } else if economics.columns().iter().any(|c| c == name) {
+            Some(format!("\"{name}\" is an outcome column in [economics]"))
+        } else {
+            None
+        };
+        match taken {
+            Some(problem) => Err(self.err(raw.span(), format!("columns.date {problem}"))),
+            None => Ok(Some(name.to_string())),
+        }
+    }
+
+    fn retrain(&self, raw: &RawRetrain) -> Result<RetrainSettings> {
+        let mut r = RetrainSettings::default();
+        if let Some(h) = &raw.history {
+            let v = h.get_ref().trim();
+            if v.is_empty() {
+                return Err(self.err(h.span(), "retrain.history must name a file"));
+            }
+            r.history = Some(v.to_string());
+        }
+        let share = |v: &Option<Spanned<f64>>, key: &str, range: Range<f64>, what: &str| match v {
+            Some(s) if !range.contains(s.get_ref()) => Err(self.err(
+                s.span(),
+                format!("retrain.{key} must be {what}, got {}", s.get_ref()),
+            )),
+            Some(s) => Ok(Some(*s.get_ref())),
+            None => Ok(None),
+        };
+        if let Some(v) = share(
+            &raw.holdout,
+            "holdout",
+            0.05..0.51,
+            "a share between 0.05 and 0.5",
+        )? {
+            r.holdout = v;
+        }
+        if let Some(v) = share(
+            &raw.max_mae_increase,
+            "max_mae_increase",
+            0.0..10.0,
+            "a share >= 0 (0.02 allows 2% worse)",
+        )? {
+            r.max_mae_increase = v;
+        }
+        if let Some(v) = share(
+            &raw.max_gini_drop,
+            "max_gini_drop",
+            0.0..2.0,
+            "between 0 and 2",
+        )? {
+            r.max_gini_drop = v;
+        }
+        if let Some(a) = &raw.max_age_days {
+            let v = *a.get_ref();
+            if !(1..=36_500).contains(&v) {
+                return Err(self.err(
+                    a.span(),
+                    format!(
+                        "retrain.max_age_days must be a number of days from 1 to 36500, got {v}"
+                    ),
+                ));
+            }
+            r.max_age_days = Some(v as u32);
+        }
+        Ok(r)
     }
 
     /// The texts to read as blanks: each non-empty once trimmed, and not a number (a number in
@@ -661,6 +808,16 @@ impl Checker<'_> {
                     ))
                 }
             };
+        }
+        if let Some(h) = &raw.half_life_days {
+            let v = *h.get_ref();
+            if !(v.is_finite() && v >= 1.0) {
+                return Err(self.err(
+                    h.span(),
+                    format!("model.half_life_days must be a number of days >= 1, got {v}"),
+                ));
+            }
+            m.half_life_days = Some(v);
         }
         if let Some(i) = raw.interval {
             let v = *i.get_ref();

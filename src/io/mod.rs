@@ -2,6 +2,7 @@
 //! written so that a file appears only when complete; and the pipeline that reads on one thread
 //! while workers process batches.
 
+pub mod date;
 pub mod ids;
 pub mod output;
 pub mod pipeline;

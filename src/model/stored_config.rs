@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::{
-    Config, FeatureKind, FeatureSpec, Matching, ModelSettings, Penalty, Transform,
+    Config, FeatureKind, FeatureSpec, Matching, ModelSettings, Penalty, RetrainSettings, Transform,
 };
 use crate::economics::{DecisionOverrides, Economics};
 use crate::model::schema::{Feature, Schema};
@@ -20,10 +20,48 @@ pub struct StoredConfig {
     pub file: String,
     pub id: String,
     pub lead_id: String,
+    /// `columns.date`; absent in models trained without one (or before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
     pub features: Vec<StoredFeature>,
     pub model: StoredSettings,
     #[serde(default)]
     pub decisions: StoredDecisions,
+    /// `[retrain]` as checked, so a scheduled retrain gates on the settings the current model
+    /// was trained with.
+    #[serde(default)]
+    pub retrain: StoredRetrain,
+}
+
+/// `[retrain]` as checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredRetrain {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<String>,
+    pub holdout: f64,
+    pub max_mae_increase: f64,
+    pub max_gini_drop: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<u32>,
+}
+
+impl Default for StoredRetrain {
+    fn default() -> Self {
+        StoredRetrain::new(&RetrainSettings::default())
+    }
+}
+
+impl StoredRetrain {
+    fn new(r: &RetrainSettings) -> StoredRetrain {
+        StoredRetrain {
+            history: r.history.clone(),
+            holdout: r.holdout,
+            max_mae_increase: r.max_mae_increase,
+            max_gini_drop: r.max_gini_drop,
+            max_age_days: r.max_age_days,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +95,9 @@ pub struct StoredSettings {
     pub interval: f64,
     /// "auto", "linear" or "log".
     pub transform: String,
+    /// Recency weighting; absent: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_life_days: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +127,8 @@ impl StoredConfig {
             file: file.to_string(),
             id: config.id.clone(),
             lead_id: config.lead_id.clone(),
+            date: config.date.clone(),
+            retrain: StoredRetrain::new(&config.retrain),
             features: config
                 .features
                 .iter()
@@ -118,6 +161,7 @@ impl StoredConfig {
                     Transform::Glm => "glm",
                 }
                 .into(),
+                half_life_days: m.half_life_days,
             },
             decisions: StoredDecisions {
                 contact_at: d.contact_at,
@@ -136,6 +180,14 @@ impl StoredConfig {
         Config {
             id: self.id.clone(),
             lead_id: self.lead_id.clone(),
+            date: self.date.clone(),
+            retrain: RetrainSettings {
+                history: self.retrain.history.clone(),
+                holdout: self.retrain.holdout,
+                max_mae_increase: self.retrain.max_mae_increase,
+                max_gini_drop: self.retrain.max_gini_drop,
+                max_age_days: self.retrain.max_age_days,
+            },
             features: self
                 .features
                 .iter()
@@ -168,6 +220,7 @@ impl StoredConfig {
                     "glm" => Transform::Glm,
                     _ => Transform::Auto,
                 },
+                half_life_days: s.half_life_days,
             },
             decisions: DecisionOverrides {
                 contact_at: self.decisions.contact_at,
@@ -238,6 +291,24 @@ impl StoredConfig {
                 "interval must be between 0.5 and 0.99, got {}",
                 m.interval
             )));
+        }
+        if let Some(h) = m.half_life_days {
+            if !(h.is_finite() && h >= 1.0) || self.date.is_none() {
+                return Err(at(format!(
+                    "half_life_days must be a number of days >= 1 with a date column, got {h}"
+                )));
+            }
+        }
+        if self.date.as_deref().is_some_and(|d| d.trim().is_empty()) {
+            return Err(at("date must name a column".into()));
+        }
+        let r = &self.retrain;
+        if !(0.05..0.51).contains(&r.holdout)
+            || !(0.0..10.0).contains(&r.max_mae_increase)
+            || !(0.0..2.0).contains(&r.max_gini_drop)
+            || r.max_age_days == Some(0)
+        {
+            return Err(at(format!("retrain settings out of range: {r:?}")));
         }
         if !["auto", "linear", "log", "glm"].contains(&m.transform.as_str()) {
             return Err(at(format!(

@@ -1,0 +1,124 @@
+//! Calendar dates in CSV fields: the day a customer was won (`columns.date`), which orders a
+//! retrain's holdout and weighs customers by recency. ISO dates only (`2026-11-30`, also with a
+//! time after it, or `/` between the parts): a CRM's `11/03/2026` means March to some and
+//! November to others, and guessing would silently reorder a history.
+
+/// Days since 1970-01-01 of an ISO date (`YYYY-MM-DD`, `YYYY/MM/DD`, or either followed by `T`
+/// or a space and a time, which is ignored), or `None` when the text is not one.
+pub fn parse_days(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let b = t.as_bytes();
+    if b.len() < 10 || (b.len() > 10 && !matches!(b[10], b'T' | b't' | b' ')) {
+        return None;
+    }
+    let sep = b[4];
+    if !matches!(sep, b'-' | b'/') || b[7] != sep {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = &t[r];
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+/// `YYYY-MM-DD` of a day number from [`parse_days`].
+pub fn format_days(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Today's day number, from the system clock (or `SOURCE_DATE_EPOCH`, so runs reproduce).
+pub fn today() -> i64 {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        });
+    (secs / 86_400) as i64
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+// Howard Hinnant's days_from_civil and civil_from_days (public domain): exact for every
+// proleptic Gregorian date, no calendar crate needed for two conversions.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_days() {
+        assert_eq!(parse_days("1970-01-01"), Some(0));
+        assert_eq!(parse_days("2000-03-01"), Some(11_017));
+        assert_eq!(parse_days("2026-11-30"), Some(20_787));
+        assert_eq!(parse_days("2026/11/30"), Some(20_787));
+        assert_eq!(parse_days(" 2026-11-30T13:45:00Z "), Some(20_787));
+        assert_eq!(parse_days("2026-11-30 08:00"), Some(20_787));
+        assert_eq!(parse_days("1969-12-31"), Some(-1));
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_iso_date() {
+        for bad in [
+            "",
+            "2026-13-01",
+            "2026-02-29",
+            "2026-04-31",
+            "30/11/2026",
+            "2026-1-5",
+            "2026-11-30x",
+            "2026-11/30",
+            "２０２６-11-30",
+            "2026-11-3a",
+        ] {
+            assert_eq!(parse_days(bad), None, "{bad}");
+        }
+        assert_eq!(parse_days("2024-02-29"), Some(19_782));
+    }
+
+    #[test]
+    fn round_trips_every_day_of_four_centuries() {
+        let start = parse_days("1900-01-01").unwrap();
+        for day in start..start + 146_097 {
+            assert_eq!(parse_days(&format_days(day)), Some(day));
+        }
+    }
+}
