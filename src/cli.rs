@@ -25,6 +25,105 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Show how much to trust the scores: errors, gains, calibration, whale curve, coverage
     Evaluate(EvaluateArgs),
+    /// Merge new customers into the kept history, train a candidate, compare it with the
+    /// current model on recent customers, and promote it only if it is not worse
+    Retrain(RetrainArgs),
+    /// The model versions: list, show, diff, promote, rollback, prune
+    Models(ModelsArgs),
+}
+
+/// Exit codes of `retrain`, for schedulers: 0 promoted, 3 kept the current model (the
+/// candidate is kept as a version), 1 failed while running, 2 bad input or usage.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 the candidate was promoted (with --dry-run: would be), \
+3 the current model was kept (the candidate is stored as a version, not current), \
+1 the run failed (disk, lock held with --no-wait), 2 bad input or usage. \
+Nothing is written when it fails."
+)]
+pub struct RetrainArgs {
+    /// CSV files of customers won or updated since the last training, oldest first: a customer
+    /// already in the kept history is replaced by its newer row
+    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    pub history: Vec<PathBuf>,
+    /// The models directory (the registry)
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "models",
+        visible_alias = "model"
+    )]
+    pub models: PathBuf,
+    /// Train the candidate with this config instead of the one the current model was
+    /// trained with (its economics must be the same)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Start the kept history from these files alone, when there is none yet and the current
+    /// model's training file is gone
+    #[arg(long)]
+    pub fresh: bool,
+    /// Promote the candidate whatever the comparison says
+    #[arg(long, conflicts_with = "dry_run")]
+    pub force: bool,
+    /// Compare and decide, but write nothing: no version, no history, no promotion
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Fail at once if another run is writing to the models directory, instead of waiting
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Output format of the report
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Field delimiter (default: sniffed from each file's header)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub action: ModelsAction,
+    /// The models directory (the registry)
+    #[arg(long, value_name = "DIR", default_value = "models", global = true)]
+    pub models: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    pub format: Format,
+    /// Fail at once if another run is writing to the models directory, instead of waiting
+    #[arg(long, global = true)]
+    pub no_wait: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsAction {
+    /// Every version: when, on how many customers, its figures, which is current and why
+    List,
+    /// One version: its data, settings, figures and effects in money
+    Show {
+        /// v0003, v3 or 3
+        #[arg(value_name = "VERSION")]
+        version: String,
+    },
+    /// What changed from one version to another: effects, categories, figures
+    Diff {
+        #[arg(value_name = "FROM")]
+        from: String,
+        #[arg(value_name = "TO")]
+        to: String,
+    },
+    /// Make a version current
+    Promote {
+        #[arg(value_name = "VERSION")]
+        version: String,
+    },
+    /// Make the version that was current before the current one current again
+    Rollback,
+    /// Remove all but the newest versions (never the current one)
+    Prune {
+        /// How many of the newest versions to keep
+        #[arg(long, value_name = "N")]
+        keep: usize,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +248,9 @@ pub struct TrainArgs {
     /// Field delimiter (default: sniffed from the header)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// Fail at once if another run is writing to the models directory, instead of waiting
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Args)]

@@ -28,13 +28,34 @@ pub mod write;
 
 pub use error::{Error, Result};
 
+/// How a command that did not fail ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Did what was asked (exit 0).
+    Done,
+    /// `retrain` kept the current model: the candidate was not better (exit 3).
+    KeptCurrent,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Done => 0,
+            Outcome::KeptCurrent => 3,
+        }
+    }
+}
+
 /// Runs one command line.
-pub fn run(cli: cli::Cli) -> Result<()> {
+pub fn run(cli: cli::Cli) -> Result<Outcome> {
+    let done = |r: Result<()>| r.map(|()| Outcome::Done);
     match cli.command {
-        cli::Command::Init(args) => cmd::init::run(&args),
-        cli::Command::Train(args) => cmd::train::run(&args),
-        cli::Command::Score(args) => cmd::score::run(&args),
-        cli::Command::Explain(args) => cmd::explain::run(&args),
-        cli::Command::Evaluate(args) => cmd::evaluate::run(&args),
+        cli::Command::Init(args) => done(cmd::init::run(&args)),
+        cli::Command::Train(args) => done(cmd::train::run(&args)),
+        cli::Command::Score(args) => done(cmd::score::run(&args)),
+        cli::Command::Explain(args) => done(cmd::explain::run(&args)),
+        cli::Command::Evaluate(args) => done(cmd::evaluate::run(&args)),
+        cli::Command::Retrain(args) => cmd::retrain::run(&args),
+        cli::Command::Models(args) => done(cmd::models::run(&args)),
     }
 }

@@ -7,7 +7,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = leadscore::cli::Cli::parse();
     match leadscore::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
         // `leadscore score leads.csv | head` closing the pipe is a normal end.
         Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {

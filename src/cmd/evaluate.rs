@@ -6,7 +6,6 @@
 //! curve. Text for people, JSON for programs, charts on request; the report itself, its text and
 //! its charts are in `report::evaluate`, this module reads the files and scores them.
 
-use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -14,19 +13,16 @@ use crate::cli::EvaluateArgs;
 use crate::config::Config;
 use crate::economics::{Printed, Recommendation};
 use crate::error::{Error, Result};
-use crate::fit::history::{History, Ledger};
+use crate::fit::history::History;
 use crate::fit::schema::FeatureValues;
 use crate::fit::training;
 use crate::io::table::{CsvInput, ReadOptions};
 use crate::model::drift::Drift;
-use crate::model::equation::Role;
-use crate::model::file::Metrics;
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::model::Model;
 use crate::report::evaluate::{plot, DriftReport, Evidence, Known, LeadsOutlook, Report, Settings};
 use crate::report::format::group;
 use crate::stats::evaluation::whale_curve;
-use crate::stats::ErrorSums;
 
 /// Decimals of the money leads are decided on: what `score` writes by default.
 const DECIMALS: usize = 2;
@@ -103,7 +99,7 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
         let model = Model::load(&args.model)?;
         report.currency = model.currency.clone();
         if let Some(path) = &args.holdout {
-            report.known = Some(holdout(&model, path, opts)?);
+            report.known = Some(super::holdout(&model, path, opts)?);
         }
         if let Some(path) = &args.leads {
             report.leads = Some(leads(&model, path, opts)?.0);
@@ -135,7 +131,7 @@ fn history_config(args: &EvaluateArgs) -> Result<(Config, Settings)> {
         };
         return Ok((Config::load(path)?, settings));
     }
-    let file = Model::resolve_path(&args.model);
+    let file = Model::resolve_path(&args.model)?;
     let mut note = None;
     if file.is_file() {
         let model = Model::load(&args.model)?;
@@ -167,107 +163,6 @@ fn history_config(args: &EvaluateArgs) -> Result<(Config, Settings)> {
 
 /// The config `evaluate --history` reads when neither `--config` nor a model's own is there.
 const DEFAULT_CONFIG: &str = "leadscore.toml";
-
-/// Scores a file of customers the model never saw and compares with what they turned out to be.
-fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
-    let scorer = Scorer::new(model)?;
-    let eq = scorer.equation();
-    let mut input = CsvInput::open(
-        path,
-        ReadOptions {
-            fingerprint: true,
-            ..opts
-        },
-    )?;
-    let cols = model.locate_features(&input)?;
-    let ledger =
-        Ledger::locate(&input, &model.economics)?.with_missing_values(&model.missing_values);
-    let (base_r, base_b) = (model.training.mean_return, model.training.mean_burden);
-    // Return, burden, net as shown; the same for the mean-only baseline; return and burden
-    // before the floors at zero.
-    let mut sums = [ErrorSums::default(); 8];
-    let mut rows = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    let mut scored = ScoredLead::default();
-    let mut scratch = Vec::new();
-    let mut unknown = 0;
-    while input.read(&mut record)? {
-        let Ok(actual) = ledger.outcome(input.source(), &record, &mut scratch)? else {
-            unknown += 1;
-            continue;
-        };
-        scorer.score(input.source(), &cols, &record, DECIMALS, &mut scored)?;
-        let (low, high) = scored.interval.unwrap_or((f64::NAN, f64::NAN));
-        let [ret, burden] = [Role::Return, Role::Burden].map(|r| scored.total(eq, r));
-        let [ret_floor, burden_floor] = [Role::Return, Role::Burden].map(|r| {
-            eq.targets
-                .iter()
-                .zip(&scored.floors)
-                .filter(|(t, _)| t.role == r)
-                .map(|(_, f)| f)
-                .sum::<f64>()
-        });
-        let preds = [ret, burden, ret - burden];
-        let truth = [actual.lifetime_return, actual.service_burden, actual.net()];
-        let means = [base_r, base_b, base_r - base_b];
-        for t in 0..3 {
-            sums[t].add(truth[t], preds[t]);
-            sums[3 + t].add(truth[t], means[t]);
-        }
-        sums[6].add(truth[0], ret - ret_floor);
-        sums[7].add(truth[1], burden - burden_floor);
-        rows.push(Known {
-            predicted: ret - burden,
-            recommendation: scored.recommendation,
-            low,
-            high,
-            actual: actual.net(),
-        });
-    }
-    input.finish_progress();
-    // Judging a model on the customers it learnt from would flatter it; say so rather than
-    // print "never saw".
-    if input.fingerprint().as_deref() == Some(model.training.sha256.as_str()) {
-        return Err(Error::Usage(format!(
-            "{} is the file the model was trained on (same SHA-256), so it is no hold-out; use `evaluate --history {}` to cross-validate on it",
-            input.path(),
-            input.path()
-        )));
-    }
-    if rows.is_empty() {
-        return Err(Error::file(
-            input.path(),
-            "has no row with every outcome filled in; nothing to evaluate against",
-        ));
-    }
-    let metrics = |t: usize| Metrics {
-        r2: sums[t].r2(),
-        r2_sd: None,
-        mae: sums[t].mae(),
-        rmse: sums[t].rmse(),
-        baseline_r2: sums[3 + t].r2(),
-        baseline_mae: sums[3 + t].mae(),
-        baseline_rmse: sums[3 + t].rmse(),
-        unfloored_r2: (t < 2).then(|| sums[6 + t].r2()).flatten(),
-    };
-    let mut on = format!(
-        "{} customers of {} that the model (trained on {}) never saw",
-        group(rows.len()),
-        input.path(),
-        model.training.file
-    );
-    if unknown > 0 {
-        let _ = write!(on, "; {} more left out for a blank outcome", group(unknown));
-    }
-    Ok(Evidence::new(
-        on,
-        metrics(0),
-        metrics(1),
-        metrics(2),
-        &rows,
-        model.interval.map(|i| i.level),
-    ))
-}
 
 /// Scores a lead list: what the model expects of it, and how it compares with training.
 fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<(LeadsOutlook, Drift)> {

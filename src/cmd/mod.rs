@@ -3,19 +3,37 @@
 pub mod evaluate;
 pub mod explain;
 pub mod init;
+pub mod models;
+pub mod retrain;
 pub mod score;
 pub mod train;
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
 
 use crate::cli::Format;
+use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::fit::history::Ledger;
+use crate::fit::training::Trained;
+use crate::io::date::format_days;
 use crate::io::table::{CsvInput, ReadOptions};
 use crate::model::columns::FeatureColumns;
+use crate::model::equation::Role;
+use crate::model::file::Metrics;
+use crate::model::registry::{self, Lock, Staging, VersionInfo};
+use crate::model::scorer::{ScoredLead, Scorer};
 use crate::model::Model;
+use crate::report::evaluate::{Evidence, Known};
+use crate::report::format::group;
+use crate::stats::ErrorSums;
+
+/// Decimals of the money leads are decided on: what `score` writes by default.
+const SCORE_DECIMALS: usize = 2;
+use crate::stats::evaluation::{normalised_gini, Pair};
 
 /// A lead list opened for scoring with a model: where its id and the model's features are.
 struct Leads {
@@ -52,4 +70,153 @@ fn print_report<R: Serialize>(
     out.write_all(printed.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| Error::write("standard output", e))
+}
+
+/// Writes version `n` from `staging`: its record (`version.json`) and report beside the model
+/// and history already there, then renames it into place.
+fn add_version<R: Serialize>(
+    lock: &Lock,
+    staging: Staging,
+    n: u32,
+    mut info: VersionInfo,
+    report: &R,
+) -> Result<()> {
+    info.version = registry::label(n);
+    registry::write_json(&staging.path().join(registry::VERSION_FILE), &info)?;
+    registry::write_json(&staging.path().join(registry::REPORT_FILE), report)?;
+    lock.add(staging, n)
+}
+
+/// The normalised Gini of the cross-validated predictions of net value.
+fn held_out_gini(trained: &Trained) -> Option<f64> {
+    let pairs: Vec<Pair> = trained
+        .held_out
+        .iter()
+        .map(|&(predicted, _, actual)| Pair { predicted, actual })
+        .collect();
+    normalised_gini(&pairs)
+}
+
+/// The earliest and latest date (`columns.date`) in a history file, when the config names a
+/// date column and the file has dates.
+fn date_range(path: &Path, config: &Config) -> Result<Option<(String, String)>> {
+    let Some(date) = &config.date else {
+        return Ok(None);
+    };
+    let mut input = CsvInput::open(path, ReadOptions::default())?;
+    let col = input.column(date, "the date column, columns.date in the config")?;
+    let mut record = csv::ByteRecord::new();
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    while input.read(&mut record)? {
+        if let Some(d) = record
+            .get(col)
+            .and_then(|f| std::str::from_utf8(f).ok())
+            .and_then(crate::io::date::parse_days)
+        {
+            lo = lo.min(d);
+            hi = hi.max(d);
+        }
+    }
+    Ok((lo <= hi).then(|| (format_days(lo), format_days(hi))))
+}
+
+/// Scores a file of customers the model never saw and compares with what they turned out to be.
+pub(crate) fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
+    let scorer = Scorer::new(model)?;
+    let eq = scorer.equation();
+    let mut input = CsvInput::open(
+        path,
+        ReadOptions {
+            fingerprint: true,
+            ..opts
+        },
+    )?;
+    let cols = model.locate_features(&input)?;
+    let ledger =
+        Ledger::locate(&input, &model.economics)?.with_missing_values(&model.missing_values);
+    let (base_r, base_b) = (model.training.mean_return, model.training.mean_burden);
+    // Return, burden, net as shown; the same for the mean-only baseline; return and burden
+    // before the floors at zero.
+    let mut sums = [ErrorSums::default(); 8];
+    let mut rows = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    let mut scored = ScoredLead::default();
+    let mut scratch = Vec::new();
+    let mut unknown = 0;
+    while input.read(&mut record)? {
+        let Ok(actual) = ledger.outcome(input.source(), &record, &mut scratch)? else {
+            unknown += 1;
+            continue;
+        };
+        scorer.score(input.source(), &cols, &record, SCORE_DECIMALS, &mut scored)?;
+        let (low, high) = scored.interval.unwrap_or((f64::NAN, f64::NAN));
+        let [ret, burden] = [Role::Return, Role::Burden].map(|r| scored.total(eq, r));
+        let [ret_floor, burden_floor] = [Role::Return, Role::Burden].map(|r| {
+            eq.targets
+                .iter()
+                .zip(&scored.floors)
+                .filter(|(t, _)| t.role == r)
+                .map(|(_, f)| f)
+                .sum::<f64>()
+        });
+        let preds = [ret, burden, ret - burden];
+        let truth = [actual.lifetime_return, actual.service_burden, actual.net()];
+        let means = [base_r, base_b, base_r - base_b];
+        for t in 0..3 {
+            sums[t].add(truth[t], preds[t]);
+            sums[3 + t].add(truth[t], means[t]);
+        }
+        sums[6].add(truth[0], ret - ret_floor);
+        sums[7].add(truth[1], burden - burden_floor);
+        rows.push(Known {
+            predicted: ret - burden,
+            recommendation: scored.recommendation,
+            low,
+            high,
+            actual: actual.net(),
+        });
+    }
+    input.finish_progress();
+    // Judging a model on the customers it learnt from would flatter it; say so rather than
+    // print "never saw".
+    if input.fingerprint().as_deref() == Some(model.training.sha256.as_str()) {
+        return Err(Error::Usage(format!(
+            "{} is the file the model was trained on (same SHA-256), so it is no hold-out; use `evaluate --history {}` to cross-validate on it",
+            input.path(),
+            input.path()
+        )));
+    }
+    if rows.is_empty() {
+        return Err(Error::file(
+            input.path(),
+            "has no row with every outcome filled in; nothing to evaluate against",
+        ));
+    }
+    let metrics = |t: usize| Metrics {
+        r2: sums[t].r2(),
+        r2_sd: None,
+        mae: sums[t].mae(),
+        rmse: sums[t].rmse(),
+        baseline_r2: sums[3 + t].r2(),
+        baseline_mae: sums[3 + t].mae(),
+        baseline_rmse: sums[3 + t].rmse(),
+        unfloored_r2: (t < 2).then(|| sums[6 + t].r2()).flatten(),
+    };
+    let mut on = format!(
+        "{} customers of {} that the model (trained on {}) never saw",
+        group(rows.len()),
+        input.path(),
+        model.training.file
+    );
+    if unknown > 0 {
+        let _ = write!(on, "; {} more left out for a blank outcome", group(unknown));
+    }
+    Ok(Evidence::new(
+        on,
+        metrics(0),
+        metrics(1),
+        metrics(2),
+        &rows,
+        model.interval.map(|i| i.level),
+    ))
 }

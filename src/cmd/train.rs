@@ -1,25 +1,36 @@
 //! `leadscore train --history FILE`: fit both money models on past customers, save a
 //! self-describing model, and report (see `report::train`) how well they predict out of sample
 //! beside a mean-only baseline, as text or JSON. With `--leads`, a lead list is first checked for
-//! every column scoring will need.
+//! every column scoring will need. Into a models directory the model is saved as a new registry
+//! version and made current; to a `.json` path it is written as that one file.
 
 use std::io::IsTerminal;
+use std::path::Path;
 
 use crate::cli::TrainArgs;
 use crate::config::Config;
 use crate::error::Result;
 use crate::fit::history::History;
-use crate::fit::training::{self, Trained};
+use crate::fit::training;
 use crate::io::table::ReadOptions;
-use crate::model::file::{Model, ModelColumn, TrainingData, FORMAT, FORMAT_VERSION, MODEL_FILE};
-use crate::model::stored_config::StoredConfig;
-use crate::report::train::TrainReport;
+use crate::model::file::MODEL_FILE;
+use crate::model::registry::{label, Registry, VersionInfo};
+
+use crate::report::train::{SavedVersion, TrainReport};
 
 pub fn run(args: &TrainArgs) -> Result<()> {
     let config = Config::load(&args.config)?;
     if let Some(leads) = &args.leads {
         crate::fit::leaks::check_lead_list(leads, &config, args.delimiter)?;
     }
+    // Taken before reading, so a second training into the same directory waits for this one.
+    // A directory that does not exist yet is created (and locked) only once there is a model
+    // to save, so a failed first training leaves nothing behind.
+    let registry = (!single_file(&args.models)).then(|| Registry::new(&args.models));
+    let early = match &registry {
+        Some(r) if args.models.is_dir() => Some(r.lock(!args.no_wait, "train")?),
+        _ => None,
+    };
     let opts = ReadOptions {
         delimiter: args.delimiter,
         progress: std::io::stderr().is_terminal(),
@@ -28,76 +39,62 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let history = History::read(&args.history, &config, opts)?;
     let trained = training::train(&history, &config)?;
     let config_file = args.config.display().to_string();
-    let model = build_model(&history, &config, &config_file, &trained);
-    let path = output_path(&args.models);
-    model.save(&path)?;
-    let report = TrainReport::new(&history, &trained, &model, &path.display().to_string());
+    let model = crate::fit::build::model(&history, &config, &config_file, &trained);
+    let Some(registry) = registry else {
+        model.save(&args.models)?;
+        let report = TrainReport::new(
+            &history,
+            &trained,
+            &model,
+            &args.models.display().to_string(),
+        );
+        return super::print_report(&report, args.format, TrainReport::render);
+    };
+    let lock = match early {
+        Some(lock) => lock,
+        None => registry.lock(!args.no_wait, "train")?,
+    };
+    let now = crate::io::date::timestamp();
+    lock.import_legacy(&now)?;
+    let staging = lock.stage()?;
+    model.save_unlocked(&staging.path().join(MODEL_FILE))?;
+    let snapshot = staging.path().join(crate::model::registry::HISTORY_FILE);
+    crate::io::output::link_or_copy(&args.history, &snapshot)?;
+    let dates = super::date_range(&snapshot, &config)?;
+    let reason =
+        "trained with `leadscore train`, which makes its model current without a comparison";
+    let info = VersionInfo {
+        version: String::new(),
+        created_at: model.created_at.clone(),
+        made_by: "train".into(),
+        customers: history.rows(),
+        first_won: dates.as_ref().map(|d| d.0.clone()),
+        last_won: dates.map(|d| d.1),
+        measured_on: "cross-validation".into(),
+        mae_net: Some(model.validation.net_value.mae),
+        gini: super::held_out_gini(&trained),
+        decision: "promoted".into(),
+        reason: reason.into(),
+        history_sha256: Some(history.sha256.clone()),
+    };
+    let n = lock.next_version()?;
+    let file = lock.registry().version_dir(n).join(MODEL_FILE);
+    let mut report = TrainReport::new(&history, &trained, &model, &file.display().to_string());
+    report.version = Some(SavedVersion {
+        version: label(n),
+        current: true,
+        replaced: lock.registry().current()?.map(label),
+    });
+    super::add_version(&lock, staging, n, info, &report)?;
+    lock.set_current(n, &now, reason)?;
     super::print_report(&report, args.format, TrainReport::render)
 }
 
-fn build_model(history: &History, config: &Config, config_file: &str, t: &Trained) -> Model {
-    let mean = |k: usize| history.targets.iter().map(|y| y[k]).sum::<f64>() / history.rows() as f64;
-    let columns = t
-        .schema
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(j, name)| ModelColumn {
-            name: name.clone(),
-            mean: t.column_means[j],
-            return_coefficient: t.fits[0].coefficients[j],
-            burden_coefficient: t.fits[1].coefficients[j],
-            redundant: t.redundant.contains(&j),
-        })
-        .collect();
-    Model {
-        format: FORMAT.into(),
-        format_version: FORMAT_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        created_at: created_at(),
-        currency: config.economics.currency.clone(),
-        id_column: config.id.clone(),
-        lead_id_column: config.lead_id.clone(),
-        training: TrainingData {
-            file: history.path.clone(),
-            rows: history.rows_read,
-            rows_used: history.rows(),
-            sha256: history.sha256.clone(),
-            mean_return: mean(0),
-            mean_burden: mean(1),
-        },
-        schema: t.schema.clone(),
-        columns,
-        lifetime_return: t.fits[0].clone(),
-        service_burden: t.fits[1].clone(),
-        economics: config.economics.clone(),
-        decisions: t.decisions,
-        missing_values: config.missing_values.clone(),
-        interval: t.interval,
-        validation: t.validation.clone(),
-        config: Some(StoredConfig::new(config, config_file)),
-    }
-}
-
-/// Where `--models`/`--model` PATH puts the model: PATH itself when it names a `.json` file,
-/// else `model.json` in the directory PATH.
-fn output_path(path: &std::path::Path) -> std::path::PathBuf {
+/// Whether `--models PATH` names one model file (`.json`, not a directory) rather than a
+/// models directory.
+fn single_file(path: &Path) -> bool {
     let json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if json && !path.is_dir() {
-        path.to_path_buf()
-    } else {
-        path.join(MODEL_FILE)
-    }
-}
-
-/// Now, or `SOURCE_DATE_EPOCH` when set, so a retrain on the same data can be byte-identical.
-fn created_at() -> String {
-    let now = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s))
-        .unwrap_or_else(std::time::SystemTime::now);
-    humantime::format_rfc3339_seconds(now).to_string()
+    json && !path.is_dir()
 }

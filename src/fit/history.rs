@@ -70,6 +70,21 @@ impl History {
     }
 
     pub fn read(path: &Path, config: &Config, opts: ReadOptions) -> Result<History> {
+        Self::read_at_least(path, config, opts, 2)
+    }
+
+    /// Reads a batch of customers to merge into a history (`retrain`): checked like a history,
+    /// but one customer, or none with every outcome filled in, is still a batch.
+    pub fn read_batch(path: &Path, config: &Config, opts: ReadOptions) -> Result<History> {
+        Self::read_at_least(path, config, opts, 0)
+    }
+
+    fn read_at_least(
+        path: &Path,
+        config: &Config,
+        opts: ReadOptions,
+        min_rows: usize,
+    ) -> Result<History> {
         let mut input = CsvInput::open(
             path,
             ReadOptions {
@@ -112,7 +127,7 @@ impl History {
         if rows_read == 0 {
             return Err(Error::file(input.path(), "has a header but no rows"));
         }
-        if ids.len() < 2 {
+        if ids.len() < min_rows {
             return Err(Error::file(
                 input.path(),
                 format!(

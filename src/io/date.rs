@@ -34,16 +34,32 @@ pub fn format_days(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Today's day number, from the system clock (or `SOURCE_DATE_EPOCH`, so runs reproduce).
-pub fn today() -> i64 {
-    let secs = std::env::var("SOURCE_DATE_EPOCH")
+/// Now, or `SOURCE_DATE_EPOCH` when set, so a run on the same data can be byte-identical.
+pub fn now() -> std::time::SystemTime {
+    std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-        });
+        .map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s))
+        .unwrap_or_else(std::time::SystemTime::now)
+}
+
+/// [`now`] as an RFC 3339 timestamp to the second: `2026-11-30T04:12:30Z`.
+pub fn timestamp() -> String {
+    humantime::format_rfc3339_seconds(now()).to_string()
+}
+
+/// The day number of an RFC 3339 timestamp (as [`timestamp`] writes), if it is one.
+pub fn days_of_timestamp(text: &str) -> Option<i64> {
+    let t = humantime::parse_rfc3339_weak(text.trim_end_matches('Z')).ok()?;
+    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some((secs / 86_400) as i64)
+}
+
+/// Today's day number, from [`now`].
+pub fn today() -> i64 {
+    let secs = now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     (secs / 86_400) as i64
 }
 
@@ -93,6 +109,7 @@ mod tests {
         assert_eq!(parse_days(" 2026-11-30T13:45:00Z "), Some(20_787));
         assert_eq!(parse_days("2026-11-30 08:00"), Some(20_787));
         assert_eq!(parse_days("1969-12-31"), Some(-1));
+        assert_eq!(days_of_timestamp("2026-11-30T04:12:30Z"), Some(20_787));
     }
 
     #[test]

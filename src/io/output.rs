@@ -125,7 +125,7 @@ pub fn persist(temp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
 /// Syncs the directory holding `path`. Some filesystems cannot sync a directory and say so
 /// with EINVAL (or "unsupported"); the file itself is synced by then, so that is no failure.
 #[cfg(unix)]
-fn sync_dir(path: &Path) -> Result<()> {
+pub fn sync_dir(path: &Path) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -138,7 +138,7 @@ fn sync_dir(path: &Path) -> Result<()> {
 }
 
 #[cfg(not(unix))]
-fn sync_dir(_path: &Path) -> Result<()> {
+pub fn sync_dir(_path: &Path) -> Result<()> {
     Ok(())
 }
 
@@ -157,6 +157,30 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     temp.write_all(bytes)
         .map_err(|e| Error::write(path.display(), e))?;
     persist(temp, path)
+}
+
+/// Puts the content of `src` at the new path `dest`: a hard link when the filesystem allows it
+/// (no copy of a large history), else a copy, synced.
+pub fn link_or_copy(src: &Path, dest: &Path) -> Result<()> {
+    if std::fs::hard_link(src, dest).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(src, dest)
+        .and_then(|_| std::fs::File::open(dest)?.sync_all())
+        .map_err(|e| Error::write(dest.display(), e))?;
+    Ok(())
+}
+
+/// Replaces `dest` by the content of `src` atomically ([`link_or_copy`] to a temporary name
+/// beside it, then one rename), so a reader finds the old file or the new one, never a mix.
+pub fn replace_atomic(src: &Path, dest: &Path) -> Result<()> {
+    let temp = temp_beside(dest)?.into_temp_path();
+    let temp_path = temp.to_path_buf();
+    std::fs::remove_file(&temp_path).map_err(|e| Error::write(temp_path.display(), e))?;
+    link_or_copy(src, &temp_path)?;
+    temp.persist(dest)
+        .map_err(|e| Error::write(dest.display(), e.error))?;
+    sync_dir(dest)
 }
 
 #[cfg(test)]

@@ -485,6 +485,14 @@ impl<R: Read> Read for Utf16Reader<R> {
 }
 
 /// The line a record starts on (1-based, the header being line 1).
+/// The SHA-256 of a file's bytes, as the model file records its training data's.
+pub fn sha256_of_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
 pub fn line_of(record: &csv::ByteRecord) -> u64 {
     record.position().map_or(0, |p| p.line())
 }

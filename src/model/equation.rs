@@ -93,6 +93,63 @@ pub struct LevelEffect {
     pub effects: Vec<f64>,
 }
 
+/// One category level's effect on net value in money (see [`Equation::level_net_effects`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LevelNet {
+    pub feature: String,
+    pub level: String,
+    pub net: f64,
+}
+
+/// A level whose effect on net value differs between two models.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LevelChange {
+    pub feature: String,
+    pub level: String,
+    pub before: f64,
+    pub after: f64,
+}
+
+/// Levels in both (largest change in money first), only in `after`, only in `before`.
+pub fn compare_levels(
+    before: &[LevelNet],
+    after: &[LevelNet],
+) -> (Vec<LevelChange>, Vec<LevelNet>, Vec<LevelNet>) {
+    let find = |list: &[LevelNet], l: &LevelNet| {
+        list.iter()
+            .find(|o| o.feature == l.feature && o.level == l.level)
+            .map(|o| o.net)
+    };
+    let mut moved: Vec<LevelChange> = after
+        .iter()
+        .filter_map(|l| {
+            find(before, l).map(|was| LevelChange {
+                feature: l.feature.clone(),
+                level: l.level.clone(),
+                before: was,
+                after: l.net,
+            })
+        })
+        .filter(|m| (m.after - m.before).abs() >= 0.5)
+        .collect();
+    moved.sort_by(|a, b| {
+        (b.after - b.before)
+            .abs()
+            .total_cmp(&(a.after - a.before).abs())
+    });
+    let added = after
+        .iter()
+        .filter(|l| find(before, l).is_none())
+        .cloned()
+        .collect();
+    let dropped = before
+        .iter()
+        .filter(|l| find(after, l).is_none())
+        .cloned()
+        .collect();
+    (moved, added, dropped)
+}
+
 /// What a blank category value scores as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Blank {
@@ -320,6 +377,38 @@ impl Equation {
             decisions: model.decisions,
             interval: model.interval,
         })
+    }
+
+    /// Each category level's effect on net value, in money, for an otherwise average customer
+    /// (every other feature at its training mix): what `models show` and `models diff` list
+    /// and a retrain compares. Floors at zero are left out: they belong to a lead, not a level.
+    pub fn level_net_effects(&self) -> Vec<LevelNet> {
+        let mut out = Vec::new();
+        for term in &self.terms {
+            let Term::Category(c) = term else { continue };
+            for level in &c.levels {
+                let net = self
+                    .targets
+                    .iter()
+                    .zip(&level.effects)
+                    .map(|(t, &e)| {
+                        let money = match t.scale {
+                            Scale::Linear => e,
+                            Scale::Log { at_mean, .. } => {
+                                t.scale.money(at_mean + e) - t.scale.money(at_mean)
+                            }
+                        };
+                        t.role.sign() * money
+                    })
+                    .sum();
+                out.push(LevelNet {
+                    feature: c.name.clone(),
+                    level: level.value.clone(),
+                    net,
+                });
+            }
+        }
+        out
     }
 
     /// Whether any target is fitted on logs, ln(1 + y) or a log link (its baseline is then the

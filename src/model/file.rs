@@ -135,19 +135,23 @@ pub struct Model {
 }
 
 impl Model {
-    /// The model file a `--model` path means: the file itself, or `model.json` in a directory.
-    pub fn resolve_path(path: &Path) -> PathBuf {
-        if path.is_dir() {
-            path.join(MODEL_FILE)
-        } else {
-            path.to_path_buf()
-        }
+    /// The model file a `--model` path means: the file itself, a registry's current version,
+    /// or `model.json` in a directory.
+    pub fn resolve_path(path: &Path) -> Result<PathBuf> {
+        Ok(crate::model::registry::locate(path)?.file)
     }
 
     pub fn load(path: &Path) -> Result<Model> {
-        let file = Model::resolve_path(path);
+        Ok(Model::load_located(path)?.0)
+    }
+
+    /// Loads the model a `--model` path means, and says where it was found and which registry
+    /// version it is.
+    pub fn load_located(path: &Path) -> Result<(Model, crate::model::registry::Located)> {
+        let located = crate::model::registry::locate(path)?;
+        let file = &located.file;
         let shown = file.display().to_string();
-        let text = std::fs::read_to_string(&file).map_err(|e| match e.kind() {
+        let text = std::fs::read_to_string(file).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound if path.is_dir() => Error::file(
                 &shown,
                 "no model here; train one with `leadscore train --history FILE`",
@@ -162,7 +166,7 @@ impl Model {
             }
             _ => Error::read(&shown, e),
         })?;
-        Model::parse(&text, &shown)
+        Ok((Model::parse(&text, &shown)?, located))
     }
 
     pub fn parse(text: &str, shown: &str) -> Result<Model> {
@@ -480,6 +484,11 @@ impl Model {
             .map_err(|e| Error::write(lock_path.display(), e))?;
         lock.lock()
             .map_err(|e| Error::write(lock_path.display(), e))?;
+        self.save_unlocked(path)
+    }
+
+    /// Writes the model atomically, for a caller that holds the registry's lock.
+    pub fn save_unlocked(&self, path: &Path) -> Result<()> {
         let mut text = serde_json::to_string_pretty(self).expect("model serialises");
         text.push('\n');
         // A model that would not load again (a NaN written as null, say) must never replace a

@@ -4,5 +4,7 @@ pub mod chart;
 pub mod evaluate;
 pub mod explain;
 pub mod format;
+pub mod models;
+pub mod retrain;
 pub mod score;
 pub mod train;

@@ -69,6 +69,17 @@ pub struct TrainReport {
     pub interval: Option<IntervalSummary>,
     /// Where the model file was saved.
     pub model_file: String,
+    /// The registry version it was saved as, when saved into a models directory.
+    pub version: Option<SavedVersion>,
+}
+
+/// A model saved as a registry version.
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedVersion {
+    pub version: String,
+    pub current: bool,
+    /// The version that was current before.
+    pub replaced: Option<String>,
 }
 
 /// The history trained on.
@@ -489,6 +500,7 @@ impl TrainReport {
                 }
             }),
             model_file: model_file.into(),
+            version: None,
         }
     }
 
@@ -866,7 +878,19 @@ impl TrainReport {
                 whole(large.size),
             );
         }
-        let _ = writeln!(s, "Model saved to {}.", self.model_file);
+        match &self.version {
+            Some(v) => {
+                let _ = write!(s, "Model saved as {} ({})", v.version, self.model_file);
+                let _ = match (&v.replaced, v.current) {
+                    (Some(old), true) => writeln!(s, " and made current, replacing {old}."),
+                    (None, true) => writeln!(s, " and made current."),
+                    (_, false) => writeln!(s, "."),
+                };
+            }
+            None => {
+                let _ = writeln!(s, "Model saved to {}.", self.model_file);
+            }
+        }
         s
     }
 }

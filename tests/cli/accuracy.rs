@@ -30,7 +30,7 @@ fn customers(env: &Env, n: usize, seed: u64) -> String {
 fn train(env: &Env, history: &str, config: &str) -> serde_json::Value {
     let run = env.run(&["train", "--history", history, "--config", config]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    serde_json::from_str(&env.read("models/model.json")).unwrap()
+    serde_json::from_str(&env.model("models")).unwrap()
 }
 
 /// The fitted coefficient of column `name` for `target` ("return_coefficient"/"burden_coefficient"),

@@ -56,8 +56,7 @@ fn run_piped(env: &Env, args: &[&str], input: &[u8]) -> Run {
 
 /// The model file without the training data's SHA-256, which differs whenever the bytes do.
 fn model_without_fingerprint(env: &Env, dir: &str) -> serde_json::Value {
-    let mut model: serde_json::Value =
-        serde_json::from_str(&env.read(&format!("{dir}/model.json"))).unwrap();
+    let mut model: serde_json::Value = serde_json::from_str(&env.model(dir)).unwrap();
     model["training"].as_object_mut().unwrap().remove("sha256");
     model
 }
@@ -203,7 +202,7 @@ fn a_missing_values_list_in_the_config_replaces_the_default_and_travels_in_the_m
         fixture(HISTORY).replacen("Müller,24,4186.20", "Müller,unknown,4186.20", 1),
     );
     succeeded(&env.run(&["train", "--history", HISTORY]));
-    let model: serde_json::Value = serde_json::from_str(&env.read("models/model.json")).unwrap();
+    let model: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     assert_eq!(model["missing_values"], serde_json::json!(["unknown"]));
     // Scoring reads the list from the model: no config needed, and n/a is no blank here.
     std::fs::remove_file(env.path(CONFIG)).unwrap();
@@ -257,8 +256,7 @@ fn a_model_written_before_the_list_reads_the_default_tokens_and_keeps_a_learnt_l
     env.write(HISTORY, history);
     succeeded(&env.run(&["train", "--history", HISTORY]));
     // As a model file written before `missing_values` existed.
-    let mut model: serde_json::Value =
-        serde_json::from_str(&env.read("models/model.json")).unwrap();
+    let mut model: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     let industry = &model["schema"]["features"][0];
     assert_eq!(industry["name"], "industry");
     assert!(

@@ -104,7 +104,7 @@ fn exact_matching_keeps_spellings_apart() {
     );
     env.write("leadscore.toml", toml);
     train(&env);
-    let model: serde_json::Value = serde_json::from_str(&env.read("models/model.json")).unwrap();
+    let model: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     assert_eq!(model["schema"]["features"][0]["matching"], "exact");
     let rows = score(
         &env,
@@ -134,9 +134,8 @@ fn training_merges_spellings_into_the_most_common_and_says_so() {
         run.stdout
     );
     // The same model as from the clean history: one level, the most common spelling.
-    let model = |env: &Env| -> serde_json::Value {
-        serde_json::from_str(&env.read("models/model.json")).unwrap()
-    };
+    let model =
+        |env: &Env| -> serde_json::Value { serde_json::from_str(&env.model("models")).unwrap() };
     assert_eq!(model(&messy)["columns"], model(&clean)["columns"]);
     assert_eq!(
         model(&messy)["schema"]["features"],
@@ -179,7 +178,7 @@ fn an_alias_maps_to_its_value_in_training_and_scoring_without_the_config() {
         "{}",
         run.stdout
     );
-    let model: serde_json::Value = serde_json::from_str(&env.read("models/model.json")).unwrap();
+    let model: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     let industry = &model["schema"]["features"][0];
     assert_eq!(
         industry["aliases"],
@@ -315,7 +314,7 @@ fn a_model_written_before_matching_existed_matches_exactly_and_still_scores() {
 fn a_model_file_whose_matching_is_inconsistent_is_refused() {
     let env = env_with("", |h| h);
     train(&env);
-    let text = env.read("models/model.json");
+    let text = env.model("models");
     let mut model: serde_json::Value = serde_json::from_str(&text).unwrap();
     // A level renamed to another spelling of the one before it: which would a lead match?
     let levels = model["schema"]["features"][0]["levels"]

@@ -52,7 +52,7 @@ pub(crate) fn succeeded(run: &Run) {
 
 /// The model file in `models/`, parsed.
 pub(crate) fn model_json(env: &Env) -> serde_json::Value {
-    serde_json::from_str(&env.read("models/model.json")).unwrap()
+    serde_json::from_str(&env.model("models")).unwrap()
 }
 
 /// A CSV the binary wrote: its header and its rows, addressed by column name.
@@ -221,7 +221,7 @@ fn init_writes_a_starter_config_that_trains_on_a_history_with_the_sample_columns
     env.write(HISTORY, history);
     let run = env.run(&["train", "--history", HISTORY]);
     succeeded(&run);
-    assert!(env.exists("models/model.json"));
+    assert!(env.exists("models/v0001/model.json"));
 }
 
 #[test]
@@ -413,7 +413,7 @@ fn train_prints_the_report_with_its_stable_lines_and_row_labels() {
                 at("skip_below")
             ),
             interval_line(&model, lines[lines.len() - 2]),
-            "Model saved to models/model.json.".into(),
+            "Model saved as v0001 (models/v0001/model.json) and made current.".into(),
         ]
     );
 }
@@ -551,13 +551,15 @@ fn train_writes_a_self_describing_model_file_and_nothing_else() {
         assert!(model["decisions"][key].is_f64(), "decisions.{key}");
     }
     assert_eq!(model["validation"]["folds"], 3);
-    // No temporary file is left beside the model (the lock file is the only other entry).
-    let files = env.files("models");
-    assert!(files.contains(&"model.json".to_string()), "{files:?}");
-    assert!(
-        files.iter().all(|f| f == "model.json" || f == ".lock"),
-        "{files:?}"
+    // The model is version 1 of the registry, made current; no temporary file or staging
+    // directory is left behind.
+    assert_eq!(env.files("models"), [".lock", "current.json", "v0001"]);
+    assert_eq!(
+        env.files("models/v0001"),
+        ["history.csv", "model.json", "report.json", "version.json"]
     );
+    // The version keeps the exact history it was trained on.
+    assert_eq!(env.read("models/v0001/history.csv"), env.read(HISTORY));
 }
 
 #[test]
@@ -565,7 +567,7 @@ fn training_twice_on_the_same_data_writes_a_byte_identical_model() {
     let env = fixture_env();
     succeeded(&env.run(&["train", "--history", HISTORY, "--models", "a"]));
     succeeded(&env.run(&["train", "--history", HISTORY, "--models", "b"]));
-    assert_eq!(env.read("a/model.json"), env.read("b/model.json"));
+    assert_eq!(env.model("a"), env.model("b"));
 }
 
 #[test]
@@ -892,7 +894,13 @@ fn output_and_model_files_are_readable_like_any_other_new_file() {
             .mode()
             & 0o444
     };
-    for rel in ["scores.csv", "models/model.json", "starter.toml"] {
+    for rel in [
+        "scores.csv",
+        "models/v0001/model.json",
+        "models/v0001/version.json",
+        "models/current.json",
+        "starter.toml",
+    ] {
         assert_eq!(mode(rel), mode("plain.txt"), "{rel}");
     }
 }

@@ -396,7 +396,7 @@ fn unknown_config_key_shows_tomls_message_with_the_line() {
     let config = edit(&fixture(CONFIG), "folds = 3\n", "folds = 3\nfold = 3\n");
     config_fails(
         &config,
-        "error: leadscore.toml: TOML parse error at line 28, column 1\n   |\n28 | fold = 3\n   | ^^^^\nunknown field `fold`, expected one of `folds`, `seed`, `penalty`, `min_category_count`, `winsorize`, `interval`, `transform`\n",
+        "error: leadscore.toml: TOML parse error at line 28, column 1\n   |\n28 | fold = 3\n   | ^^^^\nunknown field `fold`, expected one of `folds`, `seed`, `penalty`, `min_category_count`, `winsorize`, `interval`, `transform`, `half_life_days`\n",
     );
 }
 
@@ -492,7 +492,7 @@ fn config_that_is_not_utf8_is_an_input_error_naming_its_line() {
 fn model_of_another_format_version_asks_for_a_retrain() {
     let env = trained_env();
     let text = edit(
-        &env.read("models/model.json"),
+        &env.model("models"),
         "\"format_version\": 2,",
         "\"format_version\": 3,",
     );
@@ -510,7 +510,7 @@ fn model_of_another_format_version_asks_for_a_retrain() {
 /// The model file cut after its 9th line (`  "training": {`).
 fn truncated_model(env: &Env) -> String {
     let text: String = env
-        .read("models/model.json")
+        .model("models")
         .lines()
         .take(9)
         .map(|l| l.to_string() + "\n")
@@ -591,8 +591,7 @@ fn json_of_another_tool_is_not_a_model() {
 #[test]
 fn model_with_a_coefficient_missing_is_corrupt() {
     let env = trained_env();
-    let mut model: serde_json::Value =
-        serde_json::from_str(&env.read("models/model.json")).unwrap();
+    let mut model: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     model["columns"].as_array_mut().unwrap().pop();
     env.write("short.json", serde_json::to_string_pretty(&model).unwrap());
     fails(
@@ -605,8 +604,7 @@ fn model_with_a_coefficient_missing_is_corrupt() {
 #[test]
 fn model_with_a_return_coefficient_missing_names_the_short_list() {
     let env = trained_env();
-    let mut model: serde_json::Value =
-        serde_json::from_str(&env.read("models/model.json")).unwrap();
+    let mut model: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     model["lifetime_return"]["coefficients"]
         .as_array_mut()
         .unwrap()
@@ -755,7 +753,7 @@ fn failed_score_leaves_an_existing_output_untouched() {
 #[test]
 fn failed_train_leaves_the_previous_model_untouched() {
     let env = trained_env();
-    let before = env.read("models/model.json");
+    let before = env.model("models");
     env.write(
         HISTORY,
         edit(&fixture(HISTORY), "4186.20,20719.11,", "4186.20,unknown,"),
@@ -765,7 +763,7 @@ fn failed_train_leaves_the_previous_model_untouched() {
         &["train", "--history", HISTORY],
         "error: history.csv:5: column \"lifetime_revenue\": expected a number, got \"unknown\"\n",
     );
-    assert_eq!(env.read("models/model.json"), before);
+    assert_eq!(env.model("models"), before);
 }
 
 #[test]

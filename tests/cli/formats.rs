@@ -330,7 +330,7 @@ fn history_mixing_utf8_and_windows_1252_rows_keeps_one_category() {
     assert!(mixed.windows(6).any(|w| w == b"M\xfcller"));
     env.write("mixed.csv", mixed);
     succeeded(&env.run(&["train", "--history", "mixed.csv", "--models", "mixed"]));
-    let model: serde_json::Value = serde_json::from_str(&env.read("mixed/model.json")).unwrap();
+    let model: serde_json::Value = serde_json::from_str(&env.model("mixed")).unwrap();
     let managers: Vec<&str> = model["schema"]["features"][2]["levels"]
         .as_array()
         .unwrap()

@@ -79,8 +79,7 @@ fn train_and_score(env: &Env, transform: &str) -> (serde_json::Value, Vec<Lead>,
         "retail.toml",
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let model_json: serde_json::Value =
-        serde_json::from_str(&env.read("models/model.json")).unwrap();
+    let model_json: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     let (leads, actual) = retail(10_000, 12, false);
     env.write("leads.csv", leads);
 

@@ -75,5 +75,5 @@ fn init_from_headers_with_quotes_backslashes_and_non_ascii_writes_a_config_namin
 
     // And training on the file it was guessed from finds every one of those columns.
     succeeded(&env.run(&["train", "--history", "export.csv", "--config", "guess.toml"]));
-    assert!(env.exists("models/model.json"));
+    assert!(env.exists("models/v0001/model.json"));
 }

@@ -139,7 +139,7 @@ fn train_with_leads_refuses_a_lead_list_missing_a_feature_before_fitting() {
 
     let run = train(&env, "clean.toml", &["--leads", "leads.csv"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(env.exists("models/model.json"));
+    assert!(env.exists("models/v0001/model.json"));
 }
 
 #[test]
@@ -254,7 +254,7 @@ fn evaluate_history_cross_validates_with_the_config_the_model_was_trained_with()
     assert_eq!(
         settings["settings"],
         serde_json::json!({
-            "model": "models/model.json",
+            "model": "models/v0001/model.json",
             "trained_at": "2026-09-21T14:13:20Z",
             "config": "settings/custom.toml"
         })
@@ -270,7 +270,7 @@ fn evaluate_history_cross_validates_with_the_config_the_model_was_trained_with()
     assert_eq!(text.code, 0, "{}", text.stderr);
     assert!(
         text.stdout.starts_with(
-            "Cross-validated with the settings of models/model.json (trained 2026-09-21T14:13:20Z with settings/custom.toml).\n\
+            "Cross-validated with the settings of models/v0001/model.json (trained 2026-09-21T14:13:20Z with settings/custom.toml).\n\
              Evaluated on 90 customers of history.csv, each predicted by a 3-fold cross-validation model that never saw it; money in EUR.\n"
         ),
         "{}",
@@ -293,8 +293,7 @@ fn evaluate_history_cross_validates_with_the_config_the_model_was_trained_with()
     );
 
     // The stored config is checked on load like the rest of the model file.
-    let mut edited: serde_json::Value =
-        serde_json::from_str(&env.read("models/model.json")).unwrap();
+    let mut edited: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     edited["config"]["model"]["folds"] = 1.into();
     env.write("edited/model.json", edited.to_string());
     let run = env.run(&["evaluate", "--history", "history.csv", "--model", "edited"]);
@@ -305,7 +304,7 @@ fn evaluate_history_cross_validates_with_the_config_the_model_was_trained_with()
     );
 
     // A model written before models kept their config: leadscore.toml, with a note.
-    let mut old: serde_json::Value = serde_json::from_str(&env.read("models/model.json")).unwrap();
+    let mut old: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     old.as_object_mut().unwrap().remove("config");
     env.write(
         "old/model.json",
@@ -327,7 +326,7 @@ fn evaluate_history_cross_validates_with_the_config_the_model_was_trained_with()
 #[test]
 fn model_and_models_are_both_accepted_wherever_models_are_read_or_written() {
     let env = leaky_env();
-    // train --model FILE.json writes that file; --models DIR writes DIR/model.json.
+    // train --model FILE.json writes that file; --models DIR writes version 1 of a registry.
     let run = train(&env, "clean.toml", &["--model", "out/v2.json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(std::path::Path::new(&env.path("out/v2.json")).is_file());
@@ -338,7 +337,7 @@ fn model_and_models_are_both_accepted_wherever_models_are_read_or_written() {
     );
     let run = train(&env, "clean.toml", &["--models", "dir"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(env.exists("dir/model.json"));
+    assert!(env.exists("dir/v0001/model.json"));
 
     for spelling in ["--model", "--models"] {
         for (args, target) in [

@@ -26,7 +26,7 @@ fn shipped_model_was_trained_on_the_shipped_history() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     // 3,000 customers are plenty for the sample's columns, and every feature carries signal.
     assert!(!run.stdout.contains("warning"), "{}", run.stdout);
-    let fresh: serde_json::Value = serde_json::from_str(&env.read("models/model.json")).unwrap();
+    let fresh: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     assert_eq!(
         fresh["columns"], model["columns"],
         "leadscore.toml or the code changed: retrain and commit models/"

@@ -19,7 +19,7 @@ fn train(env: &Env, config: &str) -> (String, serde_json::Value) {
         config,
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let model: serde_json::Value = serde_json::from_str(&env.read("models/model.json")).unwrap();
+    let model: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     (run.stdout, model)
 }
 

@@ -27,7 +27,7 @@ fn one_thread_and_four_give_byte_identical_models_and_scores() {
             &[("LEADSCORE_THREADS", threads)],
         );
         assert_eq!(run.code, 0, "{}", run.stderr);
-        models.push(env.read(&format!("{dir}/model.json")));
+        models.push(env.model(&dir));
         for order in [&[][..], &["--keep-order"][..]] {
             let out = format!("scores-{threads}-{}.csv", order.len());
             let mut args = vec!["score", "leads.csv", "--model", &dir, "-o", &out];

@@ -37,8 +37,8 @@ fn train_both(env: &Env, history: &str, config: &str) -> (String, Value, Value) 
         .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", json.stdout));
     assert!(report.is_object(), "{report}");
     // The format changes the report only, never the model.
-    assert_eq!(env.read("json/model.json"), env.read("text/model.json"));
-    let model: Value = serde_json::from_str(&env.read("json/model.json")).unwrap();
+    assert_eq!(env.model("json"), env.model("text"));
+    let model: Value = serde_json::from_str(&env.model("json")).unwrap();
     (text.stdout, report, model)
 }
 
@@ -124,7 +124,11 @@ fn agrees_with_the_model(report: &Value, model: &Value, dir: &str) {
         int(&report["model_columns"]),
         list(&model["columns"]).len() as u64
     );
-    assert_eq!(string(&report["model_file"]), format!("{dir}/model.json"));
+    assert_eq!(
+        string(&report["model_file"]),
+        format!("{dir}/v0001/model.json")
+    );
+    assert_eq!(string(&report["version"]["version"]), "v0001");
 }
 
 /// The text report, rebuilt line by line from the JSON report alone.
@@ -394,7 +398,16 @@ fn text_from_json(r: &Value) -> Vec<String> {
             whole(num(&i["large_account"]["size"]))
         ));
     }
-    out.push(format!("Model saved to {}.", string(&r["model_file"])));
+    let v = &r["version"];
+    let made_current = match v["replaced"].as_str() {
+        Some(old) => format!(" and made current, replacing {old}"),
+        None => " and made current".to_string(),
+    };
+    out.push(format!(
+        "Model saved as {} ({}){made_current}.",
+        string(&v["version"]),
+        string(&r["model_file"])
+    ));
     out
 }
 
@@ -418,7 +431,7 @@ fn json_report(env: &Env, history: &str, config: &str) -> Value {
     let (text, report, model) = train_both(env, history, config);
     agrees_with_the_model(&report, &model, "json");
     let lines: Vec<String> = text
-        .replace("text/model.json", "json/model.json")
+        .replace("text/v0001/model.json", "json/v0001/model.json")
         .lines()
         .map(String::from)
         .collect();
@@ -534,7 +547,14 @@ fn train_text_is_still_the_default_and_json_goes_only_to_standard_output() {
         "text",
     ]);
     succeeded(&default);
-    assert_eq!(default.stdout, text.stdout);
+    // The same report but for the version the second training became.
+    assert_eq!(
+        default.stdout.replace(
+            "Model saved as v0001 (a/v0001/model.json) and made current.",
+            "Model saved as v0002 (a/v0002/model.json) and made current, replacing v0001."
+        ),
+        text.stdout
+    );
     assert!(default.stdout.starts_with("Trained on 60 of 60 customers"));
     let json = env.run(&[
         "train",

@@ -47,6 +47,19 @@ impl Env {
         std::fs::read_to_string(self.path(rel)).unwrap()
     }
 
+    /// Where the current model of the models directory `dir` is: `dir/vNNNN/model.json` as
+    /// its `current.json` says.
+    pub fn model_path(&self, dir: &str) -> String {
+        let pointer: serde_json::Value =
+            serde_json::from_str(&self.read(&format!("{dir}/current.json"))).unwrap();
+        format!("{dir}/{}/model.json", pointer["version"].as_str().unwrap())
+    }
+
+    /// The text of the current model of the models directory `dir`.
+    pub fn model(&self, dir: &str) -> String {
+        self.read(&self.model_path(dir))
+    }
+
     pub fn exists(&self, rel: &str) -> bool {
         self.path(rel).exists()
     }

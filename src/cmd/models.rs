@@ -1,0 +1,249 @@
+//! `leadscore models list|show|diff|promote|rollback|prune`: the model versions in a models
+//! directory (see `model::registry`). Reading needs no lock; every change takes the registry's
+//! lock and is one atomic rename.
+
+use crate::cli::{ModelsAction, ModelsArgs};
+use crate::error::{Error, Result};
+use crate::model::equation::{compare_levels, Equation};
+use crate::model::file::MODEL_FILE;
+use crate::model::registry::{self, label, parse_label, Registry, VersionInfo};
+use crate::model::Model;
+use crate::report::models::{Changed, Diff, Entry, Listing, Shown};
+
+pub fn run(args: &ModelsArgs) -> Result<()> {
+    let registry = Registry::new(&args.models);
+    match &args.action {
+        ModelsAction::List => {
+            let listing = list(&registry)?;
+            super::print_report(&listing, args.format, Listing::render)
+        }
+        ModelsAction::Show { version } => {
+            let shown = show(&registry, version)?;
+            super::print_report(&shown, args.format, Shown::render)
+        }
+        ModelsAction::Diff { from, to } => {
+            let (a, b) = (show(&registry, from)?, show(&registry, to)?);
+            let (ea, eb) = (&a.effects, &b.effects);
+            let (moved, added_levels, dropped_levels) = compare_levels(ea, eb);
+            let diff = Diff {
+                added_features: b
+                    .features
+                    .iter()
+                    .filter(|f| !a.features.contains(f))
+                    .cloned()
+                    .collect(),
+                dropped_features: a
+                    .features
+                    .iter()
+                    .filter(|f| !b.features.contains(f))
+                    .cloned()
+                    .collect(),
+                from: a,
+                to: b,
+                moved,
+                added_levels,
+                dropped_levels,
+            };
+            super::print_report(&diff, args.format, Diff::render)
+        }
+        ModelsAction::Promote { version } => {
+            let lock = registry.lock(!args.no_wait, "models promote")?;
+            let n = existing(&registry, version)?;
+            // A version that would not load must never become current.
+            Model::load(&registry.version_dir(n).join(MODEL_FILE))?;
+            let now = crate::io::date::timestamp();
+            lock.import_legacy(&now)?;
+            let was = registry.current()?;
+            let message = if was == Some(n) {
+                format!("{} is current already.", label(n))
+            } else {
+                lock.set_current(n, &now, "promoted by hand with `leadscore models promote`")?;
+                match was {
+                    Some(w) => format!("{} is now current (was {}).", label(n), label(w)),
+                    None => format!("{} is now current.", label(n)),
+                }
+            };
+            let changed = Changed {
+                action: "promote".into(),
+                current: Some(label(n)),
+                previous: was.map(label),
+                removed: Vec::new(),
+                message,
+            };
+            super::print_report(&changed, args.format, Changed::render)
+        }
+        ModelsAction::Rollback => {
+            let lock = registry.lock(!args.no_wait, "models rollback")?;
+            if registry.legacy().is_some() {
+                return Err(Error::Usage(format!(
+                    "{} holds a single model (no versions yet), so there is nothing to roll back to",
+                    args.models.display()
+                )));
+            }
+            let now = crate::io::date::timestamp();
+            let (from, to) = lock.rollback(&now)?;
+            let changed = Changed {
+                action: "rollback".into(),
+                message: format!("Rolled back: {to} is current again (was {from})."),
+                current: Some(to),
+                previous: Some(from),
+                removed: Vec::new(),
+            };
+            super::print_report(&changed, args.format, Changed::render)
+        }
+        ModelsAction::Prune { keep } => {
+            let lock = registry.lock(!args.no_wait, "models prune")?;
+            let removed: Vec<String> = lock.prune(*keep)?.into_iter().map(label).collect();
+            let kept: Vec<String> = registry.versions()?.into_iter().map(label).collect();
+            let message = if removed.is_empty() {
+                format!("Nothing to remove: {} kept.", kept.join(", "))
+            } else {
+                format!("Removed {}; kept {}.", removed.join(", "), kept.join(", "))
+            };
+            let changed = Changed {
+                action: "prune".into(),
+                current: registry.current()?.map(label),
+                previous: None,
+                removed,
+                message,
+            };
+            super::print_report(&changed, args.format, Changed::render)
+        }
+    }
+}
+
+/// Every version, newest first; a directory in the layout before the registry lists its one
+/// model as version 1.
+fn list(registry: &Registry) -> Result<Listing> {
+    let pointer = registry.pointer()?;
+    let current = registry.current()?;
+    let mut versions = Vec::new();
+    if let Some(file) = registry.legacy() {
+        let model = Model::load(&file)?;
+        versions.push(Entry {
+            info: legacy_info(&model, &file.display().to_string()),
+            current: true,
+        });
+    }
+    for n in registry.versions()?.into_iter().rev() {
+        versions.push(Entry {
+            info: info(registry, n)?,
+            current: current == Some(n),
+        });
+    }
+    let present = registry.versions()?;
+    Ok(Listing {
+        models: registry.dir().display().to_string(),
+        current: current.map(label),
+        since: pointer.as_ref().map(|p| p.since.clone()),
+        current_reason: pointer.as_ref().map(|p| p.reason.clone()),
+        rollback_to: pointer.and_then(|p| {
+            p.previous
+                .into_iter()
+                .find(|v| parse_label(v).is_some_and(|n| present.contains(&n)))
+        }),
+        versions,
+    })
+}
+
+/// One version in full.
+fn show(registry: &Registry, version: &str) -> Result<Shown> {
+    let legacy = registry.legacy();
+    let (file, info) = match (&legacy, parse_label(version)) {
+        (Some(file), Some(1)) => {
+            let model = Model::load(file)?;
+            (
+                file.clone(),
+                legacy_info(&model, &file.display().to_string()),
+            )
+        }
+        _ => {
+            let n = existing(registry, version)?;
+            (registry.version_dir(n).join(MODEL_FILE), info(registry, n)?)
+        }
+    };
+    let model = Model::load(&file)?;
+    let eq = Equation::from_model(&model)?;
+    let current = registry.current()?.map(label).as_deref() == Some(info.version.as_str());
+    Ok(Shown {
+        current,
+        file: file.display().to_string(),
+        currency: model.currency.clone(),
+        trained_on: model.training.file.clone(),
+        rows_used: model.training.rows_used,
+        sha256: model.training.sha256.clone(),
+        features: model
+            .schema
+            .features
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect(),
+        cv_net_mae: model.validation.net_value.mae,
+        cv_net_r2: model.validation.net_value.r2,
+        effects: eq.level_net_effects(),
+        info,
+    })
+}
+
+/// The number of `version`, which must be a version kept in `registry`.
+fn existing(registry: &Registry, version: &str) -> Result<u32> {
+    let versions = registry.versions()?;
+    let n = parse_label(version).ok_or_else(|| {
+        Error::Usage(format!(
+            "\"{version}\" is not a version; name one like v0003 (see `leadscore models list`)"
+        ))
+    })?;
+    if versions.contains(&n) {
+        return Ok(n);
+    }
+    let kept = if versions.is_empty() {
+        "none".to_string()
+    } else {
+        versions
+            .iter()
+            .map(|&v| label(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Err(Error::Usage(format!(
+        "there is no {} in {} (versions kept: {kept})",
+        label(n),
+        registry.dir().display()
+    )))
+}
+
+/// What `version.json` says, or for a version without one, what its model says.
+fn info(registry: &Registry, n: u32) -> Result<VersionInfo> {
+    if registry
+        .version_dir(n)
+        .join(registry::VERSION_FILE)
+        .is_file()
+    {
+        return registry.info(n);
+    }
+    let file = registry.version_dir(n).join(MODEL_FILE);
+    let model = Model::load(&file)?;
+    let mut info = legacy_info(&model, &file.display().to_string());
+    info.version = label(n);
+    info.decision = "unknown".into();
+    info.reason = "no version record".into();
+    Ok(info)
+}
+
+/// A model in the layout before the registry, described as version 1.
+fn legacy_info(model: &Model, file: &str) -> VersionInfo {
+    VersionInfo {
+        version: label(1),
+        created_at: model.created_at.clone(),
+        made_by: "train".into(),
+        customers: model.training.rows_used,
+        first_won: None,
+        last_won: None,
+        measured_on: "cross-validation".into(),
+        mae_net: Some(model.validation.net_value.mae),
+        gini: None,
+        decision: "current".into(),
+        reason: format!("the only model, in {file}; a retrain keeps it as v0001"),
+        history_sha256: None,
+    }
+}

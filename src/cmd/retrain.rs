@@ -1,0 +1,397 @@
+//! `leadscore retrain --history NEW.csv ...`: merge new customers into the kept history, train a
+//! candidate with the current model's settings, judge both on the same holdout (the most
+//! recently won customers, or a seeded random share), and promote the candidate only if it is
+//! not worse beyond the config's tolerance. Made to run unattended: it takes the registry's lock,
+//! writes a version only when complete, and its exit code says what happened (0 promoted, 3 kept
+//! the current model, 1 failed, 2 bad input). The report is in `report::retrain`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use crate::cli::RetrainArgs;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::fit::history::History;
+use crate::fit::merge;
+use crate::fit::training;
+use crate::io::table::ReadOptions;
+use crate::model::equation::{compare_levels, Equation};
+use crate::model::file::MODEL_FILE;
+use crate::model::registry::{label, Registry, VersionInfo, HISTORY_FILE};
+use crate::model::Model;
+use crate::report::retrain::{Decision, Figures, RetrainReport};
+use crate::report::train::SavedVersion;
+use crate::Outcome;
+
+pub fn run(args: &RetrainArgs) -> Result<Outcome> {
+    let registry = Registry::new(&args.models);
+    // Held from before the current model is read until the pointer is swapped, so two
+    // retrains never interleave and never both compare against the same current model.
+    let lock = match args.dry_run {
+        true => None,
+        false => Some(registry.lock(!args.no_wait, "retrain")?),
+    };
+    let (current, located) = Model::load_located(&args.models).map_err(|e| match e {
+        Error::File { path, problem } if problem.starts_with("no model here") => Error::file(
+            path,
+            "no current model to compare with; train one first with `leadscore train --history FILE`",
+        ),
+        e => e,
+    })?;
+    let current_label = located.describe();
+    let (config, settings, config_file) = settings(args, &current, &current_label)?;
+    same_money(&config, &current, &current_label)?;
+
+    let opts = ReadOptions {
+        delimiter: args.delimiter,
+        progress: std::io::stderr().is_terminal(),
+        fingerprint: false,
+    };
+    let kept = kept_history(&config, &args.models);
+    let base = base_history(args, &kept, &current)?;
+    // Each new file is read as a history first, so a bad value is reported at its own file,
+    // line and column, before anything is merged or written.
+    for path in &args.history {
+        History::read_batch(path, &config, opts)?;
+    }
+    let merged = merge::merge(base.as_deref(), &args.history, &config, opts)?;
+    if merged.rows.len() < 10 {
+        return Err(Error::Data(format!(
+            "the merged history has {}; too few to hold some out and still learn",
+            crate::report::format::counted(merged.rows.len(), "customer")
+        )));
+    }
+
+    // Everything is written into a staging directory that becomes the version in one rename;
+    // a dry run stages in a temporary directory that is removed.
+    let now = crate::io::date::timestamp();
+    if let Some(lock) = &lock {
+        lock.import_legacy(&now)?;
+    }
+    let (staging, scratch) = match &lock {
+        Some(lock) => (Some(lock.stage()?), None),
+        None => (
+            None,
+            Some(tempfile::tempdir().map_err(|e| Error::write("a temporary directory", e))?),
+        ),
+    };
+    let dir: &Path = match (&staging, &scratch) {
+        (Some(s), _) => s.path(),
+        (_, Some(t)) => t.path(),
+        _ => unreachable!("one of them is set"),
+    };
+    let all: Vec<usize> = (0..merged.rows.len()).collect();
+    let history_file = dir.join(HISTORY_FILE);
+    merged.write(&history_file, &all)?;
+
+    let split = merged.split(config.retrain.holdout, config.model.seed);
+    let (train_file, holdout_file) = (dir.join(".train.csv"), dir.join(".holdout.csv"));
+    merged.write(&train_file, &split.train)?;
+    merged.write(&holdout_file, &split.holdout)?;
+    let quiet = ReadOptions {
+        progress: false,
+        ..ReadOptions::default()
+    };
+    let part = History::read(&train_file, &config, quiet)?;
+    let trained = training::train(&part, &config)?;
+    let gate_model = crate::fit::build::model(&part, &config, &config_file, &trained);
+    let judged_current = super::holdout(&current, &holdout_file, quiet)?;
+    let judged_candidate = super::holdout(&gate_model, &holdout_file, quiet)?;
+    let (current_figures, candidate_figures) = (
+        Figures::new(&judged_current),
+        Figures::new(&judged_candidate),
+    );
+    let decision = gate(
+        args.force,
+        &config,
+        &current,
+        &current_figures,
+        &candidate_figures,
+    );
+    let seen_by_current = merged
+        .base
+        .as_ref()
+        .filter(|b| b.sha256 == current.training.sha256)
+        .map(|_| split.holdout.iter().filter(|&&r| merged.in_base[r]).count());
+    let range = merged.date_range(0..merged.rows.len());
+    let mut report = RetrainReport {
+        currency: config.economics.currency.clone(),
+        dry_run: args.dry_run,
+        models: args.models.display().to_string(),
+        kept_history: kept.display().to_string(),
+        base: merged.base.clone(),
+        files: merged.files.clone(),
+        customers: merged.rows.len(),
+        first_won: range.as_ref().map(|r| r.0.clone()),
+        last_won: range.map(|r| r.1),
+        settings,
+        current: current_label.clone(),
+        candidate_customers: split.train.len(),
+        holdout: split.how.clone(),
+        seen_by_current,
+        current_figures,
+        candidate_figures,
+        moved: Vec::new(),
+        added_levels: Vec::new(),
+        dropped_levels: Vec::new(),
+        decision: decision.clone(),
+        saved: None,
+        previous_history: None,
+        exit_code: if decision.promote { 0 } else { 3 },
+    };
+    let outcome = match decision.promote {
+        true => Outcome::Done,
+        false => Outcome::KeptCurrent,
+    };
+    let (Some(lock), Some(staging)) = (lock, staging) else {
+        effects(&mut report, &current, &gate_model)?;
+        super::print_report(&report, args.format, RetrainReport::render)?;
+        return Ok(outcome);
+    };
+
+    // The version kept is refit on every customer: the holdout is the most recent market.
+    for f in [&train_file, &holdout_file] {
+        std::fs::remove_file(f).map_err(|e| Error::write(f.display(), e))?;
+    }
+    let full = History::read(&history_file, &config, opts)?;
+    let refit = training::train(&full, &config)?;
+    let mut model = crate::fit::build::model(&full, &config, &config_file, &refit);
+    model.training.file = kept.display().to_string();
+    effects(&mut report, &current, &model)?;
+    model.save_unlocked(&staging.path().join(MODEL_FILE))?;
+    let n = lock.next_version()?;
+    let info = VersionInfo {
+        version: String::new(),
+        created_at: model.created_at.clone(),
+        made_by: "retrain".into(),
+        customers: full.rows(),
+        first_won: report.first_won.clone(),
+        last_won: report.last_won.clone(),
+        measured_on: format!(
+            "holdout of {} won {}",
+            crate::report::format::counted(split.holdout.len(), "customer"),
+            split.how.chosen.trim_start_matches("the ")
+        ),
+        mae_net: Some(report.candidate_figures.net_value.mae),
+        gini: report.candidate_figures.normalised_gini,
+        decision: if decision.promote {
+            "promoted"
+        } else {
+            "kept back"
+        }
+        .into(),
+        reason: decision.reason.clone(),
+        history_sha256: Some(full.sha256.clone()),
+    };
+    report.saved = Some(SavedVersion {
+        version: label(n),
+        current: decision.promote,
+        replaced: decision.promote.then(|| located.version.clone()).flatten(),
+    });
+    super::add_version(&lock, staging, n, info, &report)?;
+
+    // The kept history: the one before is kept beside it, then the new one swapped in. Each
+    // step is one rename, so a reader finds the old history or the new one, never a mix.
+    let snapshot = lock.registry().version_dir(n).join(HISTORY_FILE);
+    if let Some(parent) = kept.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::write(parent.display(), e))?;
+    }
+    if kept.is_file() {
+        let previous = previous_path(&kept);
+        crate::io::output::replace_atomic(&kept, &previous)?;
+        report.previous_history = Some(previous.display().to_string());
+    }
+    crate::io::output::replace_atomic(&snapshot, &kept)?;
+    if decision.promote {
+        lock.set_current(n, &now, &decision.reason)?;
+    }
+    super::print_report(&report, args.format, RetrainReport::render)?;
+    Ok(outcome)
+}
+
+/// The config to train the candidate with: `--config`, else the one the current model was
+/// trained with. Returns it, how the report names it, and the file name the model records.
+fn settings(args: &RetrainArgs, current: &Model, label: &str) -> Result<(Config, String, String)> {
+    if let Some(path) = &args.config {
+        let shown = path.display().to_string();
+        return Ok((Config::load(path)?, shown.clone(), shown));
+    }
+    match &current.config {
+        Some(stored) => Ok((
+            stored.to_config(&current.economics, &current.missing_values),
+            format!("the settings of {} (from {})", short(label), stored.file),
+            stored.file.clone(),
+        )),
+        None => Err(Error::Usage(format!(
+            "{label} does not record the config it was trained with (an earlier leadscore trained it); pass --config"
+        ))),
+    }
+}
+
+/// Candidate and current must predict the same money, in the same currency, for the same
+/// customers, or comparing them on one holdout means nothing.
+fn same_money(config: &Config, current: &Model, label: &str) -> Result<()> {
+    let differs = if config.economics.currency != current.economics.currency {
+        Some(format!(
+            "currency {} instead of {}",
+            config.economics.currency, current.economics.currency
+        ))
+    } else if config.economics != current.economics {
+        Some("different [economics] terms or rates".to_string())
+    } else if config.id != current.id_column {
+        Some(format!(
+            "id column \"{}\" instead of \"{}\"",
+            config.id, current.id_column
+        ))
+    } else {
+        None
+    };
+    match differs {
+        Some(what) => Err(Error::Usage(format!(
+            "the config has {what} than {label} was trained with, so the candidate and the current model would not predict the same money; train a fresh model with `leadscore train` instead of retraining"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Where the merged history is kept: `retrain.history` in the config, else
+/// `data/history.csv` beside the models directory.
+fn kept_history(config: &Config, models: &Path) -> PathBuf {
+    match &config.retrain.history {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let parent = models.parent().unwrap_or(Path::new(""));
+            parent.join("data").join("history.csv")
+        }
+    }
+}
+
+/// `data/history.previous.csv` for `data/history.csv`.
+fn previous_path(kept: &Path) -> PathBuf {
+    let stem = kept
+        .file_stem()
+        .map_or("history".into(), |s| s.to_string_lossy().into_owned());
+    let name = match kept.extension() {
+        Some(ext) => format!("{stem}.previous.{}", ext.to_string_lossy()),
+        None => format!("{stem}.previous"),
+    };
+    kept.with_file_name(name)
+}
+
+/// The history to merge into: the kept one; on the first retrain, the file the current model
+/// was trained on, if it is still as it was; with `--fresh`, none.
+fn base_history(args: &RetrainArgs, kept: &Path, current: &Model) -> Result<Option<PathBuf>> {
+    if kept.is_file() {
+        if args.fresh {
+            return Err(Error::Usage(format!(
+                "--fresh starts a new history, but {} exists; move it away first if that is what you want",
+                kept.display()
+            )));
+        }
+        return Ok(Some(kept.to_path_buf()));
+    }
+    if args.fresh {
+        return Ok(None);
+    }
+    let trained_on = Path::new(&current.training.file);
+    let why = match crate::io::table::sha256_of_file(trained_on) {
+        Ok(sha) if sha == current.training.sha256 => return Ok(Some(trained_on.to_path_buf())),
+        Ok(_) => "has changed since",
+        Err(_) => "cannot be read",
+    };
+    Err(Error::Usage(format!(
+        "there is no kept history at {} yet, and the file the current model was trained on, {}, {why}; pass the full history together with the new files and --fresh to start one",
+        kept.display(),
+        current.training.file
+    )))
+}
+
+/// The promotion gate: the candidate replaces the current model unless its holdout MAE of net
+/// value is worse beyond `retrain.max_mae_increase` or its Gini lower beyond
+/// `retrain.max_gini_drop`; a current model older than `retrain.max_age_days` is replaced
+/// anyway, and `--force` replaces it whatever the figures.
+fn gate(force: bool, config: &Config, current: &Model, cur: &Figures, cand: &Figures) -> Decision {
+    let r = &config.retrain;
+    let (a, b) = (cur.net_value.mae, cand.net_value.mae);
+    let mae_change = if a > 0.0 { (b - a) / a } else { 0.0 };
+    let mae_ok = b <= a * (1.0 + r.max_mae_increase) + 1e-9;
+    let (ga, gb) = (cur.normalised_gini, cand.normalised_gini);
+    let gini_ok = match (ga, gb) {
+        (Some(ga), Some(gb)) => gb >= ga - r.max_gini_drop - 1e-12,
+        (Some(_), None) => false,
+        _ => true,
+    };
+    let mae_text = format!(
+        "holdout MAE of net value {} vs {} ({:+.1}%, tolerance +{:.1}%)",
+        crate::report::format::whole(b),
+        crate::report::format::whole(a),
+        mae_change * 100.0,
+        r.max_mae_increase * 100.0
+    );
+    let gini_text = format!(
+        "Gini {} vs {} (tolerance -{:.3})",
+        crate::report::format::r2(gb),
+        crate::report::format::r2(ga),
+        r.max_gini_drop
+    );
+    let age = crate::io::date::days_of_timestamp(&current.created_at)
+        .map(|d| crate::io::date::today() - d);
+    let too_old = match (r.max_age_days, age) {
+        (Some(max), Some(age)) if age > i64::from(max) => Some((age, max)),
+        _ => None,
+    };
+    let (promote, forced, reason) = if force {
+        (
+            true,
+            true,
+            format!("forced with --force ({mae_text}; {gini_text})"),
+        )
+    } else if mae_ok && gini_ok {
+        (true, false, format!("not worse: {mae_text}; {gini_text}"))
+    } else if let Some((age, max)) = too_old {
+        (
+            true,
+            false,
+            format!(
+                "the current model is {age} days old, older than retrain.max_age_days = {max}, so it is replaced although the candidate is worse ({mae_text}; {gini_text})"
+            ),
+        )
+    } else {
+        let mut why = Vec::new();
+        if !mae_ok {
+            why.push(mae_text);
+        }
+        if !gini_ok {
+            why.push(gini_text);
+        }
+        (
+            false,
+            false,
+            format!(
+                "the candidate is worse beyond tolerance: {}",
+                why.join("; ")
+            ),
+        )
+    };
+    Decision {
+        promote,
+        forced,
+        reason,
+    }
+}
+
+/// The level effects that moved between the current model and `candidate`, largest first,
+/// with levels only one of them has.
+fn effects(report: &mut RetrainReport, current: &Model, candidate: &Model) -> Result<()> {
+    let before = Equation::from_model(current)?.level_net_effects();
+    let after = Equation::from_model(candidate)?.level_net_effects();
+    let (moved, added, dropped) = compare_levels(&before, &after);
+    report.moved = moved;
+    report.added_levels = added;
+    report.dropped_levels = dropped;
+    Ok(())
+}
+
+fn short(label: &str) -> &str {
+    label.split(' ').next().unwrap_or(label)
+}

@@ -1,0 +1,350 @@
+//! Merging new customers into the kept history, for `retrain`: a customer seen before is
+//! replaced by its newer row, new customers are appended, and each file's new, updated and
+//! unchanged customers are counted. Then the merged history is split into the customers a
+//! candidate learns from and the holdout it is judged on: the most recently won, when the config
+//! names a date column, else a seeded random share.
+
+use std::path::{Path, PathBuf};
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::io::date::{format_days, parse_days};
+use crate::io::table::{decode, CsvInput, ReadOptions};
+
+/// The kept history with the new files merged in, in memory, ready to be written.
+#[derive(Debug)]
+pub struct Merged {
+    /// The kept history's columns (or the first new file's, starting afresh).
+    pub header: Vec<String>,
+    pub rows: Vec<csv::StringRecord>,
+    /// Per row: whether its customer was in the base (so the current model may have seen it).
+    pub in_base: Vec<bool>,
+    pub base: Option<Base>,
+    pub files: Vec<FileMerge>,
+    id_col: usize,
+    date_col: Option<usize>,
+}
+
+/// What one new file brought.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileMerge {
+    pub file: String,
+    pub rows: usize,
+    /// Customers not in the history before.
+    pub new: usize,
+    /// Customers whose row changed: the newer row replaced the older one.
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Columns the kept history does not have, left out.
+    pub ignored_columns: Vec<String>,
+}
+
+/// The history merged into.
+#[derive(Debug, Clone, Serialize)]
+pub struct Base {
+    pub file: String,
+    pub customers: usize,
+    pub sha256: String,
+}
+
+/// Which rows a candidate learns from and which it is judged on.
+#[derive(Debug, Clone)]
+pub struct Split {
+    pub train: Vec<usize>,
+    pub holdout: Vec<usize>,
+    pub how: Holdout,
+}
+
+/// How the holdout was chosen, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Holdout {
+    pub customers: usize,
+    /// `most recent by won_on` or `random (seed 42)`.
+    pub chosen: String,
+    pub first_won: Option<String>,
+    pub last_won: Option<String>,
+    /// Customers without a date, always kept for training.
+    pub undated: usize,
+}
+
+/// Reads `base` (if any) and merges `new` into it, in order: a later row for a customer
+/// replaces the earlier one. Every new file must have every column of the base (extra columns
+/// are left out, with a note); the rows are checked against the config before this (see
+/// `History::read`), so only their columns are looked at here.
+pub fn merge(
+    base: Option<&Path>,
+    new: &[PathBuf],
+    config: &Config,
+    opts: ReadOptions,
+) -> Result<Merged> {
+    let mut merged = Merged {
+        header: Vec::new(),
+        rows: Vec::new(),
+        in_base: Vec::new(),
+        base: None,
+        files: Vec::new(),
+        id_col: 0,
+        date_col: None,
+    };
+    let mut index: rustc_hash::FxHashMap<String, usize> = Default::default();
+    let mut record = csv::ByteRecord::new();
+    if let Some(path) = base {
+        let mut input = CsvInput::open(
+            path,
+            ReadOptions {
+                fingerprint: true,
+                ..opts
+            },
+        )?;
+        merged.header = input.headers().to_vec();
+        merged.locate(&input, config)?;
+        while input.read(&mut record)? {
+            let row: csv::StringRecord = record.iter().map(|f| decode(f)).collect();
+            index.insert(row[merged.id_col].trim().to_string(), merged.rows.len());
+            merged.rows.push(row);
+            merged.in_base.push(true);
+        }
+        merged.base = Some(Base {
+            file: input.path().to_string(),
+            customers: merged.rows.len(),
+            sha256: input.fingerprint().expect("requested"),
+        });
+    }
+    for path in new {
+        let mut input = CsvInput::open(path, opts)?;
+        if merged.header.is_empty() {
+            merged.header = input.headers().to_vec();
+            merged.locate(&input, config)?;
+        }
+        let headers = input.headers().to_vec();
+        // Where each kept column is in this file.
+        let mut from = Vec::with_capacity(merged.header.len());
+        for name in &merged.header {
+            match headers.iter().position(|h| h == name) {
+                Some(i) => from.push(i),
+                None => {
+                    return Err(Error::file(
+                        input.path(),
+                        format!(
+                            "has no column \"{name}\", which the kept history {} has; every customer in it needs one (add the column, blank where unknown)",
+                            merged.base.as_ref().map_or("", |b| b.file.as_str())
+                        ),
+                    ))
+                }
+            }
+        }
+        let ignored: Vec<String> = headers
+            .iter()
+            .filter(|h| !merged.header.contains(h))
+            .cloned()
+            .collect();
+        let mut counts = FileMerge {
+            file: input.path().to_string(),
+            rows: 0,
+            new: 0,
+            updated: 0,
+            unchanged: 0,
+            ignored_columns: ignored,
+        };
+        while input.read(&mut record)? {
+            let row: csv::StringRecord = from
+                .iter()
+                .map(|&i| decode(record.get(i).unwrap_or_default()))
+                .collect();
+            counts.rows += 1;
+            let id = row[merged.id_col].trim().to_string();
+            match index.get(&id) {
+                Some(&at) if merged.rows[at] == row => counts.unchanged += 1,
+                Some(&at) => {
+                    merged.rows[at] = row;
+                    counts.updated += 1;
+                }
+                None => {
+                    index.insert(id, merged.rows.len());
+                    merged.rows.push(row);
+                    merged.in_base.push(false);
+                    counts.new += 1;
+                }
+            }
+        }
+        merged.files.push(counts);
+    }
+    Ok(merged)
+}
+
+impl Merged {
+    fn locate(&mut self, input: &CsvInput, config: &Config) -> Result<()> {
+        self.id_col = input.column(&config.id, "the id column, columns.id in the config")?;
+        self.date_col = match &config.date {
+            Some(d) => Some(input.column(d, "the date column, columns.date in the config")?),
+            None => None,
+        };
+        Ok(())
+    }
+
+    /// The day each row's customer was won, if the config names a date column and it is set.
+    fn day(&self, row: usize) -> Option<i64> {
+        self.date_col.and_then(|c| parse_days(&self.rows[row][c]))
+    }
+
+    /// The earliest and latest date won, as `YYYY-MM-DD`.
+    pub fn date_range(&self, rows: impl Iterator<Item = usize>) -> Option<(String, String)> {
+        let days: Vec<i64> = rows.filter_map(|r| self.day(r)).collect();
+        let lo = days.iter().min()?;
+        let hi = days.iter().max()?;
+        Some((format_days(*lo), format_days(*hi)))
+    }
+
+    /// Writes `rows` (in order) as CSV with the kept header.
+    pub fn write(&self, path: &Path, rows: &[usize]) -> Result<()> {
+        let file = std::fs::File::create(path).map_err(|e| Error::write(path.display(), e))?;
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
+        let io = |e: csv::Error| Error::write(path.display(), std::io::Error::other(e));
+        w.write_record(&self.header).map_err(io)?;
+        for &r in rows {
+            w.write_record(&self.rows[r]).map_err(io)?;
+        }
+        let buf = w
+            .into_inner()
+            .map_err(|e| Error::write(path.display(), std::io::Error::other(e.to_string())))?;
+        let file = buf
+            .into_inner()
+            .map_err(|e| Error::write(path.display(), e.into_error()))?;
+        file.sync_all().map_err(|e| Error::write(path.display(), e))
+    }
+
+    /// The holdout: the most recently won `share` of the customers when dates are known (ties
+    /// in file order; customers without a date always train), else a random `share` drawn
+    /// from a stream seeded with `seed`.
+    pub fn split(&self, share: f64, seed: u64) -> Split {
+        let n = self.rows.len();
+        let size = ((n as f64 * share).round() as usize).clamp(1, n.saturating_sub(1).max(1));
+        let mut holdout: Vec<usize>;
+        let (chosen, undated);
+        if let Some(col) = self.date_col {
+            let mut dated: Vec<(i64, usize)> =
+                (0..n).filter_map(|r| self.day(r).map(|d| (d, r))).collect();
+            undated = n - dated.len();
+            dated.sort_unstable();
+            let size = size.min(dated.len());
+            holdout = dated[dated.len() - size..]
+                .iter()
+                .map(|&(_, r)| r)
+                .collect::<Vec<_>>();
+            holdout.sort_unstable();
+            chosen = format!("the most recently won, by {}", self.header[col]);
+        } else {
+            let mut order: Vec<usize> = (0..n).collect();
+            // Its own stream: the folds use the seed as given.
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x4801_D0A7);
+            order.shuffle(&mut rng);
+            holdout = order[..size].to_vec();
+            holdout.sort_unstable();
+            chosen = format!("at random (seed {seed})");
+            undated = 0;
+        }
+        let mut is_held = vec![false; n];
+        for &r in &holdout {
+            is_held[r] = true;
+        }
+        let mut train: Vec<usize> = (0..n).filter(|&r| !is_held[r]).collect();
+        let range = self.date_range(holdout.iter().copied());
+        let how = Holdout {
+            customers: holdout.len(),
+            chosen,
+            first_won: range.as_ref().map(|r| r.0.clone()),
+            last_won: range.map(|r| r.1),
+            undated,
+        };
+        train.shrink_to_fit();
+        Split {
+            train,
+            holdout,
+            how,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn config(date: bool) -> Config {
+        let text = format!(
+            "currency = \"EUR\"\n[columns]\nid = \"id\"\n{}\n[features]\ncategorical = [\"c\"]\n[[economics.return]]\nname = \"r\"\ncolumn = \"r\"\nrate = 1.0\n",
+            if date { "date = \"won\"" } else { "" }
+        );
+        Config::parse(&text, "t.toml").unwrap()
+    }
+
+    #[test]
+    fn newer_rows_replace_older_ones_and_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = write(
+            dir.path(),
+            "base.csv",
+            "id,won,c,r\n1,2026-01-01,a,10\n2,2026-02-01,b,20\n3,2026-03-01,a,30\n",
+        );
+        let new = write(
+            dir.path(),
+            "new.csv",
+            "c,id,r,won,extra\na,1,10,2026-01-01,x\nb,2,25,2026-02-01,y\na,4,40,2026-04-01,z\n",
+        );
+        let m = merge(Some(&base), &[new], &config(true), ReadOptions::default()).unwrap();
+        let f = &m.files[0];
+        assert_eq!((f.rows, f.new, f.updated, f.unchanged), (3, 1, 1, 1));
+        assert_eq!(f.ignored_columns, ["extra"]);
+        let ids: Vec<&str> = m.rows.iter().map(|r| &r[0]).collect();
+        assert_eq!(ids, ["1", "2", "3", "4"]);
+        assert_eq!(&m.rows[1][3], "25");
+        assert_eq!(m.in_base, [true, true, true, false]);
+        // The newest quarter (one customer of four) is held out.
+        let s = m.split(0.25, 42);
+        assert_eq!((s.train, s.holdout), (vec![0, 1, 2], vec![3]));
+        assert_eq!(s.how.first_won.as_deref(), Some("2026-04-01"));
+    }
+
+    #[test]
+    fn a_new_file_without_a_kept_column_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = write(
+            dir.path(),
+            "base.csv",
+            "id,won,c,r,notes\n1,2026-01-01,a,10,x\n",
+        );
+        let new = write(dir.path(), "new.csv", "id,won,c,r\n2,2026-01-01,a,10\n");
+        let err = merge(Some(&base), &[new], &config(true), ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("has no column \"notes\", which the kept history"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_random_holdout_is_seeded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("id,c,r\n");
+        for i in 0..100 {
+            text.push_str(&format!("{i},a,{i}\n"));
+        }
+        let base = write(dir.path(), "base.csv", &text);
+        let m = merge(Some(&base), &[], &config(false), ReadOptions::default()).unwrap();
+        let (a, b, c) = (m.split(0.2, 42), m.split(0.2, 42), m.split(0.2, 7));
+        assert_eq!(a.holdout.len(), 20);
+        assert_eq!(a.holdout, b.holdout);
+        assert_ne!(a.holdout, c.holdout);
+        assert_eq!(a.train.len() + a.holdout.len(), 100);
+    }
+}
