@@ -96,7 +96,13 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
         ));
     }
     if args.holdout.is_some() || args.leads.is_some() || args.drift.is_some() {
-        let model = Model::load(&args.model)?;
+        let (model, located) = Model::load_located(&args.model)?;
+        report.model = Some(format!(
+            "{}, trained {} on {}",
+            located.describe(),
+            model.created_at,
+            crate::report::format::counted(model.training.rows_used, "customer")
+        ));
         report.currency = model.currency.clone();
         if let Some(path) = &args.holdout {
             report.known = Some(super::holdout(&model, path, opts)?);

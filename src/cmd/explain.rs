@@ -11,7 +11,7 @@ use crate::model::Model;
 use crate::report::explain::Explanation;
 
 pub fn run(args: &ExplainArgs) -> Result<()> {
-    let model = Model::load(&args.model)?;
+    let (model, located) = Model::load_located(&args.model)?;
     let scorer = Scorer::new(&model)?;
     let super::Leads {
         mut input,
@@ -51,6 +51,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     scorer.score(input.source(), &cols, &record, decimals, &mut lead)?;
     lead.id = args.id.trim().to_string();
     lead.line = line_of(&record);
-    let explanation = Explanation::new(&model, scorer.equation(), &lead, input.path());
+    let mut explanation = Explanation::new(&model, scorer.equation(), &lead, input.path());
+    explanation.model = located.describe();
     super::print_report(&explanation, args.format, |e| e.render(decimals))
 }

@@ -130,6 +130,9 @@ pub struct DriftReport {
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub currency: String,
+    /// The model judged: `v0002 (models/v0002/model.json), trained ... on ... customers`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// Where the settings of a cross-validation on the history came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<Settings>,
@@ -165,6 +168,9 @@ impl Report {
     pub fn render(&self) -> String {
         let cur = &self.currency;
         let mut s = String::new();
+        if let Some(m) = &self.model {
+            let _ = writeln!(s, "Model {m}.");
+        }
         if let Some(c) = &self.settings {
             let _ = match (&c.model, &c.trained_at) {
                 (Some(model), Some(at)) => writeln!(

@@ -62,6 +62,8 @@ pub struct Explanation {
     file: String,
     line: u64,
     currency: String,
+    /// The model used: `v0002 (models/v0002/model.json)`, or its file.
+    pub model: String,
     model_trained: String,
     baseline: Money3,
     /// Biggest effect on net value first; floors at zero last.
@@ -125,6 +127,7 @@ impl Explanation {
             file: file.to_string(),
             line: lead.line,
             currency: model.currency.clone(),
+            model: String::new(),
             model_trained: model.created_at.clone(),
             baseline: sides(&|t| eq.targets[t].baseline),
             contributions: parts,
@@ -174,8 +177,8 @@ impl Explanation {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "Lead {} ({} line {}), scored with the model trained {}; money in {}.\n",
-            self.id, self.file, self.line, self.model_trained, self.currency
+            "Lead {} ({} line {}), scored with model {}, trained {}; money in {}.\n",
+            self.id, self.file, self.line, self.model, self.model_trained, self.currency
         );
         let _ = writeln!(
             s,

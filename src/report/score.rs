@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::economics::{money, Recommendation, Tier};
 use crate::model::drift::{self, Drift};
+use crate::model::registry::Located;
 use crate::model::scorer::ScoredLead;
 use crate::model::Model;
 use crate::report::format::{counted, group};
@@ -48,11 +49,19 @@ impl Summary {
         self.drift.merge(&other.drift);
     }
 
-    pub fn render(&self, model: &Model, rejects: Option<String>, leads_file: &str) -> String {
+    /// The summary of scoring with `model`, found as `located`.
+    pub fn render(
+        &self,
+        model: &Model,
+        located: &Located,
+        rejects: Option<String>,
+        leads_file: &str,
+    ) -> String {
         let n: u64 = self.tiers.iter().sum();
         let mut s = format!(
-            "Scored {} with the model trained {} on {} ({}).\n",
+            "Scored {} with model {}, trained {} on {} ({}).\n",
             counted(n as usize, "lead"),
+            located.describe(),
             model.created_at,
             counted(model.training.rows_used, "customer"),
             model.currency

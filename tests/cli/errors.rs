@@ -686,7 +686,7 @@ fn skip_invalid_writes_rejected_rows_with_line_and_reason_and_scores_the_rest() 
     assert_eq!(scored_ids, ["L01", "L03", "L06"]);
     assert!(
         run.stderr
-            .starts_with("Scored 3 leads with the model trained "),
+            .starts_with("Scored 3 leads with model v0001 (models/v0001/model.json), trained "),
         "{}",
         run.stderr
     );

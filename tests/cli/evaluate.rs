@@ -107,7 +107,14 @@ fn on_a_holdout_the_model_never_saw_intervals_hold_their_level() {
     assert!(known["normalised_gini"].as_f64().unwrap() > 0.5);
     assert!(known["lifetime_return"]["unfloored_r2"].as_f64().is_some());
     let text = env.run(&["evaluate", "--holdout", "fresh.csv"]).stdout;
-    assert!(text.starts_with("Evaluated on 6,000 customers of fresh.csv that the model (trained on data/customers.csv) never saw; money in EUR.\n"), "{text}");
+    // The report names the model it judged: the shipped layout's one model is version 1.
+    let (first, rest) = text.split_once('\n').unwrap();
+    assert!(
+        first.starts_with("Model v0001 (models/model.json), trained ")
+            && first.ends_with(" on 3,000 customers."),
+        "{first}"
+    );
+    assert!(rest.starts_with("Evaluated on 6,000 customers of fresh.csv that the model (trained on data/customers.csv) never saw; money in EUR.\n"), "{text}");
     assert!(text.contains("\nThe 80% intervals held "), "{text}");
     assert!(!text.contains("coverage below are rough"), "{text}");
     // A handful of customers is flagged as too few to judge by.

@@ -47,7 +47,7 @@ fn quick_start_scores_the_sample_leads_with_the_shipped_model() {
     ));
     assert!(
         run.stderr
-            .starts_with("Scored 1,000 leads with the model trained "),
+            .starts_with("Scored 1,000 leads with model v0001 (models/model.json), trained "),
         "{}",
         run.stderr
     );
