@@ -20,7 +20,10 @@ use crate::model::file::MODEL_FILE;
 use crate::model::registry::{label, Registry, VersionInfo, HISTORY_FILE};
 use crate::model::Model;
 use crate::report::retrain::{Decision, Figures, RetrainReport};
-use crate::report::train::SavedVersion;
+use crate::report::train::{SavedVersion, TrainReport};
+
+/// The comparison report kept in each version a retrain made.
+const RETRAIN_FILE: &str = "retrain.json";
 use crate::Outcome;
 
 pub fn run(args: &RetrainArgs) -> Result<Outcome> {
@@ -188,7 +191,12 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         current: decision.promote,
         replaced: decision.promote.then(|| located.version.clone()).flatten(),
     });
-    super::add_version(&lock, staging, n, info, &report)?;
+    // Beside the model: its own training report, and the comparison that decided its fate.
+    let file = lock.registry().version_dir(n).join(MODEL_FILE);
+    let mut trained_report = TrainReport::new(&full, &refit, &model, &file.display().to_string());
+    trained_report.version = report.saved.clone();
+    crate::model::registry::write_json(&staging.path().join(RETRAIN_FILE), &report)?;
+    super::add_version(&lock, staging, n, info, &trained_report)?;
 
     // The kept history: the one before is kept beside it, then the new one swapped in. Each
     // step is one rename, so a reader finds the old history or the new one, never a mix.

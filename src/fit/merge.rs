@@ -178,6 +178,23 @@ pub fn merge(
 
 impl Merged {
     fn locate(&mut self, input: &CsvInput, config: &Config) -> Result<()> {
+        // A column the config needs but the kept history lacks: its older customers have no
+        // value for it, so retraining on the merge cannot work; training afresh can.
+        let needed = config
+            .features
+            .iter()
+            .map(|f| f.name.clone())
+            .chain(config.economics.columns());
+        for name in needed {
+            if !input.headers().contains(&name) {
+                return Err(Error::file(
+                    input.path(),
+                    format!(
+                        "has no column \"{name}\", which the config needs; the customers in it have no value for it, so add the column (blank where unknown) or train a fresh model with `leadscore train`"
+                    ),
+                ));
+            }
+        }
         self.id_col = input.column(&config.id, "the id column, columns.id in the config")?;
         self.date_col = match &config.date {
             Some(d) => Some(input.column(d, "the date column, columns.date in the config")?),

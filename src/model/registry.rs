@@ -4,7 +4,8 @@
 //! models/
 //!   current.json      which version is current, and the ones that were before it (rollback)
 //!   v0001/            a version: model.json, version.json (who made it, its figures, why it
-//!   v0002/              was promoted or kept back), report.json, history.csv (its exact input)
+//!   v0002/              was promoted or kept back), report.json (its training report),
+//!                     history.csv (its exact input), retrain.json (a retrain's comparison)
 //!   .lock             held by whoever writes here (train, retrain, models promote/...)
 //!   .staging-XXXX/    a version being written; never read, removed by the next writer
 //! ```
