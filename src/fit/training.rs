@@ -642,7 +642,7 @@ impl Design {
                     if g == fold {
                         continue;
                     }
-                    let (sw, working, d) = glm::irls_row(c.eta(&z), targets[i][t], means[g]);
+                    let (sw, working, d) = glm::irls_row(c.eta(&z), targets[i][t], means[g], 1.0);
                     deviance[g] += d;
                     let mut row = blocks[g].row_mut(filled[g]);
                     row[0] = sw;
