@@ -156,6 +156,62 @@ fn leaning_on_recent_customers_predicts_the_newest_better() {
         weighted_mae < 0.8 * plain_mae,
         "weighted {weighted_mae:.0} vs plain {plain_mae:.0}"
     );
+
+    // The report says how the customers were counted, in words and in JSON.
+    let text = env
+        .run(&[
+            "train",
+            "--history",
+            "train.csv",
+            "--config",
+            "weighted.toml",
+            "--models",
+            "models/again",
+        ])
+        .stdout;
+    let line = text.lines().find(|l| l.starts_with("Recency:")).unwrap();
+    let expected_start = format!(
+        "Recency: half-life 180 days; a customer won 180 days before the newest ({}) counts half as much, the oldest ({}) ",
+        date(old.last().unwrap().day),
+        date(old[0].day)
+    );
+    assert!(line.starts_with(&expected_start), "{line}");
+    assert!(
+        line.contains(" as much; 2,000 customers weigh as much as "),
+        "{line}"
+    );
+    assert!(line.ends_with(" equally weighted ones."), "{line}");
+    let json = env.run(&[
+        "train",
+        "--history",
+        "train.csv",
+        "--config",
+        "weighted.toml",
+        "--models",
+        "models/again",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let r = &report["recency"];
+    assert_eq!(
+        (r["customers"].as_u64(), r["undated"].as_u64()),
+        (Some(2_000), Some(0))
+    );
+    let effective = r["effective_customers"].as_f64().unwrap();
+    assert!(effective > 300.0 && effective < 1_500.0, "{r}");
+    let plain_text = env
+        .run(&[
+            "train",
+            "--history",
+            "train.csv",
+            "--config",
+            "plain.toml",
+            "--models",
+            "models/again",
+        ])
+        .stdout;
+    assert!(!plain_text.contains("Recency"), "{plain_text}");
 }
 
 #[test]
@@ -194,6 +250,20 @@ fn without_a_half_life_the_model_is_the_one_trained_without_dates() {
         &config("date = \"won_on\"", "half_life_days = 90"),
     );
     assert_eq!(fitted(same), fitted(none));
+    let run = env.run(&[
+        "train",
+        "--history",
+        "same_day.csv",
+        "--config",
+        "same.toml",
+        "--models",
+        "models/same",
+    ]);
+    let line = run.stdout.lines().find(|l| l.starts_with("Recency:"));
+    assert_eq!(
+        line,
+        Some("Recency: half-life 90 days; every dated customer was won on 2026-11-30, so all count the same (1 without a date weighs as the oldest).")
+    );
 }
 
 #[test]
