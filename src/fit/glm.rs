@@ -10,7 +10,9 @@
 //! one set of sums per model being fitted, with weight `w = μ / m` (`m` the mean of the target,
 //! so the weights average about 1 and the ridge penalty means what it means elsewhere: per row,
 //! on standardised columns). Several models (the cross-validation folds and the full fit) iterate
-//! together, one pass per iteration. A step that raises the penalised deviance is halved.
+//! together, one pass per iteration. A step that raises the penalised deviance is halved. With
+//! recency weights (`fit::recency`) a row's IRLS weight and its deviance are multiplied by its
+//! own weight, and `Σy` below is the weighted sum.
 //!
 //! The penalised deviance minimised is `D + λ · Σy · Σ βⱼ²` with `D = 2 Σ [y ln(y/μ) − (y − μ)]`
 //! and `β` the slopes on standardised columns, intercept unpenalised.
@@ -73,15 +75,17 @@ pub struct LogLinkFit {
     pub deviance: f64,
 }
 
-/// One row's part of an IRLS pass at linear predictor `eta`, for a target whose mean is `mean`:
-/// (√weight, working response, deviance). Callers add `√weight · [1 | z | working response]`.
-pub fn irls_row(eta: f64, y: f64, mean: f64) -> (f64, f64, f64) {
+/// One row's part of an IRLS pass at linear predictor `eta`, for a target whose mean is `mean`,
+/// for a row that counts `weight` times (1 unless recency-weighted): (√(IRLS weight), working
+/// response, deviance), both the IRLS weight and the deviance multiplied by `weight`. Callers
+/// add `√(IRLS weight) · [1 | z | working response]`. A weight of 1 changes no bit.
+pub fn irls_row(eta: f64, y: f64, mean: f64, weight: f64) -> (f64, f64, f64) {
     // exp overflows past 709; no money amount is that large.
     let mu = eta.min(700.0).exp().max(MIN_MEAN_SHARE * mean);
     let working = eta + (y - mu) / mu;
     let y_ln = if y > 0.0 { y * (y / mu).ln() } else { 0.0 };
     let deviance = 2.0 * (y_ln - (y - mu));
-    ((mu / mean).sqrt(), working, deviance)
+    ((weight * mu / mean).sqrt(), working, weight * deviance)
 }
 
 /// Fits several log-link models at once. Model `g` starts from `starts[g]` (the log of its mean
@@ -173,24 +177,31 @@ pub fn fit_together(
         .collect()
 }
 
-/// Fits one log-link model on an in-memory design (raw columns `x`, non-negative target `y`):
-/// the same iterations training runs on its folds, for tests and small uses. Columns are
-/// standardised by their mean and standard deviation; the coefficients returned are on raw
-/// columns.
+/// Fits one log-link model on an in-memory design (raw columns `x`, non-negative target `y`,
+/// each row counted `weights[i]` times, or once): the same iterations training runs on its
+/// folds, for tests and small uses. Columns are standardised by their (weighted) mean and
+/// standard deviation; the coefficients returned are on raw columns.
 pub fn fit_matrix(
     penalty: f64,
     x: ArrayView2<f64>,
     y: ArrayView1<f64>,
+    weights: Option<ArrayView1<f64>>,
 ) -> Result<(f64, Array1<f64>, LogLinkFit), RidgeError> {
     let (n, p) = x.dim();
     if n < 2 {
         return Err(RidgeError::NotEnoughRows(n));
     }
-    let mean_x = x.mean_axis(ndarray::Axis(0)).expect("rows checked");
-    let sd_x = x
-        .std_axis(ndarray::Axis(0), 0.0)
-        .mapv(|s| if s > 0.0 { s } else { 1.0 });
-    let mean_y = y.mean().expect("rows checked");
+    let w = weights.map_or_else(|| Array1::ones(n), |w| w.to_owned());
+    if w.len() != n || w.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
+        return Err(RidgeError::NotFinite);
+    }
+    let total = w.sum();
+    let mean_x = w.dot(&x) / total;
+    let sd_x =
+        (w.dot(&(&x - &mean_x).mapv(|d| d * d)) / total)
+            .mapv(|v| if v > 0.0 { v.sqrt() } else { 1.0 });
+    let sum_y = w.dot(&y);
+    let mean_y = sum_y / total;
     if mean_y.is_nan() || mean_y <= 0.0 {
         return Err(RidgeError::NotFinite);
     }
@@ -208,7 +219,7 @@ pub fn fit_matrix(
         intercept: mean_y.ln(),
         coef: Array1::zeros(p),
     };
-    let fits = fit_together(penalty, vec![start], &[y.sum()], |trials| {
+    let fits = fit_together(penalty, vec![start], &[sum_y], |trials| {
         trials
             .iter()
             .map(|t| {
@@ -217,7 +228,7 @@ pub fn fit_matrix(
                     let mut block = ndarray::Array2::zeros((n, p + 2));
                     let mut deviance = 0.0;
                     for (i, zi) in z.iter().enumerate() {
-                        let (sw, working, d) = irls_row(c.eta(zi), y[i], mean_y);
+                        let (sw, working, d) = irls_row(c.eta(zi), y[i], mean_y, w[i]);
                         deviance += d;
                         block[[i, 0]] = sw;
                         for j in 0..p {
@@ -248,7 +259,7 @@ mod tests {
         // One dummy column: the Poisson MLE is each group's mean, exactly, zeros included.
         let x = array![[0.0], [0.0], [0.0], [0.0], [1.0], [1.0], [1.0]];
         let y = array![0.0, 2.0, 1.0, 5.0, 10.0, 0.0, 20.0];
-        let (intercept, coef, fit) = fit_matrix(0.0, x.view(), y.view()).unwrap();
+        let (intercept, coef, fit) = fit_matrix(0.0, x.view(), y.view(), None).unwrap();
         assert!(fit.converged, "{fit:?}");
         assert!(fit.iterations <= 10, "{fit:?}");
         assert!((intercept - 2.0f64.ln()).abs() < 1e-8, "{intercept}");
@@ -271,7 +282,7 @@ mod tests {
             let u: f64 = rng.random_range(1e-12..1.0);
             y[i] = -mu * u.ln();
         }
-        let (intercept, coef, fit) = fit_matrix(0.0, x.view(), y.view()).unwrap();
+        let (intercept, coef, fit) = fit_matrix(0.0, x.view(), y.view(), None).unwrap();
         assert!(fit.converged && fit.iterations < MAX_ITERATIONS, "{fit:?}");
         assert!((intercept - 1.0).abs() < 0.03, "{intercept}");
         assert!((coef[0] - 0.8).abs() < 0.03, "{coef}");
@@ -291,8 +302,8 @@ mod tests {
     fn a_penalty_shrinks_the_slopes_but_not_the_total() {
         let x = array![[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]];
         let y = array![1.0, 0.0, 3.0, 6.0, 9.0, 30.0];
-        let (_, free, _) = fit_matrix(0.0, x.view(), y.view()).unwrap();
-        let (a, shrunk, fit) = fit_matrix(0.3, x.view(), y.view()).unwrap();
+        let (_, free, _) = fit_matrix(0.0, x.view(), y.view(), None).unwrap();
+        let (a, shrunk, fit) = fit_matrix(0.3, x.view(), y.view(), None).unwrap();
         assert!(fit.converged);
         assert!(shrunk[0] > 0.0 && shrunk[0] < free[0], "{shrunk} vs {free}");
         let fitted: f64 = x.column(0).iter().map(|v| (a + shrunk[0] * v).exp()).sum();
@@ -300,10 +311,42 @@ mod tests {
     }
 
     #[test]
+    fn a_weight_of_two_fits_like_a_row_twice() {
+        let x = array![[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]];
+        let y = array![1.0, 0.0, 3.0, 6.0, 9.0, 30.0];
+        let w = array![1.0, 1.0, 2.0, 1.0, 1.0, 1.0];
+        let twice_x = array![[0.0], [1.0], [2.0], [2.0], [3.0], [4.0], [5.0]];
+        let twice_y = array![1.0, 0.0, 3.0, 3.0, 6.0, 9.0, 30.0];
+        for penalty in [0.0, 0.3] {
+            let (a, b, _) = fit_matrix(penalty, x.view(), y.view(), Some(w.view())).unwrap();
+            let (c, d, _) = fit_matrix(penalty, twice_x.view(), twice_y.view(), None).unwrap();
+            assert!(
+                (a - c).abs() < 1e-7 && (b[0] - d[0]).abs() < 1e-7,
+                "{a} {b} vs {c} {d}"
+            );
+        }
+        let (_, weighted, _) = fit_matrix(0.0, x.view(), y.view(), Some(w.view())).unwrap();
+        let (_, plain, _) = fit_matrix(0.0, x.view(), y.view(), None).unwrap();
+        assert!((weighted[0] - plain[0]).abs() > 1e-3);
+    }
+
+    #[test]
+    fn a_weight_of_one_changes_no_bit_of_a_working_row() {
+        for (eta, y) in [(0.3, 2.0), (-2.0, 0.0), (5.1, 170.0)] {
+            let (sw, working, d) = irls_row(eta, y, 7.0, 1.0);
+            let mu = f64::exp(eta);
+            assert_eq!(sw, (mu / 7.0).sqrt());
+            let (sw2, working2, d2) = irls_row(eta, y, 7.0, 4.0);
+            assert_eq!((sw2, working2), (2.0 * sw, working));
+            assert!((d2 - 4.0 * d).abs() < 1e-12 * d.abs().max(1.0));
+        }
+    }
+
+    #[test]
     fn the_working_row_of_a_zero_is_finite() {
-        let (sw, working, d) = irls_row(-800.0, 0.0, 10.0);
+        let (sw, working, d) = irls_row(-800.0, 0.0, 10.0, 1.0);
         assert!(sw > 0.0 && working.is_finite() && d.is_finite());
-        let (sw, working, d) = irls_row(2.0, 0.0, 10.0);
+        let (sw, working, d) = irls_row(2.0, 0.0, 10.0, 1.0);
         assert!((sw - (2f64.exp() / 10.0).sqrt()).abs() < 1e-12);
         assert!((working - 1.0).abs() < 1e-12);
         assert!((d - 2.0 * 2f64.exp()).abs() < 1e-12);

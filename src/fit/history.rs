@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::economics::BoundEconomics;
 use crate::error::{Error, Result};
 use crate::fit::schema::{FeatureValues, TokenBlanks, ValuesBuilder};
+use crate::io::date::parse_days;
 use crate::io::ids::{check_row, IdIndex};
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{
@@ -57,6 +58,9 @@ pub struct History {
     pub values: Vec<FeatureValues>,
     /// Per customer: lifetime return and service burden, in money.
     pub targets: Vec<[f64; 2]>,
+    /// Per customer, with `columns.date`: the day it was won (days since 1970-01-01), `None`
+    /// where the field is blank. `None` without the column.
+    pub dates: Option<Vec<Option<i64>>>,
     pub excluded: Vec<Excluded>,
     pub rows_read: usize,
     pub sha256: String,
@@ -93,11 +97,18 @@ impl History {
             },
         )?;
         let id_col = input.column(&config.id, "the id column, columns.id in the config")?;
+        let date_col = config
+            .date
+            .as_ref()
+            .map(|d| input.column(d, "the date customers were won, columns.date in the config"))
+            .transpose()?;
         let features = FeatureColumns::locate(&input, &config.features, "a feature in the config")?
             .with_missing_values(&config.missing_values);
         let ctx = Parse {
             source: input.source().clone(),
             id_col,
+            date_col,
+            missing_values: config.missing_values.clone(),
             features,
             ledger: Ledger::locate(&input, &config.economics)?
                 .with_missing_values(&config.missing_values),
@@ -107,6 +118,7 @@ impl History {
         let mut builder = ValuesBuilder::new(&config.features);
         let mut ids = Ids::default();
         let mut targets = Vec::new();
+        let mut dates = date_col.map(|_| Vec::new());
         let mut excluded = Vec::new();
         let source = input.source().clone();
         let rows_read = pipeline::run(
@@ -119,6 +131,9 @@ impl History {
                     ids.push(chunk.ids.get(i));
                 }
                 targets.extend(chunk.targets);
+                if let Some(dates) = dates.as_mut() {
+                    dates.extend(chunk.dates);
+                }
                 excluded.extend(chunk.excluded);
                 chunk.error.map_or(Ok(()), Err)
             },
@@ -143,6 +158,7 @@ impl History {
             token_blanks: builder.token_blanks(&config.features),
             values: builder.finish(),
             targets,
+            dates,
             excluded,
             rows_read: rows_read as usize,
         })
@@ -228,6 +244,10 @@ impl Ledger {
 struct Parse {
     source: Source,
     id_col: usize,
+    /// `columns.date`, when the config names one.
+    date_col: Option<usize>,
+    /// Texts read as a blank date.
+    missing_values: Vec<String>,
     features: FeatureColumns,
     ledger: Ledger,
 }
@@ -237,6 +257,8 @@ struct Chunk {
     values: ValuesBuilder,
     ids: Ids,
     targets: Vec<[f64; 2]>,
+    /// Empty without a date column.
+    dates: Vec<Option<i64>>,
     excluded: Vec<Excluded>,
     error: Option<Error>,
 }
@@ -251,6 +273,7 @@ impl Parse {
             values: ValuesBuilder::new(specs),
             ids: Ids::default(),
             targets: Vec::with_capacity(batch.len),
+            dates: Vec::new(),
             excluded: Vec::new(),
             error: None,
         };
@@ -275,6 +298,7 @@ impl Parse {
             return Err(e);
         }
         chunk.values.push(&self.features, &self.source, record)?;
+        let date = self.date(record)?;
         let outcome = self.ledger.outcome(&self.source, record, ledger)?;
         let id = decode(&record[self.id_col]);
         if let Err(col) = outcome {
@@ -289,6 +313,29 @@ impl Parse {
         let o = outcome.expect("blank handled above");
         chunk.ids.push(id.trim());
         chunk.targets.push([o.lifetime_return, o.service_burden]);
+        if self.date_col.is_some() {
+            chunk.dates.push(date);
+        }
         Ok(())
+    }
+
+    /// The row's date (`None` when blank or a missing-value text); an error for any other text
+    /// that is not an ISO date, since guessing `11/03/2026` would reorder the history.
+    fn date(&self, record: &csv::ByteRecord) -> Result<Option<i64>> {
+        let Some(col) = self.date_col else {
+            return Ok(None);
+        };
+        let text = decode(&record[col]);
+        if text.trim().is_empty() || is_missing_value(&self.missing_values, &text) {
+            return Ok(None);
+        }
+        match parse_days(&text) {
+            Some(day) => Ok(Some(day)),
+            None => Err(self.source.field_error(
+                record,
+                col,
+                format!("expected a date as YYYY-MM-DD, got \"{}\"", text.trim()),
+            )),
+        }
     }
 }

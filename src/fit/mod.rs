@@ -1,14 +1,16 @@
 //! Learning from past customers: reading the history (`history`), learning the schema
 //! (`schema`), and fitting the money models with cross-validation (`training`, `ridge`, and
-//! `glm` for log-link fits of amounts that cannot be negative), and features that alone predict
-//! an outcome almost perfectly (`leaks`); the model file a training becomes (`build`); and merging new customers into the kept
-//! history for a retrain (`merge`).
+//! `glm` for log-link fits of amounts that cannot be negative) with optional recency weights
+//! (`recency`), and features that alone predict an outcome almost perfectly (`leaks`); the model
+//! file a training becomes (`build`); and merging new customers into the kept history for a
+//! retrain (`merge`).
 
 pub mod build;
 pub mod glm;
 pub mod history;
 pub mod leaks;
 pub mod merge;
+pub mod recency;
 pub mod ridge;
 pub mod schema;
 pub mod training;

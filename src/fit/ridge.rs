@@ -135,9 +135,22 @@ impl Frame {
             out[1 + p + t] = (y[t] - self.y_shift[t]) / self.y_scale[t];
         }
     }
+
+    /// [`Frame::standardise_into`] for a row that counts `weight` times (recency weighting):
+    /// scaled by √weight, so its part of `AᵀA` is `weight · aᵀa`, and every sum the fit is made
+    /// of (means, cross-products, squared errors) is weighted alike.
+    pub fn standardise_weighted_into(&self, x: &[f64], y: &[f64], weight: f64, out: &mut [f64]) {
+        self.standardise_into(x, y, out);
+        let root = weight.sqrt();
+        for v in out.iter_mut() {
+            *v *= root;
+        }
+    }
 }
 
-/// Sums `AᵀA` over rows `A = [1 | z | y']` of a standardised frame.
+/// Sums `AᵀA` over rows `A = [1 | z | y']` of a standardised frame. Rows may carry weights
+/// (scaled by √w, see [`Frame::standardise_weighted_into`]); `rows()` is then the sum of the
+/// weights and every mean and error from the sums is weighted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gram {
     p: usize,
@@ -533,6 +546,85 @@ mod tests {
             e * e
         };
         assert!((held.squared_error(0, sol.intercept, &sol.coef) - direct).abs() < 1e-12);
+    }
+
+    /// The sums of `rows` (x, y, weight) in the unit frame, each added as its own block.
+    fn weighted_gram(rows: &[(f64, f64, f64)]) -> Gram {
+        let frame = Frame::from_moments(array![0.0], array![1.0], array![0.0], array![1.0]);
+        let mut gram = Gram::new(1, 1);
+        for &(x, y, w) in rows {
+            let mut buf = [0.0; 3];
+            frame.standardise_weighted_into(&[x], &[y], w, &mut buf);
+            gram.add_block(Array2::from_shape_vec((1, 3), buf.to_vec()).unwrap().view());
+        }
+        gram
+    }
+
+    #[test]
+    fn a_weight_of_one_changes_no_bit_of_the_sums() {
+        let frame = Frame::from_moments(array![1.5], array![2.0], array![3.0], array![0.7]);
+        let rows = [(0.3, 1.0), (1.7, 2.9), (2.2, 5.2), (-3.1, 7.0)];
+        let (mut plain, mut weighted) = (Array2::zeros((4, 3)), Array2::zeros((4, 3)));
+        for (i, &(x, y)) in rows.iter().enumerate() {
+            let out = plain.row_mut(i).into_slice().unwrap();
+            frame.standardise_into(&[x], &[y], out);
+            let out = weighted.row_mut(i).into_slice().unwrap();
+            frame.standardise_weighted_into(&[x], &[y], 1.0, out);
+        }
+        let (mut a, mut b) = (Gram::new(1, 1), Gram::new(1, 1));
+        a.add_block(plain.view());
+        b.add_block(weighted.view());
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_weight_of_two_counts_a_row_twice() {
+        let rows = [(0.0, 1.0), (1.0, 2.9), (2.0, 5.2), (3.0, 7.0), (4.0, 9.1)];
+        let weighted: Vec<_> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, y))| (x, y, if i == 2 { 2.0 } else { 1.0 }))
+            .collect();
+        let duplicated: Vec<_> = rows
+            .iter()
+            .chain([&rows[2]])
+            .map(|&(x, y)| (x, y, 1.0))
+            .collect();
+        let (a, b) = (weighted_gram(&weighted), weighted_gram(&duplicated));
+        assert!(
+            (&a.g - &b.g).iter().all(|d| d.abs() < 1e-12),
+            "{:?}\n{:?}",
+            a.g,
+            b.g
+        );
+        assert!((a.rows() - 6.0).abs() < 1e-12);
+        let params = RidgeParams::new().penalty(0.1).check().unwrap();
+        let (sa, sb) = (params.solve(&a, 0).unwrap(), params.solve(&b, 0).unwrap());
+        assert!((sa.intercept - sb.intercept).abs() < 1e-12);
+        assert!((sa.coef[0] - sb.coef[0]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn weights_pull_the_fit_towards_the_heavy_rows() {
+        // Two clouds disagree on the slope; the fit follows the one that weighs more.
+        let old = [(0.0, 0.0), (1.0, 1.0), (2.0, 2.0), (3.0, 3.0)];
+        let new = [(0.0, 0.0), (1.0, -1.0), (2.0, -2.0), (3.0, -3.0)];
+        let slope = |w_old: f64, w_new: f64| {
+            let rows: Vec<_> = old
+                .iter()
+                .map(|&(x, y)| (x, y, w_old))
+                .chain(new.iter().map(|&(x, y)| (x, y, w_new)))
+                .collect();
+            let sol = RidgeParams::new()
+                .check()
+                .unwrap()
+                .solve(&weighted_gram(&rows), 0)
+                .unwrap();
+            sol.coef[0]
+        };
+        assert!(slope(1.0, 1.0).abs() < 1e-12);
+        // Weighted least squares: slope = Σw·xy / Σw·x² (centred) = (w_old − w_new) / (w_old + w_new).
+        assert!((slope(0.25, 1.0) + 0.6).abs() < 1e-12);
     }
 
     #[test]

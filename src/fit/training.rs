@@ -2,6 +2,12 @@
 //! cross-validation. The data is passed over three times in memory: once for column moments,
 //! once to build each fold's sums `AᵀA` (see `ridge`), once to measure held-out errors with the
 //! chosen penalties. The penalty search itself touches only the sums.
+//!
+//! With `model.half_life_days`, every customer counts its recency weight (`fit::recency`) in
+//! those sums (the column moments, each fold's `AᵀA`, the log-link iterations) and in the
+//! held-out errors that choose the penalty and the scale, so the fit leans on recent customers
+//! at no extra cost. The reported cross-validated metrics, the interval and the decisions still
+//! count every customer once: they say how the model did on the history as it was.
 
 use ndarray::{Array1, Array2};
 use rand::seq::SliceRandom;
@@ -12,12 +18,13 @@ use crate::economics::Decisions;
 use crate::error::{Error, Result};
 use crate::fit::glm::{self, Coefficients, PassSums};
 use crate::fit::history::History;
+use crate::fit::recency::{Recency, RecencySummary};
 use crate::fit::ridge::{Frame, Gram, RidgeParams, RidgeValidParams, Solution};
 use crate::fit::schema::{EncodedHistory, FeatureValues, SchemaNotes};
 use crate::model::equation::from_log_shifted;
 use crate::model::file::{Link, Metrics, PenaltyTrial, ScaleChoice, TargetFit, Validation};
 use crate::model::schema::Schema;
-use crate::stats::{mean_sd, ErrorSums, Interval};
+use crate::stats::{mean_sd, weighted_mean_sd, ErrorSums, Interval};
 use linfa::ParamGuard;
 
 /// Penalties tried when `model.penalty = "auto"` (per row, on standardised columns).
@@ -59,6 +66,8 @@ pub struct Trained {
     /// Features that alone predict an outcome almost perfectly: likely known only after the
     /// relationship (see `fit::leaks`).
     pub leaks: Vec<crate::fit::leaks::Leak>,
+    /// How recency weighting counted the customers; `None` without `model.half_life_days`.
+    pub recency: Option<RecencySummary>,
 }
 
 pub fn train(history: &History, config: &Config) -> Result<Trained> {
@@ -77,7 +86,18 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         config.model.min_category_count_for(n),
         config.model.winsorize,
     )?;
-    let design = Design::new(&schema, &history.values);
+    // The config allows a half-life only with a date column, which the history then read.
+    let recency = match (config.model.half_life_days, &history.dates, &config.date) {
+        (Some(half_life), Some(dates), Some(column)) => {
+            Some(Recency::new(dates, half_life, &history.path, column)?)
+        }
+        _ => None,
+    };
+    let design = Design::new(
+        &schema,
+        &history.values,
+        recency.as_ref().map(|r| r.weights.clone()),
+    );
     let p = schema.n_columns();
 
     // Money targets, then their logs: ln(1 + y) for the targets that cannot be negative.
@@ -131,7 +151,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
                 let sol = solve(&params, train, t)?;
                 sse += held.squared_error(t, sol.intercept, &sol.coef);
             }
-            let rmse = (sse / n as f64).sqrt() * frame.y_scale[t];
+            let rmse = (sse / design.total_weight()).sqrt() * frame.y_scale[t];
             match t {
                 0 => trials[g].return_rmse = rmse,
                 1 => trials[g].burden_rmse = rmse,
@@ -331,6 +351,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         held_out,
         held_out_money,
         leaks,
+        recency: recency.map(|r| r.summary),
     })
 }
 
@@ -390,25 +411,43 @@ pub fn assign_folds(n: usize, k: usize, seed: u64) -> Vec<u8> {
     folds
 }
 
-/// The history's model columns, read row by row (never held as a matrix).
+/// The history's model columns, read row by row (never held as a matrix), and what each row
+/// counts in the sums.
 struct Design {
     encoded: EncodedHistory,
     p: usize,
     n: usize,
+    /// Recency weights, averaging 1; `None`: every row counts once.
+    weights: Option<Vec<f64>>,
 }
 
 impl Design {
-    fn new(schema: &Schema, values: &[FeatureValues]) -> Design {
+    fn new(schema: &Schema, values: &[FeatureValues], weights: Option<Vec<f64>>) -> Design {
         let encoded = schema.encode_history(values);
+        debug_assert!(weights.as_ref().is_none_or(|w| w.len() == encoded.rows));
         Design {
             n: encoded.rows,
             p: schema.n_columns(),
             encoded,
+            weights,
         }
     }
 
     fn row(&self, i: usize, out: &mut [f64]) {
         self.encoded.row(i, out)
+    }
+
+    /// What row `i` counts in the sums: 1 without recency weights. Multiplying by 1 changes no
+    /// bit, so the unweighted fit is exactly what it was before weights existed.
+    fn weight(&self, i: usize) -> f64 {
+        self.weights.as_ref().map_or(1.0, |w| w[i])
+    }
+
+    /// The rows' total weight: their number without weights.
+    fn total_weight(&self) -> f64 {
+        self.weights
+            .as_ref()
+            .map_or(self.n as f64, |w| w.iter().sum())
     }
 
     /// Runs `work` on the rows split into `PARTS` ranges, on as many threads as there are; the
@@ -422,7 +461,8 @@ impl Design {
         })
     }
 
-    /// Column means and standard deviations of the design and the targets.
+    /// Column means and standard deviations of the design and the targets (weighted, with
+    /// recency weights).
     fn frame<const Q: usize>(&self, targets: &[[f64; Q]]) -> Frame {
         let p = self.p;
         let mut x = vec![0.0; p];
@@ -432,13 +472,14 @@ impl Design {
         let (mut s1, mut s2) = (vec![0.0; p], vec![0.0; p]);
         for i in 0..self.n {
             self.row(i, &mut x);
+            let w = self.weight(i);
             for j in 0..p {
                 let d = x[j] - shift[j];
-                s1[j] += d;
-                s2[j] += d * d;
+                s1[j] += w * d;
+                s2[j] += w * d * d;
             }
         }
-        let nf = self.n as f64;
+        let nf = self.total_weight();
         let x_mean: Array1<f64> = (0..p).map(|j| shift[j] + s1[j] / nf).collect();
         let x_sd: Array1<f64> = (0..p)
             .map(|j| ((s2[j] - s1[j] * s1[j] / nf) / nf).max(0.0).sqrt())
@@ -446,14 +487,18 @@ impl Design {
         let (mut y_mean, mut y_sd) = (Array1::zeros(Q), Array1::zeros(Q));
         for t in 0..Q {
             let col: Vec<f64> = targets.iter().map(|y| y[t]).collect();
-            let (m, sd) = mean_sd(&col);
+            let (m, sd) = match &self.weights {
+                None => mean_sd(&col),
+                Some(w) => weighted_mean_sd(&col, w),
+            };
             y_mean[t] = m;
             y_sd[t] = sd;
         }
         Frame::from_moments(x_mean, x_sd, y_mean, y_sd)
     }
 
-    /// Each fold's sums, built in parallel over fixed parts of the rows.
+    /// Each fold's sums, built in parallel over fixed parts of the rows, each row counting its
+    /// weight.
     fn fold_grams<const Q: usize>(
         &self,
         frame: &Frame,
@@ -472,11 +517,11 @@ impl Design {
                 let f = folds[i] as usize;
                 self.row(i, &mut x);
                 let mut row = blocks[f].row_mut(filled[f]);
-                frame.standardise_into(
-                    &x,
-                    &targets[i],
-                    row.as_slice_mut().expect("standard layout"),
-                );
+                let out = row.as_slice_mut().expect("standard layout");
+                match &self.weights {
+                    None => frame.standardise_into(&x, &targets[i], out),
+                    Some(w) => frame.standardise_weighted_into(&x, &targets[i], w[i], out),
+                }
                 filled[f] += 1;
                 if filled[f] == BLOCK_ROWS {
                     grams[f].add_block(blocks[f].view());
@@ -501,7 +546,7 @@ impl Design {
 
     /// Held-out money errors of every scale, for the targets where logs were tried:
     /// `[linear return, linear burden, log return, log burden, log-link return, log-link
-    /// burden]`, floors applied as in scoring.
+    /// burden]`, floors applied as in scoring, each customer counting its weight.
     fn compare_scales(
         &self,
         targets: &[[f64; 2]],
@@ -520,7 +565,7 @@ impl Design {
                         let floored = t == 1 || floor_return || column >= 2;
                         let v = m.money(&x);
                         let v = if floored { v.max(0.0) } else { v };
-                        sums[column].add(targets[i][t], v);
+                        sums[column].add_weighted(targets[i][t], v, self.weight(i));
                     }
                 }
             }
@@ -635,6 +680,7 @@ impl Design {
                     z[j] = (x[j] - frame.x_shift[j]) / frame.x_scale[j];
                 }
                 let fold = folds[i] as usize;
+                let weight = self.weight(i);
                 for (g, trial) in trials.iter().enumerate() {
                     let (Some(c), Some(gram)) = (trial, grams[g].as_mut()) else {
                         continue;
@@ -642,7 +688,8 @@ impl Design {
                     if g == fold {
                         continue;
                     }
-                    let (sw, working, d) = glm::irls_row(c.eta(&z), targets[i][t], means[g]);
+                    let (sw, working, d) =
+                        glm::irls_row(c.eta(&z), targets[i][t], means[g], weight);
                     deviance[g] += d;
                     let mut row = blocks[g].row_mut(filled[g]);
                     row[0] = sw;

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::economics::{signed_whole, Decisions};
 use crate::fit::history::History;
+use crate::fit::recency::RecencySummary;
 use crate::fit::schema::FeatureValues;
 use crate::fit::training::Trained;
 use crate::model::file::{Metrics, Validation};
@@ -43,6 +44,9 @@ pub struct TrainReport {
     /// The currency every amount is in.
     pub currency: String,
     pub data: DataSummary,
+    /// How recency weighting (`model.half_life_days`) counted the customers; absent when off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recency: Option<RecencySummary>,
     /// Cross-validation: folds, seed, per-target metrics with the mean-only baseline, the penalty
     /// search and the scale choice (the same figures as the model file's `validation`).
     pub validation: Validation,
@@ -281,6 +285,70 @@ fn round_2sf(v: f64) -> f64 {
     (v / unit).round() * unit
 }
 
+/// A span of days in plain words: `a year`, `2 years`, `6 weeks`, `200 days`.
+fn days_in_words(days: f64) -> String {
+    let whole = days.fract() == 0.0;
+    let unit = |n: f64, one: &str, many: &str| {
+        if n == 1.0 {
+            format!("a {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    if whole && days % 365.0 == 0.0 {
+        unit(days / 365.0, "year", "years")
+    } else if whole && days % 7.0 == 0.0 {
+        unit(days / 7.0, "week", "weeks")
+    } else {
+        unit(days, "day", "days")
+    }
+}
+
+/// The report's line on recency weighting, for someone who never heard of a half-life.
+fn recency_line(r: &RecencySummary) -> String {
+    let h = r.half_life_days;
+    let mut s = format!("Recency: half-life {}; ", unit_days(h));
+    if r.newest == r.oldest {
+        s.push_str(&format!(
+            "every dated customer was won on {}, so all count the same",
+            r.newest
+        ));
+    } else {
+        let oldest = if r.oldest_weight < 0.0005 {
+            "less than 0.1% as much".to_string()
+        } else {
+            format!("{} as much", pct(r.oldest_weight))
+        };
+        s.push_str(&format!(
+            "a customer won {} before the newest ({}) counts half as much, the oldest ({}) {oldest}; {} weigh as much as {} equally weighted ones",
+            days_in_words(h),
+            r.newest,
+            r.oldest,
+            counted(r.customers, "customer"),
+            group(r.effective_customers.round() as usize),
+        ));
+    }
+    match r.undated {
+        0 => {}
+        1 => s.push_str(" (1 without a date weighs as the oldest)"),
+        n => s.push_str(&format!(
+            " ({} without a date weigh as the oldest)",
+            group(n)
+        )),
+    }
+    s.push('.');
+    s
+}
+
+/// `365 days`, `1 day`, `182.5 days`.
+fn unit_days(days: f64) -> String {
+    if days == 1.0 {
+        "1 day".into()
+    } else {
+        format!("{days} days")
+    }
+}
+
 impl TrainReport {
     /// The report of training `t` on `history` into `model`, saved at `model_file`.
     pub fn new(history: &History, t: &Trained, model: &Model, model_file: &str) -> TrainReport {
@@ -433,6 +501,7 @@ impl TrainReport {
                     })
                     .collect(),
             },
+            recency: t.recency.clone(),
             validation: v.clone(),
             penalties: Penalties {
                 lifetime_return: t.fits[0].penalty,
@@ -531,6 +600,9 @@ impl TrainReport {
                 group(d.excluded.len()),
                 listing(&shown, d.excluded.len())
             );
+        }
+        if let Some(r) = &self.recency {
+            let _ = writeln!(s, "{}", recency_line(r));
         }
         let _ = writeln!(
             s,
@@ -892,5 +964,52 @@ impl TrainReport {
             }
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(half_life_days: f64, oldest_weight: f64, undated: usize) -> RecencySummary {
+        RecencySummary {
+            half_life_days,
+            newest: "2026-11-30".into(),
+            oldest: "2023-12-01".into(),
+            oldest_weight,
+            customers: 3_000,
+            effective_customers: 1_209.6,
+            undated,
+        }
+    }
+
+    #[test]
+    fn recency_is_said_in_plain_words() {
+        assert_eq!(
+            recency_line(&summary(365.0, 0.1255, 12)),
+            "Recency: half-life 365 days; a customer won a year before the newest (2026-11-30) counts half as much, the oldest (2023-12-01) 12.6% as much; 3,000 customers weigh as much as 1,210 equally weighted ones (12 without a date weigh as the oldest)."
+        );
+        assert_eq!(
+            recency_line(&summary(42.0, 1e-8, 1)),
+            "Recency: half-life 42 days; a customer won 6 weeks before the newest (2026-11-30) counts half as much, the oldest (2023-12-01) less than 0.1% as much; 3,000 customers weigh as much as 1,210 equally weighted ones (1 without a date weighs as the oldest)."
+        );
+        let same_day = RecencySummary {
+            oldest: "2026-11-30".into(),
+            ..summary(182.5, 1.0, 0)
+        };
+        assert_eq!(
+            recency_line(&same_day),
+            "Recency: half-life 182.5 days; every dated customer was won on 2026-11-30, so all count the same."
+        );
+    }
+
+    #[test]
+    fn spans_read_as_years_weeks_or_days() {
+        assert_eq!(days_in_words(365.0), "a year");
+        assert_eq!(days_in_words(730.0), "2 years");
+        assert_eq!(days_in_words(7.0), "a week");
+        assert_eq!(days_in_words(90.0), "90 days");
+        assert_eq!(days_in_words(1.0), "a day");
+        assert_eq!(days_in_words(10.5), "10.5 days");
     }
 }

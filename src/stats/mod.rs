@@ -52,6 +52,17 @@ impl ErrorSums {
         self.sum_yy += actual * actual;
     }
 
+    /// [`ErrorSums::add`] for a customer who counts `weight` times (recency weighting); a
+    /// weight of 1 adds exactly what `add` does.
+    pub fn add_weighted(&mut self, actual: f64, predicted: f64, weight: f64) {
+        let e = actual - predicted;
+        self.n += weight;
+        self.abs += weight * e.abs();
+        self.sq += weight * e * e;
+        self.sum_y += weight * actual;
+        self.sum_yy += weight * actual * actual;
+    }
+
     pub fn merge(&mut self, other: &ErrorSums) {
         self.n += other.n;
         self.abs += other.abs;
@@ -85,6 +96,28 @@ pub fn mean_sd(values: &[f64]) -> (f64, f64) {
     let mean = values.iter().sum::<f64>() / n;
     let var = if values.len() > 1 {
         values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean, var.sqrt())
+}
+
+/// [`mean_sd`] of values each counted `weights[i]` times (frequency weights: the variance is
+/// divided by Σw − 1). Weights of 1 give exactly what `mean_sd` gives.
+pub fn weighted_mean_sd(values: &[f64], weights: &[f64]) -> (f64, f64) {
+    debug_assert_eq!(values.len(), weights.len());
+    if values.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let total: f64 = weights.iter().sum();
+    let mean = values.iter().zip(weights).map(|(v, w)| w * v).sum::<f64>() / total;
+    let var = if total > 1.0 {
+        let ss: f64 = values
+            .iter()
+            .zip(weights)
+            .map(|(v, w)| w * (v - mean).powi(2))
+            .sum();
+        ss / (total - 1.0)
     } else {
         0.0
     };
@@ -168,6 +201,29 @@ mod tests {
         let mut v = values.to_vec();
         v.sort_by(f64::total_cmp);
         quantile_sorted(&v, p)
+    }
+
+    #[test]
+    fn weights_of_one_change_no_bit_and_a_weight_of_two_counts_twice() {
+        let v = [3.1, -2.0, 7.25, 0.4, 11.0];
+        assert_eq!(weighted_mean_sd(&v, &[1.0; 5]), mean_sd(&v));
+        let (m, sd) = weighted_mean_sd(&v, &[1.0, 2.0, 1.0, 1.0, 1.0]);
+        let (m2, sd2) = mean_sd(&[3.1, -2.0, -2.0, 7.25, 0.4, 11.0]);
+        assert!((m - m2).abs() < 1e-12 && (sd - sd2).abs() < 1e-12);
+
+        let [mut plain, mut ones, mut twice, mut double] = [ErrorSums::default(); 4];
+        for (a, p) in [(5.0, 3.5), (1.0, 2.0), (-4.0, 0.5)] {
+            plain.add(a, p);
+            ones.add_weighted(a, p, 1.0);
+            twice.add_weighted(a, p, 2.0);
+            double.add(a, p);
+            double.add(a, p);
+        }
+        let all = |s: &ErrorSums| [s.n, s.abs, s.sq, s.sum_y, s.sum_yy];
+        assert_eq!(all(&plain).map(f64::to_bits), all(&ones).map(f64::to_bits));
+        for (a, b) in all(&twice).iter().zip(all(&double)) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
     }
 
     #[test]

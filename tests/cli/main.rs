@@ -21,6 +21,7 @@ mod leaks;
 mod model_files;
 mod plot_failures;
 mod reading;
+mod recency;
 mod shipped;
 mod telco;
 mod threads;
