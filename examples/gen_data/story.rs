@@ -55,8 +55,9 @@ pub const BURDEN_WEIGHTS: [(&str, f64); 4] = [
 // Files and levels
 // ---------------------------------------------------------------------------
 
-pub const CUSTOMER_HEADER: [&str; 16] = [
+pub const CUSTOMER_HEADER: [&str; 17] = [
     "customer_id",
+    "won_on",
     "industry",
     "region",
     "employees",
@@ -135,6 +136,22 @@ pub const MISTYPE_START_MAX: usize = 1000;
 pub const MISTYPE_MIN_REVENUE: f64 = 20_000_000.0;
 /// Factor applied to the mistyped annual_revenue (two extra digits).
 pub const MISTYPE_FACTOR: f64 = 100.0;
+
+/// `won_on` comes from `seed ^ DATE_SEED_XOR`, a stream of its own: adding the column left
+/// every other value of customers.csv as it was.
+pub const DATE_SEED_XOR: u64 = 0xDA7E_DA7E;
+/// customers.csv holds customers won from this day (inclusive) …
+pub const HISTORY_FIRST_DAY: (i64, i64, i64) = (2023, 1, 1);
+/// … up to this one (exclusive).
+pub const HISTORY_END_DAY: (i64, i64, i64) = (2026, 10, 1);
+/// Customers won per day grow by this rate per year (continuously): about 2.6 times as many
+/// a day in September 2026 as in January 2023.
+const WON_GROWTH_PER_YEAR: f64 = 0.26;
+/// A drawn Saturday or Sunday is kept with this probability (else drawn again): deals close
+/// on working days.
+const WEEKEND_KEEP: f64 = 0.08;
+/// Share of customers.csv rows whose won_on is blank (a date the old CRM never recorded).
+const HISTORY_BLANK_WON_ON_RATE: f64 = 0.002;
 
 // Population mix.
 /// Industry mix of the eight common industries; mining and aerospace are
@@ -670,8 +687,12 @@ impl Outcomes {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Customer {
     pub id: String,
+    /// The day the customer was won, as days since 1970-01-01 (see [`iso_date`]).
+    pub won_on: i64,
     pub features: Features,
     pub outcomes: Outcomes,
+    /// won_on is shown blank.
+    pub blank_won_on: bool,
     pub blank_employees: bool,
     pub blank_annual_revenue: bool,
     pub blank_region: bool,
@@ -1002,12 +1023,88 @@ pub fn lead_id(i: usize) -> String {
     format!("L{:06}", i + 1)
 }
 
-/// Streams `n` customers (seed `seed`) to `f`, in file order.
+/// Days since 1970-01-01 of a calendar day (proleptic Gregorian; Howard Hinnant's
+/// days_from_civil).
+pub fn day_number((y, m, d): (i64, i64, i64)) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+/// `YYYY-MM-DD` of a day number from [`day_number`] (Hinnant's civil_from_days).
+pub fn iso_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{m:02}-{d:02}", yoe + era * 400 + i64::from(m <= 2))
+}
+
+/// A seeded stream of the days customers were won: from `first` up to (not including) `end`,
+/// with the daily rate growing by `growth_per_year` (continuously), and few on weekends.
+struct WonDates {
+    rng: ChaCha8Rng,
+    first: i64,
+    end: i64,
+    growth_per_day: f64,
+    blank_rate: f64,
+}
+
+impl WonDates {
+    fn new(seed: u64, first: i64, end: i64, growth_per_year: f64, blank_rate: f64) -> Self {
+        WonDates {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            first,
+            end,
+            growth_per_day: growth_per_year / 365.25,
+            blank_rate,
+        }
+    }
+
+    /// The next customer's day and whether it is shown blank.
+    fn next(&mut self) -> (i64, bool) {
+        let blank = self.rng.random::<f64>() < self.blank_rate;
+        let span = (self.end - self.first) as f64;
+        let g = self.growth_per_day;
+        loop {
+            let u: f64 = self.rng.random();
+            // Inverse of the CDF of a density ∝ exp(g t) on [0, span).
+            let t = if g > 0.0 {
+                (u * (g * span).exp_m1()).ln_1p() / g
+            } else {
+                u * span
+            };
+            let day = self.first + (t.floor() as i64).clamp(0, self.end - self.first - 1);
+            // 1970-01-01 was a Thursday: Monday is 0, Saturday 5, Sunday 6.
+            let weekday = (day + 3).rem_euclid(7);
+            if weekday < 5 || self.rng.random::<f64>() < WEEKEND_KEEP {
+                return (day, blank);
+            }
+        }
+    }
+}
+
+/// Streams `n` customers (seed `seed`, won_on from `seed ^ DATE_SEED_XOR`) to `f`, in file
+/// order.
 pub fn for_each_customer(n: usize, seed: u64, mut f: impl FnMut(&Customer)) {
     let start = mistype_start(n, seed);
     let mut mistype_pending = true;
     let mut g = Generator::new(seed);
+    let mut dates = WonDates::new(
+        seed ^ DATE_SEED_XOR,
+        day_number(HISTORY_FIRST_DAY),
+        day_number(HISTORY_END_DAY),
+        WON_GROWTH_PER_YEAR,
+        HISTORY_BLANK_WON_ON_RATE,
+    );
     for i in 0..n {
+        let (won_on, blank_won_on) = dates.next();
         let features = g.customer_features();
         let blank_employees = g.chance(CUSTOMER_BLANK_RATE);
         let blank_annual_revenue = g.chance(CUSTOMER_BLANK_RATE);
@@ -1018,8 +1115,10 @@ pub fn for_each_customer(n: usize, seed: u64, mut f: impl FnMut(&Customer)) {
         mistype_pending &= !mistyped;
         f(&Customer {
             id: customer_id(i),
+            won_on,
             features,
             outcomes,
+            blank_won_on,
             // The mistyped row shows its employees and its revenue.
             blank_employees: blank_employees && !mistyped,
             blank_annual_revenue: blank_annual_revenue && !mistyped,
@@ -1101,38 +1200,7 @@ pub fn write_customers_with<W: Write>(
         if result.is_err() {
             return;
         }
-        let f = &c.features;
-        let o = &c.outcomes;
-        row.set(0, format_args!("{}", c.id));
-        row.set(1, format_args!("{}", f.industry));
-        if c.blank_region {
-            row.blank(2);
-        } else {
-            row.set(2, format_args!("{}", f.region));
-        }
-        if c.blank_employees {
-            row.blank(3);
-        } else {
-            row.set(3, format_args!("{:.0}", f.employees));
-        }
-        if c.blank_annual_revenue {
-            row.blank(4);
-        } else if c.mistyped_annual_revenue {
-            row.set(4, format_args!("{:.0}", f.annual_revenue * MISTYPE_FACTOR));
-        } else {
-            row.set(4, format_args!("{:.0}", f.annual_revenue));
-        }
-        row.set(5, format_args!("{}", f.lead_source));
-        row.set(6, format_args!("{}", f.product_interest));
-        row.set(7, format_args!("{:.2}", f.first_order_value));
-        row.set(8, format_args!("{:.2}", o.lifetime_revenue));
-        row.set(9, format_args!("{:.2}", o.cost_of_goods));
-        row.set(10, format_args!("{:.2}", o.commissions_paid));
-        row.set(11, format_args!("{:.2}", o.referral_revenue));
-        row.set(12, format_args!("{:.1}", o.sales_hours));
-        row.set(13, format_args!("{:.1}", o.support_hours));
-        row.set(14, format_args!("{}", o.complaints));
-        row.set(15, format_args!("{:.2}", o.written_off));
+        customer_row(&mut row, c);
         result = out.write_record(&row.fields).map_err(csv_err);
         if result.is_ok() {
             on_customer(c);
@@ -1140,6 +1208,47 @@ pub fn write_customers_with<W: Write>(
     });
     result?;
     out.flush()
+}
+
+/// Fills `row` with customer `c` as the file shows it (blanks, the mistyped turnover).
+fn customer_row(row: &mut Row, c: &Customer) {
+    let f = &c.features;
+    let o = &c.outcomes;
+    row.set(0, format_args!("{}", c.id));
+    if c.blank_won_on {
+        row.blank(1);
+    } else {
+        row.set(1, format_args!("{}", iso_date(c.won_on)));
+    }
+    row.set(2, format_args!("{}", f.industry));
+    if c.blank_region {
+        row.blank(3);
+    } else {
+        row.set(3, format_args!("{}", f.region));
+    }
+    if c.blank_employees {
+        row.blank(4);
+    } else {
+        row.set(4, format_args!("{:.0}", f.employees));
+    }
+    if c.blank_annual_revenue {
+        row.blank(5);
+    } else if c.mistyped_annual_revenue {
+        row.set(5, format_args!("{:.0}", f.annual_revenue * MISTYPE_FACTOR));
+    } else {
+        row.set(5, format_args!("{:.0}", f.annual_revenue));
+    }
+    row.set(6, format_args!("{}", f.lead_source));
+    row.set(7, format_args!("{}", f.product_interest));
+    row.set(8, format_args!("{:.2}", f.first_order_value));
+    row.set(9, format_args!("{:.2}", o.lifetime_revenue));
+    row.set(10, format_args!("{:.2}", o.cost_of_goods));
+    row.set(11, format_args!("{:.2}", o.commissions_paid));
+    row.set(12, format_args!("{:.2}", o.referral_revenue));
+    row.set(13, format_args!("{:.1}", o.sales_hours));
+    row.set(14, format_args!("{:.1}", o.support_hours));
+    row.set(15, format_args!("{}", o.complaints));
+    row.set(16, format_args!("{:.2}", o.written_off));
 }
 
 /// Writes leads.csv (header + `n` rows) to `w`, streaming; calls

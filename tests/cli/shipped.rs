@@ -85,3 +85,40 @@ fn printed_money_adds_up_exactly_on_every_row_and_in_the_summary() {
         );
     }
 }
+
+/// `gen_data` with its defaults writes the shipped sample files byte for byte, so the process
+/// data/README.md describes is the one behind them.
+#[test]
+fn the_shipped_sample_data_is_what_the_generator_writes() {
+    let mut customers = Vec::new();
+    crate::story::write_customers(&mut customers, 3000, 42).unwrap();
+    let mut leads = Vec::new();
+    crate::story::write_leads(&mut leads, 1000, 42, |_, _| {}).unwrap();
+    for (file, generated) in [("data/customers.csv", customers), ("data/leads.csv", leads)] {
+        assert!(
+            std::fs::read(repo(file)).unwrap() == generated,
+            "{file} is not what `cargo run --release --example gen_data` writes"
+        );
+    }
+}
+
+#[test]
+fn every_shipped_won_on_is_an_iso_date_of_2023_to_september_2026_or_blank() {
+    let text = std::fs::read_to_string(repo("data/customers.csv")).unwrap();
+    let rows = crate::util::csv_rows(&text);
+    assert_eq!(rows[0][1], "won_on");
+    let day = |s: &str| leadscore::io::date::parse_days(s).unwrap();
+    let (first, end) = (day("2023-01-01"), day("2026-10-01"));
+    let mut blank = 0;
+    for r in &rows[1..] {
+        if r[1].is_empty() {
+            blank += 1;
+            continue;
+        }
+        let d = leadscore::io::date::parse_days(&r[1])
+            .unwrap_or_else(|| panic!("{}: won_on {:?} is not an ISO date", r[0], r[1]));
+        assert!((first..end).contains(&d), "{}: won_on {}", r[0], r[1]);
+        assert_eq!(leadscore::io::date::format_days(d), r[1]);
+    }
+    assert_eq!(blank, 6, "data/README.md lists six blank dates");
+}
