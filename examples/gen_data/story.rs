@@ -1,4 +1,5 @@
-//! The generating process behind `data/customers.csv` and `data/leads.csv`.
+//! The generating process behind `data/customers.csv`, `data/leads.csv` and the later batch
+//! `data/customers_2026q4.csv`.
 //!
 //! This is a plain module (std + rand + rand_chacha + rand_distr + csv only) so
 //! that tests and benchmarks can include it with
@@ -142,8 +143,10 @@ pub const MISTYPE_FACTOR: f64 = 100.0;
 pub const DATE_SEED_XOR: u64 = 0xDA7E_DA7E;
 /// customers.csv holds customers won from this day (inclusive) …
 pub const HISTORY_FIRST_DAY: (i64, i64, i64) = (2023, 1, 1);
-/// … up to this one (exclusive).
+/// … up to this one (exclusive), where the Q4 batch starts.
 pub const HISTORY_END_DAY: (i64, i64, i64) = (2026, 10, 1);
+/// The Q4 batch ends before this day.
+pub const Q4_END_DAY: (i64, i64, i64) = (2026, 12, 1);
 /// Customers won per day grow by this rate per year (continuously): about 2.6 times as many
 /// a day in September 2026 as in January 2023.
 const WON_GROWTH_PER_YEAR: f64 = 0.26;
@@ -152,6 +155,28 @@ const WON_GROWTH_PER_YEAR: f64 = 0.26;
 const WEEKEND_KEEP: f64 = 0.08;
 /// Share of customers.csv rows whose won_on is blank (a date the old CRM never recorded).
 const HISTORY_BLANK_WON_ON_RATE: f64 = 0.002;
+
+/// The Q4 batch (`customers_2026q4.csv`) comes from `seed ^ Q4_SEED_XOR` alone, so writing it
+/// changes neither customers.csv nor leads.csv.
+pub const Q4_SEED_XOR: u64 = 0x2026_0A11;
+/// New customers in the Q4 batch unless told otherwise.
+pub const Q4_NEW_DEFAULT: usize = 640;
+/// Existing customers whose outcomes grew since customers.csv was exported: at most this
+/// many, and at most one in 30 of the history.
+pub const Q4_UPDATED_MAX: usize = 100;
+/// Existing customers repeated exactly as in customers.csv: at most this many, and at most
+/// one in 100 of the history.
+pub const Q4_UNCHANGED_MAX: usize = 30;
+
+// What moved in the market from 2026-10-01 (customers won in the Q4 batch only).
+/// Partner-sourced customers need this many more support hours …
+pub const Q4_PARTNER_EXTRA_SUPPORT_HOURS: f64 = 100.0;
+/// … and raise this many more complaints.
+pub const Q4_PARTNER_EXTRA_COMPLAINTS: f64 = 1.5;
+/// Paid-ads leads take this many fewer sales hours to win.
+pub const Q4_PAID_ADS_FEWER_SALES_HOURS: f64 = 10.0;
+/// Lead-source mix of the Q4 batch: partners bring twice their old share.
+const Q4_SOURCE_WEIGHTS: [f64; 6] = [0.11, 0.22, 0.11, 0.17, 0.24, 0.15];
 
 // Population mix.
 /// Industry mix of the eight common industries; mining and aerospace are
@@ -585,33 +610,89 @@ fn weight_of(weights: &[(&str, f64)], name: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// True coefficient tables for return, burden and net value.
-pub fn true_effects() -> TrueEffects {
-    let mut ret = Effects::zero();
-    let mut bur = Effects::zero();
-    let mut net = Effects::zero();
-    for c in &COLUMN_SPECS {
-        let wr = weight_of(&RETURN_WEIGHTS, c.name);
-        let wb = weight_of(&BURDEN_WEIGHTS, c.name);
-        ret = ret.add_scaled(c, wr);
-        bur = bur.add_scaled(c, wb);
-        net = net.add_scaled(c, wr - wb);
+/// A market: who becomes a customer (the lead-source mix) and what each column's expectation
+/// is. customers.csv and leads.csv come from [`HISTORY`]; the new customers of the Q4 batch
+/// from [`q4_market`].
+#[derive(Clone, Copy, Debug)]
+pub struct Market {
+    /// The eight outcome columns in file order.
+    pub columns: [ColumnSpec; 8],
+    /// Weights of [`LEAD_SOURCES`] among the customers (and leads) drawn.
+    pub source_weights: [f64; 6],
+}
+
+/// The market of customers.csv and leads.csv (customers won 2023-01-01 .. 2026-09-30).
+pub const HISTORY: Market = Market {
+    columns: COLUMN_SPECS,
+    source_weights: SOURCE_WEIGHTS,
+};
+
+/// The market from 2026-10-01, as the Q4 batch's new customers meet it: partner-sourced
+/// customers need [`Q4_PARTNER_EXTRA_SUPPORT_HOURS`] more support hours and raise
+/// [`Q4_PARTNER_EXTRA_COMPLAINTS`] more complaints, paid-ads leads take
+/// [`Q4_PAID_ADS_FEWER_SALES_HOURS`] fewer sales hours to win, and partners bring twice their
+/// old share of customers. Everything else is as in [`HISTORY`].
+pub fn q4_market() -> Market {
+    let mut m = HISTORY;
+    let partner = level_index(&LEAD_SOURCES, "lead_source", "partner");
+    let paid_ads = level_index(&LEAD_SOURCES, "lead_source", "paid_ads");
+    for c in &mut m.columns {
+        match c.name {
+            "support_hours" => c.lead_source[partner] += Q4_PARTNER_EXTRA_SUPPORT_HOURS,
+            "complaints" => c.lead_source[partner] += Q4_PARTNER_EXTRA_COMPLAINTS,
+            "sales_hours" => c.lead_source[paid_ads] -= Q4_PAID_ADS_FEWER_SALES_HOURS,
+            _ => {}
+        }
     }
-    TrueEffects {
-        lifetime_return: ret,
-        service_burden: bur,
-        net_value: net,
+    m.source_weights = Q4_SOURCE_WEIGHTS;
+    m
+}
+
+impl Market {
+    /// True coefficient tables for return, burden and net value in this market.
+    pub fn true_effects(&self) -> TrueEffects {
+        let mut ret = Effects::zero();
+        let mut bur = Effects::zero();
+        let mut net = Effects::zero();
+        for c in &self.columns {
+            let wr = weight_of(&RETURN_WEIGHTS, c.name);
+            let wb = weight_of(&BURDEN_WEIGHTS, c.name);
+            ret = ret.add_scaled(c, wr);
+            bur = bur.add_scaled(c, wb);
+            net = net.add_scaled(c, wr - wb);
+        }
+        TrueEffects {
+            lifetime_return: ret,
+            service_burden: bur,
+            net_value: net,
+        }
+    }
+
+    /// Exact expectations of the eight outcome columns, in file order.
+    pub fn expected_columns(&self, f: &Features) -> [f64; 8] {
+        let d = Design::of(f);
+        let mut out = [0.0; 8];
+        for (o, c) in out.iter_mut().zip(&self.columns) {
+            *o = c.expect(&d);
+        }
+        out
+    }
+
+    /// Exact E[return − burden | features] in this market, EUR.
+    pub fn expected_net(&self, f: &Features) -> f64 {
+        let cols = self.expected_columns(f);
+        weighted(&cols, &RETURN_WEIGHTS) - weighted(&cols, &BURDEN_WEIGHTS)
     }
 }
 
-/// Exact expectations of the eight outcome columns, in file order.
+/// True coefficient tables for return, burden and net value (of [`HISTORY`]).
+pub fn true_effects() -> TrueEffects {
+    HISTORY.true_effects()
+}
+
+/// Exact expectations of the eight outcome columns, in file order (of [`HISTORY`]).
 pub fn expected_columns(f: &Features) -> [f64; 8] {
-    let d = Design::of(f);
-    let mut out = [0.0; 8];
-    for (o, c) in out.iter_mut().zip(&COLUMN_SPECS) {
-        *o = c.expect(&d);
-    }
-    out
+    HISTORY.expected_columns(f)
 }
 
 fn weighted(cols: &[f64; 8], weights: &[(&str, f64)]) -> f64 {
@@ -634,8 +715,7 @@ pub fn expected_burden(f: &Features) -> f64 {
 
 /// Exact E[return − burden | features], EUR.
 pub fn expected_net(f: &Features) -> f64 {
-    let cols = expected_columns(f);
-    weighted(&cols, &RETURN_WEIGHTS) - weighted(&cols, &BURDEN_WEIGHTS)
+    HISTORY.expected_net(f)
 }
 
 // ---------------------------------------------------------------------------
@@ -744,6 +824,7 @@ impl Sprinkle {
 /// row (customers or leads): it keeps track of the rows it has drawn.
 pub struct Generator {
     rng: ChaCha8Rng,
+    market: Market,
     mining: Sprinkle,
     aerospace: Sprinkle,
     huge: Sprinkle,
@@ -773,9 +854,16 @@ fn round_to(x: f64, decimals: i32) -> f64 {
 }
 
 impl Generator {
+    /// A generator of [`HISTORY`]'s customers or leads.
     pub fn new(seed: u64) -> Self {
+        Self::in_market(seed, HISTORY)
+    }
+
+    /// A generator of customers or leads in `market`.
+    pub fn in_market(seed: u64, market: Market) -> Self {
         Generator {
             rng: ChaCha8Rng::seed_from_u64(seed),
+            market,
             mining: Sprinkle::new(MINING_EVERY),
             aerospace: Sprinkle::new(AEROSPACE_EVERY),
             huge: Sprinkle::new(HUGE_EVERY),
@@ -801,7 +889,7 @@ impl Generator {
             i => i,
         };
         let region = pick(&mut self.rng, &REGION_WEIGHTS);
-        let source = pick(&mut self.rng, &SOURCE_WEIGHTS);
+        let source = pick(&mut self.rng, &self.market.source_weights);
         let z_emp = self.z();
         let z_rev = self.z();
         let z_fov = self.z();
@@ -852,9 +940,10 @@ impl Generator {
         self.features_with(true)
     }
 
-    /// Draws outcomes whose expectation is exactly [`expected_columns`]`(f)`.
+    /// Draws outcomes whose expectation is exactly the market's
+    /// [`Market::expected_columns`]`(f)`.
     pub fn outcomes(&mut self, f: &Features) -> Outcomes {
-        let e = expected_columns(f);
+        let e = self.market.expected_columns(f);
         let volume = self.mean_one(VOLUME_SIGMA);
         let demand = self.mean_one(DEMAND_SIGMA);
         let lifetime_revenue = e[0] * volume * self.mean_one(LIFETIME_REVENUE_SIGMA);
@@ -1300,4 +1389,166 @@ pub fn write_leads<W: Write>(
     });
     result?;
     out.flush()
+}
+
+// ---------------------------------------------------------------------------
+// The Q4 2026 batch: customers_2026q4.csv
+// ---------------------------------------------------------------------------
+
+/// How a row of the Q4 batch relates to customers.csv.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Q4Kind {
+    /// Won 2026-10-01 .. 2026-11-30, with an id after the history's last.
+    New,
+    /// In customers.csv: same id, won_on and pre-contact features, outcomes grown since.
+    Updated,
+    /// In customers.csv, and repeated byte for byte.
+    Unchanged,
+}
+
+/// Rows of each kind in a Q4 batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Q4Counts {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Growth of revenue, cost of goods and commissions of an updated customer: one factor
+/// 1 + U(lo, hi) per customer, as they track the volume bought.
+pub const Q4_VOLUME_GROWTH: (f64, f64) = (0.04, 0.20);
+/// Growth of an updated customer's support hours: 1 + U(lo, hi).
+pub const Q4_SUPPORT_GROWTH: (f64, f64) = (0.05, 0.25);
+/// Complaints an updated customer added: Poisson with this mean.
+pub const Q4_EXTRA_COMPLAINTS: f64 = 0.5;
+
+/// Existing customers that reappear in the Q4 batch after a history of `n`:
+/// (updated, unchanged).
+pub fn q4_existing_counts(n: usize) -> (usize, usize) {
+    (
+        (n / 30).min(Q4_UPDATED_MAX),
+        (n / 100).min(Q4_UNCHANGED_MAX),
+    )
+}
+
+/// Outcomes after the relationship went on. What it took to win the customer (sales hours),
+/// the referrals and the write-offs stay as they were.
+fn grown(o: &Outcomes, rng: &mut ChaCha8Rng) -> Outcomes {
+    let volume = 1.0 + rng.random_range(Q4_VOLUME_GROWTH.0..Q4_VOLUME_GROWTH.1);
+    let support = 1.0 + rng.random_range(Q4_SUPPORT_GROWTH.0..Q4_SUPPORT_GROWTH.1);
+    let complaints = Poisson::new(Q4_EXTRA_COMPLAINTS)
+        .expect("the complaint rate is finite and positive")
+        .sample(rng) as u64;
+    Outcomes {
+        lifetime_revenue: o.lifetime_revenue * volume,
+        cost_of_goods: o.cost_of_goods * volume,
+        commissions_paid: o.commissions_paid * volume,
+        support_hours: o.support_hours * support,
+        complaints: o.complaints + complaints,
+        ..*o
+    }
+}
+
+/// Streams the Q4 batch that follows a history of `n` customers (seed `seed`) to `f`, in file
+/// order: first the existing customers that reappear (by id), then `new` customers won
+/// 2026-10-01 .. 2026-11-30 in [`q4_market`], with ids after the history's last. Everything
+/// is drawn from `seed ^ Q4_SEED_XOR`; the history is generated again (not read) to find the
+/// existing rows.
+pub fn for_each_q4_customer(n: usize, new: usize, seed: u64, mut f: impl FnMut(&Customer, Q4Kind)) {
+    let mut master = ChaCha8Rng::seed_from_u64(seed ^ Q4_SEED_XOR);
+    let existing_seed: u64 = master.random();
+    let new_seed: u64 = master.random();
+    let date_seed: u64 = master.random();
+
+    let mut rng = ChaCha8Rng::seed_from_u64(existing_seed);
+    let (updated, unchanged) = q4_existing_counts(n);
+    // The first `updated` distinct customers drawn grew; the next `unchanged` did not.
+    let mut kinds = std::collections::BTreeMap::new();
+    while kinds.len() < updated + unchanged {
+        let kind = if kinds.len() < updated {
+            Q4Kind::Updated
+        } else {
+            Q4Kind::Unchanged
+        };
+        kinds.entry(rng.random_range(0..n)).or_insert(kind);
+    }
+    let mut existing = Vec::with_capacity(kinds.len());
+    let mut i = 0;
+    for_each_customer(n, seed, |c| {
+        if let Some(kind) = kinds.get(&i) {
+            existing.push((c.clone(), *kind));
+        }
+        i += 1;
+    });
+    for (c, kind) in &mut existing {
+        if *kind == Q4Kind::Updated {
+            c.outcomes = grown(&c.outcomes, &mut rng);
+        }
+        f(c, *kind);
+    }
+
+    let mut g = Generator::in_market(new_seed, q4_market());
+    let mut dates = WonDates::new(
+        date_seed,
+        day_number(HISTORY_END_DAY),
+        day_number(Q4_END_DAY),
+        0.0,
+        0.0,
+    );
+    for j in 0..new {
+        let features = g.customer_features();
+        let blank_employees = g.chance(CUSTOMER_BLANK_RATE);
+        let blank_annual_revenue = g.chance(CUSTOMER_BLANK_RATE);
+        let blank_region = g.chance(CUSTOMER_BLANK_RATE);
+        let outcomes = g.outcomes(&features);
+        let (won_on, blank_won_on) = dates.next();
+        f(
+            &Customer {
+                id: customer_id(n + j),
+                won_on,
+                features,
+                outcomes,
+                blank_won_on,
+                blank_employees,
+                blank_annual_revenue,
+                blank_region,
+                mistyped_annual_revenue: false,
+            },
+            Q4Kind::New,
+        );
+    }
+}
+
+/// Writes customers_2026q4.csv (header + rows, see [`for_each_q4_customer`]) to `w`, calling
+/// `on_customer` for every row written, and returns how many rows of each kind it wrote.
+pub fn write_customers_q4<W: Write>(
+    w: W,
+    n: usize,
+    new: usize,
+    seed: u64,
+    mut on_customer: impl FnMut(&Customer, Q4Kind),
+) -> io::Result<Q4Counts> {
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(CUSTOMER_HEADER).map_err(csv_err)?;
+    let mut row = Row::new(CUSTOMER_HEADER.len());
+    let mut counts = Q4Counts::default();
+    let mut result = Ok(());
+    for_each_q4_customer(n, new, seed, |c, kind| {
+        if result.is_err() {
+            return;
+        }
+        customer_row(&mut row, c);
+        result = out.write_record(&row.fields).map_err(csv_err);
+        if result.is_ok() {
+            match kind {
+                Q4Kind::New => counts.new += 1,
+                Q4Kind::Updated => counts.updated += 1,
+                Q4Kind::Unchanged => counts.unchanged += 1,
+            }
+            on_customer(c, kind);
+        }
+    });
+    result?;
+    out.flush()?;
+    Ok(counts)
 }
