@@ -1,13 +1,14 @@
 //! Deterministic sample data for leadscore.
 //!
 //! ```text
-//! cargo run --release --example gen_data -- [--customers N] [--leads N] [--seed S] [--out DIR]
+//! cargo run --release --example gen_data -- [--customers N] [--leads N] [--q4 N] [--seed S] [--out DIR]
 //! ```
 //!
-//! Writes `DIR/customers.csv` and `DIR/leads.csv` (defaults: 3000 customers,
-//! 1000 leads, seed 42, DIR = `data`). Rows are streamed, so millions of rows
-//! need no more memory than a few. The generating process and its true
-//! effects live in `story.rs` and are documented in `data/README.md`.
+//! Writes `DIR/customers.csv`, `DIR/leads.csv` and the later batch
+//! `DIR/customers_2026q4.csv` (defaults: 3000 customers, 1000 leads, 640 new
+//! customers in the batch, seed 42, DIR = `data`). Rows are streamed, so
+//! millions of rows need no more memory than a few. The generating process and
+//! its true effects live in `story.rs` and are documented in `data/README.md`.
 
 mod story;
 
@@ -17,16 +18,18 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-usage: gen_data [--customers N] [--leads N] [--seed S] [--out DIR]
+usage: gen_data [--customers N] [--leads N] [--q4 N] [--seed S] [--out DIR]
 
   --customers N   historical customers to write (default 3000)
   --leads N       fresh leads to write (default 1000)
+  --q4 N          new customers in customers_2026q4.csv (default 640)
   --seed S        random seed, u64 (default 42)
   --out DIR       output directory, created if missing (default data)";
 
 struct Args {
     customers: usize,
     leads: usize,
+    q4: usize,
     seed: u64,
     out: PathBuf,
 }
@@ -35,6 +38,7 @@ fn parse_args() -> Result<Option<Args>, String> {
     let mut args = Args {
         customers: 3000,
         leads: 1000,
+        q4: story::Q4_NEW_DEFAULT,
         seed: 42,
         out: PathBuf::from("data"),
     };
@@ -62,6 +66,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         match name.as_str() {
             "--customers" => args.customers = num(&name, value()?)?,
             "--leads" => args.leads = num(&name, value()?)?,
+            "--q4" => args.q4 = num(&name, value()?)?,
             "--seed" => args.seed = num(&name, value()?)?,
             "--out" => args.out = PathBuf::from(value()?),
             _ => return Err(format!("unknown argument {flag:?}")),
@@ -112,6 +117,28 @@ fn run(args: &Args) -> Result<(), String> {
         "wrote {} ({} leads, seed {})",
         leads.display(),
         args.leads,
+        args.seed
+    );
+
+    let q4 = args.out.join("customers_2026q4.csv");
+    let mut counts = None;
+    write_file(&q4, |w| {
+        counts = Some(story::write_customers_q4(
+            w,
+            args.customers,
+            args.q4,
+            args.seed,
+            |_, _| {},
+        )?);
+        Ok(())
+    })?;
+    let c = counts.unwrap_or_default();
+    eprintln!(
+        "wrote {} ({} new, {} updated and {} unchanged customers, seed {})",
+        q4.display(),
+        c.new,
+        c.updated,
+        c.unchanged,
         args.seed
     );
     Ok(())

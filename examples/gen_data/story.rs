@@ -1,4 +1,5 @@
-//! The generating process behind `data/customers.csv` and `data/leads.csv`.
+//! The generating process behind `data/customers.csv`, `data/leads.csv` and the later batch
+//! `data/customers_2026q4.csv`.
 //!
 //! This is a plain module (std + rand + rand_chacha + rand_distr + csv only) so
 //! that tests and benchmarks can include it with
@@ -55,8 +56,9 @@ pub const BURDEN_WEIGHTS: [(&str, f64); 4] = [
 // Files and levels
 // ---------------------------------------------------------------------------
 
-pub const CUSTOMER_HEADER: [&str; 16] = [
+pub const CUSTOMER_HEADER: [&str; 17] = [
     "customer_id",
+    "won_on",
     "industry",
     "region",
     "employees",
@@ -135,6 +137,46 @@ pub const MISTYPE_START_MAX: usize = 1000;
 pub const MISTYPE_MIN_REVENUE: f64 = 20_000_000.0;
 /// Factor applied to the mistyped annual_revenue (two extra digits).
 pub const MISTYPE_FACTOR: f64 = 100.0;
+
+/// `won_on` comes from `seed ^ DATE_SEED_XOR`, a stream of its own: adding the column left
+/// every other value of customers.csv as it was.
+pub const DATE_SEED_XOR: u64 = 0xDA7E_DA7E;
+/// customers.csv holds customers won from this day (inclusive) …
+pub const HISTORY_FIRST_DAY: (i64, i64, i64) = (2023, 1, 1);
+/// … up to this one (exclusive), where the Q4 batch starts.
+pub const HISTORY_END_DAY: (i64, i64, i64) = (2026, 10, 1);
+/// The Q4 batch ends before this day.
+pub const Q4_END_DAY: (i64, i64, i64) = (2026, 12, 1);
+/// Customers won per day grow by this rate per year (continuously): about 2.6 times as many
+/// a day in September 2026 as in January 2023.
+const WON_GROWTH_PER_YEAR: f64 = 0.26;
+/// A drawn Saturday or Sunday is kept with this probability (else drawn again): deals close
+/// on working days.
+const WEEKEND_KEEP: f64 = 0.08;
+/// Share of customers.csv rows whose won_on is blank (a date the old CRM never recorded).
+const HISTORY_BLANK_WON_ON_RATE: f64 = 0.002;
+
+/// The Q4 batch (`customers_2026q4.csv`) comes from `seed ^ Q4_SEED_XOR` alone, so writing it
+/// changes neither customers.csv nor leads.csv.
+pub const Q4_SEED_XOR: u64 = 0x2026_0A11;
+/// New customers in the Q4 batch unless told otherwise.
+pub const Q4_NEW_DEFAULT: usize = 640;
+/// Existing customers whose outcomes grew since customers.csv was exported: at most this
+/// many, and at most one in 30 of the history.
+pub const Q4_UPDATED_MAX: usize = 100;
+/// Existing customers repeated exactly as in customers.csv: at most this many, and at most
+/// one in 100 of the history.
+pub const Q4_UNCHANGED_MAX: usize = 30;
+
+// What moved in the market from 2026-10-01 (customers won in the Q4 batch only).
+/// Partner-sourced customers need this many more support hours …
+pub const Q4_PARTNER_EXTRA_SUPPORT_HOURS: f64 = 100.0;
+/// … and raise this many more complaints.
+pub const Q4_PARTNER_EXTRA_COMPLAINTS: f64 = 1.5;
+/// Paid-ads leads take this many fewer sales hours to win.
+pub const Q4_PAID_ADS_FEWER_SALES_HOURS: f64 = 10.0;
+/// Lead-source mix of the Q4 batch: partners bring twice their old share.
+const Q4_SOURCE_WEIGHTS: [f64; 6] = [0.11, 0.22, 0.11, 0.17, 0.24, 0.15];
 
 // Population mix.
 /// Industry mix of the eight common industries; mining and aerospace are
@@ -568,33 +610,89 @@ fn weight_of(weights: &[(&str, f64)], name: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// True coefficient tables for return, burden and net value.
-pub fn true_effects() -> TrueEffects {
-    let mut ret = Effects::zero();
-    let mut bur = Effects::zero();
-    let mut net = Effects::zero();
-    for c in &COLUMN_SPECS {
-        let wr = weight_of(&RETURN_WEIGHTS, c.name);
-        let wb = weight_of(&BURDEN_WEIGHTS, c.name);
-        ret = ret.add_scaled(c, wr);
-        bur = bur.add_scaled(c, wb);
-        net = net.add_scaled(c, wr - wb);
+/// A market: who becomes a customer (the lead-source mix) and what each column's expectation
+/// is. customers.csv and leads.csv come from [`HISTORY`]; the new customers of the Q4 batch
+/// from [`q4_market`].
+#[derive(Clone, Copy, Debug)]
+pub struct Market {
+    /// The eight outcome columns in file order.
+    pub columns: [ColumnSpec; 8],
+    /// Weights of [`LEAD_SOURCES`] among the customers (and leads) drawn.
+    pub source_weights: [f64; 6],
+}
+
+/// The market of customers.csv and leads.csv (customers won 2023-01-01 .. 2026-09-30).
+pub const HISTORY: Market = Market {
+    columns: COLUMN_SPECS,
+    source_weights: SOURCE_WEIGHTS,
+};
+
+/// The market from 2026-10-01, as the Q4 batch's new customers meet it: partner-sourced
+/// customers need [`Q4_PARTNER_EXTRA_SUPPORT_HOURS`] more support hours and raise
+/// [`Q4_PARTNER_EXTRA_COMPLAINTS`] more complaints, paid-ads leads take
+/// [`Q4_PAID_ADS_FEWER_SALES_HOURS`] fewer sales hours to win, and partners bring twice their
+/// old share of customers. Everything else is as in [`HISTORY`].
+pub fn q4_market() -> Market {
+    let mut m = HISTORY;
+    let partner = level_index(&LEAD_SOURCES, "lead_source", "partner");
+    let paid_ads = level_index(&LEAD_SOURCES, "lead_source", "paid_ads");
+    for c in &mut m.columns {
+        match c.name {
+            "support_hours" => c.lead_source[partner] += Q4_PARTNER_EXTRA_SUPPORT_HOURS,
+            "complaints" => c.lead_source[partner] += Q4_PARTNER_EXTRA_COMPLAINTS,
+            "sales_hours" => c.lead_source[paid_ads] -= Q4_PAID_ADS_FEWER_SALES_HOURS,
+            _ => {}
+        }
     }
-    TrueEffects {
-        lifetime_return: ret,
-        service_burden: bur,
-        net_value: net,
+    m.source_weights = Q4_SOURCE_WEIGHTS;
+    m
+}
+
+impl Market {
+    /// True coefficient tables for return, burden and net value in this market.
+    pub fn true_effects(&self) -> TrueEffects {
+        let mut ret = Effects::zero();
+        let mut bur = Effects::zero();
+        let mut net = Effects::zero();
+        for c in &self.columns {
+            let wr = weight_of(&RETURN_WEIGHTS, c.name);
+            let wb = weight_of(&BURDEN_WEIGHTS, c.name);
+            ret = ret.add_scaled(c, wr);
+            bur = bur.add_scaled(c, wb);
+            net = net.add_scaled(c, wr - wb);
+        }
+        TrueEffects {
+            lifetime_return: ret,
+            service_burden: bur,
+            net_value: net,
+        }
+    }
+
+    /// Exact expectations of the eight outcome columns, in file order.
+    pub fn expected_columns(&self, f: &Features) -> [f64; 8] {
+        let d = Design::of(f);
+        let mut out = [0.0; 8];
+        for (o, c) in out.iter_mut().zip(&self.columns) {
+            *o = c.expect(&d);
+        }
+        out
+    }
+
+    /// Exact E[return − burden | features] in this market, EUR.
+    pub fn expected_net(&self, f: &Features) -> f64 {
+        let cols = self.expected_columns(f);
+        weighted(&cols, &RETURN_WEIGHTS) - weighted(&cols, &BURDEN_WEIGHTS)
     }
 }
 
-/// Exact expectations of the eight outcome columns, in file order.
+/// True coefficient tables for return, burden and net value (of [`HISTORY`]).
+pub fn true_effects() -> TrueEffects {
+    HISTORY.true_effects()
+}
+
+/// Exact expectations of the eight outcome columns, in file order (of [`HISTORY`]).
 pub fn expected_columns(f: &Features) -> [f64; 8] {
-    let d = Design::of(f);
-    let mut out = [0.0; 8];
-    for (o, c) in out.iter_mut().zip(&COLUMN_SPECS) {
-        *o = c.expect(&d);
-    }
-    out
+    HISTORY.expected_columns(f)
 }
 
 fn weighted(cols: &[f64; 8], weights: &[(&str, f64)]) -> f64 {
@@ -617,8 +715,7 @@ pub fn expected_burden(f: &Features) -> f64 {
 
 /// Exact E[return − burden | features], EUR.
 pub fn expected_net(f: &Features) -> f64 {
-    let cols = expected_columns(f);
-    weighted(&cols, &RETURN_WEIGHTS) - weighted(&cols, &BURDEN_WEIGHTS)
+    HISTORY.expected_net(f)
 }
 
 // ---------------------------------------------------------------------------
@@ -670,8 +767,12 @@ impl Outcomes {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Customer {
     pub id: String,
+    /// The day the customer was won, as days since 1970-01-01 (see [`iso_date`]).
+    pub won_on: i64,
     pub features: Features,
     pub outcomes: Outcomes,
+    /// won_on is shown blank.
+    pub blank_won_on: bool,
     pub blank_employees: bool,
     pub blank_annual_revenue: bool,
     pub blank_region: bool,
@@ -723,6 +824,7 @@ impl Sprinkle {
 /// row (customers or leads): it keeps track of the rows it has drawn.
 pub struct Generator {
     rng: ChaCha8Rng,
+    market: Market,
     mining: Sprinkle,
     aerospace: Sprinkle,
     huge: Sprinkle,
@@ -752,9 +854,16 @@ fn round_to(x: f64, decimals: i32) -> f64 {
 }
 
 impl Generator {
+    /// A generator of [`HISTORY`]'s customers or leads.
     pub fn new(seed: u64) -> Self {
+        Self::in_market(seed, HISTORY)
+    }
+
+    /// A generator of customers or leads in `market`.
+    pub fn in_market(seed: u64, market: Market) -> Self {
         Generator {
             rng: ChaCha8Rng::seed_from_u64(seed),
+            market,
             mining: Sprinkle::new(MINING_EVERY),
             aerospace: Sprinkle::new(AEROSPACE_EVERY),
             huge: Sprinkle::new(HUGE_EVERY),
@@ -780,7 +889,7 @@ impl Generator {
             i => i,
         };
         let region = pick(&mut self.rng, &REGION_WEIGHTS);
-        let source = pick(&mut self.rng, &SOURCE_WEIGHTS);
+        let source = pick(&mut self.rng, &self.market.source_weights);
         let z_emp = self.z();
         let z_rev = self.z();
         let z_fov = self.z();
@@ -831,9 +940,10 @@ impl Generator {
         self.features_with(true)
     }
 
-    /// Draws outcomes whose expectation is exactly [`expected_columns`]`(f)`.
+    /// Draws outcomes whose expectation is exactly the market's
+    /// [`Market::expected_columns`]`(f)`.
     pub fn outcomes(&mut self, f: &Features) -> Outcomes {
-        let e = expected_columns(f);
+        let e = self.market.expected_columns(f);
         let volume = self.mean_one(VOLUME_SIGMA);
         let demand = self.mean_one(DEMAND_SIGMA);
         let lifetime_revenue = e[0] * volume * self.mean_one(LIFETIME_REVENUE_SIGMA);
@@ -1002,12 +1112,88 @@ pub fn lead_id(i: usize) -> String {
     format!("L{:06}", i + 1)
 }
 
-/// Streams `n` customers (seed `seed`) to `f`, in file order.
+/// Days since 1970-01-01 of a calendar day (proleptic Gregorian; Howard Hinnant's
+/// days_from_civil).
+pub fn day_number((y, m, d): (i64, i64, i64)) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+/// `YYYY-MM-DD` of a day number from [`day_number`] (Hinnant's civil_from_days).
+pub fn iso_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{m:02}-{d:02}", yoe + era * 400 + i64::from(m <= 2))
+}
+
+/// A seeded stream of the days customers were won: from `first` up to (not including) `end`,
+/// with the daily rate growing by `growth_per_year` (continuously), and few on weekends.
+struct WonDates {
+    rng: ChaCha8Rng,
+    first: i64,
+    end: i64,
+    growth_per_day: f64,
+    blank_rate: f64,
+}
+
+impl WonDates {
+    fn new(seed: u64, first: i64, end: i64, growth_per_year: f64, blank_rate: f64) -> Self {
+        WonDates {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            first,
+            end,
+            growth_per_day: growth_per_year / 365.25,
+            blank_rate,
+        }
+    }
+
+    /// The next customer's day and whether it is shown blank.
+    fn next(&mut self) -> (i64, bool) {
+        let blank = self.rng.random::<f64>() < self.blank_rate;
+        let span = (self.end - self.first) as f64;
+        let g = self.growth_per_day;
+        loop {
+            let u: f64 = self.rng.random();
+            // Inverse of the CDF of a density ∝ exp(g t) on [0, span).
+            let t = if g > 0.0 {
+                (u * (g * span).exp_m1()).ln_1p() / g
+            } else {
+                u * span
+            };
+            let day = self.first + (t.floor() as i64).clamp(0, self.end - self.first - 1);
+            // 1970-01-01 was a Thursday: Monday is 0, Saturday 5, Sunday 6.
+            let weekday = (day + 3).rem_euclid(7);
+            if weekday < 5 || self.rng.random::<f64>() < WEEKEND_KEEP {
+                return (day, blank);
+            }
+        }
+    }
+}
+
+/// Streams `n` customers (seed `seed`, won_on from `seed ^ DATE_SEED_XOR`) to `f`, in file
+/// order.
 pub fn for_each_customer(n: usize, seed: u64, mut f: impl FnMut(&Customer)) {
     let start = mistype_start(n, seed);
     let mut mistype_pending = true;
     let mut g = Generator::new(seed);
+    let mut dates = WonDates::new(
+        seed ^ DATE_SEED_XOR,
+        day_number(HISTORY_FIRST_DAY),
+        day_number(HISTORY_END_DAY),
+        WON_GROWTH_PER_YEAR,
+        HISTORY_BLANK_WON_ON_RATE,
+    );
     for i in 0..n {
+        let (won_on, blank_won_on) = dates.next();
         let features = g.customer_features();
         let blank_employees = g.chance(CUSTOMER_BLANK_RATE);
         let blank_annual_revenue = g.chance(CUSTOMER_BLANK_RATE);
@@ -1018,8 +1204,10 @@ pub fn for_each_customer(n: usize, seed: u64, mut f: impl FnMut(&Customer)) {
         mistype_pending &= !mistyped;
         f(&Customer {
             id: customer_id(i),
+            won_on,
             features,
             outcomes,
+            blank_won_on,
             // The mistyped row shows its employees and its revenue.
             blank_employees: blank_employees && !mistyped,
             blank_annual_revenue: blank_annual_revenue && !mistyped,
@@ -1101,38 +1289,7 @@ pub fn write_customers_with<W: Write>(
         if result.is_err() {
             return;
         }
-        let f = &c.features;
-        let o = &c.outcomes;
-        row.set(0, format_args!("{}", c.id));
-        row.set(1, format_args!("{}", f.industry));
-        if c.blank_region {
-            row.blank(2);
-        } else {
-            row.set(2, format_args!("{}", f.region));
-        }
-        if c.blank_employees {
-            row.blank(3);
-        } else {
-            row.set(3, format_args!("{:.0}", f.employees));
-        }
-        if c.blank_annual_revenue {
-            row.blank(4);
-        } else if c.mistyped_annual_revenue {
-            row.set(4, format_args!("{:.0}", f.annual_revenue * MISTYPE_FACTOR));
-        } else {
-            row.set(4, format_args!("{:.0}", f.annual_revenue));
-        }
-        row.set(5, format_args!("{}", f.lead_source));
-        row.set(6, format_args!("{}", f.product_interest));
-        row.set(7, format_args!("{:.2}", f.first_order_value));
-        row.set(8, format_args!("{:.2}", o.lifetime_revenue));
-        row.set(9, format_args!("{:.2}", o.cost_of_goods));
-        row.set(10, format_args!("{:.2}", o.commissions_paid));
-        row.set(11, format_args!("{:.2}", o.referral_revenue));
-        row.set(12, format_args!("{:.1}", o.sales_hours));
-        row.set(13, format_args!("{:.1}", o.support_hours));
-        row.set(14, format_args!("{}", o.complaints));
-        row.set(15, format_args!("{:.2}", o.written_off));
+        customer_row(&mut row, c);
         result = out.write_record(&row.fields).map_err(csv_err);
         if result.is_ok() {
             on_customer(c);
@@ -1140,6 +1297,47 @@ pub fn write_customers_with<W: Write>(
     });
     result?;
     out.flush()
+}
+
+/// Fills `row` with customer `c` as the file shows it (blanks, the mistyped turnover).
+fn customer_row(row: &mut Row, c: &Customer) {
+    let f = &c.features;
+    let o = &c.outcomes;
+    row.set(0, format_args!("{}", c.id));
+    if c.blank_won_on {
+        row.blank(1);
+    } else {
+        row.set(1, format_args!("{}", iso_date(c.won_on)));
+    }
+    row.set(2, format_args!("{}", f.industry));
+    if c.blank_region {
+        row.blank(3);
+    } else {
+        row.set(3, format_args!("{}", f.region));
+    }
+    if c.blank_employees {
+        row.blank(4);
+    } else {
+        row.set(4, format_args!("{:.0}", f.employees));
+    }
+    if c.blank_annual_revenue {
+        row.blank(5);
+    } else if c.mistyped_annual_revenue {
+        row.set(5, format_args!("{:.0}", f.annual_revenue * MISTYPE_FACTOR));
+    } else {
+        row.set(5, format_args!("{:.0}", f.annual_revenue));
+    }
+    row.set(6, format_args!("{}", f.lead_source));
+    row.set(7, format_args!("{}", f.product_interest));
+    row.set(8, format_args!("{:.2}", f.first_order_value));
+    row.set(9, format_args!("{:.2}", o.lifetime_revenue));
+    row.set(10, format_args!("{:.2}", o.cost_of_goods));
+    row.set(11, format_args!("{:.2}", o.commissions_paid));
+    row.set(12, format_args!("{:.2}", o.referral_revenue));
+    row.set(13, format_args!("{:.1}", o.sales_hours));
+    row.set(14, format_args!("{:.1}", o.support_hours));
+    row.set(15, format_args!("{}", o.complaints));
+    row.set(16, format_args!("{:.2}", o.written_off));
 }
 
 /// Writes leads.csv (header + `n` rows) to `w`, streaming; calls
@@ -1191,4 +1389,166 @@ pub fn write_leads<W: Write>(
     });
     result?;
     out.flush()
+}
+
+// ---------------------------------------------------------------------------
+// The Q4 2026 batch: customers_2026q4.csv
+// ---------------------------------------------------------------------------
+
+/// How a row of the Q4 batch relates to customers.csv.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Q4Kind {
+    /// Won 2026-10-01 .. 2026-11-30, with an id after the history's last.
+    New,
+    /// In customers.csv: same id, won_on and pre-contact features, outcomes grown since.
+    Updated,
+    /// In customers.csv, and repeated byte for byte.
+    Unchanged,
+}
+
+/// Rows of each kind in a Q4 batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Q4Counts {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Growth of revenue, cost of goods and commissions of an updated customer: one factor
+/// 1 + U(lo, hi) per customer, as they track the volume bought.
+pub const Q4_VOLUME_GROWTH: (f64, f64) = (0.04, 0.20);
+/// Growth of an updated customer's support hours: 1 + U(lo, hi).
+pub const Q4_SUPPORT_GROWTH: (f64, f64) = (0.05, 0.25);
+/// Complaints an updated customer added: Poisson with this mean.
+pub const Q4_EXTRA_COMPLAINTS: f64 = 0.5;
+
+/// Existing customers that reappear in the Q4 batch after a history of `n`:
+/// (updated, unchanged).
+pub fn q4_existing_counts(n: usize) -> (usize, usize) {
+    (
+        (n / 30).min(Q4_UPDATED_MAX),
+        (n / 100).min(Q4_UNCHANGED_MAX),
+    )
+}
+
+/// Outcomes after the relationship went on. What it took to win the customer (sales hours),
+/// the referrals and the write-offs stay as they were.
+fn grown(o: &Outcomes, rng: &mut ChaCha8Rng) -> Outcomes {
+    let volume = 1.0 + rng.random_range(Q4_VOLUME_GROWTH.0..Q4_VOLUME_GROWTH.1);
+    let support = 1.0 + rng.random_range(Q4_SUPPORT_GROWTH.0..Q4_SUPPORT_GROWTH.1);
+    let complaints = Poisson::new(Q4_EXTRA_COMPLAINTS)
+        .expect("the complaint rate is finite and positive")
+        .sample(rng) as u64;
+    Outcomes {
+        lifetime_revenue: o.lifetime_revenue * volume,
+        cost_of_goods: o.cost_of_goods * volume,
+        commissions_paid: o.commissions_paid * volume,
+        support_hours: o.support_hours * support,
+        complaints: o.complaints + complaints,
+        ..*o
+    }
+}
+
+/// Streams the Q4 batch that follows a history of `n` customers (seed `seed`) to `f`, in file
+/// order: first the existing customers that reappear (by id), then `new` customers won
+/// 2026-10-01 .. 2026-11-30 in [`q4_market`], with ids after the history's last. Everything
+/// is drawn from `seed ^ Q4_SEED_XOR`; the history is generated again (not read) to find the
+/// existing rows.
+pub fn for_each_q4_customer(n: usize, new: usize, seed: u64, mut f: impl FnMut(&Customer, Q4Kind)) {
+    let mut master = ChaCha8Rng::seed_from_u64(seed ^ Q4_SEED_XOR);
+    let existing_seed: u64 = master.random();
+    let new_seed: u64 = master.random();
+    let date_seed: u64 = master.random();
+
+    let mut rng = ChaCha8Rng::seed_from_u64(existing_seed);
+    let (updated, unchanged) = q4_existing_counts(n);
+    // The first `updated` distinct customers drawn grew; the next `unchanged` did not.
+    let mut kinds = std::collections::BTreeMap::new();
+    while kinds.len() < updated + unchanged {
+        let kind = if kinds.len() < updated {
+            Q4Kind::Updated
+        } else {
+            Q4Kind::Unchanged
+        };
+        kinds.entry(rng.random_range(0..n)).or_insert(kind);
+    }
+    let mut existing = Vec::with_capacity(kinds.len());
+    let mut i = 0;
+    for_each_customer(n, seed, |c| {
+        if let Some(kind) = kinds.get(&i) {
+            existing.push((c.clone(), *kind));
+        }
+        i += 1;
+    });
+    for (c, kind) in &mut existing {
+        if *kind == Q4Kind::Updated {
+            c.outcomes = grown(&c.outcomes, &mut rng);
+        }
+        f(c, *kind);
+    }
+
+    let mut g = Generator::in_market(new_seed, q4_market());
+    let mut dates = WonDates::new(
+        date_seed,
+        day_number(HISTORY_END_DAY),
+        day_number(Q4_END_DAY),
+        0.0,
+        0.0,
+    );
+    for j in 0..new {
+        let features = g.customer_features();
+        let blank_employees = g.chance(CUSTOMER_BLANK_RATE);
+        let blank_annual_revenue = g.chance(CUSTOMER_BLANK_RATE);
+        let blank_region = g.chance(CUSTOMER_BLANK_RATE);
+        let outcomes = g.outcomes(&features);
+        let (won_on, blank_won_on) = dates.next();
+        f(
+            &Customer {
+                id: customer_id(n + j),
+                won_on,
+                features,
+                outcomes,
+                blank_won_on,
+                blank_employees,
+                blank_annual_revenue,
+                blank_region,
+                mistyped_annual_revenue: false,
+            },
+            Q4Kind::New,
+        );
+    }
+}
+
+/// Writes customers_2026q4.csv (header + rows, see [`for_each_q4_customer`]) to `w`, calling
+/// `on_customer` for every row written, and returns how many rows of each kind it wrote.
+pub fn write_customers_q4<W: Write>(
+    w: W,
+    n: usize,
+    new: usize,
+    seed: u64,
+    mut on_customer: impl FnMut(&Customer, Q4Kind),
+) -> io::Result<Q4Counts> {
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(CUSTOMER_HEADER).map_err(csv_err)?;
+    let mut row = Row::new(CUSTOMER_HEADER.len());
+    let mut counts = Q4Counts::default();
+    let mut result = Ok(());
+    for_each_q4_customer(n, new, seed, |c, kind| {
+        if result.is_err() {
+            return;
+        }
+        customer_row(&mut row, c);
+        result = out.write_record(&row.fields).map_err(csv_err);
+        if result.is_ok() {
+            match kind {
+                Q4Kind::New => counts.new += 1,
+                Q4Kind::Updated => counts.updated += 1,
+                Q4Kind::Unchanged => counts.unchanged += 1,
+            }
+            on_customer(c, kind);
+        }
+    });
+    result?;
+    out.flush()?;
+    Ok(counts)
 }

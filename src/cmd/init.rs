@@ -1,7 +1,8 @@
 //! `leadscore init [--from FILE]`: write a starter `leadscore.toml` with every key explained.
 //! With `--from`, the columns are guessed from a CSV's header and values: which is the id, which
-//! are outcomes (by their names) and how they enter the economics, which are categories and
-//! which numbers, and which numbers are skewed enough to log.
+//! holds the day a customer was won (ISO dates, never a feature), which are outcomes (by their
+//! names) and how they enter the economics, which are categories and which numbers, and which
+//! numbers are skewed enough to log.
 
 use std::collections::HashSet;
 
@@ -9,6 +10,7 @@ use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, Value};
 
 use crate::cli::InitArgs;
 use crate::error::{Error, Result};
+use crate::io::date::parse_days;
 use crate::io::table::{decode, parse_number, CsvInput, ReadOptions};
 
 /// Rows read from `--from` to guess from.
@@ -70,6 +72,8 @@ struct Guess {
     currency_source: Option<String>,
     id: String,
     lead_id: Option<String>,
+    /// `columns.date`: the column of ISO dates that says when a customer was won.
+    date: Option<String>,
     categorical: Vec<String>,
     numeric: Vec<String>,
     log: Vec<String>,
@@ -87,6 +91,7 @@ impl Guess {
             currency_source: None,
             id: "customer_id".into(),
             lead_id: Some("lead_id".into()),
+            date: Some("won_on".into()),
             categorical: s(&["industry", "region", "lead_source", "product_interest"]),
             numeric: s(&["employees", "annual_revenue", "first_order_value"]),
             log: s(&["employees", "annual_revenue", "first_order_value"]),
@@ -259,6 +264,117 @@ struct Profile {
     numbers: Vec<f64>,
     text: usize,
     distinct: HashSet<String>,
+    /// Values that are ISO dates (`2026-11-30`), which `columns.date` reads.
+    iso_dates: usize,
+    /// Values that look like dates in a local order (`30.11.2026`, `11/30/26`), which it does not.
+    local_dates: usize,
+}
+
+/// Dates in a column: most of its filled values are dates.
+#[derive(Clone, Copy, PartialEq)]
+enum Dates {
+    Iso,
+    Local,
+}
+
+impl Profile {
+    /// Whether at least 90% of the filled values are dates, and of which kind.
+    fn dates(&self) -> Option<Dates> {
+        let filled = self.numbers.len() + self.text;
+        if filled == 0 {
+            None
+        } else if self.iso_dates * 10 >= filled * 9 {
+            Some(Dates::Iso)
+        } else if self.local_dates * 10 >= filled * 9 {
+            Some(Dates::Local)
+        } else {
+            None
+        }
+    }
+}
+
+/// `30.11.2026`, `11/30/2026`, `3-11-26`: a day, a month and a year in some local order, which
+/// only the person who exported the file can tell apart.
+fn looks_like_local_date(text: &str) -> bool {
+    let date = text.split([' ', 'T']).next().unwrap_or("");
+    let parts: Vec<&str> = date.split(['.', '/', '-']).collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts[0].len() <= 2
+        && parts[1].len() <= 2
+        && matches!(parts[2].len(), 2 | 4)
+}
+
+/// The words of a header, lower-cased: split at anything not a letter or digit and where a
+/// lower-case letter meets an upper-case one (`wonOn`, `CloseDate`).
+fn header_words(h: &str) -> Vec<String> {
+    let mut words = vec![String::new()];
+    let mut prev_lower = false;
+    for c in h.chars() {
+        if !c.is_alphanumeric() {
+            words.push(String::new());
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower {
+            words.push(String::new());
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        words
+            .last_mut()
+            .expect("starts with one")
+            .extend(c.to_lowercase());
+    }
+    words.retain(|w| !w.is_empty());
+    words
+}
+
+/// Whether a date column's header names when the relationship ended or was last touched
+/// (`churned_on`, `last_contact`): never the day the customer was won.
+fn names_an_end(h: &str) -> bool {
+    const ENDS: [&str; 16] = [
+        "end",
+        "ended",
+        "ends",
+        "churn",
+        "churned",
+        "cancel",
+        "cancelled",
+        "canceled",
+        "left",
+        "lost",
+        "terminated",
+        "last",
+        "expiry",
+        "expires",
+        "expired",
+        "renewal",
+    ];
+    header_words(h).iter().any(|w| ENDS.contains(&w.as_str()))
+}
+
+/// Whether a date column's header names the start of the relationship (`won_on`, `CloseDate`,
+/// `customer_since`), preferred over other dates as `columns.date`.
+fn names_a_start(h: &str) -> bool {
+    const STARTS: [&str; 14] = [
+        "won",
+        "win",
+        "close",
+        "closed",
+        "signed",
+        "acquired",
+        "converted",
+        "conversion",
+        "start",
+        "started",
+        "since",
+        "joined",
+        "onboarded",
+        "first",
+    ];
+    header_words(h).iter().any(|w| STARTS.contains(&w.as_str()))
 }
 
 /// Whether a header names an id: "customer_id", "lead-id", "Customer ID", "customerID",
@@ -322,7 +438,14 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
             match parse_number(&text, decimal_comma) {
                 Ok(None) => p.blank += 1,
                 Ok(Some(v)) => p.numbers.push(v),
-                Err(_) => p.text += 1,
+                Err(_) => {
+                    p.text += 1;
+                    if parse_days(&text).is_some() {
+                        p.iso_dates += 1;
+                    } else if looks_like_local_date(text.trim()) {
+                        p.local_dates += 1;
+                    }
+                }
             }
             if !text.trim().is_empty() {
                 p.distinct.insert(text.trim().to_string());
@@ -335,9 +458,14 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
     let mut notes = Vec::new();
     let unique = |p: &Profile| p.distinct.len() == rows - p.blank && p.blank == 0;
     let named_id = |i: usize| looks_like_id(&headers[i]);
+    let dates: Vec<Option<Dates>> = profiles.iter().map(Profile::dates).collect();
     let id = (0..headers.len())
         .find(|&i| named_id(i) && unique(&profiles[i]))
-        .or_else(|| (0..headers.len()).find(|&i| profiles[i].text > 0 && unique(&profiles[i])))
+        .or_else(|| {
+            // Dates can all differ too, but they name a day, not a customer.
+            (0..headers.len())
+                .find(|&i| dates[i].is_none() && profiles[i].text > 0 && unique(&profiles[i]))
+        })
         .ok_or_else(|| {
             Error::file(
                 input.path(),
@@ -345,12 +473,24 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
             )
         })?;
 
+    // The day a customer was won: a column of ISO dates, one whose name says so first, and never
+    // one whose name says the relationship ended.
+    let iso: Vec<usize> = (0..headers.len())
+        .filter(|&i| i != id && dates[i] == Some(Dates::Iso) && !names_an_end(&headers[i]))
+        .collect();
+    let date = iso
+        .iter()
+        .copied()
+        .find(|&i| names_a_start(&headers[i]))
+        .or(iso.first().copied());
+
     let (currency, currency_source) = guess_currency(&headers);
     let mut g = Guess {
         currency,
         currency_source,
         id: headers[id].clone(),
         lead_id: None,
+        date: date.map(|i| headers[i].clone()),
         categorical: Vec::new(),
         numeric: Vec::new(),
         log: Vec::new(),
@@ -368,6 +508,34 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
     let mut outcome_cols = HashSet::new();
     for i in (0..headers.len()).filter(|&i| i != id) {
         let p = &profiles[i];
+        // Dates are never features: a lead has not been won, and a day is no property of it.
+        if let Some(kind) = dates[i] {
+            let filled = p.numbers.len() + p.text;
+            if Some(i) == date {
+                if p.iso_dates < filled {
+                    notes.push(format!(
+                        "{}: {} values are not ISO dates (YYYY-MM-DD)",
+                        headers[i],
+                        filled - p.iso_dates
+                    ));
+                }
+                continue;
+            }
+            let why = match kind {
+                Dates::Iso => {
+                    "dates are never features; columns.date names the day a customer was won"
+                }
+                Dates::Local => {
+                    notes.push(format!(
+                        "{}: dates, but not ISO (YYYY-MM-DD); write them as 2026-11-30 to use the column as columns.date",
+                        headers[i]
+                    ));
+                    "dates not in ISO form (YYYY-MM-DD), so not read as dates: 11/03/2026 is March to some and November to others"
+                }
+            };
+            g.skipped.push((headers[i].clone(), why.into()));
+            continue;
+        }
         if numeric(p) || (p.text > 0 && p.text * 100 <= rows && p.numbers.len() * 2 > rows) {
             if let Some((side, term)) =
                 outcome_term(&headers[i], revenue.map(|r| headers[r].as_str()))
@@ -432,10 +600,15 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
             comment: "CHECK: the column holding what the customer paid over the relationship",
         });
     }
+    let date_note = g
+        .date
+        .as_ref()
+        .map(|d| format!(", date {d}"))
+        .unwrap_or_default();
     notes.insert(
         0,
         format!(
-            "from {} rows: id {}, {} categorical and {} numeric features, {} outcome columns",
+            "from {} rows: id {}{date_note}, {} categorical and {} numeric features, {} outcome columns",
             crate::economics::money(rows as f64, 0),
             g.id,
             g.categorical.len(),
@@ -564,6 +737,20 @@ fn render(g: &Guess) -> String {
     match &g.lead_id {
         Some(l) => put(&mut columns, "lead_id", l.as_str(), LEAD_ID),
         None => pending = format!("{LEAD_ID}# lead_id = \"lead_id\"\n"),
+    }
+    match &g.date {
+        Some(d) => put(
+            &mut columns,
+            "date",
+            d.as_str(),
+            "# CHECK: the day each customer was won, as ISO dates (2026-11-30): retrain holds out the\n\
+             # most recent customers by it. Never a feature: a lead has not been won yet.\n",
+        ),
+        None => pending.push_str(
+            "# The day each customer was won, as ISO dates (2026-11-30), if the export has it: retrain\n\
+             # holds out the most recent customers by it. Never a feature.\n\
+             # date = \"won_on\"\n",
+        ),
     }
     doc.insert("columns", Item::Table(columns));
 
@@ -727,9 +914,96 @@ mod tests {
         assert_eq!(g.skipped[0].0, "notes");
     }
 
+    fn guess_from(csv: String) -> (Guess, Vec<String>) {
+        let mut input = CsvInput::from_reader(
+            "d.csv".into(),
+            Box::new(std::io::Cursor::new(csv.into_bytes())),
+            b',',
+            None,
+        )
+        .unwrap();
+        guess(&mut input).unwrap()
+    }
+
+    #[test]
+    fn dates_that_all_differ_name_a_day_not_a_customer_so_are_no_id() {
+        let mut csv = String::from("won_on,name,segment,total_revenue\n");
+        for i in 0..30 {
+            csv.push_str(&format!(
+                "2025-03-{:02},Firm {i},{},{}\n",
+                i + 1,
+                ["a", "b"][i % 2],
+                100 + i
+            ));
+        }
+        let (g, _) = guess_from(csv);
+        assert_eq!(g.id, "name");
+        assert_eq!(g.date.as_deref(), Some("won_on"));
+        assert_eq!(g.categorical, ["segment"]);
+    }
+
+    #[test]
+    fn the_won_date_is_preferred_by_its_name_and_an_end_date_is_never_it() {
+        let mut csv = String::from("id,segment,updated,CloseDate,churned_on,total_revenue\n");
+        for i in 0..30 {
+            csv.push_str(&format!(
+                "C{i},{},2026-11-{:02},2024-05-{:02},2026-01-{:02},{}\n",
+                ["a", "b"][i % 2],
+                i % 28 + 1,
+                i % 28 + 1,
+                i % 28 + 1,
+                100 + i
+            ));
+        }
+        let (g, _) = guess_from(csv.clone());
+        assert_eq!(g.date.as_deref(), Some("CloseDate"));
+        let skipped: Vec<&str> = g.skipped.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(skipped, ["updated", "churned_on"]);
+        // With only an end date there is no won date to propose.
+        let only_end: String = csv
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                format!("{},{},{},{}\n", f[0], f[1], f[4], f[5])
+            })
+            .collect();
+        let (g, _) = guess_from(only_end);
+        assert_eq!(g.date, None);
+        assert_eq!(g.categorical, ["segment"]);
+        assert!(g.numeric.is_empty());
+        let text = render(&g);
+        assert!(text.lines().any(|l| l == "# date = \"won_on\""), "{text}");
+        assert_eq!(crate::config::Config::parse(&text, "x").unwrap().date, None);
+    }
+
+    #[test]
+    fn header_words_split_at_case_and_punctuation() {
+        assert_eq!(header_words("CloseDate"), ["close", "date"]);
+        assert_eq!(header_words("won_on"), ["won", "on"]);
+        assert_eq!(
+            header_words("Customer Since (UTC)"),
+            ["customer", "since", "utc"]
+        );
+        assert_eq!(header_words("lastContactISO"), ["last", "contact", "iso"]);
+        assert!(names_an_end("churnedOn") && names_an_end("Last contact"));
+        // "vendor" holds "end", but not as a word.
+        assert!(!names_an_end("vendor_since") && names_a_start("vendor_since"));
+    }
+
+    #[test]
+    fn local_dates_are_told_from_iso_dates_and_numbers() {
+        for local in ["30.11.2026", "11/30/2026", "3/4/26", "30-11-2026 08:00"] {
+            assert!(looks_like_local_date(local), "{local}");
+        }
+        for not in ["2026-11-30", "1.5", "30.11", "v1.2.3", "12/2026", "a.b.cc"] {
+            assert!(!looks_like_local_date(not), "{not}");
+        }
+    }
+
     #[test]
     fn example_config_parses() {
         let c = crate::config::Config::parse(&render(&Guess::example()), "x").unwrap();
+        assert_eq!(c.date.as_deref(), Some("won_on"));
         assert_eq!(c.economics.lifetime_return.len(), 4);
         assert_eq!(c.economics.service_burden.len(), 4);
     }

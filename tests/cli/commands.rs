@@ -171,6 +171,7 @@ fn init_writes_a_starter_config_that_trains_on_a_history_with_the_sample_columns
     };
     let id = config["columns"]["id"].as_str().unwrap().to_string();
     let lead_id = config["columns"]["lead_id"].as_str().unwrap().to_string();
+    let date = config["columns"]["date"].as_str().unwrap().to_string();
     let categorical = list("features", "categorical");
     let mut features = categorical.clone();
     features.extend(list("features", "numeric"));
@@ -189,7 +190,7 @@ fn init_writes_a_starter_config_that_trains_on_a_history_with_the_sample_columns
     };
     let customers = header_of("data/customers.csv");
     let leads = header_of("data/leads.csv");
-    for col in features.iter().chain(&outcomes).chain([&id]) {
+    for col in features.iter().chain(&outcomes).chain([&id, &date]) {
         assert!(
             customers.contains(col),
             "{col} is not in data/customers.csv"
@@ -208,6 +209,8 @@ fn init_writes_a_starter_config_that_trains_on_a_history_with_the_sample_columns
             .map(|(k, col)| {
                 if *col == id {
                     format!("C{i:03}")
+                } else if *col == date {
+                    format!("2025-{:02}-{:02}", 1 + i % 12, 1 + i % 28)
                 } else if let Some(f) = categorical.iter().position(|c| c == col) {
                     ["alpha", "beta", "gamma"][(i / (f + 1) + f) % 3].to_string()
                 } else {

@@ -77,3 +77,63 @@ fn init_from_headers_with_quotes_backslashes_and_non_ascii_writes_a_config_namin
     succeeded(&env.run(&["train", "--history", "export.csv", "--config", "guess.toml"]));
     assert!(env.exists("models/v0001/model.json"));
 }
+
+/// A CRM export with the day each customer was won (ISO, a few blank, few distinct days, so it
+/// would pass for a category), a churn date and a sign-up date in a local order.
+fn dated_csv() -> String {
+    let mut csv = String::from(
+        "account_id,won_on,segment,seats,churned_on,signed,lifetime_revenue,support_hours\n",
+    );
+    for i in 0..40usize {
+        let won = if i % 17 == 5 {
+            String::new()
+        } else {
+            format!("2026-0{}-1{}", 1 + i % 9, i % 3)
+        };
+        let churned = if i % 4 == 0 { "2026-11-02" } else { "" };
+        csv.push_str(&format!(
+            "A{i:03},{won},{},{},{churned},{:02}.0{}.2025,{}.5,{}.5\n",
+            ["smb", "mid"][i % 2],
+            1 + i % 13,
+            1 + i % 28,
+            1 + i % 9,
+            900 + 41 * i,
+            10 + i % 7,
+        ));
+    }
+    csv
+}
+
+#[test]
+fn init_from_proposes_a_column_of_iso_dates_as_columns_date_and_never_a_date_as_a_feature() {
+    let env = Env::new();
+    env.write("export.csv", dated_csv());
+    let run = env.run(&["init", "--from", "export.csv", "-o", "guess.toml"]);
+    succeeded(&run);
+    assert_eq!(
+        run.stderr,
+        "Wrote guess.toml.\n  \
+         from 40 rows: id account_id, date won_on, 1 categorical and 1 numeric features, 2 outcome columns\n  \
+         signed: dates, but not ISO (YYYY-MM-DD); write them as 2026-11-30 to use the column as columns.date\n\
+         Check every line marked CHECK, then run `leadscore train --history FILE`.\n"
+    );
+    let text = env.read("guess.toml");
+    for line in [
+        "# CHECK: the day each customer was won, as ISO dates (2026-11-30): retrain holds out the",
+        "date = \"won_on\"",
+        "categorical = [\"segment\"]",
+        "numeric = [\"seats\"]",
+        "# not used: churned_on (dates are never features; columns.date names the day a customer was won)",
+        "# not used: signed (dates not in ISO form (YYYY-MM-DD), so not read as dates: 11/03/2026 is March to some and November to others)",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "no line {line:?} in\n{text}"
+        );
+    }
+    let config = Config::load(&env.path("guess.toml")).unwrap();
+    assert_eq!(config.date.as_deref(), Some("won_on"));
+    let features: Vec<&str> = config.features.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(features, ["segment", "seats"]);
+    succeeded(&env.run(&["train", "--history", "export.csv", "--config", "guess.toml"]));
+}
