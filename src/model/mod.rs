@@ -3,6 +3,7 @@
 //! with it (`scorer`, `warning`, `drift`), matching category values to what the model knows
 //! (`matching`); the config it was trained with (`stored_config`).
 
+pub mod checksum;
 pub mod columns;
 pub mod drift;
 pub mod equation;
