@@ -29,9 +29,8 @@ const HEX_DIGITS: usize = 64;
 /// The first format version whose files carry a checksum; older ones load without.
 pub const FIRST_VERSION: u32 = 3;
 
-/// What leadscore says when a model file is not as it wrote it; a registry offers another
-/// version here once `leadscore models` exists.
-const REMEDY: &str = "the file was changed after leadscore wrote it. Retrain it (`leadscore train`), or use another copy of the model";
+/// What leadscore says when a model file is not as it wrote it: how to get a valid one.
+const REMEDY: &str = "the file was changed after leadscore wrote it. Retrain it (`leadscore train`), or use another version from the registry (`leadscore models list`)";
 
 /// Why the checksum of a file cannot vouch for its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

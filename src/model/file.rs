@@ -833,7 +833,7 @@ mod tests {
 
     /// The message refusing a file whose checksum cannot vouch for it.
     fn changed(problem: &str) -> String {
-        format!("m.json: {problem}: the file was changed after leadscore wrote it. Retrain it (`leadscore train`), or use another copy of the model")
+        format!("m.json: {problem}: the file was changed after leadscore wrote it. Retrain it (`leadscore train`), or use another version from the registry (`leadscore models list`)")
     }
 
     #[test]

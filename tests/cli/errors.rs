@@ -509,7 +509,7 @@ fn model_of_another_format_version_asks_for_a_retrain() {
 
 /// What follows "error: FILE: " when a model file's checksum cannot vouch for its content.
 fn changed_after_training(problem: &str) -> String {
-    format!("{problem}: the file was changed after leadscore wrote it. Retrain it (`leadscore train`), or use another copy of the model\n")
+    format!("{problem}: the file was changed after leadscore wrote it. Retrain it (`leadscore train`), or use another version from the registry (`leadscore models list`)\n")
 }
 
 #[test]
