@@ -1,5 +1,6 @@
 //! The model file: its types, reading it (every format version leadscore ever wrote) and
-//! writing it. Everything needed to score leads and to say how the model was made.
+//! writing it, sealed with a checksum of its content (`model::checksum`). Everything needed to
+//! score leads and to say how the model was made.
 
 use std::path::{Path, PathBuf};
 
@@ -8,11 +9,12 @@ use serde_json::Value;
 
 use crate::economics::{Decisions, Economics};
 use crate::error::{Error, Result};
+use crate::model::checksum;
 use crate::model::schema::{Feature, Schema, MISSING_LEVEL, OTHER_LEVEL};
 
 pub const FORMAT: &str = "leadscore-model";
 /// The version `train` writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The first version leadscore ever wrote; every version from here to `FORMAT_VERSION` loads.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;
 /// The file `train` writes into a models directory, and `score` looks for there.
@@ -25,7 +27,8 @@ type Migration = fn(Value) -> std::result::Result<Value, String>;
 /// `MIGRATIONS[i]` upgrades version `OLDEST_FORMAT_VERSION + i` to the next one, so a file of
 /// any version ever written runs the rest of the chain to `FORMAT_VERSION` (the length is
 /// checked against the version numbers at compile time).
-const MIGRATIONS: [Migration; (FORMAT_VERSION - OLDEST_FORMAT_VERSION) as usize] = [v1_to_v2];
+const MIGRATIONS: [Migration; (FORMAT_VERSION - OLDEST_FORMAT_VERSION) as usize] =
+    [v1_to_v2, v2_to_v3];
 
 /// Version 2 added what a version-1 file meant without saying: each categorical feature's
 /// `matching` (version 1 compared values exactly as written) and the `missing_values` read as
@@ -51,6 +54,13 @@ fn v1_to_v2(mut value: Value) -> std::result::Result<Value, String> {
         .ok_or("the file is not a JSON object")?;
     top.entry("missing_values")
         .or_insert_with(|| Value::from(crate::io::table::default_missing_values()));
+    Ok(value)
+}
+
+/// Version 3 carries a checksum of the file's content on its second line (`model::checksum`);
+/// the model it describes is unchanged. Files of versions 1 and 2 were written before checksums
+/// existed and load without one.
+fn v2_to_v3(value: Value) -> std::result::Result<Value, String> {
     Ok(value)
 }
 
@@ -169,8 +179,14 @@ impl Model {
         Ok((Model::parse(&text, &shown)?, located))
     }
 
+    /// Reads a model file's text, refusing it with the first of these that applies: not JSON (or
+    /// cut short), not a leadscore model, no or an unreadable format version, a version this
+    /// build does not read, a checksum that cannot vouch for the content, and then a model that
+    /// does not deserialise or fails `check`. The checksum comes after the version because a
+    /// newer version may seal its files otherwise, so only "newer version" is true of it; and
+    /// before the rest of the content is read, so that nothing a changed file says is believed.
     pub fn parse(text: &str, shown: &str) -> Result<Model> {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
+        let mut value: Value = serde_json::from_str(text).map_err(|e| {
             if e.is_eof() {
                 // It began like JSON and stopped: a copy cut short, not another kind of file.
                 Error::file(shown, format!("corrupt model file: {e}"))
@@ -205,12 +221,31 @@ impl Model {
                 ),
             ));
         }
+        // A file with a checksum is verified whatever its version says (a version changed from
+        // 3 to 2 is a change like any other); from version 3 on, a file must have one.
+        let has_checksum = value
+            .as_object()
+            .is_some_and(|m| m.contains_key("checksum"));
+        let body = match checksum::verify(text) {
+            Ok(Some(body)) => Ok(Some(body)),
+            Ok(None) if has_checksum => Err(checksum::Problem::Moved),
+            Ok(None) if version >= u64::from(checksum::FIRST_VERSION) => {
+                Err(checksum::Problem::Missing)
+            }
+            Ok(None) => Ok(None),
+            Err(problem) => Err(problem),
+        }
+        .map_err(|problem| Error::file(shown, problem.to_string()))?;
         let corrupt =
             |problem: String| Error::file(shown, format!("corrupt model file: {problem}"));
         let model: Model = if version == u64::from(FORMAT_VERSION) {
-            // Nothing to migrate: read the text itself, so errors say where in the file they are.
-            serde_json::from_str(text)
+            // Nothing to migrate: read the text itself, so errors say where in the file they are
+            // (the checksum line is emptied, not removed, so the line numbers are the file's).
+            serde_json::from_str(body.as_deref().unwrap_or(text))
         } else {
+            if let Some(m) = value.as_object_mut() {
+                m.remove("checksum");
+            }
             let value = migrate(value, version as u32).map_err(corrupt)?;
             serde_json::from_value(value)
         }
@@ -467,8 +502,8 @@ impl Model {
         Ok(())
     }
 
-    /// Writes the model as pretty JSON, atomically, holding a lock on the models directory so
-    /// two trainings never interleave.
+    /// Writes the model as pretty JSON sealed with its checksum, atomically, holding a lock on
+    /// the models directory so two trainings never interleave.
     pub fn save(&self, path: &Path) -> Result<()> {
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -489,8 +524,9 @@ impl Model {
 
     /// Writes the model atomically, for a caller that holds the registry's lock.
     pub fn save_unlocked(&self, path: &Path) -> Result<()> {
-        let mut text = serde_json::to_string_pretty(self).expect("model serialises");
-        text.push('\n');
+        let mut content = serde_json::to_string_pretty(self).expect("model serialises");
+        content.push('\n');
+        let text = checksum::seal(&content);
         // A model that would not load again (a NaN written as null, say) must never replace a
         // good one.
         if let Err(e) = Model::parse(&text, &path.display().to_string()) {
@@ -779,20 +815,34 @@ mod tests {
     const SHIPPED: &str = include_str!("../../models/model.json");
     /// The shipped model as version 1 wrote it, before version 2 existed.
     const V1: &str = include_str!("../../tests/corpus/models/v1-shipped.json");
+    /// The shipped model as version 2 wrote it, before checksums existed.
+    const V2: &str = include_str!("../../tests/corpus/models/v2-shipped.json");
 
     fn shipped() -> Value {
         serde_json::from_str(SHIPPED).unwrap()
     }
 
+    /// `v` as `train` would write it: pretty JSON sealed with a fresh checksum.
+    fn sealed(v: &Value) -> String {
+        let mut v = v.clone();
+        v.as_object_mut().unwrap().remove("checksum");
+        checksum::seal(&(serde_json::to_string_pretty(&v).unwrap() + "\n"))
+    }
+
     fn parse_value(v: &Value) -> std::result::Result<Model, String> {
-        Model::parse(&serde_json::to_string_pretty(v).unwrap(), "m.json").map_err(|e| e.to_string())
+        Model::parse(&sealed(v), "m.json").map_err(|e| e.to_string())
     }
 
     fn unsupported(v: u64) -> String {
         format!(
-            "m.json: model format version {v} is not supported by leadscore {} (it reads versions 1 to 2); retrain with `leadscore train`",
+            "m.json: model format version {v} is not supported by leadscore {} (it reads versions 1 to 3); retrain with `leadscore train`",
             env!("CARGO_PKG_VERSION")
         )
+    }
+
+    /// The message refusing a file whose checksum cannot vouch for it.
+    fn changed(problem: &str) -> String {
+        format!("m.json: {problem}: the file was changed after leadscore wrote it. Retrain it (`leadscore train`), or use another version from the registry (`leadscore models list`)")
     }
 
     #[test]
@@ -809,8 +859,7 @@ mod tests {
         assert_eq!(migrate(shipped(), FORMAT_VERSION).unwrap(), shipped());
         // Version 1 gains what it meant without saying: exact matching and the common blanks.
         let v1: Value = serde_json::from_str(V1).unwrap();
-        let v2 = migrate(v1.clone(), 1).unwrap();
-        assert_eq!(v2["format_version"], 2);
+        let v2 = v1_to_v2(v1.clone()).unwrap();
         assert_eq!(v2["schema"]["features"][0]["kind"], "categorical");
         assert_eq!(v2["schema"]["features"][0]["matching"], "exact");
         assert!(v2["schema"]["features"]
@@ -823,6 +872,97 @@ mod tests {
             Value::from(crate::io::table::default_missing_values())
         );
         assert_eq!(v2["columns"], v1["columns"]);
+        // Version 3 changed the file (a checksum), not the model.
+        assert_eq!(v2_to_v3(v2.clone()).unwrap(), v2);
+        assert_eq!(migrate(v1, 1).unwrap()["format_version"], FORMAT_VERSION);
+    }
+
+    #[test]
+    fn a_version_2_model_loads_without_a_checksum() {
+        assert_eq!(checksum::checksum_of(V2), Ok(None));
+        let model = Model::parse(V2, "m.json").unwrap();
+        assert_eq!(model.format_version, FORMAT_VERSION);
+        // The same model as the version-3 file trained on the same data.
+        let current = Model::parse(SHIPPED, "m.json").unwrap();
+        assert_eq!(model.columns, current.columns);
+        assert_eq!(model.schema, current.schema);
+    }
+
+    #[test]
+    fn the_shipped_model_is_sealed_and_any_byte_changed_is_refused() {
+        let stored = checksum::checksum_of(SHIPPED).unwrap().unwrap();
+        assert!(stored.starts_with("sha256:"), "{stored}");
+        assert_eq!(
+            SHIPPED.lines().nth(1).unwrap(),
+            format!("  \"checksum\": \"{stored}\",")
+        );
+        // A sample of single-byte changes, each to a byte that keeps the file UTF-8: every one
+        // is refused, whichever check finds it (most often the checksum, else the JSON).
+        let bytes = SHIPPED.as_bytes();
+        let mut by_checksum = 0;
+        for at in (0..bytes.len()).step_by(13) {
+            if !bytes[at].is_ascii() {
+                continue;
+            }
+            let mut edited = bytes.to_vec();
+            edited[at] = match bytes[at] {
+                b'0'..=b'8' => bytes[at] + 1,
+                b'9' => b'0',
+                b' ' => b'\t',
+                b'a'..=b'y' => bytes[at] + 1,
+                _ => b' ',
+            };
+            let text = String::from_utf8(edited).unwrap();
+            let err = Model::parse(&text, "m.json").expect_err(&format!("byte {at} changed"));
+            by_checksum += usize::from(err.to_string().contains("checksum"));
+        }
+        assert!(by_checksum > bytes.len() / 13 / 2, "{by_checksum}");
+    }
+
+    #[test]
+    fn a_checksum_that_cannot_vouch_for_the_file_is_named() {
+        // One digit of a coefficient, and the version lowered to one without checksums: both
+        // changes the checksum finds.
+        let at = SHIPPED.find("\"intercept\": ").unwrap() + 14;
+        let at = at + SHIPPED[at..].find(|c: char| c.is_ascii_digit()).unwrap();
+        let other = if &SHIPPED[at..=at] == "7" { "8" } else { "7" };
+        let digit = [&SHIPPED[..at], other, &SHIPPED[at + 1..]].concat();
+        let lowered = SHIPPED.replacen("\"format_version\": 3,", "\"format_version\": 2,", 1);
+        assert_ne!(lowered, SHIPPED);
+        for text in [digit, lowered] {
+            assert_eq!(
+                Model::parse(&text, "m.json").unwrap_err().to_string(),
+                changed("the checksum does not match the content")
+            );
+        }
+        // The checksum line removed, from a version-3 file.
+        let line = SHIPPED.lines().nth(1).unwrap().to_string() + "\n";
+        assert_eq!(
+            Model::parse(&SHIPPED.replacen(&line, "", 1), "m.json")
+                .unwrap_err()
+                .to_string(),
+            changed(
+                "the checksum is missing (every model file of format version 3 or later has one)"
+            )
+        );
+        // Written again by another program: keys sorted, the checksum no longer second.
+        assert_eq!(
+            Model::parse(&serde_json::to_string(&shipped()).unwrap(), "m.json")
+                .unwrap_err()
+                .to_string(),
+            changed("the checksum is not on the second line, where leadscore writes it")
+        );
+        let bad = SHIPPED.replacen("\"sha256:", "\"sha-256:", 1);
+        assert_eq!(
+            Model::parse(&bad, "m.json").unwrap_err().to_string(),
+            changed("the checksum line is malformed (leadscore writes \"sha256:\" and 64 lowercase hex digits)")
+        );
+        // A newer version is refused as such: it may seal its files otherwise.
+        let newer = SHIPPED.replacen("\"format_version\": 3,", "\"format_version\": 4,", 1);
+        assert_eq!(
+            Model::parse(&newer, "m.json").unwrap_err().to_string(),
+            unsupported(4)
+        );
     }
 
     #[test]
@@ -836,7 +976,7 @@ mod tests {
             Feature::Numeric(_) => true,
         }));
         assert!(model.config.is_none());
-        // The same coefficients as the version-2 model trained on the same data.
+        // The same coefficients as the version-3 model trained on the same data.
         let current = Model::parse(SHIPPED, "m.json").unwrap();
         assert_eq!(model.columns, current.columns);
         // Today's version is read from its own text.
@@ -845,7 +985,7 @@ mod tests {
 
     #[test]
     fn versions_never_written_are_refused() {
-        for v in [0u64, 3, 99] {
+        for v in [0u64, 4, 99] {
             let mut m = shipped();
             m["format_version"] = v.into();
             assert_eq!(parse_value(&m).unwrap_err(), unsupported(v));

@@ -4,6 +4,7 @@
 //! (`matching`); the config it was trained with (`stored_config`); and the registry of every
 //! version kept, one of them current (`registry`).
 
+pub mod checksum;
 pub mod columns;
 pub mod drift;
 pub mod equation;

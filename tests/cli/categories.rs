@@ -286,10 +286,7 @@ fn a_model_written_before_matching_existed_matches_exactly_and_still_scores() {
         f.remove("aliases");
     }
     let env = Env::new();
-    env.write(
-        "models/model.json",
-        serde_json::to_string_pretty(&model).unwrap(),
-    );
+    env.write("models/model.json", crate::util::model_text(&model));
     env.copy("data/leads.csv", "data/leads.csv");
     let run = env.run(&["score", "data/leads.csv"]);
     ok(&run);
@@ -323,7 +320,7 @@ fn a_model_file_whose_matching_is_inconsistent_is_refused() {
     let first = levels[0]["value"].as_str().unwrap().to_string();
     let shouted = first.to_uppercase();
     levels[1]["value"] = shouted.clone().into();
-    env.write("bad.json", serde_json::to_string(&model).unwrap());
+    env.write("bad.json", crate::util::model_text(&model));
     env.write(
         "leads.csv",
         format!("{HEADER}L1,retail,north,Müller,40,2000\n"),
@@ -336,7 +333,7 @@ fn a_model_file_whose_matching_is_inconsistent_is_refused() {
     );
     let mut model: serde_json::Value = serde_json::from_str(&text).unwrap();
     model["schema"]["features"][0]["aliases"] = serde_json::json!({"IT": "computing"});
-    env.write("bad.json", serde_json::to_string(&model).unwrap());
+    env.write("bad.json", crate::util::model_text(&model));
     let run = env.run(&["score", "leads.csv", "--model", "bad.json"]);
     assert_eq!(
         run.stderr,

@@ -493,26 +493,81 @@ fn model_of_another_format_version_asks_for_a_retrain() {
     let env = trained_env();
     let text = edit(
         &env.model("models"),
-        "\"format_version\": 2,",
         "\"format_version\": 3,",
+        "\"format_version\": 4,",
     );
     env.write("newer.json", text);
     fails(
         &env,
         &["score", LEADS, "--model", "newer.json", "-o", "scores.csv"],
         &format!(
-            "error: newer.json: model format version 3 is not supported by leadscore {} (it reads versions 1 to 2); retrain with `leadscore train`\n",
+            "error: newer.json: model format version 4 is not supported by leadscore {} (it reads versions 1 to 3); retrain with `leadscore train`\n",
             env!("CARGO_PKG_VERSION")
         ),
     );
 }
 
-/// The model file cut after its 9th line (`  "training": {`).
+/// What follows "error: FILE: " when a model file's checksum cannot vouch for its content.
+fn changed_after_training(problem: &str) -> String {
+    format!("{problem}: the file was changed after leadscore wrote it. Retrain it (`leadscore train`), or use another version from the registry (`leadscore models list`)\n")
+}
+
+#[test]
+fn model_changed_after_training_is_refused_by_its_checksum() {
+    let env = trained_env();
+    let path = env.model_path("models");
+    let text = env.read(&path);
+    // A threshold raised by hand: the file is still a valid model, but not the one trained.
+    let tier = text.find("\"tier_a\": ").unwrap();
+    let line_end = tier + text[tier..].find('\n').unwrap();
+    let raised = [&text[..tier], "\"tier_a\": 1000000.0,", &text[line_end..]].concat();
+    env.write(&path, &raised);
+    fails(
+        &env,
+        &["score", LEADS, "--model", "models", "-o", "scores.csv"],
+        &format!(
+            "error: models/v0001/model.json: {}",
+            changed_after_training("the checksum does not match the content")
+        ),
+    );
+    // The checksum line taken out, to make the edit load: a version-3 file must have one.
+    let line = text.lines().nth(1).unwrap();
+    assert!(line.starts_with("  \"checksum\": \"sha256:"), "{line}");
+    env.write(&path, edit(&raised, &format!("{line}\n"), ""));
+    fails(
+        &env,
+        &["score", LEADS, "-o", "scores.csv"],
+        &format!(
+            "error: models/v0001/model.json: {}",
+            changed_after_training(
+                "the checksum is missing (every model file of format version 3 or later has one)"
+            )
+        ),
+    );
+    // A checksum that is not one.
+    env.write(&path, edit(&text, "sha256:", "sha256:x"));
+    fails(
+        &env,
+        &["explain", LEADS, "--id", "L01"],
+        &format!(
+            "error: models/v0001/model.json: {}",
+            changed_after_training(
+                "the checksum line is malformed (leadscore writes \"sha256:\" and 64 lowercase hex digits)"
+            )
+        ),
+    );
+    // The same model, unchanged, still scores.
+    env.write(&path, &text);
+    let run = env.run(&["score", LEADS, "-o", "scores.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// The model file cut after its 10th line (`  "training": {`).
 fn truncated_model(env: &Env) -> String {
     let text: String = env
         .model("models")
         .lines()
-        .take(9)
+        .take(10)
         .map(|l| l.to_string() + "\n")
         .collect();
     assert!(text.ends_with("  \"training\": {\n"), "{text}");
@@ -534,7 +589,7 @@ fn truncated_model_file_is_refused_with_where_it_ends() {
     );
     assert!(
         run.stderr
-            .contains("EOF while parsing an object at line 10 column 0"),
+            .contains("EOF while parsing an object at line 11 column 0"),
         "{}",
         run.stderr
     );
@@ -548,7 +603,7 @@ fn truncated_model_file_is_reported_as_corrupt() {
     fails(
         &env,
         &["score", LEADS, "--model", "cut.json", "-o", "scores.csv"],
-        "error: cut.json: corrupt model file: EOF while parsing an object at line 10 column 0\n",
+        "error: cut.json: corrupt model file: EOF while parsing an object at line 11 column 0\n",
     );
 }
 
@@ -593,7 +648,7 @@ fn model_with_a_coefficient_missing_is_corrupt() {
     let env = trained_env();
     let mut model: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     model["columns"].as_array_mut().unwrap().pop();
-    env.write("short.json", serde_json::to_string_pretty(&model).unwrap());
+    env.write("short.json", crate::util::model_text(&model));
     fails(
         &env,
         &["score", LEADS, "--model", "short.json", "-o", "scores.csv"],
@@ -609,7 +664,7 @@ fn model_with_a_return_coefficient_missing_names_the_short_list() {
         .as_array_mut()
         .unwrap()
         .pop();
-    env.write("short.json", serde_json::to_string_pretty(&model).unwrap());
+    env.write("short.json", crate::util::model_text(&model));
     fails(
         &env,
         &["score", LEADS, "--model", "short.json", "-o", "scores.csv"],

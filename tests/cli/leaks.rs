@@ -295,7 +295,7 @@ fn evaluate_history_cross_validates_with_the_config_the_model_was_trained_with()
     // The stored config is checked on load like the rest of the model file.
     let mut edited: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     edited["config"]["model"]["folds"] = 1.into();
-    env.write("edited/model.json", edited.to_string());
+    env.write("edited/model.json", crate::util::model_text(&edited));
     let run = env.run(&["evaluate", "--history", "history.csv", "--model", "edited"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(
@@ -306,10 +306,7 @@ fn evaluate_history_cross_validates_with_the_config_the_model_was_trained_with()
     // A model written before models kept their config: leadscore.toml, with a note.
     let mut old: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
     old.as_object_mut().unwrap().remove("config");
-    env.write(
-        "old/model.json",
-        serde_json::to_string_pretty(&old).unwrap(),
-    );
+    env.write("old/model.json", crate::util::model_text(&old));
     let run = env.run(&["evaluate", "--history", "history.csv", "--model", "old"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(

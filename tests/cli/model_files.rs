@@ -3,6 +3,11 @@
 //!
 //! `tests/corpus/models/` holds hand-made cases (listed, with what each proves, in
 //! `cases.tsv`); the mutation test edits the shipped model at random, with a fixed seed.
+//!
+//! A model file carries a checksum of its content, so any edit of it is refused by the checksum
+//! alone. The mutants (and the corpus cases that test the checks on load) are sealed again with
+//! a checksum of their own text, as `train` would have written them, so that they reach the
+//! parsing and the checks behind the checksum; the test fails if the checksum refuses any.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -10,7 +15,7 @@ use std::path::Path;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
-use crate::util::{repo, Env};
+use crate::util::{model_text, repo, Env};
 
 const LEADS: &str = "data/leads.csv";
 
@@ -212,21 +217,18 @@ fn strings_of(v: &Value, out: &mut Vec<String>) {
 }
 
 /// Loads and scores `leads` in-process, as `leadscore score` does: the equation, scores,
-/// decisions, intervals, reasons as written, explanations, drift.
-fn load_and_score(text: &str, leads: &Path) -> bool {
+/// decisions, intervals, reasons as written, explanations, drift. `Err` holds why the model was
+/// refused.
+fn load_and_score(text: &str, leads: &Path) -> Result<(), String> {
     use leadscore::model::columns::FeatureColumns;
     use leadscore::model::scorer::{ScoredLead, Scorer};
     use leadscore::write::ScoredWriter;
-    let Ok(model) = leadscore::model::Model::parse(text, "m.json") else {
-        return false;
-    };
-    let Ok(scorer) = Scorer::new(&model) else {
-        return false;
-    };
+    let model = leadscore::model::Model::parse(text, "m.json").map_err(|e| e.to_string())?;
+    let scorer = Scorer::new(&model).map_err(|e| e.to_string())?;
     let eq = scorer.equation();
     let mut input = leadscore::io::table::CsvInput::open(leads, Default::default()).unwrap();
     let Ok(cols) = FeatureColumns::locate(&input, &model.feature_specs(), "") else {
-        return true;
+        return Ok(());
     };
     let mut drift = leadscore::model::drift::Drift::new(&model);
     let mut record = csv::ByteRecord::new();
@@ -246,7 +248,7 @@ fn load_and_score(text: &str, leads: &Path) -> bool {
         drift.add(&s, &model);
     }
     drift.table(&model);
-    true
+    Ok(())
 }
 
 #[test]
@@ -254,8 +256,14 @@ fn randomly_edited_models_are_refused_or_score_but_never_panic() {
     const MUTANTS: usize = 1000;
     // One in this many also runs the real binary.
     const BINARY_EVERY: usize = 25;
-    let shipped: Value =
+    let mut shipped: Value =
         serde_json::from_str(&std::fs::read_to_string(repo("models/model.json")).unwrap()).unwrap();
+    // The checksum is made again for each mutant: editing it would only waste an edit.
+    assert!(shipped
+        .as_object_mut()
+        .unwrap()
+        .remove("checksum")
+        .is_some());
     let mut strings = Vec::new();
     strings_of(&shipped, &mut strings);
     strings.sort();
@@ -285,16 +293,22 @@ fn randomly_edited_models_are_refused_or_score_but_never_panic() {
             }
         }
         edits += done.len();
-        let text = serde_json::to_string_pretty(&model).unwrap();
+        let text = model_text(&model);
         match catch_unwind(AssertUnwindSafe(|| load_and_score(&text, &leads))) {
-            Ok(true) => loaded += 1,
-            Ok(false) => refused += 1,
+            Ok(Ok(())) => loaded += 1,
+            Ok(Err(why)) if why.contains("checksum") => {
+                panics.push(format!("mutant {n}: refused by the checksum: {why}"))
+            }
+            Ok(Err(_)) => refused += 1,
             Err(_) => panics.push(format!("mutant {n}: {}", done.join("; "))),
         }
         if n % BINARY_EVERY == 0 {
             env.write("mutant.json", &text);
             let run = env.run(&["score", "some.csv", "--model", "mutant.json", "-o", "s.csv"]);
-            if !matches!(run.code, 0 | 2) || run.stderr.contains("panicked") {
+            if !matches!(run.code, 0 | 2)
+                || run.stderr.contains("panicked")
+                || run.stderr.contains("checksum")
+            {
                 panics.push(format!(
                     "mutant {n} (binary, exit {}): {}: {}",
                     run.code,
@@ -307,7 +321,7 @@ fn randomly_edited_models_are_refused_or_score_but_never_panic() {
     eprintln!("{MUTANTS} mutants ({edits} edits): {loaded} loaded and scored, {refused} refused");
     assert!(
         panics.is_empty(),
-        "{} panics:\n{}",
+        "{} panics (or refusals by the checksum):\n{}",
         panics.len(),
         panics.join("\n")
     );
@@ -319,16 +333,20 @@ fn randomly_edited_models_are_refused_or_score_but_never_panic() {
 }
 
 #[test]
-fn a_version_1_model_scores_the_sample_leads_exactly_as_the_version_2_model() {
-    // The shipped model as version 1 wrote it, and the same data trained into version 2: the
-    // migration gives the old file the meaning it had (exact matching, the common blanks), and
-    // on the sample leads, whose spellings are the training's, the scores are the same bytes.
+fn models_of_every_version_score_the_sample_leads_exactly_as_the_current_one() {
+    // The shipped model as versions 1 and 2 wrote it, and the same data trained into the
+    // current version: the migrations give the old files the meaning they had (exact matching,
+    // the common blanks; version 3 only added the checksum), and on the sample leads, whose
+    // spellings are the training's, the scores are the same bytes.
     let env = Env::new();
     env.copy(LEADS, LEADS);
-    env.copy("tests/corpus/models/v1-shipped.json", "v1.json");
-    env.copy("models/model.json", "v2.json");
-    let v1 = env.run(&["score", LEADS, "--model", "v1.json"]);
-    let v2 = env.run(&["score", LEADS, "--model", "v2.json"]);
-    assert_eq!((v1.code, v2.code), (0, 0), "{}{}", v1.stderr, v2.stderr);
-    assert!(v1.stdout == v2.stdout, "version 1 and 2 scores differ");
+    env.copy("models/model.json", "current.json");
+    let current = env.run(&["score", LEADS, "--model", "current.json"]);
+    assert_eq!(current.code, 0, "{}", current.stderr);
+    for old in ["v1-shipped.json", "v2-shipped.json"] {
+        env.copy(&format!("tests/corpus/models/{old}"), old);
+        let run = env.run(&["score", LEADS, "--model", old]);
+        assert_eq!(run.code, 0, "{old}: {}", run.stderr);
+        assert!(run.stdout == current.stdout, "{old} scores differently");
+    }
 }

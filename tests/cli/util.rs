@@ -140,3 +140,14 @@ pub fn score_with_library(
     }
     (scorer.equation().clone(), out)
 }
+
+/// A model file's JSON as `train` writes it: pretty, sealed with a checksum of the text (any
+/// checksum `model` had is dropped first), so that an edited model reaches the checks behind
+/// the checksum rather than being refused by it.
+pub fn model_text(model: &serde_json::Value) -> String {
+    let mut model = model.clone();
+    if let Some(m) = model.as_object_mut() {
+        m.remove("checksum");
+    }
+    leadscore::model::checksum::seal(&(serde_json::to_string_pretty(&model).unwrap() + "\n"))
+}
