@@ -171,9 +171,9 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         first_won: report.first_won.clone(),
         last_won: report.last_won.clone(),
         measured_on: format!(
-            "holdout of {} won {}",
+            "holdout of {} {}",
             crate::report::format::counted(split.holdout.len(), "customer"),
-            split.how.chosen.trim_start_matches("the ")
+            split.how.chosen
         ),
         mae_net: Some(report.candidate_figures.net_value.mae),
         gini: report.candidate_figures.normalised_gini,

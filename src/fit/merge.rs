@@ -63,7 +63,7 @@ pub struct Split {
 #[derive(Debug, Clone, Serialize)]
 pub struct Holdout {
     pub customers: usize,
-    /// `most recent by won_on` or `random (seed 42)`.
+    /// `won most recently (by won_on)` or `drawn at random (seed 42)`.
     pub chosen: String,
     pub first_won: Option<String>,
     pub last_won: Option<String>,
@@ -253,7 +253,7 @@ impl Merged {
                 .map(|&(_, r)| r)
                 .collect::<Vec<_>>();
             holdout.sort_unstable();
-            chosen = format!("the most recently won, by {}", self.header[col]);
+            chosen = format!("won most recently (by {})", self.header[col]);
         } else {
             let mut order: Vec<usize> = (0..n).collect();
             // Its own stream: the folds use the seed as given.
@@ -261,7 +261,7 @@ impl Merged {
             order.shuffle(&mut rng);
             holdout = order[..size].to_vec();
             holdout.sort_unstable();
-            chosen = format!("at random (seed {seed})");
+            chosen = format!("drawn at random (seed {seed})");
             undated = 0;
         }
         let mut is_held = vec![false; n];

@@ -65,7 +65,11 @@ impl Listing {
                 i.gini.map_or("-".into(), |g| r2(Some(g))),
                 i.decision
             );
-            let _ = writeln!(s, "             {} (figures: {})", i.reason, i.measured_on);
+            let _ = writeln!(
+                s,
+                "             {}; figures from its {}",
+                i.reason, i.measured_on
+            );
         }
         if let Some(c) = &self.current {
             let _ = write!(s, "\nCurrent: {c}");

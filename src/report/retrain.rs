@@ -136,7 +136,7 @@ impl RetrainReport {
         let h = &self.holdout;
         let _ = write!(
             s,
-            "Candidate trained on {} with {}, compared with the current model {} on the other {}, chosen {}",
+            "Candidate trained on {} with {}, compared with the current model {} on the other {} {}",
             counted(self.candidate_customers, "customer"),
             self.settings,
             self.current,
@@ -144,7 +144,7 @@ impl RetrainReport {
             h.chosen
         );
         if let (Some(a), Some(b)) = (&h.first_won, &h.last_won) {
-            let _ = write!(s, " (won {a} to {b})");
+            let _ = write!(s, ", won {a} to {b}");
         }
         let _ = writeln!(s, ":\n");
         let (c, n) = (&self.current_figures, &self.candidate_figures);
