@@ -96,7 +96,7 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
         ));
     }
     if args.holdout.is_some() || args.leads.is_some() || args.drift.is_some() {
-        let (model, located) = Model::load_located(&args.model)?;
+        let (model, located) = crate::model::registry::load(&args.model)?;
         report.model = Some(format!(
             "{}, trained {} on {}",
             located.describe(),
@@ -137,10 +137,10 @@ fn history_config(args: &EvaluateArgs) -> Result<(Config, Settings)> {
         };
         return Ok((Config::load(path)?, settings));
     }
-    let file = Model::resolve_path(&args.model)?;
+    let file = crate::model::registry::locate(&args.model)?.file;
     let mut note = None;
     if file.is_file() {
-        let model = Model::load(&args.model)?;
+        let model = Model::load(&file)?;
         let shown = file.display().to_string();
         match &model.config {
             Some(stored) => {

@@ -7,11 +7,10 @@ use crate::cli::ExplainArgs;
 use crate::error::{Error, Result};
 use crate::io::table::{decode, line_of, ReadOptions};
 use crate::model::scorer::{ScoredLead, Scorer};
-use crate::model::Model;
 use crate::report::explain::Explanation;
 
 pub fn run(args: &ExplainArgs) -> Result<()> {
-    let (model, located) = Model::load_located(&args.model)?;
+    let (model, located) = crate::model::registry::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
     let super::Leads {
         mut input,

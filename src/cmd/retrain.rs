@@ -34,7 +34,7 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         true => None,
         false => Some(registry.lock(!args.no_wait, "retrain")?),
     };
-    let (current, located) = Model::load_located(&args.models).map_err(|e| match e {
+    let (current, located) = crate::model::registry::load(&args.models).map_err(|e| match e {
         Error::File { path, problem } if problem.starts_with("no model here") => Error::file(
             path,
             "no current model to compare with; train one first with `leadscore train --history FILE`",

@@ -20,14 +20,13 @@ use crate::io::table::{decode, line_of, ReadOptions, Source, STDIN_PATH};
 use crate::model::columns::FeatureColumns;
 use crate::model::drift::Drift;
 use crate::model::scorer::{ScoredLead, Scorer};
-use crate::model::Model;
 use crate::report::score::Summary;
 use crate::write::csv::CsvWriter;
 use crate::write::ScoredWriter;
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
     let leads = leads_path(args.leads.as_deref(), std::io::stdin().is_terminal())?;
-    let (model, located) = Model::load_located(&args.model)?;
+    let (model, located) = crate::model::registry::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
     let super::Leads {
         mut input,

@@ -145,38 +145,18 @@ pub struct Model {
 }
 
 impl Model {
-    /// The model file a `--model` path means: the file itself, a registry's current version,
-    /// or `model.json` in a directory.
-    pub fn resolve_path(path: &Path) -> Result<PathBuf> {
-        Ok(crate::model::registry::locate(path)?.file)
-    }
-
-    pub fn load(path: &Path) -> Result<Model> {
-        Ok(Model::load_located(path)?.0)
-    }
-
-    /// Loads the model a `--model` path means, and says where it was found and which registry
-    /// version it is.
-    pub fn load_located(path: &Path) -> Result<(Model, crate::model::registry::Located)> {
-        let located = crate::model::registry::locate(path)?;
-        let file = &located.file;
+    /// Loads the model file `file`. A `--model` path (a registry, a version, a directory or a
+    /// file) is found with `registry::load`, which calls this.
+    pub fn load(file: &Path) -> Result<Model> {
         let shown = file.display().to_string();
         let text = std::fs::read_to_string(file).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound if path.is_dir() => Error::file(
-                &shown,
-                "no model here; train one with `leadscore train --history FILE`",
-            ),
-            std::io::ErrorKind::NotFound if path.extension().is_none() => Error::file(
-                path.display(),
-                "no such model or models directory; train one with `leadscore train --history FILE`",
-            ),
             std::io::ErrorKind::NotFound => Error::file(&shown, "no such model file"),
             std::io::ErrorKind::InvalidData => {
                 Error::file(&shown, "not a leadscore model file (not UTF-8 text)")
             }
             _ => Error::read(&shown, e),
         })?;
-        Ok((Model::parse(&text, &shown)?, located))
+        Model::parse(&text, &shown)
     }
 
     /// Reads a model file's text, refusing it with the first of these that applies: not JSON (or

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::io::output::{sync_dir, write_atomic};
 use crate::model::file::MODEL_FILE;
+use crate::model::Model;
 
 pub const POINTER_FILE: &str = "current.json";
 pub const VERSION_FILE: &str = "version.json";
@@ -101,6 +102,29 @@ impl Located {
             None => self.file.display().to_string(),
         }
     }
+}
+
+/// Loads the model a `--model` path means (see [`locate`]), and says where it was found and
+/// which registry version it is.
+pub fn load(path: &Path) -> Result<(Model, Located)> {
+    let located = locate(path)?;
+    let shown = located.file.display().to_string();
+    if !located.file.exists() {
+        return Err(if path.is_dir() {
+            Error::file(
+                &shown,
+                "no model here; train one with `leadscore train --history FILE`",
+            )
+        } else if path.extension().is_none() {
+            Error::file(
+                path.display(),
+                "no such model or models directory; train one with `leadscore train --history FILE`",
+            )
+        } else {
+            Error::file(&shown, "no such model file")
+        });
+    }
+    Ok((Model::load(&located.file)?, located))
 }
 
 /// The model file a `--model` path means. A registry directory means its current version; a
@@ -392,10 +416,7 @@ impl Lock {
             return Ok(false);
         };
         let text = std::fs::read(&file).map_err(|e| Error::read(file.display(), e))?;
-        let model = crate::model::Model::parse(
-            &String::from_utf8_lossy(&text),
-            &file.display().to_string(),
-        )?;
+        let model = Model::parse(&String::from_utf8_lossy(&text), &file.display().to_string())?;
         // An interrupted import may have left v0001 in place already.
         let existing = self.registry.version_dir(1).join(MODEL_FILE);
         if std::fs::read(&existing).ok().as_deref() != Some(&text[..]) {

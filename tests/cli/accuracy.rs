@@ -277,7 +277,9 @@ fn reasons_baseline_and_contributions_add_up_to_every_score() {
     let f = BufWriter::new(File::create(env.path("leads.csv")).unwrap());
     story::write_leads(f, 2_000, 4, |_, _| {}).unwrap();
 
-    let model = Model::load(&env.path("models")).unwrap();
+    let model = leadscore::model::registry::load(&env.path("models"))
+        .unwrap()
+        .0;
     let (eq, leads) = crate::util::score_with_library(&model, &env.path("leads.csv"));
     assert_eq!(leads.len(), 2_000);
     let nf = eq.terms.len();

@@ -83,7 +83,9 @@ fn train_and_score(env: &Env, transform: &str) -> (serde_json::Value, Vec<Lead>,
     let (leads, actual) = retail(10_000, 12, false);
     env.write("leads.csv", leads);
 
-    let model = leadscore::model::Model::load(&env.path("models")).unwrap();
+    let model = leadscore::model::registry::load(&env.path("models"))
+        .unwrap()
+        .0;
     let (eq, scored) = crate::util::score_with_library(&model, &env.path("leads.csv"));
     assert_eq!(scored.len(), actual.len());
     let nf = eq.terms.len();

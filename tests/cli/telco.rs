@@ -60,7 +60,9 @@ fn unpenalised_fit_reproduces_the_reference_least_squares_on_a_rank_deficient_de
         .skip(1)
         .map(|r| (r[0].clone(), r[2].parse().unwrap()))
         .collect();
-    let model = leadscore::model::Model::load(&env.path("models")).unwrap();
+    let model = leadscore::model::registry::load(&env.path("models"))
+        .unwrap()
+        .0;
     let fitted: HashMap<String, f64> =
         score_with_library(&model, &repo("tests/data/telco/Telco-Customer-Churn.csv"))
             .1
