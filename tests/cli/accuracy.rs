@@ -269,7 +269,6 @@ fn one_mistyped_value_barely_moves_the_error_when_winsorised_but_wrecks_a_plain_
 #[test]
 fn reasons_baseline_and_contributions_add_up_to_every_score() {
     use leadscore::model::equation::Role;
-    use leadscore::model::Model;
     let env = Env::new();
     let history = customers(&env, 3_000, 3);
     let cfg = config(&env, "folds = 3\nseed = 1");
