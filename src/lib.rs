@@ -26,25 +26,8 @@ pub mod report;
 pub mod stats;
 pub mod write;
 
+pub use cmd::Outcome;
 pub use error::{Error, Result};
-
-/// How a command that did not fail ended, for the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Did what was asked (exit 0).
-    Done,
-    /// `retrain` kept the current model: the candidate was not better (exit 3).
-    KeptCurrent,
-}
-
-impl Outcome {
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Outcome::Done => 0,
-            Outcome::KeptCurrent => 3,
-        }
-    }
-}
 
 /// Runs one command line.
 pub fn run(cli: cli::Cli) -> Result<Outcome> {

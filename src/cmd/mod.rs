@@ -35,6 +35,24 @@ use crate::stats::ErrorSums;
 const SCORE_DECIMALS: usize = 2;
 use crate::stats::evaluation::{normalised_gini, Pair};
 
+/// How a command that did not fail ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Did what was asked (exit 0).
+    Done,
+    /// `retrain` kept the current model: the candidate was not better (exit 3).
+    KeptCurrent,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Done => 0,
+            Outcome::KeptCurrent => 3,
+        }
+    }
+}
+
 /// A lead list opened for scoring with a model: where its id and the model's features are.
 struct Leads {
     input: CsvInput,

@@ -24,7 +24,7 @@ use crate::report::train::{SavedVersion, TrainReport};
 
 /// The comparison report kept in each version a retrain made.
 const RETRAIN_FILE: &str = "retrain.json";
-use crate::Outcome;
+use super::Outcome;
 
 pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     let registry = Registry::new(&args.models);
