@@ -86,6 +86,7 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     let all: Vec<usize> = (0..merged.rows.len()).collect();
     let history_file = dir.join(HISTORY_FILE);
     merged.write(&history_file, &all)?;
+    crate::io::output::make_read_only(&history_file)?;
 
     let split = merged.split(config.retrain.holdout, config.model.seed);
     let (train_file, holdout_file) = (dir.join(".train.csv"), dir.join(".holdout.csv"));

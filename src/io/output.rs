@@ -159,6 +159,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     persist(temp, path)
 }
 
+/// Makes `path` read-only: a version's history snapshot must stay the exact input its model
+/// learnt from, and its hard links (the kept history) share the mode, so an edit in place
+/// (`>>`, an editor saving over it) fails instead of silently changing every version linked.
+pub fn make_read_only(path: &Path) -> Result<()> {
+    let mut perms = std::fs::metadata(path)
+        .map_err(|e| Error::read(path.display(), e))?
+        .permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(path, perms).map_err(|e| Error::write(path.display(), e))
+}
+
 /// Puts the content of `src` at the new path `dest`: a hard link when the filesystem allows it
 /// (no copy of a large history), else a copy, synced.
 pub fn link_or_copy(src: &Path, dest: &Path) -> Result<()> {
