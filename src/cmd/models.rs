@@ -12,6 +12,13 @@ use crate::report::models::{Changed, Diff, Entry, Listing, Shown};
 
 pub fn run(args: &ModelsArgs) -> Result<()> {
     let registry = Registry::new(&args.models);
+    // Only `train` creates a models directory: a mistyped one is an error, not an empty list.
+    if !args.models.is_dir() {
+        return Err(Error::file(
+            args.models.display(),
+            "no such models directory; train a model into it with `leadscore train --history FILE --models DIR`",
+        ));
+    }
     match &args.action {
         ModelsAction::List => {
             let listing = list(&registry)?;
@@ -93,10 +100,26 @@ pub fn run(args: &ModelsArgs) -> Result<()> {
         }
         ModelsAction::Prune { keep } => {
             let lock = registry.lock(!args.no_wait, "models prune")?;
+            // Pruning around a current version that does not load could remove the last good one.
+            if let Some(n) = registry.current()? {
+                let file = match registry.legacy() {
+                    Some(f) => f,
+                    None => registry.version_dir(n).join(MODEL_FILE),
+                };
+                if let Err(e) = Model::load(&file) {
+                    return Err(Error::Usage(format!(
+                        "the current version {} does not load ({e}); make a good version current (`leadscore models rollback` or `models promote VERSION`) before pruning",
+                        label(n)
+                    )));
+                }
+            }
             let removed: Vec<String> = lock.prune(*keep)?.into_iter().map(label).collect();
             let kept: Vec<String> = registry.versions()?.into_iter().map(label).collect();
             let message = if removed.is_empty() {
-                format!("Nothing to remove: {} kept.", kept.join(", "))
+                format!(
+                    "Nothing to remove: {} kept (the current one is never removed).",
+                    kept.join(", ")
+                )
             } else {
                 format!("Removed {}; kept {}.", removed.join(", "), kept.join(", "))
             };
@@ -123,12 +146,16 @@ fn list(registry: &Registry) -> Result<Listing> {
         versions.push(Entry {
             info: legacy_info(&model, &file.display().to_string()),
             current: true,
+            problem: None,
         });
     }
     for n in registry.versions()?.into_iter().rev() {
+        let file = registry.version_dir(n).join(MODEL_FILE);
         versions.push(Entry {
             info: info(registry, n)?,
             current: current == Some(n),
+            // Listed, but flagged: a version that would be refused must not look usable.
+            problem: Model::load(&file).err().map(|e| e.to_string()),
         });
     }
     let present = registry.versions()?;

@@ -147,6 +147,18 @@ pub fn locate(path: &Path) -> Result<Located> {
     }
     let registry = Registry::new(path);
     if let Some(pointer) = registry.pointer()? {
+        if !path.join(&pointer.version).is_dir() {
+            return Err(Error::file(
+                path.join(POINTER_FILE).display(),
+                format!(
+                    "names {} as current, but {} holds no {}; make a kept version current with `leadscore models promote VERSION --models {}` (see `leadscore models list`)",
+                    pointer.version,
+                    path.display(),
+                    pointer.version,
+                    path.display()
+                ),
+            ));
+        }
         return Ok(Located {
             file: path.join(&pointer.version).join(MODEL_FILE),
             version: Some(pointer.version),
@@ -463,9 +475,10 @@ impl Lock {
         Ok(true)
     }
 
-    /// Makes version `n` current, remembering the one it replaces for rollback.
+    /// Makes version `n` current, remembering the one it replaces for rollback. A pointer that
+    /// cannot be read is replaced: this is how a user repairs it.
     pub fn set_current(&self, n: u32, since: &str, reason: &str) -> Result<Option<String>> {
-        let old = self.registry.pointer()?;
+        let old = self.registry.pointer().ok().flatten();
         let mut previous = Vec::new();
         if let Some(old) = &old {
             if old.version != label(n) {
@@ -485,13 +498,21 @@ impl Lock {
     /// Makes the version that was current before the current one current again; returns
     /// (from, to).
     pub fn rollback(&self, since: &str) -> Result<(String, String)> {
-        let pointer = self.registry.pointer()?.ok_or_else(|| {
-            Error::Usage(format!(
-                "{} has no model versions to roll back (only one model, or none)",
-                self.registry.dir.display()
-            ))
-        })?;
         let versions = self.registry.versions()?;
+        let pointer = self.registry.pointer()?.ok_or_else(|| {
+            Error::Usage(if versions.is_empty() {
+                format!(
+                    "{} has no model versions to roll back (only one model, or none)",
+                    self.registry.dir.display()
+                )
+            } else {
+                format!(
+                    "no version of {} is marked current ({} is missing), so there is no \"before\" to go back to; make one current with `leadscore models promote VERSION`",
+                    self.registry.dir.display(),
+                    self.registry.dir.join(POINTER_FILE).display()
+                )
+            })
+        })?;
         let mut previous = pointer.previous.iter();
         let to = loop {
             match previous.next() {

@@ -28,6 +28,8 @@ pub struct Entry {
     #[serde(flatten)]
     pub info: VersionInfo,
     pub current: bool,
+    /// Why its model would be refused (a changed file, say), if it would.
+    pub problem: Option<String>,
 }
 
 impl Listing {
@@ -70,8 +72,17 @@ impl Listing {
                 "             {}; figures from its {}",
                 i.reason, i.measured_on
             );
+            if let Some(p) = &e.problem {
+                let _ = writeln!(s, "             warning: does not load: {p}");
+            }
         }
         if let Some(c) = &self.current {
+            if !self.versions.iter().any(|e| e.current) {
+                let _ = writeln!(
+                    s,
+                    "\nwarning: current.json names {c}, which is not kept here; make a kept version current with `leadscore models promote VERSION`."
+                );
+            }
             let _ = write!(s, "\nCurrent: {c}");
             if let Some(since) = &self.since {
                 let _ = write!(s, " since {since}");

@@ -596,8 +596,8 @@ impl TrainReport {
                 .collect();
             let _ = writeln!(
                 s,
-                "Left out {} customers with a blank outcome: {}.",
-                group(d.excluded.len()),
+                "Left out {} with a blank outcome: {}.",
+                counted(d.excluded.len(), "customer"),
                 listing(&shown, d.excluded.len())
             );
         }

@@ -475,7 +475,7 @@ fn train_lists_the_customers_left_out_for_a_blank_outcome() {
     );
     assert_eq!(
         lines[1],
-        "Left out 1 customers with a blank outcome: C061 (line 62, lifetime_revenue)."
+        "Left out 1 customer with a blank outcome: C061 (line 62, lifetime_revenue)."
     );
     let model = model_json(&env);
     assert_eq!(model["training"]["rows"], 61);

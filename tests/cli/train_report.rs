@@ -161,8 +161,9 @@ fn text_from_json(r: &Value) -> Vec<String> {
             })
             .collect();
         out.push(format!(
-            "Left out {} customers with a blank outcome: {}.",
+            "Left out {} customer{} with a blank outcome: {}.",
             whole(excluded.len() as f64),
+            if excluded.len() == 1 { "" } else { "s" },
             listing(shown, excluded.len())
         ));
     }
