@@ -143,13 +143,9 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         true => Outcome::Done,
         false => Outcome::KeptCurrent,
     };
-    let (Some(lock), Some(staging)) = (lock, staging) else {
-        effects(&mut report, &current, &gate_model)?;
-        super::print_report(&report, args.format, RetrainReport::render)?;
-        return Ok(outcome);
-    };
-
-    // The version kept is refit on every customer: the holdout is the most recent market.
+    // The version kept is refit on every customer: the holdout is the most recent market. A
+    // dry run refits too, so the effects it reports are the ones the real run would report
+    // (the candidate judged on the holdout learnt from fewer customers).
     for f in [&train_file, &holdout_file] {
         std::fs::remove_file(f).map_err(|e| Error::write(f.display(), e))?;
     }
@@ -158,6 +154,10 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     let mut model = crate::fit::build::model(&full, &config, &config_file, &refit);
     model.training.file = kept.display().to_string();
     effects(&mut report, &current, &model)?;
+    let (Some(lock), Some(staging)) = (lock, staging) else {
+        super::print_report(&report, args.format, RetrainReport::render)?;
+        return Ok(outcome);
+    };
     model.save_unlocked(&staging.path().join(MODEL_FILE))?;
     let n = lock.next_version()?;
     let info = VersionInfo {
@@ -167,10 +167,11 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         customers: full.rows(),
         first_won: report.first_won.clone(),
         last_won: report.last_won.clone(),
+        // Reads as the report's "chosen ..." does; `models list` and `show` print it as is.
         measured_on: format!(
-            "holdout of {} won {}",
+            "holdout of {} chosen {}",
             crate::report::format::counted(split.holdout.len(), "customer"),
-            split.how.chosen.trim_start_matches("the ")
+            split.how.chosen
         ),
         mae_net: Some(report.candidate_figures.net_value.mae),
         gini: report.candidate_figures.normalised_gini,

@@ -63,7 +63,7 @@ pub struct Split {
 #[derive(Debug, Clone, Serialize)]
 pub struct Holdout {
     pub customers: usize,
-    /// `most recent by won_on` or `random (seed 42)`.
+    /// How, after "chosen": `as the most recently won, by won_on` or `at random (seed 42)`.
     pub chosen: String,
     pub first_won: Option<String>,
     pub last_won: Option<String>,
@@ -236,7 +236,7 @@ impl Merged {
                 .map(|&(_, r)| r)
                 .collect::<Vec<_>>();
             holdout.sort_unstable();
-            chosen = format!("the most recently won, by {}", self.header[col]);
+            chosen = format!("as the most recently won, by {}", self.header[col]);
         } else {
             let mut order: Vec<usize> = (0..n).collect();
             // Its own stream: the folds use the seed as given.

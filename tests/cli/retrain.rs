@@ -1,0 +1,567 @@
+//! `retrain` on the real binary: merging new customers into the kept history, the promotion gate
+//! and its exit codes, dry runs, forced and age-based promotion, the import of the layout before
+//! the registry, bad new files that must leave everything as it was, the registry's lock, and a
+//! retrain killed at random moments that must always leave a registry that loads.
+//!
+//! Every history is generated here from a seeded stream (see [`Market`]), so these tests depend
+//! on nothing in data/ or tests/fixtures.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, LogNormal, Normal};
+
+use crate::commands::succeeded;
+use crate::util::Env;
+
+/// The config every generated history is trained with: two categories, one size, the day a
+/// customer was won (which orders the retrain holdout), revenue and support hours at 50 EUR.
+pub(crate) const CONFIG: &str = r#"currency = "EUR"
+
+[columns]
+id = "customer_id"
+lead_id = "lead_id"
+date = "won_on"
+
+[features]
+categorical = ["industry", "region"]
+numeric = ["employees"]
+log = ["employees"]
+
+[[economics.return]]
+name = "revenue"
+column = "revenue"
+rate = 1
+
+[[economics.burden]]
+name = "support"
+column = "support_hours"
+rate = 50
+
+[model]
+folds = 3
+min_category_count = 5
+winsorize = false
+"#;
+
+/// The columns of a generated history: `company` is in no config, so only the kept history's
+/// own columns require it.
+pub(crate) const HEADER: &str =
+    "customer_id,company,won_on,industry,region,employees,revenue,support_hours";
+
+const INDUSTRIES: [&str; 4] = ["retail", "software", "healthcare", "finance"];
+const REGIONS: [&str; 3] = ["north", "south", "east"];
+
+/// How customers earn and cost in one period: effects on revenue (EUR) and support hours.
+#[derive(Clone, Copy)]
+pub(crate) struct Market {
+    /// Extra support hours of a healthcare customer (60 before the market moved).
+    pub healthcare_hours: f64,
+    /// Extra support hours of a retail customer (0 in a clean market).
+    pub retail_hours: f64,
+}
+
+impl Market {
+    pub const BEFORE: Market = Market {
+        healthcare_hours: 60.0,
+        retail_hours: 0.0,
+    };
+}
+
+/// One generated customer row, as written.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Customer {
+    pub id: u32,
+    pub won_on: String,
+    pub industry: &'static str,
+    pub region: &'static str,
+    pub employees: u32,
+    pub revenue: f64,
+    pub support_hours: f64,
+}
+
+impl Customer {
+    pub fn row(&self) -> String {
+        format!(
+            "C{:04},Company {},{},{},{},{},{:.2},{:.1}\n",
+            self.id,
+            self.id,
+            self.won_on,
+            self.industry,
+            self.region,
+            self.employees,
+            self.revenue,
+            self.support_hours
+        )
+    }
+}
+
+/// Customers `ids` (in order), won evenly between the days `first` and `last` (`YYYY-MM-DD`),
+/// drawn from a stream seeded with `seed` in `market`.
+pub(crate) fn customers(
+    ids: std::ops::Range<u32>,
+    first: &str,
+    last: &str,
+    market: Market,
+    seed: u64,
+) -> Vec<Customer> {
+    use leadscore::io::date::{format_days, parse_days};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let (d0, d1) = (parse_days(first).unwrap(), parse_days(last).unwrap());
+    let n = ids.len().max(2) as i64;
+    let size = LogNormal::new(3.0, 1.0).unwrap();
+    let noise_eur = Normal::new(0.0, 2500.0).unwrap();
+    let noise_hours = Normal::new(0.0, 6.0).unwrap();
+    ids.clone()
+        .enumerate()
+        .map(|(i, id)| {
+            let industry = match rng.random::<f64>() {
+                x if x < 0.35 => INDUSTRIES[0],
+                x if x < 0.65 => INDUSTRIES[1],
+                x if x < 0.85 => INDUSTRIES[2],
+                _ => INDUSTRIES[3],
+            };
+            let region = REGIONS[rng.random_range(0..3)];
+            let employees = (size.sample(&mut rng) as u32).clamp(1, 5000);
+            let ln = (1.0 + f64::from(employees)).ln();
+            let revenue = 8000.0
+                + match industry {
+                    "software" => 9000.0,
+                    "healthcare" => 4000.0,
+                    "finance" => 12000.0,
+                    _ => 0.0,
+                }
+                + match region {
+                    "north" => 2000.0,
+                    "east" => -1000.0,
+                    _ => 0.0,
+                }
+                + 3000.0 * ln
+                + noise_eur.sample(&mut rng);
+            let hours =
+                20.0 + match industry {
+                    "software" => 15.0,
+                    "healthcare" => market.healthcare_hours,
+                    "finance" => 10.0,
+                    _ => market.retail_hours,
+                } + if region == "south" { 10.0 } else { 0.0 }
+                    + 4.0 * ln
+                    + noise_hours.sample(&mut rng);
+            Customer {
+                id,
+                won_on: format_days(d0 + (d1 - d0) * i as i64 / (n - 1)),
+                industry,
+                region,
+                employees,
+                revenue: revenue.max(500.0),
+                support_hours: hours.max(0.0),
+            }
+        })
+        .collect()
+}
+
+/// A history file's text: the header and `rows`.
+pub(crate) fn csv(rows: &[Customer]) -> String {
+    let mut s = format!("{HEADER}\n");
+    for c in rows {
+        s.push_str(&c.row());
+    }
+    s
+}
+
+/// A lead list covering every industry and region at a few sizes.
+pub(crate) fn leads() -> String {
+    let mut s = String::from("lead_id,industry,region,employees\n");
+    let mut i = 0;
+    for industry in INDUSTRIES {
+        for region in REGIONS {
+            for employees in [3, 40, 900] {
+                i += 1;
+                s.push_str(&format!("L{i:02},{industry},{region},{employees}\n"));
+            }
+        }
+    }
+    s
+}
+
+/// Every file under `dir` (recursively) as (path relative to `dir`, bytes), sorted; an absent
+/// directory is empty. Proves a failed or dry run changed nothing.
+pub(crate) fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            if path.is_dir() {
+                out.insert(format!("{rel}/"), Vec::new());
+                walk(root, &path, out);
+            } else {
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Asserts two snapshots are the same, naming the first path that differs.
+#[track_caller]
+pub(crate) fn same_tree(before: &BTreeMap<String, Vec<u8>>, after: &BTreeMap<String, Vec<u8>>) {
+    let paths = |m: &BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(paths(before), paths(after), "the files changed");
+    for (path, bytes) in before {
+        assert!(after[path] == *bytes, "{path} changed");
+    }
+}
+
+/// A scratch directory with the config, the lead list and `base.csv` (400 customers won in
+/// 2025 in the market before it moved), and a model trained on it in `models/` (v0001).
+pub(crate) fn trained() -> (Env, Vec<Customer>) {
+    let env = Env::new();
+    env.write("leadscore.toml", CONFIG);
+    env.write("leads.csv", leads());
+    let base = customers(1..401, "2025-01-01", "2025-12-31", Market::BEFORE, 1);
+    env.write("base.csv", csv(&base));
+    succeeded(&env.run(&["train", "--history", "base.csv"]));
+    (env, base)
+}
+
+/// `score` of the lead list with the current model, in input order.
+pub(crate) fn scores(env: &Env) -> String {
+    let run = env.run(&["score", "leads.csv", "--keep-order"]);
+    succeeded(&run);
+    run.stdout
+}
+
+/// The market after it moved: a healthcare customer needs over twice the support.
+const MOVED: Market = Market {
+    healthcare_hours: 200.0,
+    retail_hours: 0.0,
+};
+
+/// The first line of `text` starting with `prefix`.
+#[track_caller]
+pub(crate) fn line<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{text}"))
+}
+
+/// A new batch after the market moved: 300 customers won in the first half of 2026, 12 of the
+/// earlier customers with their revenue corrected, and 8 sent again as they were.
+pub(crate) fn moved_batch(base: &[Customer]) -> Vec<Customer> {
+    let mut rows: Vec<Customer> = base[..12]
+        .iter()
+        .map(|c| Customer {
+            revenue: c.revenue + 1000.0,
+            ..c.clone()
+        })
+        .collect();
+    rows.extend(customers(401..701, "2026-01-01", "2026-06-30", MOVED, 2));
+    rows.extend_from_slice(&base[12..20]);
+    rows
+}
+
+/// A new batch that makes a worse candidate: 100 customers won in early 2026 in the same
+/// market, and every earlier retail customer sent again with the support hours booked twice
+/// over (+120). The corrupt rows keep their 2025 dates, so they land in what the candidate
+/// learns from, while the holdout (the most recently won) is clean.
+pub(crate) fn worse_batch(base: &[Customer]) -> Vec<Customer> {
+    let mut rows: Vec<Customer> = base
+        .iter()
+        .filter(|c| c.industry == "retail")
+        .map(|c| Customer {
+            support_hours: c.support_hours + 120.0,
+            ..c.clone()
+        })
+        .collect();
+    rows.extend(customers(
+        401..501,
+        "2026-01-01",
+        "2026-03-31",
+        Market::BEFORE,
+        3,
+    ));
+    rows
+}
+
+/// The parsed JSON of a file in the scratch directory.
+pub(crate) fn json(env: &Env, rel: &str) -> serde_json::Value {
+    serde_json::from_str(&env.read(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+#[test]
+fn retrain_promotes_a_candidate_that_learnt_how_the_market_moved() {
+    let (env, base) = trained();
+    let before = scores(&env);
+    let batch = moved_batch(&base);
+    env.write("new.csv", csv(&batch));
+
+    let run = env.run(&["retrain", "--history", "new.csv"]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    assert_eq!(run.stderr, "");
+    let out = &run.stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            "Merged into base.csv (400 customers):",
+            "  new.csv: 300 new, 12 updated, 8 unchanged",
+            "History: 700 customers, won 2025-01-01 to 2026-06-30.",
+            ""
+        ]
+    );
+    // The holdout is the 140 most recently won (20% of 700), all from the new batch.
+    let new = &batch[12..312];
+    assert_eq!(
+        lines[4],
+        format!(
+            "Candidate trained on 560 customers with the settings of v0001 (from leadscore.toml), compared with the current model v0001 (models/v0001/model.json) on the other 140, chosen as the most recently won, by won_on (won {} to 2026-06-30):",
+            new[160].won_on
+        )
+    );
+    // What moved most is what the market changed: healthcare's burden.
+    let effects = out.find("Effects that moved most").expect("effects");
+    let first = out[effects..].lines().nth(1).unwrap();
+    assert!(first.starts_with("  industry=healthcare "), "{first}");
+    assert!(
+        line(out, "Decision: ")
+            .starts_with("Decision: promoted the candidate: not worse: holdout MAE of net value "),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(
+            "Saved as v0002 in models/, refit on all 700 customers; now current, replacing v0001.\nKept history: data/history.csv.\n"
+        ),
+        "{out}"
+    );
+
+    // The kept history: the base with the 12 corrections in place, then the new customers.
+    let mut kept: Vec<Customer> = batch[..12].to_vec();
+    kept.extend_from_slice(&base[12..]);
+    kept.extend_from_slice(new);
+    assert_eq!(env.read("data/history.csv"), csv(&kept));
+    assert_eq!(env.read("data/history.csv").lines().count(), 701);
+    assert_eq!(env.read("models/v0002/history.csv"), csv(&kept));
+    assert!(!env.exists("data/history.previous.csv"));
+
+    // v0002 is current, says why, and is what `score` uses.
+    let pointer = json(&env, "models/current.json");
+    assert_eq!(pointer["version"], "v0002");
+    assert_eq!(pointer["previous"], serde_json::json!(["v0001"]));
+    let reason = line(out, "Decision: ")
+        .strip_prefix("Decision: promoted the candidate: ")
+        .unwrap()
+        .strip_suffix('.')
+        .unwrap();
+    assert_eq!(pointer["reason"], reason);
+    let info = json(&env, "models/v0002/version.json");
+    assert_eq!(info["made_by"], "retrain");
+    assert_eq!(info["customers"], 700);
+    assert_eq!(info["decision"], "promoted");
+    assert_eq!(info["reason"], reason);
+    assert_eq!(
+        info["measured_on"],
+        "holdout of 140 customers chosen as the most recently won, by won_on"
+    );
+    let list = env.run(&["models", "list"]);
+    succeeded(&list);
+    assert!(
+        line(&list.stdout, "* v0002 ").contains(" retrain        700  2025-01-01..2026-06-30 "),
+        "{}",
+        list.stdout
+    );
+    assert!(line(&list.stdout, "  v0001 ").ends_with("  promoted"));
+    assert_eq!(
+        line(&list.stdout, "Current: "),
+        format!("Current: v0002 since 2026-09-21T14:13:20Z ({reason}).")
+    );
+    assert!(list
+        .stdout
+        .ends_with("\n`leadscore models rollback` would make v0001 current again.\n"));
+    let after = scores(&env);
+    assert_ne!(after, before, "score still uses v0001");
+    let v2 = env.run(&[
+        "score",
+        "leads.csv",
+        "--keep-order",
+        "--model",
+        "models/v0002/model.json",
+    ]);
+    succeeded(&v2);
+    assert_eq!(after, v2.stdout);
+}
+
+#[test]
+fn the_gate_keeps_the_current_model_when_the_candidate_is_worse() {
+    let (env, base) = trained();
+    let before = scores(&env);
+    let pointer = env.read("models/current.json");
+    let batch = worse_batch(&base);
+    let corrected = batch.len() - 100;
+    env.write("new.csv", csv(&batch));
+
+    let run = env.run(&["retrain", "--history", "new.csv"]);
+    assert_eq!(run.code, 3, "{}{}", run.stderr, run.stdout);
+    assert_eq!(run.stderr, "");
+    let out = &run.stdout;
+    assert_eq!(
+        line(out, "  new.csv: "),
+        format!("  new.csv: 100 new, {corrected} updated, 0 unchanged")
+    );
+    let decision = line(out, "Decision: ");
+    let reason = decision
+        .strip_prefix("Decision: kept the current model: ")
+        .and_then(|r| r.strip_suffix('.'))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        reason.starts_with("the candidate is worse beyond tolerance: holdout MAE of net value "),
+        "{reason}"
+    );
+    assert!(reason.contains("%, tolerance +2.0%)"), "{reason}");
+    assert!(
+        out.ends_with(
+            "Saved as v0002 in models/, refit on all 500 customers; not current (make it so with `leadscore models promote v0002`).\nKept history: data/history.csv.\n"
+        ),
+        "{out}"
+    );
+
+    // Stored, with the reason, but not current: the pointer and the scores are as they were.
+    let info = json(&env, "models/v0002/version.json");
+    assert_eq!(info["decision"], "kept back");
+    assert_eq!(info["reason"], reason);
+    assert_eq!(env.read("models/current.json"), pointer);
+    assert_eq!(scores(&env), before);
+    let list = env.run(&["models", "list"]);
+    succeeded(&list);
+    assert!(
+        line(&list.stdout, "  v0002 ").ends_with("  kept back"),
+        "{}",
+        list.stdout
+    );
+    assert!(line(&list.stdout, "* v0001 ").ends_with("  promoted"));
+    // The merged history is kept all the same: the next retrain starts from it.
+    assert_eq!(env.read("data/history.csv").lines().count(), 501);
+}
+
+#[test]
+fn a_dry_run_writes_nothing_and_force_promotes_a_worse_candidate_saying_so() {
+    let (env, base) = trained();
+    env.write("new.csv", csv(&worse_batch(&base)));
+    let before = snapshot(&env.path(""));
+
+    let dry = env.run(&["retrain", "--history", "new.csv", "--dry-run"]);
+    assert_eq!(dry.code, 3, "{}{}", dry.stderr, dry.stdout);
+    assert!(line(&dry.stdout, "Decision: ").starts_with(
+        "Decision: would keep the current model (dry run: nothing written): the candidate is worse beyond tolerance: "
+    ));
+    assert!(!dry.stdout.contains("Saved as"), "{}", dry.stdout);
+    same_tree(&before, &snapshot(&env.path("")));
+
+    let both = env.run(&["retrain", "--history", "new.csv", "--dry-run", "--force"]);
+    assert_eq!(both.code, 2);
+    assert!(
+        both.stderr
+            .starts_with("error: the argument '--dry-run' cannot be used with '--force'"),
+        "{}",
+        both.stderr
+    );
+
+    let forced = env.run(&["retrain", "--history", "new.csv", "--force"]);
+    assert_eq!(forced.code, 0, "{}{}", forced.stderr, forced.stdout);
+    let reason = line(&forced.stdout, "Decision: ")
+        .strip_prefix("Decision: promoted the candidate: ")
+        .and_then(|r| r.strip_suffix('.'))
+        .unwrap();
+    assert!(
+        reason.starts_with("forced with --force (holdout MAE of net value "),
+        "{reason}"
+    );
+    // The figures are the dry run's: it judged what the real run did.
+    let dry_reason = line(&dry.stdout, "Decision: ")
+        .split_once(": the candidate is worse beyond tolerance: ")
+        .unwrap()
+        .1;
+    assert!(
+        reason.contains(dry_reason.split(';').next().unwrap()),
+        "{reason} / {dry_reason}"
+    );
+    let pointer = json(&env, "models/current.json");
+    assert_eq!(pointer["version"], "v0002");
+    assert_eq!(pointer["reason"], reason);
+    assert_eq!(
+        json(&env, "models/v0002/version.json")["decision"],
+        "promoted"
+    );
+}
+
+#[test]
+fn a_dry_run_of_a_promotion_exits_0_and_judges_as_the_real_run_does() {
+    let (env, base) = trained();
+    env.write("new.csv", csv(&moved_batch(&base)));
+    let before = snapshot(&env.path(""));
+    let dry = env.run(&["retrain", "--history", "new.csv", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}{}", dry.stderr, dry.stdout);
+    same_tree(&before, &snapshot(&env.path("")));
+    let real = env.run(&["retrain", "--history", "new.csv"]);
+    assert_eq!(real.code, 0, "{}{}", real.stderr, real.stdout);
+    // Everything up to the decision is the same report.
+    let upto = |s: &str| s[..s.find("\nDecision: ").unwrap()].to_string();
+    assert_eq!(upto(&dry.stdout), upto(&real.stdout));
+    assert_eq!(
+        line(&dry.stdout, "Decision: ").replace(
+            "would promote the candidate (dry run: nothing written)",
+            "promoted the candidate"
+        ),
+        line(&real.stdout, "Decision: ")
+    );
+}
+
+#[test]
+fn a_current_model_older_than_max_age_days_is_replaced_by_a_worse_candidate() {
+    let env = Env::new();
+    env.write(
+        "leadscore.toml",
+        format!("{CONFIG}\n[retrain]\nmax_age_days = 30\n"),
+    );
+    let base = customers(1..401, "2025-01-01", "2025-12-31", Market::BEFORE, 1);
+    env.write("base.csv", csv(&base));
+    succeeded(&env.run(&["train", "--history", "base.csv"]));
+    env.write("new.csv", csv(&worse_batch(&base)));
+    // Trained at SOURCE_DATE_EPOCH 1790000000; ten days on it is young enough to keep.
+    let day = 86_400;
+    let ten = (1_790_000_000 + 10 * day).to_string();
+    let young = env.run_with_env(
+        &["retrain", "--history", "new.csv"],
+        &[("SOURCE_DATE_EPOCH", &ten)],
+    );
+    assert_eq!(young.code, 3, "{}{}", young.stderr, young.stdout);
+    let hundred = (1_790_000_000 + 100 * day).to_string();
+    let old = env.run_with_env(
+        &["retrain", "--history", "new.csv"],
+        &[("SOURCE_DATE_EPOCH", &hundred)],
+    );
+    assert_eq!(old.code, 0, "{}{}", old.stderr, old.stdout);
+    // The kept history has the batch already: every row of it comes again unchanged.
+    assert_eq!(
+        line(&old.stdout, "  new.csv: "),
+        format!(
+            "  new.csv: 0 new, 0 updated, {} unchanged",
+            worse_batch(&base).len()
+        )
+    );
+    let decision = line(&old.stdout, "Decision: ");
+    assert!(
+        decision.starts_with(
+            "Decision: promoted the candidate: the current model is 100 days old, older than retrain.max_age_days = 30, so it is replaced although the candidate is worse (holdout MAE of net value "
+        ),
+        "{decision}"
+    );
+    let pointer = json(&env, "models/current.json");
+    assert_eq!(pointer["version"], "v0003");
+    assert_eq!(pointer["since"], "2026-12-30T14:13:20Z");
+}
