@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::RetrainArgs;
 use crate::config::Config;
+use crate::economics::Economics;
 use crate::error::{Error, Result};
 use crate::fit::history::History;
 use crate::fit::merge;
@@ -40,7 +41,7 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     })?;
     let current_label = located.describe();
     let (config, settings, config_file) = settings(args, &current, &current_label)?;
-    same_money(&config, &current, &current_label)?;
+    same_money(&config, &config_file, &current, &current_label)?;
 
     let opts = ReadOptions {
         delimiter: args.delimiter,
@@ -230,29 +231,75 @@ fn settings(args: &RetrainArgs, current: &Model, label: &str) -> Result<(Config,
 }
 
 /// Candidate and current must predict the same money, in the same currency, for the same
-/// customers, or comparing them on one holdout means nothing.
-fn same_money(config: &Config, current: &Model, label: &str) -> Result<()> {
-    let differs = if config.economics.currency != current.economics.currency {
+/// customers, or comparing them on one holdout means nothing. The error names the config file
+/// and the first difference, so it can be fixed or a fresh model trained knowingly.
+fn same_money(config: &Config, file: &str, current: &Model, label: &str) -> Result<()> {
+    let (new, old) = (&config.economics, &current.economics);
+    let differs = if new.currency != old.currency {
         Some(format!(
-            "currency {} instead of {}",
-            config.economics.currency, current.economics.currency
+            "currency is {}, but {label} was trained with {}",
+            new.currency, old.currency
         ))
-    } else if config.economics != current.economics {
-        Some("different [economics] terms or rates".to_string())
+    } else if new != old {
+        Some(term_difference(new, old, label))
     } else if config.id != current.id_column {
         Some(format!(
-            "id column \"{}\" instead of \"{}\"",
+            "columns.id is \"{}\", but {label} was trained with \"{}\"",
             config.id, current.id_column
         ))
     } else {
         None
     };
     match differs {
-        Some(what) => Err(Error::Usage(format!(
-            "the config has {what} than {label} was trained with, so the candidate and the current model would not predict the same money; train a fresh model with `leadscore train` instead of retraining"
-        ))),
+        Some(what) => Err(Error::file(
+            file,
+            format!("{what}; the candidate and the current model would not predict the same money, so train a fresh model with `leadscore train` instead of retraining"),
+        )),
         None => Ok(()),
     }
+}
+
+/// The first term of `[economics]` that differs between the config (`new`) and the model.
+fn term_difference(new: &Economics, old: &Economics, label: &str) -> String {
+    let sides = [
+        ("return", &new.lifetime_return, &old.lifetime_return),
+        ("burden", &new.service_burden, &old.service_burden),
+    ];
+    for (side, terms, trained) in sides {
+        for t in terms.iter() {
+            match trained.iter().find(|o| o.name == t.name) {
+                None => {
+                    return format!(
+                        "economics.{side} has a term \"{}\" that {label} was trained without",
+                        t.name
+                    )
+                }
+                Some(o) if o.rate != t.rate => {
+                    return format!(
+                        "economics.{side} term \"{}\" has rate {}, but {label} was trained with rate {}",
+                        t.name, t.rate, o.rate
+                    )
+                }
+                Some(o) if o != t => {
+                    return format!(
+                        "economics.{side} term \"{}\" differs in its column, times or allow_negative from the one {label} was trained with",
+                        t.name
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(o) = trained
+            .iter()
+            .find(|o| !terms.iter().any(|t| t.name == o.name))
+        {
+            return format!(
+                "economics.{side} has no term \"{}\", but {label} was trained with one",
+                o.name
+            );
+        }
+    }
+    format!("[economics] differs from what {label} was trained with (the order of its terms)")
 }
 
 /// Where the merged history is kept: `retrain.history` in the config, else

@@ -297,7 +297,7 @@ impl Registry {
         });
         let lock = Lock {
             registry: self.clone(),
-            _file: file,
+            file,
         };
         lock.remove_staging()?;
         Ok(lock)
@@ -307,7 +307,16 @@ impl Registry {
 /// The registry, held for writing. Dropping it releases the lock.
 pub struct Lock {
     registry: Registry,
-    _file: File,
+    file: File,
+}
+
+impl Drop for Lock {
+    /// Clears who held it before letting go: left in place, the text would name a finished
+    /// run to whoever next finds the lock taken by something that writes none (a model saved
+    /// to a single file, another tool), and every run would leave the directory changed.
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+    }
 }
 
 /// A version being written: files go in `path()`, then [`Lock::add`] renames it into place.

@@ -565,3 +565,145 @@ fn a_current_model_older_than_max_age_days_is_replaced_by_a_worse_candidate() {
     assert_eq!(pointer["version"], "v0003");
     assert_eq!(pointer["since"], "2026-12-30T14:13:20Z");
 }
+
+/// `trained()` and one retrain that promoted v0002 and started the kept history.
+pub(crate) fn retrained() -> (Env, Vec<Customer>) {
+    let (env, base) = trained();
+    env.write("new.csv", csv(&moved_batch(&base)));
+    let run = env.run(&["retrain", "--history", "new.csv"]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    (env, base)
+}
+
+#[test]
+fn a_bad_new_file_leaves_the_models_and_the_kept_history_as_they_were() {
+    let (env, _) = retrained();
+    let more = customers(701..741, "2026-07-01", "2026-07-31", MOVED, 4);
+    let good = csv(&more);
+    env.write("good.csv", &good);
+    // Line 4 of the file (the third customer) has a size that is not a number.
+    let rows: Vec<String> = good.lines().map(String::from).collect();
+    let mut bad = rows.clone();
+    bad[3] = bad[3].replacen(&format!(",{},", more[2].employees), ",many,", 1);
+    env.write("bad-number.csv", bad.join("\n") + "\n");
+    let drop_column = |name: &str| {
+        let i = HEADER.split(',').position(|h| h == name).unwrap();
+        let mut out = String::new();
+        for row in &rows {
+            let mut fields: Vec<&str> = row.split(',').collect();
+            fields.remove(i);
+            out.push_str(&fields.join(","));
+            out.push('\n');
+        }
+        out
+    };
+    env.write("no-employees.csv", drop_column("employees"));
+    env.write("no-support.csv", drop_column("support_hours"));
+    env.write("no-date.csv", drop_column("won_on"));
+    env.write("no-company.csv", drop_column("company"));
+    let mut twice = rows.clone();
+    twice.push(rows[5].clone());
+    env.write("twice.csv", twice.join("\n") + "\n");
+    env.write("rate.toml", CONFIG.replace("rate = 50", "rate = 55"));
+    env.write(
+        "currency.toml",
+        CONFIG.replace("currency = \"EUR\"", "currency = \"USD\""),
+    );
+    env.write(
+        "id.toml",
+        CONFIG.replace("id = \"customer_id\"", "id = \"company\""),
+    );
+    let before = snapshot(&env.path(""));
+
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["bad-number.csv"],
+            "error: bad-number.csv:4: column \"employees\": expected a number, got \"many\"\n",
+        ),
+        (
+            &["good.csv", "bad-number.csv"],
+            "error: bad-number.csv:4: column \"employees\": expected a number, got \"many\"\n",
+        ),
+        (
+            &["no-employees.csv"],
+            "error: no-employees.csv: no column \"employees\" (a feature in the config); the header has: customer_id, company, won_on, industry, region, revenue, support_hours\n",
+        ),
+        (
+            &["no-support.csv"],
+            "error: no-support.csv: no column \"support_hours\" (an outcome in [economics]); the header has: customer_id, company, won_on, industry, region, employees, revenue\n",
+        ),
+        (
+            &["no-date.csv"],
+            "error: no-date.csv: has no column \"won_on\", which the kept history data/history.csv has; every customer in it needs one (add the column, blank where unknown)\n",
+        ),
+        (
+            &["no-company.csv"],
+            "error: no-company.csv: has no column \"company\", which the kept history data/history.csv has; every customer in it needs one (add the column, blank where unknown)\n",
+        ),
+        (
+            &["twice.csv"],
+            "error: twice.csv:42: column \"customer_id\": duplicate id \"C0705\" (first seen on line 6)\n",
+        ),
+        (
+            &["missing.csv"],
+            "error: cannot read missing.csv: No such file or directory (os error 2)\n",
+        ),
+        (
+            &["good.csv", "--config", "rate.toml"],
+            "error: rate.toml: economics.burden term \"support\" has rate 55, but v0002 (models/v0002/model.json) was trained with rate 50; the candidate and the current model would not predict the same money, so train a fresh model with `leadscore train` instead of retraining\n",
+        ),
+        (
+            &["good.csv", "--config", "currency.toml"],
+            "error: currency.toml: currency is USD, but v0002 (models/v0002/model.json) was trained with EUR; the candidate and the current model would not predict the same money, so train a fresh model with `leadscore train` instead of retraining\n",
+        ),
+        (
+            &["good.csv", "--config", "id.toml"],
+            "error: id.toml: columns.id is \"company\", but v0002 (models/v0002/model.json) was trained with \"customer_id\"; the candidate and the current model would not predict the same money, so train a fresh model with `leadscore train` instead of retraining\n",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["retrain", "--history"];
+        all.extend_from_slice(args);
+        let run = env.run(&all);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stderr, run.stdout);
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert_eq!(run.stderr, *expected, "{args:?}");
+        same_tree(&before, &snapshot(&env.path("")));
+    }
+}
+
+#[test]
+fn a_column_the_kept_history_lacks_is_noted_and_left_out() {
+    let (env, _) = retrained();
+    let more = customers(701..741, "2026-07-01", "2026-07-31", MOVED, 4);
+    let mut text = format!("{HEADER},notes\n");
+    for c in &more {
+        text.push_str(&format!("{},called twice\n", c.row().trim_end()));
+    }
+    env.write("extra.csv", text);
+    let run = env.run(&["retrain", "--history", "extra.csv"]);
+    assert!(
+        run.code == 0 || run.code == 3,
+        "{}{}",
+        run.stderr,
+        run.stdout
+    );
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "Merged into data/history.csv (700 customers):",
+            "  extra.csv: 40 new, 0 updated, 0 unchanged",
+            "  Note: \"notes\" is not in the kept history and left out; add it to [features] and retrain from the full history to use it.",
+        ]
+    );
+    let kept = env.read("data/history.csv");
+    assert_eq!(kept.lines().next(), Some(HEADER));
+    assert_eq!(kept.lines().count(), 741);
+    assert!(!kept.contains("called twice"));
+    // The history the new one replaced is kept beside it.
+    assert_eq!(
+        env.read("data/history.previous.csv"),
+        env.read("models/v0002/history.csv")
+    );
+}
