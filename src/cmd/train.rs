@@ -59,7 +59,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let staging = lock.stage()?;
     model.save_unlocked(&staging.path().join(MODEL_FILE))?;
     let snapshot = staging.path().join(crate::model::registry::HISTORY_FILE);
-    crate::io::output::link_or_copy(&args.history, &snapshot)?;
+    crate::io::output::copy_synced(&args.history, &snapshot)?;
     let dates = super::date_range(&snapshot, &config)?;
     let reason =
         "trained with `leadscore train`, which makes its model current without a comparison";

@@ -91,6 +91,8 @@ pub fn merge(
         date_col: None,
     };
     let mut index: rustc_hash::FxHashMap<String, usize> = Default::default();
+    // Where the kept columns come from, for the message when a new file lacks one.
+    let mut columns_of = String::new();
     let mut record = csv::ByteRecord::new();
     if let Some(path) = base {
         let mut input = CsvInput::open(
@@ -108,6 +110,7 @@ pub fn merge(
             merged.rows.push(row);
             merged.in_base.push(true);
         }
+        columns_of = format!("the kept history {}", input.path());
         merged.base = Some(Base {
             file: input.path().to_string(),
             customers: merged.rows.len(),
@@ -119,6 +122,7 @@ pub fn merge(
         if merged.header.is_empty() {
             merged.header = input.headers().to_vec();
             merged.locate(&input, config)?;
+            columns_of = format!("{}, the first new file,", input.path());
         }
         let headers = input.headers().to_vec();
         // Where each kept column is in this file.
@@ -130,8 +134,7 @@ pub fn merge(
                     return Err(Error::file(
                         input.path(),
                         format!(
-                            "has no column \"{name}\", which the kept history {} has; every customer in it needs one (add the column, blank where unknown)",
-                            merged.base.as_ref().map_or("", |b| b.file.as_str())
+                            "has no column \"{name}\", which {columns_of} has; every customer in it needs one (add the column, blank where unknown)"
                         ),
                     ))
                 }

@@ -159,25 +159,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     persist(temp, path)
 }
 
-/// Puts the content of `src` at the new path `dest`: a hard link when the filesystem allows it
-/// (no copy of a large history), else a copy, synced.
-pub fn link_or_copy(src: &Path, dest: &Path) -> Result<()> {
-    if std::fs::hard_link(src, dest).is_ok() {
-        return Ok(());
-    }
+/// Copies `src` to the new path `dest`, synced. Never a hard link, though that would save
+/// the copy of a large history: a link shares the file, so appending to the training file (or
+/// editing the kept history in place) would silently change the version that recorded it as
+/// its exact input.
+pub fn copy_synced(src: &Path, dest: &Path) -> Result<()> {
     std::fs::copy(src, dest)
         .and_then(|_| std::fs::File::open(dest)?.sync_all())
         .map_err(|e| Error::write(dest.display(), e))?;
     Ok(())
 }
 
-/// Replaces `dest` by the content of `src` atomically ([`link_or_copy`] to a temporary name
+/// Replaces `dest` by the content of `src` atomically ([`copy_synced`] to a temporary name
 /// beside it, then one rename), so a reader finds the old file or the new one, never a mix.
 pub fn replace_atomic(src: &Path, dest: &Path) -> Result<()> {
     let temp = temp_beside(dest)?.into_temp_path();
     let temp_path = temp.to_path_buf();
     std::fs::remove_file(&temp_path).map_err(|e| Error::write(temp_path.display(), e))?;
-    link_or_copy(src, &temp_path)?;
+    copy_synced(src, &temp_path)?;
     temp.persist(dest)
         .map_err(|e| Error::write(dest.display(), e.error))?;
     sync_dir(dest)

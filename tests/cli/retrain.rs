@@ -707,3 +707,65 @@ fn a_column_the_kept_history_lacks_is_noted_and_left_out() {
         env.read("models/v0002/history.csv")
     );
 }
+
+#[test]
+fn a_first_retrain_needs_the_training_file_as_it_was_or_a_fresh_start() {
+    let (env, base) = trained();
+    let snapshot_v1 = env.read("models/v0001/history.csv");
+    assert_eq!(snapshot_v1, csv(&base));
+    // The training file grows (as a CRM export does): the version keeps what it was trained on.
+    let grown: Vec<Customer> = customers(901..921, "2026-01-01", "2026-01-31", MOVED, 5);
+    let appended: String = grown.iter().map(Customer::row).collect();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(env.path("base.csv"))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, appended.as_bytes()))
+        .unwrap();
+    assert_eq!(env.read("models/v0001/history.csv"), snapshot_v1);
+
+    // A file without the `company` column, for --fresh below.
+    let mut lacking =
+        String::from("customer_id,won_on,industry,region,employees,revenue,support_hours\n");
+    for c in &grown {
+        let row = c.row();
+        let (id, rest) = row.split_once(',').unwrap();
+        lacking.push_str(&format!("{id},{}", rest.split_once(',').unwrap().1));
+    }
+    env.write("lacking.csv", lacking);
+    env.write("new.csv", csv(&moved_batch(&base)));
+    let before = snapshot(&env.path(""));
+    let run = env.run(&["retrain", "--history", "new.csv"]);
+    assert_eq!(run.code, 2, "{}{}", run.stderr, run.stdout);
+    assert_eq!(
+        run.stderr,
+        "error: there is no kept history at data/history.csv yet, and the file the current model was trained on, base.csv, has changed since; pass the full history together with the new files and --fresh to start one\n"
+    );
+    same_tree(&before, &snapshot(&env.path("")));
+
+    // --fresh starts the kept history from the files given; each must have the first's columns.
+    let run = env.run(&["retrain", "--fresh", "--history", "new.csv", "lacking.csv"]);
+    assert_eq!(run.code, 2, "{}{}", run.stderr, run.stdout);
+    assert_eq!(
+        run.stderr,
+        "error: lacking.csv: has no column \"company\", which new.csv, the first new file, has; every customer in it needs one (add the column, blank where unknown)\n"
+    );
+    same_tree(&before, &snapshot(&env.path("")));
+
+    let run = env.run(&["retrain", "--fresh", "--history", "base.csv", "new.csv"]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    assert_eq!(
+        run.stdout.lines().take(4).collect::<Vec<_>>(),
+        [
+            "Started a new history from:",
+            "  base.csv: 420 new, 0 updated, 0 unchanged",
+            "  new.csv: 300 new, 12 updated, 8 unchanged",
+            "History: 720 customers, won 2025-01-01 to 2026-06-30.",
+        ]
+    );
+    let run = env.run(&["retrain", "--fresh", "--history", "new.csv"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: --fresh starts a new history, but data/history.csv exists; move it away first if that is what you want\n"
+    );
+}
