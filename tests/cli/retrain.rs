@@ -769,3 +769,69 @@ fn a_first_retrain_needs_the_training_file_as_it_was_or_a_fresh_start() {
         "error: --fresh starts a new history, but data/history.csv exists; move it away first if that is what you want\n"
     );
 }
+
+#[test]
+fn a_second_writer_fails_at_once_with_no_wait_and_waits_without_it() {
+    use std::io::{BufRead, Write};
+    let (env, base) = trained();
+    env.write("new.csv", csv(&moved_batch(&base)));
+    // The test holds the registry's lock as another leadscore would.
+    let mut lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(env.path("models/.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let before = snapshot(&env.path(""));
+    for args in [
+        &["retrain", "--history", "new.csv", "--no-wait"][..],
+        &["models", "promote", "v1", "--no-wait"],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {}{}", run.stderr, run.stdout);
+        assert_eq!(
+            run.stderr,
+            "error: cannot lock models: another leadscore is writing to it; run again later, or leave out --no-wait to wait for it\n"
+        );
+        same_tree(&before, &snapshot(&env.path("")));
+    }
+    // A holder that says who it is is named.
+    lock.write_all(b"pid 4242, retrain, since 2026-09-21T14:13:20Z")
+        .unwrap();
+    let run = env.run(&["retrain", "--history", "new.csv", "--no-wait"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "error: cannot lock models: another leadscore (pid 4242, retrain, since 2026-09-21T14:13:20Z) is writing to it; run again later, or leave out --no-wait to wait for it\n"
+    );
+
+    // Without --no-wait it says whom it waits for, waits, and finishes once the lock is free.
+    let mut child = env
+        .command("", &["retrain", "--history", "new.csv"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut waiting = String::new();
+    stderr.read_line(&mut waiting).unwrap();
+    assert_eq!(
+        waiting,
+        "Waiting for another leadscore (pid 4242, retrain, since 2026-09-21T14:13:20Z) to finish writing to models...\n"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "it did not wait");
+    assert_eq!(json(&env, "models/current.json")["version"], "v0001");
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        drop(lock);
+    });
+    let out = child.wait_with_output().unwrap();
+    release.join().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{rest}");
+    assert_eq!(rest, "");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("now current, replacing v0001."));
+    assert_eq!(json(&env, "models/current.json")["version"], "v0002");
+}
