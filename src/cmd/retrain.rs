@@ -198,8 +198,13 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     if let Some(parent) = kept.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::write(parent.display(), e))?;
     }
+    // What a retrain killed in the middle of these renames left (only the lock holder
+    // replaces these two files).
+    let previous = previous_path(&kept);
+    for f in [&kept, &previous] {
+        crate::io::output::remove_replace_leftovers(f)?;
+    }
     if kept.is_file() {
-        let previous = previous_path(&kept);
         crate::io::output::replace_atomic(&kept, &previous)?;
         report.previous_history = Some(previous.display().to_string());
     }

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::io::output::{sync_dir, write_atomic};
+use crate::io::output::{sync_dir, write_atomic, TEMP_PREFIX};
 use crate::model::file::MODEL_FILE;
 
 pub const POINTER_FILE: &str = "current.json";
@@ -335,18 +335,25 @@ impl Lock {
         &self.registry
     }
 
-    /// Removes what an interrupted writer left: staging directories, and versions being
-    /// pruned. Only the lock holder writes here, so none of them is in use.
+    /// Removes what an interrupted writer left: staging directories, versions being pruned,
+    /// and the temporary file of a `current.json` being replaced (killed between writing it
+    /// and renaming it into place, nothing else would ever remove it). Only the lock holder
+    /// writes here, so none of them is in use.
     fn remove_staging(&self) -> Result<()> {
         let Ok(entries) = std::fs::read_dir(&self.registry.dir) else {
             return Ok(());
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if name.to_string_lossy().starts_with(STAGING_PREFIX) {
+            let name = name.to_string_lossy();
+            let removed = if name.starts_with(STAGING_PREFIX) {
                 std::fs::remove_dir_all(entry.path())
-                    .map_err(|e| Error::write(entry.path().display(), e))?;
-            }
+            } else if name.starts_with(TEMP_PREFIX) && name.ends_with(".tmp") {
+                std::fs::remove_file(entry.path())
+            } else {
+                continue;
+            };
+            removed.map_err(|e| Error::write(entry.path().display(), e))?;
         }
         Ok(())
     }
