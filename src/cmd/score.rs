@@ -27,7 +27,7 @@ use crate::write::ScoredWriter;
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
     let leads = leads_path(args.leads.as_deref(), std::io::stdin().is_terminal())?;
-    let model = Model::load(&args.model)?;
+    let (model, located) = Model::load_located(&args.model)?;
     let scorer = Scorer::new(&model)?;
     let super::Leads {
         mut input,
@@ -118,6 +118,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         "{}",
         summary.render(
             &model,
+            located.version.as_deref(),
             args.skip_invalid.as_ref().map(|p| p.display().to_string()),
             &leads.display().to_string()
         )

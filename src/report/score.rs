@@ -48,13 +48,22 @@ impl Summary {
         self.drift.merge(&other.drift);
     }
 
-    pub fn render(&self, model: &Model, rejects: Option<String>, leads_file: &str) -> String {
+    /// `version`: the registry version the model is, when it is one (after a retrain or a
+    /// rollback, which one scored is the first thing to know).
+    pub fn render(
+        &self,
+        model: &Model,
+        version: Option<&str>,
+        rejects: Option<String>,
+        leads_file: &str,
+    ) -> String {
         let n: u64 = self.tiers.iter().sum();
         let mut s = format!(
-            "Scored {} with the model trained {} on {} ({}).\n",
+            "Scored {} with the model trained {} on {} ({}{}).\n",
             counted(n as usize, "lead"),
             model.created_at,
             counted(model.training.rows_used, "customer"),
+            version.map_or(String::new(), |v| format!("{v}, ")),
             model.currency
         );
         let tiers: Vec<String> = Tier::ALL

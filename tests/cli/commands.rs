@@ -820,7 +820,7 @@ fn score_summarises_tiers_recommendations_contact_value_and_warnings_on_stderr()
     let recs =
         ["contact", "qualify", "skip"].map(|r| format!("{r}: {}", count("recommendation", r)));
     let expected = [
-        format!("Scored 10 leads with the model trained {CREATED_AT} on 60 customers (EUR)."),
+        format!("Scored 10 leads with the model trained {CREATED_AT} on 60 customers (v0001, EUR)."),
         format!("  tiers            {}", tiers.join("   ")),
         format!("  recommendations  {}", recs.join("   ")),
         format!(
