@@ -243,6 +243,17 @@ impl Registry {
             .map_err(|e| Error::file(path.display(), format!("not a version record ({e})")))
     }
 
+    /// The version [`Lock::rollback`] would make current: the newest of those current before
+    /// the current one that is still kept.
+    pub fn rollback_to(&self) -> Result<Option<String>> {
+        let versions = self.versions()?;
+        Ok(self.pointer()?.and_then(|p| {
+            p.previous
+                .into_iter()
+                .find(|v| parse_label(v).is_some_and(|n| versions.contains(&n)))
+        }))
+    }
+
     /// Takes the registry's lock: waits for another writer (saying so on stderr) or, with
     /// `wait` false, fails at once naming who holds it.
     pub fn lock(&self, wait: bool, what: &str) -> Result<Lock> {

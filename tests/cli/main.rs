@@ -21,6 +21,7 @@ mod leaks;
 mod model_files;
 mod plot_failures;
 mod reading;
+mod registry;
 mod retrain;
 mod shipped;
 mod telco;
