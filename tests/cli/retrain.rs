@@ -601,6 +601,9 @@ fn a_bad_new_file_leaves_the_models_and_the_kept_history_as_they_were() {
     env.write("no-support.csv", drop_column("support_hours"));
     env.write("no-date.csv", drop_column("won_on"));
     env.write("no-company.csv", drop_column("company"));
+    let mut us_date = rows.clone();
+    us_date[2] = us_date[2].replacen(&more[1].won_on, "07/02/2026", 1);
+    env.write("us-date.csv", us_date.join("\n") + "\n");
     let mut twice = rows.clone();
     twice.push(rows[5].clone());
     env.write("twice.csv", twice.join("\n") + "\n");
@@ -639,6 +642,10 @@ fn a_bad_new_file_leaves_the_models_and_the_kept_history_as_they_were() {
         (
             &["no-company.csv"],
             "error: no-company.csv: has no column \"company\", which the kept history data/history.csv has; every customer in it needs one (add the column, blank where unknown)\n",
+        ),
+        (
+            &["us-date.csv"],
+            "error: us-date.csv:3: column \"won_on\": expected an ISO date like 2026-11-30 (or a blank), got \"07/02/2026\"\n",
         ),
         (
             &["twice.csv"],
