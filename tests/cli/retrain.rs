@@ -507,6 +507,34 @@ fn a_dry_run_of_a_promotion_exits_0_and_judges_as_the_real_run_does() {
     let dry = env.run(&["retrain", "--history", "new.csv", "--dry-run"]);
     assert_eq!(dry.code, 0, "{}{}", dry.stderr, dry.stdout);
     same_tree(&before, &snapshot(&env.path("")));
+    // Its JSON says the same, for a scheduler.
+    let dry_json = env.run(&[
+        "retrain",
+        "--history",
+        "new.csv",
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(dry_json.code, 0, "{}", dry_json.stderr);
+    same_tree(&before, &snapshot(&env.path("")));
+    let report: serde_json::Value = serde_json::from_str(&dry_json.stdout).unwrap();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["exit_code"], 0);
+    assert_eq!(report["decision"]["promote"], true);
+    assert_eq!(report["saved"], serde_json::Value::Null);
+    let file = &report["files"][0];
+    assert_eq!(
+        [&file["new"], &file["updated"], &file["unchanged"]],
+        [300, 12, 8]
+    );
+    assert_eq!(
+        line(&dry.stdout, "Decision: "),
+        format!(
+            "Decision: would promote the candidate (dry run: nothing written): {}.",
+            report["decision"]["reason"].as_str().unwrap()
+        )
+    );
     let real = env.run(&["retrain", "--history", "new.csv"]);
     assert_eq!(real.code, 0, "{}{}", real.stderr, real.stdout);
     // Everything up to the decision is the same report.
