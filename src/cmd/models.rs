@@ -56,14 +56,16 @@ pub fn run(args: &ModelsArgs) -> Result<()> {
         ModelsAction::Promote { version } => {
             let lock = registry.lock(!args.no_wait, "models promote")?;
             let n = existing(&registry, version)?;
-            // A version that would not load must never become current.
-            Model::load(&registry.version_dir(n).join(MODEL_FILE))?;
-            let now = crate::io::date::timestamp();
-            lock.import_legacy(&now)?;
             let was = registry.current()?;
             let message = if was == Some(n) {
+                // Also the one model of the layout before the registry (version 1): nothing
+                // to write, so it is not imported either.
                 format!("{} is current already.", label(n))
             } else {
+                // A version that would not load must never become current.
+                Model::load(&registry.version_dir(n).join(MODEL_FILE))?;
+                let now = crate::io::date::timestamp();
+                lock.import_legacy(&now)?;
                 lock.set_current(n, &now, "promoted by hand with `leadscore models promote`")?;
                 match was {
                     Some(w) => format!("{} is now current (was {}).", label(n), label(w)),
@@ -86,6 +88,11 @@ pub fn run(args: &ModelsArgs) -> Result<()> {
                     "{} holds a single model (no versions yet), so there is nothing to roll back to",
                     args.models.display()
                 )));
+            }
+            // As with `promote`: a version that would not load must never become current (its
+            // file damaged or edited since it was current).
+            if let Some(to) = registry.rollback_to()? {
+                Model::load(&registry.dir().join(to).join(MODEL_FILE))?;
             }
             let now = crate::io::date::timestamp();
             let (from, to) = lock.rollback(&now)?;
@@ -114,7 +121,7 @@ pub fn run(args: &ModelsArgs) -> Result<()> {
                 }
             }
             let removed: Vec<String> = lock.prune(*keep)?.into_iter().map(label).collect();
-            let kept: Vec<String> = registry.versions()?.into_iter().map(label).collect();
+            let kept: Vec<String> = kept_versions(&registry)?.into_iter().map(label).collect();
             let message = if removed.is_empty() {
                 format!(
                     "Nothing to remove: {} kept (the current one is never removed).",
@@ -158,17 +165,12 @@ fn list(registry: &Registry) -> Result<Listing> {
             problem: Model::load(&file).err().map(|e| e.to_string()),
         });
     }
-    let present = registry.versions()?;
     Ok(Listing {
         models: registry.dir().display().to_string(),
         current: current.map(label),
         since: pointer.as_ref().map(|p| p.since.clone()),
         current_reason: pointer.as_ref().map(|p| p.reason.clone()),
-        rollback_to: pointer.and_then(|p| {
-            p.previous
-                .into_iter()
-                .find(|v| parse_label(v).is_some_and(|n| present.contains(&n)))
-        }),
+        rollback_to: registry.rollback_to()?,
         versions,
     })
 }
@@ -212,9 +214,19 @@ fn show(registry: &Registry, version: &str) -> Result<Shown> {
     })
 }
 
+/// The versions kept, oldest first: the model of the layout before the registry is version 1,
+/// as `list` shows it.
+fn kept_versions(registry: &Registry) -> Result<Vec<u32>> {
+    let mut versions = registry.versions()?;
+    if registry.legacy().is_some() && !versions.contains(&1) {
+        versions.insert(0, 1);
+    }
+    Ok(versions)
+}
+
 /// The number of `version`, which must be a version kept in `registry`.
 fn existing(registry: &Registry, version: &str) -> Result<u32> {
-    let versions = registry.versions()?;
+    let versions = kept_versions(registry)?;
     let n = parse_label(version).ok_or_else(|| {
         Error::Usage(format!(
             "\"{version}\" is not a version; name one like v0003 (see `leadscore models list`)"

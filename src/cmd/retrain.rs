@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::RetrainArgs;
 use crate::config::Config;
+use crate::economics::Economics;
 use crate::error::{Error, Result};
 use crate::fit::history::History;
 use crate::fit::merge;
@@ -43,7 +44,7 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     })?;
     let current_label = located.describe();
     let (config, settings, config_file) = settings(args, &current, &current_label)?;
-    same_money(&config, &current, &current_label)?;
+    same_money(&config, &config_file, &current, &current_label)?;
 
     let opts = ReadOptions {
         delimiter: args.delimiter,
@@ -86,7 +87,6 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     let all: Vec<usize> = (0..merged.rows.len()).collect();
     let history_file = dir.join(HISTORY_FILE);
     merged.write(&history_file, &all)?;
-    crate::io::output::make_read_only(&history_file)?;
 
     let split = merged.split(config.retrain.holdout, config.model.seed);
     let (train_file, holdout_file) = (dir.join(".train.csv"), dir.join(".holdout.csv"));
@@ -147,13 +147,9 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         true => Outcome::Done,
         false => Outcome::KeptCurrent,
     };
-    let (Some(lock), Some(staging)) = (lock, staging) else {
-        effects(&mut report, &current, &gate_model)?;
-        super::print_report(&report, args.format, RetrainReport::render)?;
-        return Ok(outcome);
-    };
-
-    // The version kept is refit on every customer: the holdout is the most recent market.
+    // The version kept is refit on every customer: the holdout is the most recent market. A
+    // dry run refits too, so the effects it reports are the ones the real run would report
+    // (the candidate judged on the holdout learnt from fewer customers).
     for f in [&train_file, &holdout_file] {
         std::fs::remove_file(f).map_err(|e| Error::write(f.display(), e))?;
     }
@@ -162,6 +158,10 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     let mut model = crate::fit::build::model(&full, &config, &config_file, &refit);
     model.training.file = kept.display().to_string();
     effects(&mut report, &current, &model)?;
+    let (Some(lock), Some(staging)) = (lock, staging) else {
+        super::print_report(&report, args.format, RetrainReport::render)?;
+        return Ok(outcome);
+    };
     model.save_unlocked(&staging.path().join(MODEL_FILE))?;
     let n = lock.next_version()?;
     let info = VersionInfo {
@@ -196,6 +196,14 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     let file = lock.registry().version_dir(n).join(MODEL_FILE);
     let mut trained_report = TrainReport::new(&full, &refit, &model, &file.display().to_string());
     trained_report.version = report.saved.clone();
+    // Read from the staging directory, whose name is random; the version's own copy is what
+    // it was trained on.
+    trained_report.data.file = lock
+        .registry()
+        .version_dir(n)
+        .join(HISTORY_FILE)
+        .display()
+        .to_string();
     crate::model::registry::write_json(&staging.path().join(RETRAIN_FILE), &report)?;
     super::add_version(&lock, staging, n, info, &trained_report)?;
 
@@ -205,8 +213,13 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     if let Some(parent) = kept.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::write(parent.display(), e))?;
     }
+    // What a retrain killed in the middle of these renames left (only the lock holder
+    // replaces these two files).
+    let previous = previous_path(&kept);
+    for f in [&kept, &previous] {
+        crate::io::output::remove_replace_leftovers(f)?;
+    }
     if kept.is_file() {
-        let previous = previous_path(&kept);
         crate::io::output::replace_atomic(&kept, &previous)?;
         report.previous_history = Some(previous.display().to_string());
     }
@@ -238,29 +251,75 @@ fn settings(args: &RetrainArgs, current: &Model, label: &str) -> Result<(Config,
 }
 
 /// Candidate and current must predict the same money, in the same currency, for the same
-/// customers, or comparing them on one holdout means nothing.
-fn same_money(config: &Config, current: &Model, label: &str) -> Result<()> {
-    let differs = if config.economics.currency != current.economics.currency {
+/// customers, or comparing them on one holdout means nothing. The error names the config file
+/// and the first difference, so it can be fixed or a fresh model trained knowingly.
+fn same_money(config: &Config, file: &str, current: &Model, label: &str) -> Result<()> {
+    let (new, old) = (&config.economics, &current.economics);
+    let differs = if new.currency != old.currency {
         Some(format!(
-            "currency {} instead of {}",
-            config.economics.currency, current.economics.currency
+            "currency is {}, but {label} was trained with {}",
+            new.currency, old.currency
         ))
-    } else if config.economics != current.economics {
-        Some("different [economics] terms or rates".to_string())
+    } else if new != old {
+        Some(term_difference(new, old, label))
     } else if config.id != current.id_column {
         Some(format!(
-            "id column \"{}\" instead of \"{}\"",
+            "columns.id is \"{}\", but {label} was trained with \"{}\"",
             config.id, current.id_column
         ))
     } else {
         None
     };
     match differs {
-        Some(what) => Err(Error::Usage(format!(
-            "the config has {what} than {label} was trained with, so the candidate and the current model would not predict the same money; train a fresh model with `leadscore train` instead of retraining"
-        ))),
+        Some(what) => Err(Error::file(
+            file,
+            format!("{what}; the candidate and the current model would not predict the same money, so train a fresh model with `leadscore train` instead of retraining"),
+        )),
         None => Ok(()),
     }
+}
+
+/// The first term of `[economics]` that differs between the config (`new`) and the model.
+fn term_difference(new: &Economics, old: &Economics, label: &str) -> String {
+    let sides = [
+        ("return", &new.lifetime_return, &old.lifetime_return),
+        ("burden", &new.service_burden, &old.service_burden),
+    ];
+    for (side, terms, trained) in sides {
+        for t in terms.iter() {
+            match trained.iter().find(|o| o.name == t.name) {
+                None => {
+                    return format!(
+                        "economics.{side} has a term \"{}\" that {label} was trained without",
+                        t.name
+                    )
+                }
+                Some(o) if o.rate != t.rate => {
+                    return format!(
+                        "economics.{side} term \"{}\" has rate {}, but {label} was trained with rate {}",
+                        t.name, t.rate, o.rate
+                    )
+                }
+                Some(o) if o != t => {
+                    return format!(
+                        "economics.{side} term \"{}\" differs in its column, times or allow_negative from the one {label} was trained with",
+                        t.name
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(o) = trained
+            .iter()
+            .find(|o| !terms.iter().any(|t| t.name == o.name))
+        {
+            return format!(
+                "economics.{side} has no term \"{}\", but {label} was trained with one",
+                o.name
+            );
+        }
+    }
+    format!("[economics] differs from what {label} was trained with (the order of its terms)")
 }
 
 /// Where the merged history is kept: `retrain.history` in the config, else

@@ -59,10 +59,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let staging = lock.stage()?;
     model.save_unlocked(&staging.path().join(MODEL_FILE))?;
     let snapshot = staging.path().join(crate::model::registry::HISTORY_FILE);
-    // A copy, not a link: the user's file is theirs to change; the snapshot is the version's.
-    std::fs::copy(&args.history, &snapshot)
-        .map_err(|e| crate::error::Error::write(snapshot.display(), e))?;
-    crate::io::output::make_read_only(&snapshot)?;
+    crate::io::output::copy_synced(&args.history, &snapshot)?;
     let dates = super::date_range(&snapshot, &config)?;
     let reason =
         "trained with `leadscore train`, which makes its model current without a comparison";

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::io::date::{format_days, parse_days};
-use crate::io::table::{decode, CsvInput, ReadOptions};
+use crate::io::table::{decode, is_missing_value, CsvInput, ReadOptions};
 
 /// The kept history with the new files merged in, in memory, ready to be written.
 #[derive(Debug)]
@@ -74,7 +74,7 @@ pub struct Holdout {
 /// Reads `base` (if any) and merges `new` into it, in order: a later row for a customer
 /// replaces the earlier one. Every new file must have every column of the base (extra columns
 /// are left out, with a note); the rows are checked against the config before this (see
-/// `History::read`), so only their columns are looked at here.
+/// `History::read`), so only their columns, and the dates of the new rows, are looked at here.
 pub fn merge(
     base: Option<&Path>,
     new: &[PathBuf],
@@ -91,6 +91,8 @@ pub fn merge(
         date_col: None,
     };
     let mut index: rustc_hash::FxHashMap<String, usize> = Default::default();
+    // Where the kept columns come from, for the message when a new file lacks one.
+    let mut columns_of = String::new();
     let mut record = csv::ByteRecord::new();
     if let Some(path) = base {
         let mut input = CsvInput::open(
@@ -108,6 +110,7 @@ pub fn merge(
             merged.rows.push(row);
             merged.in_base.push(true);
         }
+        columns_of = format!("the kept history {}", input.path());
         merged.base = Some(Base {
             file: input.path().to_string(),
             customers: merged.rows.len(),
@@ -119,6 +122,7 @@ pub fn merge(
         if merged.header.is_empty() {
             merged.header = input.headers().to_vec();
             merged.locate(&input, config)?;
+            columns_of = format!("{}, the first new file,", input.path());
         }
         let headers = input.headers().to_vec();
         // Where each kept column is in this file.
@@ -130,8 +134,7 @@ pub fn merge(
                     return Err(Error::file(
                         input.path(),
                         format!(
-                            "has no column \"{name}\", which the kept history {} has; every customer in it needs one (add the column, blank where unknown)",
-                            merged.base.as_ref().map_or("", |b| b.file.as_str())
+                            "has no column \"{name}\", which {columns_of} has; every customer in it needs one (add the column, blank where unknown)"
                         ),
                     ))
                 }
@@ -155,6 +158,19 @@ pub fn merge(
                 .iter()
                 .map(|&i| decode(record.get(i).unwrap_or_default()))
                 .collect();
+            // A date that is not ISO would make its customer undated: never judged, however
+            // recent. Refused instead, as `03/11/2026` could be March or November.
+            if let Some(c) = merged.date_col {
+                let day = row[c].trim();
+                let blank = day.is_empty() || is_missing_value(&config.missing_values, day);
+                if !blank && parse_days(day).is_none() {
+                    return Err(input.source().field_error(
+                        &record,
+                        from[c],
+                        format!("expected an ISO date like 2026-11-30 (or a blank), got \"{day}\""),
+                    ));
+                }
+            }
             counts.rows += 1;
             let id = row[merged.id_col].trim().to_string();
             match index.get(&id) {

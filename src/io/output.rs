@@ -75,6 +75,9 @@ impl Write for Output {
     }
 }
 
+/// How the name of every temporary file written beside its target starts.
+pub const TEMP_PREFIX: &str = ".leadscore-";
+
 /// A temporary file in the same directory as `path`, so the final rename is atomic.
 pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     temp_beside_with_suffix(path, ".tmp")
@@ -83,12 +86,16 @@ pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
 /// `temp_beside` with the temporary file's name ending in `suffix`, for writers that pick a
 /// format from the file name (the PNG encoder wants `.png`).
 pub fn temp_beside_with_suffix(path: &Path, suffix: &str) -> Result<tempfile::NamedTempFile> {
+    temp_named(path, TEMP_PREFIX, suffix)
+}
+
+fn temp_named(path: &Path, prefix: &str, suffix: &str) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".leadscore-").suffix(suffix);
+    builder.prefix(prefix).suffix(suffix);
     // A finished file is for sharing (with the CRM, the team); tempfile's default is 0600.
     #[cfg(unix)]
     {
@@ -159,39 +166,61 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     persist(temp, path)
 }
 
-/// Makes `path` read-only: a version's history snapshot must stay the exact input its model
-/// learnt from, and its hard links (the kept history) share the mode, so an edit in place
-/// (`>>`, an editor saving over it) fails instead of silently changing every version linked.
-pub fn make_read_only(path: &Path) -> Result<()> {
-    let mut perms = std::fs::metadata(path)
-        .map_err(|e| Error::read(path.display(), e))?
-        .permissions();
-    perms.set_readonly(true);
-    std::fs::set_permissions(path, perms).map_err(|e| Error::write(path.display(), e))
-}
-
-/// Puts the content of `src` at the new path `dest`: a hard link when the filesystem allows it
-/// (no copy of a large history), else a copy, synced.
-pub fn link_or_copy(src: &Path, dest: &Path) -> Result<()> {
-    if std::fs::hard_link(src, dest).is_ok() {
-        return Ok(());
-    }
+/// Copies `src` to the new path `dest`, synced. Never a hard link, though that would save
+/// the copy of a large history: a link shares the file, so appending to the training file (or
+/// editing the kept history in place) would silently change the version that recorded it as
+/// its exact input.
+pub fn copy_synced(src: &Path, dest: &Path) -> Result<()> {
     std::fs::copy(src, dest)
         .and_then(|_| std::fs::File::open(dest)?.sync_all())
         .map_err(|e| Error::write(dest.display(), e))?;
     Ok(())
 }
 
-/// Replaces `dest` by the content of `src` atomically ([`link_or_copy`] to a temporary name
+/// Replaces `dest` by the content of `src` atomically ([`copy_synced`] to a temporary name
 /// beside it, then one rename), so a reader finds the old file or the new one, never a mix.
+/// The temporary name starts with [`replace_prefix`], for [`remove_replace_leftovers`].
 pub fn replace_atomic(src: &Path, dest: &Path) -> Result<()> {
-    let temp = temp_beside(dest)?.into_temp_path();
+    let temp = temp_named(dest, &replace_prefix(dest), ".tmp")?.into_temp_path();
     let temp_path = temp.to_path_buf();
     std::fs::remove_file(&temp_path).map_err(|e| Error::write(temp_path.display(), e))?;
-    link_or_copy(src, &temp_path)?;
+    copy_synced(src, &temp_path)?;
     temp.persist(dest)
         .map_err(|e| Error::write(dest.display(), e.error))?;
     sync_dir(dest)
+}
+
+/// How the temporary files [`replace_atomic`] writes beside `dest` are named:
+/// `.history.csv.leadscore-XXXXXX.tmp` for `history.csv`, so that they are told apart from the
+/// temporary files of other outputs written to the same directory meanwhile.
+fn replace_prefix(dest: &Path) -> String {
+    let name = dest
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    format!(".{name}{TEMP_PREFIX}")
+}
+
+/// Removes the temporary files of a [`replace_atomic`] of `dest` that was killed before its
+/// rename (a history-sized file each, which nothing else would ever remove). For a caller that
+/// alone replaces `dest` (holding a lock), so none of them is in use.
+pub fn remove_replace_leftovers(dest: &Path) -> Result<()> {
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = replace_prefix(dest);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(".tmp") {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| Error::write(entry.path().display(), e))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

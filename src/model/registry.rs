@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::io::output::{sync_dir, write_atomic};
+use crate::io::output::{sync_dir, write_atomic, TEMP_PREFIX};
 use crate::model::file::MODEL_FILE;
 use crate::model::Model;
 
@@ -280,6 +280,17 @@ impl Registry {
             .map_err(|e| Error::file(path.display(), format!("not a version record ({e})")))
     }
 
+    /// The version [`Lock::rollback`] would make current: the newest of those current before
+    /// the current one that is still kept.
+    pub fn rollback_to(&self) -> Result<Option<String>> {
+        let versions = self.versions()?;
+        Ok(self.pointer()?.and_then(|p| {
+            p.previous
+                .into_iter()
+                .find(|v| parse_label(v).is_some_and(|n| versions.contains(&n)))
+        }))
+    }
+
     /// Takes the registry's lock: waits for another writer (saying so on stderr) or, with
     /// `wait` false, fails at once naming who holds it.
     pub fn lock(&self, wait: bool, what: &str) -> Result<Lock> {
@@ -334,7 +345,7 @@ impl Registry {
         });
         let lock = Lock {
             registry: self.clone(),
-            _file: file,
+            file,
         };
         lock.remove_staging()?;
         Ok(lock)
@@ -344,7 +355,16 @@ impl Registry {
 /// The registry, held for writing. Dropping it releases the lock.
 pub struct Lock {
     registry: Registry,
-    _file: File,
+    file: File,
+}
+
+impl Drop for Lock {
+    /// Clears who held it before letting go: left in place, the text would name a finished
+    /// run to whoever next finds the lock taken by something that writes none (a model saved
+    /// to a single file, another tool), and every run would leave the directory changed.
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+    }
 }
 
 /// A version being written: files go in `path()`, then [`Lock::add`] renames it into place.
@@ -363,18 +383,25 @@ impl Lock {
         &self.registry
     }
 
-    /// Removes what an interrupted writer left: staging directories, and versions being
-    /// pruned. Only the lock holder writes here, so none of them is in use.
+    /// Removes what an interrupted writer left: staging directories, versions being pruned,
+    /// and the temporary file of a `current.json` being replaced (killed between writing it
+    /// and renaming it into place, nothing else would ever remove it). Only the lock holder
+    /// writes here, so none of them is in use.
     fn remove_staging(&self) -> Result<()> {
         let Ok(entries) = std::fs::read_dir(&self.registry.dir) else {
             return Ok(());
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if name.to_string_lossy().starts_with(STAGING_PREFIX) {
+            let name = name.to_string_lossy();
+            let removed = if name.starts_with(STAGING_PREFIX) {
                 std::fs::remove_dir_all(entry.path())
-                    .map_err(|e| Error::write(entry.path().display(), e))?;
-            }
+            } else if name.starts_with(TEMP_PREFIX) && name.ends_with(".tmp") {
+                std::fs::remove_file(entry.path())
+            } else {
+                continue;
+            };
+            removed.map_err(|e| Error::write(entry.path().display(), e))?;
         }
         Ok(())
     }

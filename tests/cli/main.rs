@@ -22,6 +22,8 @@ mod model_files;
 mod plot_failures;
 mod reading;
 mod recency;
+mod registry;
+mod retrain;
 mod shipped;
 mod telco;
 mod threads;

@@ -84,6 +84,27 @@ impl Env {
         v
     }
 
+    /// The binary with `args`, to run in the subdirectory `rel` (`""`: the scratch directory
+    /// itself), for a test that spawns it, pipes it or kills it.
+    pub fn command(&self, rel: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_leadscore"));
+        command
+            .args(args)
+            .current_dir(self.path(rel))
+            .env("SOURCE_DATE_EPOCH", "1790000000");
+        command
+    }
+
+    /// Runs the binary in the subdirectory `rel`.
+    pub fn run_in(&self, rel: &str, args: &[&str]) -> Run {
+        let out = self.command(rel, args).output().expect("run leadscore");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_with_env(args, &[])
     }
