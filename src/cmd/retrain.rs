@@ -20,15 +20,26 @@ use crate::model::equation::{compare_levels, Equation};
 use crate::model::file::MODEL_FILE;
 use crate::model::registry::{label, Registry, VersionInfo, HISTORY_FILE};
 use crate::model::Model;
-use crate::report::retrain::{Decision, Figures, RetrainReport};
+use crate::report::retrain::{Decision, Figures, RetrainReport, Unchanged};
 use crate::report::train::{SavedVersion, TrainReport};
 
 /// The comparison report kept in each version a retrain made.
 const RETRAIN_FILE: &str = "retrain.json";
 use super::Outcome;
 
+/// Below this many holdout customers the current model never saw, both are judged on the whole
+/// holdout (with a note) rather than on too few to tell them apart.
+const MIN_JUDGED: usize = 30;
+
 pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     let registry = Registry::new(&args.models);
+    // Taking the lock would create a mistyped directory; retrain needs a current model anyway.
+    if !args.models.is_dir() {
+        return Err(Error::file(
+            args.models.display(),
+            "no such models directory; train a model into it with `leadscore train --history FILE --models DIR`",
+        ));
+    }
     // Held from before the current model is read until the pointer is swapped, so two
     // retrains never interleave and never both compare against the same current model.
     let lock = match args.dry_run {
@@ -59,6 +70,16 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         History::read_batch(path, &config, opts)?;
     }
     let merged = merge::merge(base.as_deref(), &args.history, &config, opts)?;
+    // A quiet month, or the same export twice: nothing to learn, so nothing is written and the
+    // current model stays, which is a success for a scheduler.
+    if merged.base.is_some() && merged.files.iter().all(|f| f.new == 0 && f.updated == 0) {
+        let unchanged = Unchanged {
+            files: merged.files.clone(),
+            current: current_label.clone(),
+        };
+        super::print_report(&unchanged, args.format, Unchanged::render)?;
+        return Ok(Outcome::Done);
+    }
     if merged.rows.len() < 10 {
         return Err(Error::Data(format!(
             "the merged history has {}; too few to hold some out and still learn",
@@ -89,9 +110,37 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     merged.write(&history_file, &all)?;
 
     let split = merged.split(config.retrain.holdout, config.model.seed);
+    // Holdout customers the current model was trained on flatter it. When enough others are
+    // left, both models are judged on those only, and the seen ones train the candidate too,
+    // so neither is judged on a customer it learnt from.
+    let base_is_currents = merged
+        .base
+        .as_ref()
+        .is_some_and(|b| b.sha256 == current.training.sha256);
+    let seen: Vec<usize> = split
+        .holdout
+        .iter()
+        .copied()
+        .filter(|&r| base_is_currents && merged.in_base[r])
+        .collect();
+    let unseen: Vec<usize> = split
+        .holdout
+        .iter()
+        .copied()
+        .filter(|r| !seen.contains(r))
+        .collect();
+    let set_aside = !seen.is_empty() && unseen.len() >= MIN_JUDGED;
+    let (train_rows, judged_rows) = if set_aside {
+        let mut train = split.train.clone();
+        train.extend(&seen);
+        train.sort_unstable();
+        (train, unseen)
+    } else {
+        (split.train.clone(), split.holdout.clone())
+    };
     let (train_file, holdout_file) = (dir.join(".train.csv"), dir.join(".holdout.csv"));
-    merged.write(&train_file, &split.train)?;
-    merged.write(&holdout_file, &split.holdout)?;
+    merged.write(&train_file, &train_rows)?;
+    merged.write(&holdout_file, &judged_rows)?;
     let quiet = ReadOptions {
         progress: false,
         ..ReadOptions::default()
@@ -112,11 +161,7 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         &current_figures,
         &candidate_figures,
     );
-    let seen_by_current = merged
-        .base
-        .as_ref()
-        .filter(|b| b.sha256 == current.training.sha256)
-        .map(|_| split.holdout.iter().filter(|&&r| merged.in_base[r]).count());
+    let seen_by_current = base_is_currents.then_some(seen.len());
     let range = merged.date_range(0..merged.rows.len());
     let mut report = RetrainReport {
         currency: config.economics.currency.clone(),
@@ -130,9 +175,14 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         last_won: range.map(|r| r.1),
         settings,
         current: current_label.clone(),
-        candidate_customers: split.train.len(),
+        candidate_customers: part.rows(),
         holdout: split.how.clone(),
+        judged: judged_rows.len(),
         seen_by_current,
+        set_aside,
+        left_out: Vec::new(),
+        refit_customers: 0,
+        warnings: Vec::new(),
         current_figures,
         candidate_figures,
         moved: Vec::new(),
@@ -158,6 +208,22 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     let mut model = crate::fit::build::model(&full, &config, &config_file, &refit);
     model.training.file = kept.display().to_string();
     effects(&mut report, &current, &model)?;
+    report.refit_customers = full.rows();
+    report.left_out = full
+        .excluded
+        .iter()
+        .map(|e| format!("{} (line {}, {})", e.id, e.line, e.column))
+        .collect();
+    if args.fresh && full.rows() < current.training.rows_used {
+        report.warnings.push(format!(
+            "--fresh started the history from these files alone: {} against the {} the current model learnt from; if that was not meant, pass the full history too",
+            crate::report::format::counted(full.rows(), "customer"),
+            crate::report::format::group(current.training.rows_used)
+        ));
+    }
+    if let Some(note) = config_changed(args, &current, &config) {
+        report.warnings.push(note);
+    }
     let (Some(lock), Some(staging)) = (lock, staging) else {
         super::print_report(&report, args.format, RetrainReport::render)?;
         return Ok(outcome);
@@ -173,7 +239,7 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         last_won: report.last_won.clone(),
         measured_on: format!(
             "holdout of {} {}",
-            crate::report::format::counted(split.holdout.len(), "customer"),
+            crate::report::format::counted(judged_rows.len(), "customer"),
             split.how.chosen
         ),
         mae_net: Some(report.candidate_figures.net_value.mae),
@@ -229,6 +295,22 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     }
     super::print_report(&report, args.format, RetrainReport::render)?;
     Ok(outcome)
+}
+
+/// A note when the config file the current model was trained with has changed since, but the
+/// candidate was trained with the stored settings (no `--config`): edits there are not used
+/// until passed.
+fn config_changed(args: &RetrainArgs, current: &Model, used: &Config) -> Option<String> {
+    if args.config.is_some() {
+        return None;
+    }
+    let file = &current.config.as_ref()?.file;
+    let now = Config::load(Path::new(file)).ok()?;
+    (now != *used).then(|| {
+        format!(
+            "{file} has changed since the current model was trained; the candidate used the settings stored with it. To use the file as it is now, pass --config {file} (its economics must be the same)"
+        )
+    })
 }
 
 /// The config to train the candidate with: `--config`, else the one the current model was

@@ -34,9 +34,18 @@ pub struct RetrainReport {
     pub current: String,
     pub candidate_customers: usize,
     pub holdout: Holdout,
+    /// The holdout customers both models were judged on.
+    pub judged: usize,
     /// Holdout customers the current model was trained on (it has an edge on them); `None`
     /// when its training data is not the base merged into.
     pub seen_by_current: Option<usize>,
+    /// Whether those were set aside (trained on by the candidate, judged by neither).
+    pub set_aside: bool,
+    /// Customers of the merged history left out of the refit for a blank outcome.
+    pub left_out: Vec<String>,
+    /// Customers the version kept was refit on.
+    pub refit_customers: usize,
+    pub warnings: Vec<String>,
     pub current_figures: Figures,
     pub candidate_figures: Figures,
     /// Level effects on net value in both, largest change first.
@@ -98,9 +107,10 @@ impl RetrainReport {
             Some(b) => {
                 let _ = writeln!(
                     s,
-                    "Merged into {} ({}):",
+                    "Merged with {} ({}), kept as {}:",
                     b.file,
-                    counted(b.customers, "customer")
+                    counted(b.customers, "customer"),
+                    self.kept_history
                 );
             }
             None => {
@@ -134,19 +144,38 @@ impl RetrainReport {
         let _ = writeln!(s, ".\n");
 
         let h = &self.holdout;
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "Candidate trained on {} with {}, compared with the current model {} on the other {} {}",
+            "Candidate: trained on {} with {}.",
             counted(self.candidate_customers, "customer"),
             self.settings,
-            self.current,
-            group(h.customers),
+        );
+        let _ = write!(
+            s,
+            "Holdout: {} {}",
+            counted(h.customers, "customer"),
             h.chosen
         );
         if let (Some(a), Some(b)) = (&h.first_won, &h.last_won) {
             let _ = write!(s, ", won {a} to {b}");
         }
-        let _ = writeln!(s, ":\n");
+        let _ = writeln!(s, ".");
+        if self.set_aside {
+            let seen = self.seen_by_current.unwrap_or(0);
+            let _ = writeln!(
+                s,
+                "The current model was trained on {} of them, so both models are judged on the other {} and the candidate trains on those {} too.",
+                group(seen),
+                group(self.judged),
+                group(seen)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "Current model {} against the candidate, on {}:\n",
+            self.current,
+            counted(self.judged, "customer")
+        );
         let (c, n) = (&self.current_figures, &self.candidate_figures);
         let _ = writeln!(
             s,
@@ -221,7 +250,7 @@ impl RetrainReport {
                 counted(h.undated, "customer")
             );
         }
-        if let Some(seen) = self.seen_by_current.filter(|&n| n > 0) {
+        if let Some(seen) = self.seen_by_current.filter(|&n| n > 0 && !self.set_aside) {
             let _ = writeln!(
                 s,
                 "  The current model was trained on {} of these {}, which favours it.",
@@ -273,14 +302,25 @@ impl RetrainReport {
             (false, true) => "promoted the candidate",
             (false, false) => "kept the current model",
         };
-        let _ = writeln!(s, "\nDecision: {verdict}: {}.", d.reason);
+        for w in &self.warnings {
+            let _ = writeln!(s, "\nwarning: {w}.");
+        }
+        if !self.left_out.is_empty() {
+            let shown: Vec<String> = self.left_out.iter().take(5).cloned().collect();
+            let _ = writeln!(
+                s,
+                "\nLeft out of the refit for a blank outcome: {}.",
+                listing(&shown, self.left_out.len())
+            );
+        }
+        let _ = writeln!(s, "\nDecision: {verdict}. Why: {}.", d.reason);
         if let Some(v) = &self.saved {
             let _ = write!(
                 s,
-                "Saved as {} in {}/, refit on all {}",
+                "Saved as {} in {}/, refit on {}",
                 v.version,
                 self.models,
-                counted(self.customers, "customer")
+                counted(self.refit_customers, "customer")
             );
             let _ = match (&v.replaced, v.current) {
                 (Some(old), true) => writeln!(s, "; now current, replacing {old}."),
@@ -301,6 +341,33 @@ impl RetrainReport {
     }
 }
 
+/// What `retrain` says when the new files hold nothing the kept history lacks.
+#[derive(Debug, Serialize)]
+pub struct Unchanged {
+    pub files: Vec<FileMerge>,
+    pub current: String,
+}
+
+impl Unchanged {
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        for f in &self.files {
+            let _ = writeln!(
+                s,
+                "{}: {} unchanged, none new or updated.",
+                f.file,
+                counted(f.unchanged, "customer")
+            );
+        }
+        let _ = writeln!(
+            s,
+            "Nothing new to learn: no candidate trained, nothing written; the current model {} stays current.",
+            self.current
+        );
+        s
+    }
+}
+
 /// `v0003` of `v0003 (models/v0003/model.json)`.
 fn short(label: &str) -> &str {
     label.split(' ').next().unwrap_or(label)
@@ -310,11 +377,17 @@ fn change_pct(a: f64, b: f64) -> String {
     if a.abs() < 1e-12 || !a.is_finite() || !b.is_finite() {
         return "-".into();
     }
-    format!("{:+.1}%", (b - a) / a.abs() * 100.0)
+    let change = (b - a) / a.abs() * 100.0;
+    // `-0.0%` reads as a loss; a change that rounds to nothing is shown as none.
+    if change.abs() < 0.05 {
+        return "0.0%".into();
+    }
+    format!("{change:+.1}%")
 }
 
 fn change_abs(a: Option<f64>, b: Option<f64>) -> String {
     match (a, b) {
+        (Some(a), Some(b)) if (b - a).abs() < 0.0005 => "0.000".into(),
         (Some(a), Some(b)) => format!("{:+.3}", b - a),
         _ => "-".into(),
     }
