@@ -118,7 +118,7 @@ pub enum ModelsAction {
     },
     /// Make the version that was current before the current one current again
     Rollback,
-    /// Remove all but the newest versions (never the current one)
+    /// Remove all but the newest versions (never the current one, nor the newest)
     Prune {
         /// How many of the newest versions to keep
         #[arg(long, value_name = "N")]

@@ -209,6 +209,7 @@ fn show(registry: &Registry, version: &str) -> Result<Shown> {
             .collect(),
         cv_net_mae: model.validation.net_value.mae,
         cv_net_r2: model.validation.net_value.r2,
+        decisions: model.decisions,
         effects: eq.level_net_effects(),
         info,
     })

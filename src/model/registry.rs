@@ -567,11 +567,14 @@ impl Lock {
     pub fn prune(&self, keep: usize) -> Result<Vec<u32>> {
         let versions = self.registry.versions()?;
         let current = self.registry.current()?;
+        // The newest is kept too: the next version is numbered after it, so a number once
+        // given is never given to another model.
+        let newest = versions.last().copied();
         let doomed: Vec<u32> = versions
             .iter()
             .rev()
             .skip(keep)
-            .filter(|&&n| Some(n) != current)
+            .filter(|&&n| Some(n) != current && Some(n) != newest)
             .copied()
             .collect();
         for &n in &doomed {
@@ -671,6 +674,25 @@ mod tests {
         assert_eq!(lock.prune(0).unwrap(), [2, 1]);
         assert_eq!(reg.versions().unwrap(), [3]);
         assert!(reg.pointer().unwrap().unwrap().previous.is_empty());
+    }
+
+    #[test]
+    fn prune_keeps_the_newest_so_a_version_number_is_never_given_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = Registry::new(dir.path());
+        let lock = reg.lock(false, "test").unwrap();
+        for _ in 0..3 {
+            let s = lock.stage().unwrap();
+            std::fs::write(s.path().join("x"), "x").unwrap();
+            let n = lock.next_version().unwrap();
+            lock.add(s, n).unwrap();
+            lock.set_current(n, "t", "test").unwrap();
+        }
+        lock.rollback("t").unwrap();
+        // v0002 is current, v0003 the newest: only v0001 may go.
+        assert_eq!(lock.prune(0).unwrap(), [1]);
+        assert_eq!(reg.versions().unwrap(), [2, 3]);
+        assert_eq!(lock.next_version().unwrap(), 4);
     }
 
     #[test]

@@ -121,6 +121,8 @@ pub struct Shown {
     pub features: Vec<String>,
     pub cv_net_mae: f64,
     pub cv_net_r2: Option<f64>,
+    /// Who gets called: the thresholds on expected net value.
+    pub decisions: crate::economics::Decisions,
     /// Each category level's effect on net value for an otherwise average customer.
     pub effects: Vec<LevelNet>,
 }
@@ -167,6 +169,16 @@ impl Shown {
                 r2(i.gini)
             );
         }
+        let d = &self.decisions;
+        let _ = writeln!(
+            s,
+            "Decisions on expected net value ({cur}): contact >= {}, skip < {}; tier A >= {}, B >= {}, C >= {}.",
+            whole(d.contact_at),
+            whole(d.skip_below),
+            whole(d.tier_a),
+            whole(d.tier_b),
+            whole(d.tier_c)
+        );
         let _ = writeln!(
             s,
             "\nEffects on net value of an otherwise average customer ({cur}):"
@@ -242,6 +254,22 @@ impl Diff {
             r2(a.info.gini),
             r2(b.info.gini)
         );
+        let (da, db) = (&a.decisions, &b.decisions);
+        for (name, x, y) in [
+            ("contact at", da.contact_at, db.contact_at),
+            ("skip below", da.skip_below, db.skip_below),
+            ("tier A from", da.tier_a, db.tier_a),
+            ("tier B from", da.tier_b, db.tier_b),
+            ("tier C from", da.tier_c, db.tier_c),
+        ] {
+            let _ = writeln!(
+                s,
+                "  {:<34} {:>12} {:>12}",
+                format!("{name} ({cur})"),
+                whole(x),
+                whole(y)
+            );
+        }
         for f in &self.added_features {
             let _ = writeln!(s, "Feature added: {f}.");
         }
