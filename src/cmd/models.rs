@@ -211,6 +211,7 @@ fn show(registry: &Registry, version: &str) -> Result<Shown> {
         cv_net_r2: model.validation.net_value.r2,
         decisions: model.decisions,
         effects: eq.level_net_effects(),
+        numbers: eq.numeric_net_effects(),
         info,
     })
 }

@@ -101,6 +101,17 @@ pub struct LevelNet {
     pub net: f64,
 }
 
+/// A numeric feature's effect on net value in money at two values (see
+/// [`Equation::numeric_net_effects`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NumericNet {
+    pub feature: String,
+    pub low: f64,
+    pub high: f64,
+    pub net_at_low: f64,
+    pub net_at_high: f64,
+}
+
 /// A level whose effect on net value differs between two models.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct LevelChange {
@@ -411,6 +422,45 @@ impl Equation {
         out
     }
 
+    /// Each numeric feature's effect on net value, in money, for an otherwise average customer
+    /// at the training's 10th and 90th percentile of it (its range when the model has no
+    /// deciles): how much the feature moves a typical lead, in the units `models show` lists.
+    pub fn numeric_net_effects(&self) -> Vec<NumericNet> {
+        let mut out = Vec::new();
+        for term in &self.terms {
+            let Term::Numeric(n) = term else { continue };
+            let (low, high) = match n.edges.as_slice() {
+                [first, .., last] => (*first, *last),
+                _ => n.range,
+            };
+            let at = |x: f64| -> f64 {
+                let z = n.transform(n.used(x)) - n.mean;
+                self.targets
+                    .iter()
+                    .zip(&n.slopes)
+                    .map(|(t, &slope)| {
+                        let e = slope * z;
+                        let money = match t.scale {
+                            Scale::Linear => e,
+                            Scale::Log { at_mean, .. } => {
+                                t.scale.money(at_mean + e) - t.scale.money(at_mean)
+                            }
+                        };
+                        t.role.sign() * money
+                    })
+                    .sum()
+            };
+            out.push(NumericNet {
+                feature: n.name.clone(),
+                low,
+                high,
+                net_at_low: at(low),
+                net_at_high: at(high),
+            });
+        }
+        out
+    }
+
     /// Whether any target is fitted on logs, ln(1 + y) or a log link (its baseline is then the
     /// average profile's prediction, not the average prediction).
     pub fn any_log(&self) -> bool {
@@ -496,6 +546,21 @@ mod tests {
         let mut tiny = [1e-14, 0.0];
         log_effects_to_money(&mut tiny, 0, 1, 2.0, 1.0, 0.0);
         assert!((tiny[0] - 1e-14 * 2f64.exp()).abs() < 1e-20);
+    }
+
+    #[test]
+    fn a_number_moves_net_value_one_way_below_the_average_customer_and_the_other_above() {
+        let text = include_str!("../../models/model.json");
+        let model = Model::parse(text, "models/model.json").unwrap();
+        let eq = Equation::from_model(&model).unwrap();
+        let numbers = eq.numeric_net_effects();
+        assert_eq!(numbers.len(), 3);
+        for n in &numbers {
+            // The average customer sits between the 10th and 90th percentile, where the effect
+            // is 0, so the two ends pull opposite ways (or not at all).
+            assert!(n.low < n.high, "{n:?}");
+            assert!(n.net_at_low * n.net_at_high <= 0.0, "{n:?}");
+        }
     }
 
     #[test]

@@ -403,6 +403,16 @@ impl Lock {
             };
             removed.map_err(|e| Error::write(entry.path().display(), e))?;
         }
+        // An import interrupted after the pointer was written but before the old file was
+        // removed leaves `model.json` beside the registry; the pointer decides, so it is only
+        // a stale second answer, removed once it is certain to be v0001's exact copy.
+        let legacy = self.registry.dir.join(MODEL_FILE);
+        if legacy.is_file() && self.registry.dir.join(POINTER_FILE).is_file() {
+            let imported = self.registry.version_dir(1).join(MODEL_FILE);
+            if std::fs::read(&legacy).ok() == std::fs::read(&imported).ok() {
+                std::fs::remove_file(&legacy).map_err(|e| Error::write(legacy.display(), e))?;
+            }
+        }
         Ok(())
     }
 
@@ -693,6 +703,33 @@ mod tests {
         assert_eq!(lock.prune(0).unwrap(), [1]);
         assert_eq!(reg.versions().unwrap(), [2, 3]);
         assert_eq!(lock.next_version().unwrap(), 4);
+    }
+
+    #[test]
+    fn an_interrupted_import_leaves_no_stale_model_once_the_registry_is_locked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = Registry::new(dir.path());
+        let text = include_str!("../../models/model.json");
+        std::fs::write(dir.path().join(MODEL_FILE), text).unwrap();
+        // The state a kill after the pointer and before the removal leaves.
+        std::fs::create_dir(dir.path().join("v0001")).unwrap();
+        std::fs::write(dir.path().join("v0001").join(MODEL_FILE), text).unwrap();
+        write_json(
+            &dir.path().join(POINTER_FILE),
+            &Pointer {
+                version: label(1),
+                previous: Vec::new(),
+                since: "t".into(),
+                reason: "imported".into(),
+            },
+        )
+        .unwrap();
+        drop(reg.lock(false, "test").unwrap());
+        assert!(!dir.path().join(MODEL_FILE).exists());
+        assert_eq!(
+            locate(dir.path()).unwrap().version.as_deref(),
+            Some("v0001")
+        );
     }
 
     #[test]

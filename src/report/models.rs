@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::economics::signed_whole as signed;
-use crate::model::equation::{LevelChange, LevelNet};
+use crate::model::equation::{LevelChange, LevelNet, NumericNet};
 use crate::model::registry::VersionInfo;
 use crate::report::format::{counted, r2, whole};
 
@@ -125,6 +125,8 @@ pub struct Shown {
     pub decisions: crate::economics::Decisions,
     /// Each category level's effect on net value for an otherwise average customer.
     pub effects: Vec<LevelNet>,
+    /// Each number's effect on net value at its 10th and 90th percentile, likewise.
+    pub numbers: Vec<NumericNet>,
 }
 
 impl Shown {
@@ -190,6 +192,23 @@ impl Shown {
                 let _ = writeln!(s, "  {feature}");
             }
             let _ = writeln!(s, "    {:<28} {:>10}", e.level, signed(e.net));
+        }
+        if !self.numbers.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nNumbers, at the 10th and 90th percentile of the customers ({cur}):"
+            );
+            for n in &self.numbers {
+                let _ = writeln!(
+                    s,
+                    "  {:<22} {:>14} {:>10}   {:>14} {:>10}",
+                    n.feature,
+                    format!("at {}", crate::economics::money(n.low, 0)),
+                    signed(n.net_at_low),
+                    format!("at {}", crate::economics::money(n.high, 0)),
+                    signed(n.net_at_high)
+                );
+            }
         }
         s
     }
