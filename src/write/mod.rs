@@ -7,6 +7,7 @@
 //! the warnings.
 
 pub mod csv;
+pub mod json;
 
 use std::borrow::Cow;
 use std::io;
