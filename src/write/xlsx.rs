@@ -10,7 +10,11 @@
 //! row, `autofit`) we do not need: leads arrive in order, and column widths are measured here as
 //! rows go by and set at the end, which the mode allows because widths, the frozen pane and the
 //! autofilter are sheet settings written when the workbook is saved. Summary and Model are a few
-//! dozen cells and use the ordinary mode.
+//! dozen cells and use the ordinary mode. The row file lives in the system's temporary directory
+//! (rust_xlsxwriter's default; `Workbook::set_tempdir` could move it where `/tmp` is in memory).
+//! Measured on 100k generated leads (release build, 2 cores): scoring and writing took 2.3-2.9 s
+//! against 0.25 s for CSV, at 6 MB peak resident memory; about half is deflating the sheet and a
+//! tenth is rust_xlsxwriter hashing each cell's `Format`.
 //!
 //! Safety: every text cell is written as a string, never a formula (rust_xlsxwriter writes a
 //! formula only through `write_formula`), and text starting with `=`, `+`, `-`, `@`, tab or
