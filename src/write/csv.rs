@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use crate::economics::write_fixed;
 use crate::model::equation::Equation;
 use crate::model::scorer::ScoredLead;
-use crate::write::{push_reasons, push_warnings, ScoredWriter, SCORE_COLUMNS};
+use crate::write::{push_reasons, push_warnings, ScoredWriter};
 
 /// A CSV writer of scored leads into any `io::Write`. Score workers each own one writing into a
 /// batch in memory; its formatting buffers are reused from row to row.
@@ -41,20 +41,9 @@ impl<'e, W: Write> CsvWriter<'e, W> {
         }
     }
 
-    /// The header line: the id column's name, the score columns, then the input columns carried
-    /// along. An input column that would repeat a name (a lead list carrying its own `tier`, say)
-    /// gets an `input_` prefix.
+    /// The header line: see [`crate::write::header`].
     pub fn header(id: &str, passthrough: &[&str]) -> Vec<String> {
-        let mut header: Vec<String> = vec![id.to_string()];
-        header.extend(SCORE_COLUMNS.iter().map(|c| c.to_string()));
-        for name in passthrough {
-            if header.iter().any(|h| h == name) {
-                header.push(format!("input_{name}"));
-            } else {
-                header.push(name.to_string());
-            }
-        }
-        header
+        crate::write::header(id, passthrough)
     }
 
     /// Writes a record of plain fields (a header).

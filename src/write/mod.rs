@@ -8,6 +8,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod xlsx;
 
 use std::borrow::Cow;
 use std::io;
@@ -28,6 +29,22 @@ pub const SCORE_COLUMNS: [&str; 10] = [
     "reasons",
     "warnings",
 ];
+
+/// The header of a scored file: the id column's name, the score columns, then the input columns
+/// carried along. An input column that would repeat a name (a lead list carrying its own `tier`,
+/// say) gets an `input_` prefix.
+pub fn header(id: &str, passthrough: &[&str]) -> Vec<String> {
+    let mut header: Vec<String> = vec![id.to_string()];
+    header.extend(SCORE_COLUMNS.iter().map(|c| c.to_string()));
+    for name in passthrough {
+        if header.iter().any(|h| h == name) {
+            header.push(format!("input_{name}"));
+        } else {
+            header.push(name.to_string());
+        }
+    }
+    header
+}
 
 /// How many drivers a lead's reasons name.
 pub const REASONS: usize = 3;
