@@ -1112,27 +1112,14 @@ pub fn lead_id(i: usize) -> String {
     format!("L{:06}", i + 1)
 }
 
-/// Days since 1970-01-01 of a calendar day (proleptic Gregorian; Howard Hinnant's
-/// days_from_civil).
+/// Days since 1970-01-01 of a calendar day, as leadscore reads dates.
 pub fn day_number((y, m, d): (i64, i64, i64)) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+    leadscore::io::date::days_from_civil(y, m, d)
 }
 
-/// `YYYY-MM-DD` of a day number from [`day_number`] (Hinnant's civil_from_days).
+/// `YYYY-MM-DD` of a day number from [`day_number`], as leadscore writes dates.
 pub fn iso_date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!("{:04}-{m:02}-{d:02}", yoe + era * 400 + i64::from(m <= 2))
+    leadscore::io::date::format_days(days)
 }
 
 /// A seeded stream of the days customers were won: from `first` up to (not including) `end`,

@@ -74,7 +74,8 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 
 // Howard Hinnant's days_from_civil and civil_from_days (public domain): exact for every
 // proleptic Gregorian date, no calendar crate needed for two conversions.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+/// Days since 1970-01-01 of year `y`, month `m` (1-12), day `d` (a valid date).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

@@ -656,8 +656,8 @@ mod tests {
         assert_eq!(Registry::new(dir.path()).versions().unwrap(), [1, 3]);
     }
 
-    #[test]
-    fn rollback_walks_back_through_what_was_current() {
+    /// A registry with versions 1 to 3, each made current in turn, and its lock.
+    fn three_versions() -> (tempfile::TempDir, Registry, Lock) {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::new(dir.path());
         let lock = reg.lock(false, "test").unwrap();
@@ -668,6 +668,12 @@ mod tests {
             lock.add(s, n).unwrap();
             lock.set_current(n, "t", "test").unwrap();
         }
+        (dir, reg, lock)
+    }
+
+    #[test]
+    fn rollback_walks_back_through_what_was_current() {
+        let (_dir, reg, lock) = three_versions();
         assert_eq!(reg.current().unwrap(), Some(3));
         assert_eq!(
             lock.rollback("t").unwrap(),
@@ -688,16 +694,7 @@ mod tests {
 
     #[test]
     fn prune_keeps_the_newest_so_a_version_number_is_never_given_twice() {
-        let dir = tempfile::tempdir().unwrap();
-        let reg = Registry::new(dir.path());
-        let lock = reg.lock(false, "test").unwrap();
-        for _ in 0..3 {
-            let s = lock.stage().unwrap();
-            std::fs::write(s.path().join("x"), "x").unwrap();
-            let n = lock.next_version().unwrap();
-            lock.add(s, n).unwrap();
-            lock.set_current(n, "t", "test").unwrap();
-        }
+        let (_dir, reg, lock) = three_versions();
         lock.rollback("t").unwrap();
         // v0002 is current, v0003 the newest: only v0001 may go.
         assert_eq!(lock.prune(0).unwrap(), [1]);

@@ -303,32 +303,13 @@ impl Diff {
             s,
             "\nEffects that changed (net value of an otherwise average customer, {cur}):"
         );
-        for m in &self.moved {
-            let _ = writeln!(
-                s,
-                "  {:<34} {:>9} → {:>9}",
-                format!("{}={}", m.feature, m.level),
-                signed(m.before),
-                signed(m.after)
-            );
-        }
-        for l in &self.added_levels {
-            let _ = writeln!(
-                s,
-                "  {:<34} {:>9}   {:>9} (added)",
-                format!("{}={}", l.feature, l.level),
-                "",
-                signed(l.net)
-            );
-        }
-        for l in &self.dropped_levels {
-            let _ = writeln!(
-                s,
-                "  {:<34} {:>9}   (dropped)",
-                format!("{}={}", l.feature, l.level),
-                signed(l.net)
-            );
-        }
+        push_level_changes(
+            &mut s,
+            &self.moved,
+            &self.added_levels,
+            &self.dropped_levels,
+            ("added", "dropped"),
+        );
         s
     }
 }
@@ -346,6 +327,45 @@ pub struct Changed {
 impl Changed {
     pub fn render(&self) -> String {
         format!("{}\n", self.message)
+    }
+}
+
+/// Lines of level effects before → after, then levels only the newer model has and only the
+/// older one had, each with its note (`notes`: added, dropped); `models diff` and `retrain`
+/// word the notes for their readers.
+pub fn push_level_changes(
+    s: &mut String,
+    moved: &[LevelChange],
+    added: &[LevelNet],
+    dropped: &[LevelNet],
+    (added_note, dropped_note): (&str, &str),
+) {
+    let name = |f: &str, l: &str| format!("{f}={l}");
+    for m in moved {
+        let _ = writeln!(
+            s,
+            "  {:<34} {:>9} → {:>9}",
+            name(&m.feature, &m.level),
+            signed(m.before),
+            signed(m.after)
+        );
+    }
+    for l in added {
+        let _ = writeln!(
+            s,
+            "  {:<34} {:>9}   {:>9} ({added_note})",
+            name(&l.feature, &l.level),
+            "",
+            signed(l.net)
+        );
+    }
+    for l in dropped {
+        let _ = writeln!(
+            s,
+            "  {:<34} {:>9}   ({dropped_note})",
+            name(&l.feature, &l.level),
+            signed(l.net)
+        );
     }
 }
 

@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::economics::signed_whole as signed;
 use crate::fit::merge::{Base, FileMerge, Holdout};
 use crate::model::equation::{LevelChange, LevelNet};
 use crate::model::file::Metrics;
 use crate::report::evaluate::Evidence;
 use crate::report::format::{counted, group, listing, pct, r2, whole};
+use crate::report::models::push_level_changes;
 use crate::report::train::SavedVersion;
 
 /// How many moved effects the text lists (JSON has them all).
@@ -191,30 +191,28 @@ impl RetrainReport {
             ("service burden", &c.service_burden, &n.service_burden),
         ];
         for (name, a, b) in rows {
-            let _ = writeln!(
-                s,
-                "  {:<30} {:>16} {:>16} {:>10}",
-                format!("{name} MAE ({cur})"),
-                whole(a.mae),
-                whole(b.mae),
-                change_pct(a.mae, b.mae)
-            );
-            let _ = writeln!(
-                s,
-                "  {:<30} {:>16} {:>16} {:>10}",
-                format!("{name} RMSE ({cur})"),
-                whole(a.rmse),
-                whole(b.rmse),
-                change_pct(a.rmse, b.rmse)
-            );
-            let _ = writeln!(
-                s,
-                "  {:<30} {:>16} {:>16} {:>10}",
-                format!("{name} R²"),
-                r2(a.r2),
-                r2(b.r2),
-                change_abs(a.r2, b.r2)
-            );
+            for (label, x, y, change) in [
+                (
+                    format!("{name} MAE ({cur})"),
+                    whole(a.mae),
+                    whole(b.mae),
+                    change_pct(a.mae, b.mae),
+                ),
+                (
+                    format!("{name} RMSE ({cur})"),
+                    whole(a.rmse),
+                    whole(b.rmse),
+                    change_pct(a.rmse, b.rmse),
+                ),
+                (
+                    format!("{name} R²"),
+                    r2(a.r2),
+                    r2(b.r2),
+                    change_abs(a.r2, b.r2),
+                ),
+            ] {
+                let _ = writeln!(s, "  {label:<30} {x:>16} {y:>16} {change:>10}");
+            }
         }
         let _ = writeln!(
             s,
@@ -267,32 +265,16 @@ impl RetrainReport {
                 s,
                 "\nEffects that moved most (net value of an otherwise average customer, {cur}):"
             );
-            for m in self.moved.iter().take(MOVED_SHOWN) {
-                let _ = writeln!(
-                    s,
-                    "  {:<34} {:>9} → {:>9}",
-                    format!("{}={}", m.feature, m.level),
-                    signed(m.before),
-                    signed(m.after)
-                );
-            }
-            for l in &self.added_levels {
-                let _ = writeln!(
-                    s,
-                    "  {:<34} {:>9}   {:>9} (new: learnt from the new data)",
-                    format!("{}={}", l.feature, l.level),
-                    "",
-                    signed(l.net)
-                );
-            }
-            for l in &self.dropped_levels {
-                let _ = writeln!(
-                    s,
-                    "  {:<34} {:>9}   (no longer a level of its own)",
-                    format!("{}={}", l.feature, l.level),
-                    signed(l.net)
-                );
-            }
+            push_level_changes(
+                &mut s,
+                &self.moved[..self.moved.len().min(MOVED_SHOWN)],
+                &self.added_levels,
+                &self.dropped_levels,
+                (
+                    "new: learnt from the new data",
+                    "no longer a level of its own",
+                ),
+            );
         }
 
         let d = &self.decision;

@@ -16,16 +16,7 @@ const SUPPORT_RATE: f64 = 60.0;
 
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
 fn date(days: i64) -> String {
-    // Howard Hinnant's civil_from_days, as in src/io/date.rs.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!("{:04}-{m:02}-{d:02}", yoe + era * 400 + i64::from(m <= 2))
+    leadscore::io::date::format_days(days)
 }
 
 /// A customer: the day it was won and its CSV row (without the date).
