@@ -251,8 +251,10 @@ fn baseline_pass(input: &Path, output: &Path, pad: &str) -> io::Result<()> {
 /// Baseline B: read every field of every customer, check the text is UTF-8 and parse the
 /// numeric fields as f64 (which any trainer must do).
 fn baseline_read(input: &Path) -> io::Result<()> {
-    const TEXT: [&str; 5] = [
+    // `won_on` is a date: read as text here, as a plain pass would not parse it.
+    const TEXT: [&str; 6] = [
         "customer_id",
+        "won_on",
         "industry",
         "region",
         "lead_source",
