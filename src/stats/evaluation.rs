@@ -269,7 +269,7 @@ fn first_max(values: &[f64]) -> usize {
 /// `max_points` indices in `0..=n` (for `n + 1 > max_points`), evenly spread, always including
 /// 0, `n` and `keep`, in increasing order. `keep` replaces its nearest interior grid index, so
 /// the count stays at `max_points` and the peak is drawn exactly.
-fn downsample(n: usize, keep: usize, max_points: usize) -> Vec<usize> {
+pub fn downsample(n: usize, keep: usize, max_points: usize) -> Vec<usize> {
     let steps = max_points - 1;
     let mut indices: Vec<usize> = (0..=steps).map(|i| i * n / steps).collect();
     if !indices.contains(&keep) {

@@ -149,11 +149,47 @@ impl Sum {
     }
 }
 
+/// The running totals behind [`Totals`], all leads and per group. Shared with the HTML page
+/// (`write::html`), so a page and a workbook of the same leads show the same totals to the cent.
 #[derive(Debug, Clone, Copy, Default)]
-struct Sums {
+pub(crate) struct Sums {
     all: Sum,
     by_tier: [Sum; 4],
     by_recommendation: [Sum; 3],
+}
+
+impl Sums {
+    /// Adds a lead's written return, burden and net; `scale` is 10^decimals of the output.
+    pub(crate) fn add(&mut self, lead: &ScoredLead, scale: f64) {
+        let m = &lead.money;
+        let units = [
+            minor_units(m.lifetime_return, scale),
+            minor_units(m.service_burden, scale),
+            minor_units(m.net, scale),
+        ];
+        self.all.add(units);
+        self.by_tier[lead.tier as usize].add(units);
+        self.by_recommendation[lead.recommendation as usize].add(units);
+    }
+
+    pub(crate) fn totals(&self, scale: f64) -> Totals {
+        Totals {
+            all: self.all.tally(scale),
+            by_tier: self.by_tier.map(|t| t.tally(scale)),
+            by_recommendation: self.by_recommendation.map(|r| r.tally(scale)),
+        }
+    }
+}
+
+/// A written figure in whole minor units (cents for `scale` 100): exact, since the figure was
+/// rounded to those units when it was written.
+pub(crate) fn minor_units(v: f64, scale: f64) -> i128 {
+    (v * scale).round() as i128
+}
+
+/// 10^decimals, the number of minor units in one currency unit as written.
+pub(crate) fn scale_of(decimals: usize) -> f64 {
+    10f64.powi(decimals.min(15) as i32)
 }
 
 /// The columns of the Leads sheet, by index.
@@ -350,7 +386,7 @@ impl<'e> XlsxWriter<'e> {
             path: path.to_path_buf(),
             equation,
             decimals,
-            scale: 10f64.powi(decimals.min(15) as i32),
+            scale: scale_of(decimals),
             model,
             formats,
             widths,
@@ -383,12 +419,7 @@ impl<'e> XlsxWriter<'e> {
     }
 
     fn totals(&self) -> Totals {
-        let s = &self.sums;
-        Totals {
-            all: s.all.tally(self.scale),
-            by_tier: s.by_tier.map(|t| t.tally(self.scale)),
-            by_recommendation: s.by_recommendation.map(|r| r.tally(self.scale)),
-        }
+        self.sums.totals(self.scale)
     }
 
     /// Column widths from what was written, and the autofilter over every lead.
@@ -422,10 +453,6 @@ impl<'e> XlsxWriter<'e> {
         }
     }
 
-    fn units(&self, v: f64) -> i128 {
-        (v * self.scale).round() as i128
-    }
-
     fn write_lead(
         &mut self,
         lead: &ScoredLead,
@@ -447,11 +474,6 @@ impl<'e> XlsxWriter<'e> {
         let ratio = m.ratio().map(|r| crate::economics::round_to(r, 2));
         push_reasons(self.equation, lead, &mut self.reasons);
         push_warnings(lead, &mut self.warnings);
-        let units = [
-            self.units(m.lifetime_return),
-            self.units(m.service_burden),
-            self.units(m.net),
-        ];
 
         let f = &self.formats;
         let ws = self.workbook.worksheet_from_index(0)?;
@@ -500,10 +522,7 @@ impl<'e> XlsxWriter<'e> {
         for (i, text) in passthrough.iter().enumerate() {
             self.measure(PASSTHROUGH + i as ColNum, text);
         }
-        let s = &mut self.sums;
-        s.all.add(units);
-        s.by_tier[lead.tier as usize].add(units);
-        s.by_recommendation[lead.recommendation as usize].add(units);
+        self.sums.add(lead, self.scale);
         self.leads += 1;
         Ok(())
     }
