@@ -1,12 +1,13 @@
 //! Writers of scored leads, one per format, all fed the same typed [`ScoredLead`] rows: what is
 //! written is separate from where (a file, standard output, a worker's in-memory batch).
 //!
-//! A new format is one file here implementing [`ScoredWriter`]. Every writer shows the same
-//! figures: `lead.money` (return, burden and net rounded as written, so they add up), the
-//! interval widened to contain the written net, tier, recommendation, the biggest drivers and
-//! the warnings.
+//! A new format is one file here implementing [`ScoredWriter`]: CSV, JSON and JSON Lines, an XLSX
+//! workbook, an HTML page. Every writer shows the same figures: `lead.money` (return, burden and
+//! net rounded as written, so they add up), the interval widened to contain the written net,
+//! tier, recommendation, the biggest drivers and the warnings.
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod xlsx;
 
