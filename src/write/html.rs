@@ -562,10 +562,19 @@ fn push_axes(svg: &mut String, f: &Frame, x: &Axis, y: &Axis, x_title: &str, y_t
     svg.push_str("</text>");
 }
 
-/// The left margin a y axis needs for its widest tick label.
-fn left_margin(y: &Axis) -> f64 {
+/// The plot area of a `size` canvas: room on the left for the y axis's widest tick label and
+/// its title, on the right for half the x axis's last label (centred on the frame's edge).
+fn frame(size: (f64, f64), x: &Axis, y: &Axis) -> Frame {
     let widest = y.ticks().map(|t| y.label(t).len()).max().unwrap_or(1);
-    34.0 + widest as f64 * DIGIT_WIDTH
+    let left = 34.0 + widest as f64 * DIGIT_WIDTH;
+    let last = x.label(x.hi).len() as f64 * DIGIT_WIDTH / 2.0;
+    let right = (last + 6.0).max(16.0);
+    Frame {
+        left,
+        top: 12.0,
+        width: size.0 - left - right,
+        height: size.1 - 12.0 - 54.0,
+    }
 }
 
 /// What the page shows, worked out from the writer once every lead is in.
@@ -670,8 +679,10 @@ impl Page {
         s.push_str("<div class=\"row\">\n<section class=\"chart\">\n");
         self.scatter(&mut s);
         s.push_str("</section>\n<section class=\"side\">\n");
-        self.groups(&mut s);
-        s.push_str("</section>\n</div>\n<div class=\"row\">\n<section class=\"chart\">\n");
+        self.tier_bars(&mut s);
+        s.push_str("</section>\n</div>\n");
+        self.group_tables(&mut s);
+        s.push_str("<div class=\"row\">\n<section class=\"chart\">\n");
         self.whale(&mut s);
         s.push_str("</section>\n<section class=\"side\">\n");
         self.model(&mut s);
@@ -750,13 +761,7 @@ impl Page {
         let [r0, r1, b0, b1] = self.extent;
         let x = Axis::around(r0, r1);
         let y = Axis::around(b0, b1);
-        let left = left_margin(&y);
-        let f = Frame {
-            left,
-            top: 12.0,
-            width: w - left - 16.0,
-            height: h - 12.0 - 54.0,
-        };
+        let f = frame(SCATTER_SIZE, &x, &y);
         let cur = escape(&self.info.model.currency);
         s.push_str("<h2>Expected return against expected burden</h2>\n<p class=\"legend\">");
         let mut drawn = [0u64; 4];
@@ -867,13 +872,49 @@ impl Page {
         s.push_str("</svg>\n");
     }
 
-    /// Tiers and recommendations: count, money, and a bar of each tier's share of the leads.
-    fn groups(&self, s: &mut String) {
+    /// A bar of each tier's share of the leads, and who to call.
+    fn tier_bars(&self, s: &mut String) {
+        let all = &self.totals.all;
+        s.push_str("<h2>Tiers</h2>\n<div class=\"bars\">\n");
+        for tier in Tier::ALL {
+            let t = &self.totals.tier(tier);
+            let share = if all.leads == 0 {
+                0.0
+            } else {
+                t.leads as f64 / all.leads as f64
+            };
+            s.push_str("<div class=\"bar-row\"><span class=\"bar-label\">");
+            push_tier_badge(s, tier);
+            let _ = writeln!(
+                s,
+                "</span><span class=\"bar-track\"><span class=\"bar\" style=\"width:{:.1}%;background:{}\"></span></span><span class=\"bar-value\">{} ({:.0}%)</span></div>",
+                100.0 * share,
+                TIER_COLOURS[tier as usize],
+                count(t.leads),
+                100.0 * share
+            );
+        }
+        s.push_str("</div>\n<h2>Who to call</h2>\n");
+        let contact = self.totals.recommendation(Recommendation::Contact);
+        let skip = self.totals.recommendation(Recommendation::Skip);
+        let _ = writeln!(
+            s,
+            "<p>Calling only the <i>contact</i> leads ({}) is expected to bring <b>{}</b> net; calling every lead, {}.</p>\n<p>The <i>skip</i> leads ({}) are expected to bring {}; the <i>qualify</i> leads are worth a first check before a call.</p>",
+            counted(contact.leads, "lead"),
+            self.money(contact.net),
+            self.money(all.net),
+            count(skip.leads),
+            self.money(skip.net)
+        );
+    }
+
+    /// Count and money per tier and per recommendation, side by side.
+    fn group_tables(&self, s: &mut String) {
         let cur = escape(&self.info.model.currency);
         let heading = |s: &mut String, first: &str| {
             let _ = writeln!(
                 s,
-                "<table class=\"groups\">\n<thead><tr><th>{first}</th><th class=\"n\">Leads</th><th class=\"n\">Return</th><th class=\"n\">Burden</th><th class=\"n\">Net</th></tr></thead>\n<tbody>"
+                "<table class=\"groups\">\n<thead><tr><th>{first}</th><th class=\"n\">Leads</th><th class=\"n\">Return ({cur})</th><th class=\"n\">Burden ({cur})</th><th class=\"n\">Net ({cur})</th></tr></thead>\n<tbody>"
             );
         };
         let row = |s: &mut String, label: &str, t: &Tally, class: &str| {
@@ -888,27 +929,7 @@ impl Page {
             s.push_str("</tr>\n");
         };
         let all = &self.totals.all;
-        let _ = writeln!(s, "<h2>Tiers</h2>\n<div class=\"bars\">");
-        for tier in Tier::ALL {
-            let t = &self.totals.tier(tier);
-            let share = if all.leads == 0 {
-                0.0
-            } else {
-                t.leads as f64 / all.leads as f64
-            };
-            let _ = write!(s, "<div class=\"bar-row\"><span class=\"bar-label\">");
-            push_tier_badge(s, tier);
-            let _ = writeln!(
-                s,
-                "</span><span class=\"bar-track\"><span class=\"bar\" style=\"width:{:.1}%;background:{}\"></span></span><span class=\"bar-value\">{} ({:.0}%)</span></div>",
-                100.0 * share,
-                TIER_COLOURS[tier as usize],
-                count(t.leads),
-                100.0 * share
-            );
-        }
-        s.push_str("</div>\n");
-        let _ = writeln!(s, "<p class=\"note\">Amounts in {cur}.</p>");
+        s.push_str("<div class=\"pair\">\n<section>\n<h2>By tier</h2>\n");
         heading(s, "Tier");
         for tier in Tier::ALL {
             let mut label = String::new();
@@ -916,24 +937,13 @@ impl Page {
             row(s, &label, &self.totals.tier(tier), "");
         }
         row(s, "All leads", all, " class=\"total\"");
-        s.push_str("</tbody></table>\n<h2>Recommendations</h2>\n");
+        s.push_str("</tbody></table>\n</section>\n<section>\n<h2>By recommendation</h2>\n");
         heading(s, "Recommendation");
         for r in Recommendation::ALL {
             row(s, r.as_str(), &self.totals.recommendation(r), "");
         }
         row(s, "All leads", all, " class=\"total\"");
-        s.push_str("</tbody></table>\n");
-        let contact = self.totals.recommendation(Recommendation::Contact);
-        let skip = self.totals.recommendation(Recommendation::Skip);
-        let _ = writeln!(
-            s,
-            "<p class=\"note\">Calling only the <i>contact</i> leads ({}) is expected to bring {} net; calling every lead, {}. The <i>skip</i> leads ({}) are expected to bring {}.</p>",
-            counted(contact.leads, "lead"),
-            self.money(contact.net),
-            self.money(all.net),
-            count(skip.leads),
-            self.money(skip.net)
-        );
+        s.push_str("</tbody></table>\n</section>\n</div>\n");
     }
 
     fn whale(&self, s: &mut String) {
@@ -943,13 +953,7 @@ impl Page {
         let x = Axis::shares();
         let top = wh.points.iter().map(|p| p.1).max().unwrap_or(0);
         let y = Axis::around(to_money(wh.lowest), to_money(top));
-        let left = left_margin(&y);
-        let f = Frame {
-            left,
-            top: 12.0,
-            width: w - left - 16.0,
-            height: h - 12.0 - 54.0,
-        };
+        let f = frame(WHALE_SIZE, &x, &y);
         let cur = escape(&self.info.model.currency);
         s.push_str("<h2>Predicted whale curve</h2>\n");
         let n = self.leads;
@@ -1095,10 +1099,11 @@ p{margin:4px 0}
 .card .value{font-size:19px;font-weight:650;font-variant-numeric:tabular-nums;white-space:nowrap}
 .card .note{font-size:12px}
 .row{display:grid;grid-template-columns:760px minmax(0,1fr);gap:28px;align-items:start}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:28px;align-items:start}
 svg{display:block;max-width:100%;height:auto;font:12px system-ui,-apple-system,'Segoe UI',Roboto,Arial,'DejaVu Sans',sans-serif}
-svg .grid line{stroke:#dde3ec;stroke-width:1}
+svg .grid line{stroke:#dde3ec;stroke-width:1;shape-rendering:crispEdges}
 svg .zero{stroke:#7b8794;stroke-width:1}
-svg .frame{fill:none;stroke:#9aa5b1;stroke-width:1}
+svg .frame{fill:none;stroke:#9aa5b1;stroke-width:1;shape-rendering:crispEdges}
 svg .ticks text{fill:#52606d}
 svg .title{fill:#1f2933;font-size:13px}
 svg .mark{fill:#1f2933;font-weight:600}
@@ -1120,16 +1125,16 @@ tr.total td{font-weight:650;border-top:2px solid #cbd2d9}
 .bar{display:block;height:100%}
 .bar-value{min-width:7.5em;text-align:right;font-variant-numeric:tabular-nums;font-size:13px}
 table.model th{font-weight:400;color:#52606d;width:52%}
-table.leads td.id{font-weight:600;word-break:break-word;max-width:14em}
+table.leads td.id{font-weight:600;min-width:6em;max-width:16em;overflow-wrap:anywhere}
 table.leads .input{font-weight:400;font-size:12px;color:#52606d}
 table.leads td.text{font-size:12px;min-width:16em}
 table.leads td.warn{color:#8d4a00;min-width:10em}
 footer{margin-top:24px;font-size:12px;border-top:1px solid #e4e7eb;padding-top:8px}
-@media (max-width:1100px){.row{grid-template-columns:minmax(0,1fr)}.cards{grid-template-columns:repeat(2,1fr)}}
+@media (max-width:1100px){.row,.pair{grid-template-columns:minmax(0,1fr)}.cards{grid-template-columns:repeat(2,1fr)}}
 @media print{
 body{max-width:none;padding:0;font-size:11px}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-.row{display:block}
+.row,.pair{display:block}
 .cards{grid-template-columns:repeat(3,1fr)}
 .card,svg,tr,.bar-row{break-inside:avoid}
 h2{break-after:avoid}
@@ -1309,7 +1314,7 @@ mod tests {
         }
         assert_eq!(totals, x.finish().unwrap());
 
-        let groups = between(&page, "<h2>Tiers</h2>", "<h2>Predicted");
+        let groups = between(&page, "<h2>By tier</h2>", "<h2>Predicted");
         let tables: Vec<&str> = groups.split("<table class=\"groups\">").skip(1).collect();
         assert_eq!(tables.len(), 2);
         let shown = |t: &Tally| {
