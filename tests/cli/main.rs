@@ -16,6 +16,7 @@ mod evaluate;
 mod explain;
 mod formats;
 mod glm;
+mod html;
 mod init;
 mod leaks;
 mod model_files;
