@@ -8,6 +8,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod totals;
 pub mod xlsx;
 
 use std::borrow::Cow;
