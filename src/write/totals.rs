@@ -170,7 +170,7 @@ mod tests {
         let t = one.totals();
         assert_eq!(t.tier(Tier::A).lifetime_return, 0.3);
         assert_eq!(t.all.leads, 3);
-        assert_eq!(t.all.net, -2.05);
+        assert_eq!(t.all.net, -2.15);
         assert_eq!(t.recommendation(Recommendation::Skip).service_burden, 3.5);
         assert_eq!(t.tier(Tier::B), Tally::default());
     }
