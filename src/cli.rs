@@ -354,7 +354,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub top: Option<u64>,
     /// Only leads of this tier or better (A is best)
-    #[arg(long, value_enum, value_name = "TIER")]
+    #[arg(long, value_enum, value_name = "TIER", ignore_case = true)]
     pub min_tier: Option<TierArg>,
     /// Only leads with this recommendation (repeat for several)
     #[arg(long, value_enum, value_name = "WHAT")]
@@ -382,9 +382,13 @@ pub struct ExportArgs {
 /// A tier on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TierArg {
+    #[value(name = "A")]
     A,
+    #[value(name = "B")]
     B,
+    #[value(name = "C")]
     C,
+    #[value(name = "D")]
     D,
 }
 

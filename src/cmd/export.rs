@@ -143,6 +143,12 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         split_by: plan.split_name.clone(),
         filters: plan.filters.clone(),
         redacted: plan.redacted.clone(),
+        redacted_features: plan
+            .redacted
+            .iter()
+            .filter(|c| model.feature_specs().iter().any(|f| &f.name == *c))
+            .cloned()
+            .collect(),
         scored: summary.tiers.iter().sum(),
         written,
     };

@@ -66,6 +66,9 @@ pub struct Exported {
     pub split_by: Option<String>,
     pub filters: Filters,
     pub redacted: Vec<String>,
+    /// The redacted columns that are features of the model: their values are still in the
+    /// reasons, which say what drove a lead's value.
+    pub redacted_features: Vec<String>,
     /// Leads scored (before filters).
     pub scored: u64,
     pub written: Vec<Written>,
@@ -88,7 +91,20 @@ impl Exported {
         }
         let _ = writeln!(s, ": expected net value {currency} {}.", money(net, 0));
         if !self.redacted.is_empty() {
-            let _ = writeln!(s, "Left out: {}.", self.redacted.join(", "));
+            let shown: Vec<String> = self
+                .redacted
+                .iter()
+                .map(|c| {
+                    if self.redacted_features.contains(c) {
+                        format!(
+                            "{c} (a feature of the model: its values still show in the reasons)"
+                        )
+                    } else {
+                        c.clone()
+                    }
+                })
+                .collect();
+            let _ = writeln!(s, "Left out: {}.", shown.join(", "));
         }
         if let Some(column) = &self.split_by {
             let _ = writeln!(s, "One file per {column}, listed in {}:", INDEX_FILE);
@@ -144,6 +160,7 @@ mod tests {
                 top: Some(50),
             },
             redacted: vec!["email".into()],
+            redacted_features: vec![],
             scored: 1000,
             written: vec![written(None, "out.xlsx", 50, 123_456.4)],
         };
@@ -164,6 +181,7 @@ mod tests {
                 ..Filters::default()
             },
             redacted: vec![],
+            redacted_features: vec![],
             scored: 3,
             written: vec![
                 written(Some("North"), "North.csv", 2, 10.0),
