@@ -12,8 +12,8 @@
 //!
 //! **Same figures as the other writers.** Every amount is a written figure (`lead.money`, the
 //! interval from `lead.interval_around`, the reasons and warnings as `write::push_reasons` and
-//! `push_warnings` give them), and the totals are the workbook's own sums in whole minor units
-//! (`write::xlsx::Sums`), so the page, the CSV and the workbook agree to the cent. Amounts are
+//! `push_warnings` give them), and the totals are summed in whole minor units by the workbook's
+//! own `write::totals::Accumulator`, so the page, the CSV and the workbook agree to the cent. Amounts are
 //! grouped and carry the model's currency.
 //!
 //! **Bounded memory.** Leads arrive in the order the export chose (by expected net, or input
@@ -42,7 +42,8 @@ use std::io::{self, Write};
 use crate::economics::{money, Recommendation, Tier};
 use crate::model::equation::Equation;
 use crate::model::scorer::ScoredLead;
-use crate::write::xlsx::{minor_units, scale_of, ModelInfo, Sums, Tally, Totals};
+use crate::write::totals::{Accumulator, Tally, Totals};
+use crate::write::xlsx::ModelInfo;
 use crate::write::{push_reasons, push_warnings, ScoredWriter};
 
 /// What the page says about where its leads came from.
@@ -91,7 +92,7 @@ pub struct HtmlWriter<'e> {
     passthrough: Vec<String>,
     /// Leads written so far; a lead's number is its place in the order written.
     leads: u64,
-    sums: Sums,
+    sums: Accumulator,
     /// Each lead's net in minor units, for the whale curve.
     nets: Vec<i64>,
     /// The best [`TOP_LEADS`] leads so far; the worst of them on top.
@@ -190,11 +191,11 @@ impl<'e> HtmlWriter<'e> {
         HtmlWriter {
             equation,
             decimals,
-            scale: scale_of(decimals),
+            scale: 10f64.powi(decimals.min(15) as i32),
             info,
             passthrough: passthrough.iter().map(|p| p.as_ref().to_string()).collect(),
             leads: 0,
-            sums: Sums::default(),
+            sums: Accumulator::new(decimals),
             nets: Vec::new(),
             top: BinaryHeap::with_capacity(TOP_LEADS + 1),
             dots: BinaryHeap::new(),
@@ -207,7 +208,7 @@ impl<'e> HtmlWriter<'e> {
     /// Renders the finished page into `out` and returns the totals it shows (the same as the
     /// workbook's Summary sheet for the same leads).
     pub fn finish(self, out: &mut impl Write) -> io::Result<Totals> {
-        let totals = self.sums.totals(self.scale);
+        let totals = self.sums.totals();
         let page = Page::new(self, totals).render();
         out.write_all(page.as_bytes())?;
         Ok(totals)
@@ -273,9 +274,10 @@ impl ScoredWriter for HtmlWriter<'_> {
         }
         let arrival = self.leads;
         self.leads += 1;
-        self.sums.add(lead, self.scale);
+        self.sums.add(lead);
         let m = &lead.money;
-        let net = minor_units(m.net, self.scale) as i64;
+        // Exact: the written net is a whole number of minor units.
+        let net = (m.net * self.scale).round() as i64;
         self.nets.push(net);
 
         let (r, b) = (m.lifetime_return, m.service_burden);
@@ -581,6 +583,8 @@ fn frame(size: (f64, f64), x: &Axis, y: &Axis) -> Frame {
 struct Page {
     info: PageInfo,
     decimals: usize,
+    /// Minor units in a unit of money: 100 for cents.
+    scale: f64,
     leads: u64,
     totals: Totals,
     top: Vec<TopRow>,
@@ -645,6 +649,7 @@ impl Page {
         Page {
             info: w.info,
             decimals: w.decimals,
+            scale: w.scale,
             leads: w.leads,
             totals,
             top: w.top.into_sorted_vec(),
@@ -949,7 +954,7 @@ impl Page {
     fn whale(&self, s: &mut String) {
         let (w, h) = WHALE_SIZE;
         let wh = &self.whale;
-        let to_money = |v: i128| v as f64 / scale_of(self.decimals);
+        let to_money = |v: i128| v as f64 / self.scale;
         let x = Axis::shares();
         let top = wh.points.iter().map(|p| p.1).max().unwrap_or(0);
         let y = Axis::around(to_money(wh.lowest), to_money(top));

@@ -9,6 +9,7 @@
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod totals;
 pub mod xlsx;
 
 use std::borrow::Cow;
@@ -45,6 +46,16 @@ pub fn header(id: &str, passthrough: &[&str]) -> Vec<String> {
         }
     }
     header
+}
+
+/// Text a spreadsheet would not read as a formula: prefixed with `'` when it starts like one
+/// (see [`xlsx::looks_like_formula`]).
+pub fn neutralised(text: &str) -> Cow<'_, str> {
+    if xlsx::looks_like_formula(text) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// How many drivers a lead's reasons name.

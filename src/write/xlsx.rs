@@ -41,6 +41,8 @@ use crate::model::equation::Equation;
 use crate::model::registry::Located;
 use crate::model::scorer::ScoredLead;
 use crate::model::Model;
+use crate::write::totals::Accumulator;
+pub use crate::write::totals::{Tally, Totals};
 use crate::write::{header, push_reasons, push_warnings, ScoredWriter};
 
 /// The most leads one Excel sheet holds: 1,048,576 rows less the header.
@@ -89,107 +91,6 @@ impl ModelInfo {
             decisions: model.decisions,
         }
     }
-}
-
-/// Count and money of a group of leads: sums of the figures as written.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Tally {
-    pub leads: u64,
-    pub lifetime_return: f64,
-    pub service_burden: f64,
-    pub net: f64,
-}
-
-/// What the Summary sheet shows, returned by [`XlsxWriter::finish`] for the caller's report.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Totals {
-    pub all: Tally,
-    /// In the order of [`Tier::ALL`].
-    pub by_tier: [Tally; 4],
-    /// In the order of [`Recommendation::ALL`].
-    pub by_recommendation: [Tally; 3],
-}
-
-impl Totals {
-    pub fn tier(&self, tier: Tier) -> Tally {
-        self.by_tier[tier as usize]
-    }
-
-    pub fn recommendation(&self, r: Recommendation) -> Tally {
-        self.by_recommendation[r as usize]
-    }
-}
-
-/// Sums kept in whole minor units (cents for 2 decimals): the written figures are exact decimals,
-/// and summing them as integers makes a total the exact sum, not one that drifts by float noise
-/// over 100k leads.
-#[derive(Debug, Clone, Copy, Default)]
-struct Sum {
-    leads: u64,
-    ret: i128,
-    burden: i128,
-    net: i128,
-}
-
-impl Sum {
-    fn add(&mut self, units: [i128; 3]) {
-        self.leads += 1;
-        self.ret += units[0];
-        self.burden += units[1];
-        self.net += units[2];
-    }
-
-    fn tally(&self, scale: f64) -> Tally {
-        Tally {
-            leads: self.leads,
-            lifetime_return: self.ret as f64 / scale,
-            service_burden: self.burden as f64 / scale,
-            net: self.net as f64 / scale,
-        }
-    }
-}
-
-/// The running totals behind [`Totals`], all leads and per group. Shared with the HTML page
-/// (`write::html`), so a page and a workbook of the same leads show the same totals to the cent.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Sums {
-    all: Sum,
-    by_tier: [Sum; 4],
-    by_recommendation: [Sum; 3],
-}
-
-impl Sums {
-    /// Adds a lead's written return, burden and net; `scale` is 10^decimals of the output.
-    pub(crate) fn add(&mut self, lead: &ScoredLead, scale: f64) {
-        let m = &lead.money;
-        let units = [
-            minor_units(m.lifetime_return, scale),
-            minor_units(m.service_burden, scale),
-            minor_units(m.net, scale),
-        ];
-        self.all.add(units);
-        self.by_tier[lead.tier as usize].add(units);
-        self.by_recommendation[lead.recommendation as usize].add(units);
-    }
-
-    pub(crate) fn totals(&self, scale: f64) -> Totals {
-        Totals {
-            all: self.all.tally(scale),
-            by_tier: self.by_tier.map(|t| t.tally(scale)),
-            by_recommendation: self.by_recommendation.map(|r| r.tally(scale)),
-        }
-    }
-}
-
-/// A written figure in whole minor units (cents for `scale` 100): exact, since the figure was
-/// rounded to those units when it was written.
-pub(crate) fn minor_units(v: f64, scale: f64) -> i128 {
-    (v * scale).round() as i128
-}
-
-/// 10^decimals, the number of minor units in one currency unit as written.
-pub(crate) fn scale_of(decimals: usize) -> f64 {
-    10f64.powi(decimals.min(15) as i32)
 }
 
 /// The columns of the Leads sheet, by index.
@@ -319,7 +220,6 @@ pub struct XlsxWriter<'e> {
     path: PathBuf,
     equation: &'e Equation,
     decimals: usize,
-    scale: f64,
     model: ModelInfo,
     formats: Formats,
     /// The widest content seen in each column, in characters (capped at its bound).
@@ -328,7 +228,7 @@ pub struct XlsxWriter<'e> {
     extremes: [(f64, bool); 5],
     /// Leads written so far; lead `n` is on row `n + 1`.
     leads: u32,
-    sums: Sums,
+    sums: Accumulator,
     reasons: String,
     warnings: String,
 }
@@ -386,13 +286,12 @@ impl<'e> XlsxWriter<'e> {
             path: path.to_path_buf(),
             equation,
             decimals,
-            scale: scale_of(decimals),
             model,
             formats,
             widths,
             extremes: [(0.0, false); 5],
             leads: 0,
-            sums: Sums::default(),
+            sums: Accumulator::new(decimals),
             reasons: String::new(),
             warnings: String::new(),
         })
@@ -419,7 +318,7 @@ impl<'e> XlsxWriter<'e> {
     }
 
     fn totals(&self) -> Totals {
-        self.sums.totals(self.scale)
+        self.sums.totals()
     }
 
     /// Column widths from what was written, and the autofilter over every lead.
@@ -522,7 +421,7 @@ impl<'e> XlsxWriter<'e> {
         for (i, text) in passthrough.iter().enumerate() {
             self.measure(PASSTHROUGH + i as ColNum, text);
         }
-        self.sums.add(lead, self.scale);
+        self.sums.add(lead);
         self.leads += 1;
         Ok(())
     }
