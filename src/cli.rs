@@ -304,6 +304,8 @@ pub enum ExportFormat {
     Json,
     /// JSON Lines: one lead record per line
     Jsonl,
+    /// One self-contained HTML page for managers: summary, chart, tiers, top leads
+    Html,
 }
 
 impl ExportFormat {
@@ -314,6 +316,7 @@ impl ExportFormat {
             ExportFormat::Xlsx => "xlsx",
             ExportFormat::Json => "json",
             ExportFormat::Jsonl => "jsonl",
+            ExportFormat::Html => "html",
         }
     }
 }
@@ -322,7 +325,7 @@ impl ExportFormat {
 #[command(
     after_help = "Leads are scored with the current model and sorted by expected net \
 value, highest first. Without --format, the format is taken from the output's extension \
-(.csv .xlsx .json .jsonl), else CSV. With --split-by, OUT is a directory that appears \
+(.csv .xlsx .json .jsonl .html), else CSV. With --split-by, OUT is a directory that appears \
 whole or not at all, with one file per value and index.csv listing them."
 )]
 pub struct ExportArgs {

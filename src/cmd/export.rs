@@ -38,6 +38,7 @@ use crate::model::Model;
 use crate::report::export::{Exported, Filters, Written, INDEX_FILE};
 use crate::report::score::Summary;
 use crate::write::csv::CsvWriter;
+use crate::write::html::{HtmlWriter, PageInfo};
 use crate::write::json::{JsonArrayWriter, JsonLinesWriter, JsonRecords};
 use crate::write::totals::Accumulator;
 use crate::write::xlsx::{ModelInfo, XlsxWriter, MAX_LEADS};
@@ -180,6 +181,7 @@ fn format_of(args: &ExportArgs) -> ExportFormat {
         Some("xlsx") => ExportFormat::Xlsx,
         Some("json") => ExportFormat::Json,
         Some("jsonl") | Some("ndjson") => ExportFormat::Jsonl,
+        Some("html") | Some("htm") => ExportFormat::Html,
         _ => ExportFormat::Csv,
     }
 }
@@ -741,6 +743,8 @@ enum Writer<'e> {
     Json(JsonArrayWriter<'e, Output>),
     Jsonl(JsonLinesWriter<'e, Output>),
     Xlsx(XlsxWriter<'e>),
+    /// The page is rendered when finished, into its output.
+    Html(HtmlWriter<'e>, Output),
 }
 
 impl<'e> Writer<'e> {
@@ -777,6 +781,21 @@ impl<'e> Writer<'e> {
                 id,
                 carried,
             )?),
+            ExportFormat::Html => {
+                let file = Path::new(&ctx.source.path);
+                let info = PageInfo {
+                    title: format!(
+                        "Scored leads: {}",
+                        file.file_name()
+                            .map_or(file.as_os_str(), |n| n)
+                            .to_string_lossy()
+                    ),
+                    leads_file: ctx.source.path.clone(),
+                    generated_on: crate::io::date::format_days(crate::io::date::today()),
+                    model: ModelInfo::new(ctx.scorer.model(), ctx.located),
+                };
+                Writer::Html(HtmlWriter::new(eq, d, info, carried), Output::create(path)?)
+            }
         })
     }
 
@@ -786,6 +805,7 @@ impl<'e> Writer<'e> {
             Writer::Json(w) => w,
             Writer::Jsonl(w) => w,
             Writer::Xlsx(w) => w,
+            Writer::Html(w, _) => w,
         }
     }
 
@@ -797,6 +817,10 @@ impl<'e> Writer<'e> {
             Writer::Json(w) => w.finish().map_err(fail)?.commit(),
             Writer::Jsonl(w) => w.finish().map_err(fail)?.commit(),
             Writer::Xlsx(w) => w.finish().map(|_| ()),
+            Writer::Html(w, mut out) => {
+                w.finish(&mut out).map_err(fail)?;
+                out.commit()
+            }
         }
     }
 }
@@ -1047,6 +1071,10 @@ mod tests {
         assert_eq!(
             format_of(&args("leadscore export l.csv -o out.jsonl")),
             ExportFormat::Jsonl
+        );
+        assert_eq!(
+            format_of(&args("leadscore export l.csv -o page.html")),
+            ExportFormat::Html
         );
         assert_eq!(
             format_of(&args("leadscore export l.csv -o out.txt")),

@@ -1,5 +1,5 @@
-//! The HTML page in a real browser: headless Chromium loads the page of the shipped leads, takes
-//! a screenshot and dumps the DOM; the test checks the title and headline, and that the chart is
+//! The HTML page in a real browser: `leadscore export data/leads.csv --format html` writes the
+//! page of the shipped leads, headless Chromium loads it, takes a screenshot and dumps the DOM; the test checks the title and headline, and that the chart is
 //! drawn: inside the plot area (found by its background colour) there are dots of every tier the
 //! leads have, and the break-even line.
 //!
@@ -14,46 +14,45 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use leadscore::economics::Tier;
-use leadscore::write::html::{
-    HtmlWriter, PageInfo, BREAK_EVEN_COLOUR, PLOT_BACKGROUND, TIER_COLOURS,
-};
-use leadscore::write::xlsx::{ModelInfo, Totals};
-use leadscore::write::ScoredWriter;
+use leadscore::write::html::{BREAK_EVEN_COLOUR, PLOT_BACKGROUND, TIER_COLOURS};
 
-use crate::util::repo;
+use crate::util::{repo, Env};
 
 const TEST: &str = "html_page_renders_in_chromium";
 const WINDOW: (u32, u32) = (1280, 2400);
 /// Long enough for a cold start on a loaded 2-core machine; a hung browser fails the test.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The page of the shipped leads, scored with the shipped model and ordered as `export` orders
-/// them (expected net, highest first; ties in input order).
-fn shipped_page(path: &Path) -> Totals {
-    let (model, located) = leadscore::model::registry::load(&repo("models")).unwrap();
-    let (eq, scored) = crate::util::score_with_library(&model, &repo("data/leads.csv"));
-    let mut leads: Vec<_> = scored
-        .into_iter()
-        .map(|(id, mut lead)| {
-            lead.id = id;
-            lead
-        })
-        .collect();
-    leads.sort_by(|a, b| b.money.net.total_cmp(&a.money.net));
-    let info = PageInfo {
-        title: "Scored leads: leads.csv".into(),
-        leads_file: "data/leads.csv".into(),
-        generated_on: "2026-12-01".into(),
-        model: ModelInfo::new(&model, &located),
-    };
-    let mut w = HtmlWriter::new(&eq, 2, info, &[] as &[&str]);
-    for lead in &leads {
-        w.write(lead, &[]).unwrap();
+/// The page of the shipped leads as `leadscore export data/leads.csv --format html -o page.html`
+/// writes it with the shipped model, copied to `page`; and how many leads each tier has, as the
+/// library scores them, for what the chart must show.
+fn shipped_page(page: &Path) -> [u64; 4] {
+    let env = Env::new();
+    env.copy("data/leads.csv", "data/leads.csv");
+    env.copy("models/model.json", "models/model.json");
+    let run = env.run(&[
+        "export",
+        "data/leads.csv",
+        "--format",
+        "html",
+        "-o",
+        "page.html",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("as html to page.html"),
+        "{}",
+        run.stderr
+    );
+    std::fs::copy(env.path("page.html"), page).unwrap();
+
+    let model = leadscore::model::Model::load(&repo("models/model.json")).unwrap();
+    let (_, scored) = crate::util::score_with_library(&model, &repo("data/leads.csv"));
+    let mut tiers = [0u64; 4];
+    for (_, lead) in &scored {
+        tiers[lead.tier as usize] += 1;
     }
-    let mut out = Vec::new();
-    let totals = w.finish(&mut out).unwrap();
-    std::fs::write(path, out).unwrap();
-    totals
+    tiers
 }
 
 /// Chromium, where a Debian install or the user put it: `LEADSCORE_CHROMIUM`, then
@@ -239,7 +238,7 @@ fn html_page_renders_in_chromium() {
     let page = dir.join("page.html");
     let shot = dir.join("screenshot.png");
     let _ = std::fs::remove_file(&shot);
-    let totals = shipped_page(&page);
+    let tiers = shipped_page(&page);
 
     let Some(browser) = find_chromium() else {
         report(&format!(
@@ -286,7 +285,7 @@ fn html_page_renders_in_chromium() {
         b - t
     );
     for tier in Tier::ALL {
-        let leads = totals.tier(tier).leads;
+        let leads = tiers[tier as usize];
         let pixels = pic.count(plot, rgb(TIER_COLOURS[tier as usize]), 24);
         if leads > 0 {
             // A dot is a disc of radius 4: its inside is about 30 pixels of the tier's colour,
