@@ -19,9 +19,10 @@
 //! **Bounded memory.** Leads arrive in the order the export chose (by expected net, or input
 //! order), so the page picks what it shows as they go by: the [`TOP_LEADS`] highest net values
 //! (ties: the earlier lead) in a 50-row heap, each row rendered when it enters; at most
-//! [`MAX_DOTS`] dots for the chart, every tier A lead first and the rest a sample fixed by a hash
-//! of the lead's id (so the picture is the same whichever order the leads came in, and the same
-//! on every run); and, for the whale curve, 8 bytes a lead (its net in minor units), sorted at the
+//! [`MAX_DOTS`] dots for the chart, chosen by a hash of the lead's id (so the picture is the
+//! same whichever order the leads came in, and on every run): every tier A lead if they fit,
+//! but the other tiers keep at least a quarter of the dots, so that a list rich in A still
+//! shows where B, C and D lie; and, for the whale curve, 8 bytes a lead (its net in minor units), sorted at the
 //! end and cut to at most [`WHALE_POINTS`] points. The axes span every lead, drawn or not, and
 //! the page says how many dots it drew of how many.
 //!
@@ -97,8 +98,9 @@ pub struct HtmlWriter<'e> {
     nets: Vec<i64>,
     /// The best [`TOP_LEADS`] leads so far; the worst of them on top.
     top: BinaryHeap<TopRow>,
-    /// The dots kept so far; the first to give way on top.
-    dots: BinaryHeap<Dot>,
+    /// Candidate dots: tier A, and the other tiers, each sampled apart (see [`Sample`]).
+    tier_a: Sample,
+    others: Sample,
     /// The smallest and largest written return and burden of every lead.
     extent: Option<[f64; 4]>,
     reasons: String,
@@ -112,6 +114,9 @@ struct TopRow {
     arrival: u64,
     /// The row's cells after the rank.
     cells: String,
+    /// The input values carried along, shown on a line of their own under the row; empty
+    /// when there are none.
+    input: String,
 }
 
 impl TopRow {
@@ -138,10 +143,10 @@ impl Ord for TopRow {
     }
 }
 
-/// A dot on the chart. Kept by the smallest key: tier A before the rest, then a hash of the id.
+/// A dot on the chart. Kept by the smallest key: a hash of the id, then the lead's number.
 #[derive(Debug)]
 struct Dot {
-    key: (bool, u64, u64),
+    key: (u64, u64),
     lifetime_return: f64,
     service_burden: f64,
     net: f64,
@@ -163,6 +168,62 @@ impl PartialOrd for Dot {
 impl Ord for Dot {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.key.cmp(&other.key)
+    }
+}
+
+/// A sample of at most [`MAX_DOTS`] dots, the same whatever order they are offered in: the
+/// smallest keys (a hash of the id) win, so it is a fixed pseudo-random sample, without a
+/// random number generator.
+#[derive(Debug, Default)]
+struct Sample {
+    /// The dots kept so far; the first to give way on top.
+    kept: BinaryHeap<Dot>,
+    /// How many dots were offered.
+    offered: u64,
+}
+
+impl Sample {
+    /// Whether a dot with `key` would be kept: check before making one.
+    fn wants(&self, key: (u64, u64)) -> bool {
+        self.kept.len() < MAX_DOTS || self.kept.peek().is_some_and(|d| key < d.key)
+    }
+
+    fn offer(&mut self, dot: impl FnOnce() -> Dot, key: (u64, u64)) {
+        self.offered += 1;
+        if self.wants(key) {
+            self.kept.push(dot());
+            if self.kept.len() > MAX_DOTS {
+                self.kept.pop();
+            }
+        }
+    }
+
+    /// The `n` dots with the smallest keys.
+    fn take(self, n: usize) -> impl Iterator<Item = Dot> {
+        self.kept.into_sorted_vec().into_iter().take(n)
+    }
+}
+
+/// How the chart's dots were chosen: of tier A and of the other tiers, how many were drawn of
+/// how many.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Drawn {
+    tier_a: (u64, u64),
+    others: (u64, u64),
+}
+
+impl Drawn {
+    /// Every tier A lead if they fit, but never at the cost of the others' shape: the other
+    /// tiers keep at least a quarter of the dots (when they have that many leads), A takes
+    /// the rest, and the others fill what A leaves.
+    fn split(tier_a: u64, others: u64) -> Drawn {
+        let max = MAX_DOTS as u64;
+        let reserved = others.min(max / 4);
+        let a = tier_a.min(max - reserved);
+        Drawn {
+            tier_a: (a, tier_a),
+            others: (others.min(max - a), others),
+        }
     }
 }
 
@@ -198,7 +259,8 @@ impl<'e> HtmlWriter<'e> {
             sums: Accumulator::new(decimals),
             nets: Vec::new(),
             top: BinaryHeap::with_capacity(TOP_LEADS + 1),
-            dots: BinaryHeap::new(),
+            tier_a: Sample::default(),
+            others: Sample::default(),
             extent: None,
             reasons: String::new(),
             warnings: String::new(),
@@ -215,7 +277,7 @@ impl<'e> HtmlWriter<'e> {
     }
 
     /// The row of the top-leads table, after the rank.
-    fn top_cells(&mut self, lead: &ScoredLead, passthrough: &[Cow<'_, str>]) -> String {
+    fn top_cells(&mut self, lead: &ScoredLead) -> String {
         let d = self.decimals;
         let m = &lead.money;
         push_reasons(self.equation, lead, &mut self.reasons);
@@ -223,18 +285,6 @@ impl<'e> HtmlWriter<'e> {
         let mut s = String::with_capacity(512);
         s.push_str("<td class=\"id\">");
         push_escaped(&mut s, &lead.id);
-        if !passthrough.is_empty() {
-            s.push_str("<div class=\"input\">");
-            for (i, (name, value)) in self.passthrough.iter().zip(passthrough).enumerate() {
-                if i > 0 {
-                    s.push_str("; ");
-                }
-                push_escaped(&mut s, name);
-                s.push_str(": ");
-                push_escaped(&mut s, value);
-            }
-            s.push_str("</div>");
-        }
         s.push_str("</td>");
         for v in [m.lifetime_return, m.service_burden, m.net] {
             push_money_cell(&mut s, v, d);
@@ -258,6 +308,21 @@ impl<'e> HtmlWriter<'e> {
         s.push_str("</td><td class=\"text warn\">");
         push_escaped(&mut s, &self.warnings);
         s.push_str("</td>");
+        s
+    }
+
+    /// The input values carried along, `name: value` pairs as read; empty when there are none.
+    fn top_input(&self, passthrough: &[Cow<'_, str>]) -> String {
+        let mut s = String::new();
+        for (i, (name, value)) in self.passthrough.iter().zip(passthrough).enumerate() {
+            if i > 0 {
+                s.push_str("<span class=\"sep\"> · </span>");
+            }
+            s.push_str("<span class=\"k\">");
+            push_escaped(&mut s, name);
+            s.push_str(":</span> ");
+            push_escaped(&mut s, value);
+        }
         s
     }
 }
@@ -286,30 +351,32 @@ impl ScoredWriter for HtmlWriter<'_> {
                 None => [r, r, b, b],
                 Some([r0, r1, b0, b1]) => [r0.min(r), r1.max(r), b0.min(b), b1.max(b)],
             });
-            let key = (lead.tier != Tier::A, id_hash(&lead.id), arrival);
-            if self.dots.len() < MAX_DOTS || self.dots.peek().is_some_and(|d| key < d.key) {
-                self.dots.push(Dot {
-                    key,
-                    lifetime_return: r,
-                    service_burden: b,
-                    net: m.net,
-                    tier: lead.tier,
-                    id: lead.id.clone(),
-                });
-                if self.dots.len() > MAX_DOTS {
-                    self.dots.pop();
-                }
+            let key = (id_hash(&lead.id), arrival);
+            let dot = || Dot {
+                key,
+                lifetime_return: r,
+                service_burden: b,
+                net: m.net,
+                tier: lead.tier,
+                id: lead.id.clone(),
+            };
+            if lead.tier == Tier::A {
+                self.tier_a.offer(dot, key);
+            } else {
+                self.others.offer(dot, key);
             }
         }
 
         // A later lead enters only with a strictly higher net: ties go to the earlier lead.
         let enters = self.top.len() < TOP_LEADS || self.top.peek().is_some_and(|w| net > w.net);
         if enters {
-            let cells = self.top_cells(lead, passthrough);
+            let cells = self.top_cells(lead);
+            let input = self.top_input(passthrough);
             self.top.push(TopRow {
                 net,
                 arrival,
                 cells,
+                input,
             });
             if self.top.len() > TOP_LEADS {
                 self.top.pop();
@@ -590,6 +657,7 @@ struct Page {
     top: Vec<TopRow>,
     /// Drawn in this order: D first, A last, so the best leads are on top.
     dots: Vec<Dot>,
+    drawn: Drawn,
     extent: [f64; 4],
     whale: Whale,
 }
@@ -642,10 +710,12 @@ impl Whale {
 
 impl Page {
     fn new(w: HtmlWriter<'_>, totals: Totals) -> Page {
-        let mut dots = w.dots.into_vec();
+        let drawn = Drawn::split(w.tier_a.offered, w.others.offered);
+        let mut dots: Vec<Dot> = w.others.take(drawn.others.0 as usize).collect();
+        dots.extend(w.tier_a.take(drawn.tier_a.0 as usize));
         // Tier by tier, D first so that A is drawn on top; within a tier by the id's hash, so
         // that the bytes do not depend on the order the leads came in.
-        dots.sort_by_key(|d| (std::cmp::Reverse(d.tier), d.key.1, d.key.2));
+        dots.sort_by_key(|d| (std::cmp::Reverse(d.tier), d.key));
         Page {
             info: w.info,
             decimals: w.decimals,
@@ -654,6 +724,7 @@ impl Page {
             totals,
             top: w.top.into_sorted_vec(),
             dots,
+            drawn,
             extent: w.extent.unwrap_or([0.0; 4]),
             whale: Whale::of(w.nets),
         }
@@ -729,29 +800,32 @@ impl Page {
                 "<div class=\"card\"><div class=\"label\">{label}</div><div class=\"value\">{value}</div><div class=\"note\">{note}</div></div>"
             );
         };
+        // The currency goes with the label, so that an amount of any size keeps to one line.
+        let cur = escape(&self.info.model.currency);
+        let amount = |v: f64| money(v, self.decimals);
         card(s, "Leads", &count(all.leads), "scored");
         card(
             s,
-            "Expected return",
-            &self.money(all.lifetime_return),
+            &format!("Expected return, {cur}"),
+            &amount(all.lifetime_return),
             "lifetime, all leads",
         );
         card(
             s,
-            "Expected burden",
-            &self.money(all.service_burden),
+            &format!("Expected burden, {cur}"),
+            &amount(all.service_burden),
             "cost to serve, all leads",
         );
         card(
             s,
-            "Expected net",
-            &self.money(all.net),
+            &format!("Expected net, {cur}"),
+            &amount(all.net),
             "return less burden, all leads",
         );
         card(
             s,
-            "Calling only <i>contact</i> leads",
-            &self.money(contact.net),
+            &format!("Calling only <i>contact</i> leads, {cur}"),
+            &amount(contact.net),
             &format!(
                 "expected net of {} against {} for all",
                 counted(contact.leads, "lead"),
@@ -769,10 +843,6 @@ impl Page {
         let f = frame(SCATTER_SIZE, &x, &y);
         let cur = escape(&self.info.model.currency);
         s.push_str("<h2>Expected return against expected burden</h2>\n<p class=\"legend\">");
-        let mut drawn = [0u64; 4];
-        for d in &self.dots {
-            drawn[d.tier as usize] += 1;
-        }
         let decisions = &self.info.model.decisions;
         let from = [
             decisions.tier_a,
@@ -800,6 +870,7 @@ impl Page {
             "<span class=\"key\"><span class=\"line\" style=\"border-color:{BREAK_EVEN_COLOUR}\"></span>break-even: burden = return</span></p>"
         );
         let shown = self.dots.len() as u64;
+        let Drawn { tier_a, others } = self.drawn;
         let _ = writeln!(
             s,
             "<p class=\"note\">Each dot is a lead. Below the line a lead is expected to earn more than it costs; above it, to cost more than it earns. {}</p>",
@@ -807,14 +878,23 @@ impl Page {
                 format!("All {} are drawn.", counted(self.leads, "lead"))
             } else {
                 format!(
-                    "{} of {} leads are drawn: all {} of tier A{}, and of the others a sample fixed by the lead id (the same on every run). The axes span every lead.",
+                    "{} of {} leads are drawn: {} in tier A and {} in tiers B to D, {} fixed by the lead ids (the same on every run). The axes span every lead.",
                     count(shown),
                     count(self.leads),
-                    count(drawn[0]),
-                    if drawn[0] < self.totals.by_tier[0].leads {
-                        format!(" that fit (of {})", count(self.totals.by_tier[0].leads))
+                    if tier_a.0 == tier_a.1 {
+                        format!("all {}", count(tier_a.1))
                     } else {
-                        String::new()
+                        format!("{} of the {}", count(tier_a.0), count(tier_a.1))
+                    },
+                    if others.0 == others.1 {
+                        format!("all {}", count(others.1))
+                    } else {
+                        format!("{} of the {}", count(others.0), count(others.1))
+                    },
+                    if tier_a.0 < tier_a.1 && others.0 < others.1 {
+                        "each a sample"
+                    } else {
+                        "a sample"
                     }
                 )
             }
@@ -919,7 +999,7 @@ impl Page {
         let heading = |s: &mut String, first: &str| {
             let _ = writeln!(
                 s,
-                "<table class=\"groups\">\n<thead><tr><th>{first}</th><th class=\"n\">Leads</th><th class=\"n\">Return ({cur})</th><th class=\"n\">Burden ({cur})</th><th class=\"n\">Net ({cur})</th></tr></thead>\n<tbody>"
+                "<table class=\"groups\">\n<thead><tr><th>{first}</th><th class=\"n\">Leads</th><th class=\"n\">Return</th><th class=\"n\">Burden</th><th class=\"n\">Net</th></tr></thead>\n<tbody>"
             );
         };
         let row = |s: &mut String, label: &str, t: &Tally, class: &str| {
@@ -935,6 +1015,7 @@ impl Page {
         };
         let all = &self.totals.all;
         s.push_str("<div class=\"pair\">\n<section>\n<h2>By tier</h2>\n");
+        let _ = writeln!(s, "<p class=\"note\">Expected amounts in {cur}.</p>");
         heading(s, "Tier");
         for tier in Tier::ALL {
             let mut label = String::new();
@@ -943,6 +1024,7 @@ impl Page {
         }
         row(s, "All leads", all, " class=\"total\"");
         s.push_str("</tbody></table>\n</section>\n<section>\n<h2>By recommendation</h2>\n");
+        let _ = writeln!(s, "<p class=\"note\">Expected amounts in {cur}.</p>");
         heading(s, "Recommendation");
         for r in Recommendation::ALL {
             row(s, r.as_str(), &self.totals.recommendation(r), "");
@@ -1078,7 +1160,17 @@ impl Page {
             "<table class=\"leads\">\n<thead><tr><th class=\"n\">#</th><th>Lead</th><th class=\"n\">Return</th><th class=\"n\">Burden</th><th class=\"n\">Net</th><th class=\"n\">Net likely between</th><th>Tier</th><th>Recommendation</th><th>Reasons</th><th>Warnings</th></tr></thead>\n<tbody>\n",
         );
         for (i, row) in self.top.iter().enumerate() {
-            let _ = writeln!(s, "<tr><td class=\"n\">{}</td>{}</tr>", i + 1, row.cells);
+            if row.input.is_empty() {
+                let _ = writeln!(s, "<tr><td class=\"n\">{}</td>{}</tr>", i + 1, row.cells);
+            } else {
+                let _ = writeln!(
+                    s,
+                    "<tr class=\"has-input\"><td class=\"n\">{}</td>{}</tr>\n<tr class=\"input\"><td></td><td colspan=\"9\">{}</td></tr>",
+                    i + 1,
+                    row.cells,
+                    row.input
+                );
+            }
         }
         if self.top.is_empty() {
             s.push_str("<tr><td colspan=\"10\">No leads.</td></tr>\n");
@@ -1098,13 +1190,14 @@ h2{font-size:17px;margin:22px 0 6px}
 p{margin:4px 0}
 .sub,.note,footer{color:#52606d}
 .note{font-size:13px}
-.cards{display:grid;grid-template-columns:repeat(5,1fr);gap:12px;margin:18px 0 4px}
+.cards{display:grid;grid-template-columns:repeat(5,minmax(0,1fr));gap:12px;margin:18px 0 4px}
 .card{border:1px solid #d9e2ec;border-radius:8px;padding:10px 14px}
 .card .label{font-size:12px;color:#52606d;text-transform:uppercase;letter-spacing:.03em}
-.card .value{font-size:19px;font-weight:650;font-variant-numeric:tabular-nums;white-space:nowrap}
+.card .value{font-size:19px;font-weight:650;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
 .card .note{font-size:12px}
 .row{display:grid;grid-template-columns:760px minmax(0,1fr);gap:28px;align-items:start}
-.pair{display:grid;grid-template-columns:1fr 1fr;gap:28px;align-items:start}
+.pair{display:flex;flex-wrap:wrap;gap:10px 28px;align-items:flex-start}
+.pair>section{flex:1 1 0;min-width:max-content;max-width:760px}
 svg{display:block;max-width:100%;height:auto;font:12px system-ui,-apple-system,'Segoe UI',Roboto,Arial,'DejaVu Sans',sans-serif}
 svg .grid line{stroke:#dde3ec;stroke-width:1;shape-rendering:crispEdges}
 svg .zero{stroke:#7b8794;stroke-width:1}
@@ -1117,7 +1210,7 @@ svg .mark{fill:#1f2933;font-weight:600}
 .key .dot{display:inline-block;width:11px;height:11px;border-radius:50%;margin-right:5px;vertical-align:-1px}
 .key .line{display:inline-block;width:22px;border-top:3px dashed;margin-right:5px;vertical-align:3px}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:13px}
-th,td{padding:4px 7px;border-bottom:1px solid #e4e7eb;text-align:left;vertical-align:top}
+th,td{padding:4px 6px;border-bottom:1px solid #e4e7eb;text-align:left;vertical-align:top}
 thead th{font-size:12px;color:#52606d;font-weight:600;border-bottom:2px solid #cbd2d9}
 .n{text-align:right;white-space:nowrap}
 tr.total td{font-weight:650;border-top:2px solid #cbd2d9}
@@ -1131,17 +1224,20 @@ tr.total td{font-weight:650;border-top:2px solid #cbd2d9}
 .bar-value{min-width:7.5em;text-align:right;font-variant-numeric:tabular-nums;font-size:13px}
 table.model th{font-weight:400;color:#52606d;width:52%}
 table.leads td.id{font-weight:600;min-width:6em;max-width:16em;overflow-wrap:anywhere}
-table.leads .input{font-weight:400;font-size:12px;color:#52606d}
+table.leads tr.has-input td{border-bottom:none}
+table.leads tr.input td{padding-top:0;font-size:12px}
+table.leads .k,table.leads .sep{color:#7b8794}
 table.leads td.text{font-size:12px;min-width:16em}
 table.leads td.warn{color:#8d4a00;min-width:10em}
 footer{margin-top:24px;font-size:12px;border-top:1px solid #e4e7eb;padding-top:8px}
-@media (max-width:1100px){.row,.pair{grid-template-columns:minmax(0,1fr)}.cards{grid-template-columns:repeat(2,1fr)}}
+@media (max-width:1100px){.row{grid-template-columns:minmax(0,1fr)}.cards{grid-template-columns:repeat(2,1fr)}}
 @media print{
 body{max-width:none;padding:0;font-size:11px}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-.row,.pair{display:block}
+.row{display:block}
+tr.has-input{break-after:avoid}
 .cards{grid-template-columns:repeat(3,1fr)}
-.card,svg,tr,.bar-row{break-inside:avoid}
+.card,svg,tr,.bar-row,table.groups{break-inside:avoid}
 h2{break-after:avoid}
 }
 ";
@@ -1344,11 +1440,11 @@ mod tests {
         // The cards: the totals and what calling only the contact leads is worth.
         let contact = totals.recommendation(Recommendation::Contact);
         assert!(page.contains(&format!(
-            "<div class=\"value\">{} EUR</div>",
+            "Expected net, EUR</div><div class=\"value\">{}</div>",
             money(totals.all.net, 2)
         )));
         assert!(page.contains(&format!(
-            "<div class=\"value\">{} EUR</div><div class=\"note\">expected net of {} leads",
+            "leads, EUR</div><div class=\"value\">{}</div><div class=\"note\">expected net of {} leads",
             money(contact.net, 2),
             count(contact.leads)
         )));
@@ -1368,12 +1464,18 @@ mod tests {
             net(b).cmp(&net(a))
         });
         let table = rows(&page, "leads");
-        assert_eq!(table.len(), TOP_LEADS);
-        for (i, (row, rec)) in table.iter().zip(&ranked).enumerate() {
+        assert_eq!(
+            table.len(),
+            2 * TOP_LEADS,
+            "a row and its input's line per lead"
+        );
+        for (i, (pair, rec)) in table.chunks(2).zip(&ranked).enumerate() {
+            let (row, input) = (&pair[0], &pair[1]);
             assert_eq!(row[0], (i + 1).to_string());
+            assert_eq!(row[1], &rec[0]);
             assert_eq!(
-                row[1],
-                format!("{}company: {}; region: {}", &rec[0], &rec[11], &rec[12])
+                input[1],
+                format!("company: {} · region: {}", &rec[11], &rec[12])
             );
             assert_eq!(row[2], grouped(&rec[1]));
             assert_eq!(row[3], grouped(&rec[2]));
@@ -1445,7 +1547,7 @@ mod tests {
         assert!(page.contains("a&amp;b &#39;c&#39; ␀␛␡\u{fffd}"));
         assert!(page.contains("<title>Leads &lt;b&gt;bold&lt;/b&gt;</title>"));
         assert!(page.contains("x&quot;&gt;&lt;script&gt;alert(4)&lt;/script&gt;.csv"));
-        assert!(page.contains("&lt;th&gt;col&lt;/th&gt;: &lt;/td&gt;&lt;/tr&gt;"));
+        assert!(page.contains("&lt;th&gt;col&lt;/th&gt;:</span> &lt;/td&gt;&lt;/tr&gt;"));
         // Every tag on the page is one the page itself writes.
         let tags: std::collections::BTreeSet<&str> = page
             .split('<')
@@ -1536,7 +1638,9 @@ mod tests {
         assert_eq!(scatter.matches("<circle").count(), MAX_DOTS);
         let a = between(scatter, &format!("<g fill=\"{}\"", TIER_COLOURS[0]), "</g>");
         assert_eq!(a.matches("<circle").count(), n / 10, "every tier A lead");
-        assert!(page.contains("5,000 of 20,000 leads are drawn: all 2,000 of tier A, and"));
+        assert!(page.contains(
+            "5,000 of 20,000 leads are drawn: all 2,000 in tier A and 3,000 of the 18,000 in tiers B to D, a sample fixed by the lead ids"
+        ));
         // The sample is fixed by the ids: the same leads in another order draw the same dots.
         let backwards = render(&mut (0..n).rev());
         let dots = |p: &str| {
@@ -1552,6 +1656,48 @@ mod tests {
         // The whale curve is cut to its bound and still ends at the total.
         let whale = between(&page, "<polyline", "/>");
         assert_eq!(whale.matches(',').count(), WHALE_POINTS);
+    }
+
+    #[test]
+    fn tier_a_keeps_its_dots_unless_the_other_tiers_would_lose_their_quarter() {
+        let split = |a, o| {
+            let d = Drawn::split(a, o);
+            (d.tier_a.0, d.others.0)
+        };
+        assert_eq!(split(300, 700), (300, 700));
+        assert_eq!(split(2_000, 18_000), (2_000, 3_000));
+        assert_eq!(split(3_750, 96_250), (3_750, 1_250));
+        assert_eq!(split(25_718, 74_282), (3_750, 1_250));
+        assert_eq!(split(25_718, 600), (4_400, 600));
+        assert_eq!(split(9_000, 0), (5_000, 0));
+        assert_eq!(split(0, 9_000), (0, 5_000));
+        // More tier A leads than fit: the chart still shows every tier, and says what it drew.
+        let model = shipped();
+        let eq = Scorer::new(&model).unwrap().equation().clone();
+        let mut w = HtmlWriter::new(&eq, 2, info(&model), &[] as &[&str]);
+        for i in 0..12_000 {
+            let tier = [Tier::A, Tier::A, Tier::B, Tier::D][i % 4];
+            w.write(&synthetic(i, tier), &[]).unwrap();
+        }
+        let mut out = Vec::new();
+        w.finish(&mut out).unwrap();
+        let page = String::from_utf8(out).unwrap();
+        let scatter = between(&page, "<svg class=\"scatter\"", "</svg>");
+        let drawn = |t: Tier| {
+            between(
+                scatter,
+                &format!("<g fill=\"{}\"", TIER_COLOURS[t as usize]),
+                "</g>",
+            )
+            .matches("<circle")
+            .count()
+        };
+        assert_eq!(drawn(Tier::A), 3_750);
+        assert_eq!(drawn(Tier::B) + drawn(Tier::D), 1_250);
+        assert!(drawn(Tier::B) > 500 && drawn(Tier::D) > 500);
+        assert!(page.contains(
+            "5,000 of 12,000 leads are drawn: 3,750 of the 6,000 in tier A and 1,250 of the 6,000 in tiers B to D, each a sample fixed by the lead ids"
+        ), "{}", between(&page, "<p class=\"note\">Each dot", "</p>"));
     }
 
     #[test]
