@@ -26,6 +26,12 @@
 //! end and cut to at most [`WHALE_POINTS`] points. The axes span every lead, drawn or not, and
 //! the page says how many dots it drew of how many.
 //!
+//! Measured with `export --format html` (release build, 2 cores, every input column carried):
+//! 100 leads make a 77 KB page, the 1,000 sample leads 155 KB, 100k generated leads 486 KB (5,000
+//! dots); the 100k export took 0.43-0.52 s against 0.69-0.84 s for CSV (it writes 0.5 MB, not
+//! 23 MB), at the same peak memory (57 MB, the export's own pass over the rows): the page adds
+//! its 800 KB of nets and the half-megabyte it renders.
+//!
 //! **Safe text.** Everything that comes from data (ids, input values, reasons naming category
 //! values, file names, the currency) is escaped, so a lead id `<script>…` is shown as text;
 //! control characters, which HTML does not allow, are shown as their Unicode pictures (␀, ␛).
