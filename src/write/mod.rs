@@ -4,9 +4,11 @@
 //! A new format is one file here implementing [`ScoredWriter`]. Every writer shows the same
 //! figures: `lead.money` (return, burden and net rounded as written, so they add up), the
 //! interval widened to contain the written net, tier, recommendation, the biggest drivers and
-//! the warnings.
+//! the warnings. Every writer a spreadsheet opens (CSV, XLSX) neutralises text that would read as
+//! a formula by the one rule in [`formula`].
 
 pub mod csv;
+pub mod formula;
 pub mod json;
 pub mod xlsx;
 

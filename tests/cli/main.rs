@@ -17,6 +17,7 @@ mod explain;
 mod formats;
 mod glm;
 mod init;
+mod injection;
 mod leaks;
 mod model_files;
 mod plot_failures;
