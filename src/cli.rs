@@ -30,6 +30,9 @@ pub enum Command {
     Retrain(RetrainArgs),
     /// The model versions: list, show, diff, promote, rollback, prune
     Models(ModelsArgs),
+    /// Score a lead list (or take a file `score --with-input` wrote) and write it where sales
+    /// teams work: CSV, an Excel workbook, JSON
+    Export(ExportArgs),
 }
 
 /// Exit codes of `retrain`, for schedulers: 0 promoted, 3 kept the current model (the
@@ -288,6 +291,113 @@ pub struct ScoreArgs {
     /// Decimals of the money columns
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=9))]
     pub decimals: u8,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Comma-separated values, as `score` writes them (or a CRM's import layout with --profile)
+    Csv,
+    /// An Excel workbook: Leads, Summary and Model sheets
+    Xlsx,
+    /// One JSON array of lead records
+    Json,
+    /// JSON Lines: one lead record per line
+    Jsonl,
+}
+
+impl ExportFormat {
+    /// The file extension of the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Json => "json",
+            ExportFormat::Jsonl => "jsonl",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Leads are scored with the current model and sorted by expected net \
+value, highest first. Without --format, the format is taken from the output's extension \
+(.csv .xlsx .json .jsonl), else CSV. With --split-by, OUT is a directory that appears \
+whole or not at all, with one file per value and index.csv listing them."
+)]
+pub struct ExportArgs {
+    /// CSV of leads, or a file `leadscore score --with-input` wrote (recognised by its
+    /// columns, re-scored and checked); `-` (or none, when something is piped in) reads
+    /// standard input
+    #[arg(value_name = "LEADS")]
+    pub leads: Option<PathBuf>,
+    /// The format to write
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ExportFormat>,
+    /// Write here (a directory with --split-by) instead of standard output
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// A model file, or a models directory (its current version)
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "models",
+        visible_alias = "models"
+    )]
+    pub model: PathBuf,
+    /// One file per value of this column (a territory, an owner, a region); -o names the
+    /// directory
+    #[arg(long, value_name = "COLUMN")]
+    pub split_by: Option<String>,
+    /// Only the N leads of highest expected net value (per file with --split-by): a rep's
+    /// capacity
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub top: Option<u64>,
+    /// Only leads of this tier or better (A is best)
+    #[arg(long, value_enum, value_name = "TIER", ignore_case = true)]
+    pub min_tier: Option<TierArg>,
+    /// Only leads with this recommendation (repeat for several)
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub recommendation: Vec<RecommendationArg>,
+    /// Leave these input columns out of every file (an email, a phone number)
+    #[arg(long, value_name = "COLUMN", num_args = 1..)]
+    pub redact: Vec<String>,
+    /// Keep the input order instead of sorting by expected net value
+    #[arg(long)]
+    pub keep_order: bool,
+    /// Write rows that cannot be scored, with the reason, to FILE and export the rest
+    #[arg(long, value_name = "FILE")]
+    pub skip_invalid: Option<PathBuf>,
+    /// The id column of the lead list (default: the model's lead id column)
+    #[arg(long, value_name = "COLUMN")]
+    pub id: Option<String>,
+    /// Field delimiter of the lead list (default: sniffed from the header)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// Decimals of the money columns (default 2; for a scored file, as it was written)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub decimals: Option<u8>,
+}
+
+/// A tier on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TierArg {
+    #[value(name = "A")]
+    A,
+    #[value(name = "B")]
+    B,
+    #[value(name = "C")]
+    C,
+    #[value(name = "D")]
+    D,
+}
+
+/// A recommendation on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecommendationArg {
+    Contact,
+    Qualify,
+    Skip,
 }
 
 /// `,` `;` `|`, `tab` or `\t`.

@@ -40,5 +40,6 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         cli::Command::Evaluate(args) => done(cmd::evaluate::run(&args)),
         cli::Command::Retrain(args) => cmd::retrain::run(&args),
         cli::Command::Models(args) => done(cmd::models::run(&args)),
+        cli::Command::Export(args) => done(cmd::export::run(&args)),
     }
 }

@@ -2,15 +2,17 @@
 
 pub mod evaluate;
 pub mod explain;
+pub mod export;
 pub mod init;
 pub mod models;
 pub mod retrain;
 pub mod score;
 pub mod train;
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -20,7 +22,8 @@ use crate::error::{Error, Result};
 use crate::fit::history::Ledger;
 use crate::fit::training::Trained;
 use crate::io::date::format_days;
-use crate::io::table::{CsvInput, ReadOptions};
+use crate::io::output::Output;
+use crate::io::table::{decode, line_of, CsvInput, ReadOptions, STDIN_PATH};
 use crate::model::columns::FeatureColumns;
 use crate::model::equation::Role;
 use crate::model::file::Metrics;
@@ -30,6 +33,7 @@ use crate::model::Model;
 use crate::report::evaluate::{Evidence, Known};
 use crate::report::format::group;
 use crate::stats::ErrorSums;
+use crate::write::csv::Dialect;
 
 /// Decimals of the money leads are decided on: what `score` writes by default.
 const SCORE_DECIMALS: usize = 2;
@@ -71,6 +75,56 @@ fn open_leads(model: &Model, path: &Path, opts: ReadOptions, id: Option<&str>) -
         id_col,
         cols,
     })
+}
+
+/// The lead list to read: the one named, else standard input when something is piped in.
+/// `verb` is the command (`score`), for the message when neither is there.
+fn leads_path(named: Option<&Path>, stdin_is_terminal: bool, verb: &str) -> Result<PathBuf> {
+    match named {
+        Some(path) => Ok(path.to_path_buf()),
+        None if !stdin_is_terminal => Ok(PathBuf::from(STDIN_PATH)),
+        None => Err(Error::Usage(format!(
+            "name the lead list to {verb} (a CSV file, or `-` for standard input): `leadscore {verb} leads.csv`"
+        ))),
+    }
+}
+
+/// Starts a rejects file (`--skip-invalid FILE`): the input's header after `line` and `reason`.
+/// Like every CSV leadscore writes, its text cells are formula-safe (`write::formula`).
+fn open_rejects(path: &Path, headers: &[String]) -> Result<Output> {
+    let mut line = Vec::new();
+    Dialect::new(b',').text_record(
+        &mut line,
+        ["line", "reason"]
+            .into_iter()
+            .chain(headers.iter().map(String::as_str)),
+    );
+    let mut out = Output::create(Some(path))?;
+    out.write_all(&line)
+        .map_err(|e| Error::write(path.display(), e))?;
+    Ok(out)
+}
+
+/// Appends a row that cannot be scored to a worker's rejects batch: its line, the reason, and
+/// the row as read.
+fn reject(rejects: &mut Vec<u8>, record: &csv::ByteRecord, err: &Error) {
+    let line = line_of(record).to_string();
+    let reason = reason_of(err);
+    let fields = [Cow::Borrowed(line.as_str()), Cow::Borrowed(reason.as_str())]
+        .into_iter()
+        .chain(record.iter().map(decode));
+    Dialect::new(b',').text_record(rejects, fields);
+}
+
+/// The reason for a rejects file: the error without the file name, which the file already says.
+fn reason_of(err: &Error) -> String {
+    match err {
+        Error::Field {
+            column, problem, ..
+        } => format!("column \"{column}\": {problem}"),
+        Error::Row { problem, .. } => problem.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Writes a command's report to standard output: `text` renders it for people, JSON carries
@@ -237,4 +291,20 @@ pub(crate) fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<E
         &rows,
         model.interval.map(|i| i.level),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_lead_list_reads_a_pipe_but_not_a_terminal() {
+        let named = Path::new("leads.csv");
+        assert_eq!(leads_path(Some(named), true, "score").unwrap(), named);
+        assert_eq!(leads_path(None, false, "score").unwrap(), Path::new("-"));
+        assert_eq!(
+            leads_path(None, true, "export").unwrap_err().to_string(),
+            "name the lead list to export (a CSV file, or `-` for standard input): `leadscore export leads.csv`"
+        );
+    }
 }

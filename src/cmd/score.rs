@@ -13,14 +13,13 @@
 //! these files are opened in spreadsheets.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
 
 use crate::cli::ScoreArgs;
 use crate::error::{Error, Result};
 use crate::io::ids::{check_row, IdIndex};
 use crate::io::output::Output;
 use crate::io::pipeline::{self, Batch};
-use crate::io::table::{decode, line_of, ReadOptions, Source, STDIN_PATH};
+use crate::io::table::{decode, line_of, ReadOptions, Source};
 use crate::model::columns::FeatureColumns;
 use crate::model::drift::Drift;
 use crate::model::scorer::{ScoredLead, Scorer};
@@ -29,7 +28,11 @@ use crate::write::csv::{CsvWriter, Dialect};
 use crate::write::ScoredWriter;
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
-    let leads = leads_path(args.leads.as_deref(), std::io::stdin().is_terminal())?;
+    let leads = super::leads_path(
+        args.leads.as_deref(),
+        std::io::stdin().is_terminal(),
+        "score",
+    )?;
     let (model, located) = crate::model::registry::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
     let super::Leads {
@@ -58,14 +61,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
 
     let rejects = match &args.skip_invalid {
-        Some(path) => {
-            let mut h = vec!["line", "reason"];
-            h.extend(input.headers().iter().map(String::as_str));
-            let mut out = Output::create(Some(path))?;
-            out.write_all(&csv_line(&h))
-                .map_err(|e| Error::write(path.display(), e))?;
-            Some(out)
-        }
+        Some(path) => Some(super::open_rejects(path, input.headers())?),
         None => None,
     };
     let mut sink = Sink {
@@ -129,17 +125,6 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     Ok(())
 }
 
-/// The lead list to read: the one named, else standard input when something is piped in.
-fn leads_path(named: Option<&Path>, stdin_is_terminal: bool) -> Result<PathBuf> {
-    match named {
-        Some(path) => Ok(path.to_path_buf()),
-        None if !stdin_is_terminal => Ok(PathBuf::from(STDIN_PATH)),
-        None => Err(Error::Usage(
-            "name the lead list to score (a CSV file, or `-` for standard input): `leadscore score leads.csv`".into(),
-        )),
-    }
-}
-
 /// Everything a worker needs to score rows; shared read-only between threads.
 struct Ctx<'a> {
     scorer: &'a Scorer<'a>,
@@ -175,8 +160,6 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         error: None,
     };
     let mut out = CsvWriter::new(Vec::with_capacity(batch.len * 160), eq, ctx.decimals);
-    // Rejects copy the input's fields, as formula-safe text like every CSV cell we write.
-    let rejects_csv = Dialect::new(b',');
     let mut rejects = Vec::new();
     let mut lead = ScoredLead::default();
     let mut text: Vec<std::borrow::Cow<str>> = Vec::new();
@@ -192,14 +175,7 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
                 done.error = Some(err);
                 break;
             }
-            let line = line_of(record).to_string();
-            let reason = reason_of(&err);
-            text.clear();
-            text.extend(record.iter().map(decode));
-            let fields = [line.as_str(), reason.as_str()]
-                .into_iter()
-                .chain(text.iter().map(|t| t.as_ref()));
-            rejects_csv.text_record(&mut rejects, fields);
+            super::reject(&mut rejects, record, &err);
             done.summary.rejected += 1;
             continue;
         }
@@ -292,17 +268,6 @@ fn csv_line(fields: &[&str]) -> Vec<u8> {
     line
 }
 
-/// The reason for a rejects file: the error without the file name, which the file already says.
-fn reason_of(err: &Error) -> String {
-    match err {
-        Error::Field {
-            column, problem, ..
-        } => format!("column \"{column}\": {problem}"),
-        Error::Row { problem, .. } => problem.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// Finished output rows waiting to be sorted: each batch's CSV bytes as the workers made them,
 /// and a 24-byte key per lead.
 #[derive(Default)]
@@ -357,17 +322,6 @@ impl SortedRows {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn no_lead_list_reads_a_pipe_but_not_a_terminal() {
-        let named = Path::new("leads.csv");
-        assert_eq!(leads_path(Some(named), true).unwrap(), named);
-        assert_eq!(leads_path(None, false).unwrap(), Path::new("-"));
-        assert_eq!(
-            leads_path(None, true).unwrap_err().to_string(),
-            "name the lead list to score (a CSV file, or `-` for standard input): `leadscore score leads.csv`"
-        );
-    }
 
     #[test]
     fn sorted_rows_come_out_by_net_value_then_input_order() {

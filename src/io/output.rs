@@ -223,9 +223,182 @@ pub fn remove_replace_leftovers(dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A directory of outputs that appears whole or not at all: its files are written inside a
+/// temporary directory beside the target, and [`StagedDir::publish`] renames it into place.
+/// Dropped unpublished, it is removed with everything in it.
+pub struct StagedDir {
+    temp: tempfile::TempDir,
+    dest: PathBuf,
+}
+
+impl StagedDir {
+    /// Starts a directory that will become `dest`.
+    pub fn beside(dest: &Path) -> Result<StagedDir> {
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(".dir")
+            .tempdir_in(parent)
+            .map_err(|e| {
+                let err = match e.kind() {
+                    io::ErrorKind::NotFound => io::Error::new(
+                        e.kind(),
+                        format!("the directory {} does not exist", parent.display()),
+                    ),
+                    _ => e,
+                };
+                Error::write(dest.display(), err)
+            })?;
+        // Shared like any finished output (tempfile makes directories 0700).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| Error::write(dest.display(), e))?;
+        }
+        Ok(StagedDir {
+            temp,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    /// Where to write the files.
+    pub fn path(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// Syncs every file written, then puts the directory in place of `dest`. An existing
+    /// `dest` (which the caller has checked may be replaced) is swapped out in one atomic
+    /// exchange where the system has one (Linux), so a reader sees the old directory or the new
+    /// one; elsewhere it is moved aside first, then removed.
+    pub fn publish(self) -> Result<()> {
+        let dest = self.dest.clone();
+        let fail = |e: io::Error| Error::write(dest.display(), e);
+        for entry in std::fs::read_dir(self.temp.path()).map_err(fail)? {
+            let path = entry.map_err(fail)?.path();
+            if path.is_file() {
+                std::fs::File::open(&path)
+                    .and_then(|f| f.sync_all())
+                    .map_err(fail)?;
+            }
+        }
+        let staged = self.temp.keep();
+        let published = if dest.exists() {
+            exchange(&staged, &dest).or_else(|_| move_aside(&staged, &dest))
+        } else {
+            std::fs::rename(&staged, &dest).map(|()| None)
+        };
+        match published {
+            Ok(old) => {
+                if let Some(old) = old {
+                    // The old directory is out of the way; removing it may fail (a file
+                    // held open elsewhere) without harming the new one.
+                    let _ = std::fs::remove_dir_all(old);
+                }
+                sync_dir(&dest)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&staged);
+                Err(fail(e))
+            }
+        }
+    }
+}
+
+/// Swaps `staged` and `dest` in one step; `staged` then names the old directory.
+#[cfg(target_os = "linux")]
+fn exchange(staged: &Path, dest: &Path) -> io::Result<Option<PathBuf>> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+    };
+    let (from, to) = (c(staged)?, c(dest)?);
+    // SAFETY: both are valid NUL-terminated paths that outlive the call.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        Ok(Some(staged.to_path_buf()))
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_staged: &Path, _dest: &Path) -> io::Result<Option<PathBuf>> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+/// Where there is no atomic exchange: moves `dest` to a temporary name, then `staged` into
+/// place (putting `dest` back if that fails). Returns where the old directory went.
+fn move_aside(staged: &Path, dest: &Path) -> io::Result<Option<PathBuf>> {
+    let mut old = staged.as_os_str().to_owned();
+    old.push(".old");
+    let old = PathBuf::from(old);
+    std::fs::rename(dest, &old)?;
+    if let Err(e) = std::fs::rename(staged, dest) {
+        let _ = std::fs::rename(&old, dest);
+        return Err(e);
+    }
+    Ok(Some(old))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_staged_directory_appears_whole_and_replaces_the_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out");
+        let staged = StagedDir::beside(&dest).unwrap();
+        std::fs::write(staged.path().join("a.csv"), "a").unwrap();
+        assert!(!dest.exists());
+        staged.publish().unwrap();
+        assert_eq!(std::fs::read_to_string(dest.join("a.csv")).unwrap(), "a");
+
+        let staged = StagedDir::beside(&dest).unwrap();
+        std::fs::write(staged.path().join("b.csv"), "b").unwrap();
+        staged.publish().unwrap();
+        assert!(!dest.join("a.csv").exists());
+        assert_eq!(std::fs::read_to_string(dest.join("b.csv")).unwrap(), "b");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["out"], "nothing left beside it");
+    }
+
+    #[test]
+    fn an_unpublished_directory_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let staged = StagedDir::beside(&dir.path().join("out")).unwrap();
+        std::fs::write(staged.path().join("a.csv"), "a").unwrap();
+        drop(staged);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn moving_aside_puts_the_new_directory_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let (new, dest) = (dir.path().join("new"), dir.path().join("dest"));
+        std::fs::create_dir(&new).unwrap();
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(new.join("n"), "").unwrap();
+        let old = move_aside(&new, &dest).unwrap().unwrap();
+        assert!(dest.join("n").exists() && old.exists() && !new.exists());
+    }
 
     #[test]
     fn atomic_write_leaves_no_temp_file() {

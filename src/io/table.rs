@@ -350,6 +350,13 @@ impl CsvInput {
         &self.source.headers
     }
 
+    /// Calls column `col` `name` from now on, in lookups and in error messages: a file whose
+    /// header says what a column is only by convention (a scored file's `input_tier`, which is
+    /// the lead list's own `tier`) can be read under the names its columns stand for.
+    pub fn rename_column(&mut self, col: usize, name: String) {
+        self.source.headers[col] = name;
+    }
+
     pub fn source(&self) -> &Source {
         &self.source
     }

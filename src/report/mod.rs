@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod evaluate;
 pub mod explain;
+pub mod export;
 pub mod format;
 pub mod models;
 pub mod retrain;

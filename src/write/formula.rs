@@ -62,6 +62,18 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Undoes [`neutralise`]: `text` without the [`PREFIX`] when what follows it is a formula (so
+/// the prefix is ours), else unchanged. For reading back a file leadscore wrote (`export` takes
+/// what `score --with-input` wrote): a lead list's `-`, read as a blank, must not come back as
+/// `'-`, an unknown category. Text that was given as `'=…` reads back as `=…`; that is the one
+/// ambiguity, and it only loses a character that was a spreadsheet's text marker anyway.
+pub fn unprefix(text: &str) -> &str {
+    match text.strip_prefix(PREFIX) {
+        Some(rest) if is_formula(rest) => rest,
+        _ => text,
+    }
+}
+
 /// Whether `b` (what follows a leading sign) is a plain number: digit groups separated by single
 /// `.` or `,`, then optionally `e`/`E` with its own sign and digits, then optionally `%`.
 fn is_plain_number(b: &[u8]) -> bool {
@@ -208,5 +220,16 @@ mod tests {
         assert!(matches!(neutralise("Acme"), std::borrow::Cow::Borrowed(_)));
         // A cell already prefixed is text: no second quote.
         assert_eq!(neutralise("'=1+2"), "'=1+2");
+    }
+
+    #[test]
+    fn unprefixing_undoes_exactly_what_neutralising_added() {
+        for text in [
+            "=1+2", "-", "--", "-2+3", "@x", "\t=x", "-12.5", "Acme", "'quoted", "", "'",
+        ] {
+            assert_eq!(unprefix(&neutralise(text)), text, "{text:?}");
+        }
+        assert_eq!(unprefix("'-12.5"), "'-12.5");
+        assert_eq!(unprefix("'Acme"), "'Acme");
     }
 }

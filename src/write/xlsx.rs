@@ -43,6 +43,8 @@ use crate::model::registry::Located;
 use crate::model::scorer::ScoredLead;
 use crate::model::Model;
 use crate::write::formula::is_formula;
+use crate::write::totals::Accumulator;
+pub use crate::write::totals::{Tally, Totals};
 use crate::write::{header, push_reasons, push_warnings, ScoredWriter};
 
 /// The most leads one Excel sheet holds: 1,048,576 rows less the header.
@@ -91,71 +93,6 @@ impl ModelInfo {
             decisions: model.decisions,
         }
     }
-}
-
-/// Count and money of a group of leads: sums of the figures as written.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Tally {
-    pub leads: u64,
-    pub lifetime_return: f64,
-    pub service_burden: f64,
-    pub net: f64,
-}
-
-/// What the Summary sheet shows, returned by [`XlsxWriter::finish`] for the caller's report.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Totals {
-    pub all: Tally,
-    /// In the order of [`Tier::ALL`].
-    pub by_tier: [Tally; 4],
-    /// In the order of [`Recommendation::ALL`].
-    pub by_recommendation: [Tally; 3],
-}
-
-impl Totals {
-    pub fn tier(&self, tier: Tier) -> Tally {
-        self.by_tier[tier as usize]
-    }
-
-    pub fn recommendation(&self, r: Recommendation) -> Tally {
-        self.by_recommendation[r as usize]
-    }
-}
-
-/// Sums kept in whole minor units (cents for 2 decimals): the written figures are exact decimals,
-/// and summing them as integers makes a total the exact sum, not one that drifts by float noise
-/// over 100k leads.
-#[derive(Debug, Clone, Copy, Default)]
-struct Sum {
-    leads: u64,
-    ret: i128,
-    burden: i128,
-    net: i128,
-}
-
-impl Sum {
-    fn add(&mut self, units: [i128; 3]) {
-        self.leads += 1;
-        self.ret += units[0];
-        self.burden += units[1];
-        self.net += units[2];
-    }
-
-    fn tally(&self, scale: f64) -> Tally {
-        Tally {
-            leads: self.leads,
-            lifetime_return: self.ret as f64 / scale,
-            service_burden: self.burden as f64 / scale,
-            net: self.net as f64 / scale,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Sums {
-    all: Sum,
-    by_tier: [Sum; 4],
-    by_recommendation: [Sum; 3],
 }
 
 /// The columns of the Leads sheet, by index.
@@ -277,7 +214,6 @@ pub struct XlsxWriter<'e> {
     path: PathBuf,
     equation: &'e Equation,
     decimals: usize,
-    scale: f64,
     model: ModelInfo,
     formats: Formats,
     /// The widest content seen in each column, in characters (capped at its bound).
@@ -286,7 +222,7 @@ pub struct XlsxWriter<'e> {
     extremes: [(f64, bool); 5],
     /// Leads written so far; lead `n` is on row `n + 1`.
     leads: u32,
-    sums: Sums,
+    sums: Accumulator,
     reasons: String,
     warnings: String,
 }
@@ -344,13 +280,12 @@ impl<'e> XlsxWriter<'e> {
             path: path.to_path_buf(),
             equation,
             decimals,
-            scale: 10f64.powi(decimals.min(15) as i32),
             model,
             formats,
             widths,
             extremes: [(0.0, false); 5],
             leads: 0,
-            sums: Sums::default(),
+            sums: Accumulator::new(decimals),
             reasons: String::new(),
             warnings: String::new(),
         })
@@ -377,12 +312,7 @@ impl<'e> XlsxWriter<'e> {
     }
 
     fn totals(&self) -> Totals {
-        let s = &self.sums;
-        Totals {
-            all: s.all.tally(self.scale),
-            by_tier: s.by_tier.map(|t| t.tally(self.scale)),
-            by_recommendation: s.by_recommendation.map(|r| r.tally(self.scale)),
-        }
+        self.sums.totals()
     }
 
     /// Column widths from what was written, and the autofilter over every lead.
@@ -416,10 +346,6 @@ impl<'e> XlsxWriter<'e> {
         }
     }
 
-    fn units(&self, v: f64) -> i128 {
-        (v * self.scale).round() as i128
-    }
-
     fn write_lead(
         &mut self,
         lead: &ScoredLead,
@@ -441,11 +367,6 @@ impl<'e> XlsxWriter<'e> {
         let ratio = m.ratio().map(|r| crate::economics::round_to(r, 2));
         push_reasons(self.equation, lead, &mut self.reasons);
         push_warnings(lead, &mut self.warnings);
-        let units = [
-            self.units(m.lifetime_return),
-            self.units(m.service_burden),
-            self.units(m.net),
-        ];
 
         let f = &self.formats;
         let ws = self.workbook.worksheet_from_index(0)?;
@@ -494,10 +415,7 @@ impl<'e> XlsxWriter<'e> {
         for (i, text) in passthrough.iter().enumerate() {
             self.measure(PASSTHROUGH + i as ColNum, text);
         }
-        let s = &mut self.sums;
-        s.all.add(units);
-        s.by_tier[lead.tier as usize].add(units);
-        s.by_recommendation[lead.recommendation as usize].add(units);
+        self.sums.add(lead);
         self.leads += 1;
         Ok(())
     }

@@ -106,3 +106,30 @@ fn without_input_only_the_id_carries_the_formula() {
     assert!(second_row.starts_with("L02,37686.12,"), "{second_row}");
     assert!(!run.stdout.contains("'-2+3"), "{}", run.stdout);
 }
+
+/// A lead list with what `score` prefixes in a feature column (`-`, a blank by the default
+/// missing values) and in the id and a carried column.
+const DASHES: &str = "\
+lead_id,company,industry,region,account_manager,employees,first_order_value
+\"=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",\"=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",retail,-,Schmidt,5,400.00
+L02,Keller,software,north,Müller,-,4200.50
+L03,-,retail,south,--,12,800.00
+";
+
+#[test]
+fn export_reads_a_scored_file_back_without_the_prefixes_score_added() {
+    let env = trained_env();
+    env.write("dashes.csv", DASHES);
+    let run = env.run(&["score", "dashes.csv", "--with-input", "-o", "scored.csv"]);
+    succeeded(&run);
+    let scored = env.read("scored.csv");
+    assert!(scored.contains(",\"'-\",Schmidt,5,400.00\n"), "{scored}");
+    // Exporting the scored file gives what exporting the lead list gives: `'-` is read as the
+    // lead list's `-` (a blank), not as an unknown region or a number that is not one.
+    let from_leads = env.run(&["export", "dashes.csv"]);
+    succeeded(&from_leads);
+    let from_scored = env.run(&["export", "scored.csv"]);
+    succeeded(&from_scored);
+    assert_eq!(from_scored.stdout, from_leads.stdout);
+    assert_eq!(from_leads.stdout, scored);
+}

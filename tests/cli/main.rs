@@ -14,6 +14,7 @@ mod commands;
 mod errors;
 mod evaluate;
 mod explain;
+mod export;
 mod formats;
 mod glm;
 mod init;

@@ -1,0 +1,543 @@
+//! `leadscore export`: each format holds exactly the leads and figures `score` gives (read back
+//! by the format's own reader, in the order written), filters and `--top` pick the rows a
+//! reader of `score`'s output would pick, `--split-by` makes safe, distinct file names in a
+//! directory that appears whole, `--redact` leaves columns out of every format, and a file
+//! that `score --with-input` wrote is re-scored and checked.
+
+use calamine::{open_workbook, Data, Reader, Xlsx};
+use serde_json::Value;
+
+use crate::commands::{succeeded, trained_env, Table, LEADS};
+use crate::util::{csv_rows, Env};
+
+/// `score --with-input` on the fixture leads: what every export is compared with.
+fn scored(env: &Env) -> Table {
+    let run = env.run(&["score", LEADS, "--with-input"]);
+    succeeded(&run);
+    Table::parse(&run.stdout)
+}
+
+/// The money and ratio columns, as numbers.
+const NUMBERS: [&str; 6] = [
+    "expected_return",
+    "expected_burden",
+    "expected_net",
+    "net_low",
+    "net_high",
+    "return_to_burden",
+];
+
+fn number(text: &str) -> Option<f64> {
+    (!text.is_empty()).then(|| text.parse().unwrap())
+}
+
+#[test]
+fn csv_export_is_exactly_what_score_writes_with_the_input() {
+    let env = trained_env();
+    let score = env.run(&["score", LEADS, "--with-input"]);
+    succeeded(&score);
+    let run = env.run(&["export", LEADS, "-o", "out.csv"]);
+    succeeded(&run);
+    assert_eq!(env.read("out.csv"), score.stdout);
+    assert!(
+        run.stderr
+            .contains("Exported 10 of 10 leads as csv to out.csv: expected net value EUR "),
+        "{}",
+        run.stderr
+    );
+    // To standard output when no -o is given.
+    let run = env.run(&["export", LEADS]);
+    succeeded(&run);
+    assert_eq!(run.stdout, score.stdout);
+}
+
+#[test]
+fn the_workbook_reads_back_with_every_lead_and_number_in_order() {
+    let env = trained_env();
+    let want = scored(&env);
+    succeeded(&env.run(&["export", LEADS, "-o", "leads.xlsx"]));
+    let mut book: Xlsx<_> = open_workbook(env.path("leads.xlsx")).unwrap();
+    assert_eq!(book.sheet_names(), ["Leads", "Summary", "Model"]);
+    let range = book.worksheet_range("Leads").unwrap();
+    let header: Vec<String> = (0..want.header.len())
+        .map(|c| match range.get((0, c)) {
+            Some(Data::String(s)) => s.clone(),
+            other => panic!("header {c}: {other:?}"),
+        })
+        .collect();
+    assert_eq!(header, want.header);
+    assert_eq!(range.height(), want.rows.len() + 1);
+    for (r, row) in want.rows.iter().enumerate() {
+        for (c, field) in row.iter().enumerate() {
+            let cell = range.get((r + 1, c)).unwrap_or(&Data::Empty);
+            let name = &want.header[c];
+            match cell {
+                Data::Float(v) if NUMBERS.contains(&name.as_str()) => {
+                    assert_eq!(Some(*v), number(field), "row {r} {name}")
+                }
+                // Input columns are carried as text, as read.
+                Data::String(s) => assert_eq!(s, field, "row {r} {name}"),
+                Data::Empty => assert_eq!(field, "", "row {r} {name}"),
+                other => panic!("row {r} {name}: {other:?} for {field:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn json_and_json_lines_hold_the_same_leads_and_numbers_in_order() {
+    let env = trained_env();
+    let want = scored(&env);
+    succeeded(&env.run(&["export", LEADS, "-o", "leads.json"]));
+    let run = env.run(&["export", LEADS, "--format", "jsonl"]);
+    succeeded(&run);
+    let array: Vec<Value> = serde_json::from_str(&env.read("leads.json")).unwrap();
+    let lines: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(array, lines);
+    assert_eq!(array.len(), want.rows.len());
+    for (r, rec) in array.iter().enumerate() {
+        let id = &want.rows[r][0];
+        assert_eq!(rec["lead_id"], id.as_str());
+        assert_eq!(rec["model_version"], "v0001");
+        for name in NUMBERS {
+            assert_eq!(
+                rec[name].as_f64(),
+                number(want.get(id, name)),
+                "{id} {name}"
+            );
+        }
+        assert_eq!(rec["tier"], want.get(id, "tier"));
+        assert_eq!(rec["recommendation"], want.get(id, "recommendation"));
+        assert_eq!(rec["input"]["company"], want.get(id, "company"));
+        // The reasons add up: each names a feature and its effects on return and burden
+        // differ by its effect on net.
+        for reason in rec["reasons"].as_array().unwrap() {
+            if let Some(net) = reason["effect_on_net"].as_f64() {
+                let (ret, burden) = (
+                    reason["effect_on_return"].as_f64().unwrap(),
+                    reason["effect_on_burden"].as_f64().unwrap(),
+                );
+                assert!((ret - burden - net).abs() < 1e-6, "{reason}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_json_record_meets_the_shipped_schema() {
+    let env = trained_env();
+    let run = env.run(&["export", LEADS, "--format", "jsonl", "--redact", "company"]);
+    succeeded(&run);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::util::repo("docs/scored-lead.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.add_resource("schema.json", schema).unwrap();
+    let index = compiler.compile("schema.json", &mut schemas).unwrap();
+    for line in run.stdout.lines() {
+        let rec: Value = serde_json::from_str(line).unwrap();
+        if let Err(e) = schemas.validate(&rec, index) {
+            panic!("{line}\n{e:#}");
+        }
+        assert!(rec["input"].get("company").is_none(), "redacted: {line}");
+    }
+}
+
+#[test]
+fn filters_and_top_pick_what_a_reader_of_score_would_pick() {
+    let env = trained_env();
+    let want = scored(&env);
+    let picked: Vec<&str> = want
+        .rows
+        .iter()
+        .filter(|r| {
+            matches!(r[want.col("tier")].as_str(), "A" | "B")
+                && r[want.col("recommendation")] == "contact"
+        })
+        .take(3)
+        .map(|r| r[0].as_str())
+        .collect();
+    assert!(
+        !picked.is_empty(),
+        "the fixture has contact leads of tier A or B"
+    );
+    let run = env.run(&[
+        "export",
+        LEADS,
+        "--min-tier",
+        "B",
+        "--recommendation",
+        "contact",
+        "--top",
+        "3",
+    ]);
+    succeeded(&run);
+    let got = Table::parse(&run.stdout);
+    assert_eq!(got.ids(), picked);
+    assert!(
+        run.stderr.contains(&format!(
+            "Exported {} of 10 leads as csv to standard output (tier B or better, recommendation contact, top 3): ",
+            picked.len()
+        )),
+        "{}",
+        run.stderr
+    );
+
+    // --keep-order: the same best leads, in the order of the lead list.
+    let run = env.run(&["export", LEADS, "--top", "4", "--keep-order"]);
+    succeeded(&run);
+    let best: Vec<&str> = want.rows.iter().take(4).map(|r| r[0].as_str()).collect();
+    let in_file: Vec<String> = csv_rows(&env.read(LEADS))[1..]
+        .iter()
+        .map(|r| r[0].clone())
+        .filter(|id| best.contains(&id.as_str()))
+        .collect();
+    assert_eq!(Table::parse(&run.stdout).ids(), in_file);
+}
+
+/// The fixture leads with awkward territory values in the `region` column.
+fn awkward_regions(env: &Env) {
+    let regions = [
+        "north",
+        "North",
+        "../../escape",
+        "a/b",
+        "a b",
+        "",
+        "CON",
+        "index",
+        "south",
+        "north",
+    ];
+    let rows = csv_rows(&env.read(LEADS));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&rows[0]).unwrap();
+    let region = rows[0].iter().position(|h| h == "region").unwrap();
+    for (row, value) in rows[1..].iter().zip(regions) {
+        let mut row = row.clone();
+        row[region] = value.to_string();
+        w.write_record(&row).unwrap();
+    }
+    env.write("territories.csv", w.into_inner().unwrap());
+}
+
+#[test]
+fn split_files_have_safe_distinct_names_and_an_index_that_adds_up() {
+    let env = trained_env();
+    awkward_regions(&env);
+    let all = env.run(&["score", "territories.csv", "--with-input"]);
+    succeeded(&all);
+    let all = Table::parse(&all.stdout);
+    let run = env.run(&[
+        "export",
+        "territories.csv",
+        "--split-by",
+        "region",
+        "-o",
+        "out",
+    ]);
+    succeeded(&run);
+    // Nothing escaped the directory, nothing was left beside it.
+    assert_eq!(
+        env.files(""),
+        [
+            "history.csv",
+            "leads.csv",
+            "leadscore.toml",
+            "models",
+            "out",
+            "territories.csv"
+        ]
+    );
+    let index = Table::parse(&env.read("out/index.csv"));
+    assert_eq!(
+        index.header,
+        [
+            "region",
+            "file",
+            "leads",
+            "expected_return",
+            "expected_burden",
+            "expected_net"
+        ]
+    );
+    let files: Vec<&str> = index.column("file");
+    let mut listed: Vec<String> = files.iter().map(|f| f.to_string()).collect();
+    listed.push("index.csv".into());
+    listed.sort();
+    assert_eq!(env.files("out"), listed);
+    for f in &files {
+        assert!(
+            !f.contains('/') && !f.contains('\\') && !f.starts_with('.') && f.ends_with(".csv"),
+            "{f}"
+        );
+    }
+    // Values that sanitise alike (or differ only in case) get the value's hash; the rest keep
+    // their own name.
+    let file_of = |v: &str| index.rows.iter().find(|r| r[0] == v).unwrap()[1].clone();
+    assert_eq!(file_of("south"), "south.csv");
+    assert_eq!(file_of("CON"), "CON_.csv");
+    assert_eq!(file_of(""), "blank.csv");
+    assert_eq!(file_of("../../escape"), "escape.csv");
+    for v in ["north", "North", "a/b", "a b", "index"] {
+        let f = file_of(v);
+        assert!(f.len() > v.len() + 9 && f.contains('-'), "{v}: {f}");
+    }
+    // Each file holds its value's leads in score's order, and the index adds them up.
+    let mut total = 0;
+    for row in &index.rows {
+        let file = Table::parse(&env.read(&format!("out/{}", row[1])));
+        let region = file.col("region");
+        let want: Vec<&str> = all
+            .rows
+            .iter()
+            .filter(|r| r[all.col("region")] == row[0])
+            .map(|r| r[0].as_str())
+            .collect();
+        assert_eq!(file.ids(), want, "{}", row[1]);
+        assert!(file.rows.iter().all(|r| r[region] == row[0]));
+        assert_eq!(row[2], want.len().to_string());
+        let net: f64 = file
+            .column("expected_net")
+            .iter()
+            .map(|v| v.parse::<f64>().unwrap())
+            .sum();
+        assert!((net - row[5].parse::<f64>().unwrap()).abs() < 1e-6);
+        total += want.len();
+    }
+    assert_eq!(total, 10);
+    assert!(run
+        .stderr
+        .contains("One file per region, listed in index.csv:"));
+}
+
+#[test]
+fn a_split_directory_replaces_an_earlier_export_but_nothing_else() {
+    let env = trained_env();
+    succeeded(&env.run(&["export", LEADS, "--split-by", "region", "-o", "out"]));
+    let before = env.files("out");
+    assert!(before.contains(&"north.csv".to_string()), "{before:?}");
+    // Again with other groups: the old files are gone, the new ones all there.
+    succeeded(&env.run(&[
+        "export",
+        LEADS,
+        "--split-by",
+        "account_manager",
+        "--format",
+        "json",
+        "-o",
+        "out",
+    ]));
+    let after = env.files("out");
+    assert!(!after.contains(&"north.csv".to_string()), "{after:?}");
+    assert!(after.contains(&"Schmidt.json".to_string()), "{after:?}");
+    assert_eq!(
+        env.files(""),
+        [
+            "history.csv",
+            "leads.csv",
+            "leadscore.toml",
+            "models",
+            "out"
+        ]
+    );
+
+    // A directory of other files is never replaced.
+    env.write("mine/notes.txt", "keep me");
+    let run = env.run(&["export", LEADS, "--split-by", "region", "-o", "mine"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: -o mine is a directory that is not an earlier export (it has no index.csv); name a new directory\n"
+    );
+    assert_eq!(env.read("mine/notes.txt"), "keep me");
+    assert_eq!(env.files("mine"), ["notes.txt"]);
+}
+
+#[test]
+fn a_failing_export_leaves_nothing_behind() {
+    let env = trained_env();
+    let mut text = env.read(LEADS);
+    text.push_str("L99,Bad Row Ltd,retail,south,Schmidt,many,10\n");
+    env.write("bad.csv", text);
+    for args in [
+        vec!["export", "bad.csv", "--split-by", "region", "-o", "out"],
+        vec!["export", "bad.csv", "-o", "out.xlsx"],
+        vec!["export", "bad.csv", "-o", "out.json"],
+    ] {
+        let run = env.run(&args);
+        assert_eq!(run.code, 2, "{args:?}");
+        assert_eq!(
+            run.stderr,
+            "error: bad.csv:12: column \"employees\": expected a number, got \"many\"\n"
+        );
+        assert_eq!(
+            env.files(""),
+            [
+                "bad.csv",
+                "history.csv",
+                "leads.csv",
+                "leadscore.toml",
+                "models"
+            ]
+        );
+    }
+    // With --skip-invalid the row goes to the rejects file and the rest is exported.
+    let run = env.run(&[
+        "export",
+        "bad.csv",
+        "--skip-invalid",
+        "rejects.csv",
+        "-o",
+        "out.csv",
+    ]);
+    succeeded(&run);
+    assert_eq!(Table::parse(&env.read("out.csv")).rows.len(), 10);
+    let rejects = Table::parse(&env.read("rejects.csv"));
+    assert_eq!(rejects.ids(), ["12"]);
+}
+
+#[test]
+fn redacted_columns_are_in_no_format() {
+    let env = trained_env();
+    for (format, out) in [("csv", "r.csv"), ("json", "r.json"), ("xlsx", "r.xlsx")] {
+        let run = env.run(&[
+            "export", LEADS, "--format", format, "--redact", "company", "-o", out,
+        ]);
+        succeeded(&run);
+        assert!(
+            run.stderr.contains("Left out: company.\n"),
+            "{}",
+            run.stderr
+        );
+        let text: String = if format == "xlsx" {
+            let mut book: Xlsx<_> = open_workbook(env.path(out)).unwrap();
+            let range = book.worksheet_range("Leads").unwrap();
+            range
+                .rows()
+                .flat_map(|r| r.iter().map(|c| c.to_string()))
+                .collect::<Vec<_>>()
+                .join(",")
+        } else {
+            env.read(out)
+        };
+        for hidden in ["company", "Alder Retail", "Keller, Becker"] {
+            assert!(!text.contains(hidden), "{format}: {hidden}");
+        }
+        assert!(text.contains("industry"), "{format}");
+    }
+    // A redacted column the model scores with still shows in the reasons: said, not hidden.
+    let run = env.run(&["export", LEADS, "--redact", "account_manager"]);
+    succeeded(&run);
+    assert!(
+        run.stderr.contains(
+            "Left out: account_manager (a feature of the model: its values still show in the reasons).\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!Table::parse(&run.stdout)
+        .header
+        .contains(&"account_manager".to_string()));
+}
+
+#[test]
+fn flags_that_cannot_work_are_refused_before_any_reading() {
+    let env = trained_env();
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["export", LEADS, "--split-by", "region"],
+            "error: --split-by writes one file per value: name the directory with -o DIR\n",
+        ),
+        (
+            &["export", LEADS, "--format", "xlsx"],
+            "error: a workbook is a binary file: name it with -o leads.xlsx\n",
+        ),
+        (
+            &["export", LEADS, "-o", LEADS],
+            "error: -o leads.csv is the lead list itself; write the export to another file\n",
+        ),
+        (
+            &["export", LEADS, "--redact", "compnay"],
+            "error: leads.csv: no column \"compnay\" (given with --redact); did you mean \"company\"?\n",
+        ),
+        (
+            &["export", LEADS, "--redact", "lead_id"],
+            "error: \"lead_id\" is the lead id, which every export needs; to hide it, export with another --id column\n",
+        ),
+        (
+            &["export", LEADS, "--redact", "region", "--split-by", "region", "-o", "d"],
+            "error: \"region\" is redacted, but --split-by would put its values in the file names\n",
+        ),
+        (
+            &["export", LEADS, "--split-by", "regoin", "-o", "d"],
+            "error: leads.csv: no column \"regoin\" (given with --split-by); did you mean \"region\"?\n",
+        ),
+    ];
+    for (args, message) in cases {
+        let run = env.run(args);
+        assert_eq!((run.code, run.stderr.as_str()), (2, message), "{args:?}");
+    }
+    assert_eq!(
+        env.files(""),
+        ["history.csv", "leads.csv", "leadscore.toml", "models"]
+    );
+}
+
+#[test]
+fn a_scored_file_is_rescored_and_checked_against_the_model() {
+    let env = trained_env();
+    succeeded(&env.run(&["score", LEADS, "--with-input", "-o", "scored.csv"]));
+    // The same export from the scored file as from the lead list.
+    succeeded(&env.run(&["export", LEADS, "-o", "from-leads.json"]));
+    succeeded(&env.run(&["export", "scored.csv", "-o", "from-scored.json"]));
+    assert_eq!(env.read("from-leads.json"), env.read("from-scored.json"));
+
+    // Written with other decimals: read back with them.
+    succeeded(&env.run(&[
+        "score",
+        LEADS,
+        "--with-input",
+        "--decimals",
+        "0",
+        "-o",
+        "whole.csv",
+    ]));
+    let run = env.run(&["export", "whole.csv"]);
+    succeeded(&run);
+    assert_eq!(run.stdout, env.read("whole.csv"));
+
+    // A figure that is not the model's is refused, naming where.
+    let rows = csv_rows(&env.read("scored.csv"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for (i, row) in rows.iter().enumerate() {
+        let mut row = row.clone();
+        if i == 2 {
+            row[3] = "123.45".into();
+        }
+        w.write_record(&row).unwrap();
+    }
+    env.write("edited.csv", w.into_inner().unwrap());
+    let run = env.run(&["export", "edited.csv"]);
+    assert_eq!(run.code, 2);
+    let want = format!(
+        "error: edited.csv:3: column \"expected_net\": the file says \"123.45\", but model v0001 (models/v0001/model.json) gives {}: the file was scored by another model or edited since; export the lead list itself, or pass --model with the model that scored it\n",
+        rows[2][3]
+    );
+    assert_eq!(run.stderr, want);
+
+    // Scores alone cannot be re-scored.
+    succeeded(&env.run(&["score", LEADS, "-o", "bare.csv"]));
+    let run = env.run(&["export", "bare.csv"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: bare.csv: holds scores written by `leadscore score` without --with-input, so not the leads' own columns that export re-scores them from; score with --with-input, or export the lead list itself\n"
+    );
+}
