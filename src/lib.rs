@@ -22,6 +22,7 @@ pub mod fit;
 pub mod io;
 pub mod model;
 pub mod parallel;
+pub mod profile;
 pub mod report;
 pub mod stats;
 pub mod write;

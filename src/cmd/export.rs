@@ -1,7 +1,8 @@
 //! `leadscore export LEADS --format csv|xlsx|json|jsonl|html -o OUT`: scores a lead list and
 //! writes it where sales teams work, optionally filtered (`--min-tier`, `--recommendation`),
 //! cut to a rep's capacity (`--top`), split into one file per territory or owner
-//! (`--split-by`), with personal columns left out (`--redact`).
+//! (`--split-by`), with personal columns left out (`--redact`, the config's `export.personal`),
+//! or as the CSV a CRM imports (`--profile`: see `write::profile`).
 //!
 //! Two passes. The first runs the scoring `pipeline` over the whole list, as `score` does:
 //! every input error is found (or set aside with `--skip-invalid`) before anything is written,
@@ -24,6 +25,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::cli::{ExportArgs, ExportFormat, RecommendationArg, TierArg};
+use crate::config::ExportSettings;
 use crate::economics::{write_fixed, Recommendation, Tier};
 use crate::error::{Error, Result};
 use crate::io::ids::{check_row, IdIndex};
@@ -39,6 +41,7 @@ use crate::report::export::{Exported, Filters, Written, INDEX_FILE};
 use crate::report::score::Summary;
 use crate::write::csv::{Cell, CsvWriter, Dialect};
 use crate::write::json::{JsonArrayWriter, JsonLinesWriter, JsonRecords};
+use crate::write::profile::{BoundProfile, ProfileWriter};
 use crate::write::totals::Accumulator;
 use crate::write::xlsx::{ModelInfo, XlsxWriter, MAX_LEADS};
 use crate::write::{ScoredWriter, SCORE_COLUMNS};
@@ -65,6 +68,11 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     if let Some(out) = &args.output {
         refuse_overwriting(out, &leads)?;
     }
+    let settings = ExportSettings::load(args.config.as_deref())?;
+    let profile = match &args.profile {
+        Some(name) => Some(settings.profile(name)?),
+        None => None,
+    };
     let (model, located) = crate::model::registry::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
     let mut input = CsvInput::open(
@@ -77,15 +85,20 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     )?;
     let layout = Layout::read(&mut input, &model, args.id.as_deref())?;
     let cols = model.locate_features(&input)?;
-    let plan = Plan::new(args, &input, &layout)?;
+    let plan = Plan::new(args, &settings.personal, &input, &layout)?;
+    let profile = match &profile {
+        Some(p) => Some(p.bind(input.path(), input.headers())?),
+        None => None,
+    };
 
     let rejects = match &args.skip_invalid {
         Some(path) => Some(super::open_rejects(path, input.headers())?),
         None => None,
     };
     let decimals = OnceLock::new();
-    if let Some(d) = args.decimals {
-        let _ = decimals.set(d as usize);
+    let given = args.decimals.map(usize::from);
+    if let Some(d) = given.or(profile.as_ref().and_then(|p| p.profile().number().decimals)) {
+        let _ = decimals.set(d);
     }
     let source = input.source().clone();
     let ctx = Ctx {
@@ -96,6 +109,8 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         layout: &layout,
         plan: &plan,
         decimals: &decimals,
+        profile: profile.as_ref(),
+        today: crate::io::date::today(),
     };
     let mut seen = IdIndex::default();
     let mut kept = Kept::new(plan.top);
@@ -190,6 +205,12 @@ fn check_usage(args: &ExportArgs, format: ExportFormat) -> Result<()> {
         return Err(Error::Usage(
             "--split-by writes one file per value: name the directory with -o DIR".into(),
         ));
+    }
+    if args.profile.is_some() && format != ExportFormat::Csv {
+        return Err(Error::Usage(format!(
+            "--profile writes the CSV a CRM imports, not {}; leave out --format or write to a .csv file",
+            format.extension()
+        )));
     }
     if format == ExportFormat::Xlsx && args.output.is_none() {
         return Err(Error::Usage(
@@ -294,7 +315,12 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(args: &ExportArgs, input: &CsvInput, layout: &Layout) -> Result<Plan> {
+    fn new(
+        args: &ExportArgs,
+        personal: &[String],
+        input: &CsvInput,
+        layout: &Layout,
+    ) -> Result<Plan> {
         let mut redact: Vec<usize> = Vec::new();
         for name in &args.redact {
             let col = input.column(name, "given with --redact")?;
@@ -304,6 +330,14 @@ impl Plan {
                 )));
             }
             redact.push(col);
+        }
+        // The config's personal columns, where the lead list has them (never its id).
+        for name in personal {
+            if let Some(col) = input.headers().iter().position(|h| h == name) {
+                if col != layout.id_col && !redact.contains(&col) {
+                    redact.push(col);
+                }
+            }
         }
         let split = match &args.split_by {
             Some(name) => {
@@ -383,6 +417,10 @@ struct Ctx<'a> {
     /// Set before the first batch is scored: `--decimals`, or what a scored file was written
     /// with.
     decimals: &'a OnceLock<usize>,
+    /// `--profile`, bound to the lead list's header: it takes each lead's whole row.
+    profile: Option<&'a BoundProfile>,
+    /// The export's day, a profile's `scored_on`.
+    today: i64,
 }
 
 impl Ctx<'_> {
@@ -730,7 +768,10 @@ impl Target<'_> {
         for row in rows {
             ctx.score(&row.record, &mut lead)?;
             text.clear();
-            text.extend(ctx.plan.carried.iter().map(|&c| decode(&row.record[c])));
+            match ctx.profile {
+                Some(_) => text.extend(row.record.iter().map(decode)),
+                None => text.extend(ctx.plan.carried.iter().map(|&c| decode(&row.record[c]))),
+            }
             writer
                 .as_dyn()
                 .write(&lead, &text)
@@ -758,6 +799,7 @@ impl Target<'_> {
 #[allow(clippy::large_enum_variant)]
 enum Writer<'e> {
     Csv(CsvWriter<'e, Output>),
+    Profile(ProfileWriter<'e, Output>),
     Json(JsonArrayWriter<'e, Output>),
     Jsonl(JsonLinesWriter<'e, Output>),
     Xlsx(XlsxWriter<'e>),
@@ -774,7 +816,14 @@ impl<'e> Writer<'e> {
         let eq = ctx.scorer.equation();
         let d = target.decimals;
         let records = || JsonRecords::new(eq, &target.model_version(), d).with_input(carried);
+        let name = || path.map_or_else(|| "standard output".into(), |p| p.display().to_string());
         Ok(match target.format {
+            ExportFormat::Csv if ctx.profile.is_some() => {
+                let bound = ctx.profile.expect("a profile");
+                let mut w = ProfileWriter::new(Output::create(path)?, eq, bound, d, ctx.today);
+                w.write_header().map_err(|e| Error::write(name(), e))?;
+                Writer::Profile(w)
+            }
             ExportFormat::Csv => {
                 let mut w = CsvWriter::new(Output::create(path)?, eq, d);
                 let name =
@@ -803,6 +852,7 @@ impl<'e> Writer<'e> {
     fn as_dyn(&mut self) -> &mut dyn ScoredWriter {
         match self {
             Writer::Csv(w) => w,
+            Writer::Profile(w) => w,
             Writer::Json(w) => w,
             Writer::Jsonl(w) => w,
             Writer::Xlsx(w) => w,
@@ -814,6 +864,7 @@ impl<'e> Writer<'e> {
         let fail = |e| Error::write(name, e);
         match self {
             Writer::Csv(w) => w.into_inner().map_err(fail)?.commit(),
+            Writer::Profile(w) => w.into_inner().map_err(fail)?.commit(),
             Writer::Json(w) => w.finish().map_err(fail)?.commit(),
             Writer::Jsonl(w) => w.finish().map_err(fail)?.commit(),
             Writer::Xlsx(w) => w.finish().map(|_| ()),

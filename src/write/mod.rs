@@ -10,6 +10,7 @@
 pub mod csv;
 pub mod formula;
 pub mod json;
+pub mod profile;
 pub mod totals;
 pub mod xlsx;
 
