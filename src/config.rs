@@ -201,7 +201,7 @@ pub struct ExportSettings {
     /// The config's profiles by name (the built-in ones are not here: see
     /// [`ExportSettings::profile`]).
     pub profiles: BTreeMap<String, Profile>,
-    /// The config file, to name it in messages.
+    /// The config file, when it has an `[export]` section: to name it in messages.
     pub file: Option<String>,
 }
 
@@ -270,8 +270,7 @@ struct RawConfig {
     decisions: RawDecisions,
     #[serde(default)]
     retrain: RawRetrain,
-    #[serde(default)]
-    export: RawExport,
+    export: Option<RawExport>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -503,7 +502,10 @@ impl Checker<'_> {
         }
         let decisions = self.decisions(&raw.decisions)?;
         let retrain = self.retrain(&raw.retrain)?;
-        let export = self.export(&raw.export)?;
+        let export = match &raw.export {
+            Some(e) => self.export(e)?,
+            None => ExportSettings::default(),
+        };
         let missing_values = match &raw.missing_values {
             Some(list) => self.missing_values(list)?,
             None => crate::io::table::default_missing_values(),
@@ -1210,6 +1212,7 @@ impl Checker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::NumberFormat;
 
     const GOOD: &str = r#"
 currency = "EUR"
@@ -1380,6 +1383,163 @@ contact_at = 1000
         )
         .unwrap();
         assert_eq!(c.features[1].aliases.len(), 2);
+    }
+
+    const EXPORT: &str = r#"
+[export]
+personal = ["email", " phone ", "email"]
+
+[export.profiles.pipedrive]
+delimiter = ";"
+decimal_comma = true
+thousands = "."
+decimals = 0
+date_format = "%d.%m.%Y"
+fields = [
+  { name = "Lead", from = "id" },
+  { name = "Wert", from = "expected_net" },
+  { name = "E-Mail", column = "email" },
+  { name = "Quelle", value = "leadscore" },
+  { name = "Notiz", template = "{expected_net} ({net_low} bis {net_high}); {reasons}", max_length = 255 },
+  { name = "Prio", from = "tier", map = { A = "hoch", B = "mittel", C = "niedrig", D = "niedrig" } },
+]
+
+[[export.profiles.tabbed.fields]]
+name = "id"
+from = "id"
+"#;
+
+    /// The good config with `export` after it.
+    fn with_export(export: &str) -> String {
+        format!("{GOOD}{export}")
+    }
+
+    /// The line of `GOOD` + `EXPORT` on which `text` first appears.
+    fn line_of(text: &str, needle: &str) -> usize {
+        text.lines().position(|l| l.contains(needle)).unwrap() + 1
+    }
+
+    #[test]
+    fn export_settings_hold_personal_columns_and_checked_profiles() {
+        let c = Config::parse(&with_export(EXPORT), "leadscore.toml").unwrap();
+        assert_eq!(c.export.personal, ["email", "phone"]);
+        assert_eq!(
+            c.export.profiles.keys().collect::<Vec<_>>(),
+            ["pipedrive", "tabbed"]
+        );
+        let p = &c.export.profiles["pipedrive"];
+        assert_eq!(p.delimiter(), b';');
+        assert_eq!(
+            *p.number(),
+            NumberFormat {
+                decimals: Some(0),
+                decimal_comma: true,
+                thousands: Some('.')
+            }
+        );
+        assert_eq!(p.date().pattern(), "%d.%m.%Y");
+        assert_eq!(
+            p.header(),
+            ["Lead", "Wert", "E-Mail", "Quelle", "Notiz", "Prio"]
+        );
+        assert_eq!(p.fields()[4].max_length, Some(255));
+        assert_eq!(p.fields()[5].map[0], ("A".to_string(), "hoch".to_string()));
+        assert_eq!(p.columns(), ["email"]);
+        assert_eq!(
+            c.export.profile_names(),
+            ["hubspot", "salesforce", "pipedrive", "tabbed"]
+        );
+        assert_eq!(c.export.profile("tabbed").unwrap().delimiter(), b',');
+        assert_eq!(
+            c.export.profile("hubspot").unwrap(),
+            crate::profile::hubspot()
+        );
+        assert_eq!(
+            c.export.profile("pipdrive").unwrap_err().to_string(),
+            "no profile \"pipdrive\" (did you mean \"pipedrive\"?); the profiles are hubspot, salesforce (built in) and pipedrive, tabbed (in leadscore.toml)"
+        );
+        // The section is optional, and a config without it has no profiles of its own.
+        let plain = Config::parse(GOOD, "leadscore.toml").unwrap();
+        assert_eq!(plain.export, ExportSettings::default());
+        assert_eq!(
+            plain.export.profile("nope").unwrap_err().to_string(),
+            "no profile \"nope\"; the profiles are hubspot, salesforce (built in); define your own under [export.profiles.NAME] in leadscore.toml"
+        );
+    }
+
+    #[test]
+    fn export_mistakes_name_their_line_and_what_was_meant() {
+        let text = with_export(EXPORT);
+        let bad = |from: &str, to: &str| {
+            assert!(text.contains(from), "{from}");
+            let changed = text.replace(from, to);
+            (err(&changed), changed)
+        };
+        let (e, t) = bad("from = \"expected_net\"", "form = \"expected_net\"");
+        let line = line_of(&t, "form = ");
+        assert!(
+            e.starts_with(&format!("leadscore.toml: TOML parse error at line {line}")),
+            "{e}"
+        );
+        assert!(e.contains("unknown field `form`, expected one of `name`, `from`, `column`, `value`, `template`, `map`, `max_length`; did you mean `from`?"), "{e}");
+
+        let (e, t) = bad("from = \"expected_net\"", "from = \"expectd_net\"");
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive: field \"Wert\": from = \"expectd_net\" is not one of ours (id, expected_return, expected_burden, expected_net, net_low, net_high, return_to_burden, tier, recommendation, reasons, warnings, scored_on); did you mean \"expected_net\"?", line_of(&t, "expectd_net")));
+
+        let (e, t) = bad("from = \"expected_net\"", "column = \"x\", value = \"y\"");
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive: field \"Wert\" has both column and value; a field takes its value from one", line_of(&t, "value = \"y\"")));
+
+        let (e, t) = bad("{net_low} bis", "{net_lo} bis");
+        assert!(
+            e.starts_with(&format!(
+                "leadscore.toml:{}: export.profiles.pipedrive: field \"Notiz\": template",
+                line_of(&t, "net_lo}")
+            )),
+            "{e}"
+        );
+        assert!(e.ends_with("did you mean {net_low}?"), "{e}");
+
+        let (e, t) = bad("thousands = \".\"", "thousands = \",\"");
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive: thousands \",\" is also the decimal mark (decimal_comma = true): 1,234 would read as a fraction", line_of(&t, "thousands")));
+
+        let (e, t) = bad("delimiter = \";\"", "delimiter = \"semicolon\"");
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive.delimiter must be \",\", \";\", \"|\", \":\" or \"tab\", got \"semicolon\"", line_of(&t, "semicolon")));
+
+        let (e, t) = bad("D = \"niedrig\" }", "E = \"niedrig\" }");
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive: field \"Prio\": map has \"E\", which tier never is (A, B, C, D)", line_of(&t, "E = ")));
+
+        let (e, t) = bad("%d.%m.%Y", "%d.%B.%Y");
+        assert!(
+            e.starts_with(&format!(
+                "leadscore.toml:{}: export.profiles.pipedrive: date_format \"%d.%B.%Y\" has %B",
+                line_of(&t, "%B")
+            )),
+            "{e}"
+        );
+
+        let (e, t) = bad("max_length = 255", "max_length = 1");
+        assert!(e.starts_with(&format!("leadscore.toml:{}: export.profiles.pipedrive: field \"Notiz\": max_length must be at least 2", line_of(&t, "max_length = 1"))), "{e}");
+
+        let (e, t) = bad(
+            "{ name = \"Quelle\", value = \"leadscore\" }",
+            "{ name = \"Quelle\" }",
+        );
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive: field \"Quelle\" needs one of from (one of ours), column (an input column), value (a fixed text) or template", line_of(&t, "\"Quelle\" }")));
+
+        let (e, t) = bad(
+            "[export.profiles.tabbed.fields]",
+            "[export.profiles.salesforce.fields]",
+        );
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.salesforce: \"salesforce\" is a built-in profile; give yours another name (such as \"salesforce_custom\"), so that --profile salesforce writes the same file everywhere", line_of(&t, "salesforce.fields")));
+
+        let (e, t) = bad("\" phone \"", "\" \"");
+        assert_eq!(
+            e,
+            format!(
+                "leadscore.toml:{}: export.personal lists an empty column name",
+                line_of(&t, "personal")
+            )
+        );
     }
 
     #[test]

@@ -626,3 +626,236 @@ fn description() -> Vec<Part> {
     )
     .expect("a valid template")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_mix_our_columns_input_columns_and_text() {
+        assert_eq!(
+            parse_template("Net {expected_net} ({net_low} to {net_high}); {column:company} {{x}}")
+                .unwrap(),
+            [
+                Part::Text("Net ".into()),
+                Part::Ours(Ours::ExpectedNet),
+                Part::Text(" (".into()),
+                Part::Ours(Ours::NetLow),
+                Part::Text(" to ".into()),
+                Part::Ours(Ours::NetHigh),
+                Part::Text("); ".into()),
+                Part::Column("company".into()),
+                Part::Text(" {x}".into()),
+            ]
+        );
+        assert_eq!(parse_template("Zoë {tier}").unwrap().len(), 2);
+        assert_eq!(
+            parse_template("Net {expectd_net}").unwrap_err(),
+            "template \"Net {expectd_net}\" names {expectd_net}, which is not one of ours (id, expected_return, expected_burden, expected_net, net_low, net_high, return_to_burden, tier, recommendation, reasons, warnings, scored_on); did you mean {expected_net}?"
+        );
+        assert!(parse_template("{company}")
+            .unwrap_err()
+            .ends_with("; an input column is written {column:company}"));
+        assert_eq!(
+            parse_template("Net {expected_net").unwrap_err(),
+            "template \"Net {expected_net\" has a `{` that is never closed (write `{{` for a brace)"
+        );
+        assert_eq!(
+            parse_template("a } b").unwrap_err(),
+            "template \"a } b\" has a `}` that closes nothing (write `}}` for a brace)"
+        );
+        assert!(parse_template("{column:}").is_err());
+    }
+
+    #[test]
+    fn numbers_keep_their_digits_with_a_decimal_comma_and_grouping() {
+        let write = |format: NumberFormat, v: f64, d: usize| {
+            let mut s = String::new();
+            format.write(&mut s, v, d);
+            s
+        };
+        let plain = NumberFormat::default();
+        let european = NumberFormat {
+            decimals: None,
+            decimal_comma: true,
+            thousands: Some('.'),
+        };
+        let swiss = NumberFormat {
+            decimals: None,
+            decimal_comma: false,
+            thousands: Some('\''),
+        };
+        let comma_only = NumberFormat {
+            decimal_comma: true,
+            ..plain
+        };
+        assert_eq!(write(plain, -1234567.891, 2), "-1234567.89");
+        assert_eq!(write(european, -1234567.891, 2), "-1.234.567,89");
+        assert_eq!(write(european, 999.5, 2), "999,50");
+        assert_eq!(write(european, 1000.0, 0), "1.000");
+        assert_eq!(write(european, -0.001, 2), "0,00");
+        assert_eq!(write(swiss, 35721.36, 2), "35'721.36");
+        assert_eq!(write(comma_only, 35721.36, 2), "35721,36");
+        assert_eq!(write(comma_only, 12.0, 0), "12");
+    }
+
+    #[test]
+    fn dates_follow_the_pattern() {
+        let day = crate::io::date::parse_days("2026-09-21").unwrap();
+        assert_eq!(DateFormat::default().format(day), "2026-09-21");
+        assert_eq!(
+            DateFormat::parse("%d.%m.%Y").unwrap().format(day),
+            "21.09.2026"
+        );
+        assert_eq!(
+            DateFormat::parse("%m/%d/%Y").unwrap().format(day),
+            "09/21/2026"
+        );
+        assert_eq!(
+            DateFormat::parse("%Y%m%d 100%%").unwrap().format(day),
+            "20260921 100%"
+        );
+        assert_eq!(
+            DateFormat::parse("%d.%b.%Y").unwrap_err(),
+            "date_format \"%d.%b.%Y\" has %b; a date is written with %Y (year), %m (month), %d (day) and %% (a percent sign)"
+        );
+        assert!(DateFormat::parse("%Y-%").is_err());
+    }
+
+    fn fields() -> Vec<Field> {
+        vec![
+            Field::new("Id", Source::Ours(Ours::Id)),
+            Field::new("Net", Source::Ours(Ours::ExpectedNet)),
+        ]
+    }
+
+    fn profile(number: NumberFormat, fields: Vec<Field>) -> Result<Profile, Invalid> {
+        Profile::new("mine", b';', number, DateFormat::default(), fields)
+    }
+
+    #[test]
+    fn a_profile_is_checked_whole() {
+        assert!(profile(NumberFormat::default(), fields()).is_ok());
+        let problem = |number, fields| profile(number, fields).unwrap_err();
+        let comma = NumberFormat {
+            decimals: None,
+            decimal_comma: true,
+            thousands: Some(','),
+        };
+        assert_eq!(
+            problem(comma, fields()),
+            Invalid {
+                field: None,
+                problem: "thousands \",\" is also the decimal mark (decimal_comma = true): 1,234 would read as a fraction".into()
+            }
+        );
+        let digit = NumberFormat {
+            thousands: Some('0'),
+            ..NumberFormat::default()
+        };
+        assert!(problem(digit, fields())
+            .problem
+            .starts_with("thousands '0'"));
+        assert_eq!(
+            problem(NumberFormat::default(), Vec::new()).problem,
+            "a profile needs at least one field"
+        );
+        let mut twice = fields();
+        twice.push(Field::new("Net", Source::Value("x".into())));
+        assert_eq!(
+            problem(NumberFormat::default(), twice),
+            Invalid {
+                field: Some(2),
+                problem: "field \"Net\" is named twice".into()
+            }
+        );
+        let short = vec![Field::new("Notes", Source::Ours(Ours::Reasons)).max_length(1)];
+        assert!(problem(NumberFormat::default(), short)
+            .problem
+            .starts_with("field \"Notes\": max_length must be at least 2"));
+        assert!(Profile::new(
+            "x",
+            b'#',
+            NumberFormat::default(),
+            DateFormat::default(),
+            fields()
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn a_map_of_tiers_names_real_tiers_and_every_one() {
+        let tier = |map: &[(&str, &str)]| {
+            profile(
+                NumberFormat::default(),
+                vec![Field::new("Rating", Source::Ours(Ours::Tier)).map(map)],
+            )
+        };
+        assert!(tier(&[("A", "Hot"), ("B", "Warm"), ("C", "Cold"), ("D", "Cold")]).is_ok());
+        assert_eq!(
+            tier(&[("A", "Hot"), ("B", "Warm"), ("C", "Cold")])
+                .unwrap_err()
+                .problem,
+            "field \"Rating\": map gives no value for tier D; map every one (to itself to keep it)"
+        );
+        assert_eq!(
+            tier(&[("a", "Hot")]).unwrap_err().problem,
+            "field \"Rating\": map has \"a\", which tier never is (A, B, C, D); did you mean \"A\"?"
+        );
+        let recommendation = profile(
+            NumberFormat::default(),
+            vec![
+                Field::new("Next", Source::Ours(Ours::Recommendation)).map(&[
+                    ("contact", "Call"),
+                    ("qualify", "Email"),
+                    ("skipp", "-"),
+                ]),
+            ],
+        );
+        assert!(recommendation
+            .unwrap_err()
+            .problem
+            .ends_with("did you mean \"skip\"?"));
+        // Input columns may map some values and leave the rest.
+        assert!(profile(
+            NumberFormat::default(),
+            vec![Field::new("Country", Source::Column("country".into())).map(&[("DE", "Germany")])]
+        )
+        .is_ok());
+        assert_eq!(
+            profile(
+                NumberFormat::default(),
+                vec![Field::new("Source", Source::Value("leadscore".into())).map(&[("x", "y")])]
+            )
+            .unwrap_err()
+            .problem,
+            "field \"Source\": map rewrites a value from `from` or `column`; write the text you want in the value or template itself"
+        );
+    }
+
+    #[test]
+    fn the_built_ins_name_the_crm_fields() {
+        assert_eq!(
+            salesforce().header(),
+            ["Id", "Rating", "Leadscore_Net_Value__c", "Description"]
+        );
+        assert_eq!(
+            hubspot().header(),
+            [
+                "Record ID",
+                "Leadscore net value",
+                "Leadscore tier",
+                "Leadscore recommendation",
+                "Leadscore scored on",
+                "Leadscore reasons"
+            ]
+        );
+        for name in BUILT_IN {
+            let p = Profile::built_in(name).unwrap();
+            assert_eq!(p.name(), name);
+            assert!(p.columns().is_empty(), "{name} names no input column");
+        }
+        assert_eq!(Profile::built_in("pipedrive"), None);
+        assert_eq!(salesforce().fields()[3].max_length, Some(32_000));
+    }
+}

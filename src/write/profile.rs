@@ -323,3 +323,265 @@ pub fn fit(text: &str, max: usize) -> Cow<'_, str> {
     }
     Cow::Owned(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::io::table::CsvInput;
+    use crate::model::columns::FeatureColumns;
+    use crate::model::scorer::Scorer;
+    use crate::model::Model;
+    use crate::profile::{DateFormat, NumberFormat};
+    use crate::write::csv::CsvWriter;
+
+    /// 2026-09-21.
+    const DAY: i64 = 20_717;
+
+    struct Scored {
+        model: Model,
+        header: Vec<String>,
+        /// Each lead with its whole input row.
+        leads: Vec<(ScoredLead, Vec<String>)>,
+    }
+
+    /// The first `n` leads of the shipped lead list, scored with the shipped model to
+    /// `decimals` places, with their rows; `edit` may change a row before scoring.
+    fn scored(n: usize, decimals: usize, edit: impl Fn(usize, &mut Vec<String>)) -> Scored {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let model = Model::load(&root.join("models/model.json")).unwrap();
+        let scorer = Scorer::new(&model).unwrap();
+        let mut input = CsvInput::open(&root.join("data/leads.csv"), Default::default()).unwrap();
+        let cols = FeatureColumns::locate(&input, &model.feature_specs(), "").unwrap();
+        let header = input.headers().to_vec();
+        let mut record = csv::ByteRecord::new();
+        let mut leads = Vec::new();
+        while leads.len() < n && input.read(&mut record).unwrap() {
+            let mut row: Vec<String> = record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
+            edit(leads.len(), &mut row);
+            let edited = csv::ByteRecord::from(row.clone());
+            let mut lead = ScoredLead::default();
+            scorer
+                .score(input.source(), &cols, &edited, decimals, &mut lead)
+                .unwrap();
+            lead.id = row[0].clone();
+            leads.push((lead, row));
+        }
+        drop(scorer);
+        Scored {
+            model,
+            header,
+            leads,
+        }
+    }
+
+    /// The leads written with `profile`, header first.
+    fn write(s: &Scored, profile: &Profile, decimals: usize) -> String {
+        let eq = Equation::from_model(&s.model).unwrap();
+        let bound = profile.bind("leads.csv", &s.header).unwrap();
+        let mut w = ProfileWriter::new(Vec::new(), &eq, &bound, decimals, DAY);
+        w.write_header().unwrap();
+        for (lead, row) in &s.leads {
+            let row: Vec<Cow<str>> = row.iter().map(|f| Cow::Borrowed(f.as_str())).collect();
+            w.write(lead, &row).unwrap();
+        }
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    fn european(fields: Vec<Field>) -> Profile {
+        Profile::new(
+            "european",
+            b';',
+            NumberFormat {
+                decimals: None,
+                decimal_comma: true,
+                thousands: Some('.'),
+            },
+            DateFormat::parse("%d.%m.%Y").unwrap(),
+            fields,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_figure_is_the_one_score_writes_in_any_number_format() {
+        let s = scored(40, 2, |_, _| {});
+        let eq = Equation::from_model(&s.model).unwrap();
+        let numbers = [
+            Ours::Id,
+            Ours::ExpectedReturn,
+            Ours::ExpectedBurden,
+            Ours::ExpectedNet,
+            Ours::NetLow,
+            Ours::NetHigh,
+            Ours::ReturnToBurden,
+        ];
+        let fields = numbers
+            .iter()
+            .map(|o| Field::new(o.name(), Source::Ours(*o)))
+            .collect();
+        let text = write(&s, &european(fields), 2);
+        let mut csv = CsvWriter::new(Vec::new(), &eq, 2);
+        for (lead, _) in &s.leads {
+            csv.write(lead, &[]).unwrap();
+        }
+        let score = String::from_utf8(csv.into_inner().unwrap()).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "id;expected_return;expected_burden;expected_net;net_low;net_high;return_to_burden"
+        );
+        for (ours, theirs) in lines.zip(score.lines()) {
+            let ours: Vec<String> = ours
+                .split(';')
+                .map(|f| f.replace('.', "").replace(',', "."))
+                .collect();
+            let theirs: Vec<&str> = theirs.split(',').take(7).collect();
+            assert_eq!(ours, theirs);
+        }
+        // The file adds up: return − burden = net, to the cent, as written.
+        for line in text.lines().skip(1) {
+            let cents: Vec<i64> = line
+                .split(';')
+                .skip(1)
+                .take(3)
+                .map(|f| f.replace(['.', ','], "").parse().unwrap())
+                .collect();
+            assert_eq!(cents[0] - cents[1], cents[2], "{line}");
+        }
+    }
+
+    #[test]
+    fn maps_templates_input_columns_fixed_text_and_dates() {
+        let s = scored(3, 0, |_, _| {});
+        let profile = european(vec![
+            Field::new("Lead", Source::Ours(Ours::Id)),
+            Field::new("Priority", Source::Ours(Ours::Tier)).map(&[
+                ("A", "Hot"),
+                ("B", "Warm"),
+                ("C", "Cold"),
+                ("D", "Cold"),
+            ]),
+            Field::new("Firma", Source::Column("company".into())),
+            Field::new("Quelle", Source::Value("leadscore".into())),
+            Field::new("Datum", Source::Ours(Ours::ScoredOn)),
+            Field::new(
+                "Notiz",
+                Source::Template(
+                    crate::profile::parse_template(
+                        "{column:company}: {expected_net} EUR ({recommendation}) am {scored_on}",
+                    )
+                    .unwrap(),
+                ),
+            ),
+        ]);
+        let text = write(&s, &profile, 0);
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "Lead;Priority;Firma;Quelle;Datum;Notiz"
+        );
+        for ((lead, row), line) in s.leads.iter().zip(lines) {
+            let mut net = String::new();
+            NumberFormat {
+                decimals: None,
+                decimal_comma: true,
+                thousands: Some('.'),
+            }
+            .write(&mut net, lead.money.net, 0);
+            let priority = match lead.tier.as_str() {
+                "A" => "Hot",
+                "B" => "Warm",
+                _ => "Cold",
+            };
+            assert_eq!(
+                line,
+                format!(
+                    "{};{priority};{};leadscore;21.09.2026;{}: {net} EUR ({}) am 21.09.2026",
+                    lead.id,
+                    row[1],
+                    row[1],
+                    lead.recommendation.as_str()
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn formulas_are_neutralised_and_a_cut_counts_the_quote() {
+        let evil = "=HYPERLINK(\"http://evil\",\"x\")";
+        let s = scored(2, 2, |i, row| {
+            if i == 0 {
+                row[0] = evil.into();
+                row[1] = "-2+3".into();
+            }
+        });
+        let profile = european(vec![
+            Field::new("Lead", Source::Ours(Ours::Id)),
+            Field::new("Firma", Source::Column("company".into())).max_length(4),
+            Field::new("Kurz", Source::Ours(Ours::Id)).max_length(6),
+        ]);
+        let text = write(&s, &profile, 2);
+        let first = text.lines().nth(1).unwrap();
+        // `-2+3` has 4 characters, one too many with its quote: cut to 3 with the quote.
+        assert_eq!(
+            first,
+            "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\";\"'-2…\";\"'=HYP…\""
+        );
+        let fitted = fit(evil, 6);
+        assert_eq!(fitted, "=HYP…");
+        assert_eq!(formula::neutralise(&fitted).chars().count(), 6);
+    }
+
+    #[test]
+    fn cutting_is_on_a_character_boundary_and_says_so() {
+        assert_eq!(fit("Zoë Ågren Åkesson", 6), "Zoë Å…");
+        assert_eq!(fit("東京東京東京", 3), "東京…");
+        assert_eq!(fit("short", 5), "short");
+        assert!(matches!(fit("short", 5), Cow::Borrowed(_)));
+        // A number is not a formula, but cutting it makes text that is.
+        assert_eq!(fit("-1234567", 8), "-1234567");
+        assert_eq!(fit("-1234567", 5), "-12…");
+        assert_eq!(fit("abc", 0), "a…");
+    }
+
+    #[test]
+    fn binding_finds_every_named_column_or_says_which_is_missing() {
+        let header: Vec<String> = ["lead_id", "company", "email"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        let profile = european(vec![
+            Field::new("Lead", Source::Ours(Ours::Id)),
+            Field::new("E-Mail", Source::Column("email".into())),
+            Field::new(
+                "Notiz",
+                Source::Template(crate::profile::parse_template("{column:compnay}").unwrap()),
+            ),
+        ]);
+        assert_eq!(
+            profile.bind("leads.csv", &header).unwrap_err().to_string(),
+            "leads.csv: no column \"compnay\" (named by field \"Notiz\" of profile \"european\"); did you mean \"company\"?"
+        );
+        assert_eq!(profile.columns(), ["email", "compnay"]);
+    }
+
+    #[test]
+    fn a_row_of_another_width_is_refused() {
+        let s = scored(1, 2, |_, _| {});
+        let eq = Equation::from_model(&s.model).unwrap();
+        let bound = crate::profile::salesforce()
+            .bind("leads.csv", &s.header)
+            .unwrap();
+        let mut w = ProfileWriter::new(Vec::new(), &eq, &bound, 2, DAY);
+        let err = w.write(&s.leads[0].0, &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "lead L000001 carries 0 input fields; profile \"salesforce\" was bound to a header of 9"
+        );
+    }
+}
