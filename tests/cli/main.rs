@@ -22,6 +22,7 @@ mod injection;
 mod leaks;
 mod model_files;
 mod plot_failures;
+mod profiles;
 mod reading;
 mod recency;
 mod registry;
