@@ -763,24 +763,99 @@ impl Target<'_> {
         let name = path.map_or_else(|| "standard output".into(), |p| p.display().to_string());
         let mut writer = Writer::open(self, path, id_name, &carried)?;
         let mut totals = Accumulator::new(self.decimals);
+        if let Some(serial) = writer.serial() {
+            // A workbook is one zip stream: written lead by lead on this thread.
+            let mut lead = ScoredLead::default();
+            let mut text: Vec<Cow<str>> = Vec::with_capacity(carried.len());
+            for row in rows {
+                ctx.score(&row.record, &mut lead)?;
+                text.clear();
+                text.extend(ctx.plan.carried.iter().map(|&c| decode(&row.record[c])));
+                serial
+                    .write(&lead, &text)
+                    .map_err(|e| Error::write(&name, e))?;
+                totals.add(&lead);
+                self.progress.inc(1);
+            }
+        } else {
+            // Text formats: workers score and render a window of parts; the parts are written
+            // in order, so the bytes do not depend on the thread count, and memory holds one
+            // window of output at a time.
+            let threads = crate::parallel::threads();
+            for window in rows.chunks(PART_ROWS * PARTS_PER_THREAD * threads) {
+                let parts: Vec<&[Row]> = window.chunks(PART_ROWS).collect();
+                let rendered = crate::parallel::map_parts(parts.len(), threads, |i| {
+                    self.render(parts[i], &carried)
+                });
+                for part in rendered {
+                    let part = part?;
+                    writer
+                        .put_rendered(&part.bytes, &part.ends)
+                        .map_err(|e| Error::write(&name, e))?;
+                    totals.merge(&part.totals);
+                    self.progress.inc(part.ends.len() as u64);
+                }
+            }
+        }
+        writer.finish(&name)?;
+        Ok(totals.totals())
+    }
+
+    /// Scores `rows` and renders them in a text format: the bytes, where each lead's record
+    /// ends, and their totals.
+    fn render(&self, rows: &[Row], carried: &[&str]) -> Result<Rendered> {
+        let ctx = self.ctx;
+        let eq = ctx.scorer.equation();
+        let d = self.decimals;
+        let csv = self.format == ExportFormat::Csv;
+        let mut profile = ctx
+            .profile
+            .filter(|_| csv)
+            .map(|bound| ProfileWriter::new(Vec::new(), eq, bound, d, ctx.today));
+        let mut csv = (csv && profile.is_none()).then(|| CsvWriter::new(Vec::new(), eq, d));
+        let mut records = JsonRecords::new(eq, &self.model_version(), d).with_input(carried);
+        let mut bytes = Vec::new();
+        let mut ends = Vec::with_capacity(rows.len());
+        let mut totals = Accumulator::new(d);
         let mut lead = ScoredLead::default();
         let mut text: Vec<Cow<str>> = Vec::with_capacity(carried.len());
         for row in rows {
             ctx.score(&row.record, &mut lead)?;
             text.clear();
-            match ctx.profile {
-                Some(_) => text.extend(row.record.iter().map(decode)),
-                None => text.extend(ctx.plan.carried.iter().map(|&c| decode(&row.record[c]))),
+            // Writing to memory cannot fail.
+            if let Some(w) = &mut profile {
+                // A profile takes the whole row and picks the columns it names.
+                text.extend(row.record.iter().map(decode));
+                let _ = w.write(&lead, &text);
+                ends.push(w.get_ref().len());
+                totals.add(&lead);
+                continue;
             }
-            writer
-                .as_dyn()
-                .write(&lead, &text)
-                .map_err(|e| Error::write(&name, e))?;
+            text.extend(ctx.plan.carried.iter().map(|&c| decode(&row.record[c])));
+            match &mut csv {
+                Some(w) => {
+                    let _ = w.write(&lead, &text);
+                    let _ = w.flush();
+                    ends.push(w.get_ref().len());
+                }
+                None => {
+                    records.render(&mut bytes, &lead, &text);
+                    ends.push(bytes.len());
+                }
+            }
             totals.add(&lead);
-            self.progress.inc();
         }
-        writer.finish(&name)?;
-        Ok(totals.totals())
+        if let Some(w) = profile {
+            bytes = w.into_inner().unwrap_or_default();
+        }
+        if let Some(w) = csv {
+            bytes = w.into_inner().unwrap_or_default();
+        }
+        Ok(Rendered {
+            bytes,
+            ends,
+            totals,
+        })
     }
 
     fn model_version(&self) -> String {
@@ -794,12 +869,26 @@ impl Target<'_> {
     }
 }
 
+/// Leads a worker renders at a time, and parts in flight per thread: a few thousand leads of
+/// output in memory per thread (a JSON record is about 1 KB).
+const PART_ROWS: usize = 1024;
+const PARTS_PER_THREAD: usize = 4;
+
+/// A part of the leads rendered by a worker.
+struct Rendered {
+    bytes: Vec<u8>,
+    /// Where each lead's record ends in `bytes`.
+    ends: Vec<usize>,
+    totals: Accumulator,
+}
+
 /// The writer of one file, in one of the formats. One exists per file written, so the size of
 /// its variants does not matter.
 #[allow(clippy::large_enum_variant)]
 enum Writer<'e> {
-    Csv(CsvWriter<'e, Output>),
-    Profile(ProfileWriter<'e, Output>),
+    /// Rows rendered by [`CsvWriter`]s (or a profile's [`ProfileWriter`]s) on the workers,
+    /// after the header.
+    Csv(Output),
     Json(JsonArrayWriter<'e, Output>),
     Jsonl(JsonLinesWriter<'e, Output>),
     Xlsx(XlsxWriter<'e>),
@@ -816,21 +905,21 @@ impl<'e> Writer<'e> {
         let eq = ctx.scorer.equation();
         let d = target.decimals;
         let records = || JsonRecords::new(eq, &target.model_version(), d).with_input(carried);
-        let name = || path.map_or_else(|| "standard output".into(), |p| p.display().to_string());
         Ok(match target.format {
-            ExportFormat::Csv if ctx.profile.is_some() => {
-                let bound = ctx.profile.expect("a profile");
-                let mut w = ProfileWriter::new(Output::create(path)?, eq, bound, d, ctx.today);
-                w.write_header().map_err(|e| Error::write(name(), e))?;
-                Writer::Profile(w)
-            }
             ExportFormat::Csv => {
-                let mut w = CsvWriter::new(Output::create(path)?, eq, d);
-                let name =
-                    path.map_or_else(|| "standard output".into(), |p| p.display().to_string());
-                w.write_fields(crate::write::header(id, carried))
-                    .map_err(|e| Error::write(name, e))?;
-                Writer::Csv(w)
+                let mut out = Output::create(path)?;
+                let header = match ctx.profile {
+                    Some(bound) => bound.header_line(),
+                    None => {
+                        let mut header = Vec::new();
+                        Dialect::new(b',')
+                            .text_record(&mut header, crate::write::header(id, carried));
+                        header
+                    }
+                };
+                out.write_all(&header)
+                    .map_err(|e| Error::write(out.name(), e))?;
+                Writer::Csv(out)
             }
             ExportFormat::Json => {
                 Writer::Json(JsonArrayWriter::new(Output::create(path)?, records()))
@@ -849,13 +938,32 @@ impl<'e> Writer<'e> {
         })
     }
 
-    fn as_dyn(&mut self) -> &mut dyn ScoredWriter {
+    /// The writer to feed scored leads one by one, for formats that cannot take rendered
+    /// parts.
+    fn serial(&mut self) -> Option<&mut dyn ScoredWriter> {
         match self {
-            Writer::Csv(w) => w,
-            Writer::Profile(w) => w,
-            Writer::Json(w) => w,
-            Writer::Jsonl(w) => w,
-            Writer::Xlsx(w) => w,
+            Writer::Xlsx(w) => Some(w),
+            Writer::Csv(_) | Writer::Json(_) | Writer::Jsonl(_) => None,
+        }
+    }
+
+    /// Writes a rendered part: `bytes`, whose records end at `ends`.
+    fn put_rendered(&mut self, bytes: &[u8], ends: &[usize]) -> std::io::Result<()> {
+        let each = |put: &mut dyn FnMut(&[u8]) -> std::io::Result<()>| {
+            let mut start = 0;
+            for &end in ends {
+                put(&bytes[start..end])?;
+                start = end;
+            }
+            Ok(())
+        };
+        match self {
+            Writer::Csv(out) => out.write_all(bytes),
+            Writer::Json(w) => each(&mut |r| w.write_rendered(r)),
+            Writer::Jsonl(w) => each(&mut |r| w.write_rendered(r)),
+            Writer::Xlsx(_) => Err(std::io::Error::other(
+                "a workbook is written lead by lead, not from rendered text",
+            )),
         }
     }
 
@@ -863,8 +971,7 @@ impl<'e> Writer<'e> {
     fn finish(self, name: &str) -> Result<()> {
         let fail = |e| Error::write(name, e);
         match self {
-            Writer::Csv(w) => w.into_inner().map_err(fail)?.commit(),
-            Writer::Profile(w) => w.into_inner().map_err(fail)?.commit(),
+            Writer::Csv(out) => out.commit(),
             Writer::Json(w) => w.finish().map_err(fail)?.commit(),
             Writer::Jsonl(w) => w.finish().map_err(fail)?.commit(),
             Writer::Xlsx(w) => w.finish().map(|_| ()),
@@ -1024,9 +1131,9 @@ impl Progress {
         Progress(Some(bar))
     }
 
-    fn inc(&self) {
+    fn inc(&self, leads: u64) {
         if let Some(bar) = &self.0 {
-            bar.inc(1);
+            bar.inc(leads);
         }
     }
 
