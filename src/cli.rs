@@ -362,9 +362,18 @@ pub struct ExportArgs {
     /// Only leads with this recommendation (repeat for several)
     #[arg(long, value_enum, value_name = "WHAT")]
     pub recommendation: Vec<RecommendationArg>,
-    /// Leave these input columns out of every file (an email, a phone number)
+    /// Leave these input columns out of every file (an email, a phone number), with the
+    /// config's `export.personal` ones; a --profile writes only the columns it names
     #[arg(long, value_name = "COLUMN", num_args = 1..)]
     pub redact: Vec<String>,
+    /// Write the CSV a CRM imports: `salesforce` (Lead), `hubspot` (Contact or Company), or a
+    /// profile of the config's [export.profiles]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The config whose [export] section applies: personal columns and profiles (default:
+    /// leadscore.toml, when there is one)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Keep the input order instead of sorting by expected net value
     #[arg(long)]
     pub keep_order: bool,

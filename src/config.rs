@@ -11,6 +11,12 @@ use toml::Spanned;
 
 use crate::economics::{DecisionOverrides, Economics, Term};
 use crate::error::{Error, Result};
+use crate::profile::{
+    parse_template, DateFormat, Field, NumberFormat, Ours, Profile, Source, BUILT_IN,
+};
+
+/// The config file commands read when none is named.
+pub const DEFAULT_FILE: &str = "leadscore.toml";
 
 /// How a pre-contact attribute enters the model.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,6 +157,8 @@ pub struct Config {
     /// Texts read as blanks in every feature and outcome column (`n/a`, `NULL`, ...).
     pub missing_values: Vec<String>,
     pub retrain: RetrainSettings,
+    /// `[export]`: personal columns and CRM import profiles. Not kept in the model.
+    pub export: ExportSettings,
 }
 
 /// `[retrain]`: where the merged history is kept and when a candidate replaces the current
@@ -182,6 +190,72 @@ impl Default for RetrainSettings {
     }
 }
 
+/// `[export]`: what every export leaves out, and the config's own CRM import profiles. Not part
+/// of any model: exporting is not training, and changing it changes no model file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExportSettings {
+    /// Input columns left out of every export (an email, a phone), as `--redact` does, unless a
+    /// profile names them. A lead list without one of them is fine: they are personal where
+    /// they exist.
+    pub personal: Vec<String>,
+    /// The config's profiles by name (the built-in ones are not here: see
+    /// [`ExportSettings::profile`]).
+    pub profiles: BTreeMap<String, Profile>,
+    /// The config file, when it has an `[export]` section: to name it in messages.
+    pub file: Option<String>,
+}
+
+impl ExportSettings {
+    /// The `[export]` settings for an export: of `path` when given; else of `leadscore.toml`
+    /// when there is one; else none (the built-in profiles, nothing personal). The whole config
+    /// is checked, as any command that reads it does.
+    pub fn load(path: Option<&Path>) -> Result<ExportSettings> {
+        let default = Path::new(DEFAULT_FILE);
+        match path {
+            Some(p) => Ok(Config::load(p)?.export),
+            None if default.is_file() => Ok(Config::load(default)?.export),
+            None => Ok(ExportSettings::default()),
+        }
+    }
+
+    /// Every profile name: the built-in ones, then the config's.
+    pub fn profile_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = BUILT_IN.iter().map(|n| n.to_string()).collect();
+        names.extend(self.profiles.keys().cloned());
+        names
+    }
+
+    /// The profile called `name`: the config's, else a built-in one. An unknown name is a
+    /// usage error listing every profile there is.
+    pub fn profile(&self, name: &str) -> Result<Profile> {
+        if let Some(p) = self.profiles.get(name) {
+            return Ok(p.clone());
+        }
+        if let Some(p) = Profile::built_in(name) {
+            return Ok(p);
+        }
+        let names = self.profile_names();
+        let mut problem = format!("no profile \"{name}\"");
+        if let Some(close) = crate::io::table::closest(name, &names) {
+            problem.push_str(&format!(" (did you mean \"{close}\"?)"));
+        }
+        let own: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+        problem.push_str(&format!(
+            "; the profiles are {} (built in)",
+            BUILT_IN.join(", ")
+        ));
+        let file = self.file.as_deref().unwrap_or(DEFAULT_FILE);
+        if own.is_empty() {
+            problem.push_str(&format!(
+                "; define your own under [export.profiles.NAME] in {file}"
+            ));
+        } else {
+            problem.push_str(&format!(" and {} (in {file})", own.join(", ")));
+        }
+        Err(Error::Usage(problem))
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -196,6 +270,42 @@ struct RawConfig {
     decisions: RawDecisions,
     #[serde(default)]
     retrain: RawRetrain,
+    export: Option<RawExport>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawExport {
+    #[serde(default)]
+    personal: Vec<Spanned<String>>,
+    #[serde(default)]
+    profiles: BTreeMap<Spanned<String>, Spanned<RawProfile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    delimiter: Option<Spanned<String>>,
+    #[serde(default)]
+    decimal_comma: bool,
+    thousands: Option<Spanned<String>>,
+    decimals: Option<Spanned<i64>>,
+    date_format: Option<Spanned<String>>,
+    fields: Spanned<Vec<Spanned<RawField>>>,
+}
+
+/// One field of a profile: its name and exactly one of `from`, `column`, `value`, `template`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    name: Spanned<String>,
+    from: Option<Spanned<String>>,
+    column: Option<Spanned<String>>,
+    value: Option<Spanned<String>>,
+    template: Option<Spanned<String>>,
+    #[serde(default)]
+    map: BTreeMap<Spanned<String>, Spanned<String>>,
+    max_length: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -317,9 +427,33 @@ impl Config {
     /// Parses and checks config text; `path` is only used in messages.
     pub fn parse(text: &str, path: &str) -> Result<Config> {
         let raw: RawConfig = toml::from_str(text)
-            .map_err(|e| Error::file(path, e.to_string().trim_end().to_string()))?;
+            .map_err(|e| Error::file(path, did_you_mean_field(e.to_string().trim_end())))?;
         Checker { text, path }.check(raw)
     }
+}
+
+/// A TOML error as toml words it, with "did you mean" added to an unknown key that is close to
+/// one of those expected there (`form` for `from`).
+fn did_you_mean_field(message: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for line in message.lines() {
+        let mut line = line.to_string();
+        if let Some(rest) = line.strip_prefix("unknown field `") {
+            if let Some((unknown, expected)) = rest.split_once('`') {
+                let candidates: Vec<String> = expected
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_string)
+                    .collect();
+                if let Some(close) = crate::io::table::closest(unknown, &candidates) {
+                    line.push_str(&format!("; did you mean `{close}`?"));
+                }
+            }
+        }
+        out.push(line);
+    }
+    out.join("\n")
 }
 
 struct Checker<'a> {
@@ -368,6 +502,10 @@ impl Checker<'_> {
         }
         let decisions = self.decisions(&raw.decisions)?;
         let retrain = self.retrain(&raw.retrain)?;
+        let export = match &raw.export {
+            Some(e) => self.export(e)?,
+            None => ExportSettings::default(),
+        };
         let missing_values = match &raw.missing_values {
             Some(list) => self.missing_values(list)?,
             None => crate::io::table::default_missing_values(),
@@ -382,6 +520,7 @@ impl Checker<'_> {
             model,
             decisions,
             missing_values,
+            export,
         })
     }
 
@@ -832,6 +971,201 @@ impl Checker<'_> {
         Ok(m)
     }
 
+    /// `[export]`: the personal columns and the config's own profiles.
+    fn export(&self, raw: &RawExport) -> Result<ExportSettings> {
+        let mut personal: Vec<String> = Vec::new();
+        for p in &raw.personal {
+            let name = p.get_ref().trim();
+            if name.is_empty() {
+                return Err(self.err(p.span(), "export.personal lists an empty column name"));
+            }
+            if !personal.iter().any(|q| q == name) {
+                personal.push(name.to_string());
+            }
+        }
+        let mut tables: Vec<_> = raw.profiles.iter().collect();
+        tables.sort_by_key(|(name, _)| name.span().start);
+        let mut profiles = BTreeMap::new();
+        for (name, table) in tables {
+            let n = name.get_ref().trim();
+            if BUILT_IN.contains(&n) {
+                return Err(self.err(
+                    name.span(),
+                    format!("export.profiles.{n}: \"{n}\" is a built-in profile; give yours another name (such as \"{n}_custom\"), so that --profile {n} writes the same file everywhere"),
+                ));
+            }
+            profiles.insert(n.to_string(), self.profile(n, table)?);
+        }
+        Ok(ExportSettings {
+            personal,
+            profiles,
+            file: Some(self.path.to_string()),
+        })
+    }
+
+    /// One `[export.profiles.NAME]` table, checked into a [`Profile`].
+    fn profile(&self, name: &str, raw: &Spanned<RawProfile>) -> Result<Profile> {
+        let key = |k: &str| format!("export.profiles.{name}.{k}");
+        let t = raw.get_ref();
+        let delimiter = match &t.delimiter {
+            None => b',',
+            Some(d) => match d.get_ref().as_str() {
+                "," | ";" | "|" | ":" => d.get_ref().as_bytes()[0],
+                "tab" | "\\t" | "\t" => b'\t',
+                other => {
+                    return Err(self.err(
+                        d.span(),
+                        format!(
+                            "{} must be \",\", \";\", \"|\", \":\" or \"tab\", got \"{other}\"",
+                            key("delimiter")
+                        ),
+                    ))
+                }
+            },
+        };
+        let thousands = match &t.thousands {
+            None => None,
+            Some(s) => {
+                let mut chars = s.get_ref().chars();
+                match (chars.next(), chars.next()) {
+                    (None, _) => None,
+                    (Some(c), None) => Some(c),
+                    _ => {
+                        return Err(self.err(
+                            s.span(),
+                            format!(
+                                "{} must be one character (\".\", \",\", \" \", \"'\") or \"\" for none, got \"{}\"",
+                                key("thousands"),
+                                s.get_ref()
+                            ),
+                        ))
+                    }
+                }
+            }
+        };
+        let decimals = match &t.decimals {
+            None => None,
+            Some(d) => {
+                let v = *d.get_ref();
+                if !(0..=9).contains(&v) {
+                    return Err(self.err(
+                        d.span(),
+                        format!("{} must be 0 to 9, got {v}", key("decimals")),
+                    ));
+                }
+                Some(v as usize)
+            }
+        };
+        let date = match &t.date_format {
+            None => DateFormat::default(),
+            Some(f) => DateFormat::parse(f.get_ref())
+                .map_err(|p| self.err(f.span(), format!("export.profiles.{name}: {p}")))?,
+        };
+        let mut fields = Vec::with_capacity(t.fields.get_ref().len());
+        for f in t.fields.get_ref() {
+            fields.push(self.field(name, f)?);
+        }
+        let number = NumberFormat {
+            decimals,
+            decimal_comma: t.decimal_comma,
+            thousands,
+        };
+        Profile::new(name, delimiter, number, date, fields).map_err(|invalid| {
+            let span = match (invalid.field, &t.thousands) {
+                (Some(i), _) => t.fields.get_ref()[i].span(),
+                (None, _) if t.fields.get_ref().is_empty() => t.fields.span(),
+                (None, Some(s)) => s.span(),
+                (None, None) => raw.span(),
+            };
+            self.err(span, format!("export.profiles.{name}: {}", invalid.problem))
+        })
+    }
+
+    /// One field of a profile: its name and exactly one source.
+    fn field(&self, profile: &str, raw: &Spanned<RawField>) -> Result<Field> {
+        let f = raw.get_ref();
+        let name = f.name.get_ref().trim();
+        let what = format!("export.profiles.{profile}: field \"{name}\"");
+        let given: Vec<(&str, &Spanned<String>)> = [
+            ("from", &f.from),
+            ("column", &f.column),
+            ("value", &f.value),
+            ("template", &f.template),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect();
+        let source = match given.as_slice() {
+            [] => {
+                return Err(self.err(
+                    raw.span(),
+                    format!("{what} needs one of from (one of ours), column (an input column), value (a fixed text) or template"),
+                ))
+            }
+            [("from", v)] => {
+                let text = v.get_ref().trim();
+                match Ours::parse(text) {
+                    Some(o) => Source::Ours(o),
+                    None => {
+                        let names = Ours::names();
+                        let mut problem = format!(
+                            "{what}: from = \"{text}\" is not one of ours ({})",
+                            names.join(", ")
+                        );
+                        match crate::io::table::closest(text, &names) {
+                            Some(c) => problem.push_str(&format!("; did you mean \"{c}\"?")),
+                            None => problem
+                                .push_str(&format!("; an input column is column = \"{text}\"")),
+                        }
+                        return Err(self.err(v.span(), problem));
+                    }
+                }
+            }
+            [("column", v)] => {
+                let c = v.get_ref().trim();
+                if c.is_empty() {
+                    return Err(self.err(v.span(), format!("{what}: column names no column")));
+                }
+                Source::Column(c.to_string())
+            }
+            [("value", v)] => Source::Value(v.get_ref().clone()),
+            [(_, v)] => Source::Template(
+                parse_template(v.get_ref()).map_err(|p| self.err(v.span(), format!("{what}: {p}")))?,
+            ),
+            [(a, _), (b, second), ..] => {
+                return Err(self.err(
+                    second.span(),
+                    format!("{what} has both {a} and {b}; a field takes its value from one"),
+                ))
+            }
+        };
+        let mut map: Vec<_> = f.map.iter().collect();
+        map.sort_by_key(|(k, _)| k.span().start);
+        let map = map
+            .into_iter()
+            .map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone()))
+            .collect();
+        let max_length = match &f.max_length {
+            None => None,
+            Some(m) => {
+                let v = *m.get_ref();
+                if v < 2 {
+                    return Err(self.err(
+                        m.span(),
+                        format!("{what}: max_length must be at least 2 (room for a character and the … that says it was cut), got {v}"),
+                    ));
+                }
+                Some(v as usize)
+            }
+        };
+        Ok(Field {
+            name: name.to_string(),
+            source,
+            map,
+            max_length,
+        })
+    }
+
     fn decisions(&self, raw: &RawDecisions) -> Result<DecisionOverrides> {
         let get = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<f64>> {
             match v {
@@ -878,6 +1212,7 @@ impl Checker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::NumberFormat;
 
     const GOOD: &str = r#"
 currency = "EUR"
@@ -1048,6 +1383,163 @@ contact_at = 1000
         )
         .unwrap();
         assert_eq!(c.features[1].aliases.len(), 2);
+    }
+
+    const EXPORT: &str = r#"
+[export]
+personal = ["email", " phone ", "email"]
+
+[export.profiles.pipedrive]
+delimiter = ";"
+decimal_comma = true
+thousands = "."
+decimals = 0
+date_format = "%d.%m.%Y"
+fields = [
+  { name = "Lead", from = "id" },
+  { name = "Wert", from = "expected_net" },
+  { name = "E-Mail", column = "email" },
+  { name = "Quelle", value = "leadscore" },
+  { name = "Notiz", template = "{expected_net} ({net_low} bis {net_high}); {reasons}", max_length = 255 },
+  { name = "Prio", from = "tier", map = { A = "hoch", B = "mittel", C = "niedrig", D = "niedrig" } },
+]
+
+[[export.profiles.tabbed.fields]]
+name = "id"
+from = "id"
+"#;
+
+    /// The good config with `export` after it.
+    fn with_export(export: &str) -> String {
+        format!("{GOOD}{export}")
+    }
+
+    /// The line of `GOOD` + `EXPORT` on which `text` first appears.
+    fn line_of(text: &str, needle: &str) -> usize {
+        text.lines().position(|l| l.contains(needle)).unwrap() + 1
+    }
+
+    #[test]
+    fn export_settings_hold_personal_columns_and_checked_profiles() {
+        let c = Config::parse(&with_export(EXPORT), "leadscore.toml").unwrap();
+        assert_eq!(c.export.personal, ["email", "phone"]);
+        assert_eq!(
+            c.export.profiles.keys().collect::<Vec<_>>(),
+            ["pipedrive", "tabbed"]
+        );
+        let p = &c.export.profiles["pipedrive"];
+        assert_eq!(p.delimiter(), b';');
+        assert_eq!(
+            *p.number(),
+            NumberFormat {
+                decimals: Some(0),
+                decimal_comma: true,
+                thousands: Some('.')
+            }
+        );
+        assert_eq!(p.date().pattern(), "%d.%m.%Y");
+        assert_eq!(
+            p.header(),
+            ["Lead", "Wert", "E-Mail", "Quelle", "Notiz", "Prio"]
+        );
+        assert_eq!(p.fields()[4].max_length, Some(255));
+        assert_eq!(p.fields()[5].map[0], ("A".to_string(), "hoch".to_string()));
+        assert_eq!(p.columns(), ["email"]);
+        assert_eq!(
+            c.export.profile_names(),
+            ["hubspot", "salesforce", "pipedrive", "tabbed"]
+        );
+        assert_eq!(c.export.profile("tabbed").unwrap().delimiter(), b',');
+        assert_eq!(
+            c.export.profile("hubspot").unwrap(),
+            crate::profile::hubspot()
+        );
+        assert_eq!(
+            c.export.profile("pipdrive").unwrap_err().to_string(),
+            "no profile \"pipdrive\" (did you mean \"pipedrive\"?); the profiles are hubspot, salesforce (built in) and pipedrive, tabbed (in leadscore.toml)"
+        );
+        // The section is optional, and a config without it has no profiles of its own.
+        let plain = Config::parse(GOOD, "leadscore.toml").unwrap();
+        assert_eq!(plain.export, ExportSettings::default());
+        assert_eq!(
+            plain.export.profile("nope").unwrap_err().to_string(),
+            "no profile \"nope\"; the profiles are hubspot, salesforce (built in); define your own under [export.profiles.NAME] in leadscore.toml"
+        );
+    }
+
+    #[test]
+    fn export_mistakes_name_their_line_and_what_was_meant() {
+        let text = with_export(EXPORT);
+        let bad = |from: &str, to: &str| {
+            assert!(text.contains(from), "{from}");
+            let changed = text.replace(from, to);
+            (err(&changed), changed)
+        };
+        let (e, t) = bad("from = \"expected_net\"", "form = \"expected_net\"");
+        let line = line_of(&t, "form = ");
+        assert!(
+            e.starts_with(&format!("leadscore.toml: TOML parse error at line {line}")),
+            "{e}"
+        );
+        assert!(e.contains("unknown field `form`, expected one of `name`, `from`, `column`, `value`, `template`, `map`, `max_length`; did you mean `from`?"), "{e}");
+
+        let (e, t) = bad("from = \"expected_net\"", "from = \"expectd_net\"");
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive: field \"Wert\": from = \"expectd_net\" is not one of ours (id, expected_return, expected_burden, expected_net, net_low, net_high, return_to_burden, tier, recommendation, reasons, warnings, scored_on); did you mean \"expected_net\"?", line_of(&t, "expectd_net")));
+
+        let (e, t) = bad("from = \"expected_net\"", "column = \"x\", value = \"y\"");
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive: field \"Wert\" has both column and value; a field takes its value from one", line_of(&t, "value = \"y\"")));
+
+        let (e, t) = bad("{net_low} bis", "{net_lo} bis");
+        assert!(
+            e.starts_with(&format!(
+                "leadscore.toml:{}: export.profiles.pipedrive: field \"Notiz\": template",
+                line_of(&t, "net_lo}")
+            )),
+            "{e}"
+        );
+        assert!(e.ends_with("did you mean {net_low}?"), "{e}");
+
+        let (e, t) = bad("thousands = \".\"", "thousands = \",\"");
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive: thousands \",\" is also the decimal mark (decimal_comma = true): 1,234 would read as a fraction", line_of(&t, "thousands")));
+
+        let (e, t) = bad("delimiter = \";\"", "delimiter = \"semicolon\"");
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive.delimiter must be \",\", \";\", \"|\", \":\" or \"tab\", got \"semicolon\"", line_of(&t, "semicolon")));
+
+        let (e, t) = bad("D = \"niedrig\" }", "E = \"niedrig\" }");
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive: field \"Prio\": map has \"E\", which tier never is (A, B, C, D)", line_of(&t, "E = ")));
+
+        let (e, t) = bad("%d.%m.%Y", "%d.%B.%Y");
+        assert!(
+            e.starts_with(&format!(
+                "leadscore.toml:{}: export.profiles.pipedrive: date_format \"%d.%B.%Y\" has %B",
+                line_of(&t, "%B")
+            )),
+            "{e}"
+        );
+
+        let (e, t) = bad("max_length = 255", "max_length = 1");
+        assert!(e.starts_with(&format!("leadscore.toml:{}: export.profiles.pipedrive: field \"Notiz\": max_length must be at least 2", line_of(&t, "max_length = 1"))), "{e}");
+
+        let (e, t) = bad(
+            "{ name = \"Quelle\", value = \"leadscore\" }",
+            "{ name = \"Quelle\" }",
+        );
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive: field \"Quelle\" needs one of from (one of ours), column (an input column), value (a fixed text) or template", line_of(&t, "\"Quelle\" }")));
+
+        let (e, t) = bad(
+            "[export.profiles.tabbed.fields]",
+            "[export.profiles.salesforce.fields]",
+        );
+        assert_eq!(e, format!("leadscore.toml:{}: export.profiles.salesforce: \"salesforce\" is a built-in profile; give yours another name (such as \"salesforce_custom\"), so that --profile salesforce writes the same file everywhere", line_of(&t, "salesforce.fields")));
+
+        let (e, t) = bad("\" phone \"", "\" \"");
+        assert_eq!(
+            e,
+            format!(
+                "leadscore.toml:{}: export.personal lists an empty column name",
+                line_of(&t, "personal")
+            )
+        );
     }
 
     #[test]

@@ -10,8 +10,9 @@
 //! - [`fit`]: learning from past customers: reading the history, the schema, the ridge fits.
 //! - [`model`]: the model file, the scoring equation it describes, and scoring leads with it.
 //! - [`io`]: CSV in with file/line/column errors, results out atomically, the parallel pipeline.
-//! - [`config`], [`economics`], [`stats`], [`parallel`], [`error`]: validated settings, the money
-//!   arithmetic, the statistics, the thread count, and the one error type.
+//! - [`config`], [`profile`], [`economics`], [`stats`], [`parallel`], [`error`]: validated
+//!   settings, CRM import profiles as data, the money arithmetic, the statistics, the thread
+//!   count, and the one error type.
 
 pub mod cli;
 pub mod cmd;
@@ -22,6 +23,7 @@ pub mod fit;
 pub mod io;
 pub mod model;
 pub mod parallel;
+pub mod profile;
 pub mod report;
 pub mod stats;
 pub mod write;

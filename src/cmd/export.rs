@@ -1,7 +1,8 @@
 //! `leadscore export LEADS --format csv|xlsx|json|jsonl|html -o OUT`: scores a lead list and
 //! writes it where sales teams work, optionally filtered (`--min-tier`, `--recommendation`),
 //! cut to a rep's capacity (`--top`), split into one file per territory or owner
-//! (`--split-by`), with personal columns left out (`--redact`).
+//! (`--split-by`), with personal columns left out (`--redact`, the config's `export.personal`),
+//! or as the CSV a CRM imports (`--profile`: see `write::profile`).
 //!
 //! Two passes. The first runs the scoring `pipeline` over the whole list, as `score` does:
 //! every input error is found (or set aside with `--skip-invalid`) before anything is written,
@@ -24,6 +25,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::cli::{ExportArgs, ExportFormat, RecommendationArg, TierArg};
+use crate::config::ExportSettings;
 use crate::economics::{write_fixed, Recommendation, Tier};
 use crate::error::{Error, Result};
 use crate::io::ids::{check_row, IdIndex};
@@ -37,9 +39,10 @@ use crate::model::scorer::{ScoredLead, Scorer};
 use crate::model::Model;
 use crate::report::export::{Exported, Filters, Written, INDEX_FILE};
 use crate::report::score::Summary;
-use crate::write::csv::CsvWriter;
+use crate::write::csv::{Cell, CsvWriter, Dialect};
 use crate::write::html::{HtmlWriter, PageInfo};
 use crate::write::json::{JsonArrayWriter, JsonLinesWriter, JsonRecords};
+use crate::write::profile::{BoundProfile, ProfileWriter};
 use crate::write::totals::Accumulator;
 use crate::write::xlsx::{ModelInfo, XlsxWriter, MAX_LEADS};
 use crate::write::{ScoredWriter, SCORE_COLUMNS};
@@ -66,6 +69,11 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     if let Some(out) = &args.output {
         refuse_overwriting(out, &leads)?;
     }
+    let settings = ExportSettings::load(args.config.as_deref())?;
+    let profile = match &args.profile {
+        Some(name) => Some(settings.profile(name)?),
+        None => None,
+    };
     let (model, located) = crate::model::registry::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
     let mut input = CsvInput::open(
@@ -78,15 +86,20 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     )?;
     let layout = Layout::read(&mut input, &model, args.id.as_deref())?;
     let cols = model.locate_features(&input)?;
-    let plan = Plan::new(args, &input, &layout)?;
+    let plan = Plan::new(args, &settings.personal, &input, &layout)?;
+    let profile = match &profile {
+        Some(p) => Some(p.bind(input.path(), input.headers())?),
+        None => None,
+    };
 
     let rejects = match &args.skip_invalid {
         Some(path) => Some(super::open_rejects(path, input.headers())?),
         None => None,
     };
     let decimals = OnceLock::new();
-    if let Some(d) = args.decimals {
-        let _ = decimals.set(d as usize);
+    let given = args.decimals.map(usize::from);
+    if let Some(d) = given.or(profile.as_ref().and_then(|p| p.profile().number().decimals)) {
+        let _ = decimals.set(d);
     }
     let source = input.source().clone();
     let ctx = Ctx {
@@ -97,6 +110,8 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         layout: &layout,
         plan: &plan,
         decimals: &decimals,
+        profile: profile.as_ref(),
+        today: crate::io::date::today(),
     };
     let mut seen = IdIndex::default();
     let mut kept = Kept::new(plan.top);
@@ -192,6 +207,12 @@ fn check_usage(args: &ExportArgs, format: ExportFormat) -> Result<()> {
         return Err(Error::Usage(
             "--split-by writes one file per value: name the directory with -o DIR".into(),
         ));
+    }
+    if args.profile.is_some() && format != ExportFormat::Csv {
+        return Err(Error::Usage(format!(
+            "--profile writes the CSV a CRM imports, not {}; leave out --format or write to a .csv file",
+            format.extension()
+        )));
     }
     if format == ExportFormat::Xlsx && args.output.is_none() {
         return Err(Error::Usage(
@@ -296,7 +317,12 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(args: &ExportArgs, input: &CsvInput, layout: &Layout) -> Result<Plan> {
+    fn new(
+        args: &ExportArgs,
+        personal: &[String],
+        input: &CsvInput,
+        layout: &Layout,
+    ) -> Result<Plan> {
         let mut redact: Vec<usize> = Vec::new();
         for name in &args.redact {
             let col = input.column(name, "given with --redact")?;
@@ -306,6 +332,14 @@ impl Plan {
                 )));
             }
             redact.push(col);
+        }
+        // The config's personal columns, where the lead list has them (never its id).
+        for name in personal {
+            if let Some(col) = input.headers().iter().position(|h| h == name) {
+                if col != layout.id_col && !redact.contains(&col) {
+                    redact.push(col);
+                }
+            }
         }
         let split = match &args.split_by {
             Some(name) => {
@@ -385,6 +419,10 @@ struct Ctx<'a> {
     /// Set before the first batch is scored: `--decimals`, or what a scored file was written
     /// with.
     decimals: &'a OnceLock<usize>,
+    /// `--profile`, bound to the lead list's header: it takes each lead's whole row.
+    profile: Option<&'a BoundProfile>,
+    /// The export's day, a profile's `scored_on`.
+    today: i64,
 }
 
 impl Ctx<'_> {
@@ -506,11 +544,16 @@ fn first_pass(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         error: None,
     };
     let skip_invalid = ctx.plan.skip_invalid;
-    let mut rejects = csv::WriterBuilder::new()
-        .flexible(true)
-        .from_writer(Vec::new());
+    let mut rejects = Vec::new();
     let mut lead = ScoredLead::default();
+    let mut unprefixed = csv::ByteRecord::new();
     for (record, problem) in batch.rows[..batch.len].iter().zip(batch.checks.iter_mut()) {
+        let record = if ctx.layout.scored {
+            unprefix(record, &mut unprefixed);
+            &unprefixed
+        } else {
+            record
+        };
         let outcome = match problem.take() {
             Some(e) => Err(e),
             None => ctx.score(record, &mut lead),
@@ -539,8 +582,23 @@ fn first_pass(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
             },
         ));
     }
-    done.rejects = rejects.into_inner().unwrap_or_default();
+    done.rejects = rejects;
     done
+}
+
+/// A row of a file `score` wrote, as the lead list had it: each field without the quote that
+/// `score` put before text a spreadsheet would run as a formula (`'-` was the lead list's `-`,
+/// a blank).
+fn unprefix(record: &csv::ByteRecord, out: &mut csv::ByteRecord) {
+    out.clear();
+    for field in record {
+        let field = match std::str::from_utf8(field) {
+            Ok(text) => crate::write::formula::unprefix(text).as_bytes(),
+            Err(_) => field,
+        };
+        out.push_field(field);
+    }
+    out.set_position(record.position().cloned());
 }
 
 /// The rows kept so far, per group.
@@ -707,21 +765,100 @@ impl Target<'_> {
         let name = path.map_or_else(|| "standard output".into(), |p| p.display().to_string());
         let mut writer = Writer::open(self, path, id_name, &carried)?;
         let mut totals = Accumulator::new(self.decimals);
+        if let Some(serial) = writer.serial() {
+            // A workbook is one zip stream, and a page picks its top leads and dots as they go
+            // by: both are written lead by lead on this thread.
+            let mut lead = ScoredLead::default();
+            let mut text: Vec<Cow<str>> = Vec::with_capacity(carried.len());
+            for row in rows {
+                ctx.score(&row.record, &mut lead)?;
+                text.clear();
+                text.extend(ctx.plan.carried.iter().map(|&c| decode(&row.record[c])));
+                serial
+                    .write(&lead, &text)
+                    .map_err(|e| Error::write(&name, e))?;
+                totals.add(&lead);
+                self.progress.inc(1);
+            }
+        } else {
+            // Text formats: workers score and render a window of parts; the parts are written
+            // in order, so the bytes do not depend on the thread count, and memory holds one
+            // window of output at a time.
+            let threads = crate::parallel::threads();
+            for window in rows.chunks(PART_ROWS * PARTS_PER_THREAD * threads) {
+                let parts: Vec<&[Row]> = window.chunks(PART_ROWS).collect();
+                let rendered = crate::parallel::map_parts(parts.len(), threads, |i| {
+                    self.render(parts[i], &carried)
+                });
+                for part in rendered {
+                    let part = part?;
+                    writer
+                        .put_rendered(&part.bytes, &part.ends)
+                        .map_err(|e| Error::write(&name, e))?;
+                    totals.merge(&part.totals);
+                    self.progress.inc(part.ends.len() as u64);
+                }
+            }
+        }
+        writer.finish(&name)?;
+        Ok(totals.totals())
+    }
+
+    /// Scores `rows` and renders them in a text format: the bytes, where each lead's record
+    /// ends, and their totals.
+    fn render(&self, rows: &[Row], carried: &[&str]) -> Result<Rendered> {
+        let ctx = self.ctx;
+        let eq = ctx.scorer.equation();
+        let d = self.decimals;
+        let csv = self.format == ExportFormat::Csv;
+        let mut profile = ctx
+            .profile
+            .filter(|_| csv)
+            .map(|bound| ProfileWriter::new(Vec::new(), eq, bound, d, ctx.today));
+        let mut csv = (csv && profile.is_none()).then(|| CsvWriter::new(Vec::new(), eq, d));
+        let mut records = JsonRecords::new(eq, &self.model_version(), d).with_input(carried);
+        let mut bytes = Vec::new();
+        let mut ends = Vec::with_capacity(rows.len());
+        let mut totals = Accumulator::new(d);
         let mut lead = ScoredLead::default();
         let mut text: Vec<Cow<str>> = Vec::with_capacity(carried.len());
         for row in rows {
             ctx.score(&row.record, &mut lead)?;
             text.clear();
+            // Writing to memory cannot fail.
+            if let Some(w) = &mut profile {
+                // A profile takes the whole row and picks the columns it names.
+                text.extend(row.record.iter().map(decode));
+                let _ = w.write(&lead, &text);
+                ends.push(w.get_ref().len());
+                totals.add(&lead);
+                continue;
+            }
             text.extend(ctx.plan.carried.iter().map(|&c| decode(&row.record[c])));
-            writer
-                .as_dyn()
-                .write(&lead, &text)
-                .map_err(|e| Error::write(&name, e))?;
+            match &mut csv {
+                Some(w) => {
+                    let _ = w.write(&lead, &text);
+                    let _ = w.flush();
+                    ends.push(w.get_ref().len());
+                }
+                None => {
+                    records.render(&mut bytes, &lead, &text);
+                    ends.push(bytes.len());
+                }
+            }
             totals.add(&lead);
-            self.progress.inc();
         }
-        writer.finish(&name)?;
-        Ok(totals.totals())
+        if let Some(w) = profile {
+            bytes = w.into_inner().unwrap_or_default();
+        }
+        if let Some(w) = csv {
+            bytes = w.into_inner().unwrap_or_default();
+        }
+        Ok(Rendered {
+            bytes,
+            ends,
+            totals,
+        })
     }
 
     fn model_version(&self) -> String {
@@ -735,11 +872,26 @@ impl Target<'_> {
     }
 }
 
+/// Leads a worker renders at a time, and parts in flight per thread: a few thousand leads of
+/// output in memory per thread (a JSON record is about 1 KB).
+const PART_ROWS: usize = 1024;
+const PARTS_PER_THREAD: usize = 4;
+
+/// A part of the leads rendered by a worker.
+struct Rendered {
+    bytes: Vec<u8>,
+    /// Where each lead's record ends in `bytes`.
+    ends: Vec<usize>,
+    totals: Accumulator,
+}
+
 /// The writer of one file, in one of the formats. One exists per file written, so the size of
 /// its variants does not matter.
 #[allow(clippy::large_enum_variant)]
 enum Writer<'e> {
-    Csv(CsvWriter<'e, Output>),
+    /// Rows rendered by [`CsvWriter`]s (or a profile's [`ProfileWriter`]s) on the workers,
+    /// after the header.
+    Csv(Output),
     Json(JsonArrayWriter<'e, Output>),
     Jsonl(JsonLinesWriter<'e, Output>),
     Xlsx(XlsxWriter<'e>),
@@ -760,12 +912,19 @@ impl<'e> Writer<'e> {
         let records = || JsonRecords::new(eq, &target.model_version(), d).with_input(carried);
         Ok(match target.format {
             ExportFormat::Csv => {
-                let mut w = CsvWriter::new(Output::create(path)?, eq, d);
-                let name =
-                    path.map_or_else(|| "standard output".into(), |p| p.display().to_string());
-                w.write_fields(crate::write::header(id, carried))
-                    .map_err(|e| Error::write(name, e))?;
-                Writer::Csv(w)
+                let mut out = Output::create(path)?;
+                let header = match ctx.profile {
+                    Some(bound) => bound.header_line(),
+                    None => {
+                        let mut header = Vec::new();
+                        Dialect::new(b',')
+                            .text_record(&mut header, crate::write::header(id, carried));
+                        header
+                    }
+                };
+                out.write_all(&header)
+                    .map_err(|e| Error::write(out.name(), e))?;
+                Writer::Csv(out)
             }
             ExportFormat::Json => {
                 Writer::Json(JsonArrayWriter::new(Output::create(path)?, records()))
@@ -791,7 +950,7 @@ impl<'e> Writer<'e> {
                             .to_string_lossy()
                     ),
                     leads_file: ctx.source.path.clone(),
-                    generated_on: crate::io::date::format_days(crate::io::date::today()),
+                    generated_on: crate::io::date::format_days(ctx.today),
                     model: ModelInfo::new(ctx.scorer.model(), ctx.located),
                 };
                 Writer::Html(HtmlWriter::new(eq, d, info, carried), Output::create(path)?)
@@ -799,13 +958,36 @@ impl<'e> Writer<'e> {
         })
     }
 
-    fn as_dyn(&mut self) -> &mut dyn ScoredWriter {
+    /// The writer to feed scored leads one by one, for formats that cannot take rendered
+    /// parts.
+    fn serial(&mut self) -> Option<&mut dyn ScoredWriter> {
         match self {
-            Writer::Csv(w) => w,
-            Writer::Json(w) => w,
-            Writer::Jsonl(w) => w,
-            Writer::Xlsx(w) => w,
-            Writer::Html(w, _) => w,
+            Writer::Xlsx(w) => Some(w),
+            Writer::Html(w, _) => Some(w),
+            Writer::Csv(_) | Writer::Json(_) | Writer::Jsonl(_) => None,
+        }
+    }
+
+    /// Writes a rendered part: `bytes`, whose records end at `ends`.
+    fn put_rendered(&mut self, bytes: &[u8], ends: &[usize]) -> std::io::Result<()> {
+        let each = |put: &mut dyn FnMut(&[u8]) -> std::io::Result<()>| {
+            let mut start = 0;
+            for &end in ends {
+                put(&bytes[start..end])?;
+                start = end;
+            }
+            Ok(())
+        };
+        match self {
+            Writer::Csv(out) => out.write_all(bytes),
+            Writer::Json(w) => each(&mut |r| w.write_rendered(r)),
+            Writer::Jsonl(w) => each(&mut |r| w.write_rendered(r)),
+            Writer::Xlsx(_) => Err(std::io::Error::other(
+                "a workbook is written lead by lead, not from rendered text",
+            )),
+            Writer::Html(..) => Err(std::io::Error::other(
+                "a page is written lead by lead, not from rendered text",
+            )),
         }
     }
 
@@ -813,7 +995,7 @@ impl<'e> Writer<'e> {
     fn finish(self, name: &str) -> Result<()> {
         let fail = |e| Error::write(name, e);
         match self {
-            Writer::Csv(w) => w.into_inner().map_err(fail)?.commit(),
+            Writer::Csv(out) => out.commit(),
             Writer::Json(w) => w.finish().map_err(fail)?.commit(),
             Writer::Jsonl(w) => w.finish().map_err(fail)?.commit(),
             Writer::Xlsx(w) => w.finish().map(|_| ()),
@@ -859,10 +1041,9 @@ fn refuse_replacing(dir: &Path) -> Result<()> {
 
 /// `index.csv`: one line per file, with the value it holds and its totals.
 fn write_index(path: &Path, split: &str, written: &[Written], decimals: usize) -> Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec![split];
-    header.extend(INDEX_COLUMNS);
-    let _ = w.write_record(&header);
+    let csv = Dialect::new(b',');
+    let mut out = Vec::new();
+    csv.text_record(&mut out, [split].into_iter().chain(INDEX_COLUMNS));
     let mut figures = [String::new(), String::new(), String::new()];
     for f in written {
         let t = &f.totals.all;
@@ -871,16 +1052,20 @@ fn write_index(path: &Path, split: &str, written: &[Written], decimals: usize) -
         write_fixed(&mut figures[2], t.net, decimals);
         let value = f.value.as_deref().unwrap_or_default();
         let leads = t.leads.to_string();
-        let _ = w.write_record([
-            crate::write::neutralised(value).as_ref(),
-            f.file.as_str(),
-            leads.as_str(),
-            figures[0].as_str(),
-            figures[1].as_str(),
-            figures[2].as_str(),
-        ]);
+        // The value is the split column's text, formula-safe like every text cell.
+        csv.record(
+            &mut out,
+            [
+                Cell::Text(value),
+                Cell::Text(&f.file),
+                Cell::Number(&leads),
+                Cell::Number(&figures[0]),
+                Cell::Number(&figures[1]),
+                Cell::Number(&figures[2]),
+            ],
+        );
     }
-    crate::io::output::write_atomic(path, &w.into_inner().unwrap_or_default())
+    crate::io::output::write_atomic(path, &out)
 }
 
 /// The file name of each group: its value made safe (see [`safe_stem`]), with a short hash of
@@ -974,9 +1159,9 @@ impl Progress {
         Progress(Some(bar))
     }
 
-    fn inc(&self) {
+    fn inc(&self, leads: u64) {
         if let Some(bar) = &self.0 {
-            bar.inc(1);
+            bar.inc(leads);
         }
     }
 

@@ -658,13 +658,29 @@ const DECISIONS: &str = "
 # skip below zero, qualify in between.
 ";
 
-/// The commented-out keys under `[decisions]`, which end the file.
+/// The commented-out keys under `[decisions]`, and a commented-out `[export]`, which end the
+/// file.
 const DECISIONS_KEYS: &str = "\
 # contact_at = 5000
 # skip_below = 0
 # tier_a = 15000
 # tier_b = 5000
 # tier_c = 0
+
+# Exports (`leadscore export`): columns left out of every export unless a CRM profile names
+# them, and profiles of your own beside the built-in `salesforce` and `hubspot` (see the README).
+# [export]
+# personal = [\"email\", \"phone\"]
+#
+# [export.profiles.my_crm]
+# delimiter = \";\"
+# decimal_comma = true
+# fields = [
+#   { name = \"Lead ID\", from = \"id\" },
+#   { name = \"Net value\", from = \"expected_net\" },
+#   { name = \"Priority\", from = \"tier\", map = { A = \"Hot\", B = \"Warm\", C = \"Cold\", D = \"Cold\" } },
+#   { name = \"Notes\", template = \"{reasons} ({net_low} to {net_high})\", max_length = 255 },
+# ]
 ";
 
 /// Header text made safe for a `#` comment: a line break or other control character in a CSV
@@ -873,6 +889,22 @@ fn render(g: &Guess) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_commented_export_example_is_a_valid_export_section() {
+        let example: String = DECISIONS_KEYS
+            .lines()
+            .skip_while(|l| !l.starts_with("# [export]"))
+            .map(|l| format!("{}\n", l.trim_start_matches('#').trim_start()))
+            .collect();
+        let good = "currency = \"EUR\"\n[columns]\nid = \"id\"\n[features]\ncategorical = [\"c\"]\n[[economics.return]]\nname = \"r\"\ncolumn = \"r\"\nrate = 1.0\n";
+        let config = crate::config::Config::parse(&format!("{good}{example}"), "t.toml").unwrap();
+        assert_eq!(config.export.personal, ["email", "phone"]);
+        assert_eq!(
+            config.export.profiles["my_crm"].header(),
+            ["Lead ID", "Net value", "Priority", "Notes"]
+        );
+    }
 
     #[test]
     fn currency_is_read_from_a_header_when_one_names_it() {

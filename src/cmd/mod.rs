@@ -33,6 +33,7 @@ use crate::model::Model;
 use crate::report::evaluate::{Evidence, Known};
 use crate::report::format::group;
 use crate::stats::ErrorSums;
+use crate::write::csv::Dialect;
 
 /// Decimals of the money leads are decided on: what `score` writes by default.
 const SCORE_DECIMALS: usize = 2;
@@ -89,27 +90,30 @@ fn leads_path(named: Option<&Path>, stdin_is_terminal: bool, verb: &str) -> Resu
 }
 
 /// Starts a rejects file (`--skip-invalid FILE`): the input's header after `line` and `reason`.
+/// Like every CSV leadscore writes, its text cells are formula-safe (`write::formula`).
 fn open_rejects(path: &Path, headers: &[String]) -> Result<Output> {
-    let mut h = vec!["line", "reason"];
-    h.extend(headers.iter().map(String::as_str));
-    let mut line = csv::Writer::from_writer(Vec::new());
-    let _ = line.write_record(&h);
+    let mut line = Vec::new();
+    Dialect::new(b',').text_record(
+        &mut line,
+        ["line", "reason"]
+            .into_iter()
+            .chain(headers.iter().map(String::as_str)),
+    );
     let mut out = Output::create(Some(path))?;
-    out.write_all(&line.into_inner().unwrap_or_default())
+    out.write_all(&line)
         .map_err(|e| Error::write(path.display(), e))?;
     Ok(out)
 }
 
-/// Writes a row that cannot be scored to a worker's rejects batch: its line, the reason, and
+/// Appends a row that cannot be scored to a worker's rejects batch: its line, the reason, and
 /// the row as read.
-fn reject(rejects: &mut csv::Writer<Vec<u8>>, record: &csv::ByteRecord, err: &Error) {
+fn reject(rejects: &mut Vec<u8>, record: &csv::ByteRecord, err: &Error) {
     let line = line_of(record).to_string();
     let reason = reason_of(err);
     let fields = [Cow::Borrowed(line.as_str()), Cow::Borrowed(reason.as_str())]
         .into_iter()
         .chain(record.iter().map(decode));
-    // Writing to memory cannot fail.
-    let _ = rejects.write_record(fields.map(|f| f.into_owned()));
+    Dialect::new(b',').text_record(rejects, fields);
 }
 
 /// The reason for a rejects file: the error without the file name, which the file already says.

@@ -7,6 +7,10 @@
 //! straight to the output, so memory stays flat. Sorted output must see every lead before
 //! writing the first, so it keeps each finished row's bytes plus a 24-byte sort key per lead:
 //! nothing else of the input stays in memory.
+//!
+//! Every text cell of the scores and of the rejects file (ids, reasons, warnings, carried input
+//! fields, header names) is formula-safe (`write::formula`): lead lists come from web forms, and
+//! these files are opened in spreadsheets.
 
 use std::io::{IsTerminal, Write};
 
@@ -20,7 +24,7 @@ use crate::model::columns::FeatureColumns;
 use crate::model::drift::Drift;
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::report::score::Summary;
-use crate::write::csv::CsvWriter;
+use crate::write::csv::{CsvWriter, Dialect};
 use crate::write::ScoredWriter;
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
@@ -156,9 +160,7 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         error: None,
     };
     let mut out = CsvWriter::new(Vec::with_capacity(batch.len * 160), eq, ctx.decimals);
-    let mut rejects = csv::WriterBuilder::new()
-        .flexible(true)
-        .from_writer(Vec::new());
+    let mut rejects = Vec::new();
     let mut lead = ScoredLead::default();
     let mut text: Vec<std::borrow::Cow<str>> = Vec::new();
     for (record, problem) in batch.rows[..batch.len].iter().zip(batch.checks.iter_mut()) {
@@ -191,7 +193,7 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         done.nets.push(lead.money.net);
     }
     done.bytes = out.into_inner().unwrap_or_default();
-    done.rejects = rejects.into_inner().unwrap_or_default();
+    done.rejects = rejects;
     done
 }
 
@@ -258,11 +260,12 @@ impl Sink {
     }
 }
 
-/// One CSV line (for headers).
+/// One CSV line (for headers): column names come from the lead list, so they are text cells
+/// like any other.
 fn csv_line(fields: &[&str]) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(fields);
-    w.into_inner().unwrap_or_default()
+    let mut line = Vec::new();
+    Dialect::new(b',').text_record(&mut line, fields.iter().copied());
+    line
 }
 
 /// Finished output rows waiting to be sorted: each batch's CSV bytes as the workers made them,

@@ -173,7 +173,8 @@ impl StoredConfig {
         }
     }
 
-    /// The checked `Config` again, with the model's `economics` and `missing_values`. Only call
+    /// The checked `Config` again, with the model's `economics` and `missing_values`, and no
+    /// `[export]` settings (a model does not keep them). Only call
     /// on a stored config that passed [`StoredConfig::check`] (every loaded model's has).
     pub fn to_config(&self, economics: &Economics, missing_values: &[String]) -> Config {
         let s = &self.model;
@@ -204,6 +205,8 @@ impl StoredConfig {
                 .collect(),
             economics: economics.clone(),
             missing_values: missing_values.to_vec(),
+            // `[export]` is not kept in the model: exporting is not training.
+            export: crate::config::ExportSettings::default(),
             model: ModelSettings {
                 folds: s.folds,
                 seed: s.seed,

@@ -1,6 +1,13 @@
 //! Scored leads as CSV: one row per lead, the id, the score columns, then any input columns
 //! carried along. Numbers are written with a fixed number of decimals and no grouping, so a CRM
 //! or a spreadsheet imports them as numbers.
+//!
+//! Every text cell goes through [`crate::write::formula`]: a lead id, company name or reason
+//! that a spreadsheet would run as a formula is written as `"'=…"`. That takes control of
+//! quoting field by field, which the csv crate's writer does not offer (its quote style is one
+//! per writer), so fields are encoded here by [`Dialect`], byte for byte as the csv crate would
+//! write them otherwise (RFC 4180: a field holding the delimiter, a quote, CR or LF is quoted,
+//! inner quotes doubled; records end with `\n`). Reading stays with the csv crate.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -8,14 +15,126 @@ use std::io::{self, Write};
 use crate::economics::write_fixed;
 use crate::model::equation::Equation;
 use crate::model::scorer::ScoredLead;
+use crate::write::formula;
 use crate::write::{push_reasons, push_warnings, ScoredWriter};
+
+/// One cell of a record: text from people (neutralised when it could read as a formula), or a
+/// number that leadscore formatted itself (written as it is, quoted only if it holds the
+/// delimiter, as `1,5` does in a comma-separated file).
+#[derive(Debug, Clone, Copy)]
+pub enum Cell<'a> {
+    Text(&'a str),
+    Number(&'a str),
+}
+
+/// How records are encoded: the delimiter, and which bytes force a field into quotes.
+#[derive(Clone)]
+pub struct Dialect {
+    delimiter: u8,
+    quoted: [bool; 256],
+}
+
+impl Dialect {
+    pub fn new(delimiter: u8) -> Dialect {
+        let mut quoted = [false; 256];
+        for b in [delimiter, b'"', b'\r', b'\n'] {
+            quoted[b as usize] = true;
+        }
+        Dialect { delimiter, quoted }
+    }
+
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// Appends one record, ended by `\n`.
+    pub fn record<'a>(&self, out: &mut Vec<u8>, cells: impl IntoIterator<Item = Cell<'a>>) {
+        let start = out.len();
+        let mut fields = 0;
+        for cell in cells {
+            self.separate(out, &mut fields);
+            match cell {
+                Cell::Text(text) => self.text(out, text),
+                Cell::Number(number) => self.plain(out, number),
+            }
+        }
+        self.end(out, start, fields);
+    }
+
+    /// Appends a record of text cells (a header, a rejected row).
+    pub fn text_record<I>(&self, out: &mut Vec<u8>, fields: I)
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let start = out.len();
+        let mut count = 0;
+        for field in fields {
+            self.separate(out, &mut count);
+            self.text(out, field.as_ref());
+        }
+        self.end(out, start, count);
+    }
+
+    /// The delimiter before every field but the first.
+    fn separate(&self, out: &mut Vec<u8>, fields: &mut usize) {
+        if *fields > 0 {
+            out.push(self.delimiter);
+        }
+        *fields += 1;
+    }
+
+    /// Ends a record that began at `start`. A record of one empty field is written `""`, so it
+    /// is not read back as a blank line (which CSV readers skip).
+    fn end(&self, out: &mut Vec<u8>, start: usize, fields: usize) {
+        if fields == 1 && out.len() == start {
+            out.extend_from_slice(b"\"\"");
+        }
+        out.push(b'\n');
+    }
+
+    /// A text field: quoted with the formula prefix when it could read as a formula.
+    fn text(&self, out: &mut Vec<u8>, text: &str) {
+        if formula::is_formula(text) {
+            out.extend_from_slice(b"\"'");
+            escape(out, text);
+            out.push(b'"');
+        } else {
+            self.plain(out, text);
+        }
+    }
+
+    /// A field as it is, quoted when it holds the delimiter, a quote or a line break.
+    fn plain(&self, out: &mut Vec<u8>, field: &str) {
+        if field.bytes().any(|b| self.quoted[b as usize]) {
+            out.push(b'"');
+            escape(out, field);
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(field.as_bytes());
+        }
+    }
+}
+
+/// Appends `field` with each `"` doubled.
+fn escape(out: &mut Vec<u8>, field: &str) {
+    let mut rest = field.as_bytes();
+    while let Some(at) = memchr::memchr(b'"', rest) {
+        out.extend_from_slice(&rest[..=at]);
+        out.push(b'"');
+        rest = &rest[at + 1..];
+    }
+    out.extend_from_slice(rest);
+}
 
 /// A CSV writer of scored leads into any `io::Write`. Score workers each own one writing into a
 /// batch in memory; its formatting buffers are reused from row to row.
 pub struct CsvWriter<'e, W: Write> {
-    csv: csv::Writer<W>,
+    out: W,
+    dialect: Dialect,
     equation: &'e Equation,
     decimals: usize,
+    line: Vec<u8>,
     fields: Fields,
 }
 
@@ -34,9 +153,11 @@ struct Fields {
 impl<'e, W: Write> CsvWriter<'e, W> {
     pub fn new(out: W, equation: &'e Equation, decimals: usize) -> Self {
         CsvWriter {
-            csv: csv::Writer::from_writer(out),
+            out,
+            dialect: Dialect::new(b','),
             equation,
             decimals,
+            line: Vec::with_capacity(256),
             fields: Fields::default(),
         }
     }
@@ -46,27 +167,30 @@ impl<'e, W: Write> CsvWriter<'e, W> {
         crate::write::header(id, passthrough)
     }
 
-    /// Writes a record of plain fields (a header).
-    pub fn write_fields<I, T>(&mut self, fields: I) -> io::Result<()>
+    /// Writes a record of text fields (a header).
+    pub fn write_fields<I>(&mut self, fields: I) -> io::Result<()>
     where
-        I: IntoIterator<Item = T>,
-        T: AsRef<[u8]>,
+        I: IntoIterator,
+        I::Item: AsRef<str>,
     {
-        self.csv.write_record(fields).map_err(into_io)
+        self.line.clear();
+        self.dialect.text_record(&mut self.line, fields);
+        self.out.write_all(&self.line)
     }
 
-    /// Flushes what the CSV writer buffers into the underlying writer.
+    /// Flushes the underlying writer.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.csv.flush()
+        self.out.flush()
     }
 
     pub fn get_ref(&self) -> &W {
-        self.csv.get_ref()
+        &self.out
     }
 
     /// The underlying writer, flushed.
-    pub fn into_inner(self) -> io::Result<W> {
-        self.csv.into_inner().map_err(|e| e.into_error())
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
     }
 }
 
@@ -90,33 +214,135 @@ impl<W: Write> ScoredWriter for CsvWriter<'_, W> {
         }
         push_reasons(self.equation, lead, &mut f.reasons);
         push_warnings(lead, &mut f.warnings);
-        let fields = [
-            lead.id.as_str(),
-            f.ret.as_str(),
-            f.burden.as_str(),
-            f.net.as_str(),
-            f.low.as_str(),
-            f.high.as_str(),
-            f.ratio.as_str(),
-            lead.tier.as_str(),
-            lead.recommendation.as_str(),
-            f.reasons.as_str(),
-            f.warnings.as_str(),
+        let cells = [
+            Cell::Text(&lead.id),
+            Cell::Number(&f.ret),
+            Cell::Number(&f.burden),
+            Cell::Number(&f.net),
+            Cell::Number(&f.low),
+            Cell::Number(&f.high),
+            Cell::Number(&f.ratio),
+            Cell::Text(lead.tier.as_str()),
+            Cell::Text(lead.recommendation.as_str()),
+            Cell::Text(&f.reasons),
+            Cell::Text(&f.warnings),
         ];
-        self.csv
-            .write_record(
-                fields
-                    .iter()
-                    .copied()
-                    .chain(passthrough.iter().map(AsRef::as_ref)),
-            )
-            .map_err(into_io)
+        self.line.clear();
+        self.dialect.record(
+            &mut self.line,
+            cells
+                .into_iter()
+                .chain(passthrough.iter().map(|p| Cell::Text(p))),
+        );
+        self.out.write_all(&self.line)
     }
 }
 
-fn into_io(e: csv::Error) -> io::Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(e) => e,
-        other => io::Error::other(format!("{other:?}")),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(delimiter: u8, fields: &[&str]) -> String {
+        let mut out = Vec::new();
+        Dialect::new(delimiter).text_record(&mut out, fields.iter().copied());
+        String::from_utf8(out).unwrap()
+    }
+
+    /// What the csv crate's writer makes of the same fields.
+    fn csv_crate(delimiter: u8, fields: &[&str]) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .from_writer(Vec::new());
+        w.write_record(fields).unwrap();
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn fields_that_are_not_formulas_are_encoded_as_the_csv_crate_does() {
+        let awkward = [
+            "plain",
+            "",
+            "Acme, Inc.",
+            "say \"hi\"",
+            "two\nlines",
+            "cr\rhere",
+            "semi;colon",
+            "tab\tinside",
+            "Zoë 東京",
+            "'quoted'",
+            "12.50",
+            "-12.50",
+            " lead space",
+        ];
+        for delimiter in [b',', b';', b'\t', b'|'] {
+            assert_eq!(
+                encode(delimiter, &awkward),
+                csv_crate(delimiter, &awkward),
+                "{}",
+                delimiter as char
+            );
+            for one in awkward {
+                assert_eq!(
+                    encode(delimiter, &[one]),
+                    csv_crate(delimiter, &[one]),
+                    "{one:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn formulas_get_the_quote_prefix_and_are_quoted() {
+        assert_eq!(
+            encode(
+                b',',
+                &[
+                    "=HYPERLINK(\"http://evil\",\"x\")",
+                    "-2+3",
+                    "-2.5",
+                    "@SUM(A1)"
+                ]
+            ),
+            "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",\"'-2+3\",-2.5,\"'@SUM(A1)\"\n"
+        );
+        // OWASP's two examples, as the page escapes them (with our delimiter, the second's
+        // semicolon needs no quoting of its own; the field is quoted for the prefix anyway).
+        assert_eq!(encode(b',', &["=1+2\";=1+2"]), "\"'=1+2\"\";=1+2\"\n");
+        assert_eq!(encode(b';', &["=1+2'\" ;,=1+2"]), "\"'=1+2'\"\" ;,=1+2\"\n");
+        assert_eq!(encode(b',', &["\t=x"]), "\"'\t=x\"\n");
+    }
+
+    #[test]
+    fn every_field_reads_back_as_written_with_at_most_the_prefix() {
+        let fields = ["=1+2", "a,b", "-5", "-", "x\"y", "", "\r\n=evil"];
+        for delimiter in [b',', b';'] {
+            let text = encode(delimiter, &fields);
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .delimiter(delimiter)
+                .from_reader(text.as_bytes());
+            let row = r.records().next().unwrap().unwrap();
+            let got: Vec<&str> = row.iter().collect();
+            let want: Vec<String> = fields
+                .iter()
+                .map(|f| formula::neutralise(f).into_owned())
+                .collect();
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_given_and_quoted_only_for_the_delimiter() {
+        let mut out = Vec::new();
+        let d = Dialect::new(b',');
+        d.record(
+            &mut out,
+            [
+                Cell::Number("-1.234,5"),
+                Cell::Number("-12"),
+                Cell::Text("-12"),
+            ],
+        );
+        assert_eq!(out, b"\"-1.234,5\",-12,-12\n");
     }
 }

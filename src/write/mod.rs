@@ -1,14 +1,18 @@
 //! Writers of scored leads, one per format, all fed the same typed [`ScoredLead`] rows: what is
 //! written is separate from where (a file, standard output, a worker's in-memory batch).
 //!
-//! A new format is one file here implementing [`ScoredWriter`]: CSV, JSON and JSON Lines, an XLSX
-//! workbook, an HTML page. Every writer shows the same figures: `lead.money` (return, burden and
-//! net rounded as written, so they add up), the interval widened to contain the written net,
-//! tier, recommendation, the biggest drivers and the warnings.
+//! A new format is one file here implementing [`ScoredWriter`] (CSV, JSON and JSON Lines, an
+//! XLSX workbook, an HTML page, CRM import files). Every writer shows the same figures:
+//! `lead.money` (return, burden and net rounded as written, so they add up), the interval
+//! widened to contain the written net, tier, recommendation, the biggest drivers and the
+//! warnings. Every writer a spreadsheet opens (CSV, XLSX) neutralises text that would read as
+//! a formula by the one rule in [`formula`].
 
 pub mod csv;
+pub mod formula;
 pub mod html;
 pub mod json;
+pub mod profile;
 pub mod totals;
 pub mod xlsx;
 
@@ -46,16 +50,6 @@ pub fn header(id: &str, passthrough: &[&str]) -> Vec<String> {
         }
     }
     header
-}
-
-/// Text a spreadsheet would not read as a formula: prefixed with `'` when it starts like one
-/// (see [`xlsx::looks_like_formula`]).
-pub fn neutralised(text: &str) -> Cow<'_, str> {
-    if xlsx::looks_like_formula(text) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
-    }
 }
 
 /// How many drivers a lead's reasons name.

@@ -17,9 +17,10 @@
 //! tenth is rust_xlsxwriter hashing each cell's `Format`.
 //!
 //! Safety: every text cell is written as a string, never a formula (rust_xlsxwriter writes a
-//! formula only through `write_formula`), and text starting with `=`, `+`, `-`, `@`, tab or
-//! carriage return also gets Excel's quote prefix, so that editing the cell in Excel keeps it
-//! text instead of turning a lead id like `=HYPERLINK(…)` into a live link (OWASP "CSV
+//! formula only through `write_formula`), and text that could read as a formula by the rule in
+//! [`crate::write::formula`] (starting with `=`, `+`, `-`, `@`, tab or a line break, unless a
+//! plain signed number) also gets Excel's quote prefix, so that editing the cell in Excel keeps
+//! it text instead of turning a lead id like `=HYPERLINK(…)` into a live link (OWASP "CSV
 //! injection"). The prefix is a cell style, not a character, so the text reads back unchanged.
 //! Numbers, negative ones included, stay numbers. rust_xlsxwriter escapes what OOXML would
 //! otherwise decode (control characters, a literal `_x0041_`), so every text reads back as given.
@@ -41,6 +42,7 @@ use crate::model::equation::Equation;
 use crate::model::registry::Located;
 use crate::model::scorer::ScoredLead;
 use crate::model::Model;
+use crate::write::formula::is_formula;
 use crate::write::totals::Accumulator;
 pub use crate::write::totals::{Tally, Totals};
 use crate::write::{header, push_reasons, push_warnings, ScoredWriter};
@@ -178,14 +180,6 @@ fn money_format(currency: &str, decimals: usize) -> String {
     format!("{number} \"{code}\";[Red]-{number} \"{code}\"")
 }
 
-/// Text a spreadsheet could read as the start of a formula (OWASP "CSV injection").
-pub fn looks_like_formula(text: &str) -> bool {
-    matches!(
-        text.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    )
-}
-
 /// Writes a text cell: nothing for empty text, a string (never a formula) otherwise, with the
 /// quote prefix when it looks like a formula.
 fn put_text(
@@ -199,7 +193,7 @@ fn put_text(
     if text.is_empty() {
         return Ok(());
     }
-    match (looks_like_formula(text), plain) {
+    match (is_formula(text), plain) {
         (true, _) => ws.write_string_with_format(row, col, text, quoted)?,
         (false, Some(f)) => ws.write_string_with_format(row, col, text, f)?,
         (false, None) => ws.write_string(row, col, text)?,
@@ -856,8 +850,6 @@ mod tests {
                 "{name}"
             );
         }
-        assert!(looks_like_formula("=HYPERLINK(\"http://x\",\"y\")"));
-        assert!(!looks_like_formula("L000001") && !looks_like_formula(""));
     }
 
     #[test]

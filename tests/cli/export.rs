@@ -541,3 +541,46 @@ fn a_scored_file_is_rescored_and_checked_against_the_model() {
         "error: bare.csv: holds scores written by `leadscore score` without --with-input, so not the leads' own columns that export re-scores them from; score with --with-input, or export the lead list itself\n"
     );
 }
+
+/// Progress on a terminal, silence in a pipe: run under `script`, which gives the command a
+/// pseudo-terminal, and plainly.
+#[test]
+fn long_exports_show_progress_on_a_terminal_and_nothing_when_piped() {
+    use std::fs::File;
+    use std::io::BufWriter;
+    let env = Env::new();
+    env.copy("models/model.json", "models/model.json");
+    // Over the 4 MiB a reading bar needs and the 50,000 leads a writing bar needs.
+    let f = BufWriter::new(File::create(env.path("big.csv")).unwrap());
+    crate::story::write_leads(f, 60_000, 5, |_, _| {}).unwrap();
+
+    let piped = env.run(&["export", "big.csv", "-o", "big.json"]);
+    succeeded(&piped);
+    assert!(!piped.stderr.contains('\r') && !piped.stderr.contains("writing"));
+
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!(
+            "SKIPPED: long_exports_show_progress_on_a_terminal — `script` (util-linux) is not installed, so no pseudo-terminal; the progress bars were NOT checked"
+        );
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_leadscore");
+    let out = std::process::Command::new("script")
+        .args(["-qfec"])
+        .arg(format!("{bin} export big.csv -o big2.json"))
+        .arg("/dev/null")
+        .current_dir(env.path(""))
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("writing") && shown.contains("/60000 leads"),
+        "{shown}"
+    );
+    assert_eq!(env.read("big.json"), env.read("big2.json"));
+}

@@ -1,5 +1,5 @@
 //! Results do not depend on how many threads run: training on 1 or 4 threads writes the same
-//! model file byte for byte, and scoring writes the same CSV.
+//! model file byte for byte, and scoring and exporting write the same files.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -20,6 +20,7 @@ fn one_thread_and_four_give_byte_identical_models_and_scores() {
 
     let mut models = Vec::new();
     let mut scores = Vec::new();
+    let mut exports = Vec::new();
     for threads in ["1", "4"] {
         let dir = format!("models-{threads}");
         let run = env.run_with_env(
@@ -36,6 +37,15 @@ fn one_thread_and_four_give_byte_identical_models_and_scores() {
             assert_eq!(run.code, 0, "{}", run.stderr);
             scores.push(env.read(&out));
         }
+        for format in ["csv", "json", "jsonl"] {
+            let out = format!("export-{threads}.{format}");
+            let run = env.run_with_env(
+                &["export", "leads.csv", "--model", &dir, "-o", &out],
+                &[("LEADSCORE_THREADS", threads)],
+            );
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            exports.push(env.read(&out));
+        }
     }
     assert!(
         models[0] == models[1],
@@ -50,4 +60,10 @@ fn one_thread_and_four_give_byte_identical_models_and_scores() {
         "streamed scores depend on the thread count"
     );
     assert_eq!(scores[0].lines().count(), 30_001);
+    for (i, format) in ["csv", "json", "jsonl"].iter().enumerate() {
+        assert!(
+            exports[i] == exports[i + 3],
+            "the {format} export depends on the thread count"
+        );
+    }
 }
