@@ -13,8 +13,8 @@
 //! **Same figures as the other writers.** Every amount is a written figure (`lead.money`, the
 //! interval from `lead.interval_around`, the reasons and warnings as `write::push_reasons` and
 //! `push_warnings` give them), and the totals are summed in whole minor units by the workbook's
-//! own `write::totals::Accumulator`, so the page, the CSV and the workbook agree to the cent. Amounts are
-//! grouped and carry the model's currency.
+//! own `write::totals::Accumulator`, so the page, the CSV and the workbook agree to the cent.
+//! Amounts are grouped and carry the model's currency.
 //!
 //! **Bounded memory.** Leads arrive in the order the export chose (by expected net, or input
 //! order), so the page picks what it shows as they go by: the [`TOP_LEADS`] highest net values
@@ -22,9 +22,9 @@
 //! [`MAX_DOTS`] dots for the chart, chosen by a hash of the lead's id (so the picture is the
 //! same whichever order the leads came in, and on every run): every tier A lead if they fit,
 //! but the other tiers keep at least a quarter of the dots, so that a list rich in A still
-//! shows where B, C and D lie; and, for the whale curve, 8 bytes a lead (its net in minor units), sorted at the
-//! end and cut to at most [`WHALE_POINTS`] points. The axes span every lead, drawn or not, and
-//! the page says how many dots it drew of how many.
+//! shows where B, C and D lie; and, for the whale curve, 8 bytes a lead (its net in minor
+//! units), sorted at the end and cut to at most [`WHALE_POINTS`] points. The axes span every
+//! lead, drawn or not, and the page says how many dots it drew of how many.
 //!
 //! Measured with `export --format html` (release build, 2 cores, every input column carried):
 //! 100 leads make a 77 KB page, the 1,000 sample leads 155 KB, 100k generated leads 486 KB (5,000

@@ -1,7 +1,8 @@
 //! The HTML page in a real browser: `leadscore export data/leads.csv --format html` writes the
-//! page of the shipped leads, headless Chromium loads it, takes a screenshot and dumps the DOM; the test checks the title and headline, and that the chart is
-//! drawn: inside the plot area (found by its background colour) there are dots of every tier the
-//! leads have, and the break-even line.
+//! page of the shipped leads, headless Chromium loads it, takes a screenshot and dumps the DOM;
+//! the test checks the title and headline, and that the chart is drawn: inside the plot area
+//! (found by its background colour) there are dots of every tier the leads have, and the
+//! break-even line.
 //!
 //! No browser, no check: where Chromium cannot be found the test says so on standard error (past
 //! the test harness's capture) and in `target/tmp/html-browser-test.txt`, which `.ci/run` prints,
