@@ -6,8 +6,8 @@
 #                                 the top 1280×1700 pixels: summary, chart, tiers, whale curve
 #   docs/img/export-workbook.png  the workbook (--format xlsx): LibreOffice prints it to PDF, each
 #                                 sheet on one page (an A4 page would show three columns), and
-#                                 pdftoppm turns the top-left 1280×640 of the first page, the
-#                                 Leads sheet, into a PNG at 80 dpi
+#                                 pdftoppm turns the top-left 1400×700 of the first page, the
+#                                 Leads sheet, into a PNG at 110 dpi
 #
 # Usage: bash docs/screenshots.sh   (from anywhere; builds the release binary first)
 #
@@ -54,7 +54,7 @@ cp "$work/page.png" docs/img/export-page.png
 timeout 180 libreoffice -env:UserInstallation="file://$work/lo" --headless \
   --convert-to 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":"true"}}' \
   --outdir "$work" "$work/leads.xlsx" >/dev/null 2>&1
-pdftoppm -png -r 80 -f 1 -l 1 -x 0 -y 0 -W 1280 -H 640 -singlefile "$work/leads.pdf" \
+pdftoppm -png -r 110 -f 1 -l 1 -x 0 -y 0 -W 1400 -H 700 -singlefile "$work/leads.pdf" \
   "$work/workbook"
 cp "$work/workbook.png" docs/img/export-workbook.png
 

@@ -111,6 +111,10 @@ const PASSTHROUGH: ColNum = 11;
 const MIN_WIDTH: usize = 8;
 const MAX_WIDTH: usize = 40;
 const MAX_TEXT_WIDTH: usize = 90;
+/// The height of one line of text in points (Excel's default row), and the most lines a row
+/// grows to for its reasons or warnings (the rest is read in the cell).
+const LINE_HEIGHT: f64 = 15.0;
+const MAX_LINES: usize = 8;
 /// What a header needs beyond its text: the autofilter's drop-down arrow.
 const FILTER_ARROW: usize = 3;
 
@@ -141,7 +145,7 @@ impl Formats {
                 .set_font_color(Color::RGB(font))
                 .set_align(FormatAlign::Center)
         };
-        let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+        let wrap = Format::new().set_text_wrap();
         Formats {
             header: Format::new()
                 .set_bold()
@@ -403,6 +407,21 @@ impl<'e> XlsxWriter<'e> {
         )?;
         for (i, text) in passthrough.iter().enumerate() {
             put_text(ws, row, PASSTHROUGH + i as ColNum, text, None, &f.quoted)?;
+        }
+        // Reasons or warnings longer than their column's widest bound wrap. Excel grows such a
+        // row when it opens the file, LibreOffice does not (the lines then run over the next
+        // row), so the height is set here, while the row is still open in constant-memory mode.
+        // Text up to the bound needs none: its column ends at least as wide as it.
+        let longest = self
+            .reasons
+            .chars()
+            .count()
+            .max(self.warnings.chars().count());
+        if longest > MAX_TEXT_WIDTH {
+            // Words wrap whole and proportional letters vary: a line holds about four fifths
+            // of the column's width in characters.
+            let lines = longest.div_ceil(MAX_TEXT_WIDTH * 4 / 5).min(MAX_LINES);
+            ws.set_row_height(row, LINE_HEIGHT * lines as f64)?;
         }
 
         self.measure(ID, &lead.id);
