@@ -31,7 +31,7 @@ pub enum Command {
     /// The model versions: list, show, diff, promote, rollback, prune
     Models(ModelsArgs),
     /// Score a lead list (or take a file `score --with-input` wrote) and write it where sales
-    /// teams work: CSV, an Excel workbook, JSON
+    /// teams work: CSV (or a CRM's import file), an Excel workbook, JSON, or one HTML page
     Export(ExportArgs),
 }
 

@@ -705,7 +705,7 @@ fn second_pass(
                 .next()
                 .map(|g| g.rows)
                 .unwrap_or_default();
-            let totals = target.write(&rows, output)?;
+            let totals = target.write(&rows, output, None)?;
             vec![Written {
                 value: None,
                 file: output.map_or_else(|| "standard output".into(), |p| p.display().to_string()),
@@ -719,7 +719,8 @@ fn second_pass(
             let names = file_names(&groups, format.extension());
             let mut written = Vec::with_capacity(groups.len());
             for (g, name) in groups.iter().zip(&names) {
-                let totals = target.write(&g.rows, Some(&staged.path().join(name)))?;
+                let totals =
+                    target.write(&g.rows, Some(&staged.path().join(name)), Some(&g.value))?;
                 written.push(Written {
                     value: Some(g.value.clone()),
                     file: name.clone(),
@@ -752,7 +753,13 @@ struct Target<'a> {
 impl Target<'_> {
     /// Re-scores `rows` in order and writes them to `path` (standard output when `None`) in the
     /// export's format; returns their totals.
-    fn write(&self, rows: &[Row], path: Option<&Path>) -> Result<crate::write::totals::Totals> {
+    /// `group` is the `--split-by` value the file holds.
+    fn write(
+        &self,
+        rows: &[Row],
+        path: Option<&Path>,
+        group: Option<&str>,
+    ) -> Result<crate::write::totals::Totals> {
         let ctx = self.ctx;
         let headers = &ctx.source.headers;
         let id_name = headers[ctx.layout.id_col].as_str();
@@ -763,7 +770,7 @@ impl Target<'_> {
             .map(|&c| headers[c].as_str())
             .collect();
         let name = path.map_or_else(|| "standard output".into(), |p| p.display().to_string());
-        let mut writer = Writer::open(self, path, id_name, &carried)?;
+        let mut writer = Writer::open(self, path, group, id_name, &carried)?;
         let mut totals = Accumulator::new(self.decimals);
         if let Some(serial) = writer.serial() {
             // A workbook is one zip stream, and a page picks its top leads and dots as they go
@@ -903,6 +910,7 @@ impl<'e> Writer<'e> {
     fn open(
         target: &Target<'e>,
         path: Option<&Path>,
+        group: Option<&str>,
         id: &str,
         carried: &[&str],
     ) -> Result<Writer<'e>> {
@@ -942,13 +950,19 @@ impl<'e> Writer<'e> {
             )?),
             ExportFormat::Html => {
                 let file = Path::new(&ctx.source.path);
+                let mut title = format!(
+                    "Scored leads: {}",
+                    file.file_name()
+                        .map_or(file.as_os_str(), |n| n)
+                        .to_string_lossy()
+                );
+                // Pages of a split say whose they are: "Scored leads: leads.csv, region north".
+                if let (Some(value), Some(column)) = (group, ctx.plan.split_name.as_deref()) {
+                    let value = if value.is_empty() { "(blank)" } else { value };
+                    title.push_str(&format!(", {column} {value}"));
+                }
                 let info = PageInfo {
-                    title: format!(
-                        "Scored leads: {}",
-                        file.file_name()
-                            .map_or(file.as_os_str(), |n| n)
-                            .to_string_lossy()
-                    ),
+                    title,
                     leads_file: ctx.source.path.clone(),
                     generated_on: crate::io::date::format_days(ctx.today),
                     model: ModelInfo::new(ctx.scorer.model(), ctx.located),

@@ -584,3 +584,27 @@ fn long_exports_show_progress_on_a_terminal_and_nothing_when_piped() {
     );
     assert_eq!(env.read("big.json"), env.read("big2.json"));
 }
+
+#[test]
+fn each_page_of_a_split_says_whose_it_is() {
+    let env = trained_env();
+    succeeded(&env.run(&[
+        "export",
+        LEADS,
+        "--split-by",
+        "region",
+        "--format",
+        "html",
+        "-o",
+        "pages",
+    ]));
+    for region in ["north", "south"] {
+        let page = env.read(&format!("pages/{region}.html"));
+        assert!(
+            page.contains(&format!(
+                "<title>Scored leads: leads.csv, region {region}</title>"
+            )),
+            "{region}"
+        );
+    }
+}
