@@ -1250,61 +1250,13 @@ h2{break-after:avoid}
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::io::table::CsvInput;
-    use crate::model::columns::FeatureColumns;
-    use crate::model::registry::Located;
     use crate::model::scorer::Scorer;
     use crate::model::Model;
     use crate::write::csv::CsvWriter;
     use crate::write::header;
+    use crate::write::sample::{model_info, scored, shipped, PASSED};
     use crate::write::xlsx::XlsxWriter;
-
-    const PASSED: [&str; 2] = ["company", "region"];
-
-    fn shipped() -> Model {
-        Model::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/model.json")).unwrap()
-    }
-
-    /// The first `n` leads of the shipped lead list scored with the shipped model, with their
-    /// company and region.
-    fn scored(model: &Model, n: usize) -> Vec<(ScoredLead, Vec<String>)> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let scorer = Scorer::new(model).unwrap();
-        let mut input = CsvInput::open(&root.join("data/leads.csv"), Default::default()).unwrap();
-        let cols = FeatureColumns::locate(&input, &model.feature_specs(), "").unwrap();
-        let carried: Vec<usize> = PASSED
-            .iter()
-            .map(|c| input.headers().iter().position(|h| h == c).unwrap())
-            .collect();
-        let mut record = csv::ByteRecord::new();
-        let mut out = Vec::new();
-        while out.len() < n && input.read(&mut record).unwrap() {
-            let mut lead = ScoredLead::default();
-            scorer
-                .score(input.source(), &cols, &record, 2, &mut lead)
-                .unwrap();
-            lead.id = String::from_utf8_lossy(&record[0]).into_owned();
-            let passed = carried
-                .iter()
-                .map(|&c| String::from_utf8_lossy(&record[c]).into_owned())
-                .collect();
-            out.push((lead, passed));
-        }
-        out
-    }
-
-    fn model_info(model: &Model) -> ModelInfo {
-        ModelInfo::new(
-            model,
-            &Located {
-                file: "models/v0002/model.json".into(),
-                version: Some("v0002".into()),
-            },
-        )
-    }
 
     fn info(model: &Model) -> PageInfo {
         PageInfo {

@@ -13,6 +13,8 @@ pub mod formula;
 pub mod html;
 pub mod json;
 pub mod profile;
+#[cfg(test)]
+mod sample;
 pub mod totals;
 pub mod xlsx;
 

@@ -633,54 +633,9 @@ mod tests {
     use calamine::{open_workbook, Data, Range, Reader, Xlsx};
 
     use super::*;
-    use crate::io::table::CsvInput;
-    use crate::model::columns::FeatureColumns;
     use crate::model::scorer::Scorer;
     use crate::write::csv::CsvWriter;
-
-    const PASSED: [&str; 2] = ["company", "region"];
-
-    /// The first `n` leads of the shipped lead list scored with the shipped model, each with its
-    /// passthrough fields (company, region).
-    fn scored(model: &Model, n: usize) -> Vec<(ScoredLead, Vec<String>)> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let scorer = Scorer::new(model).unwrap();
-        let mut input = CsvInput::open(&root.join("data/leads.csv"), Default::default()).unwrap();
-        let cols = FeatureColumns::locate(&input, &model.feature_specs(), "").unwrap();
-        let carried: Vec<usize> = PASSED
-            .iter()
-            .map(|c| input.headers().iter().position(|h| h == c).unwrap())
-            .collect();
-        let mut record = csv::ByteRecord::new();
-        let mut out = Vec::new();
-        while out.len() < n && input.read(&mut record).unwrap() {
-            let mut lead = ScoredLead::default();
-            scorer
-                .score(input.source(), &cols, &record, 2, &mut lead)
-                .unwrap();
-            lead.id = String::from_utf8_lossy(&record[0]).into_owned();
-            let passed = carried
-                .iter()
-                .map(|&c| String::from_utf8_lossy(&record[c]).into_owned())
-                .collect();
-            out.push((lead, passed));
-        }
-        out
-    }
-
-    fn shipped() -> Model {
-        Model::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/model.json")).unwrap()
-    }
-
-    fn info(model: &Model) -> ModelInfo {
-        ModelInfo::new(
-            model,
-            &Located {
-                file: PathBuf::from("models/v0002/model.json"),
-                version: Some("v0002".into()),
-            },
-        )
-    }
+    use crate::write::sample::{model_info as info, scored, shipped, PASSED};
 
     /// Writes `leads` to `path` and returns the totals.
     fn write_workbook(path: &Path, model: &Model, leads: &[(ScoredLead, Vec<String>)]) -> Totals {
