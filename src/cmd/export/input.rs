@@ -1,0 +1,209 @@
+//! Reading the lead list for an export: a file `score --with-input` wrote is recognised by its
+//! columns and read back as the lead list it was, and the flags (redaction, filters, the split
+//! column) are resolved against the header.
+
+use crate::cli::{ExportArgs, RecommendationArg, TierArg};
+use crate::economics::{Recommendation, Tier};
+use crate::error::{Error, Result};
+use crate::io::table::{decode, CsvInput};
+use crate::model::scorer::ScoredLead;
+use crate::model::Model;
+use crate::report::export::Filters;
+use crate::write::SCORE_COLUMNS;
+
+/// Where a lead list's id and carried columns are, and whether it is a scored file.
+pub(super) struct Layout {
+    pub(super) id_col: usize,
+    /// Written by `leadscore score --with-input`: columns 1..=10 are its scores.
+    pub(super) scored: bool,
+    /// The input columns carried into the export, before redaction, in file order.
+    pub(super) carried: Vec<usize>,
+}
+
+impl Layout {
+    pub(super) fn read(input: &mut CsvInput, model: &Model, id: Option<&str>) -> Result<Layout> {
+        let headers = input.headers();
+        let scored = headers.len() > SCORE_COLUMNS.len()
+            && headers[1..=SCORE_COLUMNS.len()]
+                .iter()
+                .zip(SCORE_COLUMNS)
+                .all(|(h, c)| h == c);
+        if !scored {
+            let id_col = model.lead_id_column(input, id)?;
+            let carried = (0..input.headers().len())
+                .filter(|&c| c != id_col)
+                .collect();
+            return Ok(Layout {
+                id_col,
+                scored,
+                carried,
+            });
+        }
+        let first_input = SCORE_COLUMNS.len() + 1;
+        if let Some(id) = id.filter(|id| *id != headers[0]) {
+            return Err(Error::Usage(format!(
+                "{} was written by `leadscore score`: its id is its first column, \"{}\", not \"{id}\"; leave out --id",
+                input.path(),
+                headers[0]
+            )));
+        }
+        if headers.len() == first_input {
+            return Err(Error::file(
+                input.path(),
+                "holds scores written by `leadscore score` without --with-input, so not the leads' own columns that export re-scores them from; score with --with-input, or export the lead list itself",
+            ));
+        }
+        // `score` wrote an input column whose name a score column has as `input_<name>`: read
+        // it under its own name again, and the score column under another.
+        for c in first_input..headers.len() {
+            let name = &input.headers()[c];
+            if let Some(own) = name.strip_prefix("input_") {
+                if let Some(s) = SCORE_COLUMNS.iter().position(|s| *s == own) {
+                    let own = own.to_string();
+                    input.rename_column(s + 1, format!("{own} (scored)"));
+                    input.rename_column(c, own);
+                }
+            }
+        }
+        Ok(Layout {
+            id_col: 0,
+            scored,
+            carried: (first_input..input.headers().len()).collect(),
+        })
+    }
+}
+
+/// What to keep and how to group it: the flags, resolved against the lead list's columns.
+pub(super) struct Plan {
+    /// The carried columns left after redaction, in file order.
+    pub(super) carried: Vec<usize>,
+    pub(super) redacted: Vec<String>,
+    pub(super) split: Option<usize>,
+    pub(super) split_name: Option<String>,
+    pub(super) top: Option<u64>,
+    pub(super) min_tier: Option<Tier>,
+    pub(super) recommendations: Vec<Recommendation>,
+    pub(super) filters: Filters,
+    pub(super) skip_invalid: bool,
+}
+
+impl Plan {
+    pub(super) fn new(
+        args: &ExportArgs,
+        personal: &[String],
+        input: &CsvInput,
+        layout: &Layout,
+    ) -> Result<Plan> {
+        let mut redact: Vec<usize> = Vec::new();
+        for name in &args.redact {
+            let col = input.column(name, "given with --redact")?;
+            if col == layout.id_col {
+                return Err(Error::Usage(format!(
+                    "\"{name}\" is the lead id, which every export needs; to hide it, export with another --id column"
+                )));
+            }
+            redact.push(col);
+        }
+        // The config's personal columns, where the lead list has them (never its id).
+        for name in personal {
+            if let Some(col) = input.headers().iter().position(|h| h == name) {
+                if col != layout.id_col && !redact.contains(&col) {
+                    redact.push(col);
+                }
+            }
+        }
+        let split = match &args.split_by {
+            Some(name) => {
+                let col = input.column(name, "given with --split-by")?;
+                if redact.contains(&col) {
+                    return Err(Error::Usage(format!(
+                        "\"{name}\" is redacted, but --split-by would put its values in the file names"
+                    )));
+                }
+                Some(col)
+            }
+            None => None,
+        };
+        let carried = layout
+            .carried
+            .iter()
+            .copied()
+            .filter(|c| !redact.contains(c))
+            .collect();
+        let mut redacted: Vec<String> = Vec::new();
+        for &c in &redact {
+            let name = input.headers()[c].clone();
+            if !redacted.contains(&name) {
+                redacted.push(name);
+            }
+        }
+        let min_tier = args.min_tier.map(|t| match t {
+            TierArg::A => Tier::A,
+            TierArg::B => Tier::B,
+            TierArg::C => Tier::C,
+            TierArg::D => Tier::D,
+        });
+        let mut recommendations: Vec<Recommendation> = Vec::new();
+        for r in &args.recommendation {
+            let r = match r {
+                RecommendationArg::Contact => Recommendation::Contact,
+                RecommendationArg::Qualify => Recommendation::Qualify,
+                RecommendationArg::Skip => Recommendation::Skip,
+            };
+            if !recommendations.contains(&r) {
+                recommendations.push(r);
+            }
+        }
+        Ok(Plan {
+            carried,
+            redacted,
+            split,
+            split_name: args.split_by.clone(),
+            top: args.top,
+            min_tier,
+            filters: Filters {
+                min_tier: min_tier.map(Tier::as_str),
+                recommendations: recommendations.iter().map(|r| r.as_str()).collect(),
+                top: args.top,
+            },
+            recommendations,
+            skip_invalid: args.skip_invalid.is_some(),
+        })
+    }
+
+    /// Whether a scored lead passes `--min-tier` and `--recommendation`.
+    pub(super) fn keeps(&self, lead: &ScoredLead) -> bool {
+        self.min_tier.is_none_or(|t| lead.tier <= t)
+            && (self.recommendations.is_empty()
+                || self.recommendations.contains(&lead.recommendation))
+    }
+}
+
+/// The decimals a scored file's money was written with: the most after the point among the
+/// first row's return, burden and net (a spreadsheet may have dropped trailing zeros).
+pub(super) fn written_decimals(record: &csv::ByteRecord) -> usize {
+    (1..=3)
+        .filter_map(|c| record.get(c))
+        .map(|f| {
+            let f = decode(f);
+            f.trim().split_once('.').map_or(0, |(_, frac)| frac.len())
+        })
+        .max()
+        .unwrap_or(0)
+        .min(9)
+}
+
+/// A row of a file `score` wrote, as the lead list had it: each field without the quote that
+/// `score` put before text a spreadsheet would run as a formula (`'-` was the lead list's `-`,
+/// a blank).
+pub(super) fn unprefix(record: &csv::ByteRecord, out: &mut csv::ByteRecord) {
+    out.clear();
+    for field in record {
+        let field = match std::str::from_utf8(field) {
+            Ok(text) => crate::write::formula::unprefix(text).as_bytes(),
+            Err(_) => field,
+        };
+        out.push_field(field);
+    }
+    out.set_position(record.position().cloned());
+}

@@ -1,0 +1,617 @@
+//! `leadscore export LEADS --format csv|xlsx|json|jsonl|html -o OUT`: scores a lead list and
+//! writes it where sales teams work, optionally filtered (`--min-tier`, `--recommendation`),
+//! cut to a rep's capacity (`--top`), split into one file per territory or owner
+//! (`--split-by`), with personal columns left out (`--redact`, the config's `export.personal`),
+//! or as the CSV a CRM imports (`--profile`: see `write::profile`).
+//!
+//! Two passes. The first runs the scoring `pipeline` over the whole list, as `score` does:
+//! every input error is found (or set aside with `--skip-invalid`) before anything is written,
+//! and each lead that passes the filters is kept as its raw input row with its net value and
+//! group. With `--top` a group keeps at most about twice N rows at a time, so capacity-sized
+//! exports of huge lists stay small in memory. The second pass sorts each group, re-scores the
+//! rows it keeps (scoring is deterministic, so a lead gets exactly the figures the first pass
+//! saw) and hands them to the format's writer. Keeping the input rows rather than scored leads
+//! costs the input's size, and lets every writer take the one typed [`ScoredLead`].
+//!
+//! A file that `leadscore score --with-input` wrote is recognised by its columns: the leads
+//! are re-scored from their own columns, and every written return, burden, net, tier and
+//! recommendation must match what the model gives, so an export never silently mixes the
+//! figures of two models.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::cli::{ExportArgs, ExportFormat};
+use crate::config::ExportSettings;
+use crate::economics::write_fixed;
+use crate::error::{Error, Result};
+use crate::io::ids::{check_row, IdIndex};
+use crate::io::output::StagedDir;
+use crate::io::pipeline::{self, Batch};
+use crate::io::table::{decode, line_of, CsvInput, ReadOptions, Source, STDIN_PATH};
+use crate::model::columns::FeatureColumns;
+use crate::model::drift::Drift;
+use crate::model::registry::Located;
+use crate::model::scorer::{ScoredLead, Scorer};
+use crate::report::export::{Exported, Written, INDEX_FILE};
+use crate::report::score::Summary;
+use crate::write::profile::BoundProfile;
+use crate::write::SCORE_COLUMNS;
+
+mod input;
+mod split;
+mod writer;
+
+use input::{unprefix, written_decimals, Layout, Plan};
+use split::{file_names, refuse_replacing, write_index};
+use writer::{check_fits_a_sheet, Target};
+
+/// Money decimals when neither `--decimals` nor a scored file says.
+const DEFAULT_DECIMALS: usize = 2;
+
+pub fn run(args: &ExportArgs) -> Result<()> {
+    let format = format_of(args);
+    check_usage(args, format)?;
+    let leads = super::leads_path(
+        args.leads.as_deref(),
+        std::io::stdin().is_terminal(),
+        "export",
+    )?;
+    if let Some(out) = &args.output {
+        refuse_overwriting(out, &leads)?;
+    }
+    let settings = ExportSettings::load(args.config.as_deref())?;
+    let profile = match &args.profile {
+        Some(name) => Some(settings.profile(name)?),
+        None => None,
+    };
+    let (model, located) = crate::model::registry::load(&args.model)?;
+    let scorer = Scorer::new(&model)?;
+    let mut input = CsvInput::open(
+        &leads,
+        ReadOptions {
+            delimiter: args.delimiter,
+            progress: std::io::stderr().is_terminal(),
+            fingerprint: false,
+        },
+    )?;
+    let layout = Layout::read(&mut input, &model, args.id.as_deref())?;
+    let cols = model.locate_features(&input)?;
+    let plan = Plan::new(args, &settings.personal, &input, &layout)?;
+    let profile = match &profile {
+        Some(p) => Some(p.bind(input.path(), input.headers())?),
+        None => None,
+    };
+
+    let rejects = match &args.skip_invalid {
+        Some(path) => Some(super::open_rejects(path, input.headers())?),
+        None => None,
+    };
+    let decimals = OnceLock::new();
+    let given = args.decimals.map(usize::from);
+    if let Some(d) = given.or(profile.as_ref().and_then(|p| p.profile().number().decimals)) {
+        let _ = decimals.set(d);
+    }
+    let source = input.source().clone();
+    let ctx = Ctx {
+        scorer: &scorer,
+        located: &located,
+        cols: &cols,
+        source: &source,
+        layout: &layout,
+        plan: &plan,
+        decimals: &decimals,
+        profile: profile.as_ref(),
+        today: crate::io::date::today(),
+    };
+    let mut seen = IdIndex::default();
+    let mut kept = Kept::new(plan.top);
+    let mut summary = Summary::default();
+    let mut rejects = rejects;
+    let rows_read = pipeline::run(
+        &mut input,
+        |record| {
+            if layout.scored && decimals.get().is_none() {
+                let _ = decimals.set(written_decimals(record));
+            }
+            check_row(ctx.source, layout.id_col, record, &mut seen)
+        },
+        |batch| first_pass(&ctx, batch),
+        |done| {
+            if let Some(err) = done.error {
+                return Err(err);
+            }
+            if let Some(out) = &mut rejects {
+                out.write_all(&done.rejects)
+                    .map_err(|e| Error::write(out.name(), e))?;
+            }
+            summary.merge(&done.summary);
+            kept.take(done.kept, done.filtered);
+            Ok(())
+        },
+    )?;
+    input.finish_progress();
+    if rows_read == 0 {
+        return Err(Error::file(input.path(), "has a header but no rows"));
+    }
+    let decimals = decimals.get().copied().unwrap_or(DEFAULT_DECIMALS);
+    let groups = kept.finish(args.keep_order);
+    if format == ExportFormat::Xlsx {
+        check_fits_a_sheet(&groups)?;
+    }
+
+    let written = second_pass(&ctx, format, decimals, groups, args.output.as_deref())?;
+    if let Some(out) = rejects {
+        out.commit()?;
+    }
+    let exported = Exported {
+        format: format.extension(),
+        destination: args.output.as_ref().map(|p| p.display().to_string()),
+        split_by: plan.split_name.clone(),
+        filters: plan.filters.clone(),
+        redacted: plan.redacted.clone(),
+        redacted_features: plan
+            .redacted
+            .iter()
+            .filter(|c| model.feature_specs().iter().any(|f| &f.name == *c))
+            .cloned()
+            .collect(),
+        scored: summary.tiers.iter().sum(),
+        written,
+    };
+    eprint!(
+        "{}",
+        summary.render(
+            &model,
+            &located,
+            args.skip_invalid.as_ref().map(|p| p.display().to_string()),
+            &leads.display().to_string()
+        )
+    );
+    eprint!("{}", exported.render(&model.currency));
+    Ok(())
+}
+
+/// The format asked for, else the one the output's extension names, else CSV.
+fn format_of(args: &ExportArgs) -> ExportFormat {
+    if let Some(f) = args.format {
+        return f;
+    }
+    let ext = args
+        .output
+        .as_deref()
+        .filter(|_| args.split_by.is_none())
+        .and_then(Path::extension)
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("xlsx") => ExportFormat::Xlsx,
+        Some("json") => ExportFormat::Json,
+        Some("jsonl") | Some("ndjson") => ExportFormat::Jsonl,
+        Some("html") | Some("htm") => ExportFormat::Html,
+        _ => ExportFormat::Csv,
+    }
+}
+
+/// Flag combinations that cannot work, said before any reading.
+fn check_usage(args: &ExportArgs, format: ExportFormat) -> Result<()> {
+    if args.split_by.is_some() && args.output.is_none() {
+        return Err(Error::Usage(
+            "--split-by writes one file per value: name the directory with -o DIR".into(),
+        ));
+    }
+    if args.profile.is_some() && format != ExportFormat::Csv {
+        return Err(Error::Usage(format!(
+            "--profile writes the CSV a CRM imports, not {}; leave out --format or write to a .csv file",
+            format.extension()
+        )));
+    }
+    if format == ExportFormat::Xlsx && args.output.is_none() {
+        return Err(Error::Usage(
+            "a workbook is a binary file: name it with -o leads.xlsx".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses an output that is the lead list itself: the scores would replace the leads.
+fn refuse_overwriting(out: &Path, leads: &Path) -> Result<()> {
+    if leads == Path::new(STDIN_PATH) {
+        return Ok(());
+    }
+    let same = match (std::fs::canonicalize(out), std::fs::canonicalize(leads)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Err(Error::Usage(format!(
+            "-o {} is the lead list itself; write the export to another file",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Everything a worker needs; shared read-only between threads.
+struct Ctx<'a> {
+    scorer: &'a Scorer<'a>,
+    located: &'a Located,
+    cols: &'a FeatureColumns,
+    source: &'a Source,
+    layout: &'a Layout,
+    plan: &'a Plan,
+    /// Set before the first batch is scored: `--decimals`, or what a scored file was written
+    /// with.
+    decimals: &'a OnceLock<usize>,
+    /// `--profile`, bound to the lead list's header: it takes each lead's whole row.
+    profile: Option<&'a BoundProfile>,
+    /// The export's day, a profile's `scored_on`.
+    today: i64,
+}
+
+impl Ctx<'_> {
+    fn decimals(&self) -> usize {
+        self.decimals.get().copied().unwrap_or(DEFAULT_DECIMALS)
+    }
+
+    /// Scores one row into `lead`, with its id and line; for a scored file, checks that the
+    /// model gives the figures the file says.
+    fn score(&self, record: &csv::ByteRecord, lead: &mut ScoredLead) -> Result<()> {
+        self.scorer
+            .score(self.source, self.cols, record, self.decimals(), lead)?;
+        if self.layout.scored {
+            self.check_written(record, lead)?;
+        }
+        lead.id.clear();
+        lead.id.push_str(&decode(&record[self.layout.id_col]));
+        lead.line = line_of(record);
+        Ok(())
+    }
+
+    /// A scored file's return, burden, net, tier and recommendation must be what the model
+    /// gives now: else the file came from another model (or was edited), and re-scoring would
+    /// silently change the figures a rep has already seen.
+    fn check_written(&self, record: &csv::ByteRecord, lead: &ScoredLead) -> Result<()> {
+        let d = self.decimals();
+        let m = &lead.money;
+        let mut ours = String::new();
+        let mut theirs = String::new();
+        for (col, value) in [(1, m.lifetime_return), (2, m.service_burden), (3, m.net)] {
+            write_fixed(&mut ours, value, d);
+            let written = decode(&record[col]);
+            let written = written.trim();
+            let same = match written.parse::<f64>() {
+                Ok(v) => {
+                    write_fixed(&mut theirs, v, d);
+                    theirs == ours
+                }
+                Err(_) => false,
+            };
+            if !same {
+                return Err(self.mismatch(record, col, written, &ours));
+            }
+        }
+        for (col, value) in [(7, lead.tier.as_str()), (8, lead.recommendation.as_str())] {
+            let written = decode(&record[col]);
+            if written.trim() != value {
+                return Err(self.mismatch(record, col, written.trim(), value));
+            }
+        }
+        Ok(())
+    }
+
+    fn mismatch(&self, record: &csv::ByteRecord, col: usize, written: &str, ours: &str) -> Error {
+        Error::Field {
+            path: self.source.path.clone(),
+            line: line_of(record),
+            column: SCORE_COLUMNS[col - 1].to_string(),
+            problem: format!(
+                "the file says \"{written}\", but model {} gives {ours}: the file was scored by another model or edited since; export the lead list itself, or pass --model with the model that scored it",
+                self.located.describe()
+            ),
+        }
+    }
+
+    /// The group a row belongs to: its `--split-by` value, trimmed.
+    fn group(&self, record: &csv::ByteRecord) -> String {
+        match self.plan.split {
+            Some(col) => decode(&record[col]).trim().to_string(),
+            None => String::new(),
+        }
+    }
+}
+
+/// A row kept for the second pass.
+struct Row {
+    net: f64,
+    line: u64,
+    record: csv::ByteRecord,
+}
+
+/// Highest expected net value first; ties keep input order, so every run gives the same file.
+fn by_net(a: &Row, b: &Row) -> std::cmp::Ordering {
+    b.net.total_cmp(&a.net).then(a.line.cmp(&b.line))
+}
+
+/// One batch of the first pass.
+struct Done {
+    kept: Vec<(String, Row)>,
+    filtered: u64,
+    rejects: Vec<u8>,
+    summary: Summary,
+    error: Option<Error>,
+}
+
+fn first_pass(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
+    let mut done = Done {
+        kept: Vec::new(),
+        filtered: 0,
+        rejects: Vec::new(),
+        summary: Summary {
+            drift: Drift::new(ctx.scorer.model()),
+            ..Summary::default()
+        },
+        error: None,
+    };
+    let skip_invalid = ctx.plan.skip_invalid;
+    let mut rejects = Vec::new();
+    let mut lead = ScoredLead::default();
+    let mut unprefixed = csv::ByteRecord::new();
+    for (record, problem) in batch.rows[..batch.len].iter().zip(batch.checks.iter_mut()) {
+        let record = if ctx.layout.scored {
+            unprefix(record, &mut unprefixed);
+            &unprefixed
+        } else {
+            record
+        };
+        let outcome = match problem.take() {
+            Some(e) => Err(e),
+            None => ctx.score(record, &mut lead),
+        };
+        if let Err(err) = outcome {
+            if !skip_invalid {
+                done.error = Some(err);
+                break;
+            }
+            super::reject(&mut rejects, record, &err);
+            done.summary.rejected += 1;
+            continue;
+        }
+        done.summary.add(&lead);
+        done.summary.drift.add(&lead, ctx.scorer.model());
+        if !ctx.plan.keeps(&lead) {
+            done.filtered += 1;
+            continue;
+        }
+        done.kept.push((
+            ctx.group(record),
+            Row {
+                net: lead.money.net,
+                line: lead.line,
+                record: record.clone(),
+            },
+        ));
+    }
+    done.rejects = rejects;
+    done
+}
+
+/// The rows kept so far, per group.
+struct Kept {
+    top: Option<usize>,
+    groups: BTreeMap<String, Vec<Row>>,
+    filtered: u64,
+}
+
+impl Kept {
+    fn new(top: Option<u64>) -> Kept {
+        Kept {
+            top: top.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            groups: BTreeMap::new(),
+            filtered: 0,
+        }
+    }
+
+    fn take(&mut self, rows: Vec<(String, Row)>, filtered: u64) {
+        self.filtered += filtered;
+        for (group, row) in rows {
+            let rows = self.groups.entry(group).or_default();
+            rows.push(row);
+            if let Some(n) = self.top {
+                // Cut back to the best N whenever a group reaches twice that: memory stays at
+                // about 2N rows a group, and the cost is linear.
+                if rows.len() >= n.saturating_mul(2).max(1024) {
+                    keep_best(rows, n);
+                }
+            }
+        }
+    }
+
+    /// Each group's rows in the order they are written: by net value (or input order with
+    /// `keep_order`), cut to `--top`.
+    fn finish(self, keep_order: bool) -> Vec<Group> {
+        self.groups
+            .into_iter()
+            .map(|(value, mut rows)| {
+                if let Some(n) = self.top {
+                    keep_best(&mut rows, n);
+                }
+                if keep_order {
+                    rows.sort_unstable_by_key(|r| r.line);
+                } else {
+                    rows.sort_unstable_by(by_net);
+                }
+                Group { value, rows }
+            })
+            .collect()
+    }
+}
+
+/// Keeps the `n` rows of highest net value (ties: the earlier line).
+fn keep_best(rows: &mut Vec<Row>, n: usize) {
+    if rows.len() > n {
+        rows.select_nth_unstable_by(n, by_net);
+        rows.truncate(n);
+    }
+}
+
+/// One output file's rows, in the order written.
+struct Group {
+    value: String,
+    rows: Vec<Row>,
+}
+
+/// Writes every group: to `-o` (or standard output), or with `--split-by` one file per group in
+/// a directory that appears whole. Returns what was written, per file.
+fn second_pass(
+    ctx: &Ctx,
+    format: ExportFormat,
+    decimals: usize,
+    groups: Vec<Group>,
+    output: Option<&Path>,
+) -> Result<Vec<Written>> {
+    let total: usize = groups.iter().map(|g| g.rows.len()).sum();
+    let progress = Progress::new(total as u64);
+    let target = Target {
+        ctx,
+        format,
+        decimals,
+        progress: &progress,
+    };
+    let written = match ctx.plan.split {
+        None => {
+            let rows = groups
+                .into_iter()
+                .next()
+                .map(|g| g.rows)
+                .unwrap_or_default();
+            let totals = target.write(&rows, output, None)?;
+            vec![Written {
+                value: None,
+                file: output.map_or_else(|| "standard output".into(), |p| p.display().to_string()),
+                totals,
+            }]
+        }
+        Some(_) => {
+            let dir = output.expect("checked: --split-by needs -o");
+            refuse_replacing(dir)?;
+            let staged = StagedDir::beside(dir)?;
+            let names = file_names(&groups, format.extension());
+            let mut written = Vec::with_capacity(groups.len());
+            for (g, name) in groups.iter().zip(&names) {
+                let totals =
+                    target.write(&g.rows, Some(&staged.path().join(name)), Some(&g.value))?;
+                written.push(Written {
+                    value: Some(g.value.clone()),
+                    file: name.clone(),
+                    totals,
+                });
+            }
+            let split_name = ctx.plan.split_name.as_deref().unwrap_or_default();
+            write_index(
+                &staged.path().join(INDEX_FILE),
+                split_name,
+                &written,
+                decimals,
+            )?;
+            staged.publish()?;
+            written
+        }
+    };
+    progress.finish();
+    Ok(written)
+}
+
+/// A progress bar for the writing pass, on a terminal only.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    /// Below this many leads writing is over before a bar would help.
+    const MIN_LEADS: u64 = 50_000;
+
+    fn new(total: u64) -> Progress {
+        if total < Self::MIN_LEADS || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("writing {bar:40} {pos}/{len} leads {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Progress(Some(bar))
+    }
+
+    fn inc(&self, leads: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(leads);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_best_rows_are_kept_in_net_order_and_ties_in_input_order() {
+        let row = |net: f64, line: u64| Row {
+            net,
+            line,
+            record: csv::ByteRecord::new(),
+        };
+        let mut rows = vec![
+            row(1.0, 2),
+            row(5.0, 3),
+            row(5.0, 1),
+            row(-2.0, 4),
+            row(3.0, 5),
+        ];
+        keep_best(&mut rows, 3);
+        rows.sort_unstable_by(by_net);
+        let lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [1, 3, 5]);
+    }
+
+    #[test]
+    fn the_format_follows_the_output_name() {
+        use clap::Parser;
+        let args = |line: &str| {
+            let cli = crate::cli::Cli::parse_from(line.split_whitespace());
+            match cli.command {
+                crate::cli::Command::Export(a) => a,
+                _ => unreachable!(),
+            }
+        };
+        assert_eq!(
+            format_of(&args("leadscore export l.csv -o out.XLSX")),
+            ExportFormat::Xlsx
+        );
+        assert_eq!(
+            format_of(&args("leadscore export l.csv -o out.jsonl")),
+            ExportFormat::Jsonl
+        );
+        assert_eq!(
+            format_of(&args("leadscore export l.csv -o page.html")),
+            ExportFormat::Html
+        );
+        assert_eq!(
+            format_of(&args("leadscore export l.csv -o out.txt")),
+            ExportFormat::Csv
+        );
+        assert_eq!(
+            format_of(&args("leadscore export l.csv --format json -o out.csv")),
+            ExportFormat::Json
+        );
+        assert_eq!(
+            format_of(&args("leadscore export l.csv")),
+            ExportFormat::Csv
+        );
+    }
+}
