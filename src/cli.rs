@@ -363,8 +363,9 @@ pub struct ExportArgs {
     #[arg(long, value_enum, value_name = "WHAT")]
     pub recommendation: Vec<RecommendationArg>,
     /// Leave these input columns out of every file (an email, a phone number), with the
-    /// config's `export.personal` ones; a --profile writes only the columns it names
-    #[arg(long, value_name = "COLUMN", num_args = 1..)]
+    /// config's `export.personal` ones: `--redact email,phone` or the flag repeated. A --profile
+    /// writes only the columns it names
+    #[arg(long, value_name = "COLUMN", value_delimiter = ',')]
     pub redact: Vec<String>,
     /// Write the CSV a CRM imports: `salesforce` (Lead), `hubspot` (Contact or Company), or a
     /// profile of the config's [export.profiles]

@@ -89,6 +89,50 @@ fn leads_path(named: Option<&Path>, stdin_is_terminal: bool, verb: &str) -> Resu
     }
 }
 
+/// `-o -` means standard output, as `-` for a lead list means standard input.
+fn output_path(named: Option<&Path>) -> Option<&Path> {
+    named.filter(|p| *p != Path::new(STDIN_PATH))
+}
+
+/// The one path a file named on the command line is, or would be once written, however it is
+/// spelt (`./a.csv`, `x/../a.csv`, a symlink): `None` when not even its directory exists.
+fn identity(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return Some(p);
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(parent).ok()?.join(path.file_name()?))
+}
+
+/// Refuses outputs that would replace an input or each other, before anything is read: the
+/// lead list named as `-o` or `--skip-invalid`, or the rejects written over the scores. Each is
+/// `(flag, path)`; inputs are `(what it is, path)`.
+fn check_paths(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
+    for (i, (flag, out)) in outputs.iter().enumerate() {
+        let Some(o) = identity(out) else { continue };
+        for (what, input) in inputs {
+            if *input != Path::new(STDIN_PATH) && identity(input).as_ref() == Some(&o) {
+                return Err(Error::Usage(format!(
+                    "{flag} {} is {what} itself; write to another file",
+                    out.display()
+                )));
+            }
+        }
+        for (other_flag, other) in &outputs[..i] {
+            if identity(other).as_ref() == Some(&o) {
+                return Err(Error::Usage(format!(
+                    "{other_flag} and {flag} both name {}; give each its own file",
+                    out.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Starts a rejects file (`--skip-invalid FILE`): the input's header after `line` and `reason`.
 /// Like every CSV leadscore writes, its text cells are formula-safe (`write::formula`).
 fn open_rejects(path: &Path, headers: &[String]) -> Result<Output> {

@@ -33,6 +33,11 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         std::io::stdin().is_terminal(),
         "score",
     )?;
+    let output = super::output_path(args.output.as_deref());
+    let mut outputs: Vec<(&str, &std::path::Path)> = Vec::new();
+    outputs.extend(output.map(|p| ("-o", p)));
+    outputs.extend(args.skip_invalid.as_deref().map(|p| ("--skip-invalid", p)));
+    super::check_paths(&[("the lead list", &leads)], &outputs)?;
     let (model, located) = crate::model::registry::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
     let super::Leads {
@@ -65,7 +70,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         None => None,
     };
     let mut sink = Sink {
-        output_path: args.output.clone(),
+        output_path: output.map(|p| p.to_path_buf()),
         output: None,
         header: csv_line(&header),
         sorted: (!args.keep_order).then(SortedRows::default),
@@ -74,7 +79,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     };
     if args.keep_order {
         // Streaming: open now; the header is written with the first scored batch.
-        sink.output = Some(Output::create(args.output.as_deref())?);
+        sink.output = Some(Output::create(output)?);
     }
     let source = input.source().clone();
     let ctx = Ctx {

@@ -89,7 +89,11 @@ impl Exported {
         if !filters.is_empty() {
             let _ = write!(s, " ({filters})");
         }
-        let _ = writeln!(s, ": expected net value {currency} {}.", money(net, 0));
+        if n == 0 && self.scored > 0 && !filters.is_empty() {
+            let _ = writeln!(s, ": no lead passed the filters.");
+        } else {
+            let _ = writeln!(s, ": expected net value {currency} {}.", money(net, 0));
+        }
         if !self.redacted.is_empty() {
             let shown: Vec<String> = self
                 .redacted

@@ -348,6 +348,17 @@ fn a_split_directory_replaces_an_earlier_export_but_nothing_else() {
         ]
     );
 
+    // An export someone saved a file into is not replaced either: that file would be lost.
+    env.write("out/notes.txt", "mine");
+    let run = env.run(&["export", LEADS, "--split-by", "region", "-o", "out"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: -o out is an earlier export, but also holds notes.txt that it did not write, which replacing it would delete; move it out, or name a new directory\n"
+    );
+    assert_eq!(env.read("out/notes.txt"), "mine");
+    assert!(env.exists("out/Schmidt.json"));
+
     // A directory of other files is never replaced.
     env.write("mine/notes.txt", "keep me");
     let run = env.run(&["export", LEADS, "--split-by", "region", "-o", "mine"]);
@@ -450,7 +461,36 @@ fn redacted_columns_are_in_no_format() {
 #[test]
 fn flags_that_cannot_work_are_refused_before_any_reading() {
     let env = trained_env();
-    let cases: [(&[&str], &str); 7] = [
+    env.write("a-directory/keep.txt", "");
+    let cases: [(&[&str], &str); 14] = [
+        (
+            &["export", LEADS, "--skip-invalid", LEADS, "-o", "out.csv"],
+            "error: --skip-invalid leads.csv is the lead list itself; write to another file\n",
+        ),
+        (
+            &["export", LEADS, "--skip-invalid", "./out.csv", "-o", "out.csv"],
+            "error: -o and --skip-invalid both name ./out.csv; give each its own file\n",
+        ),
+        (
+            &["score", LEADS, "--skip-invalid", LEADS],
+            "error: --skip-invalid leads.csv is the lead list itself; write to another file\n",
+        ),
+        (
+            &["export", LEADS, "-o", "leads.xls"],
+            "error: cannot tell the format from \".xls\" in -o leads.xls: name a .csv, .xlsx, .json, .jsonl or .html file, or pass --format\n",
+        ),
+        (
+            &["export", LEADS, "--format", "json", "-o", "a.csv"],
+            "error: --format json but -o a.csv names a .csv file; make them agree\n",
+        ),
+        (
+            &["export", LEADS, "-o", "a-directory"],
+            "error: -o a-directory is a directory: name a file, or pass --split-by COLUMN to write one file per value into it\n",
+        ),
+        (
+            &["export", LEADS, "--split-by", "region", "-o", ".", "--skip-invalid", "r.csv"],
+            "error: the lead list leads.csv is inside -o ., which --split-by replaces whole; keep it elsewhere\n",
+        ),
         (
             &["export", LEADS, "--split-by", "region"],
             "error: --split-by writes one file per value: name the directory with -o DIR\n",
@@ -461,7 +501,7 @@ fn flags_that_cannot_work_are_refused_before_any_reading() {
         ),
         (
             &["export", LEADS, "-o", LEADS],
-            "error: -o leads.csv is the lead list itself; write the export to another file\n",
+            "error: -o leads.csv is the lead list itself; write to another file\n",
         ),
         (
             &["export", LEADS, "--redact", "compnay"],
@@ -477,7 +517,7 @@ fn flags_that_cannot_work_are_refused_before_any_reading() {
         ),
         (
             &["export", LEADS, "--split-by", "regoin", "-o", "d"],
-            "error: leads.csv: no column \"regoin\" (given with --split-by); did you mean \"region\"?\n",
+            "error: leads.csv: no column \"regoin\" (given with --split-by; or split by tier or recommendation); did you mean \"region\"?\n",
         ),
     ];
     for (args, message) in cases {
@@ -486,8 +526,18 @@ fn flags_that_cannot_work_are_refused_before_any_reading() {
     }
     assert_eq!(
         env.files(""),
-        ["history.csv", "leads.csv", "leadscore.toml", "models"]
+        [
+            "a-directory",
+            "history.csv",
+            "leads.csv",
+            "leadscore.toml",
+            "models"
+        ]
     );
+    // `-o -` is standard output, as `-` is standard input for the lead list.
+    let run = env.run(&["export", LEADS, "-o", "-"]);
+    succeeded(&run);
+    assert_eq!(Table::parse(&run.stdout).rows.len(), 10);
 }
 
 #[test]
@@ -583,6 +633,57 @@ fn long_exports_show_progress_on_a_terminal_and_nothing_when_piped() {
         "{shown}"
     );
     assert_eq!(env.read("big.json"), env.read("big2.json"));
+}
+
+#[test]
+fn split_by_the_score_and_blanks_by_any_missing_token() {
+    let env = trained_env();
+    let run = env.run(&["export", LEADS, "--split-by", "tier", "-o", "tiers"]);
+    succeeded(&run);
+    let index = Table::parse(&env.read("tiers/index.csv"));
+    assert_eq!(index.header[0], "tier");
+    for row in &index.rows {
+        let file = Table::parse(&env.read(&format!("tiers/{}", row[1])));
+        assert!(
+            file.column("tier").iter().all(|t| *t == row[0]),
+            "{}",
+            row[1]
+        );
+    }
+    // `n/a` and `-` are blanks in a split column, as in a feature.
+    let text = env
+        .read(LEADS)
+        .replacen(",south,", ",n/a,", 1)
+        .replacen(",north,", ",-,", 1);
+    env.write("tokens.csv", text);
+    succeeded(&env.run(&[
+        "export",
+        "tokens.csv",
+        "--split-by",
+        "region",
+        "-o",
+        "by-region",
+    ]));
+    let index = Table::parse(&env.read("by-region/index.csv"));
+    let blank = index.rows.iter().find(|r| r[0].is_empty()).unwrap();
+    assert_eq!((blank[1].as_str(), blank[2].as_str()), ("blank.csv", "2"));
+    // Filters nothing passes say so.
+    let run = env.run(&[
+        "export",
+        LEADS,
+        "--min-tier",
+        "A",
+        "--recommendation",
+        "skip",
+    ]);
+    succeeded(&run);
+    assert!(
+        run.stderr.contains(
+            "Exported 0 of 10 leads as csv to standard output (tier A, recommendation skip): no lead passed the filters.\n"
+        ),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

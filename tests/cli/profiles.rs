@@ -120,6 +120,15 @@ fn a_config_profile_writes_semicolons_decimal_commas_and_the_email_it_names() {
     let named = env.run(&["export", LEADS, "--profile", "crm_de", "--config", CONFIG]);
     succeeded(&named);
     assert_eq!(named.stdout, run.stdout);
+    // The email is personal, but the profile names it: written, and not said to be left out.
+    assert!(!run.stderr.contains("Left out"), "{}", run.stderr);
+    // Asking to redact a column the profile writes is a contradiction, refused, never ignored.
+    let run = env.run(&["export", LEADS, "--profile", "crm_de", "--redact", "email"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: --redact email, but profile \"crm_de\" writes it; remove it from the profile's fields, or leave out --redact email\n"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use crate::io::table::{decode, CsvInput};
 use crate::model::scorer::ScoredLead;
 use crate::model::Model;
 use crate::report::export::Filters;
+use crate::write::profile::BoundProfile;
 use crate::write::SCORE_COLUMNS;
 
 /// Where a lead list's id and carried columns are, and whether it is a scored file.
@@ -18,6 +19,8 @@ pub(super) struct Layout {
     pub(super) scored: bool,
     /// The input columns carried into the export, before redaction, in file order.
     pub(super) carried: Vec<usize>,
+    /// Numbers may have a decimal comma (the file is not comma-separated), as features do.
+    pub(super) decimal_comma: bool,
 }
 
 impl Layout {
@@ -28,6 +31,32 @@ impl Layout {
                 .iter()
                 .zip(SCORE_COLUMNS)
                 .all(|(h, c)| h == c);
+        let decimal_comma = input.delimiter() != b',';
+        let looks_scored = ["expected_return", "expected_burden", "expected_net"]
+            .iter()
+            .filter(|c| headers.iter().any(|h| h == *c))
+            .count()
+            >= 2;
+        if !scored && looks_scored {
+            // A scored file with a score column deleted or moved: re-scoring it as a lead list
+            // would carry its old figures along as input, unchecked.
+            let missing: Vec<&str> = SCORE_COLUMNS
+                .iter()
+                .copied()
+                .filter(|c| !headers.iter().any(|h| h == c))
+                .collect();
+            let what = if missing.is_empty() {
+                "they are in another order".to_string()
+            } else {
+                format!("it lacks {}", missing.join(", "))
+            };
+            return Err(Error::file(
+                input.path(),
+                format!(
+                    "looks like a file `leadscore score` wrote, but its columns after the id are not score's ({what}); export the lead list it came from, or score it again with --with-input"
+                ),
+            ));
+        }
         if !scored {
             let id_col = model.lead_id_column(input, id)?;
             let carried = (0..input.headers().len())
@@ -37,6 +66,7 @@ impl Layout {
                 id_col,
                 scored,
                 carried,
+                decimal_comma,
             });
         }
         let first_input = SCORE_COLUMNS.len() + 1;
@@ -69,6 +99,7 @@ impl Layout {
             id_col: 0,
             scored,
             carried: (first_input..input.headers().len()).collect(),
+            decimal_comma,
         })
     }
 }
@@ -78,7 +109,7 @@ pub(super) struct Plan {
     /// The carried columns left after redaction, in file order.
     pub(super) carried: Vec<usize>,
     pub(super) redacted: Vec<String>,
-    pub(super) split: Option<usize>,
+    pub(super) split: Option<SplitBy>,
     pub(super) split_name: Option<String>,
     pub(super) top: Option<u64>,
     pub(super) min_tier: Option<Tier>,
@@ -87,13 +118,26 @@ pub(super) struct Plan {
     pub(super) skip_invalid: bool,
 }
 
+/// What `--split-by` groups by: an input column, or, when the lead list has no such column,
+/// the scored tier or recommendation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum SplitBy {
+    Column(usize),
+    Tier,
+    Recommendation,
+}
+
 impl Plan {
+    /// `profile`'s input columns are what a CRM import names: it writes those and no others,
+    /// personal or not, so `--redact` of one of them is a contradiction to refuse, not to ignore.
     pub(super) fn new(
         args: &ExportArgs,
         personal: &[String],
         input: &CsvInput,
         layout: &Layout,
+        profile: Option<&BoundProfile>,
     ) -> Result<Plan> {
+        let profile_columns = profile.map(BoundProfile::input_columns).unwrap_or_default();
         let mut redact: Vec<usize> = Vec::new();
         for name in &args.redact {
             let col = input.column(name, "given with --redact")?;
@@ -102,26 +146,39 @@ impl Plan {
                     "\"{name}\" is the lead id, which every export needs; to hide it, export with another --id column"
                 )));
             }
+            if let (Some(p), true) = (profile, profile_columns.contains(&col)) {
+                return Err(Error::Usage(format!(
+                    "--redact {name}, but profile \"{}\" writes it; remove it from the profile's fields, or leave out --redact {name}",
+                    p.profile().name()
+                )));
+            }
             redact.push(col);
         }
-        // The config's personal columns, where the lead list has them (never its id).
+        // The config's personal columns, where the lead list has them (never its id), unless the
+        // profile names them.
         for name in personal {
             if let Some(col) = input.headers().iter().position(|h| h == name) {
-                if col != layout.id_col && !redact.contains(&col) {
+                if col != layout.id_col && !redact.contains(&col) && !profile_columns.contains(&col)
+                {
                     redact.push(col);
                 }
             }
         }
         let split = match &args.split_by {
-            Some(name) => {
-                let col = input.column(name, "given with --split-by")?;
-                if redact.contains(&col) {
+            Some(name) => match input.headers().iter().position(|h| h == name) {
+                Some(col) if redact.contains(&col) => {
                     return Err(Error::Usage(format!(
-                        "\"{name}\" is redacted, but --split-by would put its values in the file names"
-                    )));
+                    "\"{name}\" is redacted, but --split-by would put its values in the file names"
+                )))
                 }
-                Some(col)
-            }
+                Some(col) => Some(SplitBy::Column(col)),
+                None if name == "tier" => Some(SplitBy::Tier),
+                None if name == "recommendation" => Some(SplitBy::Recommendation),
+                None => Some(SplitBy::Column(input.column(
+                    name,
+                    "given with --split-by; or split by tier or recommendation",
+                )?)),
+            },
             None => None,
         };
         let carried = layout
@@ -179,17 +236,22 @@ impl Plan {
     }
 }
 
-/// The decimals a scored file's money was written with: the most after the point among the
-/// first row's return, burden and net (a spreadsheet may have dropped trailing zeros).
+/// The decimals a scored file's money was written with: the most after the point (or comma,
+/// for a file a European spreadsheet saved) among the first row's return, burden and net, since
+/// a spreadsheet may drop trailing zeros.
 pub(super) fn written_decimals(record: &csv::ByteRecord) -> usize {
     (1..=3)
         .filter_map(|c| record.get(c))
-        .map(|f| {
-            let f = decode(f);
-            f.trim().split_once('.').map_or(0, |(_, frac)| frac.len())
-        })
+        .map(|f| decimals_of(decode(f).trim()))
         .max()
         .unwrap_or(0)
+}
+
+/// Digits after the decimal point or comma of a written figure (at most 9).
+pub(super) fn decimals_of(figure: &str) -> usize {
+    figure
+        .rsplit_once(['.', ','])
+        .map_or(0, |(_, frac)| frac.len())
         .min(9)
 }
 

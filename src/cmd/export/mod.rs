@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::io::ids::{check_row, IdIndex};
 use crate::io::output::StagedDir;
 use crate::io::pipeline::{self, Batch};
-use crate::io::table::{decode, line_of, CsvInput, ReadOptions, Source, STDIN_PATH};
+use crate::io::table::{decode, line_of, parse_number, CsvInput, ReadOptions, Source};
 use crate::model::columns::FeatureColumns;
 use crate::model::drift::Drift;
 use crate::model::registry::Located;
@@ -44,7 +44,7 @@ mod input;
 mod split;
 mod writer;
 
-use input::{unprefix, written_decimals, Layout, Plan};
+use input::{decimals_of, unprefix, written_decimals, Layout, Plan, SplitBy};
 use split::{file_names, refuse_replacing, write_index};
 use writer::{check_fits_a_sheet, Target};
 
@@ -52,15 +52,21 @@ use writer::{check_fits_a_sheet, Target};
 const DEFAULT_DECIMALS: usize = 2;
 
 pub fn run(args: &ExportArgs) -> Result<()> {
-    let format = format_of(args);
-    check_usage(args, format)?;
+    let output = super::output_path(args.output.as_deref());
+    let format = format_of(args, output)?;
+    check_usage(args, format, output)?;
     let leads = super::leads_path(
         args.leads.as_deref(),
         std::io::stdin().is_terminal(),
         "export",
     )?;
-    if let Some(out) = &args.output {
-        refuse_overwriting(out, &leads)?;
+    let mut outputs: Vec<(&str, &Path)> = Vec::new();
+    outputs.extend(output.map(|p| ("-o", p)));
+    outputs.extend(args.skip_invalid.as_deref().map(|p| ("--skip-invalid", p)));
+    super::check_paths(&[("the lead list", &leads)], &outputs)?;
+    if let (Some(dir), Some(_)) = (output, &args.split_by) {
+        // The directory is replaced whole: nothing the export reads or writes besides may be in it.
+        split::refuse_inside(dir, &[("the lead list", &leads)], &outputs[1..])?;
     }
     let settings = ExportSettings::load(args.config.as_deref())?;
     let profile = match &args.profile {
@@ -79,11 +85,11 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     )?;
     let layout = Layout::read(&mut input, &model, args.id.as_deref())?;
     let cols = model.locate_features(&input)?;
-    let plan = Plan::new(args, &settings.personal, &input, &layout)?;
     let profile = match &profile {
         Some(p) => Some(p.bind(input.path(), input.headers())?),
         None => None,
     };
+    let plan = Plan::new(args, &settings.personal, &input, &layout, profile.as_ref())?;
 
     let rejects = match &args.skip_invalid {
         Some(path) => Some(super::open_rejects(path, input.headers())?),
@@ -142,13 +148,13 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         check_fits_a_sheet(&groups)?;
     }
 
-    let written = second_pass(&ctx, format, decimals, groups, args.output.as_deref())?;
+    let written = second_pass(&ctx, format, decimals, groups, output)?;
     if let Some(out) = rejects {
         out.commit()?;
     }
     let exported = Exported {
         format: format.extension(),
-        destination: args.output.as_ref().map(|p| p.display().to_string()),
+        destination: output.map(|p| p.display().to_string()),
         split_by: plan.split_name.clone(),
         filters: plan.filters.clone(),
         redacted: plan.redacted.clone(),
@@ -174,29 +180,50 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     Ok(())
 }
 
-/// The format asked for, else the one the output's extension names, else CSV.
-fn format_of(args: &ExportArgs) -> ExportFormat {
-    if let Some(f) = args.format {
-        return f;
-    }
-    let ext = args
-        .output
-        .as_deref()
+/// The format asked for, else the one the output's extension names, else CSV (standard
+/// output, or a directory with `--split-by`). An extension that names no format, or another
+/// format than `--format`, is refused: `-o leads.xls` would otherwise be CSV that Excel
+/// complains about.
+fn format_of(args: &ExportArgs, output: Option<&Path>) -> Result<ExportFormat> {
+    let ext = output
         .filter(|_| args.split_by.is_none())
         .and_then(Path::extension)
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    match ext.as_deref() {
-        Some("xlsx") => ExportFormat::Xlsx,
-        Some("json") => ExportFormat::Json,
-        Some("jsonl") | Some("ndjson") => ExportFormat::Jsonl,
-        Some("html") | Some("htm") => ExportFormat::Html,
-        _ => ExportFormat::Csv,
+    let named = match ext.as_deref() {
+        None => None,
+        Some("csv") | Some("txt") => Some(ExportFormat::Csv),
+        Some("xlsx") => Some(ExportFormat::Xlsx),
+        Some("json") => Some(ExportFormat::Json),
+        Some("jsonl") | Some("ndjson") => Some(ExportFormat::Jsonl),
+        Some("html") | Some("htm") => Some(ExportFormat::Html),
+        Some(other) if args.format.is_none() => {
+            return Err(Error::Usage(format!(
+                "cannot tell the format from \".{other}\" in -o {}: name a .csv, .xlsx, .json, .jsonl or .html file, or pass --format",
+                output.map(|p| p.display().to_string()).unwrap_or_default()
+            )))
+        }
+        Some(_) => None,
+    };
+    match (args.format, named) {
+        (Some(f), Some(n))
+            if f != n && !(f == ExportFormat::Csv && ext.as_deref() == Some("txt")) =>
+        {
+            Err(Error::Usage(format!(
+                "--format {} but -o {} names a .{} file; make them agree",
+                f.extension(),
+                output.map(|p| p.display().to_string()).unwrap_or_default(),
+                ext.unwrap_or_default()
+            )))
+        }
+        (Some(f), _) => Ok(f),
+        (None, Some(n)) => Ok(n),
+        (None, None) => Ok(ExportFormat::Csv),
     }
 }
 
 /// Flag combinations that cannot work, said before any reading.
-fn check_usage(args: &ExportArgs, format: ExportFormat) -> Result<()> {
-    if args.split_by.is_some() && args.output.is_none() {
+fn check_usage(args: &ExportArgs, format: ExportFormat, output: Option<&Path>) -> Result<()> {
+    if args.split_by.is_some() && output.is_none() {
         return Err(Error::Usage(
             "--split-by writes one file per value: name the directory with -o DIR".into(),
         ));
@@ -207,26 +234,14 @@ fn check_usage(args: &ExportArgs, format: ExportFormat) -> Result<()> {
             format.extension()
         )));
     }
-    if format == ExportFormat::Xlsx && args.output.is_none() {
+    if format == ExportFormat::Xlsx && output.is_none() {
         return Err(Error::Usage(
             "a workbook is a binary file: name it with -o leads.xlsx".into(),
         ));
     }
-    Ok(())
-}
-
-/// Refuses an output that is the lead list itself: the scores would replace the leads.
-fn refuse_overwriting(out: &Path, leads: &Path) -> Result<()> {
-    if leads == Path::new(STDIN_PATH) {
-        return Ok(());
-    }
-    let same = match (std::fs::canonicalize(out), std::fs::canonicalize(leads)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if same {
+    if let Some(out) = output.filter(|p| p.is_dir() && args.split_by.is_none()) {
         return Err(Error::Usage(format!(
-            "-o {} is the lead list itself; write the export to another file",
+            "-o {} is a directory: name a file, or pass --split-by COLUMN to write one file per value into it",
             out.display()
         )));
     }
@@ -273,23 +288,31 @@ impl Ctx<'_> {
     /// gives now: else the file came from another model (or was edited), and re-scoring would
     /// silently change the figures a rep has already seen.
     fn check_written(&self, record: &csv::ByteRecord, lead: &ScoredLead) -> Result<()> {
-        let d = self.decimals();
-        let m = &lead.money;
+        use crate::economics::round_to;
+        use crate::model::equation::Role;
+        // Compared at the decimals the row was written with (the most among its three
+        // figures, since a spreadsheet drops trailing zeros), whatever `--decimals` asks the
+        // export to write: the figures the file holds are what must be the model's.
+        let fields: Vec<String> = (1..=3)
+            .map(|c| decode(&record[c]).trim().to_string())
+            .collect();
+        let d = fields.iter().map(|f| decimals_of(f)).max().unwrap_or(0);
+        let eq = self.scorer.equation();
+        let ret = round_to(lead.total(eq, Role::Return), d);
+        let burden = round_to(lead.total(eq, Role::Burden), d);
         let mut ours = String::new();
         let mut theirs = String::new();
-        for (col, value) in [(1, m.lifetime_return), (2, m.service_burden), (3, m.net)] {
+        for (i, value) in [ret, burden, ret - burden].into_iter().enumerate() {
             write_fixed(&mut ours, value, d);
-            let written = decode(&record[col]);
-            let written = written.trim();
-            let same = match written.parse::<f64>() {
-                Ok(v) => {
+            let same = match parse_number(&fields[i], self.layout.decimal_comma) {
+                Ok(Some(v)) => {
                     write_fixed(&mut theirs, v, d);
                     theirs == ours
                 }
-                Err(_) => false,
+                _ => false,
             };
             if !same {
-                return Err(self.mismatch(record, col, written, &ours));
+                return Err(self.mismatch(record, i + 1, &fields[i], &ours));
             }
         }
         for (col, value) in [(7, lead.tier.as_str()), (8, lead.recommendation.as_str())] {
@@ -313,10 +336,21 @@ impl Ctx<'_> {
         }
     }
 
-    /// The group a row belongs to: its `--split-by` value, trimmed.
-    fn group(&self, record: &csv::ByteRecord) -> String {
+    /// The group a lead belongs to: its `--split-by` value, trimmed; a missing-value token
+    /// (`n/a`, `-`) is a blank, as in every feature.
+    fn group(&self, record: &csv::ByteRecord, lead: &ScoredLead) -> String {
         match self.plan.split {
-            Some(col) => decode(&record[col]).trim().to_string(),
+            Some(SplitBy::Column(col)) => {
+                let value = decode(&record[col]);
+                let value = value.trim();
+                if self.cols.is_missing_value(value) {
+                    String::new()
+                } else {
+                    value.to_string()
+                }
+            }
+            Some(SplitBy::Tier) => lead.tier.as_str().to_string(),
+            Some(SplitBy::Recommendation) => lead.recommendation.as_str().to_string(),
             None => String::new(),
         }
     }
@@ -385,7 +419,7 @@ fn first_pass(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
             continue;
         }
         done.kept.push((
-            ctx.group(record),
+            ctx.group(record, &lead),
             Row {
                 net: lead.money.net,
                 line: lead.line,
@@ -582,36 +616,48 @@ mod tests {
     #[test]
     fn the_format_follows_the_output_name() {
         use clap::Parser;
-        let args = |line: &str| {
+        let format = |line: &str| {
             let cli = crate::cli::Cli::parse_from(line.split_whitespace());
             match cli.command {
-                crate::cli::Command::Export(a) => a,
+                crate::cli::Command::Export(a) => {
+                    format_of(&a, crate::cmd::output_path(a.output.as_deref()))
+                        .map_err(|e| e.to_string())
+                }
                 _ => unreachable!(),
             }
         };
+        let ok = |f| Ok::<ExportFormat, String>(f);
         assert_eq!(
-            format_of(&args("leadscore export l.csv -o out.XLSX")),
-            ExportFormat::Xlsx
+            format("leadscore export l.csv -o out.XLSX"),
+            ok(ExportFormat::Xlsx)
         );
         assert_eq!(
-            format_of(&args("leadscore export l.csv -o out.jsonl")),
-            ExportFormat::Jsonl
+            format("leadscore export l.csv -o out.jsonl"),
+            ok(ExportFormat::Jsonl)
         );
         assert_eq!(
-            format_of(&args("leadscore export l.csv -o page.html")),
-            ExportFormat::Html
+            format("leadscore export l.csv -o page.html"),
+            ok(ExportFormat::Html)
         );
         assert_eq!(
-            format_of(&args("leadscore export l.csv -o out.txt")),
-            ExportFormat::Csv
+            format("leadscore export l.csv -o out.txt"),
+            ok(ExportFormat::Csv)
+        );
+        assert_eq!(format("leadscore export l.csv -o -"), ok(ExportFormat::Csv));
+        assert_eq!(format("leadscore export l.csv"), ok(ExportFormat::Csv));
+        assert_eq!(
+            format("leadscore export l.csv --format xlsx -o out"),
+            ok(ExportFormat::Xlsx)
         );
         assert_eq!(
-            format_of(&args("leadscore export l.csv --format json -o out.csv")),
-            ExportFormat::Json
+            format("leadscore export l.csv --format json -o out.csv"),
+            Err("--format json but -o out.csv names a .csv file; make them agree".into())
         );
+        assert!(format("leadscore export l.csv -o out.ods").is_err());
+        // A split's -o is a directory: its name says nothing of the format.
         assert_eq!(
-            format_of(&args("leadscore export l.csv")),
-            ExportFormat::Csv
+            format("leadscore export l.csv --split-by region -o by.region"),
+            ok(ExportFormat::Csv)
         );
     }
 }

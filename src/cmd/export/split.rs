@@ -20,8 +20,9 @@ pub(super) const INDEX_COLUMNS: [&str; 5] = [
     "expected_net",
 ];
 
-/// A `--split-by` directory may replace only an earlier export (recognised by its index) or an
-/// empty directory: never a directory of other files that `-o` happened to name.
+/// A `--split-by` directory may replace only an earlier export that holds nothing else (every
+/// file in it is listed in its index) or an empty directory: never a directory of other files
+/// that `-o` happened to name, nor one where someone saved a file beside an export.
 pub(super) fn refuse_replacing(dir: &Path) -> Result<()> {
     if !dir.exists() {
         return Ok(());
@@ -32,24 +33,92 @@ pub(super) fn refuse_replacing(dir: &Path) -> Result<()> {
             dir.display()
         )));
     }
-    let empty = std::fs::read_dir(dir)
-        .map(|mut d| d.next().is_none())
-        .unwrap_or(false);
-    let ours = std::fs::read_to_string(dir.join(INDEX_FILE))
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .next()
-                .map(|h| h.ends_with(&INDEX_COLUMNS.join(",")))
-        })
-        .unwrap_or(false);
-    if empty || ours {
+    let fail = |e| Error::read(dir.display(), e);
+    let mut names: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(fail)? {
+        names.push(
+            entry
+                .map_err(fail)?
+                .file_name()
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    if names.is_empty() {
         return Ok(());
     }
-    Err(Error::Usage(format!(
-        "-o {} is a directory that is not an earlier export (it has no {INDEX_FILE}); name a new directory",
-        dir.display()
-    )))
+    let Some(listed) = listed_files(&dir.join(INDEX_FILE)) else {
+        let why = if names.iter().any(|n| n == INDEX_FILE) {
+            format!("its {INDEX_FILE} is not an export's")
+        } else {
+            format!("it has no {INDEX_FILE}")
+        };
+        return Err(Error::Usage(format!(
+            "-o {} is a directory that is not an earlier export ({why}); name a new directory",
+            dir.display()
+        )));
+    };
+    names.sort();
+    let others: Vec<&String> = names
+        .iter()
+        .filter(|n| *n != INDEX_FILE && !listed.contains(n))
+        .collect();
+    if !others.is_empty() {
+        let shown: Vec<&str> = others.iter().take(3).map(|n| n.as_str()).collect();
+        return Err(Error::Usage(format!(
+            "-o {} is an earlier export, but also holds {}{} that it did not write, which replacing it would delete; move {} out, or name a new directory",
+            dir.display(),
+            shown.join(", "),
+            if others.len() > 3 {
+                format!(" and {} more", others.len() - 3)
+            } else {
+                String::new()
+            },
+            if others.len() == 1 { "it" } else { "them" }
+        )));
+    }
+    Ok(())
+}
+
+/// The files an export's index lists, or `None` when `path` is not an export's index.
+fn listed_files(path: &Path) -> Option<Vec<String>> {
+    let mut reader = csv::Reader::from_path(path).ok()?;
+    let header = reader.headers().ok()?.clone();
+    let ours = header.len() == INDEX_COLUMNS.len() + 1
+        && header
+            .iter()
+            .skip(1)
+            .zip(INDEX_COLUMNS)
+            .all(|(h, c)| h == c);
+    if !ours {
+        return None;
+    }
+    let mut files = Vec::new();
+    for record in reader.records() {
+        files.push(record.ok()?.get(1)?.to_string());
+    }
+    Some(files)
+}
+
+/// Refuses a lead list or rejects file inside the directory an export replaces whole.
+pub(super) fn refuse_inside(
+    dir: &Path,
+    inputs: &[(&str, &Path)],
+    outputs: &[(&str, &Path)],
+) -> Result<()> {
+    let Some(d) = crate::cmd::identity(dir) else {
+        return Ok(());
+    };
+    for (what, path) in inputs.iter().chain(outputs) {
+        if crate::cmd::identity(path).is_some_and(|p| p.starts_with(&d)) {
+            return Err(Error::Usage(format!(
+                "{what} {} is inside -o {}, which --split-by replaces whole; keep it elsewhere",
+                path.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `index.csv`: one line per file, with the value it holds and its totals.
@@ -112,7 +181,8 @@ pub(super) fn file_names(groups: &[Group], extension: &str) -> Vec<String> {
 
 /// A file name stem from a column value: letters and digits (any script), `-`, `_` and `.`
 /// are kept, anything else becomes `_`, so no value can name a path (`../x`, `a/b`, `C:`), a
-/// hidden file or a device (`CON`, `nul`); at most 80 characters. A blank value is `blank`.
+/// hidden file, an option (`-x`) or a device (`CON`, `nul`); at most 80 characters. A blank
+/// value is `blank`.
 pub(super) fn safe_stem(value: &str) -> String {
     const MAX: usize = 80;
     let mut stem = String::new();
@@ -126,8 +196,11 @@ pub(super) fn safe_stem(value: &str) -> String {
             stem.push(c);
         }
     }
+    // No leading `-` either: a name like `-x.csv` reads as an option to command-line tools, and
+    // as a formula start in the index, which must hold file names exactly as they are.
     let stem: String = stem
-        .trim_matches(|c| c == '.' || c == '_')
+        .trim_start_matches(['.', '_', '-'])
+        .trim_end_matches(['.', '_'])
         .chars()
         .take(MAX)
         .collect();
@@ -168,6 +241,8 @@ mod tests {
         assert_eq!(safe_stem("../../etc/passwd"), "etc_passwd");
         assert_eq!(safe_stem("a/b\\c:d"), "a_b_c_d");
         assert_eq!(safe_stem(".hidden"), "hidden");
+        assert_eq!(safe_stem("-rf"), "rf");
+        assert_eq!(safe_stem("=cmd|x"), "cmd_x");
         assert_eq!(safe_stem(""), "blank");
         assert_eq!(safe_stem("///"), "blank");
         assert_eq!(safe_stem("CON"), "CON_");
