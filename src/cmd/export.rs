@@ -966,6 +966,7 @@ impl<'e> Writer<'e> {
                     leads_file: ctx.source.path.clone(),
                     generated_on: crate::io::date::format_days(ctx.today),
                     model: ModelInfo::new(ctx.scorer.model(), ctx.located),
+                    scope: None,
                 };
                 Writer::Html(HtmlWriter::new(eq, d, info, carried), Output::create(path)?)
             }
