@@ -288,6 +288,9 @@ struct RawProfile {
     delimiter: Option<Spanned<String>>,
     #[serde(default)]
     decimal_comma: bool,
+    /// A UTF-8 byte order mark before the header, for Excel.
+    #[serde(default)]
+    bom: bool,
     thousands: Option<Spanned<String>>,
     decimals: Option<Spanned<i64>>,
     date_format: Option<Spanned<String>>,
@@ -1070,15 +1073,17 @@ impl Checker<'_> {
             decimal_comma: t.decimal_comma,
             thousands,
         };
-        Profile::new(name, delimiter, number, date, fields).map_err(|invalid| {
-            let span = match (invalid.field, &t.thousands) {
-                (Some(i), _) => t.fields.get_ref()[i].span(),
-                (None, _) if t.fields.get_ref().is_empty() => t.fields.span(),
-                (None, Some(s)) => s.span(),
-                (None, None) => raw.span(),
-            };
-            self.err(span, format!("export.profiles.{name}: {}", invalid.problem))
-        })
+        Profile::new(name, delimiter, number, date, fields)
+            .map(|p| p.with_bom(t.bom))
+            .map_err(|invalid| {
+                let span = match (invalid.field, &t.thousands) {
+                    (Some(i), _) => t.fields.get_ref()[i].span(),
+                    (None, _) if t.fields.get_ref().is_empty() => t.fields.span(),
+                    (None, Some(s)) => s.span(),
+                    (None, None) => raw.span(),
+                };
+                self.err(span, format!("export.profiles.{name}: {}", invalid.problem))
+            })
     }
 
     /// One field of a profile: its name and exactly one source.
@@ -1392,6 +1397,7 @@ personal = ["email", " phone ", "email"]
 [export.profiles.pipedrive]
 delimiter = ";"
 decimal_comma = true
+bom = true
 thousands = "."
 decimals = 0
 date_format = "%d.%m.%Y"
@@ -1438,6 +1444,11 @@ from = "id"
             }
         );
         assert_eq!(p.date().pattern(), "%d.%m.%Y");
+        assert!(p.bom());
+        assert!(
+            !c.export.profiles["tabbed"].bom(),
+            "no byte order mark unless asked"
+        );
         assert_eq!(
             p.header(),
             ["Lead", "Wert", "E-Mail", "Quelle", "Notiz", "Prio"]
@@ -1482,6 +1493,16 @@ from = "id"
             "{e}"
         );
         assert!(e.contains("unknown field `form`, expected one of `name`, `from`, `column`, `value`, `template`, `map`, `max_length`; did you mean `from`?"), "{e}");
+
+        let (e, t) = bad("bom = true", "bom = \"yes\"");
+        assert!(
+            e.starts_with(&format!(
+                "leadscore.toml: TOML parse error at line {}",
+                line_of(&t, "bom = ")
+            )),
+            "{e}"
+        );
+        assert!(e.contains("expected a boolean"), "{e}");
 
         let (e, t) = bad("from = \"expected_net\"", "from = \"expectd_net\"");
         assert_eq!(e, format!("leadscore.toml:{}: export.profiles.pipedrive: field \"Wert\": from = \"expectd_net\" is not one of ours (id, expected_return, expected_burden, expected_net, net_low, net_high, return_to_burden, tier, recommendation, reasons, warnings, scored_on); did you mean \"expected_net\"?", line_of(&t, "expectd_net")));

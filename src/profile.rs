@@ -358,6 +358,8 @@ pub struct Profile {
     number: NumberFormat,
     date: DateFormat,
     fields: Vec<Field>,
+    /// Whether the file starts with a UTF-8 byte order mark (see [`Profile::with_bom`]).
+    bom: bool,
 }
 
 /// Why a profile is not valid: the problem, and the field it is about (by index) when it is
@@ -489,7 +491,23 @@ impl Profile {
             number,
             date,
             fields,
+            bom: false,
         })
+    }
+
+    /// The profile writing a UTF-8 byte order mark before its header (`bom = true` in the
+    /// config), or not (the default, and the built-ins'). Excel opens a double-clicked CSV in
+    /// the system's legacy code page unless it starts with a BOM, so without one a German
+    /// Excel shows `Priorität` as `PrioritÃ¤t`; importers that take UTF-8 (Salesforce's and
+    /// HubSpot's) need none, and some tools read a BOM as part of the first field's name.
+    pub fn with_bom(mut self, bom: bool) -> Profile {
+        self.bom = bom;
+        self
+    }
+
+    /// Whether the file starts with a UTF-8 byte order mark.
+    pub fn bom(&self) -> bool {
+        self.bom
     }
 
     pub fn name(&self) -> &str {

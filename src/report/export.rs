@@ -46,6 +46,60 @@ impl Filters {
     }
 }
 
+/// What one file of a filtered or split export holds, for the file itself to say (the page under
+/// its title, the workbook above its summary), so that no one takes a rep's top 50 for the
+/// whole pipeline: `The top 3 of 212 leads in region north with tier B or better; 1,000 leads
+/// scored from leads.csv.` `None` when the file holds every lead scored.
+pub fn scope(
+    written: u64,
+    passed: u64,
+    filters: &Filters,
+    split: Option<(&str, &str)>,
+    scored: u64,
+    leads_file: &str,
+) -> Option<String> {
+    let filtered = filters.min_tier.is_some() || !filters.recommendations.is_empty();
+    if !filtered && split.is_none() && written == scored {
+        return None;
+    }
+    let mut s = if passed > written {
+        format!(
+            "The top {} of {}",
+            group(written as usize),
+            counted(passed as usize, "lead")
+        )
+    } else {
+        counted(written as usize, "lead")
+    };
+    if let Some((column, value)) = split {
+        let value = if value.is_empty() { "(blank)" } else { value };
+        let _ = write!(s, " in {column} {value}");
+    }
+    let mut with: Vec<String> = Vec::new();
+    if let Some(t) = filters.min_tier {
+        with.push(if t == "A" {
+            "tier A".into()
+        } else {
+            format!("tier {t} or better")
+        });
+    }
+    if !filters.recommendations.is_empty() {
+        with.push(format!(
+            "recommendation {}",
+            filters.recommendations.join(" or ")
+        ));
+    }
+    if !with.is_empty() {
+        let _ = write!(s, " with {}", with.join(" and "));
+    }
+    let _ = write!(
+        s,
+        "; {} scored from {leads_file}.",
+        counted(scored as usize, "lead")
+    );
+    Some(s)
+}
+
 /// One file written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
@@ -150,6 +204,40 @@ mod tests {
                 ..Totals::default()
             },
         }
+    }
+
+    #[test]
+    fn a_file_says_what_part_of_the_leads_it_holds() {
+        let filters = Filters {
+            min_tier: Some("B"),
+            recommendations: vec!["contact"],
+            top: Some(3),
+        };
+        assert_eq!(
+            scope(3, 212, &filters, Some(("region", "north")), 1000, "leads.csv").unwrap(),
+            "The top 3 of 212 leads in region north with tier B or better and recommendation contact; 1,000 leads scored from leads.csv."
+        );
+        let none = Filters::default();
+        assert_eq!(
+            scope(1, 1, &none, Some(("region", "")), 10, "l.csv").unwrap(),
+            "1 lead in region (blank); 10 leads scored from l.csv."
+        );
+        assert_eq!(scope(10, 10, &none, None, 10, "l.csv"), None);
+        assert_eq!(
+            scope(
+                4,
+                10,
+                &Filters {
+                    top: Some(4),
+                    ..none.clone()
+                },
+                None,
+                10,
+                "l.csv"
+            )
+            .unwrap(),
+            "The top 4 of 10 leads; 10 leads scored from l.csv."
+        );
     }
 
     #[test]

@@ -58,6 +58,13 @@ use crate::write::{push_reasons, push_warnings, ScoredWriter};
 pub struct PageInfo {
     /// The page's title and headline.
     pub title: String,
+    /// Which leads the page shows when it is not every lead scored (`--top`, `--min-tier`, a
+    /// split's page), as the caller words it: "The top 3 of 212 leads in region north with tier
+    /// B or better; 1,000 leads scored from data/leads.csv". Shown, escaped, as its own line
+    /// under the title; and the totals are then labelled as this page's ("these leads", "All
+    /// leads on this page") rather than "all leads", so that they are not taken for the whole
+    /// pipeline. `None`: the page holds every lead scored.
+    pub scope: Option<String>,
     /// The lead list that was scored, as the user named it.
     pub leads_file: String,
     /// The day the page was made, `YYYY-MM-DD`: the only date on the page, so a page made again
@@ -668,6 +675,18 @@ struct Page {
     whale: Whale,
 }
 
+/// The words for the page's leads taken together (see [`Page::all_leads`]).
+struct Scope {
+    /// After a card's figure: "all leads", "these leads".
+    of: &'static str,
+    /// The total row of the tier and recommendation tables.
+    total: &'static str,
+    /// Who "calling every lead" calls.
+    every: &'static str,
+    /// After the net of every lead, against the contact leads' net.
+    against: &'static str,
+}
+
 /// The predicted whale curve in money.
 struct Whale {
     /// (share of leads, cumulative expected net) in minor units.
@@ -783,11 +802,20 @@ impl Page {
 
     fn header(&self, s: &mut String, title: &str) {
         let m = &self.info.model;
+        let _ = writeln!(s, "<header>\n<h1>{title}</h1>");
+        if let Some(scope) = &self.info.scope {
+            let _ = writeln!(s, "<p class=\"scope\">{}</p>", escape(scope));
+        }
         let _ = writeln!(
             s,
-            "<header>\n<h1>{title}</h1>\n<p class=\"sub\">{} from <b>{}</b>, scored on {} by model {} \
+            "<p class=\"sub\">{}{} from <b>{}</b>, scored on {} by model {} \
              (trained on {} customers). Amounts in {}.</p>\n</header>",
             counted(self.leads, "lead"),
+            if self.info.scope.is_some() {
+                " on this page"
+            } else {
+                ""
+            },
             escape(&self.info.leads_file),
             escape(&self.info.generated_on),
             escape(m.version.as_deref().unwrap_or(&m.file)),
@@ -796,8 +824,28 @@ impl Page {
         );
     }
 
+    /// How the totals of the page's leads are named: every lead scored, or only this page's.
+    fn all_leads(&self) -> Scope {
+        if self.info.scope.is_some() {
+            Scope {
+                of: "these leads",
+                total: "All leads on this page",
+                every: "every lead on this page",
+                against: "for all of these",
+            }
+        } else {
+            Scope {
+                of: "all leads",
+                total: "All leads",
+                every: "every lead",
+                against: "for all",
+            }
+        }
+    }
+
     fn cards(&self, s: &mut String) {
         let all = &self.totals.all;
+        let named = self.all_leads();
         let contact = self.totals.recommendation(Recommendation::Contact);
         s.push_str("<section class=\"cards\">\n");
         let card = |s: &mut String, label: &str, value: &str, note: &str| {
@@ -814,28 +862,29 @@ impl Page {
             s,
             &format!("Expected return, {cur}"),
             &amount(all.lifetime_return),
-            "lifetime, all leads",
+            &format!("lifetime, {}", named.of),
         );
         card(
             s,
             &format!("Expected burden, {cur}"),
             &amount(all.service_burden),
-            "cost to serve, all leads",
+            &format!("cost to serve, {}", named.of),
         );
         card(
             s,
             &format!("Expected net, {cur}"),
             &amount(all.net),
-            "return less burden, all leads",
+            &format!("return less burden, {}", named.of),
         );
         card(
             s,
             &format!("Calling only <i>contact</i> leads, {cur}"),
             &amount(contact.net),
             &format!(
-                "expected net of {} against {} for all",
+                "expected net of {} against {} {}",
                 counted(contact.leads, "lead"),
-                self.money(all.net)
+                self.money(all.net),
+                named.against
             ),
         );
         s.push_str("</section>\n");
@@ -990,9 +1039,10 @@ impl Page {
         let skip = self.totals.recommendation(Recommendation::Skip);
         let _ = writeln!(
             s,
-            "<p>Calling only the <i>contact</i> leads ({}) is expected to bring <b>{}</b> net; calling every lead, {}.</p>\n<p>The <i>skip</i> leads ({}) are expected to bring {}; the <i>qualify</i> leads are worth a first check before a call.</p>",
+            "<p>Calling only the <i>contact</i> leads ({}) is expected to bring <b>{}</b> net; calling {}, {}.</p>\n<p>The <i>skip</i> leads ({}) are expected to bring {}; the <i>qualify</i> leads are worth a first check before a call.</p>",
             counted(contact.leads, "lead"),
             self.money(contact.net),
+            self.all_leads().every,
             self.money(all.net),
             count(skip.leads),
             self.money(skip.net)
@@ -1020,6 +1070,7 @@ impl Page {
             s.push_str("</tr>\n");
         };
         let all = &self.totals.all;
+        let total = self.all_leads().total;
         s.push_str("<div class=\"pair\">\n<section>\n<h2>By tier</h2>\n");
         let _ = writeln!(s, "<p class=\"note\">Expected amounts in {cur}.</p>");
         heading(s, "Tier");
@@ -1028,14 +1079,14 @@ impl Page {
             push_tier_badge(&mut label, tier);
             row(s, &label, &self.totals.tier(tier), "");
         }
-        row(s, "All leads", all, " class=\"total\"");
+        row(s, total, all, " class=\"total\"");
         s.push_str("</tbody></table>\n</section>\n<section>\n<h2>By recommendation</h2>\n");
         let _ = writeln!(s, "<p class=\"note\">Expected amounts in {cur}.</p>");
         heading(s, "Recommendation");
         for r in Recommendation::ALL {
             row(s, r.as_str(), &self.totals.recommendation(r), "");
         }
-        row(s, "All leads", all, " class=\"total\"");
+        row(s, total, all, " class=\"total\"");
         s.push_str("</tbody></table>\n</section>\n</div>\n");
     }
 
@@ -1157,7 +1208,15 @@ impl Page {
             s,
             "<section class=\"top\">\n<h2>{}</h2>\n<p class=\"note\">By expected net, highest first. Amounts in {cur}; reasons are the three biggest effects on the net value, in whole {cur}.</p>",
             if shown as u64 == self.leads {
-                format!("All {}", counted(self.leads, "lead"))
+                format!(
+                    "All {}{}",
+                    counted(self.leads, "lead"),
+                    if self.info.scope.is_some() {
+                        " on this page"
+                    } else {
+                        ""
+                    }
+                )
             } else {
                 format!("Top {shown} of {} leads", count(self.leads))
             }
@@ -1195,6 +1254,7 @@ h1{font-size:26px;margin:0 0 4px}
 h2{font-size:17px;margin:22px 0 6px}
 p{margin:4px 0}
 .sub,.note,footer{color:#52606d}
+.scope{font-size:16px;font-weight:600;margin:2px 0 6px;padding:6px 10px;border-left:4px solid #9c5700;background:#fff8e6}
 .note{font-size:13px}
 .cards{display:grid;grid-template-columns:repeat(5,minmax(0,1fr));gap:12px;margin:18px 0 4px}
 .card{border:1px solid #d9e2ec;border-radius:8px;padding:10px 14px}
@@ -1264,6 +1324,7 @@ mod tests {
             leads_file: "data/leads.csv".into(),
             generated_on: "2026-12-01".into(),
             model: model_info(model),
+            scope: None,
         }
     }
 
@@ -1407,6 +1468,67 @@ mod tests {
             count(contact.leads)
         )));
         assert!(totals.all.leads == 400 && contact.leads > 0 && contact.leads < 400);
+    }
+
+    #[test]
+    fn a_scope_is_shown_under_the_title_and_the_totals_are_this_pages() {
+        let model = shipped();
+        let leads = scored(&model, 3);
+        let eq = Scorer::new(&model).unwrap().equation().clone();
+        let render = |scope: Option<&str>| {
+            let mut info = info(&model);
+            info.scope = scope.map(String::from);
+            let mut w = HtmlWriter::new(&eq, 2, info, &PASSED);
+            for (lead, passed) in &leads {
+                let passed: Vec<Cow<str>> =
+                    passed.iter().map(|p| Cow::Borrowed(p.as_str())).collect();
+                w.write(lead, &passed).unwrap();
+            }
+            let mut out = Vec::new();
+            w.finish(&mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let plain = render(None);
+        let scoped = render(Some(
+            "The top 3 of 212 leads in region <north> & tier B or better; 1,000 leads scored from data/leads.csv",
+        ));
+        // Without a scope: no scope line, and the totals are all leads'.
+        assert!(!plain.contains("class=\"scope\""));
+        assert!(plain.contains("<h1>Scored leads</h1>\n<p class=\"sub\">3 leads from"));
+        for all in [
+            "lifetime, all leads",
+            "return less burden, all leads",
+            " for all</div>",
+            "calling every lead,",
+            "<td>All leads</td>",
+            "<h2>All 3 leads</h2>",
+        ] {
+            assert!(plain.contains(all), "{all}");
+        }
+        // With one: the scope, escaped, right under the title, and the totals are this page's.
+        assert!(scoped.contains(
+            "<h1>Scored leads</h1>\n<p class=\"scope\">The top 3 of 212 leads in region &lt;north&gt; &amp; tier B or better; 1,000 leads scored from data/leads.csv</p>\n<p class=\"sub\">3 leads on this page from"
+        ));
+        for these in [
+            "lifetime, these leads",
+            "cost to serve, these leads",
+            "return less burden, these leads",
+            " for all of these</div>",
+            "calling every lead on this page,",
+            "<td>All leads on this page</td>",
+            "<h2>All 3 leads on this page</h2>",
+        ] {
+            assert!(scoped.contains(these), "{these}");
+        }
+        assert!(!scoped.to_lowercase().contains("all leads<"));
+        assert!(!scoped.contains("all leads"));
+        assert!(!scoped.contains("<north>"));
+        // The figures are the same either way.
+        let figures = |page: &str| rows(page, "groups");
+        assert_eq!(figures(&plain).len(), figures(&scoped).len());
+        for (a, b) in figures(&plain).iter().zip(figures(&scoped)) {
+            assert_eq!(a[1..], b[1..]);
+        }
     }
 
     #[test]

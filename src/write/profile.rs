@@ -15,7 +15,13 @@
 //! change how a figure is written, never its digits, so a profile agrees with `score` to the
 //! cent when the leads were scored with the decimals the writer is given (the profile's
 //! `decimals`, unless `--decimals` says otherwise). Every text cell is formula-safe ([`crate::write::formula`]), and a
-//! field's `max_length` counts the `'` that makes it so.
+//! field's `max_length` counts the `'` that makes it so. The file is UTF-8, starting with a
+//! byte order mark when the profile says `bom = true` (for Excel: see [`Profile::with_bom`]);
+//! the header line carries it, so a file has exactly one whoever writes its header.
+//!
+//! A decimal comma applies to the figure fields and to figures a template puts in
+//! (`{expected_net}`), not to the numbers inside `reasons` and `warnings`, which are written as
+//! everywhere else (`+12,097`, `(as 704.15)`).
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -115,13 +121,20 @@ impl BoundProfile {
         cols
     }
 
-    /// The header line, encoded with the profile's delimiter.
+    /// The header line, encoded with the profile's delimiter, after a UTF-8 byte order mark
+    /// when the profile asks for one ([`Profile::with_bom`]): what starts the file.
     pub fn header_line(&self) -> Vec<u8> {
         let mut out = Vec::new();
+        if self.profile.bom() {
+            out.extend_from_slice(BOM);
+        }
         Dialect::new(self.profile.delimiter()).text_record(&mut out, self.profile.header());
         out
     }
 }
+
+/// The UTF-8 byte order mark, U+FEFF encoded.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 #[derive(Debug, Clone)]
 struct BoundField {
@@ -195,6 +208,8 @@ impl<'e, W: Write> ProfileWriter<'e, W> {
         }
     }
 
+    /// Writes [`BoundProfile::header_line`]: the byte order mark if the profile has one, and
+    /// the header.
     pub fn write_header(&mut self) -> io::Result<()> {
         self.out.write_all(&self.bound.header_line())
     }
@@ -592,6 +607,25 @@ mod tests {
             "leads.csv: no column \"compnay\" (named by field \"Notiz\" of profile \"european\"); did you mean \"company\"?"
         );
         assert_eq!(profile.columns(), ["email", "compnay"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_starts_the_file_only_when_the_profile_asks() {
+        let s = scored(2, 2, |_, _| {});
+        let profile = european(vec![Field::new("Priorität", Source::Ours(Ours::Tier))]);
+        assert!(!profile.bom());
+        let plain = write(&s, &profile, 2);
+        assert!(plain.starts_with("Priorität\n"), "{plain:?}");
+        let with_bom = write(&s, &profile.clone().with_bom(true), 2);
+        assert_eq!(with_bom, format!("\u{feff}{plain}"));
+        // Once, at the start: records do not repeat it.
+        assert_eq!(with_bom.matches('\u{feff}').count(), 1);
+        let bound = profile.with_bom(true).bind("leads.csv", &s.header).unwrap();
+        assert!(bound.header_line().starts_with(BOM));
+        // The built-ins write none: their importers take UTF-8 as it is.
+        for p in [crate::profile::salesforce(), crate::profile::hubspot()] {
+            assert!(!p.bom(), "{}", p.name());
+        }
     }
 
     #[test]

@@ -1,8 +1,18 @@
 //! Scored leads as an Excel workbook for sales managers: a **Leads** sheet (one row per lead, the
 //! same columns and figures as the CSV, numbers as numbers in the model's currency, tier colours,
 //! frozen header, autofilter), a **Summary** sheet (count and money per tier and per
-//! recommendation, and what calling only the `contact` leads is worth) and a **Model** sheet
+//! recommendation, and what calling only the `contact` leads is worth; headed by the export's
+//! scope, [`XlsxWriter::with_scope`], when it holds only some of the leads) and a **Model** sheet
 //! (which model scored them and how well it did in cross-validation).
+//!
+//! Numbers: our figures are numbers, and so is a carried input value (`employees`,
+//! `first_order_value`) when writing it as one loses nothing, by the rule of [`carried_number`]:
+//! it is exactly how Rust writes the number it parses to (`527`, `18560.01`, `-3.5`), finite,
+//! not `-0`, and of at most 15 significant digits (all Excel keeps). Anything else stays the
+//! text it was (`00123`, `+49 30 1234`, `1e5`, `1,000`, `12.50`, `.5`, a 16-digit id), since a
+//! number would show it otherwise. So Excel sorts and sums numeric columns without its "number
+//! stored as text" flag, and a zip code keeps its leading zero; a column whose values are
+//! written with trailing zeros (`400.00`) keeps those values as text.
 //!
 //! Memory: the Leads sheet is a rust_xlsxwriter "constant memory" worksheet. Each row is flushed
 //! to a temporary file as soon as the next one starts and strings are stored inline, so writing
@@ -24,6 +34,11 @@
 //! injection"). The prefix is a cell style, not a character, so the text reads back unchanged.
 //! Numbers, negative ones included, stay numbers. rust_xlsxwriter escapes what OOXML would
 //! otherwise decode (control characters, a literal `_x0041_`), so every text reads back as given.
+//!
+//! Text longer than an Excel cell holds (32,767 UTF-16 code units, as Excel counts characters)
+//! is an input problem, not a failure to write: [`ScoredWriter::write`] refuses the lead with an
+//! [`io::ErrorKind::InvalidData`] error naming the lead, its line and the column, before any of
+//! its cells is written.
 //!
 //! The workbook is saved to a temporary file beside the target and renamed into place
 //! ([`crate::io::output`]), so a half-written workbook never appears under the target's name.
@@ -49,6 +64,12 @@ use crate::write::{header, push_reasons, push_warnings, ScoredWriter};
 
 /// The most leads one Excel sheet holds: 1,048,576 rows less the header.
 pub const MAX_LEADS: u32 = 1_048_575;
+
+/// The most characters an Excel cell holds, counted as Excel does (UTF-16 code units).
+pub const MAX_CELL_TEXT: usize = 32_767;
+
+/// The most significant digits Excel keeps of a number: a longer one would change when stored.
+const EXCEL_DIGITS: usize = 15;
 
 /// The sheets, in the order a manager finds them.
 pub const LEADS_SHEET: &str = "Leads";
@@ -115,6 +136,10 @@ const MAX_TEXT_WIDTH: usize = 90;
 /// grows to for its reasons or warnings (the rest is read in the cell).
 const LINE_HEIGHT: f64 = 15.0;
 const MAX_LINES: usize = 8;
+/// The Summary sheet's columns: labels, then four figures; the scope spans all five.
+const SUMMARY_LABEL_WIDTH: usize = 26;
+const SUMMARY_FIGURE_WIDTH: usize = 20;
+const SUMMARY_CHARS: usize = SUMMARY_LABEL_WIDTH + 4 * SUMMARY_FIGURE_WIDTH;
 /// What a header needs beyond its text: the autofilter's drop-down arrow.
 const FILTER_ARROW: usize = 3;
 
@@ -210,6 +235,34 @@ fn positive_zero(v: f64) -> f64 {
     v + 0.0
 }
 
+/// The number a carried input value is written as, when writing it as a number loses nothing:
+/// `text` parses as a finite `f64` that is not `-0`, the shortest text that reads back as that
+/// number (Rust's `{}`, which never uses an exponent) is exactly `text`, and it has at most 15
+/// significant digits, all Excel keeps (leading zeros are not counted; an integer's trailing
+/// zeros are). So `527`, `18560.01`, `-3.5` and `0.05` are numbers, and `00123`, `+49 30 1234`,
+/// `1e5`, `1,000`, `12.50`, `.5`, ` 7`, `NaN` and `1234567890123456` stay text: a number would
+/// show them otherwise. `shown` is a buffer, to spare an allocation per cell.
+pub fn carried_number(text: &str, shown: &mut String) -> Option<f64> {
+    use std::fmt::Write as _;
+    // Most text fails here, before parsing.
+    let first = *text.as_bytes().first()?;
+    if !(first.is_ascii_digit() || first == b'-') {
+        return None;
+    }
+    let v: f64 = text.parse().ok()?;
+    if !v.is_finite() || (v == 0.0 && v.is_sign_negative()) {
+        return None;
+    }
+    shown.clear();
+    let _ = write!(shown, "{v}");
+    let digits = shown
+        .bytes()
+        .skip_while(|b| matches!(b, b'-' | b'0' | b'.'))
+        .filter(u8::is_ascii_digit)
+        .count();
+    (*shown == text && digits <= EXCEL_DIGITS).then_some(v)
+}
+
 /// Writes scored leads into an Excel workbook, one lead at a time in the order given, and puts
 /// it in place with [`XlsxWriter::finish`]. Dropping it unfinished leaves nothing behind.
 pub struct XlsxWriter<'e> {
@@ -227,8 +280,14 @@ pub struct XlsxWriter<'e> {
     /// Leads written so far; lead `n` is on row `n + 1`.
     leads: u32,
     sums: Accumulator,
+    /// The Leads sheet's header, to name a column in an error.
+    names: Vec<String>,
+    /// Which leads the workbook holds, when not every lead scored: see [`XlsxWriter::with_scope`].
+    scope: Option<String>,
     reasons: String,
     warnings: String,
+    /// A carried number as written back, for [`carried_number`].
+    shown: String,
 }
 
 impl<'e> XlsxWriter<'e> {
@@ -290,9 +349,24 @@ impl<'e> XlsxWriter<'e> {
             extremes: [(0.0, false); 5],
             leads: 0,
             sums: Accumulator::new(decimals),
+            names,
+            scope: None,
             reasons: String::new(),
             warnings: String::new(),
+            shown: String::new(),
         })
+    }
+
+    /// Says which leads the workbook holds when it is not every lead scored (`--top`,
+    /// `--min-tier`, a split's file): `scope` is shown as written, in bold, at the top of the
+    /// Summary sheet, and the Summary's totals are labelled "All leads in this file" and "Every
+    /// lead in this file" rather than "All leads" and "Every lead", so that they are not taken
+    /// for the whole pipeline. The caller words it ("The top 3 of 212 leads in region north
+    /// with tier B or better; 1,000 leads scored from data/leads.csv"); text that would read as
+    /// a formula is kept text, as in every cell.
+    pub fn with_scope(mut self, scope: String) -> Self {
+        self.scope = Some(scope);
+        self
     }
 
     /// Lays out the sheets, saves the workbook beside its target, syncs it and renames it into
@@ -301,8 +375,14 @@ impl<'e> XlsxWriter<'e> {
         let path = self.path.clone();
         let totals = self.totals();
         self.lay_out_leads().map_err(|e| xlsx_error(&path, e))?;
-        write_summary(&mut self.workbook, &self.formats, &self.model, &totals)
-            .map_err(|e| xlsx_error(&path, e))?;
+        write_summary(
+            &mut self.workbook,
+            &self.formats,
+            &self.model,
+            self.scope.as_deref(),
+            &totals,
+        )
+        .map_err(|e| xlsx_error(&path, e))?;
         write_model(&mut self.workbook, &self.formats, &self.model)
             .map_err(|e| xlsx_error(&path, e))?;
         let mut out = BufWriter::with_capacity(256 * 1024, self.temp.as_file_mut());
@@ -369,8 +449,6 @@ impl<'e> XlsxWriter<'e> {
             interval.map(|(_, hi)| crate::economics::round_to(hi, d)),
         ];
         let ratio = m.ratio().map(|r| crate::economics::round_to(r, 2));
-        push_reasons(self.equation, lead, &mut self.reasons);
-        push_warnings(lead, &mut self.warnings);
 
         let f = &self.formats;
         let ws = self.workbook.worksheet_from_index(0)?;
@@ -406,7 +484,13 @@ impl<'e> XlsxWriter<'e> {
             &f.wrap_quoted,
         )?;
         for (i, text) in passthrough.iter().enumerate() {
-            put_text(ws, row, PASSTHROUGH + i as ColNum, text, None, &f.quoted)?;
+            let col = PASSTHROUGH + i as ColNum;
+            match carried_number(text, &mut self.shown) {
+                Some(v) => {
+                    ws.write_number(row, col, v)?;
+                }
+                None => put_text(ws, row, col, text, None, &f.quoted)?,
+            }
         }
         // Reasons or warnings longer than their column's widest bound wrap. Excel grows such a
         // row when it opens the file, LibreOffice does not (the lines then run over the next
@@ -441,6 +525,14 @@ impl<'e> XlsxWriter<'e> {
 }
 
 impl ScoredWriter for XlsxWriter<'_> {
+    /// Writes one lead on the next row of the Leads sheet. Errors: more leads than a sheet
+    /// holds, or a `passthrough` of another length than the header's, are the caller's mistakes
+    /// (kind `Other`); text longer than a cell holds in any column (the id, the reasons or
+    /// warnings, which name category values as read, or a carried value) is a problem of the
+    /// input, of kind [`io::ErrorKind::InvalidData`], worded `lead L000008 (line 10): column
+    /// "notes" holds 40,000 characters; an Excel cell holds at most 32,767` (characters counted
+    /// as Excel does, in UTF-16 code units), and nothing of that lead is written. Other kinds
+    /// are failures to write.
     fn write(&mut self, lead: &ScoredLead, passthrough: &[Cow<'_, str>]) -> io::Result<()> {
         if self.leads >= MAX_LEADS {
             return Err(io::Error::other(format!(
@@ -456,15 +548,55 @@ impl ScoredWriter for XlsxWriter<'_> {
                 self.widths.len() - PASSTHROUGH as usize
             )));
         }
+        push_reasons(self.equation, lead, &mut self.reasons);
+        push_warnings(lead, &mut self.warnings);
+        let texts = [
+            (ID, lead.id.as_str()),
+            (REASONS, self.reasons.as_str()),
+            (WARNINGS, self.warnings.as_str()),
+        ];
+        let carried = passthrough
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (PASSTHROUGH + i as ColNum, t.as_ref()));
+        for (col, text) in texts.into_iter().chain(carried) {
+            // Bytes bound the UTF-16 length from above: most cells are counted no further.
+            if text.len() > MAX_CELL_TEXT {
+                let units = text.encode_utf16().count();
+                if units > MAX_CELL_TEXT {
+                    return Err(too_long(lead, &self.names[col as usize], units));
+                }
+            }
+        }
         self.write_lead(lead, passthrough).map_err(|e| match e {
-            XlsxError::MaxStringLengthExceeded => io::Error::other(format!(
-                "lead {} (line {}) has text longer than the 32,767 characters an Excel cell holds",
-                lead.id, lead.line
-            )),
+            // Checked above; kept for any text the check does not see.
+            XlsxError::MaxStringLengthExceeded => io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "lead {} (line {}) has text longer than the {} characters an Excel cell holds",
+                    lead.id,
+                    lead.line,
+                    crate::economics::money(MAX_CELL_TEXT as f64, 0)
+                ),
+            ),
             XlsxError::IoError(e) => e,
             other => io::Error::other(other),
         })
     }
+}
+
+/// A lead with text longer than a cell holds: an input problem, named by lead, line and column.
+fn too_long(lead: &ScoredLead, column: &str, units: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "lead {} (line {}): column \"{column}\" holds {} characters; an Excel cell holds at most {}",
+            lead.id,
+            lead.line,
+            crate::economics::money(units as f64, 0),
+            crate::economics::money(MAX_CELL_TEXT as f64, 0)
+        ),
+    )
 }
 
 /// How many characters a money figure up to `max` in magnitude takes with grouping.
@@ -485,11 +617,13 @@ fn xlsx_error(path: &Path, e: XlsxError) -> Error {
     }
 }
 
-/// The Summary sheet: per tier, per recommendation, and the call list's worth.
+/// The Summary sheet: the scope when there is one, then per tier, per recommendation, and the
+/// call list's worth.
 fn write_summary(
     workbook: &mut Workbook,
     f: &Formats,
     model: &ModelInfo,
+    scope: Option<&str>,
     totals: &Totals,
 ) -> std::result::Result<(), XlsxError> {
     let ws = workbook.add_worksheet();
@@ -528,7 +662,28 @@ fn write_summary(
         Ok::<_, XlsxError>(())
     };
 
+    // With a scope the totals are of this file's leads, and say so.
+    let (all, every) = match scope {
+        Some(_) => ("All leads in this file", "Every lead in this file"),
+        None => ("All leads", "Every lead"),
+    };
     let mut row: RowNum = 0;
+    if let Some(scope) = scope {
+        // Bold, across the table's width, wrapped onto as many lines as it needs, and never a
+        // formula.
+        let mut format = f.bold.clone().set_text_wrap().set_align(FormatAlign::Top);
+        if is_formula(scope) {
+            format = format.set_quote_prefix();
+        }
+        ws.merge_range(0, 0, 0, columns.len() as ColNum, scope, &format)?;
+        let lines = scope
+            .chars()
+            .count()
+            .div_ceil(SUMMARY_CHARS * 4 / 5)
+            .clamp(1, MAX_LINES);
+        ws.set_row_height(0, LINE_HEIGHT * lines as f64)?;
+        row += 2;
+    }
     heading(ws, row, "Tier")?;
     for tier in Tier::ALL {
         row += 1;
@@ -536,7 +691,7 @@ fn write_summary(
         tally(ws, row, tier.as_str(), colour, &totals.tier(tier), false)?;
     }
     row += 1;
-    tally(ws, row, "All leads", Some(&f.bold), &totals.all, true)?;
+    tally(ws, row, all, Some(&f.bold), &totals.all, true)?;
 
     row += 2;
     heading(ws, row, "Recommendation")?;
@@ -545,7 +700,7 @@ fn write_summary(
         tally(ws, row, r.as_str(), None, &totals.recommendation(r), false)?;
     }
     row += 1;
-    tally(ws, row, "All leads", Some(&f.bold), &totals.all, true)?;
+    tally(ws, row, all, Some(&f.bold), &totals.all, true)?;
 
     row += 2;
     heading(ws, row, "Who to call")?;
@@ -560,7 +715,7 @@ fn write_summary(
         true,
     )?;
     row += 1;
-    tally(ws, row, "Every lead", None, &totals.all, false)?;
+    tally(ws, row, every, None, &totals.all, false)?;
     row += 2;
     let note = format!(
         "Amounts in {}: sums of the figures on the Leads sheet. Expected net = expected return - expected burden.",
@@ -568,9 +723,9 @@ fn write_summary(
     );
     put_text(ws, row, 0, &note, None, &f.quoted)?;
 
-    ws.set_column_width(0, 26)?;
+    ws.set_column_width(0, SUMMARY_LABEL_WIDTH as f64)?;
     for col in 1..=4 {
-        ws.set_column_width(col, 20)?;
+        ws.set_column_width(col, SUMMARY_FIGURE_WIDTH as f64)?;
     }
     Ok(())
 }
@@ -676,10 +831,34 @@ mod tests {
         (text.parse::<f64>().unwrap() * 100.0).round() as i128
     }
 
+    /// Carried values that are numbers written as they read, and others that are not.
+    const CARRIED: [&str; 16] = [
+        "527",
+        "18560.01",
+        "-3.5",
+        "0",
+        "0.05",
+        "00123",
+        "+49 30 1234",
+        "1e5",
+        "1,000",
+        "12.50",
+        ".5",
+        "-0",
+        "NaN",
+        "1234567890123456",
+        "=1+1",
+        "north",
+    ];
+
     #[test]
     fn every_lead_and_every_figure_reads_back_exactly_as_the_csv_prints_it() {
         let model = shipped();
-        let leads = scored(&model, 150);
+        let mut leads = scored(&model, 150);
+        // The second carried column holds numbers and text that only looks like them.
+        for (i, (_, passed)) in leads.iter_mut().enumerate() {
+            passed[1] = CARRIED[i % CARRIED.len()].to_string();
+        }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("leads.xlsx");
         write_workbook(&path, &model, &leads);
@@ -691,23 +870,40 @@ mod tests {
         assert_eq!(rows.len(), csv.len());
         assert_eq!(rows.len(), leads.len() + 1);
         let numeric = 1..=6;
+        let mut shown = String::new();
+        let (mut carried_numbers, mut carried_texts) = (0, 0);
         for (r, (row, record)) in rows.iter().zip(&csv).enumerate() {
             assert_eq!(row.len(), record.len(), "row {r}");
             for (c, (cell, field)) in row.iter().zip(record.iter()).enumerate() {
+                // The CSV's text, without the `'` it puts before a formula.
+                let field = crate::write::formula::unprefix(field);
+                let carried = r > 0 && c >= PASSTHROUGH as usize;
+                let number = carried && carried_number(field, &mut shown).is_some();
                 match cell {
                     Data::Float(v) => {
-                        assert!(r > 0 && numeric.contains(&c), "row {r} col {c}: {v}");
+                        assert!(
+                            r > 0 && (numeric.contains(&c) || number),
+                            "row {r} col {c}: {v}"
+                        );
                         assert_eq!(*v, field.parse::<f64>().unwrap(), "row {r} col {c}");
+                        carried_numbers += usize::from(carried);
                     }
                     Data::String(s) => {
-                        assert!(r == 0 || !numeric.contains(&c), "row {r} col {c}: {s:?}");
+                        assert!(
+                            r == 0 || !(numeric.contains(&c) || number),
+                            "row {r} col {c}: {s:?}"
+                        );
                         assert_eq!(s, field, "row {r} col {c}");
+                        carried_texts += usize::from(carried && c == PASSTHROUGH as usize + 1);
                     }
                     Data::Empty => assert_eq!(field, "", "row {r} col {c}"),
                     other => panic!("row {r} col {c}: {other:?}"),
                 }
             }
         }
+        // Both kinds of carried value were written: 5 numbers and 11 texts in every 16 rows.
+        assert!(carried_numbers >= 5 * (150 / 16), "{carried_numbers}");
+        assert!(carried_texts >= 10 * (150 / 16), "{carried_texts}");
         // The sample covers what the sheet has to show: several tiers, losses, warnings.
         let tiers: std::collections::BTreeSet<&str> = csv[1..].iter().map(|r| &r[7]).collect();
         assert!(tiers.len() >= 3, "{tiers:?}");
@@ -928,6 +1124,166 @@ mod tests {
             err.to_string(),
             "lead L000001 carries 0 input fields, the header 2"
         );
+    }
+
+    #[test]
+    fn a_carried_value_is_a_number_only_when_nothing_is_lost() {
+        let mut shown = String::new();
+        let mut number = |t: &str| carried_number(t, &mut shown);
+        for (text, v) in [
+            ("527", 527.0),
+            ("18560.01", 18560.01),
+            ("-3.5", -3.5),
+            ("0", 0.0),
+            ("0.05", 0.05),
+            ("123456789012345", 123_456_789_012_345.0),
+            ("0.000000000000001", 1e-15),
+        ] {
+            assert_eq!(number(text), Some(v), "{text}");
+        }
+        for text in [
+            "",
+            "00123",
+            "+49 30 1234",
+            "+5",
+            "1e5",
+            "1E5",
+            "1,000",
+            "12.50",
+            "5.",
+            ".5",
+            "-.5",
+            " 7",
+            "7 ",
+            "-0",
+            "0.0",
+            "NaN",
+            "inf",
+            "-inf",
+            "1234567890123456",
+            "0x1F",
+            "1_000",
+            "12345678901234567890",
+            "north",
+            "=1+1",
+            "-",
+            "--1",
+        ] {
+            assert_eq!(number(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn text_longer_than_a_cell_holds_is_an_input_error_naming_the_column() {
+        let model = shipped();
+        let leads = scored(&model, 2);
+        let eq = Scorer::new(&model).unwrap().equation().clone();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.xlsx");
+        let mut w = XlsxWriter::create(&path, &eq, 2, info(&model), "lead_id", &PASSED).unwrap();
+        let mut lead = leads[0].0.clone();
+        lead.line = 10;
+        let fits = "x".repeat(MAX_CELL_TEXT);
+        w.write(&lead, &[Cow::Borrowed(fits.as_str()), "north".into()])
+            .unwrap();
+        // An emoji is two of Excel's characters: 20,000 of them are 40,000.
+        let emoji = "🙂".repeat(20_000);
+        let err = w
+            .write(&lead, &["ok".into(), Cow::Borrowed(emoji.as_str())])
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            err.to_string(),
+            "lead L000001 (line 10): column \"region\" holds 40,000 characters; an Excel cell holds at most 32,767"
+        );
+        lead.id = "L".repeat(MAX_CELL_TEXT + 1);
+        let err = w.write(&lead, &["ok".into(), "north".into()]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            err.to_string()
+                .ends_with("(line 10): column \"lead_id\" holds 32,768 characters; an Excel cell holds at most 32,767"),
+            "{err}"
+        );
+        // The refused leads left nothing behind: the workbook holds the one that fitted.
+        w.finish().unwrap();
+        let range = sheet(&path, LEADS_SHEET);
+        assert_eq!(range.height(), 2);
+        assert_eq!(
+            range.get((1, PASSTHROUGH as usize)),
+            Some(&Data::String(fits))
+        );
+    }
+
+    /// The Summary sheet's rows: each row's first cell and its figures, as read back.
+    fn summary_rows(path: &Path) -> Vec<(String, Vec<Data>)> {
+        let range = sheet(path, SUMMARY_SHEET);
+        range
+            .rows()
+            .map(|r| (r[0].to_string(), r[1..].to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn a_scope_heads_the_summary_and_its_totals_say_they_are_this_files() {
+        let model = shipped();
+        let leads = scored(&model, 5);
+        let eq = Scorer::new(&model).unwrap().equation().clone();
+        let dir = tempfile::tempdir().unwrap();
+        let scope = "The top 5 of 212 leads in region north with tier B or better; 1,000 leads scored from data/leads.csv";
+        let write = |name: &str, scope: Option<&str>| {
+            let path = dir.path().join(name);
+            let mut w =
+                XlsxWriter::create(&path, &eq, 2, info(&model), "lead_id", &PASSED).unwrap();
+            if let Some(scope) = scope {
+                w = w.with_scope(scope.to_string());
+            }
+            for (lead, passed) in &leads {
+                let passed: Vec<Cow<str>> =
+                    passed.iter().map(|p| Cow::Borrowed(p.as_str())).collect();
+                w.write(lead, &passed).unwrap();
+            }
+            let totals = w.finish().unwrap();
+            (summary_rows(&path), totals)
+        };
+        let (plain, totals) = write("plain.xlsx", None);
+        let (scoped, scoped_totals) = write("scoped.xlsx", Some(scope));
+        assert_eq!(totals, scoped_totals);
+        let labels = |rows: &[(String, Vec<Data>)]| -> Vec<String> {
+            rows.iter().map(|r| r.0.clone()).collect()
+        };
+        let all = "All leads in this file".to_string();
+        let every = "Every lead in this file".to_string();
+        // Without a scope the sheet starts with its table and its totals are "all leads".
+        assert_eq!(plain[0].0, "Tier");
+        assert!(labels(&plain).contains(&"All leads".into()));
+        assert!(labels(&plain).contains(&"Every lead".into()));
+        assert!(!labels(&plain).contains(&all));
+        // With one, the scope comes first, then the same table with this file's labels.
+        assert_eq!(scoped[0].0, scope);
+        assert_eq!(scoped[1].0, "");
+        assert_eq!(scoped.len(), plain.len() + 2);
+        let renamed: Vec<String> = labels(&plain)
+            .into_iter()
+            .map(|l| match l.as_str() {
+                "All leads" => all.clone(),
+                "Every lead" => every.clone(),
+                _ => l,
+            })
+            .collect();
+        assert_eq!(labels(&scoped)[2..], renamed[..]);
+        for (a, b) in plain.iter().zip(&scoped[2..]) {
+            assert_eq!(a.1, b.1, "{}", a.0);
+        }
+        let at = |label: &str| scoped.iter().find(|r| r.0 == label).unwrap().1[0].clone();
+        assert_eq!(at(&all), Data::Float(5.0));
+        assert_eq!(at(&every), Data::Float(5.0));
+
+        // A scope that reads as a formula stays text.
+        let (evil, _) = write("evil.xlsx", Some("=HYPERLINK(\"http://x\")"));
+        assert_eq!(evil[0].0, "=HYPERLINK(\"http://x\")");
+        let mut book: Xlsx<_> = open_workbook(dir.path().join("evil.xlsx")).unwrap();
+        let formulas = book.worksheet_formula(SUMMARY_SHEET).unwrap();
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()));
     }
 
     #[test]

@@ -67,21 +67,55 @@ fn the_workbook_reads_back_with_every_lead_and_number_in_order() {
         .collect();
     assert_eq!(header, want.header);
     assert_eq!(range.height(), want.rows.len() + 1);
+    let first_input = 1 + NUMBERS.len() + 4;
+    let mut input_numbers = std::collections::BTreeSet::new();
+    let mut input_texts = std::collections::BTreeSet::new();
     for (r, row) in want.rows.iter().enumerate() {
         for (c, field) in row.iter().enumerate() {
             let cell = range.get((r + 1, c)).unwrap_or(&Data::Empty);
             let name = &want.header[c];
+            let input = c >= first_input;
             match cell {
                 Data::Float(v) if NUMBERS.contains(&name.as_str()) => {
                     assert_eq!(Some(*v), number(field), "row {r} {name}")
                 }
-                // Input columns are carried as text, as read.
-                Data::String(s) => assert_eq!(s, field, "row {r} {name}"),
+                // An input value is a number when it is written exactly as that number...
+                Data::Float(v) if input => {
+                    assert_eq!(Some(*v), lossless_number(field), "row {r} {name}");
+                    input_numbers.insert(name.as_str());
+                }
+                // ... and otherwise the text it was (`400.00`, a name).
+                Data::String(s) => {
+                    assert_eq!(s, field, "row {r} {name}");
+                    assert!(
+                        !input || lossless_number(field).is_none(),
+                        "row {r} {name}: {field:?} as text"
+                    );
+                    if input {
+                        input_texts.insert((name.as_str(), field.as_str()));
+                    }
+                }
                 Data::Empty => assert_eq!(field, "", "row {r} {name}"),
                 other => panic!("row {r} {name}: {other:?} for {field:?}"),
             }
         }
     }
+    // The fixture's employees are all numbers; its order values are numbers, but those written
+    // with a trailing zero stay the text they were.
+    assert_eq!(
+        input_numbers.into_iter().collect::<Vec<_>>(),
+        ["employees", "first_order_value"]
+    );
+    assert!(input_texts.contains(&("first_order_value", "400.00")));
+    assert!(input_texts.contains(&("company", "Alder Retail GmbH")));
+    assert!(!input_texts.iter().any(|(name, _)| *name == "employees"));
+}
+
+/// An input value as the workbook's number: when the number's shortest text is the value's
+/// (`250`, `900.25`; not `400.00`, `00123` or `1e5`).
+fn lossless_number(text: &str) -> Option<f64> {
+    let v: f64 = text.parse().ok()?;
+    (v.is_finite() && v.to_string() == text).then_some(v)
 }
 
 #[test]
@@ -415,6 +449,42 @@ fn a_failing_export_leaves_nothing_behind() {
 }
 
 #[test]
+fn text_longer_than_a_workbook_cell_is_refused_naming_the_lead_and_column() {
+    let env = trained_env();
+    let notes = "n".repeat(40_000);
+    let text: String = env
+        .read(LEADS)
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let note = match i {
+                0 => "notes",
+                8 => notes.as_str(),
+                _ => "short",
+            };
+            format!("{line},{note}\n")
+        })
+        .collect();
+    env.write("long.csv", text);
+    // Any other format takes it.
+    succeeded(&env.run(&[
+        "export",
+        "long.csv",
+        "-o",
+        "long.csv.out",
+        "--format",
+        "csv",
+    ]));
+    let run = env.run(&["export", "long.csv", "--keep-order", "-o", "long.xlsx"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: long.csv: lead L08 (line 9): column \"notes\" holds 40,000 characters; an Excel cell holds at most 32,767\n"
+    );
+    assert!(!env.exists("long.xlsx"));
+}
+
+#[test]
 fn redacted_columns_are_in_no_format() {
     let env = trained_env();
     for (format, out) in [("csv", "r.csv"), ("json", "r.json"), ("xlsx", "r.xlsx")] {
@@ -708,4 +778,42 @@ fn each_page_of_a_split_says_whose_it_is() {
             "{region}"
         );
     }
+}
+
+#[test]
+fn a_filtered_page_and_workbook_say_what_part_of_the_leads_they_hold() {
+    let env = trained_env();
+    let scope = "The top 2 of 5 leads in region north; 10 leads scored from leads.csv.";
+    succeeded(&env.run(&[
+        "export",
+        LEADS,
+        "--split-by",
+        "region",
+        "--top",
+        "2",
+        "--format",
+        "html",
+        "-o",
+        "pages",
+    ]));
+    let page = env.read("pages/north.html");
+    assert!(page.contains(scope), "no scope on the page");
+    succeeded(&env.run(&[
+        "export",
+        LEADS,
+        "--split-by",
+        "region",
+        "--top",
+        "2",
+        "--format",
+        "xlsx",
+        "-o",
+        "books",
+    ]));
+    let mut book: Xlsx<_> = open_workbook(env.path("books/north.xlsx")).unwrap();
+    let summary = book.worksheet_range("Summary").unwrap();
+    assert_eq!(summary.get((0, 0)), Some(&Data::String(scope.into())));
+    // The whole list unfiltered says nothing of the kind.
+    succeeded(&env.run(&["export", LEADS, "-o", "all.html"]));
+    assert!(!env.read("all.html").contains("scored from leads.csv."));
 }

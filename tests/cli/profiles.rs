@@ -132,6 +132,52 @@ fn a_config_profile_writes_semicolons_decimal_commas_and_the_email_it_names() {
 }
 
 #[test]
+fn bom_true_starts_each_file_with_a_byte_order_mark_for_excel() {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let env = env_with_emails();
+    succeeded(&env.run(&["export", LEADS, "--profile", "crm_de", "-o", "plain.csv"]));
+    env.write(
+        CONFIG,
+        env.read(CONFIG).replace(
+            "decimal_comma = true\n",
+            "decimal_comma = true\nbom = true\n",
+        ),
+    );
+    succeeded(&env.run(&["export", LEADS, "--profile", "crm_de", "-o", "excel.csv"]));
+    let plain = std::fs::read(env.path("plain.csv")).unwrap();
+    let excel = std::fs::read(env.path("excel.csv")).unwrap();
+    assert!(plain.starts_with("Lead-ID;".as_bytes()));
+    assert_eq!(excel, [BOM, &plain[..]].concat());
+    // Every file of a split has one, once; the index is leadscore's own and has none.
+    succeeded(&env.run(&[
+        "export",
+        LEADS,
+        "--profile",
+        "crm_de",
+        "--split-by",
+        "region",
+        "-o",
+        "split",
+    ]));
+    let files = env.files("split");
+    assert_eq!(files, ["index.csv", "north.csv", "south.csv"]);
+    for name in ["north.csv", "south.csv"] {
+        let bytes = std::fs::read(env.path(&format!("split/{name}"))).unwrap();
+        assert!(bytes.starts_with(BOM), "{name}");
+        assert!(!bytes[3..].windows(3).any(|w| w == BOM), "{name}");
+    }
+    assert!(!std::fs::read(env.path("split/index.csv"))
+        .unwrap()
+        .starts_with(BOM));
+    // The built-in profiles write none: their importers take UTF-8 as it is.
+    for profile in ["salesforce", "hubspot"] {
+        let run = env.run(&["export", LEADS, "--profile", profile]);
+        succeeded(&run);
+        assert!(!run.stdout.starts_with('\u{feff}'), "{profile}");
+    }
+}
+
+#[test]
 fn personal_columns_leave_every_export_but_a_profile_that_names_them() {
     let env = env_with_emails();
     for format in ["csv", "json", "jsonl"] {

@@ -134,7 +134,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
                     .map_err(|e| Error::write(out.name(), e))?;
             }
             summary.merge(&done.summary);
-            kept.take(done.kept, done.filtered);
+            kept.take(done.kept);
             Ok(())
         },
     )?;
@@ -148,7 +148,8 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         check_fits_a_sheet(&groups)?;
     }
 
-    let written = second_pass(&ctx, format, decimals, groups, output)?;
+    let scored = summary.tiers.iter().sum();
+    let written = second_pass(&ctx, format, decimals, groups, output, scored)?;
     if let Some(out) = rejects {
         out.commit()?;
     }
@@ -164,7 +165,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             .filter(|c| model.feature_specs().iter().any(|f| &f.name == *c))
             .cloned()
             .collect(),
-        scored: summary.tiers.iter().sum(),
+        scored,
         written,
     };
     eprint!(
@@ -371,7 +372,6 @@ fn by_net(a: &Row, b: &Row) -> std::cmp::Ordering {
 /// One batch of the first pass.
 struct Done {
     kept: Vec<(String, Row)>,
-    filtered: u64,
     rejects: Vec<u8>,
     summary: Summary,
     error: Option<Error>,
@@ -380,7 +380,6 @@ struct Done {
 fn first_pass(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
     let mut done = Done {
         kept: Vec::new(),
-        filtered: 0,
         rejects: Vec::new(),
         summary: Summary {
             drift: Drift::new(ctx.scorer.model()),
@@ -415,7 +414,6 @@ fn first_pass(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         done.summary.add(&lead);
         done.summary.drift.add(&lead, ctx.scorer.model());
         if !ctx.plan.keeps(&lead) {
-            done.filtered += 1;
             continue;
         }
         done.kept.push((
@@ -434,8 +432,8 @@ fn first_pass(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
 /// The rows kept so far, per group.
 struct Kept {
     top: Option<usize>,
-    groups: BTreeMap<String, Vec<Row>>,
-    filtered: u64,
+    /// Per group: how many leads passed the filters, and the best of them so far.
+    groups: BTreeMap<String, (u64, Vec<Row>)>,
 }
 
 impl Kept {
@@ -443,14 +441,13 @@ impl Kept {
         Kept {
             top: top.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             groups: BTreeMap::new(),
-            filtered: 0,
         }
     }
 
-    fn take(&mut self, rows: Vec<(String, Row)>, filtered: u64) {
-        self.filtered += filtered;
+    fn take(&mut self, rows: Vec<(String, Row)>) {
         for (group, row) in rows {
-            let rows = self.groups.entry(group).or_default();
+            let (passed, rows) = self.groups.entry(group).or_default();
+            *passed += 1;
             rows.push(row);
             if let Some(n) = self.top {
                 // Cut back to the best N whenever a group reaches twice that: memory stays at
@@ -467,7 +464,7 @@ impl Kept {
     fn finish(self, keep_order: bool) -> Vec<Group> {
         self.groups
             .into_iter()
-            .map(|(value, mut rows)| {
+            .map(|(value, (passed, mut rows))| {
                 if let Some(n) = self.top {
                     keep_best(&mut rows, n);
                 }
@@ -476,7 +473,11 @@ impl Kept {
                 } else {
                     rows.sort_unstable_by(by_net);
                 }
-                Group { value, rows }
+                Group {
+                    value,
+                    passed,
+                    rows,
+                }
             })
             .collect()
     }
@@ -493,6 +494,8 @@ fn keep_best(rows: &mut Vec<Row>, n: usize) {
 /// One output file's rows, in the order written.
 struct Group {
     value: String,
+    /// Leads of this group that passed the filters (more than `rows` when `--top` cut it).
+    passed: u64,
     rows: Vec<Row>,
 }
 
@@ -504,6 +507,7 @@ fn second_pass(
     decimals: usize,
     groups: Vec<Group>,
     output: Option<&Path>,
+    scored: u64,
 ) -> Result<Vec<Written>> {
     let total: usize = groups.iter().map(|g| g.rows.len()).sum();
     let progress = Progress::new(total as u64);
@@ -512,15 +516,16 @@ fn second_pass(
         format,
         decimals,
         progress: &progress,
+        scored,
     };
     let written = match ctx.plan.split {
         None => {
-            let rows = groups
-                .into_iter()
-                .next()
-                .map(|g| g.rows)
-                .unwrap_or_default();
-            let totals = target.write(&rows, output, None)?;
+            let group = groups.into_iter().next().unwrap_or(Group {
+                value: String::new(),
+                passed: 0,
+                rows: Vec::new(),
+            });
+            let totals = target.write(&group, output, false)?;
             vec![Written {
                 value: None,
                 file: output.map_or_else(|| "standard output".into(), |p| p.display().to_string()),
@@ -534,8 +539,7 @@ fn second_pass(
             let names = file_names(&groups, format.extension());
             let mut written = Vec::with_capacity(groups.len());
             for (g, name) in groups.iter().zip(&names) {
-                let totals =
-                    target.write(&g.rows, Some(&staged.path().join(name)), Some(&g.value))?;
+                let totals = target.write(g, Some(&staged.path().join(name)), true)?;
                 written.push(Written {
                     value: Some(g.value.clone()),
                     file: name.clone(),

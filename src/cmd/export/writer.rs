@@ -26,18 +26,22 @@ pub(super) struct Target<'a> {
     pub(super) format: ExportFormat,
     pub(super) decimals: usize,
     pub(super) progress: &'a Progress,
+    /// Leads scored from the list, for each file to say what part of them it holds.
+    pub(super) scored: u64,
 }
 
 impl Target<'_> {
-    /// Re-scores `rows` in order and writes them to `path` (standard output when `None`) in the
-    /// export's format; returns their totals.
-    /// `group` is the `--split-by` value the file holds.
+    /// Re-scores `group`'s rows in order and writes them to `path` (standard output when
+    /// `None`) in the export's format; returns their totals. `split`: the file is one of a
+    /// `--split-by`.
     pub(super) fn write(
         &self,
-        rows: &[Row],
+        group: &Group,
         path: Option<&Path>,
-        group: Option<&str>,
+        split: bool,
     ) -> Result<crate::write::totals::Totals> {
+        let rows = &group.rows;
+        let split_value = split.then_some(group.value.as_str());
         let ctx = self.ctx;
         let headers = &ctx.source.headers;
         let id_name = headers[ctx.layout.id_col].as_str();
@@ -48,7 +52,21 @@ impl Target<'_> {
             .map(|&c| headers[c].as_str())
             .collect();
         let name = path.map_or_else(|| "standard output".into(), |p| p.display().to_string());
-        let mut writer = Writer::open(self, path, group, id_name, &carried)?;
+        let scope = crate::report::export::scope(
+            rows.len() as u64,
+            group.passed,
+            &ctx.plan.filters,
+            split_value.map(|v| (ctx.plan.split_name.as_deref().unwrap_or_default(), v)),
+            self.scored,
+            Path::new(&ctx.source.path)
+                .file_name()
+                .map_or_else(
+                    || ctx.source.path.clone(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+                .as_str(),
+        );
+        let mut writer = Writer::open(self, path, split_value, scope, id_name, &carried)?;
         let mut totals = Accumulator::new(self.decimals);
         if let Some(serial) = writer.serial() {
             // A workbook is one zip stream, and a page picks its top leads and dots as they go
@@ -59,9 +77,12 @@ impl Target<'_> {
                 ctx.score(&row.record, &mut lead)?;
                 text.clear();
                 text.extend(ctx.plan.carried.iter().map(|&c| decode(&row.record[c])));
-                serial
-                    .write(&lead, &text)
-                    .map_err(|e| Error::write(&name, e))?;
+                serial.write(&lead, &text).map_err(|e| match e.kind() {
+                    // A lead the format cannot hold (a cell over Excel's limit): the lead
+                    // list's problem, for the user to fix, not a failed write.
+                    std::io::ErrorKind::InvalidData => Error::file(&ctx.source.path, e.to_string()),
+                    _ => Error::write(&name, e),
+                })?;
                 totals.add(&lead);
                 self.progress.inc(1);
             }
@@ -189,6 +210,7 @@ impl<'e> Writer<'e> {
         target: &Target<'e>,
         path: Option<&Path>,
         group: Option<&str>,
+        scope: Option<String>,
         id: &str,
         carried: &[&str],
     ) -> Result<Writer<'e>> {
@@ -218,14 +240,20 @@ impl<'e> Writer<'e> {
             ExportFormat::Jsonl => {
                 Writer::Jsonl(JsonLinesWriter::new(Output::create(path)?, records()))
             }
-            ExportFormat::Xlsx => Writer::Xlsx(XlsxWriter::create(
-                path.expect("checked: a workbook needs -o"),
-                eq,
-                d,
-                ModelInfo::new(ctx.scorer.model(), ctx.located),
-                id,
-                carried,
-            )?),
+            ExportFormat::Xlsx => {
+                let book = XlsxWriter::create(
+                    path.expect("checked: a workbook needs -o"),
+                    eq,
+                    d,
+                    ModelInfo::new(ctx.scorer.model(), ctx.located),
+                    id,
+                    carried,
+                )?;
+                Writer::Xlsx(match scope {
+                    Some(scope) => book.with_scope(scope),
+                    None => book,
+                })
+            }
             ExportFormat::Html => {
                 let file = Path::new(&ctx.source.path);
                 let mut title = format!(
@@ -244,6 +272,7 @@ impl<'e> Writer<'e> {
                     leads_file: ctx.source.path.clone(),
                     generated_on: crate::io::date::format_days(ctx.today),
                     model: ModelInfo::new(ctx.scorer.model(), ctx.located),
+                    scope,
                 };
                 Writer::Html(HtmlWriter::new(eq, d, info, carried), Output::create(path)?)
             }
