@@ -252,6 +252,7 @@ mod tests {
 
         let group = |v: &str| Group {
             value: v.into(),
+            passed: 0,
             rows: Vec::new(),
         };
         let groups = [
