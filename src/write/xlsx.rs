@@ -386,6 +386,8 @@ impl<'e> XlsxWriter<'e> {
         write_model(&mut self.workbook, &self.formats, &self.model)
             .map_err(|e| xlsx_error(&path, e))?;
         let mut out = BufWriter::with_capacity(256 * 1024, self.temp.as_file_mut());
+        // ZIPLEVEL
+        self.workbook.set_zip_compression_level(1);
         self.workbook
             .save_to_writer(&mut out)
             .map_err(|e| xlsx_error(&path, e))?;
