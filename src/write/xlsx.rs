@@ -386,8 +386,10 @@ impl<'e> XlsxWriter<'e> {
         write_model(&mut self.workbook, &self.formats, &self.model)
             .map_err(|e| xlsx_error(&path, e))?;
         let mut out = BufWriter::with_capacity(256 * 1024, self.temp.as_file_mut());
-        // ZIPLEVEL
-        self.workbook.set_zip_compression_level(1);
+        // Deflating the sheet's XML is most of the time a workbook takes. Level 3 instead of the
+        // default 6 saved 14% of the time of a 100k-lead export for a 14% larger file (13.7 MB
+        // to 15.6 MB); level 1 was no faster, its larger file costing what it saved.
+        self.workbook.set_zip_compression_level(3);
         self.workbook
             .save_to_writer(&mut out)
             .map_err(|e| xlsx_error(&path, e))?;
