@@ -1313,9 +1313,7 @@ mod tests {
     use super::*;
     use crate::model::scorer::Scorer;
     use crate::model::Model;
-    use crate::write::csv::CsvWriter;
-    use crate::write::header;
-    use crate::write::sample::{model_info, scored, shipped, PASSED};
+    use crate::write::sample::{as_csv, model_info, scored, shipped, PASSED};
     use crate::write::xlsx::XlsxWriter;
 
     fn info(model: &Model) -> PageInfo {
@@ -1339,24 +1337,6 @@ mod tests {
         let mut out = Vec::new();
         let totals = w.finish(&mut out).unwrap();
         (String::from_utf8(out).unwrap(), totals)
-    }
-
-    /// The leads' CSV records, header first.
-    fn as_csv(model: &Model, leads: &[(ScoredLead, Vec<String>)]) -> Vec<csv::StringRecord> {
-        let eq = Scorer::new(model).unwrap().equation().clone();
-        let mut w = CsvWriter::new(Vec::new(), &eq, 2);
-        w.write_fields(header("lead_id", &PASSED)).unwrap();
-        for (lead, passed) in leads {
-            let passed: Vec<Cow<str>> = passed.iter().map(|p| Cow::Borrowed(p.as_str())).collect();
-            w.write(lead, &passed).unwrap();
-        }
-        let bytes = w.into_inner().unwrap();
-        csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(&bytes[..])
-            .records()
-            .map(Result::unwrap)
-            .collect()
     }
 
     /// The text between `start` and the next `end` after it.

@@ -97,30 +97,6 @@ impl BoundProfile {
         &self.profile
     }
 
-    /// The input columns the profile writes, by index, in the order its fields name them.
-    pub fn input_columns(&self) -> Vec<usize> {
-        let mut cols = Vec::new();
-        for f in &self.fields {
-            let named: Vec<usize> = match &f.source {
-                Bound::Column(c) => vec![*c],
-                Bound::Template(parts) => parts
-                    .iter()
-                    .filter_map(|p| match p {
-                        BoundPart::Column(c) => Some(*c),
-                        _ => None,
-                    })
-                    .collect(),
-                Bound::Ours(_) | Bound::Value(_) => Vec::new(),
-            };
-            for c in named {
-                if !cols.contains(&c) {
-                    cols.push(c);
-                }
-            }
-        }
-        cols
-    }
-
     /// The header line, encoded with the profile's delimiter, after a UTF-8 byte order mark
     /// when the profile asks for one ([`Profile::with_bom`]): what starts the file.
     pub fn header_line(&self) -> Vec<u8> {

@@ -1,6 +1,7 @@
 //! For the writers' unit tests: the shipped model and the first leads of the shipped lead list,
 //! scored, each with two input fields carried along, so every format is tested on the same rows.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use crate::io::table::CsvInput;
@@ -8,7 +9,9 @@ use crate::model::columns::FeatureColumns;
 use crate::model::registry::Located;
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::model::Model;
+use crate::write::csv::CsvWriter;
 use crate::write::xlsx::ModelInfo;
+use crate::write::{header, ScoredWriter};
 
 /// The input columns the sample leads carry.
 pub const PASSED: [&str; 2] = ["company", "region"];
@@ -55,4 +58,23 @@ pub fn model_info(model: &Model) -> ModelInfo {
             version: Some("v0002".into()),
         },
     )
+}
+
+/// `leads` as the CSV writer prints them, header first: what every other format is checked
+/// against.
+pub fn as_csv(model: &Model, leads: &[(ScoredLead, Vec<String>)]) -> Vec<csv::StringRecord> {
+    let eq = Scorer::new(model).unwrap().equation().clone();
+    let mut w = CsvWriter::new(Vec::new(), &eq, 2);
+    w.write_fields(header("lead_id", &PASSED)).unwrap();
+    for (lead, passed) in leads {
+        let passed: Vec<Cow<str>> = passed.iter().map(|p| Cow::Borrowed(p.as_str())).collect();
+        w.write(lead, &passed).unwrap();
+    }
+    let bytes = w.into_inner().unwrap();
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[..])
+        .records()
+        .map(Result::unwrap)
+        .collect()
 }

@@ -793,8 +793,7 @@ mod tests {
 
     use super::*;
     use crate::model::scorer::Scorer;
-    use crate::write::csv::CsvWriter;
-    use crate::write::sample::{model_info as info, scored, shipped, PASSED};
+    use crate::write::sample::{as_csv, model_info as info, scored, shipped, PASSED};
 
     /// Writes `leads` to `path` and returns the totals.
     fn write_workbook(path: &Path, model: &Model, leads: &[(ScoredLead, Vec<String>)]) -> Totals {
@@ -805,24 +804,6 @@ mod tests {
             w.write(lead, &passed).unwrap();
         }
         w.finish().unwrap()
-    }
-
-    /// The same leads as the CSV writer prints them: header and records.
-    fn as_csv(model: &Model, leads: &[(ScoredLead, Vec<String>)]) -> Vec<csv::StringRecord> {
-        let eq = Scorer::new(model).unwrap().equation().clone();
-        let mut w = CsvWriter::new(Vec::new(), &eq, 2);
-        w.write_fields(header("lead_id", &PASSED)).unwrap();
-        for (lead, passed) in leads {
-            let passed: Vec<Cow<str>> = passed.iter().map(|p| Cow::Borrowed(p.as_str())).collect();
-            w.write(lead, &passed).unwrap();
-        }
-        let bytes = w.into_inner().unwrap();
-        csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(&bytes[..])
-            .records()
-            .map(Result::unwrap)
-            .collect()
     }
 
     fn sheet(path: &Path, name: &str) -> Range<Data> {

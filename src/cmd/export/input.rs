@@ -137,7 +137,13 @@ impl Plan {
         layout: &Layout,
         profile: Option<&BoundProfile>,
     ) -> Result<Plan> {
-        let profile_columns = profile.map(BoundProfile::input_columns).unwrap_or_default();
+        // The profile was bound to this header, so every column it names is in it.
+        let profile_columns: Vec<usize> = profile
+            .map(|p| p.profile().columns())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|name| input.headers().iter().position(|h| h == name))
+            .collect();
         let mut redact: Vec<usize> = Vec::new();
         for name in &args.redact {
             let col = input.column(name, "given with --redact")?;
