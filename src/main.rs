@@ -6,6 +6,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = leadscore::cli::Cli::parse();
+    leadscore::io::output::remove_temporaries_on_signals();
     match leadscore::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         // `leadscore score leads.csv | head` closing the pipe is a normal end.

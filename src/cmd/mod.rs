@@ -96,7 +96,7 @@ fn output_path(named: Option<&Path>) -> Option<&Path> {
 
 /// The one path a file named on the command line is, or would be once written, however it is
 /// spelt (`./a.csv`, `x/../a.csv`, a symlink): `None` when not even its directory exists.
-fn identity(path: &Path) -> Option<PathBuf> {
+fn location(path: &Path) -> Option<PathBuf> {
     if let Ok(p) = std::fs::canonicalize(path) {
         return Some(p);
     }
@@ -107,26 +107,66 @@ fn identity(path: &Path) -> Option<PathBuf> {
     Some(std::fs::canonicalize(parent).ok()?.join(path.file_name()?))
 }
 
+/// Whether two paths are one file: the same device and inode when both exist (so a hard link
+/// or a symlink is caught, whatever its name), else the same location. Devices and FIFOs are
+/// never "the same file" as anything: writing `/dev/null` twice destroys nothing.
+fn same_file(a: &Path, b: &Path) -> bool {
+    if a == Path::new(STDIN_PATH) || b == Path::new(STDIN_PATH) {
+        return false;
+    }
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(ma), Ok(mb)) => {
+            if !(ma.is_file() || ma.is_dir()) || !(mb.is_file() || mb.is_dir()) {
+                return false;
+            }
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                ma.dev() == mb.dev() && ma.ino() == mb.ino()
+            }
+            #[cfg(not(unix))]
+            {
+                location(a) == location(b)
+            }
+        }
+        (Err(_), Err(_)) => location(a).is_some() && location(a) == location(b),
+        // One exists and the other does not yet: two different files.
+        _ => false,
+    }
+}
+
 /// Refuses outputs that would replace an input or each other, before anything is read: the
-/// lead list named as `-o` or `--skip-invalid`, or the rejects written over the scores. Each is
-/// `(flag, path)`; inputs are `(what it is, path)`.
+/// lead list or the model named as `-o` or `--skip-invalid`, or the rejects written over the
+/// scores. Each output is `(flag, path)`; inputs are `(what it is, path)`.
 fn check_paths(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
     for (i, (flag, out)) in outputs.iter().enumerate() {
-        let Some(o) = identity(out) else { continue };
         for (what, input) in inputs {
-            if *input != Path::new(STDIN_PATH) && identity(input).as_ref() == Some(&o) {
+            if same_file(out, input) {
+                let which = if out == input {
+                    format!("{what} itself")
+                } else {
+                    format!("{what} {} under another name", input.display())
+                };
                 return Err(Error::Usage(format!(
-                    "{flag} {} is {what} itself; write to another file",
+                    "{flag} {} is {which}; write to another file",
                     out.display()
                 )));
             }
         }
         for (other_flag, other) in &outputs[..i] {
-            if identity(other).as_ref() == Some(&o) {
-                return Err(Error::Usage(format!(
-                    "{other_flag} and {flag} both name {}; give each its own file",
-                    out.display()
-                )));
+            if same_file(other, out) {
+                return Err(Error::Usage(if other == out {
+                    format!(
+                        "{other_flag} and {flag} both name {}; give each its own file",
+                        out.display()
+                    )
+                } else {
+                    format!(
+                        "{other_flag} {} and {flag} {} are the same file; give each its own",
+                        other.display(),
+                        out.display()
+                    )
+                }));
             }
         }
     }

@@ -37,7 +37,11 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     let mut outputs: Vec<(&str, &std::path::Path)> = Vec::new();
     outputs.extend(output.map(|p| ("-o", p)));
     outputs.extend(args.skip_invalid.as_deref().map(|p| ("--skip-invalid", p)));
-    super::check_paths(&[("the lead list", &leads)], &outputs)?;
+    let model_file = crate::model::registry::locate(&args.model)?.file;
+    super::check_paths(
+        &[("the lead list", &leads), ("the model", &model_file)],
+        &outputs,
+    )?;
     let (model, located) = crate::model::registry::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
     let super::Leads {

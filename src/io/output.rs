@@ -1,5 +1,13 @@
 //! Where results go: a file that appears only when complete (written beside its final path,
 //! synced, renamed into place, and the directory synced), or standard output.
+//!
+//! What `-o` names is looked at before it is written: a symlink is followed, so the file it
+//! points to is replaced and the link kept; a device or FIFO (`/dev/null`, a named pipe) is
+//! written through, never renamed over. Every temporary file or directory carries the process
+//! id in its name (`.leadscore-<pid>-XXXXXX.tmp`) and is recorded: a signal that ends the run
+//! (SIGINT, SIGTERM, SIGHUP) removes this run's, and the next write into a directory removes
+//! those of processes that no longer exist (a SIGKILL leaves them; a running writer's are left
+//! alone).
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -78,6 +86,145 @@ impl Write for Output {
 /// How the name of every temporary file written beside its target starts.
 pub const TEMP_PREFIX: &str = ".leadscore-";
 
+/// This process's temporary files and directories, removed by [`remove_temporaries`] when a
+/// signal ends the run. Entries stay after their file is renamed into place: removing a name
+/// that is gone does nothing, and no other process makes names with this process's id.
+static TEMPORARIES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn record(path: &Path) {
+    if let Ok(mut t) = TEMPORARIES.lock() {
+        t.push(path.to_path_buf());
+    }
+}
+
+/// Removes every temporary file and directory this process made that still exists. For the
+/// signal handler: the run is ending, so none of them will be finished.
+pub fn remove_temporaries() {
+    let paths = match TEMPORARIES.lock() {
+        Ok(t) => t.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    for p in paths {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => {
+                let _ = std::fs::remove_dir_all(&p);
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(&p);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Starts a thread that, on SIGINT, SIGTERM or SIGHUP, removes this run's temporary files and
+/// then ends the process as the signal would have (so a shell sees 130 for Ctrl-C).
+#[cfg(unix)]
+pub fn remove_temporaries_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            remove_temporaries();
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
+#[cfg(not(unix))]
+pub fn remove_temporaries_on_signals() {}
+
+/// The prefix of this process's temporary names: `.leadscore-<pid>-`.
+fn own_prefix(prefix: &str) -> String {
+    format!("{prefix}{}-", std::process::id())
+}
+
+/// Removes temporary files and directories in `dir` that processes which no longer exist left
+/// there (killed before they could clean up). Names without a process id (older versions) and
+/// those of running processes are left alone.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Some(pid) = stale_pid(&name) else {
+            continue;
+        };
+        if pid == std::process::id() || process_exists(pid) {
+            continue;
+        }
+        let path = entry.path();
+        let _ = match entry.file_type() {
+            Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+    }
+}
+
+/// The process id in a temporary name `.leadscore-<pid>-XXXXXX...`, or in a replacement's
+/// `.<file>.leadscore-<pid>-XXXXXX.tmp`.
+fn stale_pid(name: &str) -> Option<u32> {
+    let at = name.find(TEMP_PREFIX)?;
+    if at != 0 && !name.starts_with('.') {
+        return None;
+    }
+    let rest = &name[at + TEMP_PREFIX.len()..];
+    let (pid, _) = rest.split_once('-')?;
+    pid.parse().ok()
+}
+
+#[cfg(target_os = "linux")]
+fn process_exists(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return true;
+    };
+    // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_exists(_pid: u32) -> bool {
+    // Without a way to ask, assume it runs: never remove another writer's file.
+    true
+}
+
+/// What a path to write resolves to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// A regular file (or none yet) at this path: written beside and renamed into place.
+    File(PathBuf),
+    /// A device or FIFO: written through, since renaming over it would replace the device.
+    Device(PathBuf),
+}
+
+/// Follows `path` through any symlinks (a dangling one to where it points) and says whether
+/// it ends at a device or FIFO.
+pub fn resolve(path: &Path) -> Target {
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => match std::fs::read_link(&at) {
+                Ok(to) => {
+                    at = match at.parent() {
+                        Some(parent) if to.is_relative() => parent.join(to),
+                        _ => to,
+                    };
+                }
+                Err(_) => break,
+            },
+            Ok(m) if !m.is_file() && !m.is_dir() => return Target::Device(at),
+            _ => break,
+        }
+    }
+    Target::File(at)
+}
+
 /// A temporary file in the same directory as `path`, so the final rename is atomic.
 pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     temp_beside_with_suffix(path, ".tmp")
@@ -90,19 +237,32 @@ pub fn temp_beside_with_suffix(path: &Path, suffix: &str) -> Result<tempfile::Na
 }
 
 fn temp_named(path: &Path, prefix: &str, suffix: &str) -> Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
+    let (path, system_temp) = match resolve(path) {
+        Target::File(p) => (p, None),
+        // Through to a device at the end: no rename, so the temporary file may be anywhere.
+        Target::Device(p) => (p, Some(std::env::temp_dir())),
+    };
+    let path = path.as_path();
+    let dir = match (&system_temp, path.parent()) {
+        (Some(t), _) => t.as_path(),
+        (None, Some(p)) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    remove_stale_temporaries(dir);
     let mut builder = tempfile::Builder::new();
-    builder.prefix(prefix).suffix(suffix);
+    let prefix = own_prefix(prefix);
+    builder.prefix(&prefix).suffix(suffix);
     // A finished file is for sharing (with the CRM, the team); tempfile's default is 0600.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    builder.tempfile_in(dir).map_err(|e| {
+    let made = builder.tempfile_in(dir);
+    if let Ok(t) = &made {
+        record(t.path());
+    }
+    made.map_err(|e| {
         // tempfile names its own random file in the message; the user named `path`.
         let err = match e.kind() {
             std::io::ErrorKind::NotFound => std::io::Error::new(
@@ -121,12 +281,28 @@ fn temp_named(path: &Path, prefix: &str, suffix: &str) -> Result<tempfile::Named
 /// Syncs and renames a finished temporary file into place, then syncs the directory so the
 /// rename itself survives a crash.
 pub fn persist(temp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    let shown = path.display();
+    let target = match resolve(path) {
+        Target::File(target) => target,
+        Target::Device(device) => {
+            // Copied through; the temporary file goes when `temp` is dropped.
+            let mut from = temp.reopen().map_err(|e| Error::write(&shown, e))?;
+            let mut to = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&device)
+                .map_err(|e| Error::write(&shown, e))?;
+            io::copy(&mut from, &mut to)
+                .and_then(|_| to.flush())
+                .map_err(|e| Error::write(&shown, e))?;
+            return Ok(());
+        }
+    };
     temp.as_file()
         .sync_all()
-        .map_err(|e| Error::write(path.display(), e))?;
-    temp.persist(path)
-        .map_err(|e| Error::write(path.display(), e.error))?;
-    sync_dir(path)
+        .map_err(|e| Error::write(&shown, e))?;
+    temp.persist(&target)
+        .map_err(|e| Error::write(&shown, e.error))?;
+    sync_dir(&target)
 }
 
 /// Syncs the directory holding `path`. Some filesystems cannot sync a directory and say so
@@ -234,12 +410,18 @@ pub struct StagedDir {
 impl StagedDir {
     /// Starts a directory that will become `dest`.
     pub fn beside(dest: &Path) -> Result<StagedDir> {
+        // A symlink to a directory: the directory it points to is what is replaced.
+        let dest = match resolve(dest) {
+            Target::File(p) | Target::Device(p) => p,
+        };
+        let dest = dest.as_path();
         let parent = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
+        remove_stale_temporaries(parent);
         let temp = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
+            .prefix(&own_prefix(TEMP_PREFIX))
             .suffix(".dir")
             .tempdir_in(parent)
             .map_err(|e| {
@@ -252,6 +434,7 @@ impl StagedDir {
                 };
                 Error::write(dest.display(), err)
             })?;
+        record(temp.path());
         // Shared like any finished output (tempfile makes directories 0700).
         #[cfg(unix)]
         {
@@ -346,6 +529,7 @@ fn move_aside(staged: &Path, dest: &Path) -> io::Result<Option<PathBuf>> {
     let mut old = staged.as_os_str().to_owned();
     old.push(".old");
     let old = PathBuf::from(old);
+    record(&old);
     std::fs::rename(dest, &old)?;
     if let Err(e) = std::fs::rename(staged, dest) {
         let _ = std::fs::rename(&old, dest);
@@ -357,6 +541,43 @@ fn move_aside(staged: &Path, dest: &Path) -> io::Result<Option<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporary_names_carry_the_process_id() {
+        assert_eq!(stale_pid(".leadscore-4242-AbC123.tmp"), Some(4242));
+        assert_eq!(stale_pid(".leadscore-4242-AbC123.dir"), Some(4242));
+        assert_eq!(stale_pid(".history.csv.leadscore-17-x1.tmp"), Some(17));
+        // Names from before, and a user's own files, are not ours to remove.
+        assert_eq!(stale_pid(".leadscore-AbC123.tmp"), None);
+        assert_eq!(stale_pid("report.leadscore-12-final.csv"), None);
+        let dir = tempfile::tempdir().unwrap();
+        let temp = temp_beside(&dir.path().join("out.csv")).unwrap();
+        let name = temp
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(stale_pid(&name), Some(std::process::id()), "{name}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_resolve_to_their_target_and_devices_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.csv");
+        let link = dir.path().join("l.csv");
+        std::os::unix::fs::symlink("f.csv", &link).unwrap();
+        // Dangling: where it points.
+        assert_eq!(resolve(&link), Target::File(file.clone()));
+        std::fs::write(&file, "x").unwrap();
+        assert_eq!(resolve(&link), Target::File(file.clone()));
+        assert_eq!(resolve(&file), Target::File(file));
+        assert_eq!(
+            resolve(Path::new("/dev/null")),
+            Target::Device(PathBuf::from("/dev/null"))
+        );
+    }
 
     #[test]
     fn a_staged_directory_appears_whole_and_replaces_the_old_one() {

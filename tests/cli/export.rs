@@ -539,7 +539,7 @@ fn flags_that_cannot_work_are_refused_before_any_reading() {
         ),
         (
             &["export", LEADS, "--skip-invalid", "./out.csv", "-o", "out.csv"],
-            "error: -o and --skip-invalid both name ./out.csv; give each its own file\n",
+            "error: -o out.csv and --skip-invalid ./out.csv are the same file; give each its own\n",
         ),
         (
             &["score", LEADS, "--skip-invalid", LEADS],

@@ -22,6 +22,7 @@ mod init;
 mod injection;
 mod leaks;
 mod model_files;
+mod outputs;
 mod plot_failures;
 mod profiles;
 mod reading;

@@ -63,7 +63,11 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let mut outputs: Vec<(&str, &Path)> = Vec::new();
     outputs.extend(output.map(|p| ("-o", p)));
     outputs.extend(args.skip_invalid.as_deref().map(|p| ("--skip-invalid", p)));
-    super::check_paths(&[("the lead list", &leads)], &outputs)?;
+    let model_file = crate::model::registry::locate(&args.model)?.file;
+    super::check_paths(
+        &[("the lead list", &leads), ("the model", &model_file)],
+        &outputs,
+    )?;
     if let (Some(dir), Some(_)) = (output, &args.split_by) {
         // The directory is replaced whole: nothing the export reads or writes besides may be in it.
         split::refuse_inside(dir, &[("the lead list", &leads)], &outputs[1..])?;

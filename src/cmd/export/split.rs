@@ -106,11 +106,11 @@ pub(super) fn refuse_inside(
     inputs: &[(&str, &Path)],
     outputs: &[(&str, &Path)],
 ) -> Result<()> {
-    let Some(d) = crate::cmd::identity(dir) else {
+    let Some(d) = crate::cmd::location(dir) else {
         return Ok(());
     };
     for (what, path) in inputs.iter().chain(outputs) {
-        if crate::cmd::identity(path).is_some_and(|p| p.starts_with(&d)) {
+        if crate::cmd::location(path).is_some_and(|p| p.starts_with(&d)) {
             return Err(Error::Usage(format!(
                 "{what} {} is inside -o {}, which --split-by replaces whole; keep it elsewhere",
                 path.display(),
