@@ -15,6 +15,11 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 
+/// The most columns a header may have: Excel's sheet width (16,384), so any export a
+/// spreadsheet can open fits, and a file read with the wrong delimiter or a binary file is told
+/// apart from a lead list at once.
+pub const MAX_COLUMNS: usize = 16_384;
+
 /// Files at least this big get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 4 << 20;
 
@@ -317,9 +322,22 @@ impl CsvInput {
                 format!("{what} (expected a header line and at least one row)"),
             ));
         }
+        if raw.len() > MAX_COLUMNS {
+            return Err(Error::Row {
+                path,
+                line: 1,
+                problem: format!(
+                    "the header has {} columns; a lead list or history has at most {} (as many as a spreadsheet holds): check the delimiter, or that this is the file meant",
+                    raw.len(),
+                    MAX_COLUMNS
+                ),
+            });
+        }
         let headers: Vec<String> = raw.iter().map(|h| decode(h).trim().to_string()).collect();
+        // Each name's first column, in one pass (a pairwise check took 30 s on 100k columns).
+        let mut first: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
         for (i, h) in headers.iter().enumerate() {
-            if let Some(j) = headers[..i].iter().position(|g| g == h) {
+            if let Some(&j) = first.get(h.as_str()) {
                 return Err(Error::Row {
                     path,
                     line: 1,
@@ -330,6 +348,7 @@ impl CsvInput {
                     ),
                 });
             }
+            first.insert(h, i);
         }
         Ok(CsvInput {
             source: Source { path, headers },

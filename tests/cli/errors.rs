@@ -972,3 +972,28 @@ fn output_into_a_directory_that_does_not_exist_names_the_directory_not_a_temp_fi
         "error: cannot write no/such/dir/scores.csv: the directory no/such/dir does not exist\n",
     );
 }
+
+#[test]
+fn a_header_wider_than_a_spreadsheet_is_refused_and_a_wide_one_checked_in_linear_time() {
+    let env = trained_env();
+    let wide: Vec<String> = (0..20_000).map(|i| format!("c{i}")).collect();
+    env.write(
+        "wide.csv",
+        format!("{}\n{}\n", wide.join(","), "x,".repeat(19_999) + "x"),
+    );
+    fails(
+        &env,
+        &["score", "wide.csv"],
+        "error: wide.csv:1: the header has 20000 columns; a lead list or history has at most 16384 (as many as a spreadsheet holds): check the delimiter, or that this is the file meant\n",
+    );
+    // 16,384 columns with the only repeat at the very end, named with both its columns (the
+    // check is one pass with a hash map; a pairwise check made 134 million comparisons here).
+    let mut names: Vec<String> = (0..16_383).map(|i| format!("c{i}")).collect();
+    names.push("c7".into());
+    env.write("repeat.csv", format!("{}\n", names.join(",")));
+    fails(
+        &env,
+        &["score", "repeat.csv"],
+        "error: repeat.csv:1: column \"c7\" appears twice in the header (columns 8 and 16384)\n",
+    );
+}
