@@ -74,7 +74,29 @@ impl History {
     }
 
     pub fn read(path: &Path, config: &Config, opts: ReadOptions) -> Result<History> {
-        Self::read_at_least(path, config, opts, 2)
+        let history = Self::read_at_least(path, config, opts, 2)?;
+        history.refuse_blank_features(config)?;
+        Ok(history)
+    }
+
+    /// A numeric feature blank in every row has nothing to learn from; said with the file, as
+    /// every other problem of a column is. (A batch for `retrain` may lack one: it is merged.)
+    fn refuse_blank_features(&self, config: &Config) -> Result<()> {
+        for (spec, values) in config.features.iter().zip(&self.values) {
+            if let FeatureValues::Numeric(v) = values {
+                if v.iter().all(|x| x.is_nan()) {
+                    return Err(Error::file(
+                        &self.path,
+                        format!(
+                            "column \"{}\" (a feature in the config) is blank in all {} rows used; drop it from [features] or fill it in",
+                            spec.name,
+                            v.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Reads a batch of customers to merge into a history (`retrain`): checked like a history,
@@ -165,6 +187,10 @@ impl History {
     }
 }
 
+/// The largest outcome amount (money, hours, a count) a history may hold: beyond it a value is
+/// surely a typo or a unit mix-up, and its square would swamp every sum the fit makes.
+pub const MAX_AMOUNT: f64 = 1e15;
+
 /// Where a file's outcome (ledger) columns are, and how they become money.
 pub struct Ledger {
     cols: Vec<usize>,
@@ -230,13 +256,32 @@ impl Ledger {
                         ),
                     ))
                 }
+                Ok(Some(v)) if v.abs() > MAX_AMOUNT => {
+                    return Err(source.field_error(
+                        record,
+                        col,
+                        format!(
+                            "expected an amount below 1e15 (no customer's money, hours or counts reach a quadrillion; a typo or a unit mix-up?), got \"{}\"",
+                            text.trim()
+                        ),
+                    ))
+                }
                 Ok(Some(v)) => scratch[k] = v,
             }
         }
-        Ok(match blank {
-            Some(col) => Err(col),
-            None => Ok(self.economics.outcome(scratch)),
-        })
+        let Some(col) = blank else {
+            let outcome = self.economics.outcome(scratch);
+            if !(outcome.lifetime_return.is_finite() && outcome.service_burden.is_finite()) {
+                // Amounts are bounded, so only the rates can overflow.
+                return Err(Error::Row {
+                    path: source.path.clone(),
+                    line: crate::io::table::line_of(record),
+                    problem: "the economics make this customer's return or burden overflow (not a finite number): check the rates in [economics]".into(),
+                });
+            }
+            return Ok(Ok(outcome));
+        };
+        Ok(Err(col))
     }
 }
 

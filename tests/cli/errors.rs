@@ -997,3 +997,38 @@ fn a_header_wider_than_a_spreadsheet_is_refused_and_a_wide_one_checked_in_linear
         "error: repeat.csv:1: column \"c7\" appears twice in the header (columns 8 and 16384)\n",
     );
 }
+
+#[test]
+fn an_outcome_no_customer_could_have_is_named_with_its_line_and_column() {
+    let history = edit(&fixture(HISTORY), "4186.20,20719.11,", "4186.20,1e300,");
+    train_fails(
+        &history,
+        "error: history.csv:5: column \"lifetime_revenue\": expected an amount below 1e15 (no customer's money, hours or counts reach a quadrillion; a typo or a unit mix-up?), got \"1e300\"\n",
+    );
+}
+
+#[test]
+fn a_rate_that_overflows_names_the_first_row_it_breaks() {
+    config_fails(
+        &edit(&fixture(CONFIG), "rate = 50", "rate = 1e308"),
+        "error: history.csv:2: the economics make this customer's return or burden overflow (not a finite number): check the rates in [economics]\n",
+    );
+}
+
+#[test]
+fn a_numeric_feature_blank_in_every_row_is_named_with_the_file() {
+    let rows = crate::util::csv_rows(&fixture(HISTORY));
+    let col = rows[0].iter().position(|h| h == "employees").unwrap();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for (i, row) in rows.iter().enumerate() {
+        let mut row = row.clone();
+        if i > 0 {
+            row[col].clear();
+        }
+        w.write_record(&row).unwrap();
+    }
+    train_fails(
+        &String::from_utf8(w.into_inner().unwrap()).unwrap(),
+        "error: history.csv: column \"employees\" (a feature in the config) is blank in all 60 rows used; drop it from [features] or fill it in\n",
+    );
+}
