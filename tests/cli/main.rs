@@ -11,6 +11,7 @@ mod accuracy;
 mod blanks;
 mod categories;
 mod commands;
+mod corpus;
 mod errors;
 mod evaluate;
 mod explain;
