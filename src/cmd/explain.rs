@@ -23,7 +23,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
             delimiter: args.delimiter,
             ..Default::default()
         },
-        args.id_column.as_deref(),
+        args.id_column.as_deref().map(|c| ("--id-column", c)),
     )?;
     let mut record = csv::ByteRecord::new();
     let found = loop {

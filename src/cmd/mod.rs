@@ -66,7 +66,13 @@ struct Leads {
 
 /// Opens a lead list and finds its id column (`id`, given with `--id`, else the model's) and the
 /// model's features in it, or says which is missing.
-fn open_leads(model: &Model, path: &Path, opts: ReadOptions, id: Option<&str>) -> Result<Leads> {
+/// `id` is the flag that named the id column and the name, when one did.
+fn open_leads(
+    model: &Model,
+    path: &Path,
+    opts: ReadOptions,
+    id: Option<(&str, &str)>,
+) -> Result<Leads> {
     let input = CsvInput::open(path, opts)?;
     let id_col = model.lead_id_column(&input, id)?;
     let cols = model.locate_features(&input)?;

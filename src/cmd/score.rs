@@ -56,7 +56,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
             progress: std::io::stderr().is_terminal(),
             fingerprint: false,
         },
-        args.id.as_deref(),
+        args.id.as_deref().map(|c| ("--id", c)),
     )?;
     let extra: Vec<usize> = if args.with_input {
         (0..input.headers().len())

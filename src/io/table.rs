@@ -622,6 +622,9 @@ pub fn sniff_delimiter(head: &[u8]) -> u8 {
 /// (`1.234.567,89`, `40,0 %`, `€ 1,200`): what to change is then obvious.
 pub fn not_a_number(text: &str) -> String {
     let t = text.trim();
+    if t.chars().count() > SHOWN_CHARS {
+        return format!("expected a number, got {}", shown(t));
+    }
     let bare = ["EUR", "USD", "GBP", "CHF"]
         .iter()
         .fold(t.to_string(), |acc, code| acc.replace(code, ""));
@@ -635,6 +638,29 @@ pub fn not_a_number(text: &str) -> String {
     } else {
         format!("expected a number, got \"{t}\"")
     }
+}
+
+/// The most characters of a bad value an error message quotes.
+pub const SHOWN_CHARS: usize = 60;
+
+/// A value as an error message quotes it: whole when short, else its start and its length, so a
+/// 1 MB field does not become a 1 MB message.
+pub fn shown(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= SHOWN_CHARS {
+        return format!("\"{value}\"");
+    }
+    let start: String = value.chars().take(SHOWN_CHARS - 20).collect();
+    // Digits grouped by hand: `io` sits below `report`, which formats numbers for people.
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("\"{start}…\" ({grouped} characters)")
 }
 
 /// Why a field is not a number.
@@ -686,6 +712,20 @@ mod tests {
             out.push(rec.iter().map(|f| decode(f).into_owned()).collect());
         }
         out
+    }
+
+    #[test]
+    fn a_long_bad_value_is_quoted_by_its_start_and_length() {
+        assert_eq!(shown("12x"), "\"12x\"");
+        let long = "9".repeat(1_048_576) + "x";
+        let msg = not_a_number(&long);
+        assert_eq!(
+            msg,
+            format!(
+                "expected a number, got \"{}…\" (1,048,577 characters)",
+                "9".repeat(40)
+            )
+        );
     }
 
     #[test]

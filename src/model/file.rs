@@ -519,15 +519,15 @@ impl Model {
         crate::io::output::write_atomic(path, text.as_bytes())
     }
 
-    /// The id column of a lead list: `flag` (`--id`), else the lead id column the model was
+    /// The id column of a lead list: the one a flag named (`("--id", column)`), else the lead id column the model was
     /// trained with, else its customer id column.
     pub fn lead_id_column(
         &self,
         input: &crate::io::table::CsvInput,
-        flag: Option<&str>,
+        flag: Option<(&str, &str)>,
     ) -> Result<usize> {
         match flag {
-            Some(name) => input.column(name, "given with --id"),
+            Some((flag, name)) => input.column(name, &format!("given with {flag}")),
             None => input
                 .column(
                     &self.lead_id_column,

@@ -1032,3 +1032,28 @@ fn a_numeric_feature_blank_in_every_row_is_named_with_the_file() {
         "error: history.csv: column \"employees\" (a feature in the config) is blank in all 60 rows used; drop it from [features] or fill it in\n",
     );
 }
+
+#[test]
+fn a_huge_bad_value_is_quoted_by_its_start_and_length_not_whole() {
+    let leads = format!(
+        "{LEADS_HEADER}\nL01,A,retail,south,Schmidt,{}x,400\n",
+        "9".repeat(1_048_576)
+    );
+    score_fails(
+        &leads,
+        &format!(
+            "error: leads.csv:2: column \"employees\": expected a number, got \"{}…\" (1,048,577 characters)\n",
+            "9".repeat(40)
+        ),
+    );
+}
+
+#[test]
+fn explain_names_the_flag_that_named_a_missing_id_column() {
+    let env = trained_env();
+    fails(
+        &env,
+        &["explain", LEADS, "--id", "L01", "--id-column", "ref"],
+        "error: leads.csv: no column \"ref\" (given with --id-column); the header has: lead_id, company, industry, region, account_manager, employees, first_order_value\n",
+    );
+}

@@ -58,7 +58,7 @@ impl Layout {
             ));
         }
         if !scored {
-            let id_col = model.lead_id_column(input, id)?;
+            let id_col = model.lead_id_column(input, id.map(|c| ("--id", c)))?;
             let carried = (0..input.headers().len())
                 .filter(|&c| c != id_col)
                 .collect();
