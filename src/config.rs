@@ -379,11 +379,15 @@ struct RawModel {
     half_life_days: Option<Spanned<f64>>,
 }
 
+// Each untagged enum ends in `Other`, so a value of the wrong type reaches the checks below and
+// gets a message saying what the key takes, instead of serde's "did not match any variant of
+// untagged enum RawWinsorize".
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum RawPenalty {
     Number(f64),
     Word(String),
+    Other(toml::Value),
 }
 
 #[derive(Debug, Deserialize)]
@@ -391,6 +395,7 @@ enum RawPenalty {
 enum RawWinsorize {
     Switch(bool),
     Range(Vec<f64>),
+    Other(toml::Value),
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -908,6 +913,12 @@ impl Checker<'_> {
                         format!("model.penalty must be \"auto\" or a number >= 0, got \"{w}\""),
                     ))
                 }
+                RawPenalty::Other(v) => {
+                    return Err(self.err(
+                        p.span(),
+                        format!("model.penalty must be \"auto\" or a number >= 0, got {v}"),
+                    ))
+                }
             };
         }
         if let Some(c) = raw.min_category_count {
@@ -931,6 +942,12 @@ impl Checker<'_> {
                     return Err(self.err(
                         w.span(),
                         format!("model.winsorize must be false or [low, high] percentiles with 0 <= low < high <= 1, got {r:?}"),
+                    ))
+                }
+                RawWinsorize::Other(v) => {
+                    return Err(self.err(
+                        w.span(),
+                        format!("model.winsorize must be false or [low, high] percentiles with 0 <= low < high <= 1, got {v}"),
                     ))
                 }
             };

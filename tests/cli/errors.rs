@@ -1057,3 +1057,15 @@ fn explain_names_the_flag_that_named_a_missing_id_column() {
         "error: leads.csv: no column \"ref\" (given with --id-column); the header has: lead_id, company, industry, region, account_manager, employees, first_order_value\n",
     );
 }
+
+#[test]
+fn a_setting_of_the_wrong_type_says_what_the_key_takes() {
+    config_fails(
+        &edit(&fixture(CONFIG), "winsorize = false", "winsorize = \"no\""),
+        "error: leadscore.toml:29: model.winsorize must be false or [low, high] percentiles with 0 <= low < high <= 1, got \"no\"\n",
+    );
+    config_fails(
+        &edit(&fixture(CONFIG), "winsorize = false", "penalty = true"),
+        "error: leadscore.toml:29: model.penalty must be \"auto\" or a number >= 0, got true\n",
+    );
+}
