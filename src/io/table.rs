@@ -168,13 +168,24 @@ impl Source {
         if record.len() == self.headers.len() {
             return Ok(());
         }
+        // A quote opened and never closed runs the field on over line ends: the row comes out
+        // short with a line break inside, and the width is the symptom, not the cause.
+        let unclosed = record.len() < self.headers.len()
+            && record
+                .iter()
+                .any(|f| f.contains(&b'\n') || f.contains(&b'\r'));
         Err(Error::Row {
             path: self.path.clone(),
             line: line_of(record),
             problem: format!(
-                "expected {} fields as in the header, found {}",
+                "expected {} fields as in the header, found {}{}",
                 self.headers.len(),
-                record.len()
+                record.len(),
+                if unclosed {
+                    "; a quote opened on this line is never closed, so the rest of the file was read as one field"
+                } else {
+                    ""
+                }
             ),
         })
     }

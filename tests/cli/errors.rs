@@ -1069,3 +1069,14 @@ fn a_setting_of_the_wrong_type_says_what_the_key_takes() {
         "error: leadscore.toml:29: model.penalty must be \"auto\" or a number >= 0, got true\n",
     );
 }
+
+#[test]
+fn a_quote_never_closed_is_named_as_the_cause_of_a_short_row() {
+    let leads = format!(
+        "{LEADS_HEADER}\nL01,A,retail,south,Schmidt,5,400\nL02,\"B,retail,south,Schmidt,5,400\nL03,C,retail,south,Schmidt,5,400\n"
+    );
+    score_fails(
+        &leads,
+        "error: leads.csv:3: expected 7 fields as in the header, found 2; a quote opened on this line is never closed, so the rest of the file was read as one field\n",
+    );
+}
