@@ -12,7 +12,7 @@
 //! `cargo test` runs a few hundred mutants per target (a few seconds in debug). Longer:
 //!
 //! ```text
-//! LEADSCORE_FUZZ_ITERS=20000 cargo test --release --test fuzz -- --nocapture
+//! LEADSCORE_FUZZ_ITERS=20000 cargo test --release --test fuzz
 //! ```
 //!
 //! `LEADSCORE_FUZZ_SEED` picks another seed. `tests/corpus/fuzz/` holds inputs that once
@@ -131,8 +131,12 @@ impl Tally {
         }
     }
 
+    /// Prints the seed and counts past the test harness's capture (which would hide them for a
+    /// passing test, and with `--nocapture` show every scoring summary too).
     fn finish(self, iterations: usize) {
-        eprintln!(
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "fuzz {}: seed {}, {iterations} iterations: {} ran, {} refused, {} panics",
             self.target,
             seed(),
@@ -968,4 +972,21 @@ fn type_preserving_edits_of_the_model_are_refused_or_score_but_never_panic() {
         by_checksum.join("\n")
     );
     t.finish(n_iter);
+}
+
+/// The harness itself: a panic, on this thread or a worker's, is caught and told apart from a
+/// refusal.
+#[test]
+fn the_harness_catches_panics_and_tells_them_from_refusals() {
+    quiet_panics();
+    assert_eq!(guarded(|| Err("refused".into())), Ok(Err("refused".into())));
+    let on_a_worker = guarded(|| {
+        std::thread::scope(|s| {
+            s.spawn(|| panic!("worker"));
+        });
+        Ok(())
+    });
+    assert!(on_a_worker.is_err(), "{on_a_worker:?}");
+    let here = guarded(|| panic!("here {}", 1));
+    assert!(here.unwrap_err().contains("here 1"));
 }
