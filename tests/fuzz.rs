@@ -27,6 +27,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
+/// Paths into JSON documents, shared with the model-file corpus test.
+#[path = "support/json_paths.rs"]
+mod json_paths;
+use json_paths::{get_mut, paths, show, strings_of, PathStep};
+
 const SEED_VAR: &str = "LEADSCORE_FUZZ_SEED";
 const ITERS_VAR: &str = "LEADSCORE_FUZZ_ITERS";
 const DEFAULT_SEED: u64 = 20261130;
@@ -730,58 +735,6 @@ fn mutated_configs_are_refused_or_train_but_never_panic() {
 // ---------------------------------------------------------------------------------------------
 // model.json: type-preserving edits, sealed again.
 
-#[derive(Clone, Debug)]
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
-fn paths(v: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
-    out.push(at.clone());
-    match v {
-        Value::Object(map) => {
-            for (k, child) in map {
-                at.push(Step::Key(k.clone()));
-                paths(child, at, out);
-                at.pop();
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                at.push(Step::Index(i));
-                paths(child, at, out);
-                at.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
-fn get_mut<'v>(v: &'v mut Value, path: &[Step]) -> &'v mut Value {
-    path.iter().fold(v, |v, step| match step {
-        Step::Key(k) => &mut v[k.as_str()],
-        Step::Index(i) => &mut v[*i],
-    })
-}
-
-fn show(path: &[Step]) -> String {
-    path.iter()
-        .map(|s| match s {
-            Step::Key(k) => format!(".{k}"),
-            Step::Index(i) => format!("[{i}]"),
-        })
-        .collect()
-}
-
-fn strings_of(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::String(s) => out.push(s.clone()),
-        Value::Array(items) => items.iter().for_each(|i| strings_of(i, out)),
-        Value::Object(map) => map.values().for_each(|i| strings_of(i, out)),
-        _ => {}
-    }
-}
-
 /// A targeted edit a hand edit could leave: a reference level missing from the levels, the
 /// `(other)` level of a feature with a pooled list removed, a clamp range with low above high.
 fn mutate_model_semantics(model: &mut Value, rng: &mut impl Rng) -> Option<String> {
@@ -835,7 +788,7 @@ fn mutate_model(model: &mut Value, strings: &[String], rng: &mut impl Rng) -> Op
     paths(model, &mut Vec::new(), &mut all);
     let path = all[rng.random_range(0..all.len())].clone();
     let key = match path.last() {
-        Some(Step::Key(k)) => k.clone(),
+        Some(PathStep::Key(k)) => k.clone(),
         _ => String::new(),
     };
     let target = get_mut(model, &path);

@@ -7,6 +7,10 @@ mod util;
 #[path = "../../examples/gen_data/story.rs"]
 mod story;
 
+/// Paths into JSON documents, shared with the fuzz harness.
+#[path = "../support/json_paths.rs"]
+mod json_paths;
+
 mod accuracy;
 mod blanks;
 mod categories;

@@ -15,6 +15,7 @@ use std::path::Path;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
+use crate::json_paths::{get_mut, paths, show, strings_of, PathStep};
 use crate::util::{model_text, repo, Env};
 
 const LEADS: &str = "data/leads.csv";
@@ -89,50 +90,6 @@ fn every_corpus_model_is_refused_with_its_pinned_message_or_scores() {
     }
 }
 
-/// Every path to a value in `v`, depth first.
-fn paths(v: &Value, at: &mut Vec<PathStep>, out: &mut Vec<Vec<PathStep>>) {
-    out.push(at.clone());
-    match v {
-        Value::Object(map) => {
-            for (k, child) in map {
-                at.push(PathStep::Key(k.clone()));
-                paths(child, at, out);
-                at.pop();
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                at.push(PathStep::Index(i));
-                paths(child, at, out);
-                at.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
-#[derive(Clone, Debug)]
-enum PathStep {
-    Key(String),
-    Index(usize),
-}
-
-fn get_mut<'v>(v: &'v mut Value, path: &[PathStep]) -> &'v mut Value {
-    path.iter().fold(v, |v, step| match step {
-        PathStep::Key(k) => &mut v[k.as_str()],
-        PathStep::Index(i) => &mut v[*i],
-    })
-}
-
-fn show(path: &[PathStep]) -> String {
-    path.iter()
-        .map(|s| match s {
-            PathStep::Key(k) => format!(".{k}"),
-            PathStep::Index(i) => format!("[{i}]"),
-        })
-        .collect()
-}
-
 /// One type-preserving edit of the kind a person makes by hand: a number changed, a string
 /// swapped for another from the file, an array element deleted or duplicated, a bool flipped,
 /// an index moved by one (or a null column given one). Returns what it did, or `None` when the
@@ -205,15 +162,6 @@ fn mutate(model: &mut Value, strings: &[String], rng: &mut impl Rng) -> Option<S
         _ => return None,
     };
     Some(format!("{}: {what}", show(&path)))
-}
-
-fn strings_of(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::String(s) => out.push(s.clone()),
-        Value::Array(items) => items.iter().for_each(|i| strings_of(i, out)),
-        Value::Object(map) => map.values().for_each(|i| strings_of(i, out)),
-        _ => {}
-    }
 }
 
 /// Loads and scores `leads` in-process, as `leadscore score` does: the equation, scores,
