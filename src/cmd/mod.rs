@@ -141,6 +141,24 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// `score`'s and `export`'s check: neither `-o` nor `--skip-invalid` may be the lead list, the
+/// model `--model` names, or each other.
+fn check_scoring_paths(
+    leads: &Path,
+    model: &Path,
+    output: Option<&Path>,
+    rejects: Option<&Path>,
+) -> Result<()> {
+    let mut outputs: Vec<(&str, &Path)> = Vec::new();
+    outputs.extend(output.map(|p| ("-o", p)));
+    outputs.extend(rejects.map(|p| ("--skip-invalid", p)));
+    let model_file = crate::model::registry::locate(model)?.file;
+    check_paths(
+        &[("the lead list", leads), ("the model", &model_file)],
+        &outputs,
+    )
+}
+
 /// Refuses outputs that would replace an input or each other, before anything is read: the
 /// lead list or the model named as `-o` or `--skip-invalid`, or the rejects written over the
 /// scores. Each output is `(flag, path)`; inputs are `(what it is, path)`.

@@ -34,14 +34,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         "score",
     )?;
     let output = super::output_path(args.output.as_deref());
-    let mut outputs: Vec<(&str, &std::path::Path)> = Vec::new();
-    outputs.extend(output.map(|p| ("-o", p)));
-    outputs.extend(args.skip_invalid.as_deref().map(|p| ("--skip-invalid", p)));
-    let model_file = crate::model::registry::locate(&args.model)?.file;
-    super::check_paths(
-        &[("the lead list", &leads), ("the model", &model_file)],
-        &outputs,
-    )?;
+    super::check_scoring_paths(&leads, &args.model, output, args.skip_invalid.as_deref())?;
     let (model, located) = crate::model::registry::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
     let super::Leads {

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use crate::commands::trained_env;
-use crate::util::{repo, Env};
+use crate::util::{repo, tsv_rows, Env};
 
 struct Case {
     name: String,
@@ -46,24 +46,17 @@ fn escape(s: &str) -> String {
 }
 
 fn cases() -> Vec<Case> {
-    let table = std::fs::read_to_string(repo("tests/corpus/inputs/cases.tsv")).unwrap();
-    table
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let fields: Vec<&str> = line.split('\t').collect();
-            assert_eq!(fields.len(), 5, "cases.tsv: {line}");
-            Case {
-                name: fields[0].to_string(),
-                code: fields[1].parse().unwrap(),
-                args: fields[2]
-                    .split(' ')
-                    .map(|a| if a == "''" { String::new() } else { a.into() })
-                    .collect(),
-                stderr: unescape(fields[3]) + "\n",
-                proves: fields[4].to_string(),
-            }
+    tsv_rows("tests/corpus/inputs/cases.tsv", 5)
+        .into_iter()
+        .map(|fields| Case {
+            name: fields[0].clone(),
+            code: fields[1].parse().unwrap(),
+            args: fields[2]
+                .split(' ')
+                .map(|a| if a == "''" { String::new() } else { a.into() })
+                .collect(),
+            stderr: unescape(&fields[3]) + "\n",
+            proves: fields[4].clone(),
         })
         .collect()
 }

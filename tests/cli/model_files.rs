@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
 use crate::json_paths::{get_mut, paths, show, strings_of, PathStep};
-use crate::util::{model_text, repo, Env};
+use crate::util::{model_text, repo, tsv_rows, Env};
 
 const LEADS: &str = "data/leads.csv";
 
@@ -28,15 +28,10 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let table = std::fs::read_to_string(repo("tests/corpus/models/cases.tsv")).unwrap();
-    table
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let fields: Vec<&str> = line.split('\t').collect();
-            assert_eq!(fields.len(), 4, "cases.tsv: {line}");
-            let file = fields[0].to_string();
+    tsv_rows("tests/corpus/models/cases.tsv", 4)
+        .into_iter()
+        .map(|fields| {
+            let file = fields[0].clone();
             let message = fields[2].replace("{version}", env!("CARGO_PKG_VERSION"));
             Case {
                 code: fields[1].parse().unwrap(),

@@ -172,3 +172,19 @@ pub fn model_text(model: &serde_json::Value) -> String {
     }
     leadscore::model::checksum::seal(&(serde_json::to_string_pretty(&model).unwrap() + "\n"))
 }
+
+/// The rows of a corpus table (`cases.tsv`: a header line, then tab-separated rows of `width`
+/// fields; blank lines skipped).
+pub fn tsv_rows(rel: &str, width: usize) -> Vec<Vec<String>> {
+    let table = std::fs::read_to_string(repo(rel)).unwrap();
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let fields: Vec<String> = line.split('\t').map(str::to_string).collect();
+            assert_eq!(fields.len(), width, "{rel}: {line}");
+            fields
+        })
+        .collect()
+}

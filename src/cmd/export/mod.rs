@@ -60,17 +60,13 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         std::io::stdin().is_terminal(),
         "export",
     )?;
-    let mut outputs: Vec<(&str, &Path)> = Vec::new();
-    outputs.extend(output.map(|p| ("-o", p)));
-    outputs.extend(args.skip_invalid.as_deref().map(|p| ("--skip-invalid", p)));
-    let model_file = crate::model::registry::locate(&args.model)?.file;
-    super::check_paths(
-        &[("the lead list", &leads), ("the model", &model_file)],
-        &outputs,
-    )?;
+    let rejects = args.skip_invalid.as_deref();
+    super::check_scoring_paths(&leads, &args.model, output, rejects)?;
     if let (Some(dir), Some(_)) = (output, &args.split_by) {
         // The directory is replaced whole: nothing the export reads or writes besides may be in it.
-        split::refuse_inside(dir, &[("the lead list", &leads)], &outputs[1..])?;
+        let rejects: Vec<(&str, &Path)> =
+            rejects.map(|p| ("--skip-invalid", p)).into_iter().collect();
+        split::refuse_inside(dir, &[("the lead list", &leads)], &rejects)?;
     }
     let settings = ExportSettings::load(args.config.as_deref())?;
     let profile = match &args.profile {
