@@ -109,6 +109,9 @@ pub struct ModelSettings {
     pub min_category_count: Option<usize>,
     /// Training percentiles numeric features are clamped to; `None` turns it off.
     pub winsorize: Option<(f64, f64)>,
+    /// Outcomes beyond this many times the 99th percentile are capped there for the fit and
+    /// listed (`fit::outliers`); `None` turns it off.
+    pub outcome_cap: Option<f64>,
     /// The share of outcomes a lead's net-value interval is meant to contain.
     pub interval: f64,
     pub transform: Transform,
@@ -125,6 +128,7 @@ impl Default for ModelSettings {
             penalty: Penalty::Auto,
             min_category_count: None,
             winsorize: Some((0.01, 0.99)),
+            outcome_cap: Some(crate::fit::outliers::DEFAULT_FACTOR),
             interval: 0.8,
             transform: Transform::Auto,
             half_life_days: None,
@@ -374,6 +378,7 @@ struct RawModel {
     penalty: Option<Spanned<RawPenalty>>,
     min_category_count: Option<Spanned<i64>>,
     winsorize: Option<Spanned<RawWinsorize>>,
+    outcome_cap: Option<Spanned<RawCap>>,
     interval: Option<Spanned<f64>>,
     transform: Option<Spanned<String>>,
     half_life_days: Option<Spanned<f64>>,
@@ -395,6 +400,14 @@ enum RawPenalty {
 enum RawWinsorize {
     Switch(bool),
     Range(Vec<f64>),
+    Other(toml::Value),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawCap {
+    Switch(bool),
+    Factor(f64),
     Other(toml::Value),
 }
 
@@ -950,6 +963,21 @@ impl Checker<'_> {
                         format!("model.winsorize must be false or [low, high] percentiles with 0 <= low < high <= 1, got {v}"),
                     ))
                 }
+            };
+        }
+        if let Some(c) = raw.outcome_cap {
+            let wrong = |got: String| {
+                self.err(
+                    c.span(),
+                    format!("model.outcome_cap must be false or a factor >= 2 (an outcome beyond that many times the 99th percentile is taken for a typo), got {got}"),
+                )
+            };
+            m.outcome_cap = match c.get_ref() {
+                RawCap::Switch(false) => None,
+                RawCap::Switch(true) => ModelSettings::default().outcome_cap,
+                RawCap::Factor(v) if v.is_finite() && *v >= 2.0 => Some(*v),
+                RawCap::Factor(v) => return Err(wrong(v.to_string())),
+                RawCap::Other(v) => return Err(wrong(v.to_string())),
             };
         }
         if let Some(t) = raw.transform {

@@ -862,6 +862,14 @@ fn render(g: &Guess) -> String {
     );
     put(
         &mut model,
+        "outcome_cap",
+        10.0,
+        "# An outcome (return or burden) beyond this many times the 99th percentile is surely a typo or\n\
+         # a unit mix-up: training names it and counts it as the largest outcome within the bar, so\n\
+         # it cannot move the model. `false` turns it off.\n",
+    );
+    put(
+        &mut model,
         "transform",
         "auto",
         "# The scale each money target is fitted on: \"auto\" fits the amount, and for amounts that\n\

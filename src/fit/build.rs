@@ -8,7 +8,6 @@ use crate::model::stored_config::StoredConfig;
 
 /// The model file of `t`, trained on `history` with `config` (read from `config_file`).
 pub fn model(history: &History, config: &Config, config_file: &str, t: &Trained) -> Model {
-    let mean = |k: usize| history.targets.iter().map(|y| y[k]).sum::<f64>() / history.rows() as f64;
     let columns = t
         .schema
         .columns
@@ -35,8 +34,8 @@ pub fn model(history: &History, config: &Config, config_file: &str, t: &Trained)
             rows: history.rows_read,
             rows_used: history.rows(),
             sha256: history.sha256.clone(),
-            mean_return: mean(0),
-            mean_burden: mean(1),
+            mean_return: t.mean_outcomes[0],
+            mean_burden: t.mean_outcomes[1],
         },
         schema: t.schema.clone(),
         columns,

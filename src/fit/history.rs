@@ -55,6 +55,8 @@ impl Ids {
 pub struct History {
     pub path: String,
     pub ids: Ids,
+    /// Per customer: the line of the file its row starts on, to name it in reports.
+    pub lines: Vec<u64>,
     pub values: Vec<FeatureValues>,
     /// Per customer: lifetime return and service burden, in money.
     pub targets: Vec<[f64; 2]>,
@@ -139,6 +141,7 @@ impl History {
         let mut seen = IdIndex::default();
         let mut builder = ValuesBuilder::new(&config.features);
         let mut ids = Ids::default();
+        let mut lines = Vec::new();
         let mut targets = Vec::new();
         let mut dates = date_col.map(|_| Vec::new());
         let mut excluded = Vec::new();
@@ -153,6 +156,7 @@ impl History {
                     ids.push(chunk.ids.get(i));
                 }
                 targets.extend(chunk.targets);
+                lines.extend(chunk.lines);
                 if let Some(dates) = dates.as_mut() {
                     dates.extend(chunk.dates);
                 }
@@ -177,6 +181,7 @@ impl History {
             path: input.path().to_string(),
             sha256: input.fingerprint().expect("requested"),
             ids,
+            lines,
             token_blanks: builder.token_blanks(&config.features),
             values: builder.finish(),
             targets,
@@ -301,6 +306,7 @@ struct Parse {
 struct Chunk {
     values: ValuesBuilder,
     ids: Ids,
+    lines: Vec<u64>,
     targets: Vec<[f64; 2]>,
     /// Empty without a date column.
     dates: Vec<Option<i64>>,
@@ -317,6 +323,7 @@ impl Parse {
         let mut chunk = Chunk {
             values: ValuesBuilder::new(specs),
             ids: Ids::default(),
+            lines: Vec::with_capacity(batch.len),
             targets: Vec::with_capacity(batch.len),
             dates: Vec::new(),
             excluded: Vec::new(),
@@ -357,6 +364,7 @@ impl Parse {
         }
         let o = outcome.expect("blank handled above");
         chunk.ids.push(id.trim());
+        chunk.lines.push(line_of(record));
         chunk.targets.push([o.lifetime_return, o.service_burden]);
         if self.date_col.is_some() {
             chunk.dates.push(date);

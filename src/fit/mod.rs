@@ -1,7 +1,8 @@
 //! Learning from past customers: reading the history (`history`), learning the schema
 //! (`schema`), and fitting the money models with cross-validation (`training`, `ridge`, and
 //! `glm` for log-link fits of amounts that cannot be negative) with optional recency weights
-//! (`recency`), and features that alone predict an outcome almost perfectly (`leaks`); the model
+//! (`recency`), outcomes far outside the rest capped for the fit (`outliers`), and features that
+//! alone predict an outcome almost perfectly (`leaks`); the model
 //! file a training becomes (`build`); and merging new customers into the kept history for a
 //! retrain (`merge`).
 
@@ -10,6 +11,7 @@ pub mod glm;
 pub mod history;
 pub mod leaks;
 pub mod merge;
+pub mod outliers;
 pub mod recency;
 pub mod ridge;
 pub mod schema;

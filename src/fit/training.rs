@@ -68,6 +68,11 @@ pub struct Trained {
     pub leaks: Vec<crate::fit::leaks::Leak>,
     /// How recency weighting counted the customers; `None` without `model.half_life_days`.
     pub recency: Option<RecencySummary>,
+    /// Outcomes far outside the rest, capped for the fit (`model.outcome_cap`), per target.
+    pub outcome_caps: Vec<crate::fit::outliers::Capped>,
+    /// The mean lifetime return and service burden the fit saw (after the caps): what a model
+    /// that knows nothing would predict.
+    pub mean_outcomes: [f64; 2],
 }
 
 pub fn train(history: &History, config: &Config) -> Result<Trained> {
@@ -100,24 +105,34 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
     );
     let p = schema.n_columns();
 
+    // The outcomes as the fit sees them: one typo of a few extra digits must not move every
+    // coefficient (see `fit::outliers`). Everything below learns and validates on these.
+    let mut targets = history.targets.clone();
+    let outcome_caps = match config.model.outcome_cap {
+        Some(factor) => crate::fit::outliers::cap(&mut targets, factor),
+        None => Vec::new(),
+    };
+    let targets = targets;
+    let mean_outcomes =
+        [0, 1].map(|t| targets.iter().map(|y| y[t]).sum::<f64>() / targets.len() as f64);
+
     // Money targets, then their logs: ln(1 + y) for the targets that cannot be negative.
     let floor_return = config.economics.return_never_negative();
     let loggable = [
-        floor_return && history.targets.iter().all(|y| y[0] >= 0.0),
-        history.targets.iter().all(|y| y[1] >= 0.0),
+        floor_return && targets.iter().all(|y| y[0] >= 0.0),
+        targets.iter().all(|y| y[1] >= 0.0),
     ];
     let try_log = [0, 1].map(|t| loggable[t] && config.model.transform != Transform::Linear);
     // The log link on the money itself, for the same targets, unless a scale is forced.
     let try_glm = [0, 1]
         .map(|t| try_log[t] && matches!(config.model.transform, Transform::Auto | Transform::Glm));
-    let ys: Vec<[f64; 4]> = history
-        .targets
+    let ys: Vec<[f64; 4]> = targets
         .iter()
         .map(|&[r, b]| [r, b, r.max(0.0).ln_1p(), b.max(0.0).ln_1p()])
         .collect();
     let frame = design.frame(&ys);
     let folds = assign_folds(n, k, config.model.seed);
-    let leaks = crate::fit::leaks::find(&schema, &design.encoded, &history.targets, &folds, k);
+    let leaks = crate::fit::leaks::find(&schema, &design.encoded, &targets, &folds, k);
     let fold_grams = design.fold_grams(&frame, &ys, &folds, k);
     let total = fold_grams
         .iter()
@@ -191,7 +206,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
                 .then(|| {
                     design.fit_log_link(
                         &frame,
-                        &history.targets,
+                        &targets,
                         t,
                         &folds,
                         &training_grams,
@@ -222,7 +237,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
             }
             fold_variants.push(v);
         }
-        let sums = design.compare_scales(&history.targets, &folds, &fold_variants, floor_return);
+        let sums = design.compare_scales(&targets, &folds, &fold_variants, floor_return);
         for t in 0..2 {
             if try_log[t] {
                 let (linear_rmse, log_rmse) = (sums[t].rmse(), sums[2 + t].rmse());
@@ -317,7 +332,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         predictions: held_out_net,
         money: held_out_money,
     } = design.held_out(
-        &history.targets,
+        &targets,
         &folds,
         &fold_models,
         &fold_means,
@@ -352,6 +367,8 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         held_out_money,
         leaks,
         recency: recency.map(|r| r.summary),
+        outcome_caps,
+        mean_outcomes,
     })
 }
 

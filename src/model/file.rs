@@ -14,7 +14,7 @@ use crate::model::schema::{Feature, Schema, MISSING_LEVEL, OTHER_LEVEL};
 
 pub const FORMAT: &str = "leadscore-model";
 /// The version `train` writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// The first version leadscore ever wrote; every version from here to `FORMAT_VERSION` loads.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;
 /// The file `train` writes into a models directory, and `score` looks for there.
@@ -28,7 +28,7 @@ type Migration = fn(Value) -> std::result::Result<Value, String>;
 /// any version ever written runs the rest of the chain to `FORMAT_VERSION` (the length is
 /// checked against the version numbers at compile time).
 const MIGRATIONS: [Migration; (FORMAT_VERSION - OLDEST_FORMAT_VERSION) as usize] =
-    [v1_to_v2, v2_to_v3];
+    [v1_to_v2, v2_to_v3, v3_to_v4];
 
 /// Version 2 added what a version-1 file meant without saying: each categorical feature's
 /// `matching` (version 1 compared values exactly as written) and the `missing_values` read as
@@ -61,6 +61,19 @@ fn v1_to_v2(mut value: Value) -> std::result::Result<Value, String> {
 /// the model it describes is unchanged. Files of versions 1 and 2 were written before checksums
 /// existed and load without one.
 fn v2_to_v3(value: Value) -> std::result::Result<Value, String> {
+    Ok(value)
+}
+
+/// Version 4 keeps `model.outcome_cap`, the rule that caps outcomes far outside the rest for the
+/// fit (`fit::outliers`). Earlier versions had no such rule: their models learnt from every
+/// outcome as read, which `null` (off) says, so a retrain from one keeps doing so.
+fn v3_to_v4(mut value: Value) -> std::result::Result<Value, String> {
+    if let Some(m) = value
+        .pointer_mut("/config/model")
+        .and_then(Value::as_object_mut)
+    {
+        m.entry("outcome_cap").or_insert(Value::Null);
+    }
     Ok(value)
 }
 
@@ -797,6 +810,8 @@ mod tests {
     const V1: &str = include_str!("../../tests/corpus/models/v1-shipped.json");
     /// The shipped model as version 2 wrote it, before checksums existed.
     const V2: &str = include_str!("../../tests/corpus/models/v2-shipped.json");
+    /// The shipped model as version 3 wrote it, before `model.outcome_cap` existed.
+    const V3: &str = include_str!("../../tests/corpus/models/v3-shipped.json");
 
     fn shipped() -> Value {
         serde_json::from_str(SHIPPED).unwrap()
@@ -815,7 +830,7 @@ mod tests {
 
     fn unsupported(v: u64) -> String {
         format!(
-            "m.json: model format version {v} is not supported by leadscore {} (it reads versions 1 to 3); retrain with `leadscore train`",
+            "m.json: model format version {v} is not supported by leadscore {} (it reads versions 1 to 4); retrain with `leadscore train`",
             env!("CARGO_PKG_VERSION")
         )
     }
@@ -858,11 +873,30 @@ mod tests {
     }
 
     #[test]
+    fn a_version_3_model_keeps_learning_from_every_outcome_as_read() {
+        // Version 3 had no outcome cap: its stored config says so once migrated, so a retrain
+        // from it trains as it was trained.
+        let model = Model::parse(V3, "m.json").unwrap();
+        assert_eq!(model.format_version, FORMAT_VERSION);
+        let stored = model.config.as_ref().unwrap();
+        assert_eq!(stored.model.outcome_cap, None);
+        let current = Model::parse(SHIPPED, "m.json").unwrap();
+        assert_eq!(
+            current.config.as_ref().unwrap().model.outcome_cap,
+            Some(10.0)
+        );
+        // No outcome of the sample history is far outside the rest: the same model.
+        assert_eq!(model.columns, current.columns);
+        assert_eq!(model.lifetime_return, current.lifetime_return);
+        assert_eq!(model.service_burden, current.service_burden);
+    }
+
+    #[test]
     fn a_version_2_model_loads_without_a_checksum() {
         assert_eq!(checksum::checksum_of(V2), Ok(None));
         let model = Model::parse(V2, "m.json").unwrap();
         assert_eq!(model.format_version, FORMAT_VERSION);
-        // The same model as the version-3 file trained on the same data.
+        // The same model as the current version's file trained on the same data.
         let current = Model::parse(SHIPPED, "m.json").unwrap();
         assert_eq!(model.columns, current.columns);
         assert_eq!(model.schema, current.schema);
@@ -907,7 +941,7 @@ mod tests {
         let at = at + SHIPPED[at..].find(|c: char| c.is_ascii_digit()).unwrap();
         let other = if &SHIPPED[at..=at] == "7" { "8" } else { "7" };
         let digit = [&SHIPPED[..at], other, &SHIPPED[at + 1..]].concat();
-        let lowered = SHIPPED.replacen("\"format_version\": 3,", "\"format_version\": 2,", 1);
+        let lowered = SHIPPED.replacen("\"format_version\": 4,", "\"format_version\": 2,", 1);
         assert_ne!(lowered, SHIPPED);
         for text in [digit, lowered] {
             assert_eq!(
@@ -938,10 +972,10 @@ mod tests {
             changed("the checksum line is malformed (leadscore writes \"sha256:\" and 64 lowercase hex digits)")
         );
         // A newer version is refused as such: it may seal its files otherwise.
-        let newer = SHIPPED.replacen("\"format_version\": 3,", "\"format_version\": 4,", 1);
+        let newer = SHIPPED.replacen("\"format_version\": 4,", "\"format_version\": 5,", 1);
         assert_eq!(
             Model::parse(&newer, "m.json").unwrap_err().to_string(),
-            unsupported(4)
+            unsupported(5)
         );
     }
 
@@ -965,7 +999,7 @@ mod tests {
 
     #[test]
     fn versions_never_written_are_refused() {
-        for v in [0u64, 4, 99] {
+        for v in [0u64, 5, 99] {
             let mut m = shipped();
             m["format_version"] = v.into();
             assert_eq!(parse_value(&m).unwrap_err(), unsupported(v));

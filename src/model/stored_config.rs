@@ -92,6 +92,9 @@ pub struct StoredSettings {
     pub min_category_count: Option<usize>,
     /// `null`: off.
     pub winsorize: Option<[f64; 2]>,
+    /// `null`: off, as in every model before format version 4.
+    #[serde(default)]
+    pub outcome_cap: Option<f64>,
     pub interval: f64,
     /// "auto", "linear" or "log".
     pub transform: String,
@@ -153,6 +156,7 @@ impl StoredConfig {
                 },
                 min_category_count: m.min_category_count,
                 winsorize: m.winsorize.map(|(lo, hi)| [lo, hi]),
+                outcome_cap: m.outcome_cap,
                 interval: m.interval,
                 transform: match m.transform {
                     Transform::Auto => "auto",
@@ -216,6 +220,7 @@ impl StoredConfig {
                 },
                 min_category_count: s.min_category_count,
                 winsorize: s.winsorize.map(|[lo, hi]| (lo, hi)),
+                outcome_cap: s.outcome_cap,
                 interval: s.interval,
                 transform: match s.transform.as_str() {
                     "linear" => Transform::Linear,
@@ -287,6 +292,11 @@ impl StoredConfig {
                 return Err(at(format!(
                     "winsorize must be [low, high] with 0 <= low < high <= 1, got [{lo}, {hi}]"
                 )));
+            }
+        }
+        if let Some(f) = m.outcome_cap {
+            if !(f.is_finite() && f >= 2.0) {
+                return Err(at(format!("outcome_cap must be a factor >= 2, got {f}")));
             }
         }
         if !(0.5..0.995).contains(&m.interval) {

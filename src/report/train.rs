@@ -64,6 +64,8 @@ pub struct TrainReport {
     /// Values typed in more than one way (or named by an alias), merged into one level.
     pub merged: Vec<MergedSpellings>,
     pub clamped: Vec<Clamped>,
+    /// Outcomes far outside the rest, capped for the fit (`model.outcome_cap`), per target.
+    pub capped_outcomes: Vec<CappedOutcomes>,
     pub imputed: Vec<Imputed>,
     /// Missing-value texts (`NA`, `n/a`, ...) read as blanks in category columns.
     pub blank_texts: Vec<BlankText>,
@@ -177,6 +179,35 @@ pub struct ClampedCustomer {
     pub value: Option<f64>,
 }
 
+/// One target's outcomes far outside the rest, capped for the fit.
+#[derive(Debug, Clone, Serialize)]
+pub struct CappedOutcomes {
+    pub target: String,
+    /// `model.outcome_cap`: the bar is this many times the percentile.
+    pub factor: f64,
+    /// The 99th percentile of the target's non-zero sizes (read at least five customers from the
+    /// top).
+    pub percentile: f64,
+    /// The bar: `factor` × `percentile`.
+    pub limit: f64,
+    /// What the outcomes beyond the bar were set to for the fit (their sign kept): the largest
+    /// size within it.
+    pub cap: f64,
+    /// Every capped customer, most extreme first.
+    pub customers: Vec<CappedCustomer>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CappedCustomer {
+    pub id: String,
+    pub line: u64,
+    /// The outcome as the history gave it.
+    pub value: f64,
+}
+
+/// How many capped customers the text names per target before "and N more".
+const CAPPED_LISTED: usize = 10;
+
 /// A missing-value text read as a blank in a category column, and in how many rows.
 #[derive(Debug, Clone, Serialize)]
 pub struct BlankText {
@@ -273,6 +304,15 @@ impl Bounds {
     fn of(interval: &Interval, size: f64) -> Bounds {
         let (low, high) = interval.around(0.0, size);
         Bounds { size, low, high }
+    }
+}
+
+/// A ratio in plain figures: `12`, `1,200`, `4.5`.
+fn times(ratio: f64) -> String {
+    if ratio >= 100.0 {
+        group(ratio.round() as usize)
+    } else {
+        format!("{}", (ratio * 10.0).round() / 10.0)
     }
 }
 
@@ -483,6 +523,30 @@ impl TrainReport {
                     }
                 })
                 .collect();
+        let capped_outcomes = t
+            .outcome_caps
+            .iter()
+            .map(|c| CappedOutcomes {
+                target: crate::fit::training::TARGETS[c.target].into(),
+                factor: model
+                    .config
+                    .as_ref()
+                    .and_then(|k| k.model.outcome_cap)
+                    .unwrap_or(c.limit / c.percentile),
+                percentile: c.percentile,
+                limit: c.limit,
+                cap: c.cap,
+                customers: c
+                    .rows
+                    .iter()
+                    .map(|&(i, value)| CappedCustomer {
+                        id: history.ids.get(i).to_string(),
+                        line: history.lines[i],
+                        value,
+                    })
+                    .collect(),
+            })
+            .collect();
         TrainReport {
             currency: model.currency.clone(),
             data: DataSummary {
@@ -536,6 +600,7 @@ impl TrainReport {
                 })
                 .collect(),
             clamped,
+            capped_outcomes,
             blank_texts: history
                 .token_blanks
                 .iter()
@@ -599,6 +664,32 @@ impl TrainReport {
                 "Left out {} with a blank outcome: {}.",
                 counted(d.excluded.len(), "customer"),
                 listing(&shown, d.excluded.len())
+            );
+        }
+        for c in &self.capped_outcomes {
+            let shown: Vec<String> = c
+                .customers
+                .iter()
+                .take(CAPPED_LISTED)
+                .map(|x| {
+                    format!(
+                        "{} (line {}, {}: {} × the 99th percentile)",
+                        x.id,
+                        x.line,
+                        whole(x.value),
+                        times(x.value.abs() / c.percentile)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "warning: {} far outside the rest (beyond {} × the 99th percentile of {}, {}), counted as {} (the largest within it) in the fit, most extreme first: {}. A typo or a unit mix-up? Correct the row and retrain; model.outcome_cap sets the factor (false turns the cap off).",
+                counted(c.customers.len(), &format!("{} outcome", c.target)),
+                number(c.factor, false),
+                c.target,
+                whole(c.percentile),
+                whole(c.cap),
+                listing(&shown, c.customers.len())
             );
         }
         if let Some(r) = &self.recency {

@@ -516,7 +516,7 @@ fn train_writes_a_self_describing_model_file_and_nothing_else() {
     .into();
     assert_eq!(keys, documented);
     assert_eq!(model["format"], "leadscore-model");
-    assert_eq!(model["format_version"], 3);
+    assert_eq!(model["format_version"], 4);
     assert_eq!(model["tool_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(model["created_at"], CREATED_AT);
     assert_eq!(model["currency"], "EUR");

@@ -396,7 +396,7 @@ fn unknown_config_key_shows_tomls_message_with_the_line_and_the_key_meant() {
     let config = edit(&fixture(CONFIG), "folds = 3\n", "folds = 3\nfold = 3\n");
     config_fails(
         &config,
-        "error: leadscore.toml: TOML parse error at line 28, column 1\n   |\n28 | fold = 3\n   | ^^^^\nunknown field `fold`, expected one of `folds`, `seed`, `penalty`, `min_category_count`, `winsorize`, `interval`, `transform`, `half_life_days`; did you mean `folds`?\n",
+        "error: leadscore.toml: TOML parse error at line 28, column 1\n   |\n28 | fold = 3\n   | ^^^^\nunknown field `fold`, expected one of `folds`, `seed`, `penalty`, `min_category_count`, `winsorize`, `outcome_cap`, `interval`, `transform`, `half_life_days`; did you mean `folds`?\n",
     );
 }
 
@@ -493,15 +493,15 @@ fn model_of_another_format_version_asks_for_a_retrain() {
     let env = trained_env();
     let text = edit(
         &env.model("models"),
-        "\"format_version\": 3,",
         "\"format_version\": 4,",
+        "\"format_version\": 5,",
     );
     env.write("newer.json", text);
     fails(
         &env,
         &["score", LEADS, "--model", "newer.json", "-o", "scores.csv"],
         &format!(
-            "error: newer.json: model format version 4 is not supported by leadscore {} (it reads versions 1 to 3); retrain with `leadscore train`\n",
+            "error: newer.json: model format version 5 is not supported by leadscore {} (it reads versions 1 to 4); retrain with `leadscore train`\n",
             env!("CARGO_PKG_VERSION")
         ),
     );

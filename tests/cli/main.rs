@@ -27,6 +27,7 @@ mod init;
 mod injection;
 mod leaks;
 mod model_files;
+mod outliers;
 mod outputs;
 mod plot_failures;
 mod profiles;

@@ -4,12 +4,12 @@
 Run from the repository root after the shipped model changes, then re-pin the messages in
 cases.tsv (the test prints what it got). Each case is one file; `cases.tsv` says what it proves.
 
-The shipped model carries a checksum of its content (format version 3). A case that tests what
+The shipped model carries a checksum of its content (from format version 3). A case that tests what
 lies behind the checksum (the JSON, the version, the checks on load) is sealed again with a
 checksum of its own text, as `train` would have written it, so that it is refused for its own
 reason and not merely because it was changed; only the `checksum-*` cases, `version-lowered`
 and `crlf` keep a checksum that no longer matches, and the cut copies are cut from the file
-as written. v1-shipped.json and v2-shipped.json are files older versions wrote, kept as they
+as written. v1-shipped.json, v2-shipped.json and v3-shipped.json are files older versions wrote, kept as they
 were: this script leaves them alone.
 """
 import copy
@@ -102,18 +102,18 @@ CASES = {
     "cut-in-a-number.json": TEXT[: TEXT.index("-22943.61") + 4],
     "cut-before-last-brace.json": TEXT.rstrip()[:-1],
     # Versions.
-    "version-0.json": text_edit('"format_version": 3,', '"format_version": 0,'),
-    "version-4.json": text_edit('"format_version": 3,', '"format_version": 4,'),
-    "version-huge.json": text_edit('"format_version": 3,', '"format_version": 4294967297,'),
-    "version-string.json": text_edit('"format_version": 3,', '"format_version": "3",'),
-    "version-fraction.json": text_edit('"format_version": 3,', '"format_version": 1.5,'),
-    "version-missing.json": text_edit('  "format_version": 3,\n', ""),
+    "version-0.json": text_edit('"format_version": 4,', '"format_version": 0,'),
+    "version-5.json": text_edit('"format_version": 4,', '"format_version": 5,'),
+    "version-huge.json": text_edit('"format_version": 4,', '"format_version": 4294967297,'),
+    "version-string.json": text_edit('"format_version": 4,', '"format_version": "4",'),
+    "version-fraction.json": text_edit('"format_version": 4,', '"format_version": 1.5,'),
+    "version-missing.json": text_edit('  "format_version": 4,\n', ""),
     # Checksums: the file changed after it was written, and the checksum not made again.
     "checksum-mismatch.json": changed('"tier_a": 16852.0', '"tier_a": 16853.0'),
     "checksum-missing.json": CONTENT,
     "checksum-malformed.json": changed(CHECKSUM_LINE, CHECKSUM_LINE.replace('",', '0",')),
     "checksum-moved.json": json.dumps(json.loads(TEXT), ensure_ascii=False) + "\n",
-    "version-lowered.json": changed('"format_version": 3,', '"format_version": 2,'),
+    "version-lowered.json": changed('"format_version": 4,', '"format_version": 3,'),
     "crlf.json": TEXT.replace("\n", "\r\n"),
     # Wrong types and numbers JSON cannot hold.
     "number-1e309.json": text_edit('"median": 35.0', '"median": 1e309'),
