@@ -857,6 +857,9 @@ fn render(g: &Guess) -> String {
         "# Categories with fewer customers than this are pooled into \"(other)\". Left out, it is 1% of\n\
          # the customers, kept between 5 and 20.\n\
          # min_category_count = 20\n\
+         # At most this many levels per categorical feature; the less common values are pooled\n\
+         # into \"(other)\" too, since training time grows with the cube of the levels.\n\
+         # max_levels = 100\n\
          # Clamp numeric features to these training percentiles, so one mistyped value cannot wreck\n\
          # the fit; scoring clamps to the same range and flags it. `false` turns it off.\n",
     );

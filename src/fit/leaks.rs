@@ -334,7 +334,7 @@ mod tests {
     use crate::fit::training::assign_folds;
 
     fn run(values: Vec<FeatureValues>, specs: Vec<FeatureSpec>, targets: &[[f64; 2]]) -> Vec<Leak> {
-        let (schema, _) = Schema::fit(&specs, &values, 1, None).unwrap();
+        let (schema, _) = Schema::fit(&specs, &values, 1, usize::MAX, None).unwrap();
         let encoded = schema.encode_history(&values);
         let folds = assign_folds(targets.len(), 5, 42);
         find(&schema, &encoded, targets, &folds, 5)

@@ -65,7 +65,28 @@ pub struct SchemaNotes {
     pub imputed: Vec<(String, usize)>,
     /// Values typed in more than one way (or through an alias), merged into one level.
     pub merged: Vec<Merged>,
+    /// Categorical features with more common values than `model.max_levels`: the less common
+    /// ones were pooled into `(other)` too.
+    pub many_levels: Vec<ManyLevels>,
 }
+
+/// A categorical feature with more values common enough to be levels than `model.max_levels`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManyLevels {
+    pub feature: String,
+    /// Values with at least `min_category_count` customers.
+    pub common: usize,
+    /// How many of them were kept as levels: the most common.
+    pub kept: usize,
+    /// Customers of the common values pooled for the limit.
+    pub pooled_customers: u64,
+}
+
+/// A categorical feature whose values are nearly all different is probably an id or free text:
+/// at or above this many distinct values...
+const ID_LIKE_VALUES: usize = 100;
+/// ...making up this share of the customers with a value, training refuses it.
+const ID_LIKE_SHARE: f64 = 0.9;
 
 impl Schema {
     /// Learns the schema from the history's feature values.
@@ -73,6 +94,7 @@ impl Schema {
         specs: &[FeatureSpec],
         values: &[FeatureValues],
         min_category_count: usize,
+        max_levels: usize,
         winsorize: Option<(f64, f64)>,
     ) -> Result<(Schema, SchemaNotes)> {
         let mut features = Vec::with_capacity(specs.len());
@@ -86,6 +108,22 @@ impl Schema {
                         counts[c as usize] += 1;
                     }
                     let merged = Spellings::merge(spec, dict, &counts);
+                    // Nearly every customer with its own value: an id, an e-mail, free text. It
+                    // cannot tell one lead from another, and would fill the model file with
+                    // values pooled one by one.
+                    let valued: Vec<&Group> =
+                        merged.groups.iter().filter(|g| g.label.is_some()).collect();
+                    let with_value: u64 = valued.iter().map(|g| g.customers).sum();
+                    if valued.len() >= ID_LIKE_VALUES
+                        && valued.len() as f64 >= ID_LIKE_SHARE * with_value as f64
+                    {
+                        return Err(Error::Data(format!(
+                            "column \"{}\" (a categorical feature) has {} different values among {} customers with a value: it is probably an id or free text, which cannot tell one lead from another; drop it from [features] (or group its values into fewer categories)",
+                            spec.name,
+                            crate::economics::money(valued.len() as f64, 0),
+                            crate::economics::money(with_value as f64, 0),
+                        )));
+                    }
                     let mut kept: Vec<(String, u64)> = Vec::new();
                     let mut pooled: Vec<(String, u64)> = Vec::new();
                     let mut other = 0u64;
@@ -109,6 +147,21 @@ impl Schema {
                                 });
                             }
                         }
+                    }
+                    // Each level is a column of the fit, whose cost grows with the cube of the
+                    // columns: beyond `max_levels`, the least common values join (other) too.
+                    if kept.len() > max_levels {
+                        kept.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                        let beyond = kept.split_off(max_levels);
+                        let customers: u64 = beyond.iter().map(|v| v.1).sum();
+                        notes.many_levels.push(ManyLevels {
+                            feature: spec.name.clone(),
+                            common: max_levels + beyond.len(),
+                            kept: max_levels,
+                            pooled_customers: customers,
+                        });
+                        other += customers;
+                        pooled.extend(beyond);
                     }
                     if other > 0 {
                         kept.push((OTHER_LEVEL.to_string(), other));
@@ -620,9 +673,87 @@ mod tests {
         ]
     }
 
+    /// A categorical feature of `n` customers, customer `i` with value `value(i)`.
+    fn one_category(n: usize, value: impl Fn(usize) -> String) -> Vec<FeatureValues> {
+        let mut dict: Vec<Option<String>> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        let codes = (0..n)
+            .map(|i| {
+                let v = value(i);
+                *index.entry(v.clone()).or_insert_with(|| {
+                    dict.push(Some(v));
+                    dict.len() as u32 - 1
+                })
+            })
+            .collect();
+        vec![
+            FeatureValues::Categorical { codes, dict },
+            FeatureValues::Numeric((0..n).map(|i| i as f64).collect()),
+        ]
+    }
+
+    #[test]
+    fn beyond_max_levels_the_least_common_values_join_other() {
+        // 30 values, value k held by 10 + k customers: the 12 most common stay levels.
+        let values = one_category(30 * 10 + 435, |i| {
+            let mut left = i;
+            for k in 0..30 {
+                if left < 10 + k {
+                    return format!("v{k:02}");
+                }
+                left -= 10 + k;
+            }
+            unreachable!()
+        });
+        let (schema, notes) = Schema::fit(&specs(), &values, 5, 12, None).unwrap();
+        let Feature::Categorical(c) = &schema.features[0] else {
+            panic!()
+        };
+        let mut names: Vec<&str> = c.levels.iter().map(|l| l.value.as_str()).collect();
+        assert_eq!(names.pop(), Some("(other)"));
+        assert_eq!(names.len(), 12);
+        assert!(names.iter().all(|n| *n >= "v18"), "{names:?}");
+        assert_eq!(c.pooled.len(), 18);
+        // (other) holds the customers of v00..v17: 18 × 10 + (0 + ... + 17).
+        assert_eq!(c.levels.last().unwrap().customers, 180 + 153);
+        assert_eq!(
+            notes.many_levels,
+            vec![ManyLevels {
+                feature: "industry".into(),
+                common: 30,
+                kept: 12,
+                pooled_customers: 333,
+            }]
+        );
+        // Under the limit nothing changes.
+        let (_, notes) = Schema::fit(&specs(), &values, 5, 30, None).unwrap();
+        assert!(notes.many_levels.is_empty());
+    }
+
+    #[test]
+    fn a_feature_of_nearly_all_different_values_is_refused_as_an_id_or_free_text() {
+        let ids = one_category(1_000, |i| format!("ACME-{i:05}"));
+        let e = Schema::fit(&specs(), &ids, 5, 100, None)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "column \"industry\" (a categorical feature) has 1,000 different values among 1,000 customers with a value: it is probably an id or free text, which cannot tell one lead from another; drop it from [features] (or group its values into fewer categories)");
+        // Many values, but most customers share one: a long tail, not an id.
+        let tail = one_category(1_000, |i| {
+            if i < 200 {
+                format!("rare {i}")
+            } else {
+                "common".into()
+            }
+        });
+        assert!(Schema::fit(&specs(), &tail, 5, 100, None).is_ok());
+        // Few customers: too few values to tell.
+        let few = one_category(99, |i| format!("x{i}"));
+        assert!(Schema::fit(&specs(), &few, 5, 100, None).is_ok());
+    }
+
     #[test]
     fn rare_levels_are_pooled_and_the_most_common_is_reference() {
-        let (schema, notes) = Schema::fit(&specs(), &values(), 2, None).unwrap();
+        let (schema, notes) = Schema::fit(&specs(), &values(), 2, usize::MAX, None).unwrap();
         let Feature::Categorical(c) = &schema.features[0] else {
             panic!()
         };
@@ -642,7 +773,7 @@ mod tests {
             vec![("(missing)".to_string(), 1), ("mining".to_string(), 1)]
         );
         assert!(notes.no_effect.is_empty());
-        let (_, notes) = Schema::fit(&specs(), &values(), 100, None).unwrap();
+        let (_, notes) = Schema::fit(&specs(), &values(), 100, usize::MAX, None).unwrap();
         assert_eq!(notes.no_effect, vec!["industry".to_string()]);
         assert_eq!(notes.imputed, vec![("employees".to_string(), 1)]);
     }
@@ -650,7 +781,7 @@ mod tests {
     #[test]
     fn history_rows_encode_through_the_schema() {
         let vals = values();
-        let (schema, _) = Schema::fit(&specs(), &vals, 2, Some((0.0, 0.5))).unwrap();
+        let (schema, _) = Schema::fit(&specs(), &vals, 2, usize::MAX, Some((0.0, 0.5))).unwrap();
         let encoded = schema.encode_history(&vals);
         let mut out = vec![9.0; 3];
         encoded.row(8, &mut out);
@@ -731,12 +862,14 @@ mod tests {
 
     #[test]
     fn winsorising_names_the_rows_it_clamps() {
-        let (_, notes) = Schema::fit(&specs(), &values(), 1, Some((0.0, 0.875))).unwrap();
+        let (_, notes) =
+            Schema::fit(&specs(), &values(), 1, usize::MAX, Some((0.0, 0.875))).unwrap();
         let (name, rows, lo, hi) = &notes.clamped[0];
         assert_eq!(name, "employees");
         assert_eq!((*lo, *hi), (1.0, 8.0));
         assert_eq!(rows, &vec![8]);
-        let (_, notes) = Schema::fit(&specs(), &values(), 1, Some((0.25, 0.75))).unwrap();
+        let (_, notes) =
+            Schema::fit(&specs(), &values(), 1, usize::MAX, Some((0.25, 0.75))).unwrap();
         // 1 and 9 are equally far out (by 2); ties keep row order; then 2 and 8.
         assert_eq!(notes.clamped[0].1, vec![0, 8, 1, 7]);
     }

@@ -89,8 +89,14 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         &config.features,
         &history.values,
         config.model.min_category_count_for(n),
+        config.model.max_levels,
         config.model.winsorize,
-    )?;
+    )
+    .map_err(|e| match e {
+        // Said of a column of this history: name the file.
+        Error::Data(problem) => Error::file(&history.path, problem),
+        e => e,
+    })?;
     // The config allows a half-life only with a date column, which the history then read.
     let recency = match (config.model.half_life_days, &history.dates, &config.date) {
         (Some(half_life), Some(dates), Some(column)) => {

@@ -90,6 +90,9 @@ pub struct StoredSettings {
     pub penalty: StoredPenalty,
     /// `null`: chosen from the history's size.
     pub min_category_count: Option<usize>,
+    /// Absent: no limit, as in every model before format version 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_levels: Option<usize>,
     /// `null`: off.
     pub winsorize: Option<[f64; 2]>,
     /// `null`: off, as in every model before format version 4.
@@ -155,6 +158,7 @@ impl StoredConfig {
                     Penalty::Fixed(v) => StoredPenalty::Fixed(v),
                 },
                 min_category_count: m.min_category_count,
+                max_levels: Some(m.max_levels),
                 winsorize: m.winsorize.map(|(lo, hi)| [lo, hi]),
                 outcome_cap: m.outcome_cap,
                 interval: m.interval,
@@ -219,6 +223,8 @@ impl StoredConfig {
                     StoredPenalty::Word(_) => Penalty::Auto,
                 },
                 min_category_count: s.min_category_count,
+                // Before the limit existed, every common value was a level.
+                max_levels: s.max_levels.unwrap_or(usize::MAX),
                 winsorize: s.winsorize.map(|[lo, hi]| (lo, hi)),
                 outcome_cap: s.outcome_cap,
                 interval: s.interval,
@@ -291,6 +297,14 @@ impl StoredConfig {
             if !(0.0 <= lo && lo < hi && hi <= 1.0) {
                 return Err(at(format!(
                     "winsorize must be [low, high] with 0 <= low < high <= 1, got [{lo}, {hi}]"
+                )));
+            }
+        }
+        if let Some(l) = m.max_levels {
+            if !(2..=crate::config::MAX_MAX_LEVELS).contains(&l) {
+                return Err(at(format!(
+                    "max_levels must be between 2 and {}, got {l}",
+                    crate::config::MAX_MAX_LEVELS
                 )));
             }
         }

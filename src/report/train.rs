@@ -31,6 +31,9 @@ const MANY_LEFT_OUT: usize = 10;
 /// How many excluded customers the text names before "and N more".
 const EXCLUDED_LISTED: usize = 20;
 
+/// How many pooled values the text names per feature before "and N more".
+const POOLED_LISTED: usize = 20;
+
 /// How many clamped customers the text names per feature before "and N more".
 const CLAMPED_LISTED: usize = 8;
 
@@ -263,6 +266,17 @@ pub enum TrainWarning {
         rows: u64,
         rows_read: usize,
     },
+    /// A categorical feature with more common values than `model.max_levels`: the least common
+    /// of them were pooled into `(other)` too.
+    ManyLevels {
+        feature: String,
+        /// Values with at least `min_category_count` customers.
+        common: usize,
+        /// Kept as levels: the most common.
+        kept: usize,
+        /// Customers of the common values pooled for the limit.
+        pooled_customers: u64,
+    },
     /// A categorical feature all of whose values were pooled, so it has no effect.
     NoEffect {
         feature: String,
@@ -467,6 +481,17 @@ impl TrainReport {
                 safer_per_column: SMALL_HISTORY_PER_COLUMN,
             });
         }
+        warnings.extend(
+            t.notes
+                .many_levels
+                .iter()
+                .map(|m| TrainWarning::ManyLevels {
+                    feature: m.feature.clone(),
+                    common: m.common,
+                    kept: m.kept,
+                    pooled_customers: m.pooled_customers,
+                }),
+        );
         warnings.extend(
             t.notes
                 .no_effect
@@ -861,15 +886,32 @@ impl TrainReport {
             let listed: Vec<String> = p
                 .values
                 .iter()
+                .take(POOLED_LISTED)
                 .map(|v| format!("{} ({})", v.value, v.customers))
                 .collect();
-            let _ = writeln!(
-                s,
-                "Rare {} values (fewer than {} customers each) pooled into (other): {}.",
-                p.feature,
-                self.min_category_count,
-                listed.join(", ")
+            let listed = match p.values.len() > POOLED_LISTED {
+                true => format!(
+                    "{} (all in the JSON report)",
+                    listing(&listed, p.values.len())
+                ),
+                false => listed.join(", "),
+            };
+            let limited = self.warnings.iter().any(
+                |w| matches!(w, TrainWarning::ManyLevels { feature, .. } if *feature == p.feature),
             );
+            if limited {
+                let _ = writeln!(
+                    s,
+                    "{} values pooled into (other), the rare ones (fewer than {} customers each) and those beyond model.max_levels: {}.",
+                    p.feature, self.min_category_count, listed
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "Rare {} values (fewer than {} customers each) pooled into (other): {}.",
+                    p.feature, self.min_category_count, listed
+                );
+            }
         }
         for (i, m) in self.merged.iter().enumerate() {
             if i == MERGED_LISTED {
@@ -965,6 +1007,23 @@ impl TrainReport {
                     let _ = writeln!(
                         s,
                         "warning: every {feature} value has fewer than {min_category_count} customers, so {feature} has no effect on the scores; lower model.min_category_count or drop it from [features].",
+                    );
+                }
+                TrainWarning::ManyLevels {
+                    feature,
+                    common,
+                    kept,
+                    pooled_customers,
+                } => {
+                    let _ = writeln!(
+                        s,
+                        "warning: {feature} has {} values with at least {} customers each; the {} most common are its levels and the other {} ({}) are pooled into (other), since training time grows with the cube of the levels. Raise model.max_levels (at most {}) to keep more, or group the values into fewer categories.",
+                        group(*common),
+                        self.min_category_count,
+                        group(*kept),
+                        group(common - kept),
+                        counted(*pooled_customers as usize, "customer"),
+                        crate::config::MAX_MAX_LEVELS,
                     );
                 }
                 TrainWarning::WeakTarget { .. } | TrainWarning::LikelyLeak { .. } => {}

@@ -385,3 +385,62 @@ fn an_alias_to_a_value_no_customer_has_is_a_warning_naming_what_it_renamed() {
     );
     assert!(!train(&env).stdout.contains("no customer has"));
 }
+
+/// The sample history with one more categorical feature, `extra`, customer `i` holding
+/// `value(i)`, and the sample config told about it (plus `model`, appended to `[model]`).
+fn sample_with_extra(value: impl Fn(usize) -> String, model: &str) -> Env {
+    let env = Env::new();
+    let text = std::fs::read_to_string(repo("data/customers.csv")).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let extra = if i == 0 { "extra".into() } else { value(i) };
+        out.push_str(&format!("{line},{extra}\n"));
+    }
+    env.write("history.csv", out);
+    let toml = std::fs::read_to_string(repo("leadscore.toml")).unwrap();
+    let toml = toml
+        .replace(
+            "categorical = [\"industry\", \"region\", \"lead_source\", \"product_interest\"]",
+            "categorical = [\"industry\", \"region\", \"lead_source\", \"product_interest\", \"extra\"]",
+        )
+        .replace("[model]\n", &format!("[model]\n{model}"));
+    assert!(toml.contains("\"extra\"]"));
+    env.write("leadscore.toml", toml);
+    env
+}
+
+#[test]
+fn a_feature_with_a_value_per_customer_is_refused_as_an_id_or_free_text() {
+    let env = sample_with_extra(|i| format!("buyer{i}@example.com"), "");
+    let run = env.run(&["train", "--history", "history.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: history.csv: column \"extra\" (a categorical feature) has 3,000 different values among 3,000 customers with a value: it is probably an id or free text, which cannot tell one lead from another; drop it from [features] (or group its values into fewer categories)\n"
+    );
+    assert!(!env.exists("models"));
+}
+
+#[test]
+fn beyond_max_levels_the_least_common_values_are_pooled_with_a_warning() {
+    // 150 values of 20 customers each: common enough to be levels, more than the limit of 40.
+    let env = sample_with_extra(|i| format!("city{:03}", i % 150), "max_levels = 40\n");
+    let run = env.run(&["train", "--history", "history.csv"]);
+    ok(&run);
+    assert!(
+        run.stdout.contains("warning: extra has 150 values with at least 20 customers each; the 40 most common are its levels and the other 110 (2,200 customers) are pooled into (other), since training time grows with the cube of the levels. Raise model.max_levels (at most 2000) to keep more, or group the values into fewer categories.\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("extra values pooled into (other), the rare ones (fewer than 20 customers each) and those beyond model.max_levels: city040 (20), city041 (20),"));
+    assert!(run
+        .stdout
+        .contains(" and 90 more (all in the JSON report).\n"));
+    let model: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
+    let extra = &model["schema"]["features"][4];
+    assert_eq!(extra["name"], "extra");
+    // 40 levels and (other); the 110 pooled values still score as (other).
+    assert_eq!(extra["levels"].as_array().unwrap().len(), 41);
+    assert_eq!(extra["pooled"].as_array().unwrap().len(), 110);
+    assert_eq!(model["config"]["model"]["max_levels"], 40);
+}

@@ -396,7 +396,7 @@ fn unknown_config_key_shows_tomls_message_with_the_line_and_the_key_meant() {
     let config = edit(&fixture(CONFIG), "folds = 3\n", "folds = 3\nfold = 3\n");
     config_fails(
         &config,
-        "error: leadscore.toml: TOML parse error at line 28, column 1\n   |\n28 | fold = 3\n   | ^^^^\nunknown field `fold`, expected one of `folds`, `seed`, `penalty`, `min_category_count`, `winsorize`, `outcome_cap`, `interval`, `transform`, `half_life_days`; did you mean `folds`?\n",
+        "error: leadscore.toml: TOML parse error at line 28, column 1\n   |\n28 | fold = 3\n   | ^^^^\nunknown field `fold`, expected one of `folds`, `seed`, `penalty`, `min_category_count`, `max_levels`, `winsorize`, `outcome_cap`, `interval`, `transform`, `half_life_days`; did you mean `folds`?\n",
     );
 }
 
