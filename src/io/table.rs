@@ -557,6 +557,9 @@ fn csv_error(path: &str, err: csv::Error) -> Error {
     }
 }
 
+/// The longest column name (in bytes) a "the header has" list shows whole.
+const MAX_LISTED_NAME: usize = 1_000;
+
 /// Finds `name` among `headers`, or explains which column is missing and what was probably meant.
 pub fn find_column(path: &str, headers: &[String], name: &str, role: &str) -> Result<usize> {
     if let Some(i) = headers.iter().position(|h| h == name) {
@@ -566,23 +569,47 @@ pub fn find_column(path: &str, headers: &[String], name: &str, role: &str) -> Re
     if let Some(close) = closest(name, headers) {
         problem.push_str(&format!("; did you mean \"{close}\"?"));
     } else {
-        // Every column: a cut list reads as if the ones after the cut were missing too.
-        let list: Vec<&str> = headers.iter().map(String::as_str).collect();
+        // Every column: a cut list reads as if the ones after the cut were missing too. A name
+        // too long to list (a file with no line ends is one 100 MB name) is shown cut; a header
+        // line read with the wrong delimiter, one name of a few hundred characters, stays whole
+        // so the delimiter is there to see.
+        let list: Vec<Cow<str>> = headers
+            .iter()
+            .map(|h| match h.len() > MAX_LISTED_NAME {
+                true => Cow::Owned(shown(h)),
+                false => Cow::Borrowed(h.as_str()),
+            })
+            .collect();
         problem.push_str(&format!("; the header has: {}", list.join(", ")));
     }
     Err(Error::file(path, problem))
 }
 
+/// How alike two names must be (normalized Damerau-Levenshtein) to be a likely typo.
+const CLOSE_ENOUGH: f64 = 0.6;
+
 /// The header most like `name`, if any is close enough to be a likely typo.
+///
+/// The edit distance takes time and memory in the product of the two lengths, so names whose
+/// lengths alone put them too far apart are never compared: the distance is at least the
+/// difference in length. A 10 MB category value or a 100 MB header name then costs a count of
+/// its characters, not seconds and gigabytes.
 pub fn closest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
     let lower = name.to_lowercase();
+    let n = lower.chars().count();
     candidates
         .iter()
-        .map(|c| {
-            let score = strsim::normalized_damerau_levenshtein(&lower, &c.to_lowercase());
-            (score, c)
+        .filter_map(|c| {
+            let other = c.to_lowercase();
+            let m = other.chars().count();
+            let (short, long) = (n.min(m), n.max(m));
+            if long > 0 && (short as f64) < CLOSE_ENOUGH * long as f64 {
+                return None;
+            }
+            let score = strsim::normalized_damerau_levenshtein(&lower, &other);
+            Some((score, c))
         })
-        .filter(|(score, _)| *score >= 0.6)
+        .filter(|(score, _)| *score >= CLOSE_ENOUGH)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c.as_str())
 }
@@ -735,6 +762,36 @@ mod tests {
             format!(
                 "expected a number, got \"{}…\" (1,048,577 characters)",
                 "9".repeat(40)
+            )
+        );
+    }
+
+    #[test]
+    fn closest_never_compares_names_whose_lengths_rule_them_out() {
+        let known: Vec<String> = ["software", "retail", "healthcare"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        // The edit distance of 2M characters against each level took seconds and hundreds of MB.
+        let started = std::time::Instant::now();
+        assert_eq!(closest(&"s".repeat(2_000_000), &known), None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(closest("sofware", &known), Some("software"));
+        // At the edge: 6 of 10 characters can still be 0.6 alike.
+        let long = vec!["abcdefghij".to_string()];
+        assert_eq!(closest("abcdef", &long), Some("abcdefghij"));
+        assert_eq!(closest("abcde", &long), None);
+    }
+
+    #[test]
+    fn a_long_header_name_is_cut_in_the_list_of_columns() {
+        let headers = vec!["a".repeat(100_000), "b".into()];
+        let e = find_column("t.csv", &headers, "lead_id", "the lead id").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "t.csv: no column \"lead_id\" (the lead id); the header has: \"{}…\" (100,000 characters), b",
+                "a".repeat(40)
             )
         );
     }

@@ -91,8 +91,8 @@ impl FeatureColumns {
                     record,
                     col,
                     format!(
-                        "expected a number above -1 (this feature is log-transformed), got \"{}\"",
-                        text.trim()
+                        "expected a number above -1 (this feature is log-transformed), got {}",
+                        crate::io::table::shown(text.trim())
                     ),
                 ));
             }
