@@ -241,7 +241,7 @@ impl Ledger {
                     blank.get_or_insert(col);
                 }
                 Err(_) => {
-                    return Err(source.field_error(record, col, crate::io::table::not_a_number(&text)))
+                    return Err(source.field_error(record, col, crate::io::table::not_a_number(&text, self.decimal_comma)))
                 }
                 Ok(None) => {
                     blank.get_or_insert(col);
