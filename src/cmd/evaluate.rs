@@ -175,7 +175,7 @@ fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<(LeadsOutlook,
     let scorer = Scorer::new(model)?;
     let eq = scorer.equation();
     let mut input = CsvInput::open(path, opts)?;
-    let cols = model.locate_features(&input)?;
+    let cols = model.locate_features(&input, Model::LEAD_LIST)?;
     let mut record = csv::ByteRecord::new();
     let mut scored = ScoredLead::default();
     let mut nets = Vec::new();

@@ -75,7 +75,7 @@ fn open_leads(
 ) -> Result<Leads> {
     let input = CsvInput::open(path, opts)?;
     let id_col = model.lead_id_column(&input, id)?;
-    let cols = model.locate_features(&input)?;
+    let cols = model.locate_features(&input, Model::LEAD_LIST)?;
     Ok(Leads {
         input,
         id_col,
@@ -311,7 +311,7 @@ pub(crate) fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<E
             ..opts
         },
     )?;
-    let cols = model.locate_features(&input)?;
+    let cols = model.locate_features(&input, Model::HOLDOUT)?;
     let ledger =
         Ledger::locate(&input, &model.economics)?.with_missing_values(&model.missing_values);
     let (base_r, base_b) = (model.training.mean_return, model.training.mean_burden);

@@ -11,7 +11,7 @@ use crate::io::date::parse_days;
 use crate::io::ids::{check_row, IdIndex};
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{
-    decode, is_missing_value, line_of, parse_number, CsvInput, ReadOptions, Source,
+    decode, is_missing_value, line_of, parse_number, shown, CsvInput, ReadOptions, Source,
 };
 use crate::model::columns::FeatureColumns;
 
@@ -246,7 +246,7 @@ impl Ledger {
                     blank.get_or_insert(col);
                 }
                 Err(_) => {
-                    return Err(source.field_error(record, col, crate::io::table::not_a_number(&text)))
+                    return Err(source.field_error(record, col, crate::io::table::not_a_number(&text, self.decimal_comma)))
                 }
                 Ok(None) => {
                     blank.get_or_insert(col);
@@ -256,8 +256,8 @@ impl Ledger {
                         record,
                         col,
                         format!(
-                            "expected an amount >= 0 (money, hours and counts cannot be negative), got \"{}\"",
-                            text.trim()
+                            "expected an amount >= 0 (money, hours and counts cannot be negative), got {}",
+                            shown(text.trim())
                         ),
                     ))
                 }
@@ -266,8 +266,8 @@ impl Ledger {
                         record,
                         col,
                         format!(
-                            "expected an amount below 1e15 (no customer's money, hours or counts reach a quadrillion; a typo or a unit mix-up?), got \"{}\"",
-                            text.trim()
+                            "expected an amount below 1e15 (no customer's money, hours or counts reach a quadrillion; a typo or a unit mix-up?), got {}",
+                            shown(text.trim())
                         ),
                     ))
                 }
@@ -387,7 +387,7 @@ impl Parse {
             None => Err(self.source.field_error(
                 record,
                 col,
-                format!("expected a date as YYYY-MM-DD, got \"{}\"", text.trim()),
+                format!("expected a date as YYYY-MM-DD, got {}", shown(text.trim())),
             )),
         }
     }

@@ -167,7 +167,10 @@ pub fn merge(
                     return Err(input.source().field_error(
                         &record,
                         from[c],
-                        format!("expected an ISO date like 2026-11-30 (or a blank), got \"{day}\""),
+                        format!(
+                            "expected an ISO date like 2026-11-30 (or a blank), got {}",
+                            crate::io::table::shown(day)
+                        ),
                     ));
                 }
             }

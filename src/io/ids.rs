@@ -12,7 +12,7 @@ use std::hash::BuildHasher;
 use rustc_hash::FxHashMap;
 
 use crate::error::Error;
-use crate::io::table::{decode, line_of, Source};
+use crate::io::table::{decode, line_of, shown, Source};
 
 /// What can only be checked with the whole file in view, in file order: the row's width, and an
 /// id that is neither blank nor seen on an earlier row.
@@ -34,7 +34,7 @@ pub fn check_row(
         source.field_error(
             record,
             id_col,
-            format!("duplicate id \"{id}\" (first seen on line {first})"),
+            format!("duplicate id {} (first seen on line {first})", shown(id)),
         )
     })
 }

@@ -557,6 +557,9 @@ fn csv_error(path: &str, err: csv::Error) -> Error {
     }
 }
 
+/// The longest column name (in bytes) a "the header has" list shows whole.
+const MAX_LISTED_NAME: usize = 1_000;
+
 /// Finds `name` among `headers`, or explains which column is missing and what was probably meant.
 pub fn find_column(path: &str, headers: &[String], name: &str, role: &str) -> Result<usize> {
     if let Some(i) = headers.iter().position(|h| h == name) {
@@ -566,23 +569,47 @@ pub fn find_column(path: &str, headers: &[String], name: &str, role: &str) -> Re
     if let Some(close) = closest(name, headers) {
         problem.push_str(&format!("; did you mean \"{close}\"?"));
     } else {
-        // Every column: a cut list reads as if the ones after the cut were missing too.
-        let list: Vec<&str> = headers.iter().map(String::as_str).collect();
+        // Every column: a cut list reads as if the ones after the cut were missing too. A name
+        // too long to list (a file with no line ends is one 100 MB name) is shown cut; a header
+        // line read with the wrong delimiter, one name of a few hundred characters, stays whole
+        // so the delimiter is there to see.
+        let list: Vec<Cow<str>> = headers
+            .iter()
+            .map(|h| match h.len() > MAX_LISTED_NAME {
+                true => Cow::Owned(shown(h)),
+                false => Cow::Borrowed(h.as_str()),
+            })
+            .collect();
         problem.push_str(&format!("; the header has: {}", list.join(", ")));
     }
     Err(Error::file(path, problem))
 }
 
+/// How alike two names must be (normalized Damerau-Levenshtein) to be a likely typo.
+const CLOSE_ENOUGH: f64 = 0.6;
+
 /// The header most like `name`, if any is close enough to be a likely typo.
+///
+/// The edit distance takes time and memory in the product of the two lengths, so names whose
+/// lengths alone put them too far apart are never compared: the distance is at least the
+/// difference in length. A 10 MB category value or a 100 MB header name then costs a count of
+/// its characters, not seconds and gigabytes.
 pub fn closest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
     let lower = name.to_lowercase();
+    let n = lower.chars().count();
     candidates
         .iter()
-        .map(|c| {
-            let score = strsim::normalized_damerau_levenshtein(&lower, &c.to_lowercase());
-            (score, c)
+        .filter_map(|c| {
+            let other = c.to_lowercase();
+            let m = other.chars().count();
+            let (short, long) = (n.min(m), n.max(m));
+            if long > 0 && (short as f64) < CLOSE_ENOUGH * long as f64 {
+                return None;
+            }
+            let score = strsim::normalized_damerau_levenshtein(&lower, &other);
+            Some((score, c))
         })
-        .filter(|(score, _)| *score >= 0.6)
+        .filter(|(score, _)| *score >= CLOSE_ENOUGH)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c.as_str())
 }
@@ -630,11 +657,21 @@ pub fn sniff_delimiter(head: &[u8]) -> u8 {
 }
 
 /// The message for a field that is not a number, with a hint when it is a number in disguise
-/// (`1.234.567,89`, `40,0 %`, `€ 1,200`): what to change is then obvious.
-pub fn not_a_number(text: &str) -> String {
+/// (`1.234.567,89`, `40,0 %`, `€ 1,200`): what to change is then obvious. `decimal_comma` is
+/// how [`parse_number`] read the field: a number whose dots and comma do not follow that
+/// convention (`1,234.5`, `1.23,5`) is told how the file writes numbers.
+pub fn not_a_number(text: &str, decimal_comma: bool) -> String {
     let t = text.trim();
     if t.chars().count() > SHOWN_CHARS {
         return format!("expected a number, got {}", shown(t));
+    }
+    let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let marks_only = unsigned.bytes().any(|b| b.is_ascii_digit())
+        && unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b',');
+    if decimal_comma && marks_only && t.contains('.') {
+        return format!("expected a number with a decimal comma, got \"{t}\" (the file is not comma-separated, so a comma is the decimal mark and dots may only group digits in threes, as in 1.234.567,89)");
     }
     let bare = ["EUR", "USD", "GBP", "CHF"]
         .iter()
@@ -678,26 +715,78 @@ pub fn shown(value: &str) -> String {
 #[derive(Debug, PartialEq)]
 pub struct NotANumber;
 
-/// Parses a numeric field: blank is missing (`None`). Accepts a decimal comma when the file's
-/// delimiter is not a comma (`;`-separated European exports write `12,5`). Rejects NaN and
-/// infinities: they are never a real measurement and would poison the fit.
+/// Parses a numeric field: blank is missing (`None`). Rejects NaN and infinities: they are
+/// never a real measurement and would poison the fit.
+///
+/// With `decimal_comma` (the file's delimiter is not a comma: `;`-separated European exports,
+/// tab-separated "Unicode text"), numbers are read as a German or French spreadsheet writes
+/// them, besides the plain form:
+///
+/// - a comma is the decimal mark: `12,5` is 12.5;
+/// - dots group the digits before it in threes: `1.200` is 1200, `1.234.567,5` is 1234567.5.
+///   A dot followed by exactly three digits is a grouping, as it is in every file that has a
+///   decimal comma: reading `1.200` as 1.2 there would be a thousandfold error no message
+///   points at;
+/// - a dot that cannot be a grouping (`12.5`, `0.125`, `12.3456`) is a decimal point, as
+///   tools that write `;` or tabs with dot decimals use it: there is no other way to read it;
+/// - anything else with dots and a comma (`1,234.5`, `1.23,5`, `12.345.6`) is refused, since
+///   no one reading is safe: [`not_a_number`] says how the file writes numbers.
+///
+/// Training, scoring, evaluation, `init` and `export` all read numbers through here, so a
+/// history and a lead list written alike read alike.
 pub fn parse_number(field: &str, decimal_comma: bool) -> Result<Option<f64>, NotANumber> {
     let s = field.trim();
     if s.is_empty() {
         return Ok(None);
     }
-    let parsed = match s.parse::<f64>() {
-        Ok(v) => Ok(v),
-        Err(_) if decimal_comma && s.matches(',').count() == 1 && !s.contains('.') => {
-            s.replace(',', ".").parse::<f64>().map_err(|_| NotANumber)
-        }
-        Err(_) => Err(NotANumber),
-    }?;
+    let parsed = match decimal_comma.then(|| european(s)).flatten() {
+        Some(plain) => plain.parse::<f64>().map_err(|_| NotANumber)?,
+        None if decimal_comma && s.contains(',') => return Err(NotANumber),
+        None => s.parse::<f64>().map_err(|_| NotANumber)?,
+    };
     if parsed.is_finite() {
         Ok(Some(parsed))
     } else {
         Err(NotANumber)
     }
+}
+
+/// A number written with a decimal comma and optional dots grouping thousands (`-1.234,5`,
+/// `1.200`, `12,5`), as text Rust parses (`-1234.5`); `None` when `s` is not written so. A
+/// plain number (`12.5`, `1e5`, `1200`) is `None` too: it parses as it is.
+fn european(s: &str) -> Option<String> {
+    if !s.contains('.') {
+        // One comma and no dot: the decimal mark (`12,5`, `,5`), as before grouping was read.
+        return (s.matches(',').count() == 1).then(|| s.replace(',', "."));
+    }
+    let (sign, body) = match s.as_bytes().first() {
+        Some(b'-' | b'+') => s.split_at(1),
+        _ => ("", s),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let (whole, fraction) = match body.split_once(',') {
+        Some((_, f)) if !digits(f) => return None,
+        Some((w, f)) => (w, Some(f)),
+        None => (body, None),
+    };
+    // 1 to 3 digits (no leading zero: `0.125` is a fraction), then groups of exactly three.
+    let mut groups = whole.split('.');
+    let first = groups.next().unwrap_or("");
+    let grouping = digits(first)
+        && first.len() <= 3
+        && !first.starts_with('0')
+        && groups.all(|g| g.len() == 3 && digits(g));
+    if !grouping {
+        return None;
+    }
+    let mut plain = String::with_capacity(s.len());
+    plain.push_str(sign);
+    plain.extend(whole.chars().filter(|&c| c != '.'));
+    if let Some(f) = fraction {
+        plain.push('.');
+        plain.push_str(f);
+    }
+    Some(plain)
 }
 
 #[cfg(test)]
@@ -729,12 +818,42 @@ mod tests {
     fn a_long_bad_value_is_quoted_by_its_start_and_length() {
         assert_eq!(shown("12x"), "\"12x\"");
         let long = "9".repeat(1_048_576) + "x";
-        let msg = not_a_number(&long);
+        let msg = not_a_number(&long, false);
         assert_eq!(
             msg,
             format!(
                 "expected a number, got \"{}…\" (1,048,577 characters)",
                 "9".repeat(40)
+            )
+        );
+    }
+
+    #[test]
+    fn closest_never_compares_names_whose_lengths_rule_them_out() {
+        let known: Vec<String> = ["software", "retail", "healthcare"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        // The edit distance of 2M characters against each level took seconds and hundreds of MB.
+        let started = std::time::Instant::now();
+        assert_eq!(closest(&"s".repeat(2_000_000), &known), None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(closest("sofware", &known), Some("software"));
+        // At the edge: 6 of 10 characters can still be 0.6 alike.
+        let long = vec!["abcdefghij".to_string()];
+        assert_eq!(closest("abcdef", &long), Some("abcdefghij"));
+        assert_eq!(closest("abcde", &long), None);
+    }
+
+    #[test]
+    fn a_long_header_name_is_cut_in_the_list_of_columns() {
+        let headers = vec!["a".repeat(100_000), "b".into()];
+        let e = find_column("t.csv", &headers, "lead_id", "the lead id").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "t.csv: no column \"lead_id\" (the lead id); the header has: \"{}…\" (100,000 characters), b",
+                "a".repeat(40)
             )
         );
     }
@@ -805,13 +924,56 @@ mod tests {
     }
 
     #[test]
+    fn with_a_decimal_comma_dots_group_thousands_in_threes() {
+        let read = |s| parse_number(s, true);
+        // What a German spreadsheet writes.
+        assert_eq!(read("1.200"), Ok(Some(1200.0)));
+        assert_eq!(read("1.200,50"), Ok(Some(1200.5)));
+        assert_eq!(read("1.234.567,5"), Ok(Some(1_234_567.5)));
+        assert_eq!(read("-1.234"), Ok(Some(-1234.0)));
+        assert_eq!(read("+12.345,0"), Ok(Some(12345.0)));
+        assert_eq!(read("999,99"), Ok(Some(999.99)));
+        assert_eq!(read(",5"), Ok(Some(0.5)));
+        // A dot that cannot group thousands is a decimal point, as before.
+        assert_eq!(read("12.5"), Ok(Some(12.5)));
+        assert_eq!(read("0.125"), Ok(Some(0.125)));
+        assert_eq!(read("12.3456"), Ok(Some(12.3456)));
+        assert_eq!(read("1200"), Ok(Some(1200.0)));
+        assert_eq!(read("1.5e3"), Ok(Some(1500.0)));
+        // Dots and a comma that are neither convention.
+        for bad in [
+            "1,234.5", "1.23,5", "12.345.6", "1.2345,6", "0.123,4", "1.200,", "1,2,3",
+        ] {
+            assert_eq!(read(bad), Err(NotANumber), "{bad}");
+        }
+        // Without a decimal comma nothing changes: `1.200` is 1.2.
+        assert_eq!(parse_number("1.200", false), Ok(Some(1.2)));
+        assert_eq!(parse_number("1.200,50", false), Err(NotANumber));
+    }
+
+    #[test]
+    fn a_number_against_the_files_decimal_comma_says_how_it_writes_numbers() {
+        let want = |t: &str| {
+            format!("expected a number with a decimal comma, got \"{t}\" (the file is not comma-separated, so a comma is the decimal mark and dots may only group digits in threes, as in 1.234.567,89)")
+        };
+        assert_eq!(not_a_number(" 1,234.5 ", true), want("1,234.5"));
+        assert_eq!(not_a_number("-1.23,5", true), want("-1.23,5"));
+        assert_eq!(not_a_number("12x", true), "expected a number, got \"12x\"");
+        assert!(not_a_number("€ 1.200", true).contains("currency signs"));
+        assert!(not_a_number("1,234.5", false).contains("without thousands separators"));
+    }
+
+    #[test]
     fn a_formatted_number_gets_a_hint() {
-        assert_eq!(not_a_number("n/a"), "expected a number, got \"n/a\"");
-        assert!(not_a_number("1.234.567,89").contains("without thousands separators"));
-        assert!(not_a_number(" 40,0 % ").contains("got \"40,0 %\" (write it"));
-        assert!(not_a_number("EUR 1,200").contains("currency signs"));
-        assert_eq!(not_a_number("twelve"), "expected a number, got \"twelve\"");
-        assert_eq!(not_a_number("A1"), "expected a number, got \"A1\"");
+        assert_eq!(not_a_number("n/a", false), "expected a number, got \"n/a\"");
+        assert!(not_a_number("1.234.567,89", false).contains("without thousands separators"));
+        assert!(not_a_number(" 40,0 % ", false).contains("got \"40,0 %\" (write it"));
+        assert!(not_a_number("EUR 1,200", false).contains("currency signs"));
+        assert_eq!(
+            not_a_number("twelve", false),
+            "expected a number, got \"twelve\""
+        );
+        assert_eq!(not_a_number("A1", false), "expected a number, got \"A1\"");
     }
 
     #[test]

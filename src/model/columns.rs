@@ -82,7 +82,11 @@ impl FeatureColumns {
             Ok(value) => value,
             Err(_) if self.is_missing_value(&text) => None,
             Err(_) => {
-                return Err(input.field_error(record, col, crate::io::table::not_a_number(&text)))
+                return Err(input.field_error(
+                    record,
+                    col,
+                    crate::io::table::not_a_number(&text, self.decimal_comma),
+                ))
             }
         };
         if let (Some(v), FeatureKind::Numeric { log: true }) = (value, &self.specs[f].kind) {
@@ -91,8 +95,8 @@ impl FeatureColumns {
                     record,
                     col,
                     format!(
-                        "expected a number above -1 (this feature is log-transformed), got \"{}\"",
-                        text.trim()
+                        "expected a number above -1 (this feature is log-transformed), got {}",
+                        crate::io::table::shown(text.trim())
                     ),
                 ));
             }

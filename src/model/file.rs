@@ -550,10 +550,13 @@ impl Model {
         }
     }
 
-    /// Where this model's features are in a lead list (or a hold-out), or which one is missing.
+    /// Where this model's features are in a lead list (or a holdout), or which one is missing.
+    /// `file` is what the input is to the user (`LEAD_LIST`, `HOLDOUT`): where to add a column
+    /// that is missing.
     pub fn locate_features(
         &self,
         input: &crate::io::table::CsvInput,
+        file: &str,
     ) -> Result<crate::model::columns::FeatureColumns> {
         let specs = self.feature_specs();
         crate::model::columns::FeatureColumns::locate(input, &specs, "a feature the model uses")
@@ -568,11 +571,11 @@ impl Model {
                     let problem = match missing.len() {
                         0 => problem,
                         1 => format!(
-                            "{problem}; add the column to the lead list, or remove {} from [features] and retrain",
+                            "{problem}; add the column to {file}, or remove {} from [features] and retrain",
                             missing[0]
                         ),
                         _ => format!(
-                            "{problem}; add the columns to the lead list, or remove {} from [features] and retrain",
+                            "{problem}; add the columns to {file}, or remove {} from [features] and retrain",
                             missing.join(", ")
                         ),
                     };
@@ -582,6 +585,13 @@ impl Model {
             })
             .map(|cols| cols.with_missing_values(&self.missing_values))
     }
+
+    /// What `locate_features` calls a lead list in its advice.
+    pub const LEAD_LIST: &'static str = "the lead list";
+    /// What `locate_features` calls a holdout (`evaluate --holdout`, retrain's gate) in its
+    /// advice: customers with their outcomes, so it has a history's columns, not a lead list's.
+    pub const HOLDOUT: &'static str =
+        "the holdout file (past customers, with the history's columns)";
 
     /// The features as the config described them, to find them in a lead list.
     pub fn feature_specs(&self) -> Vec<crate::config::FeatureSpec> {

@@ -60,7 +60,8 @@ impl std::fmt::Display for Warning {
             } => {
                 write!(
                     f,
-                    "{feature} \"{value}\" not seen in training, scored as the average"
+                    "{feature} {} not seen in training, scored as the average",
+                    crate::io::table::shown(value)
                 )?;
                 match closest {
                     Some(c) => write!(f, "; did you mean \"{c}\"?"),

@@ -23,7 +23,7 @@ fn listing(env: &Env) -> Vec<String> {
 }
 
 /// Runs `args` expecting exit code 2, exactly `stderr`, nothing on stdout and no new file.
-fn fails(env: &Env, args: &[&str], stderr: &str) {
+pub(crate) fn fails(env: &Env, args: &[&str], stderr: &str) {
     let before = listing(env);
     let run = env.run(args);
     assert_eq!(run.stderr, stderr, "args: {args:?}");

@@ -305,6 +305,30 @@ fn the_training_file_is_refused_as_a_holdout() {
 }
 
 #[test]
+fn a_holdout_lacking_a_feature_is_told_to_get_it_not_the_lead_list() {
+    let env = shipped_env();
+    // The customers without their `region`: a holdout has a history's columns.
+    let history = env.read("data/customers.csv");
+    let holdout: String = history
+        .lines()
+        .take(20)
+        .map(|line| {
+            let mut fields: Vec<&str> = line.split(',').collect();
+            fields.remove(3);
+            fields.join(",") + "\n"
+        })
+        .collect();
+    env.write("holdout.csv", holdout);
+    let run = env.run(&["evaluate", "--holdout", "holdout.csv"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "error: holdout.csv: no column \"region\" (a feature the model uses); the header has: customer_id, won_on, industry, employees, annual_revenue, lead_source, product_interest, first_order_value, lifetime_revenue, cost_of_goods, commissions_paid, referral_revenue, sales_hours, support_hours, complaints, written_off; add the column to the holdout file (past customers, with the history's columns), or remove region from [features] and retrain\n"
+    );
+}
+
+#[test]
 fn a_holdout_is_decided_as_score_decides_its_leads() {
     // Half the customers have their three numbers and their industry blank: four of seven
     // features guessed, so `score` sends none of them to `contact` and says why. evaluate's

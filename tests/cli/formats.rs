@@ -16,6 +16,9 @@ struct Style {
     windows_1252: bool,
     /// Numbers with a decimal point get a decimal comma (`12.5` → `12,5`).
     decimal_comma: bool,
+    /// With `decimal_comma`, numbers of 1,000 or more get dots between groups of three digits,
+    /// as German spreadsheets write them (`4200.50` → `4.200,50`, `15059` → `15.059`).
+    grouped: bool,
     /// Text in the second column (company) gets a comma, quotes and a line break.
     awkward_text: bool,
 }
@@ -26,8 +29,22 @@ const PLAIN: Style = Style {
     bom: false,
     windows_1252: false,
     decimal_comma: false,
+    grouped: false,
     awkward_text: false,
 };
+
+/// `f` with dots between groups of three digits before its decimal comma.
+fn grouped(f: &str) -> String {
+    let (whole, fraction) = f.split_at(f.find(',').unwrap_or(f.len()));
+    let mut out = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out + fraction
+}
 
 /// A fixture CSV rewritten in `style`.
 fn restyle(name: &str, style: Style) -> Vec<u8> {
@@ -47,8 +64,12 @@ fn restyle(name: &str, style: Style) -> Vec<u8> {
             .map(|(c, f)| {
                 if i == 0 {
                     f.clone()
-                } else if style.decimal_comma && f.contains('.') && f.parse::<f64>().is_ok() {
-                    f.replace('.', ",")
+                } else if style.decimal_comma && f.parse::<f64>().is_ok() {
+                    let f = f.replace('.', ",");
+                    match style.grouped {
+                        true => grouped(&f),
+                        false => f,
+                    }
                 } else if style.awkward_text && c == 1 {
                     format!("{f}, \"Holding\"\nc/o {f}; Sales\tDept")
                 } else {
@@ -194,6 +215,36 @@ fn leads_with_semicolons_and_decimal_commas_are_sniffed_and_score_as_the_plain_f
 #[test]
 fn leads_with_semicolons_and_decimal_commas_score_as_the_plain_file_with_the_delimiter_flag() {
     leads_score_as_plain(SEMICOLONS, &["--delimiter", ";"]);
+}
+
+/// German Excel's CSV: `;`, decimal commas and dots grouping thousands.
+const GERMAN: Style = Style {
+    grouped: true,
+    ..SEMICOLONS
+};
+
+#[test]
+fn german_thousands_dots_are_read_as_grouping_in_leads_and_history_alike() {
+    let leads = String::from_utf8(restyle(LEADS, GERMAN)).unwrap();
+    assert!(leads.contains(";4.200,50"), "{leads}");
+    leads_score_as_plain(GERMAN, &[]);
+    let history = String::from_utf8(restyle(HISTORY, GERMAN)).unwrap();
+    assert!(history.contains(";15.059,67;"), "{history}");
+    history_trains_as_plain(GERMAN, &[]);
+}
+
+#[test]
+fn a_number_against_the_files_decimal_comma_is_refused_with_how_it_writes_numbers() {
+    let env = trained_env();
+    let leads = String::from_utf8(restyle(LEADS, GERMAN)).unwrap();
+    env.write("styled.csv", leads.replacen(";4.200,50", ";4,200.50", 1));
+    let run = env.run(&["score", "styled.csv", "-o", "scores.csv"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: styled.csv:3: column \"first_order_value\": expected a number with a decimal comma, got \"4,200.50\" (the file is not comma-separated, so a comma is the decimal mark and dots may only group digits in threes, as in 1.234.567,89)\n"
+    );
+    assert!(!env.exists("scores.csv"));
 }
 
 #[test]

@@ -22,6 +22,7 @@ mod explain;
 mod export;
 mod formats;
 mod glm;
+mod hostile;
 mod html;
 mod init;
 mod injection;

@@ -84,7 +84,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         },
     )?;
     let layout = Layout::read(&mut input, &model, args.id.as_deref())?;
-    let cols = model.locate_features(&input)?;
+    let cols = model.locate_features(&input, crate::model::Model::LEAD_LIST)?;
     let profile = match &profile {
         Some(p) => Some(p.bind(input.path(), input.headers())?),
         None => None,
