@@ -110,6 +110,21 @@ struct Generator<'a> {
     provenance: &'a Provenance,
 }
 
+/// Every character outside ASCII that lower case changes, with its lower case (`char::to_lowercase`,
+/// as `Matching::key` uses it): about 1,400, found once.
+fn non_ascii_capitals() -> &'static [(char, String)] {
+    static CAPITALS: std::sync::OnceLock<Vec<(char, String)>> = std::sync::OnceLock::new();
+    CAPITALS.get_or_init(|| {
+        (0x80..=char::MAX as u32)
+            .filter_map(char::from_u32)
+            .filter_map(|u| {
+                let lower: String = u.to_lowercase().collect();
+                (lower != u.to_string()).then_some((u, lower))
+            })
+            .collect()
+    })
+}
+
 /// Every character `score` treats as whitespace when it trims a value or normalizes a category.
 fn whitespace() -> impl Iterator<Item = char> {
     (0..=char::MAX as u32)
@@ -782,13 +797,12 @@ impl Generator<'_> {
         let in_keys: std::collections::BTreeSet<char> =
             keys.iter().flat_map(|k| k.chars()).collect();
         let mut steps = vec!["LOWER({x})".to_string()];
-        for u in (0x80..=char::MAX as u32).filter_map(char::from_u32) {
-            let lower: String = u.to_lowercase().collect();
-            if lower != u.to_string() && lower.chars().all(|c| in_keys.contains(&c)) {
+        for (u, lower) in non_ascii_capitals() {
+            if lower.chars().all(|c| in_keys.contains(&c)) {
                 steps.push(format!(
                     "REPLACE({{x}}, {}, {})",
                     self.lit(&u.to_string()),
-                    self.lit(&lower)
+                    self.lit(lower)
                 ));
             }
         }
@@ -868,4 +882,116 @@ fn indent(cols: &[String], prefix: &str) -> String {
         })
         .collect();
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Model;
+
+    fn shipped() -> Equation {
+        let text = include_str!("../../models/model.json");
+        let model = Model::parse(text, "models/model.json").unwrap();
+        Equation::from_model(&model).unwrap()
+    }
+
+    fn source(eq: &Equation) -> Source {
+        Source {
+            table: "crm.leads".to_string(),
+            id: "lead_id".to_string(),
+            columns: eq.terms.iter().map(|t| t.name().to_string()).collect(),
+        }
+    }
+
+    fn provenance() -> Provenance {
+        Provenance {
+            version: "v0001".to_string(),
+            checksum: Some("sha256:00".to_string()),
+            missing_values: vec!["n/a".to_string(), "O'Neil".to_string()],
+            decimals: 2,
+        }
+    }
+
+    #[test]
+    fn a_level_or_a_column_that_tries_to_end_its_quotes_stays_quoted_in_every_dialect() {
+        let mut eq = shipped();
+        let evil = "'); DROP TABLE leads; --";
+        if let Term::Category(c) = &mut eq.terms[0] {
+            c.levels[0].value = evil.to_string();
+        }
+        let mut src = source(&eq);
+        src.columns[1] = "re\"gion`".to_string();
+        for d in dialect::ALL {
+            let q = render(&eq, &src, &provenance(), d, Some("scores")).unwrap();
+            assert!(q.contains(&d.string(evil)), "{}", d.name);
+            assert!(q.contains(&(d.ident)("re\"gion`")), "{}", d.name);
+            assert!(q.contains(&d.string("O'Neil")), "{}", d.name);
+            // The table name is split at the dot and each part quoted.
+            assert!(
+                q.contains(&format!("FROM {}.{}", (d.ident)("crm"), (d.ident)("leads"))),
+                "{}",
+                d.name
+            );
+            // Outside literals and quoted names, the text holds no statement separator but
+            // the last one.
+            let bare = strip_quoted(&q, d);
+            assert_eq!(bare.matches(';').count(), 1, "{}: {bare}", d.name);
+            assert!(q.starts_with("-- leadscore"), "{}", d.name);
+        }
+    }
+
+    /// The query without its string literals, quoted identifiers and comments.
+    fn strip_quoted(q: &str, d: &Dialect) -> String {
+        let (open, close) = match (d.ident)("x").chars().next() {
+            Some('`') => ('`', '`'),
+            _ => ('"', '"'),
+        };
+        let mut out = String::new();
+        let mut chars = q.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\'' || c == open {
+                let end = if c == '\'' { '\'' } else { close };
+                while let Some(n) = chars.next() {
+                    if d.backslash_escapes && n == '\\' {
+                        chars.next();
+                    } else if n == end {
+                        if chars.peek() == Some(&end) {
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            } else if c == '-' && chars.peek() == Some(&'-') {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_output_columns_follow_scores_and_name_each_feature() {
+        let eq = shipped();
+        let cols = output_columns(&eq);
+        assert_eq!(
+            &cols[..3],
+            ["expected_return", "expected_burden", "expected_net"]
+        );
+        assert!(cols.contains(&"contribution_industry".to_string()));
+        assert!(cols.contains(&"guessed_employees".to_string()));
+        assert_eq!(cols.last().map(String::as_str), Some("model_version"));
+    }
+
+    #[test]
+    fn every_whitespace_character_score_trims_is_trimmed_in_the_query() {
+        let ws: Vec<char> = whitespace().collect();
+        assert!(ws.contains(&'\u{a0}') && ws.contains(&'\u{3000}') && ws.contains(&'\t'));
+        assert_eq!(ws.len(), 25);
+    }
 }
