@@ -29,6 +29,8 @@ pub struct Dialect {
     pub float: fn(&str) -> String,
     /// The type a value is cast to for reading as text.
     pub text_type: &'static str,
+    /// The double-precision type (for a typed NULL).
+    pub double_type: &'static str,
     /// The integer part of a double, toward zero.
     pub trunc: fn(&str) -> String,
     /// Whether `needle` occurs in `hay`: `instr(hay, needle) > 0`.
@@ -60,7 +62,9 @@ pub const ALL: [&Dialect; 7] = [
 pub const NUMBER_REGEX: &str = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$";
 
 /// The largest finite double: a text like `1e400` reads as infinity in most dialects, and
-/// `score` refuses it, so the SQL reads it as no number.
+/// `score` refuses it, so the SQL reads it as no number. The cast is in a `CASE` of its own
+/// after the pattern matched: `AND` need not evaluate left to right, and a cast of text that is
+/// no number fails in some dialects.
 const MAX_DOUBLE: &str = "1.7976931348623157e308";
 
 fn double_quoted(name: &str) -> String {
@@ -127,8 +131,8 @@ fn sqlite_number(d: &Dialect, raw: &str, text: &str, shape: &str) -> String {
     format!(
         "CASE WHEN typeof({raw}) IN ('integer', 'real') THEN \
          CASE WHEN abs({raw}) <= {MAX_DOUBLE} THEN CAST({raw} AS REAL) END \
-         WHEN NOT {contains} AND {shape} IN ({shapes}) \
-         AND abs(CAST({text} AS REAL)) <= {MAX_DOUBLE} THEN CAST({text} AS REAL) END",
+         WHEN NOT {contains} AND {shape} IN ({shapes}) THEN \
+         CASE WHEN abs(CAST({text} AS REAL)) <= {MAX_DOUBLE} THEN CAST({text} AS REAL) END END",
         contains = (d.contains)(text, &(d.chr)(SHAPE_SENTINEL)),
         shapes = shapes.join(", "),
     )
@@ -157,37 +161,37 @@ fn no_shape(_: &Dialect) -> Vec<String> {
 
 fn postgres_number(_: &Dialect, _raw: &str, text: &str, _shape: &str) -> String {
     format!(
-        "CASE WHEN {text} ~ '{NUMBER_REGEX}' AND abs(CAST({text} AS NUMERIC)) <= {MAX_DOUBLE} \
-         THEN CAST({text} AS DOUBLE PRECISION) END"
+        "CASE WHEN {text} ~ '{NUMBER_REGEX}' THEN CASE WHEN abs(CAST({text} AS NUMERIC)) <= {MAX_DOUBLE} \
+         THEN CAST({text} AS DOUBLE PRECISION) END END"
     )
 }
 
 fn duckdb_number(_: &Dialect, _raw: &str, text: &str, _shape: &str) -> String {
     format!(
-        "CASE WHEN regexp_full_match({text}, '{NUMBER_REGEX}') \
-         AND abs(TRY_CAST({text} AS DOUBLE)) <= {MAX_DOUBLE} THEN TRY_CAST({text} AS DOUBLE) END"
+        "CASE WHEN regexp_full_match({text}, '{NUMBER_REGEX}') THEN CASE WHEN \
+         abs(TRY_CAST({text} AS DOUBLE)) <= {MAX_DOUBLE} THEN TRY_CAST({text} AS DOUBLE) END END"
     )
 }
 
 fn spark_number(_: &Dialect, _raw: &str, text: &str, _shape: &str) -> String {
     // Spark reads `\` in a literal as an escape: the pattern has none.
     format!(
-        "CASE WHEN {text} RLIKE '{NUMBER_REGEX}' \
-         AND abs(CAST({text} AS DOUBLE)) <= {MAX_DOUBLE} THEN CAST({text} AS DOUBLE) END"
+        "CASE WHEN {text} RLIKE '{NUMBER_REGEX}' THEN CASE WHEN \
+         abs(CAST({text} AS DOUBLE)) <= {MAX_DOUBLE} THEN CAST({text} AS DOUBLE) END END"
     )
 }
 
 fn bigquery_number(_: &Dialect, _raw: &str, text: &str, _shape: &str) -> String {
     format!(
-        "CASE WHEN REGEXP_CONTAINS({text}, r'{NUMBER_REGEX}') \
-         AND abs(SAFE_CAST({text} AS FLOAT64)) <= {MAX_DOUBLE} THEN SAFE_CAST({text} AS FLOAT64) END"
+        "CASE WHEN REGEXP_CONTAINS({text}, r'{NUMBER_REGEX}') THEN CASE WHEN \
+         abs(SAFE_CAST({text} AS FLOAT64)) <= {MAX_DOUBLE} THEN SAFE_CAST({text} AS FLOAT64) END END"
     )
 }
 
 fn snowflake_number(_: &Dialect, _raw: &str, text: &str, _shape: &str) -> String {
     format!(
-        "CASE WHEN REGEXP_LIKE({text}, '{NUMBER_REGEX}') \
-         AND abs(TRY_TO_DOUBLE({text})) <= {MAX_DOUBLE} THEN TRY_TO_DOUBLE({text}) END"
+        "CASE WHEN REGEXP_LIKE({text}, '{NUMBER_REGEX}') THEN CASE WHEN \
+         abs(TRY_TO_DOUBLE({text})) <= {MAX_DOUBLE} THEN TRY_TO_DOUBLE({text}) END END"
     )
 }
 
@@ -206,6 +210,7 @@ pub const SQLITE: Dialect = Dialect {
     chr: |cp| format!("char({cp})"),
     float: plain_float,
     text_type: "TEXT",
+    double_type: "REAL",
     trunc: cast_trunc,
     contains: instr,
     trim_chars: trim_fn,
@@ -221,6 +226,7 @@ pub const DUCKDB: Dialect = Dialect {
     chr: |cp| format!("chr({cp})"),
     float: plain_float,
     text_type: "VARCHAR",
+    double_type: "DOUBLE",
     trunc: trunc_fn,
     contains: strpos,
     trim_chars: trim_fn,
@@ -237,6 +243,7 @@ pub const POSTGRES: Dialect = Dialect {
     // A literal with a point or an exponent is NUMERIC in PostgreSQL.
     float: |digits| format!("CAST({digits} AS DOUBLE PRECISION)"),
     text_type: "TEXT",
+    double_type: "DOUBLE PRECISION",
     // CAST(double AS bigint) rounds in PostgreSQL; trunc() truncates.
     trunc: trunc_fn,
     contains: strpos,
@@ -254,6 +261,7 @@ pub const SPARK: Dialect = Dialect {
     chr: |cp| format!("'\\u{cp:04X}'"),
     float: plain_float,
     text_type: "STRING",
+    double_type: "DOUBLE",
     trunc: |x| format!("CAST({x} AS BIGINT)"),
     contains: instr,
     trim_chars: trim_both,
@@ -269,6 +277,7 @@ pub const BIGQUERY: Dialect = Dialect {
     chr: |cp| format!("'\\u{cp:04X}'"),
     float: plain_float,
     text_type: "STRING",
+    double_type: "FLOAT64",
     trunc: trunc_fn,
     contains: strpos,
     trim_chars: trim_fn,
@@ -284,6 +293,7 @@ pub const SNOWFLAKE: Dialect = Dialect {
     chr: |cp| format!("CHR({cp})"),
     float: plain_float,
     text_type: "VARCHAR",
+    double_type: "DOUBLE",
     trunc: trunc_fn,
     contains: position,
     trim_chars: trim_fn,
@@ -301,6 +311,7 @@ pub const ANSI: Dialect = Dialect {
     chr: |cp| format!("U&'\\{cp:04X}'"),
     float: plain_float,
     text_type: "VARCHAR(65535)",
+    double_type: "DOUBLE PRECISION",
     trunc: |x| format!("CASE WHEN {x} < 0 THEN CEILING({x}) ELSE FLOOR({x}) END"),
     contains: position,
     trim_chars: |text, _| format!("TRIM({text})"),

@@ -512,27 +512,22 @@ impl Generator<'_> {
             "ret - burden AS net".to_string(),
             format!("{guessed} AS guessed"),
         ];
-        match eq.interval {
-            Some(i) => {
-                let zero = self.num(0.0)?;
-                let sigma = format!(
+        // No interval: net_low and net_high are NULL (below), as `score` leaves them empty.
+        if let Some(i) = eq.interval {
+            let zero = self.num(0.0)?;
+            let sigma = format!(
                     "({} + {} * CASE WHEN ABS(ret) + burden > {zero} THEN ABS(ret) + burden ELSE {zero} END)",
                     self.num(i.scale_base)?,
                     self.num(i.scale_slope)?
                 );
-                cols.push(format!(
-                    "ret - burden + {} * {sigma} AS lo",
-                    self.num(i.lower)?
-                ));
-                cols.push(format!(
-                    "ret - burden + {} * {sigma} AS hi",
-                    self.num(i.upper)?
-                ));
-            }
-            None => {
-                cols.push("NULL AS lo".to_string());
-                cols.push("NULL AS hi".to_string());
-            }
+            cols.push(format!(
+                "ret - burden + {} * {sigma} AS lo",
+                self.num(i.lower)?
+            ));
+            cols.push(format!(
+                "ret - burden + {} * {sigma} AS hi",
+                self.num(i.upper)?
+            ));
         }
         self.cte(
             &mut q,
@@ -583,16 +578,19 @@ impl Generator<'_> {
         cols.push(format!("ret_w AS {}", name()?));
         cols.push(format!("burden_w AS {}", name()?));
         cols.push(format!("net_w AS {}", name()?));
-        cols.push(format!(
-            "{} AS {}",
-            self.round("CASE WHEN lo < net_w THEN lo ELSE net_w END", p.decimals)?,
-            name()?
-        ));
-        cols.push(format!(
-            "{} AS {}",
-            self.round("CASE WHEN hi > net_w THEN hi ELSE net_w END", p.decimals)?,
-            name()?
-        ));
+        // The interval as written: widened, if need be, to hold the net value as written.
+        let (low, high) = match eq.interval {
+            Some(_) => (
+                self.round("CASE WHEN lo < net_w THEN lo ELSE net_w END", p.decimals)?,
+                self.round("CASE WHEN hi > net_w THEN hi ELSE net_w END", p.decimals)?,
+            ),
+            None => (
+                format!("CAST(NULL AS {})", d.double_type),
+                format!("CAST(NULL AS {})", d.double_type),
+            ),
+        };
+        cols.push(format!("{low} AS {}", name()?));
+        cols.push(format!("{high} AS {}", name()?));
         cols.push(format!(
             "CASE WHEN burden_w > {} THEN {} END AS {}",
             self.num(0.0)?,
@@ -973,6 +971,27 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_model_without_an_interval_gives_no_interval_not_the_net_value() {
+        let mut eq = shipped();
+        eq.interval = None;
+        for d in dialect::ALL {
+            let q = render(&eq, &source(&eq), &provenance(), d, None).unwrap();
+            let null = format!("CAST(NULL AS {})", d.double_type);
+            assert!(
+                q.contains(&format!("{null} AS {}", (d.ident)("net_low"))),
+                "{}",
+                d.name
+            );
+            assert!(
+                q.contains(&format!("{null} AS {}", (d.ident)("net_high"))),
+                "{}",
+                d.name
+            );
+            assert!(!q.contains(" AS lo"), "{}", d.name);
+        }
     }
 
     #[test]
