@@ -33,6 +33,9 @@ pub enum Command {
     /// Score a lead list (or take a file `score --with-input` wrote) and write it where sales
     /// teams work: CSV (or a CRM's import file), an Excel workbook, JSON, or one HTML page
     Export(ExportArgs),
+    /// Write the model's scoring as one SQL query (or view) over a lead table, to score leads
+    /// where they are: what `score` writes, each feature's part in money, the guesses
+    Sql(SqlArgs),
 }
 
 /// Exit codes of `retrain`, for schedulers: 0 promoted, 3 kept the current model (the
@@ -439,4 +442,62 @@ mod tests {
         assert!(parse_delimiter("ab").is_err());
         assert!(parse_delimiter("x").is_err());
     }
+}
+
+/// The SQL dialect `sql` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqlDialect {
+    Sqlite,
+    Duckdb,
+    Postgres,
+    Spark,
+    Bigquery,
+    Snowflake,
+    Ansi,
+}
+
+impl SqlDialect {
+    /// The name `--dialect` takes, which is the dialect table's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SqlDialect::Sqlite => "sqlite",
+            SqlDialect::Duckdb => "duckdb",
+            SqlDialect::Postgres => "postgres",
+            SqlDialect::Spark => "spark",
+            SqlDialect::Bigquery => "bigquery",
+            SqlDialect::Snowflake => "snowflake",
+            SqlDialect::Ansi => "ansi",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The database the query is for
+    #[arg(long, value_enum)]
+    pub dialect: SqlDialect,
+    /// The lead table (or view) to score; a `.` separates schema and table
+    #[arg(long, value_name = "NAME", default_value = "leads")]
+    pub table: String,
+    /// A model file, or a directory holding model.json
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "models",
+        visible_alias = "models"
+    )]
+    pub model: PathBuf,
+    /// Write `CREATE VIEW NAME AS ...` instead of the bare query
+    #[arg(long, value_name = "NAME")]
+    pub view: Option<String>,
+    /// Write the SQL here instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The table calls a column the model uses (a feature or the lead id) by another name:
+    /// `--column annual_revenue="annual revenue (€)"`; repeatable
+    #[arg(long = "column", value_name = "OLD=NEW")]
+    pub columns: Vec<String>,
+    /// Decimals of the money columns, as `score --decimals`
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub decimals: u8,
 }

@@ -25,6 +25,7 @@ pub mod model;
 pub mod parallel;
 pub mod profile;
 pub mod report;
+pub mod sql;
 pub mod stats;
 pub mod write;
 
@@ -43,5 +44,6 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         cli::Command::Retrain(args) => cmd::retrain::run(&args),
         cli::Command::Models(args) => done(cmd::models::run(&args)),
         cli::Command::Export(args) => done(cmd::export::run(&args)),
+        cli::Command::Sql(args) => done(cmd::sql::run(&args)),
     }
 }

@@ -7,6 +7,7 @@ pub mod init;
 pub mod models;
 pub mod retrain;
 pub mod score;
+pub mod sql;
 pub mod train;
 
 use std::borrow::Cow;

@@ -49,6 +49,13 @@ impl<T: Copy> ValueIndex<T> {
         index
     }
 
+    /// Every exact spelling known and what it scores as (aliases included), then every
+    /// normalized key (empty when matching is exact), each sorted by text so what is generated
+    /// from them (SQL) is the same from run to run. `find` tries the first, then the second.
+    pub fn entries(&self) -> [Vec<(&str, T)>; 2] {
+        [sorted(&self.exact), sorted(&self.normalized)]
+    }
+
     /// What `value` scores as, if it is known. The exact text is tried first; only on a miss is
     /// it normalized, into `buf`, so the common case allocates nothing.
     pub fn find(&self, value: &str, buf: &mut String) -> Option<T> {
@@ -60,6 +67,13 @@ impl<T: Copy> ValueIndex<T> {
             Matching::Normalized => self.normalized.get(self.matching.key(value, buf)).copied(),
         }
     }
+}
+
+/// A map's entries sorted by key.
+fn sorted<T: Copy>(map: &HashMap<String, T>) -> Vec<(&str, T)> {
+    let mut v: Vec<(&str, T)> = map.iter().map(|(k, x)| (k.as_str(), *x)).collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    v
 }
 
 #[cfg(test)]

@@ -257,10 +257,38 @@ pub struct Scorer<'m> {
     known: Vec<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Lookup {
+/// What a known category value scores as: a level itself (or another spelling of it), or a
+/// value pooled into `(other)`; the index is the level's either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
     Level(usize),
     Pooled(usize),
+}
+
+impl Lookup {
+    /// The index of the level the value scores as.
+    pub fn level(self) -> usize {
+        match self {
+            Lookup::Level(l) | Lookup::Pooled(l) => l,
+        }
+    }
+}
+
+/// The index a category's values are looked up in: its levels, its pooled values (as `(other)`)
+/// and its aliases, matched as the model says. Scoring and the SQL generator both use it.
+pub fn category_index(c: &CategoryTerm) -> ValueIndex<Lookup> {
+    let levels = c
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.value.as_str(), Lookup::Level(i)));
+    let pooled = c.other.into_iter().flat_map(|o| {
+        c.pooled
+            .iter()
+            .map(move |p| (p.as_str(), Lookup::Pooled(o)))
+    });
+    let aliases = c.aliases.iter().map(|(a, t)| (a.as_str(), t.as_str()));
+    ValueIndex::new(c.matching, levels.chain(pooled), aliases)
 }
 
 impl<'m> Scorer<'m> {
@@ -270,20 +298,7 @@ impl<'m> Scorer<'m> {
             .terms
             .iter()
             .map(|term| match term {
-                Term::Category(c) => {
-                    let levels = c
-                        .levels
-                        .iter()
-                        .enumerate()
-                        .map(|(i, l)| (l.value.as_str(), Lookup::Level(i)));
-                    let pooled = c.other.into_iter().flat_map(|o| {
-                        c.pooled
-                            .iter()
-                            .map(move |p| (p.as_str(), Lookup::Pooled(o)))
-                    });
-                    let aliases = c.aliases.iter().map(|(a, t)| (a.as_str(), t.as_str()));
-                    ValueIndex::new(c.matching, levels.chain(pooled), aliases)
-                }
+                Term::Category(c) => category_index(c),
                 Term::Numeric(_) => ValueIndex::new(Matching::Exact, [], []),
             })
             .collect();

@@ -37,6 +37,7 @@ mod recency;
 mod registry;
 mod retrain;
 mod shipped;
+mod sql;
 mod telco;
 mod threads;
 mod train_report;
