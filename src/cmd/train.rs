@@ -18,6 +18,14 @@ use crate::model::registry::{label, Registry, VersionInfo};
 
 use crate::report::train::{SavedVersion, TrainReport};
 
+/// What identifies a file's content cheaply: its inode, size and modification time; `None` when
+/// there is no file.
+fn file_state(path: &Path) -> Option<(u64, u64, std::time::SystemTime)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.ino(), m.len(), m.modified().ok()?))
+}
+
 pub fn run(args: &TrainArgs) -> Result<()> {
     let config = Config::load(&args.config)?;
     if let Some(leads) = &args.leads {
@@ -31,6 +39,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         Some(r) if args.models.is_dir() => Some(r.lock(!args.no_wait, "train")?),
         _ => None,
     };
+    // A single model file has no lock: note what it was, to say if another run replaced it
+    // while this one trained (the last writer wins, but not silently).
+    let before = registry.is_none().then(|| file_state(&args.models));
     let opts = ReadOptions {
         delimiter: args.delimiter,
         progress: std::io::stderr().is_terminal(),
@@ -41,6 +52,20 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let config_file = args.config.display().to_string();
     let model = crate::fit::build::model(&history, &config, &config_file, &trained);
     let Some(registry) = registry else {
+        if let Some(before) = before {
+            let now = file_state(&args.models);
+            if now != before {
+                eprintln!(
+                    "warning: {} changed while this training ran ({}); replacing it with this model. Train into a models directory to have each run wait for the other and keep both versions.",
+                    args.models.display(),
+                    match (&before, &now) {
+                        (None, _) => "another run created it",
+                        (_, None) => "another run removed it",
+                        _ => "another run wrote it",
+                    }
+                );
+            }
+        }
         model.save(&args.models)?;
         let report = TrainReport::new(
             &history,

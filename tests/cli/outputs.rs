@@ -201,3 +201,61 @@ fn leftovers_of_a_killed_run_are_swept_by_the_next_write_but_not_a_running_ones(
         "{files:?}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_model_file_another_run_wrote_meanwhile_is_replaced_with_a_warning() {
+    // A single model file has no lock, so the last of two trainings wins; it must say so. The
+    // history is a FIFO: the training has started (and noted the model file) and waits for its
+    // data while "another run" writes the model file.
+    let env = fixture_env();
+    env.write("model.json", "the model another run wrote earlier\n");
+    let fifo = env.path("history.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: a_model_file_another_run_wrote_meanwhile_is_replaced_with_a_warning — mkfifo failed; NOT checked");
+        return;
+    }
+    let child = env
+        .command(
+            "",
+            &[
+                "train",
+                "--history",
+                "history.fifo",
+                "--models",
+                "model.json",
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opening the FIFO for writing blocks until the training opens it for reading: by then it
+    // has looked at the model file.
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    env.write("model.json", "the model another run wrote meanwhile\n");
+    std::io::Write::write_all(&mut writer, env.read("history.csv").as_bytes()).unwrap();
+    drop(writer);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr,
+        "warning: model.json changed while this training ran (another run wrote it); replacing it with this model. Train into a models directory to have each run wait for the other and keep both versions.\n"
+    );
+    assert!(env
+        .read("model.json")
+        .contains("\"format\": \"leadscore-model\""));
+
+    // Nothing wrote it meanwhile: no warning.
+    let again = env.run(&[
+        "train",
+        "--history",
+        "history.csv",
+        "--models",
+        "model.json",
+    ]);
+    succeeded(&again);
+    assert_eq!(again.stderr, "");
+}
