@@ -95,6 +95,12 @@ impl Economics {
         BoundEconomics {
             lifetime_return: bind(&self.lifetime_return),
             service_burden: bind(&self.service_burden),
+            names: self
+                .lifetime_return
+                .iter()
+                .chain(&self.service_burden)
+                .map(|t| t.name.clone())
+                .collect(),
         }
     }
 }
@@ -119,9 +125,34 @@ impl BoundTerm {
 pub struct BoundEconomics {
     lifetime_return: Vec<BoundTerm>,
     service_burden: Vec<BoundTerm>,
+    /// The terms' names, return terms first.
+    names: Vec<String>,
+}
+
+/// A term whose value is not a finite number for some row: a rate times an amount overflowed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overflow {
+    pub term: String,
+    /// The ledger position of the amount it multiplies (its `column`, else its `times`).
+    pub column: Option<usize>,
+    pub rate: f64,
 }
 
 impl BoundEconomics {
+    /// The first term whose value for `ledger` is not a finite number, if one is.
+    pub fn overflow(&self, ledger: &[f64]) -> Option<Overflow> {
+        self.lifetime_return
+            .iter()
+            .chain(&self.service_burden)
+            .zip(&self.names)
+            .find(|(t, _)| !t.value(ledger).is_finite())
+            .map(|(t, name)| Overflow {
+                term: name.clone(),
+                column: t.column.or(t.times),
+                rate: t.rate,
+            })
+    }
+
     pub fn outcome(&self, ledger: &[f64]) -> Outcome {
         Outcome {
             lifetime_return: self.lifetime_return.iter().map(|t| t.value(ledger)).sum(),

@@ -277,7 +277,28 @@ impl Ledger {
         let Some(col) = blank else {
             let outcome = self.economics.outcome(scratch);
             if !(outcome.lifetime_return.is_finite() && outcome.service_burden.is_finite()) {
-                // Amounts are bounded, so only the rates can overflow.
+                // Amounts are bounded, so only the rates can overflow: name the term, its
+                // column and the value, where one term does it alone.
+                if let Some(o) = self.economics.overflow(scratch) {
+                    if let Some(k) = o.column {
+                        let text = decode(&record[self.cols[k]]);
+                        return Err(source.field_error(
+                            record,
+                            self.cols[k],
+                            format!(
+                                "the term \"{}\" of [economics] makes {} × its rate {} overflow (not a finite number): check the rate",
+                                o.term,
+                                crate::io::table::shown(text.trim()),
+                                // 1e308, not 309 digits.
+                                if o.rate.abs() >= 1e15 {
+                                    format!("{:e}", o.rate)
+                                } else {
+                                    o.rate.to_string()
+                                }
+                            ),
+                        ));
+                    }
+                }
                 return Err(Error::Row {
                     path: source.path.clone(),
                     line: crate::io::table::line_of(record),

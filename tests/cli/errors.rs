@@ -1009,8 +1009,19 @@ fn an_outcome_no_customer_could_have_is_named_with_its_line_and_column() {
 
 #[test]
 fn a_rate_that_overflows_names_the_first_row_it_breaks() {
+    // One term overflows alone: its column, value and rate are named.
     config_fails(
         &edit(&fixture(CONFIG), "rate = 50", "rate = 1e308"),
+        "error: history.csv:2: column \"support_hours\": the term \"support\" of [economics] makes \"23.4\" × its rate 1e308 overflow (not a finite number): check the rate\n",
+    );
+    // Two finite fixed amounts whose sum overflows: no one column to blame, so the row and the
+    // rates are.
+    config_fails(
+        &edit(
+            &fixture(CONFIG),
+            "[[economics.burden]]",
+            "[[economics.burden]]\nname = \"onboarding\"\nrate = 1e308\n\n[[economics.burden]]\nname = \"setup\"\nrate = 1e308\n\n[[economics.burden]]",
+        ),
         "error: history.csv:2: the economics make this customer's return or burden overflow (not a finite number): check the rates in [economics]\n",
     );
 }
