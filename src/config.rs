@@ -104,6 +104,9 @@ pub enum Penalty {
 /// regions, US states, products), at about 1.5 s of training per 20,000 customers (measured).
 pub const DEFAULT_MAX_LEVELS: usize = 100;
 
+/// `model.outcome_cap` when the config does not set it (see `fit::outliers`).
+pub const DEFAULT_OUTCOME_CAP: f64 = 10.0;
+
 /// The most `model.max_levels` may be: 1,000 levels took 50 s to train on 21,000 customers.
 pub const MAX_MAX_LEVELS: usize = 2_000;
 
@@ -139,7 +142,7 @@ impl Default for ModelSettings {
             min_category_count: None,
             max_levels: DEFAULT_MAX_LEVELS,
             winsorize: Some((0.01, 0.99)),
-            outcome_cap: Some(crate::fit::outliers::DEFAULT_FACTOR),
+            outcome_cap: Some(DEFAULT_OUTCOME_CAP),
             interval: 0.8,
             transform: Transform::Auto,
             half_life_days: None,

@@ -18,8 +18,8 @@
 
 use crate::stats::quantile_select;
 
-/// `model.outcome_cap` when the config does not set it.
-pub const DEFAULT_FACTOR: f64 = 10.0;
+#[cfg(test)]
+use crate::config::DEFAULT_OUTCOME_CAP as DEFAULT_FACTOR;
 
 /// The percentile the bar is a multiple of.
 const PERCENTILE: f64 = 0.99;
