@@ -87,6 +87,8 @@ struct Job<'a> {
     /// The columns loaded as doubles; the rest are text.
     typed: &'a [&'a str],
     rename: &'a [(&'a str, &'a str)],
+    /// Spark settings for this query, and from it on.
+    spark_conf: &'a [(&'a str, &'a str)],
 }
 
 /// The jobs every engine runs: the shipped model on the sample leads and the edge cases (a
@@ -134,8 +136,28 @@ impl Cases {
         }
     }
 
-    fn jobs(&self) -> Vec<Job<'_>> {
+    /// The jobs; for Spark, the sample leads and the edge cases once more (typed) with ANSI
+    /// mode off, as Spark 3 and Databricks clusters run by default (Spark 4 runs with it on).
+    fn jobs(&self, dialect: &str) -> Vec<Job<'_>> {
         let mut jobs = Vec::new();
+        if dialect == "spark" {
+            for (leads, rename) in [("leads.csv", &[][..]), ("edge.csv", &RENAMED[..])] {
+                jobs.push(Job {
+                    env: &self.shipped,
+                    model: "models",
+                    leads,
+                    typed: &NUMERIC,
+                    rename,
+                    spark_conf: &[("spark.sql.ansi.enabled", "false")],
+                });
+            }
+        }
+        // Spark's default from here on (ANSI mode on in Spark 4).
+        let ansi: &[(&str, &str)] = if dialect == "spark" {
+            &[("spark.sql.ansi.enabled", "true")]
+        } else {
+            &[]
+        };
         for typed in [&[][..], &NUMERIC[..]] {
             jobs.push(Job {
                 env: &self.shipped,
@@ -143,6 +165,7 @@ impl Cases {
                 leads: "leads.csv",
                 typed,
                 rename: &[],
+                spark_conf: ansi,
             });
             jobs.push(Job {
                 env: &self.shipped,
@@ -150,6 +173,7 @@ impl Cases {
                 leads: "edge.csv",
                 typed,
                 rename: &RENAMED,
+                spark_conf: &[],
             });
         }
         for env in &self.trained {
@@ -160,6 +184,7 @@ impl Cases {
                     leads,
                     typed: &[],
                     rename: &[],
+                    spark_conf: &[],
                 });
             }
         }
@@ -171,6 +196,7 @@ impl Cases {
                     leads: "leads.csv",
                     typed,
                     rename: &[],
+                    spark_conf: &[],
                 });
             }
         }
@@ -186,7 +212,7 @@ fn run_engine(key: &str, engine: &str, dialect: &str, python: &Path, settings: s
         &format!("SQL on {engine}: FAILED (the test panicked; see its output)"),
     );
     let cases = Cases::new();
-    let jobs = cases.jobs();
+    let jobs = cases.jobs(dialect);
     let work = tempfile::tempdir().unwrap();
     let mut manifest_jobs = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
@@ -209,6 +235,8 @@ fn run_engine(key: &str, engine: &str, dialect: &str, python: &Path, settings: s
             "null_tokens": model.missing_values,
             "query": query,
             "out": work.path().join(format!("out{i}.csv")),
+            "spark_conf": job.spark_conf.iter().map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<std::collections::BTreeMap<_, _>>(),
         }));
     }
     let mut manifest = settings;
@@ -233,16 +261,22 @@ fn run_engine(key: &str, engine: &str, dialect: &str, python: &Path, settings: s
         leads += compare_rows(job.env, job.model, job.leads, &rows, engine);
     }
     let random = 2 * 60 * RANDOM_SEEDS as usize;
-    assert_eq!(leads, 4 * 1000 + 4 * 16 + random, "{engine}");
+    let ansi_off = if dialect == "spark" { 1000 + 16 } else { 0 };
+    assert_eq!(leads, 4 * 1000 + 4 * 16 + random + ansi_off, "{engine}");
     report(
         key,
         &format!(
             "SQL on {engine}: RAN, {} leads equal to `leadscore score` ({} queries: the 1,000 \
              sample leads and the 16 edge cases by the shipped model on text and on typed \
              columns and by a log-scale and a log-link model on text; {random} leads by \
-             {RANDOM_SEEDS} models of random category values)",
+             {RANDOM_SEEDS} models of random category values{})",
             thousands(leads),
-            jobs.len()
+            jobs.len(),
+            if ansi_off > 0 {
+                "; the typed sample and edge cases again with ANSI mode off"
+            } else {
+                ""
+            }
         ),
     );
 }

@@ -10,7 +10,8 @@ The manifest names the engine and a list of jobs; each job loads one lead CSV in
      "psql": "/usr/bin/psql", "pg_host": "/tmp/socketdir", "pg_port": 5432,   # postgres only
      "jobs": [{"csv": "leads.csv", "rename": {"annual_revenue": "annual revenue (€)"},
                "typed": ["employees"], "null_tokens": ["n/a", "NA"],
-               "query": "q.sql", "out": "out.csv"}]}
+               "query": "q.sql", "out": "out.csv",
+               "spark_conf": {"spark.sql.ansi.enabled": "false"}}]}   # spark only, optional
 
 Loading: every column is text (blanks stay empty text), except the `typed` columns, which are
 double precision: a blank or one of `null_tokens` (the model's missing-value tokens) is NULL, a
@@ -136,6 +137,8 @@ def run_spark(manifest):
     spark.sparkContext.setLogLevel("ERROR")
     try:
         for job in manifest["jobs"]:
+            for key, value in job.get("spark_conf", {}).items():
+                spark.conf.set(key, value)
             header, is_num, body = read_leads(job)
             schema = StructType(
                 [StructField(h, DoubleType() if n else StringType(), True) for h, n in zip(header, is_num)]
