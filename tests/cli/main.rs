@@ -38,6 +38,7 @@ mod registry;
 mod retrain;
 mod shipped;
 mod sql;
+mod sql_engines;
 mod telco;
 mod threads;
 mod train_report;

@@ -98,21 +98,40 @@ fn query(conn: &rusqlite::Connection, sql: &str) -> Vec<HashMap<String, Value>> 
     rows.map(|r| r.unwrap()).collect()
 }
 
-fn real(v: &Value) -> Option<f64> {
-    match v {
-        Value::Real(x) => Some(*x),
-        Value::Integer(i) => Some(*i as f64),
-        Value::Null => None,
-        other => panic!("not a number: {other:?}"),
-    }
+/// A result row as column name → value written as text (`None` for NULL): the form every
+/// engine's rows are compared in (`tests/cli/sql_engines.rs` reads them from CSV).
+pub type Row = HashMap<String, Option<String>>;
+
+/// SQLite's rows as [`Row`]s: a real in Rust's shortest round-trip form, so nothing is lost.
+fn rows_of(values: Vec<HashMap<String, Value>>) -> Vec<Row> {
+    values
+        .into_iter()
+        .map(|m| {
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::Null => None,
+                        Value::Integer(i) => Some(i.to_string()),
+                        Value::Real(x) => Some(x.to_string()),
+                        Value::Text(s) => Some(s),
+                        Value::Blob(b) => panic!("{k}: a blob {b:?}"),
+                    };
+                    (k, v)
+                })
+                .collect()
+        })
+        .collect()
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::Text(s) => s.clone(),
-        Value::Null => String::new(),
-        other => panic!("not text: {other:?}"),
-    }
+fn real(v: &Option<String>) -> Option<f64> {
+    v.as_ref().map(|s| {
+        s.parse::<f64>()
+            .unwrap_or_else(|_| panic!("not a number: {s:?}"))
+    })
+}
+
+fn text(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
 }
 
 /// A number as `score` writes it.
@@ -134,9 +153,18 @@ fn guessed(lead: &ScoredLead, name: &str) -> bool {
     })
 }
 
-/// Scores `leads` (a CSV in `env`) with `score` and the library, generates the SQL with
-/// `extra` flags, runs it on the table `conn` holds, and compares every lead. Returns how many
-/// leads were compared.
+/// The query `leadscore sql --dialect dialect --model model extra...` writes.
+pub fn generate(env: &Env, model: &str, dialect: &str, extra: &[&str]) -> String {
+    let mut args = vec!["sql", "--dialect", dialect, "--model", model];
+    args.extend_from_slice(extra);
+    let sql = env.run(&args);
+    assert_eq!(sql.code, 0, "{}", sql.stderr);
+    sql.stdout
+}
+
+/// Scores `leads` (a CSV in `env`) with `score` and the library, generates the SQLite query
+/// with `extra` flags, runs it on the table `conn` holds, and compares every lead. Returns how
+/// many leads were compared.
 fn compare(
     env: &Env,
     model: &str,
@@ -144,40 +172,56 @@ fn compare(
     conn: &rusqlite::Connection,
     extra: &[&str],
 ) -> usize {
+    let sql = generate(env, model, "sqlite", extra);
+    compare_rows(env, model, leads, &rows_of(query(conn, &sql)), "sqlite")
+}
+
+/// Compares `rows`, what a query of `leads` (a CSV in `env`) returned on engine `engine`, with
+/// what `score` writes and the library scores for every lead, matched by id: money and the
+/// ratio to the written cent, identical tiers, recommendations, guess flags and "too little
+/// known", contributions equal to the scorer's and adding up to the net value (1e-6), nothing
+/// unreadable. Returns how many leads were compared.
+pub fn compare_rows(env: &Env, model: &str, leads: &str, rows: &[Row], engine: &str) -> usize {
     let run = env.run(&["score", leads, "--model", model, "--keep-order"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let scored = csv_rows(&run.stdout);
-    let mut args = vec!["sql", "--dialect", "sqlite", "--model", model];
-    args.extend_from_slice(extra);
-    let sql = env.run(&args);
-    assert_eq!(sql.code, 0, "{}", sql.stderr);
-    let rows = query(conn, &sql.stdout);
     let loaded = leadscore::model::registry::load(&env.path(model))
         .unwrap()
         .0;
     let (eq, library) = score_with_model_tokens(&loaded, &env.path(leads));
-    assert_eq!(rows.len(), scored.len() - 1);
-    assert_eq!(rows.len(), library.len());
+    assert_eq!(rows.len(), scored.len() - 1, "{engine} {leads}");
+    assert_eq!(rows.len(), library.len(), "{engine} {leads}");
     let header = &scored[0];
     let id = header[0].clone();
-    for ((row, want), (_, lead)) in rows.iter().zip(&scored[1..]).zip(&library) {
+    // Rows come back in the table's order only where the engine keeps it: match them by id.
+    let mut by_id: HashMap<String, &Row> = HashMap::new();
+    for row in rows {
+        let key = text(&row[&id]);
+        assert!(
+            by_id.insert(key.clone(), row).is_none(),
+            "{engine}: id {key} twice"
+        );
+    }
+    for (want, (_, lead)) in scored[1..].iter().zip(&library) {
         let who = &want[0];
-        assert_eq!(&text(&row[&id]), who);
+        let row = by_id
+            .get(who)
+            .unwrap_or_else(|| panic!("{engine} {leads}: no row for {who}"));
         for (c, name) in header.iter().enumerate().take(7).skip(1) {
             // Money and the ratio are written with 2 decimals (score's default).
             let decimals = 2;
             assert_eq!(
                 written(real(&row[name]), decimals),
                 want[c],
-                "{who} {name}: SQL {:?}",
+                "{engine} {who} {name}: SQL {:?}",
                 row[name]
             );
         }
-        assert_eq!(text(&row["tier"]), want[7], "{who} tier");
+        assert_eq!(text(&row["tier"]), want[7], "{engine} {who} tier");
         assert_eq!(
             text(&row["recommendation"]),
             want[8],
-            "{who} recommendation"
+            "{engine} {who} recommendation"
         );
         // Contributions: the scorer's, and with the baseline and floors they add up.
         let mut sum = real(&row["baseline_net"]).unwrap() + real(&row["floor_net"]).unwrap();
@@ -186,7 +230,7 @@ fn compare(
             let want_c = lead.net_contribution(&eq, f);
             assert!(
                 (got - want_c).abs() <= 1e-6 * want_c.abs().max(1.0),
-                "{who} {}: {got} vs {want_c}",
+                "{engine} {who} {}: {got} vs {want_c}",
                 term.name()
             );
             sum += got;
@@ -194,14 +238,14 @@ fn compare(
             assert_eq!(
                 flag == 1.0,
                 guessed(lead, term.name()),
-                "{who} {}",
+                "{engine} {who} {}",
                 term.name()
             );
         }
         let net = lead.net(&eq);
         assert!(
             (sum - net).abs() <= 1e-6 * net.abs().max(1.0),
-            "{who}: {sum} vs {net}"
+            "{engine} {who}: {sum} vs {net}"
         );
         let too_little = lead
             .warnings
@@ -210,9 +254,9 @@ fn compare(
         assert_eq!(
             real(&row["too_little_known"]) == Some(1.0),
             too_little,
-            "{who}"
+            "{engine} {who}"
         );
-        assert_eq!(row["unreadable"], Value::Null, "{who}");
+        assert_eq!(row["unreadable"], None, "{engine} {who}");
     }
     rows.len()
 }
@@ -240,7 +284,7 @@ fn score_with_model_tokens(
     (scorer.equation().clone(), out)
 }
 
-const NUMERIC: [&str; 3] = ["employees", "annual_revenue", "first_order_value"];
+pub const NUMERIC: [&str; 3] = ["employees", "annual_revenue", "first_order_value"];
 
 fn shipped(env: &Env) {
     env.copy("models/model.json", "models/model.json");
@@ -280,7 +324,7 @@ fn blanks_tokens_unseen_values_unicode_and_a_renamed_column_score_as_score_does(
 }
 
 /// The repository's config with `[model]` replaced and aliases added, for a model trained here.
-fn config_with(env: &Env, model: &str) -> String {
+pub fn config_with(env: &Env, model: &str) -> String {
     let text = std::fs::read_to_string(repo("leadscore.toml")).unwrap();
     let start = text.find("\n[model]\n").expect("[model] section");
     let end = text.find("\n[decisions]\n").expect("[decisions] section");
@@ -337,10 +381,10 @@ fn a_value_that_is_no_number_gives_no_money_and_names_the_feature() {
     let conn = load(csv_text, Typing::Text, &NUMERIC, &[]);
     let sql = env.run(&["sql", "--dialect", "sqlite"]);
     assert_eq!(sql.code, 0, "{}", sql.stderr);
-    let rows = query(&conn, &sql.stdout);
+    let rows = rows_of(query(&conn, &sql.stdout));
     for row in &rows {
-        assert_eq!(row["expected_net"], Value::Null);
-        assert_eq!(row["tier"], Value::Null);
+        assert_eq!(row["expected_net"], None);
+        assert_eq!(row["tier"], None);
         assert_eq!(text(&row["unreadable"]), "employees");
     }
 }
@@ -366,7 +410,7 @@ fn a_view_is_created_and_reads_like_the_query() {
     assert!(view.contains("CREATE VIEW \"lead scores\" AS"), "{view}");
     assert!(view.contains("sha256:"), "the checksum is named");
     conn.execute_batch(&view).unwrap();
-    let rows = query(&conn, "SELECT * FROM \"lead scores\"");
+    let rows = rows_of(query(&conn, "SELECT * FROM \"lead scores\""));
     assert_eq!(rows.len(), 1000);
     assert_eq!(text(&rows[0]["model_version"]), "v0001");
 }
@@ -466,6 +510,53 @@ fn random_value(rng: &mut impl Rng) -> String {
         .collect()
 }
 
+/// A small random history whose category values are random text (`seed`), trained in a new
+/// env, and 60 leads `leads.csv` (known values in other case and spacing, new random values,
+/// blank and negative sizes); returns the env and the leads' text.
+pub fn random_case(seed: u64) -> (Env, String) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1000 + seed);
+    let env = Env::new();
+    let levels: Vec<String> = (0..5).map(|_| random_value(&mut rng)).collect();
+    let mut history = String::from("id,kind,size,spend,hours\n");
+    for i in 0..300 {
+        let l = rng.random_range(0..levels.len());
+        let size: f64 = rng.random_range(1.0..100.0);
+        let spend = 100.0 + 40.0 * l as f64 + 3.0 * size + rng.random_range(0.0..50.0);
+        let hours = 1.0 + size / 20.0 + rng.random_range(0.0..2.0);
+        history.push_str(&format!(
+            "C{i},{},{size:.1},{spend:.2},{hours:.2}\n",
+            csv_field(&levels[l])
+        ));
+    }
+    env.write("history.csv", history);
+    env.write(
+        "t.toml",
+        "currency = \"EUR\"\n[columns]\nid = \"id\"\n[features]\ncategorical = [\"kind\"]\n\
+         numeric = [\"size\"]\n[[economics.return]]\nname = \"spend\"\ncolumn = \"spend\"\nrate = 1\n\
+         [[economics.burden]]\nname = \"support\"\ncolumn = \"hours\"\nrate = 30\n\
+         [model]\nfolds = 3\nseed = 1\n",
+    );
+    let run = env.run(&["train", "--history", "history.csv", "--config", "t.toml"]);
+    assert_eq!(run.code, 0, "seed {seed}: {}", run.stderr);
+    let mut leads = String::from("id,kind,size\n");
+    for i in 0..60 {
+        let kind = match rng.random_range(0..4) {
+            0 => random_value(&mut rng),
+            1 => levels[rng.random_range(0..levels.len())].to_uppercase(),
+            2 => format!(" {} ", levels[rng.random_range(0..levels.len())]),
+            _ => levels[rng.random_range(0..levels.len())].clone(),
+        };
+        let size = if rng.random::<f64>() < 0.1 {
+            String::new()
+        } else {
+            format!("{:.2}", rng.random_range(-5.0..300.0))
+        };
+        leads.push_str(&format!("L{i},{},{size}\n", csv_field(&kind)));
+    }
+    env.write("leads.csv", &leads);
+    (env, leads)
+}
+
 /// A small random history and lead list whose category values are random text, trained and
 /// scored both ways: the SQL stays valid and gives score's figures, over a few seeds.
 #[test]
@@ -475,46 +566,7 @@ fn random_category_names_and_values_stay_literals_and_score_as_score_does() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
     for seed in 0..seeds {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1000 + seed);
-        let env = Env::new();
-        let levels: Vec<String> = (0..5).map(|_| random_value(&mut rng)).collect();
-        let mut history = String::from("id,kind,size,spend,hours\n");
-        for i in 0..300 {
-            let l = rng.random_range(0..levels.len());
-            let size: f64 = rng.random_range(1.0..100.0);
-            let spend = 100.0 + 40.0 * l as f64 + 3.0 * size + rng.random_range(0.0..50.0);
-            let hours = 1.0 + size / 20.0 + rng.random_range(0.0..2.0);
-            history.push_str(&format!(
-                "C{i},{},{size:.1},{spend:.2},{hours:.2}\n",
-                csv_field(&levels[l])
-            ));
-        }
-        env.write("history.csv", history);
-        env.write(
-            "t.toml",
-            "currency = \"EUR\"\n[columns]\nid = \"id\"\n[features]\ncategorical = [\"kind\"]\n\
-             numeric = [\"size\"]\n[[economics.return]]\nname = \"spend\"\ncolumn = \"spend\"\nrate = 1\n\
-             [[economics.burden]]\nname = \"support\"\ncolumn = \"hours\"\nrate = 30\n\
-             [model]\nfolds = 3\nseed = 1\n",
-        );
-        let run = env.run(&["train", "--history", "history.csv", "--config", "t.toml"]);
-        assert_eq!(run.code, 0, "seed {seed}: {}", run.stderr);
-        let mut leads = String::from("id,kind,size\n");
-        for i in 0..60 {
-            let kind = match rng.random_range(0..4) {
-                0 => random_value(&mut rng),
-                1 => levels[rng.random_range(0..levels.len())].to_uppercase(),
-                2 => format!(" {} ", levels[rng.random_range(0..levels.len())]),
-                _ => levels[rng.random_range(0..levels.len())].clone(),
-            };
-            let size = if rng.random::<f64>() < 0.1 {
-                String::new()
-            } else {
-                format!("{:.2}", rng.random_range(-5.0..300.0))
-            };
-            leads.push_str(&format!("L{i},{},{size}\n", csv_field(&kind)));
-        }
-        env.write("leads.csv", &leads);
+        let (env, leads) = random_case(seed);
         for typing in [Typing::Text, Typing::Typed] {
             let conn = load(&leads, typing, &["size"], &[]);
             assert_eq!(
