@@ -350,13 +350,7 @@ impl Generator<'_> {
         );
 
         // 5. Contributions in money.
-        let mut cols = vec!["lead_id".to_string()];
-        cols.extend((0..nf).map(|f| format!("g{f}")));
-        for f in 0..nf {
-            if let Term::Numeric(_) = eq.terms[f] {
-                cols.push(format!("z{f}"));
-            }
-        }
+        let mut cols = carried(eq);
         for (t, target) in eq.targets.iter().enumerate() {
             let total = self.sum((0..nf).map(|f| format!("e{f}_{t}")))?;
             match target.scale {
@@ -400,13 +394,7 @@ impl Generator<'_> {
             &cols,
             "FROM effects",
         );
-        let mut cols = vec!["lead_id".to_string()];
-        cols.extend((0..nf).map(|f| format!("g{f}")));
-        for f in 0..nf {
-            if let Term::Numeric(_) = eq.terms[f] {
-                cols.push(format!("z{f}"));
-            }
-        }
+        let mut cols = carried(eq);
         for (t, target) in eq.targets.iter().enumerate() {
             for f in 0..nf {
                 cols.push(match target.scale {
@@ -424,13 +412,7 @@ impl Generator<'_> {
         );
 
         // 6. Predictions and floors.
-        let mut cols = vec!["lead_id".to_string()];
-        cols.extend((0..nf).map(|f| format!("g{f}")));
-        for f in 0..nf {
-            if let Term::Numeric(_) = eq.terms[f] {
-                cols.push(format!("z{f}"));
-            }
-        }
+        let mut cols = carried(eq);
         for t in 0..nt {
             cols.extend((0..nf).map(|f| format!("c{f}_{t}")));
         }
@@ -880,6 +862,19 @@ fn indent(cols: &[String], prefix: &str) -> String {
         })
         .collect();
     lines.join("\n")
+}
+
+/// The columns every step after the readings carries on: the lead's id, each feature's guess
+/// flag (`g`), and each number as the equation uses it (`z`).
+fn carried(eq: &Equation) -> Vec<String> {
+    let mut cols = vec!["lead_id".to_string()];
+    cols.extend((0..eq.terms.len()).map(|f| format!("g{f}")));
+    for (f, term) in eq.terms.iter().enumerate() {
+        if let Term::Numeric(_) = term {
+            cols.push(format!("z{f}"));
+        }
+    }
+    cols
 }
 
 #[cfg(test)]
