@@ -682,6 +682,20 @@ impl Design {
     ) -> Vec<Option<PassSums>> {
         let p = self.p;
         let m = trials.len();
+        // The slopes by column, then by model (`by_column[j * m + g]`; 0 for finished models),
+        // so every model's η is summed in one sweep over the row: the m sums are independent
+        // chains the processor runs side by side, where one model after another waits on each
+        // addition. Each sum still adds its terms in column order from −0.0, as `eta` does, so
+        // every bit is the same.
+        let mut by_column = vec![0.0; p * m];
+        for (g, trial) in trials.iter().enumerate() {
+            if let Some(c) = trial {
+                for (j, &b) in c.coef.iter().enumerate() {
+                    by_column[j * m + g] = b;
+                }
+            }
+        }
+        let by_column = &by_column;
         let parts = self.in_parts(|range| {
             let mut grams: Vec<Option<Gram>> = trials
                 .iter()
@@ -697,10 +711,17 @@ impl Design {
             let mut filled = vec![0usize; m];
             let mut deviance = vec![0.0; m];
             let (mut x, mut z) = (vec![0.0; p], vec![0.0; p]);
+            let mut sums = vec![0.0; m];
             for i in range {
                 self.row(i, &mut x);
                 for j in 0..p {
                     z[j] = (x[j] - frame.x_shift[j]) / frame.x_scale[j];
+                }
+                sums.fill(-0.0);
+                for (&zj, slopes) in z.iter().zip(by_column.chunks_exact(m)) {
+                    for (sum, &b) in sums.iter_mut().zip(slopes) {
+                        *sum += b * zj;
+                    }
                 }
                 let fold = folds[i] as usize;
                 let weight = self.weight(i);
@@ -711,13 +732,15 @@ impl Design {
                     if g == fold {
                         continue;
                     }
-                    let (sw, working, d) =
-                        glm::irls_row(c.eta(&z), targets[i][t], means[g], weight);
+                    let eta = c.intercept + sums[g];
+                    debug_assert_eq!(eta.to_bits(), c.eta(&z).to_bits());
+                    let (sw, working, d) = glm::irls_row(eta, targets[i][t], means[g], weight);
                     deviance[g] += d;
                     let mut row = blocks[g].row_mut(filled[g]);
+                    let row = row.as_slice_mut().expect("standard layout");
                     row[0] = sw;
-                    for j in 0..p {
-                        row[1 + j] = sw * z[j];
+                    for (r, &zj) in row[1..=p].iter_mut().zip(&z) {
+                        *r = sw * zj;
                     }
                     row[1 + p] = sw * working;
                     filled[g] += 1;
