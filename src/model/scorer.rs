@@ -245,6 +245,19 @@ fn push_as(shown: &mut String, used: &str) {
     shown.push(')');
 }
 
+/// The figures and decisions every scored lead has, after its id, as every output names them:
+/// the CSV writers (with reasons and warnings after them) and the SQL query alike.
+pub const FIGURE_COLUMNS: [&str; 8] = [
+    "expected_return",
+    "expected_burden",
+    "expected_net",
+    "net_low",
+    "net_high",
+    "return_to_burden",
+    "tier",
+    "recommendation",
+];
+
 /// At most this many known values of a feature are compared with an unseen value for a "did
 /// you mean" hint.
 const MAX_HINT_CANDIDATES: usize = 100;

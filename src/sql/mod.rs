@@ -35,7 +35,7 @@ use crate::economics::{Recommendation, Tier};
 use crate::error::{Error, Result};
 use crate::model::equation::{Blank, CategoryTerm, Equation, NumericTerm, Role, Scale, Term};
 use crate::model::schema::Matching;
-use crate::model::scorer::category_index;
+use crate::model::scorer::{category_index, FIGURE_COLUMNS};
 pub use dialect::Dialect;
 
 /// Where the lead table is and what its columns are called.
@@ -64,20 +64,8 @@ pub struct Provenance {
 
 /// The names of the columns the query returns, after the id: see the module docs.
 pub fn output_columns(eq: &Equation) -> Vec<String> {
-    let mut names: Vec<String> = [
-        "expected_return",
-        "expected_burden",
-        "expected_net",
-        "net_low",
-        "net_high",
-        "return_to_burden",
-        "tier",
-        "recommendation",
-        "baseline_net",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut names: Vec<String> = FIGURE_COLUMNS.iter().map(|s| s.to_string()).collect();
+    names.push("baseline_net".to_string());
     names.extend(
         eq.terms
             .iter()

@@ -22,22 +22,20 @@ use std::borrow::Cow;
 use std::io;
 
 use crate::model::equation::Equation;
-use crate::model::scorer::{Driver, ScoredLead};
+use crate::model::scorer::{Driver, ScoredLead, FIGURE_COLUMNS};
 
 /// The columns every scored row has after the lead's id.
-pub const SCORE_COLUMNS: [&str; 10] = [
-    "expected_return",
-    "expected_burden",
-    "expected_net",
-    "net_low",
-    "net_high",
-    "return_to_burden",
-    "tier",
-    "recommendation",
-    "reasons",
-    "warnings",
-];
-
+pub const SCORE_COLUMNS: [&str; 10] = {
+    let mut all = [""; 10];
+    let mut i = 0;
+    while i < FIGURE_COLUMNS.len() {
+        all[i] = FIGURE_COLUMNS[i];
+        i += 1;
+    }
+    all[8] = "reasons";
+    all[9] = "warnings";
+    all
+};
 /// The header of a scored file: the id column's name, the score columns, then the input columns
 /// carried along. An input column that would repeat a name (a lead list carrying its own `tier`,
 /// say) gets an `input_` prefix.

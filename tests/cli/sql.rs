@@ -341,17 +341,27 @@ pub fn config_with(env: &Env, model: &str) -> String {
     "leadscore.toml".into()
 }
 
+/// A model trained here from the sample history with `transform` ("log" or "glm") and the
+/// aliases of `config_with`, beside the sample leads (`leads.csv`) and the edge cases
+/// (`edge.csv`).
+pub fn log_scale_case(transform: &str) -> Env {
+    let env = Env::new();
+    env.copy("data/customers.csv", "customers.csv");
+    let cfg = config_with(
+        &env,
+        &format!("folds = 3\nseed = 7\ntransform = \"{transform}\""),
+    );
+    let run = env.run(&["train", "--history", "customers.csv", "--config", &cfg]);
+    assert_eq!(run.code, 0, "{transform}: {}", run.stderr);
+    env.copy("data/leads.csv", "leads.csv");
+    env.copy("tests/fixtures/sql/edge_leads.csv", "edge.csv");
+    env
+}
+
 #[test]
 fn log_scale_targets_and_aliases_score_as_score_does() {
     for transform in ["log", "glm"] {
-        let env = Env::new();
-        env.copy("data/customers.csv", "customers.csv");
-        let cfg = config_with(
-            &env,
-            &format!("folds = 3\nseed = 7\ntransform = \"{transform}\""),
-        );
-        let run = env.run(&["train", "--history", "customers.csv", "--config", &cfg]);
-        assert_eq!(run.code, 0, "{transform}: {}", run.stderr);
+        let env = log_scale_case(transform);
         let model: serde_json::Value = serde_json::from_str(&env.model("models")).unwrap();
         // A return that may be negative stays linear; the burden cannot be.
         let logged = |t: &str| match transform {
@@ -359,8 +369,6 @@ fn log_scale_targets_and_aliases_score_as_score_does() {
             _ => model[t]["link"] == "log",
         };
         assert!(logged("service_burden"), "{transform}");
-        env.copy("data/leads.csv", "leads.csv");
-        env.copy("tests/fixtures/sql/edge_leads.csv", "edge.csv");
         for (file, n) in [("leads.csv", 1000), ("edge.csv", 16)] {
             let conn = load(&env.read(file), Typing::Text, &NUMERIC, &[]);
             assert_eq!(

@@ -23,7 +23,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::sql::{compare_rows, config_with, generate, random_case, Row, NUMERIC};
+use crate::sql::{compare_rows, generate, log_scale_case, random_case, Row, NUMERIC};
 use crate::util::{csv_rows, repo, Env};
 
 /// Says what happened to one engine's check where a person will see it: standard error
@@ -112,22 +112,7 @@ impl Cases {
         shipped.copy("models/model.json", "models/model.json");
         shipped.copy("data/leads.csv", "leads.csv");
         shipped.copy("tests/fixtures/sql/edge_leads.csv", "edge.csv");
-        let trained = ["log", "glm"]
-            .into_iter()
-            .map(|transform| {
-                let env = Env::new();
-                env.copy("data/customers.csv", "customers.csv");
-                let cfg = config_with(
-                    &env,
-                    &format!("folds = 3\nseed = 7\ntransform = \"{transform}\""),
-                );
-                let run = env.run(&["train", "--history", "customers.csv", "--config", &cfg]);
-                assert_eq!(run.code, 0, "{transform}: {}", run.stderr);
-                env.copy("data/leads.csv", "leads.csv");
-                env.copy("tests/fixtures/sql/edge_leads.csv", "edge.csv");
-                env
-            })
-            .collect();
+        let trained = ["log", "glm"].into_iter().map(log_scale_case).collect();
         let random = (0..RANDOM_SEEDS).map(|seed| random_case(seed).0).collect();
         Cases {
             shipped,
