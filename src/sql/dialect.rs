@@ -160,8 +160,14 @@ fn no_shape(_: &Dialect) -> Vec<String> {
 }
 
 fn postgres_number(_: &Dialect, _raw: &str, text: &str, _shape: &str) -> String {
+    // NUMERIC holds exponents up to about ±131,000 and refuses the whole query beyond; no double
+    // has an exponent of four digits. So such a text is decided by its shape, as `score` reads
+    // it: a zero, or a negative exponent (underflow), is 0; anything else overflows, no number.
     format!(
-        "CASE WHEN {text} ~ '{NUMBER_REGEX}' THEN CASE WHEN abs(CAST({text} AS NUMERIC)) <= {MAX_DOUBLE} \
+        "CASE WHEN {text} ~ '{NUMBER_REGEX}' THEN CASE \
+         WHEN {text} ~ '[eE][+-]?0*[0-9]{{4,}}$' THEN CASE \
+         WHEN {text} ~ '^[+-]?0*[.]?0*[eE]' OR {text} ~ '[eE]-' THEN CAST(0 AS DOUBLE PRECISION) END \
+         WHEN abs(CAST({text} AS NUMERIC)) <= {MAX_DOUBLE} \
          THEN CAST({text} AS DOUBLE PRECISION) END END"
     )
 }
