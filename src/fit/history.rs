@@ -261,7 +261,7 @@ impl Ledger {
                         ),
                     ))
                 }
-                Ok(Some(v)) if v.abs() > MAX_AMOUNT => {
+                Ok(Some(v)) if v.abs() >= MAX_AMOUNT => {
                     return Err(source.field_error(
                         record,
                         col,

@@ -193,9 +193,6 @@ pub struct CappedOutcomes {
     pub percentile: f64,
     /// The bar: `factor` × `percentile`.
     pub limit: f64,
-    /// What the outcomes beyond the bar were set to for the fit (their sign kept): the largest
-    /// size within it.
-    pub cap: f64,
     /// Every capped customer, most extreme first.
     pub customers: Vec<CappedCustomer>,
 }
@@ -206,6 +203,9 @@ pub struct CappedCustomer {
     pub line: u64,
     /// The outcome as the history gave it.
     pub value: f64,
+    /// What the fit counted it as: the outcome within the bar furthest on the same side of zero
+    /// (0 if none is).
+    pub counted: f64,
 }
 
 /// How many capped customers the text names per target before "and N more".
@@ -266,6 +266,9 @@ pub enum TrainWarning {
         rows: u64,
         rows_read: usize,
     },
+    /// Outcomes far outside the rest, counted in the fit as the outcome within the bar (the
+    /// customers are in `capped_outcomes`).
+    CappedOutcomes { target: String, customers: usize },
     /// A categorical feature with more common values than `model.max_levels`: the least common
     /// of them were pooled into `(other)` too.
     ManyLevels {
@@ -481,6 +484,10 @@ impl TrainReport {
                 safer_per_column: SMALL_HISTORY_PER_COLUMN,
             });
         }
+        warnings.extend(t.outcome_caps.iter().map(|c| TrainWarning::CappedOutcomes {
+            target: crate::fit::training::TARGETS[c.target].into(),
+            customers: c.rows.len(),
+        }));
         warnings.extend(
             t.notes
                 .many_levels
@@ -560,14 +567,14 @@ impl TrainReport {
                     .unwrap_or(c.limit / c.percentile),
                 percentile: c.percentile,
                 limit: c.limit,
-                cap: c.cap,
                 customers: c
                     .rows
                     .iter()
-                    .map(|&(i, value)| CappedCustomer {
+                    .map(|&(i, value, counted)| CappedCustomer {
                         id: history.ids.get(i).to_string(),
                         line: history.lines[i],
                         value,
+                        counted,
                     })
                     .collect(),
             })
@@ -698,22 +705,23 @@ impl TrainReport {
                 .take(CAPPED_LISTED)
                 .map(|x| {
                     format!(
-                        "{} (line {}, {}: {} × the 99th percentile)",
+                        "{} (line {}, {}: {} × the 99th percentile; counted as {})",
                         x.id,
                         x.line,
                         whole(x.value),
-                        times(x.value.abs() / c.percentile)
+                        times(x.value.abs() / c.percentile),
+                        whole(x.counted)
                     )
                 })
                 .collect();
             let _ = writeln!(
                 s,
-                "warning: {} far outside the rest (beyond {} × the 99th percentile of {}, {}), counted as {} (the largest within it) in the fit, most extreme first: {}. A typo or a unit mix-up? Correct the row and retrain; model.outcome_cap sets the factor (false turns the cap off).",
+                "warning: {} far outside the rest (beyond {}, which is {} × the 99th percentile of {} sizes, {}), counted in the fit as the outcome within it furthest on the same side of zero, most extreme first: {}. A typo or a unit mix-up in its [economics] columns? Correct the row and retrain; model.outcome_cap sets the factor (false turns the cap off).",
                 counted(c.customers.len(), &format!("{} outcome", c.target)),
+                whole(c.limit),
                 number(c.factor, false),
                 c.target,
                 whole(c.percentile),
-                whole(c.cap),
                 listing(&shown, c.customers.len())
             );
         }
@@ -1026,7 +1034,10 @@ impl TrainReport {
                         crate::config::MAX_MAX_LEVELS,
                     );
                 }
-                TrainWarning::WeakTarget { .. } | TrainWarning::LikelyLeak { .. } => {}
+                // Said with the data it concerns, at the top (from `capped_outcomes`).
+                TrainWarning::CappedOutcomes { .. }
+                | TrainWarning::WeakTarget { .. }
+                | TrainWarning::LikelyLeak { .. } => {}
             }
         }
         for c in &self.clamped {

@@ -92,7 +92,7 @@ fn one_revenue_typed_a_thousand_times_too_big_is_named_and_moves_almost_no_tier(
         .unwrap_or_else(|| panic!("no outlier named:\n{report}"));
     assert_eq!(
         warning,
-        "warning: 1 lifetime return outcome far outside the rest (beyond 10 × the 99th percentile of lifetime return, 72,284), counted as 107,373 (the largest within it) in the fit, most extreme first: C001500 (line 1501, 109,122,148: 1,510 × the 99th percentile). A typo or a unit mix-up? Correct the row and retrain; model.outcome_cap sets the factor (false turns the cap off)."
+        "warning: 1 lifetime return outcome far outside the rest (beyond 722,843, which is 10 × the 99th percentile of lifetime return sizes, 72,284), counted in the fit as the outcome within it furthest on the same side of zero, most extreme first: C001500 (line 1501, 109,122,148: 1,510 × the 99th percentile; counted as 107,373). A typo or a unit mix-up in its [economics] columns? Correct the row and retrain; model.outcome_cap sets the factor (false turns the cap off)."
     );
 
     // Measured: 12 of 1,000 tiers move with the cap, 687 without.
@@ -124,5 +124,12 @@ fn one_revenue_typed_a_thousand_times_too_big_is_named_and_moves_almost_no_tier(
         c["customers"][0]["value"].as_f64().unwrap().round(),
         109_122_148.0
     );
-    assert!(c["cap"].as_f64().unwrap() < c["limit"].as_f64().unwrap());
+    let counted = c["customers"][0]["counted"].as_f64().unwrap();
+    assert!(counted > 0.0 && counted < c["limit"].as_f64().unwrap());
+    // The JSON report's warnings list it too, for a program that reads only those.
+    assert!(v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["kind"] == "capped_outcomes" && w["customers"] == 1));
 }
