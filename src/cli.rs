@@ -487,7 +487,7 @@ pub struct SqlArgs {
         visible_alias = "models"
     )]
     pub model: PathBuf,
-    /// Write `CREATE VIEW NAME AS ...` instead of the bare query
+    /// Make the query a view of this name, replacing one that exists (after a retrain)
     #[arg(long, value_name = "NAME")]
     pub view: Option<String>,
     /// Write the SQL here instead of standard output

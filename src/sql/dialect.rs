@@ -50,6 +50,19 @@ pub struct Dialect {
     /// use, so that the query grows exponentially with the steps; empty where steps are
     /// computed once anyway.
     pub materialized: &'static str,
+    /// What `--view NAME` writes before the query, given the quoted name: it replaces a view of
+    /// that name, so the same command regenerates it after a retrain.
+    pub view: fn(&str) -> String,
+}
+
+/// Drops the old view first: SQLite has no `OR REPLACE` for views, and PostgreSQL's keeps the old
+/// column list, which a retrain with other features changes.
+fn drop_and_create(name: &str) -> String {
+    format!("DROP VIEW IF EXISTS {name};\nCREATE VIEW {name} AS")
+}
+
+fn create_or_replace(name: &str) -> String {
+    format!("CREATE OR REPLACE VIEW {name} AS")
 }
 
 /// Every dialect `--dialect` names, in the order `--help` lists them.
@@ -223,6 +236,7 @@ pub const SQLITE: Dialect = Dialect {
     read_number: sqlite_number,
     number_shape: sqlite_shape,
     materialized: "MATERIALIZED ",
+    view: drop_and_create,
 };
 
 pub const DUCKDB: Dialect = Dialect {
@@ -239,6 +253,7 @@ pub const DUCKDB: Dialect = Dialect {
     read_number: duckdb_number,
     number_shape: no_shape,
     materialized: "MATERIALIZED ",
+    view: create_or_replace,
 };
 
 pub const POSTGRES: Dialect = Dialect {
@@ -257,6 +272,7 @@ pub const POSTGRES: Dialect = Dialect {
     read_number: postgres_number,
     number_shape: no_shape,
     materialized: "MATERIALIZED ",
+    view: drop_and_create,
 };
 
 pub const SPARK: Dialect = Dialect {
@@ -274,6 +290,7 @@ pub const SPARK: Dialect = Dialect {
     read_number: spark_number,
     number_shape: no_shape,
     materialized: "",
+    view: create_or_replace,
 };
 
 pub const BIGQUERY: Dialect = Dialect {
@@ -290,6 +307,7 @@ pub const BIGQUERY: Dialect = Dialect {
     read_number: bigquery_number,
     number_shape: no_shape,
     materialized: "",
+    view: create_or_replace,
 };
 
 pub const SNOWFLAKE: Dialect = Dialect {
@@ -306,6 +324,7 @@ pub const SNOWFLAKE: Dialect = Dialect {
     read_number: snowflake_number,
     number_shape: no_shape,
     materialized: "",
+    view: create_or_replace,
 };
 
 /// Standard SQL, for a database not listed: `U&` literals, `SIMILAR TO`, `FLOOR`/`CEILING`.
@@ -324,6 +343,7 @@ pub const ANSI: Dialect = Dialect {
     read_number: ansi_number,
     number_shape: no_shape,
     materialized: "",
+    view: |name| format!("CREATE VIEW {name} AS"),
 };
 
 impl Dialect {

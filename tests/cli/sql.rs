@@ -415,8 +415,13 @@ fn a_view_is_created_and_reads_like_the_query() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "");
     let view = env.read("view.sql");
-    assert!(view.contains("CREATE VIEW \"lead scores\" AS"), "{view}");
+    assert!(
+        view.contains("DROP VIEW IF EXISTS \"lead scores\";\nCREATE VIEW \"lead scores\" AS"),
+        "{view}"
+    );
     assert!(view.contains("sha256:"), "the checksum is named");
+    // Run twice, as after a retrain: the second replaces the first.
+    conn.execute_batch(&view).unwrap();
     conn.execute_batch(&view).unwrap();
     let rows = rows_of(query(&conn, "SELECT * FROM \"lead scores\""));
     assert_eq!(rows.len(), 1000);
