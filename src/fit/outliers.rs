@@ -36,6 +36,8 @@ const MIN_CUSTOMERS: usize = 20;
 pub struct Capped {
     /// The target's index (0 lifetime return, 1 service burden).
     pub target: usize,
+    /// The factor the bar is of the percentile (`model.outcome_cap`).
+    pub factor: f64,
     /// The size the percentile reads.
     pub percentile: f64,
     /// The bar: `factor` × `percentile`.
@@ -97,6 +99,7 @@ pub fn cap(targets: &mut [[f64; 2]], factor: f64) -> Vec<Capped> {
         }
         out.push(Capped {
             target: t,
+            factor,
             percentile,
             limit,
             rows,

@@ -560,11 +560,7 @@ impl TrainReport {
             .iter()
             .map(|c| CappedOutcomes {
                 target: crate::fit::training::TARGETS[c.target].into(),
-                factor: model
-                    .config
-                    .as_ref()
-                    .and_then(|k| k.model.outcome_cap)
-                    .unwrap_or(c.limit / c.percentile),
+                factor: c.factor,
                 percentile: c.percentile,
                 limit: c.limit,
                 customers: c
