@@ -282,6 +282,10 @@ pub struct ScoreArgs {
     /// Append the lead's own columns after the scores
     #[arg(long)]
     pub with_input: bool,
+    /// Add each economics term's share of return and burden, in money (adding up to them) and
+    /// in its column's units: burden_sales_effort, expected_sales_hours, ...
+    #[arg(long)]
+    pub components: bool,
     /// Write rows that cannot be scored, with the reason, to FILE and score the rest
     #[arg(long, value_name = "FILE")]
     pub skip_invalid: Option<PathBuf>,

@@ -153,6 +153,22 @@ impl BoundEconomics {
             })
     }
 
+    /// Every term's value for `ledger`, return terms first, in the config's order, appended to
+    /// `out`: what each component of return and burden is fitted on.
+    pub fn push_terms(&self, ledger: &[f64], out: &mut Vec<f64>) {
+        out.extend(
+            self.lifetime_return
+                .iter()
+                .chain(&self.service_burden)
+                .map(|t| t.value(ledger)),
+        );
+    }
+
+    /// How many terms [`BoundEconomics::push_terms`] writes per row.
+    pub fn n_terms(&self) -> usize {
+        self.names.len()
+    }
+
     pub fn outcome(&self, ledger: &[f64]) -> Outcome {
         Outcome {
             lifetime_return: self.lifetime_return.iter().map(|t| t.value(ledger)).sum(),

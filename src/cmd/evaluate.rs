@@ -20,7 +20,9 @@ use crate::io::table::{CsvInput, ReadOptions};
 use crate::model::drift::Drift;
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::model::Model;
-use crate::report::evaluate::{plot, DriftReport, Evidence, Known, LeadsOutlook, Report, Settings};
+use crate::report::evaluate::{
+    plot, ComponentEvidence, DriftReport, Evidence, Known, LeadsOutlook, Report, Settings,
+};
 use crate::report::format::group;
 use crate::stats::evaluation::whale_curve;
 
@@ -94,6 +96,16 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
             &rows,
             trained.interval.map(|i| i.level),
         ));
+        if let Some(known) = report.known.as_mut() {
+            let c = &trained.components;
+            known.components = ComponentEvidence::all(
+                &config.economics,
+                c.lifetime_return
+                    .iter()
+                    .chain(&c.service_burden)
+                    .map(|f| f.validation.clone()),
+            );
+        }
     }
     if args.holdout.is_some() || args.leads.is_some() || args.drift.is_some() {
         let (model, located) = crate::model::registry::load(&args.model)?;

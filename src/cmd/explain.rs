@@ -50,7 +50,14 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     scorer.score(input.source(), &cols, &record, decimals, &mut lead)?;
     lead.id = args.id.trim().to_string();
     lead.line = line_of(&record);
-    let mut explanation = Explanation::new(&model, scorer.equation(), &lead, input.path());
+    let components = crate::model::components::Components::from_model(&model);
+    let mut explanation = Explanation::new(
+        &model,
+        scorer.equation(),
+        components.as_ref(),
+        &lead,
+        input.path(),
+    );
     explanation.model = located.describe();
     super::print_report(&explanation, args.format, |e| e.render(decimals))
 }

@@ -324,6 +324,12 @@ pub(crate) fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<E
     let mut scored = ScoredLead::default();
     let mut scratch = Vec::new();
     let mut unknown = 0;
+    // Each economics term as the model splits it, against the term as it turned out; beside
+    // the term's training mean.
+    let components = crate::model::components::Components::from_model(model);
+    let n_parts = components.as_ref().map_or(0, |c| c.parts.len());
+    let mut part_sums = vec![[ErrorSums::default(); 2]; n_parts];
+    let (mut parts, mut terms) = (Vec::new(), Vec::new());
     while input.read(&mut record)? {
         let Ok(actual) = ledger.outcome(input.source(), &record, &mut scratch)? else {
             unknown += 1;
@@ -349,6 +355,15 @@ pub(crate) fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<E
         }
         sums[6].add(truth[0], ret - ret_floor);
         sums[7].add(truth[1], burden - burden_floor);
+        if let Some(c) = &components {
+            c.split(eq, &scored, &mut parts);
+            terms.clear();
+            ledger.push_terms(&scratch, &mut terms);
+            for (k, s) in part_sums.iter_mut().enumerate() {
+                s[0].add(terms[k], parts[k]);
+                s[1].add(terms[k], c.parts[k].mean);
+            }
+        }
         rows.push(Known {
             predicted: ret - burden,
             recommendation: scored.recommendation,
@@ -392,14 +407,45 @@ pub(crate) fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<E
     if unknown > 0 {
         let _ = write!(on, "; {} more left out for a blank outcome", group(unknown));
     }
-    Ok(Evidence::new(
+    let mut evidence = Evidence::new(
         on,
         metrics(0),
         metrics(1),
         metrics(2),
         &rows,
         model.interval.map(|i| i.level),
-    ))
+    );
+    evidence.components = crate::report::evaluate::ComponentEvidence::all(
+        &model.economics,
+        part_sums.iter().map(|[m, b]| Metrics {
+            r2: m.r2(),
+            r2_sd: None,
+            mae: m.mae(),
+            rmse: m.rmse(),
+            baseline_r2: b.r2(),
+            baseline_mae: b.mae(),
+            baseline_rmse: b.rmse(),
+            unfloored_r2: None,
+        }),
+    );
+    Ok(evidence)
+}
+
+/// The model's components (`--components`, `plan`), or an error saying how to get them: a model
+/// trained before leadscore predicted each economics term has none.
+pub(crate) fn components_of(
+    model: &crate::model::file::Model,
+    located: &crate::model::registry::Located,
+) -> Result<crate::model::components::Components> {
+    crate::model::components::Components::from_model(model).ok_or_else(|| {
+        Error::file(
+            located.file.display(),
+            format!(
+                "this model was trained by leadscore {} and does not predict each economics term on its own; retrain it (`leadscore train` or `leadscore retrain`) to get components",
+                model.tool_version
+            ),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use crate::io::output::Output;
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{decode, line_of, ReadOptions, Source};
 use crate::model::columns::FeatureColumns;
+use crate::model::components::{column_names, Components};
 use crate::model::drift::Drift;
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::report::score::Summary;
@@ -37,6 +38,11 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     super::check_scoring_paths(&leads, &args.model, output, args.skip_invalid.as_deref())?;
     let (model, located) = crate::model::registry::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
+    let components = if args.components {
+        Some(super::components_of(&model, &located)?)
+    } else {
+        None
+    };
     let super::Leads {
         mut input,
         id_col,
@@ -59,7 +65,10 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         Vec::new()
     };
     let carried: Vec<&str> = extra.iter().map(|&c| input.headers()[c].as_str()).collect();
-    let header = CsvWriter::<Vec<u8>>::header(&input.headers()[id_col], &carried);
+    let part_columns = components
+        .as_ref()
+        .map_or_else(Vec::new, |c| column_names(&c.parts));
+    let header = crate::write::header_with(&input.headers()[id_col], &part_columns, &carried);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
 
     let rejects = match &args.skip_invalid {
@@ -81,6 +90,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     let source = input.source().clone();
     let ctx = Ctx {
         scorer: &scorer,
+        components: components.as_ref(),
         cols: &cols,
         source: &source,
         extra: &extra,
@@ -130,6 +140,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
 /// Everything a worker needs to score rows; shared read-only between threads.
 struct Ctx<'a> {
     scorer: &'a Scorer<'a>,
+    components: Option<&'a Components>,
     cols: &'a FeatureColumns,
     source: &'a Source,
     extra: &'a [usize],
@@ -161,7 +172,8 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         },
         error: None,
     };
-    let mut out = CsvWriter::new(Vec::with_capacity(batch.len * 160), eq, ctx.decimals);
+    let mut out = CsvWriter::new(Vec::with_capacity(batch.len * 160), eq, ctx.decimals)
+        .with_components(ctx.components);
     let mut rejects = Vec::new();
     let mut lead = ScoredLead::default();
     let mut text: Vec<std::borrow::Cow<str>> = Vec::new();

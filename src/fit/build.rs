@@ -47,5 +47,6 @@ pub fn model(history: &History, config: &Config, config_file: &str, t: &Trained)
         interval: t.interval,
         validation: t.validation.clone(),
         config: Some(StoredConfig::new(config, config_file)),
+        components: Some(t.components.clone()),
     }
 }

@@ -60,6 +60,11 @@ pub struct History {
     pub values: Vec<FeatureValues>,
     /// Per customer: lifetime return and service burden, in money.
     pub targets: Vec<[f64; 2]>,
+    /// Per customer, every economics term's value in money (return terms first, in the
+    /// config's order; `terms_per_row` of them): what the components are fitted on. They sum,
+    /// per side, to `targets`.
+    pub terms: Vec<f64>,
+    pub terms_per_row: usize,
     /// Per customer, with `columns.date`: the day it was won (days since 1970-01-01), `None`
     /// where the field is blank. `None` without the column.
     pub dates: Option<Vec<Option<i64>>>,
@@ -143,6 +148,7 @@ impl History {
         let mut ids = Ids::default();
         let mut lines = Vec::new();
         let mut targets = Vec::new();
+        let mut terms = Vec::new();
         let mut dates = date_col.map(|_| Vec::new());
         let mut excluded = Vec::new();
         let source = input.source().clone();
@@ -156,6 +162,7 @@ impl History {
                     ids.push(chunk.ids.get(i));
                 }
                 targets.extend(chunk.targets);
+                terms.extend(chunk.terms);
                 lines.extend(chunk.lines);
                 if let Some(dates) = dates.as_mut() {
                     dates.extend(chunk.dates);
@@ -185,6 +192,8 @@ impl History {
             token_blanks: builder.token_blanks(&config.features),
             values: builder.finish(),
             targets,
+            terms,
+            terms_per_row: ctx.ledger.economics.n_terms(),
             dates,
             excluded,
             rows_read: rows_read as usize,
@@ -220,6 +229,12 @@ impl Ledger {
             decimal_comma: input.delimiter() != b',',
             missing_values: crate::io::table::default_missing_values(),
         })
+    }
+
+    /// Every economics term's value for the ledger `scratch` that [`Ledger::outcome`] filled,
+    /// appended to `out` (return terms first).
+    pub fn push_terms(&self, scratch: &[f64], out: &mut Vec<f64>) {
+        self.economics.push_terms(scratch, out);
     }
 
     /// Reads `tokens` as blank outcomes instead of the default missing-value list.
@@ -329,6 +344,7 @@ struct Chunk {
     ids: Ids,
     lines: Vec<u64>,
     targets: Vec<[f64; 2]>,
+    terms: Vec<f64>,
     /// Empty without a date column.
     dates: Vec<Option<i64>>,
     excluded: Vec<Excluded>,
@@ -346,6 +362,7 @@ impl Parse {
             ids: Ids::default(),
             lines: Vec::with_capacity(batch.len),
             targets: Vec::with_capacity(batch.len),
+            terms: Vec::with_capacity(batch.len * self.ledger.economics.n_terms()),
             dates: Vec::new(),
             excluded: Vec::new(),
             error: None,
@@ -387,6 +404,7 @@ impl Parse {
         chunk.ids.push(id.trim());
         chunk.lines.push(line_of(record));
         chunk.targets.push([o.lifetime_return, o.service_burden]);
+        self.ledger.economics.push_terms(ledger, &mut chunk.terms);
         if self.date_col.is_some() {
             chunk.dates.push(date);
         }

@@ -2,11 +2,13 @@
 //! (`schema`), and fitting the money models with cross-validation (`training`, `ridge`, and
 //! `glm` for log-link fits of amounts that cannot be negative) with optional recency weights
 //! (`recency`), outcomes far outside the rest capped for the fit (`outliers`), and features that
-//! alone predict an outcome almost perfectly (`leaks`); the model
+//! alone predict an outcome almost perfectly (`leaks`), each economics term predicted on its own
+//! (`components`); the model
 //! file a training becomes (`build`); and merging new customers into the kept history for a
 //! retrain (`merge`).
 
 pub mod build;
+pub mod components;
 pub mod glm;
 pub mod history;
 pub mod leaks;

@@ -73,6 +73,8 @@ pub struct Trained {
     /// The mean lifetime return and service burden the fit saw (after the caps): what a model
     /// that knows nothing would predict.
     pub mean_outcomes: [f64; 2],
+    /// Each economics term predicted on its own (`fit::components`).
+    pub components: crate::model::file::Components,
 }
 
 pub fn train(history: &History, config: &Config) -> Result<Trained> {
@@ -358,6 +360,18 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
     let decisions = Decisions::resolve(config.decisions, &in_sample_net);
     let interval = Interval::fit(&held_out_net, config.model.interval);
     let held_out = held_out_net;
+    let components = crate::fit::components::fit(
+        &crate::fit::components::Inputs {
+            design: &design,
+            frame: &frame,
+            history,
+            targets: &targets,
+            folds: &folds,
+            k,
+            penalties: [chosen[0], chosen[1]],
+        },
+        &config.economics,
+    )?;
     debug_assert_eq!(frame.x_shift.len(), p);
     Ok(Trained {
         min_category_count: config.model.min_category_count_for(n),
@@ -375,6 +389,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         recency: recency.map(|r| r.summary),
         outcome_caps,
         mean_outcomes,
+        components,
     })
 }
 
@@ -410,7 +425,7 @@ struct LogLinkFits {
     iterations: usize,
 }
 
-fn params(penalty: f64) -> Result<RidgeValidParams> {
+pub(super) fn params(penalty: f64) -> Result<RidgeValidParams> {
     RidgeParams::new()
         .penalty(penalty)
         .check()
@@ -436,12 +451,12 @@ pub fn assign_folds(n: usize, k: usize, seed: u64) -> Vec<u8> {
 
 /// The history's model columns, read row by row (never held as a matrix), and what each row
 /// counts in the sums.
-struct Design {
+pub(super) struct Design {
     encoded: EncodedHistory,
-    p: usize,
-    n: usize,
+    pub(super) p: usize,
+    pub(super) n: usize,
     /// Recency weights, averaging 1; `None`: every row counts once.
-    weights: Option<Vec<f64>>,
+    pub(super) weights: Option<Vec<f64>>,
 }
 
 impl Design {
@@ -456,13 +471,13 @@ impl Design {
         }
     }
 
-    fn row(&self, i: usize, out: &mut [f64]) {
+    pub(super) fn row(&self, i: usize, out: &mut [f64]) {
         self.encoded.row(i, out)
     }
 
     /// What row `i` counts in the sums: 1 without recency weights. Multiplying by 1 changes no
     /// bit, so the unweighted fit is exactly what it was before weights existed.
-    fn weight(&self, i: usize) -> f64 {
+    pub(super) fn weight(&self, i: usize) -> f64 {
         self.weights.as_ref().map_or(1.0, |w| w[i])
     }
 
@@ -476,7 +491,10 @@ impl Design {
     /// Runs `work` on the rows split into `PARTS` ranges, on as many threads as there are; the
     /// results come back in row order, so merging them in that order gives the same sums
     /// whatever the thread count.
-    fn in_parts<T: Send>(&self, work: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+    pub(super) fn in_parts<T: Send>(
+        &self,
+        work: impl Fn(std::ops::Range<usize>) -> T + Sync,
+    ) -> Vec<T> {
         let parts = PARTS.min(self.n.div_ceil(BLOCK_ROWS).max(1));
         let per = self.n.div_ceil(parts);
         crate::parallel::map_parts(parts, crate::parallel::threads(), |t| {
@@ -522,17 +540,18 @@ impl Design {
 
     /// Each fold's sums, built in parallel over fixed parts of the rows, each row counting its
     /// weight.
-    fn fold_grams<const Q: usize>(
+    pub(super) fn fold_grams<T: AsRef<[f64]> + Sync>(
         &self,
         frame: &Frame,
-        targets: &[[f64; Q]],
+        targets: &[T],
         folds: &[u8],
         k: usize,
     ) -> Vec<Gram> {
         let p = self.p;
-        let width = 1 + p + Q;
+        let q = targets.first().map_or(0, |t| t.as_ref().len());
+        let width = 1 + p + q;
         let partials = self.in_parts(|range| {
-            let mut grams = vec![Gram::new(p, Q); k];
+            let mut grams = vec![Gram::new(p, q); k];
             let mut blocks = vec![Array2::<f64>::zeros((BLOCK_ROWS, width)); k];
             let mut filled = vec![0usize; k];
             let mut x = vec![0.0; p];
@@ -542,8 +561,8 @@ impl Design {
                 let mut row = blocks[f].row_mut(filled[f]);
                 let out = row.as_slice_mut().expect("standard layout");
                 match &self.weights {
-                    None => frame.standardise_into(&x, &targets[i], out),
-                    Some(w) => frame.standardise_weighted_into(&x, &targets[i], w[i], out),
+                    None => frame.standardise_into(&x, targets[i].as_ref(), out),
+                    Some(w) => frame.standardise_weighted_into(&x, targets[i].as_ref(), w[i], out),
                 }
                 filled[f] += 1;
                 if filled[f] == BLOCK_ROWS {

@@ -322,26 +322,13 @@ impl Equation {
             .iter()
             .map(|f| match f {
                 Feature::Categorical(c) => {
-                    // The average customer's position among this feature's columns.
-                    let mut base = vec![0.0; fits.len()];
-                    for j in c.levels.iter().filter_map(|l| l.column) {
-                        for (t, b) in coefficients(j).iter().enumerate() {
-                            base[t] -= b * cols[j].mean;
-                        }
-                    }
                     let levels: Vec<LevelEffect> = c
                         .levels
                         .iter()
-                        .map(|l| LevelEffect {
+                        .zip(level_effects(c, cols, fits.len(), coefficients))
+                        .map(|(l, effects)| LevelEffect {
                             value: l.value.clone(),
-                            effects: match l.column {
-                                Some(j) => coefficients(j)
-                                    .iter()
-                                    .zip(&base)
-                                    .map(|(b, m)| m + b)
-                                    .collect(),
-                                None => base.clone(),
-                            },
+                            effects,
                         })
                         .collect();
                     let find = |v: &str| levels.iter().position(|l| l.value == v);
@@ -472,6 +459,35 @@ impl Equation {
 
 /// Reads one target's coefficient off a model column.
 type Coefficient = fn(&ModelColumn) -> f64;
+
+/// Each level's effect on `width` outcomes, relative to the average customer, from
+/// `coefficients(j)` (one per outcome) of model column `j`: the reference level (no column)
+/// sits at minus the average position of the others.
+pub(crate) fn level_effects(
+    c: &crate::model::schema::Categorical,
+    cols: &[ModelColumn],
+    width: usize,
+    coefficients: impl Fn(usize) -> Vec<f64>,
+) -> Vec<Vec<f64>> {
+    // The average customer's position among this feature's columns.
+    let mut base = vec![0.0; width];
+    for j in c.levels.iter().filter_map(|l| l.column) {
+        for (t, b) in coefficients(j).iter().enumerate() {
+            base[t] -= b * cols[j].mean;
+        }
+    }
+    c.levels
+        .iter()
+        .map(|l| match l.column {
+            Some(j) => coefficients(j)
+                .iter()
+                .zip(&base)
+                .map(|(b, m)| m + b)
+                .collect(),
+            None => base.clone(),
+        })
+        .collect()
+}
 
 /// Money from a prediction of ln(1 + y) and its bias correction.
 pub fn from_log(log_prediction: f64, correction: f64) -> f64 {

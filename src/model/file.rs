@@ -14,7 +14,7 @@ use crate::model::schema::{Feature, Schema, MISSING_LEVEL, OTHER_LEVEL};
 
 pub const FORMAT: &str = "leadscore-model";
 /// The version `train` writes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// The first version leadscore ever wrote; every version from here to `FORMAT_VERSION` loads.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;
 /// The file `train` writes into a models directory, and `score` looks for there.
@@ -28,7 +28,7 @@ type Migration = fn(Value) -> std::result::Result<Value, String>;
 /// any version ever written runs the rest of the chain to `FORMAT_VERSION` (the length is
 /// checked against the version numbers at compile time).
 const MIGRATIONS: [Migration; (FORMAT_VERSION - OLDEST_FORMAT_VERSION) as usize] =
-    [v1_to_v2, v2_to_v3, v3_to_v4];
+    [v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
 
 /// Version 2 added what a version-1 file meant without saying: each categorical feature's
 /// `matching` (version 1 compared values exactly as written) and the `missing_values` read as
@@ -74,6 +74,13 @@ fn v3_to_v4(mut value: Value) -> std::result::Result<Value, String> {
     {
         m.entry("outcome_cap").or_insert(Value::Null);
     }
+    Ok(value)
+}
+
+/// Version 5 may carry `components`: each economics term predicted on its own. Earlier models
+/// have none, which is what a missing field says; they score as before, and `--components`
+/// asks for a retrain.
+fn v4_to_v5(value: Value) -> std::result::Result<Value, String> {
     Ok(value)
 }
 
@@ -155,6 +162,76 @@ pub struct Model {
     /// absent in models written before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<crate::model::stored_config::StoredConfig>,
+    /// Each economics term predicted on its own, per side in the order of `economics`; absent
+    /// in models written before format 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<Components>,
+}
+
+/// The parts of lifetime return and service burden, each an economics term's money predicted
+/// from the same model columns with the same penalty as its side. On a linear scale the parts'
+/// equations add up to their side's by construction (ridge is linear in the outcome); scoring
+/// spreads what remains (floors, a log scale) over them so they add up exactly (see
+/// `model::equation::Components`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Components {
+    pub lifetime_return: Vec<ComponentFit>,
+    pub service_burden: Vec<ComponentFit>,
+}
+
+/// One economics term's own fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentFit {
+    /// The term's name in `economics`.
+    pub term: String,
+    pub intercept: f64,
+    /// One per model column.
+    pub coefficients: Vec<f64>,
+    /// The term's average over the history the fit saw (after outcome caps), in money.
+    pub mean: f64,
+    /// The sign the term had on every customer of the history; a prediction is held to it.
+    pub sign: ComponentSign,
+    /// Cross-validated figures of the term's own fit, in money, sign held.
+    pub validation: Metrics,
+}
+
+/// Which side of zero a component's values stayed on in training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentSign {
+    /// Never below zero (revenue, hours, counts at a positive rate).
+    NonNegative,
+    /// Never above zero (a cost subtracted from the return).
+    NonPositive,
+    /// Both.
+    Any,
+}
+
+impl ComponentSign {
+    /// `value` held to this side of zero.
+    pub fn hold(self, value: f64) -> f64 {
+        match self {
+            ComponentSign::NonNegative => value.max(0.0),
+            ComponentSign::NonPositive => value.min(0.0),
+            ComponentSign::Any => value,
+        }
+    }
+
+    /// The sign every one of `values` has.
+    pub fn of(values: impl Iterator<Item = f64>) -> ComponentSign {
+        let (mut below, mut above) = (false, false);
+        for v in values {
+            below |= v < 0.0;
+            above |= v > 0.0;
+        }
+        match (below, above) {
+            (true, true) => ComponentSign::Any,
+            (true, false) => ComponentSign::NonPositive,
+            _ => ComponentSign::NonNegative,
+        }
+    }
 }
 
 impl Model {
@@ -321,11 +398,61 @@ impl Model {
         }
         self.check_features()?;
         self.check_economics()?;
+        self.check_components()?;
         if let Some(i) = &self.interval {
             check_interval(i)?;
         }
         if let Some(c) = &self.config {
             c.check(&self.schema)?;
+        }
+        Ok(())
+    }
+
+    /// Components, when present: one per economics term, in its order and by its name, each
+    /// with one finite coefficient per model column.
+    fn check_components(&self) -> std::result::Result<(), String> {
+        let Some(c) = &self.components else {
+            return Ok(());
+        };
+        let p = self.schema.columns.len();
+        for (side, fits, terms) in [
+            (
+                "lifetime_return",
+                &c.lifetime_return,
+                &self.economics.lifetime_return,
+            ),
+            (
+                "service_burden",
+                &c.service_burden,
+                &self.economics.service_burden,
+            ),
+        ] {
+            if fits.len() != terms.len() {
+                return Err(format!(
+                    "components: {side} has {} parts but the economics have {} terms",
+                    fits.len(),
+                    terms.len()
+                ));
+            }
+            for (fit, term) in fits.iter().zip(terms) {
+                let at =
+                    |problem: String| format!("components: {side} \"{}\": {problem}", fit.term);
+                if fit.term != term.name {
+                    return Err(at(format!("the economics term here is \"{}\"", term.name)));
+                }
+                if fit.coefficients.len() != p {
+                    return Err(at(format!(
+                        "{} coefficients for {p} schema columns",
+                        fit.coefficients.len()
+                    )));
+                }
+                let numbers = [fit.intercept, fit.mean]
+                    .into_iter()
+                    .chain(fit.coefficients.iter().copied());
+                if numbers.into_iter().any(|v| !v.is_finite()) {
+                    return Err(at("a coefficient is not a finite number".into()));
+                }
+            }
         }
         Ok(())
     }
@@ -840,7 +967,7 @@ mod tests {
 
     fn unsupported(v: u64) -> String {
         format!(
-            "m.json: model format version {v} is not supported by leadscore {} (it reads versions 1 to 4); retrain with `leadscore train`",
+            "m.json: model format version {v} is not supported by leadscore {} (it reads versions 1 to 5); retrain with `leadscore train`",
             env!("CARGO_PKG_VERSION")
         )
     }
@@ -951,7 +1078,7 @@ mod tests {
         let at = at + SHIPPED[at..].find(|c: char| c.is_ascii_digit()).unwrap();
         let other = if &SHIPPED[at..=at] == "7" { "8" } else { "7" };
         let digit = [&SHIPPED[..at], other, &SHIPPED[at + 1..]].concat();
-        let lowered = SHIPPED.replacen("\"format_version\": 4,", "\"format_version\": 2,", 1);
+        let lowered = SHIPPED.replacen("\"format_version\": 5,", "\"format_version\": 2,", 1);
         assert_ne!(lowered, SHIPPED);
         for text in [digit, lowered] {
             assert_eq!(
@@ -982,10 +1109,10 @@ mod tests {
             changed("the checksum line is malformed (leadscore writes \"sha256:\" and 64 lowercase hex digits)")
         );
         // A newer version is refused as such: it may seal its files otherwise.
-        let newer = SHIPPED.replacen("\"format_version\": 4,", "\"format_version\": 5,", 1);
+        let newer = SHIPPED.replacen("\"format_version\": 5,", "\"format_version\": 6,", 1);
         assert_eq!(
             Model::parse(&newer, "m.json").unwrap_err().to_string(),
-            unsupported(5)
+            unsupported(6)
         );
     }
 
@@ -1009,7 +1136,7 @@ mod tests {
 
     #[test]
     fn versions_never_written_are_refused() {
-        for v in [0u64, 5, 99] {
+        for v in [0u64, 6, 99] {
             let mut m = shipped();
             m["format_version"] = v.into();
             assert_eq!(parse_value(&m).unwrap_err(), unsupported(v));

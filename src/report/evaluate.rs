@@ -52,6 +52,64 @@ pub struct Evidence {
     pub whale: Whale,
     pub interval_level: Option<f64>,
     pub interval_coverage: Option<f64>,
+    /// Each economics term's own fit, judged alike (absent for a model without components).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<ComponentEvidence>,
+}
+
+/// How well one economics term is predicted on its own: which costs and earnings the features
+/// tell, and which they do not.
+#[derive(Debug, Serialize)]
+pub struct ComponentEvidence {
+    pub term: String,
+    /// `lifetime_return` or `service_burden`.
+    pub side: &'static str,
+    /// The term's column, when the term is that column times a rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    pub r2: Option<f64>,
+    /// In money.
+    pub mae: f64,
+    /// In the column's units (hours, complaints), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mae_units: Option<f64>,
+    /// A mean-only baseline's, in money.
+    pub baseline_mae: f64,
+}
+
+impl ComponentEvidence {
+    /// The evidence of every term of `economics`, from each part's figures in `metrics`
+    /// (return terms first, in the config's order).
+    pub fn all(
+        economics: &crate::economics::Economics,
+        metrics: impl IntoIterator<Item = Metrics>,
+    ) -> Vec<ComponentEvidence> {
+        let terms = economics
+            .lifetime_return
+            .iter()
+            .map(|t| ("lifetime_return", t))
+            .chain(
+                economics
+                    .service_burden
+                    .iter()
+                    .map(|t| ("service_burden", t)),
+            );
+        terms
+            .zip(metrics)
+            .map(|((side, term), m)| {
+                let units = crate::model::components::units(term);
+                ComponentEvidence {
+                    term: term.name.clone(),
+                    side,
+                    column: units.as_ref().map(|(c, _)| c.clone()),
+                    r2: m.r2,
+                    mae: m.mae,
+                    mae_units: units.map(|(_, rate)| m.mae / rate.abs()),
+                    baseline_mae: m.baseline_mae,
+                }
+            })
+            .collect()
+    }
 }
 
 impl Evidence {
@@ -100,6 +158,7 @@ impl Evidence {
             whale,
             interval_level,
             interval_coverage: coverage(&intervals),
+            components: Vec::new(),
         }
     }
 }
@@ -207,6 +266,9 @@ impl Report {
                     whole(x.baseline_mae),
                     whole(x.baseline_rmse)
                 );
+            }
+            if !e.components.is_empty() {
+                render_components(&e.components, &mut s);
             }
             let _ = writeln!(
                 s,
@@ -544,4 +606,46 @@ fn beyond_whole(series: &[&Vec<(f64, f64)>]) -> bool {
         .iter()
         .flat_map(|s| s.iter())
         .any(|&(_, y)| y.is_finite() && y > 1.0005)
+}
+
+/// Each term's own fit beside its mean-only baseline, with its error in its own units.
+fn render_components(parts: &[ComponentEvidence], s: &mut String) {
+    let width = parts
+        .iter()
+        .map(|p| p.term.chars().count() + 2)
+        .max()
+        .unwrap_or(0)
+        .max(16);
+    let _ = writeln!(
+        s,
+        "\nEach part on its own (its own fit; the parts add up to return and burden):"
+    );
+    let _ = writeln!(
+        s,
+        "{:<width$} {:>7} {:>12} {:>12}   {:>12}",
+        "part", "R²", "MAE", "mean MAE", "MAE in units"
+    );
+    for side in ["lifetime_return", "service_burden"] {
+        for p in parts.iter().filter(|p| p.side == side) {
+            let label = format!(
+                "{} {}",
+                if side == "lifetime_return" { "+" } else { "-" },
+                p.term
+            );
+            let units = match (&p.column, p.mae_units) {
+                (Some(column), Some(u)) => (crate::economics::money(u, 2), column.as_str()),
+                _ => (String::new(), ""),
+            };
+            let _ = writeln!(
+                s,
+                "{:<width$} {:>7} {:>12} {:>12}   {:>12}   {}",
+                label,
+                r2(p.r2),
+                whole(p.mae),
+                whole(p.baseline_mae),
+                units.0,
+                units.1
+            );
+        }
+    }
 }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::economics::{apportion, money, round_to, Printed};
+use crate::model::components::Components;
 use crate::model::equation::{Equation, Role};
 use crate::model::scorer::ScoredLead;
 use crate::model::Model;
@@ -45,6 +46,21 @@ struct Part {
     money: Money3,
 }
 
+/// One economics term's part of the lead's return or burden (`model::components`).
+#[derive(Debug, Serialize)]
+struct ComponentOut {
+    term: String,
+    /// `lifetime_return` or `service_burden`.
+    side: &'static str,
+    /// In money, at full precision; a side's parts add up to it.
+    money: f64,
+    /// The term's column (`sales_hours`) and the part in its units, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    units: Option<f64>,
+}
+
 #[derive(Debug, Serialize)]
 struct IntervalOut {
     level: f64,
@@ -69,6 +85,9 @@ pub struct Explanation {
     /// Biggest effect on net value first; floors at zero last.
     contributions: Vec<Part>,
     expected: Money3,
+    /// What return and burden are made of, term by term; absent for a model without components.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    components: Option<Vec<ComponentOut>>,
     interval: Option<IntervalOut>,
     tier: String,
     recommendation: String,
@@ -76,7 +95,13 @@ pub struct Explanation {
 }
 
 impl Explanation {
-    pub fn new(model: &Model, eq: &Equation, lead: &ScoredLead, file: &str) -> Explanation {
+    pub fn new(
+        model: &Model,
+        eq: &Equation,
+        components: Option<&Components>,
+        lead: &ScoredLead,
+        file: &str,
+    ) -> Explanation {
         // Money on the return side and the burden side of whatever targets the model has.
         let sides = |value: &dyn Fn(usize) -> f64| {
             let side = |role: Role| -> f64 {
@@ -132,6 +157,21 @@ impl Explanation {
             baseline: sides(&|t| eq.targets[t].baseline),
             contributions: parts,
             expected: sides(&|t| lead.targets[t]),
+            components: components.map(|c| {
+                let mut exact = Vec::new();
+                c.split(eq, lead, &mut exact);
+                c.parts
+                    .iter()
+                    .zip(exact)
+                    .map(|(part, money)| ComponentOut {
+                        term: part.name.clone(),
+                        side: eq.targets[part.target].name,
+                        money,
+                        column: part.unit_column.clone(),
+                        units: part.unit_column.as_ref().map(|_| money / part.per_unit),
+                    })
+                    .collect()
+            }),
             interval: eq
                 .interval
                 .zip(lead.interval_around(net))
@@ -206,6 +246,9 @@ impl Explanation {
             cell(printed.net)
         );
         s.push('\n');
+        if let Some(parts) = &self.components {
+            self.render_components(parts, &printed, decimals, &mut s);
+        }
         if let Some(i) = &self.interval {
             let _ = writeln!(
                 s,
@@ -229,5 +272,51 @@ impl Explanation {
             let _ = writeln!(s, "Warnings: {all}{stop}");
         }
         s
+    }
+
+    /// Each side's parts, apportioned to add up to the printed side, with their units.
+    fn render_components(
+        &self,
+        parts: &[ComponentOut],
+        printed: &Printed,
+        decimals: usize,
+        s: &mut String,
+    ) {
+        let width = parts
+            .iter()
+            .map(|p| p.term.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(20);
+        let _ = writeln!(s, "What the return and burden are made of:");
+        for (side, total, label) in [
+            (
+                "lifetime_return",
+                printed.lifetime_return,
+                "expected return",
+            ),
+            ("service_burden", printed.service_burden, "expected burden"),
+        ] {
+            let mine: Vec<&ComponentOut> = parts.iter().filter(|p| p.side == side).collect();
+            let exact: Vec<f64> = mine.iter().map(|p| p.money).collect();
+            for (p, v) in mine.iter().zip(apportion(&exact, total, decimals)) {
+                let pad = width - p.term.chars().count();
+                let units = match (&p.column, p.units) {
+                    (Some(column), Some(u)) => {
+                        format!("  {:>14} {column}", money(u, decimals.max(2)))
+                    }
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    s,
+                    "  {}{:pad$}  {:>14}{units}",
+                    p.term,
+                    "",
+                    money(v, decimals)
+                );
+            }
+            let _ = writeln!(s, "  {label:<width$}  {:>14}", money(total, decimals));
+        }
+        s.push('\n');
     }
 }

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::economics::write_fixed;
+use crate::model::components::Components;
 use crate::model::equation::Equation;
 use crate::model::scorer::ScoredLead;
 use crate::write::formula;
@@ -136,6 +137,7 @@ pub struct CsvWriter<'e, W: Write> {
     decimals: usize,
     line: Vec<u8>,
     fields: Fields,
+    components: Option<&'e Components>,
 }
 
 #[derive(Default)]
@@ -148,6 +150,9 @@ struct Fields {
     ratio: String,
     reasons: String,
     warnings: String,
+    /// With components: each part as written, and the parts at full precision.
+    parts: Vec<String>,
+    exact: Vec<f64>,
 }
 
 impl<'e, W: Write> CsvWriter<'e, W> {
@@ -159,7 +164,15 @@ impl<'e, W: Write> CsvWriter<'e, W> {
             decimals,
             line: Vec::with_capacity(256),
             fields: Fields::default(),
+            components: None,
         }
+    }
+
+    /// Also writes each lead's components (`score --components`), in the columns
+    /// [`crate::model::components::column_names`] names, after the warnings.
+    pub fn with_components(mut self, components: Option<&'e Components>) -> Self {
+        self.components = components;
+        self
     }
 
     /// The header line: see [`crate::write::header`].
@@ -214,6 +227,14 @@ impl<W: Write> ScoredWriter for CsvWriter<'_, W> {
         }
         push_reasons(self.equation, lead, &mut f.reasons);
         push_warnings(lead, &mut f.warnings);
+        if let Some(c) = self.components {
+            let cells = c.written_cells(self.equation, lead, d, &mut f.exact);
+            f.parts.resize_with(cells.len(), String::new);
+            for (i, (v, text)) in cells.iter().zip(f.parts.iter_mut()).enumerate() {
+                let decimals = if i < c.parts.len() { d } else { d.max(2) };
+                write_fixed(text, *v, decimals);
+            }
+        }
         let cells = [
             Cell::Text(&lead.id),
             Cell::Number(&f.ret),
@@ -232,6 +253,7 @@ impl<W: Write> ScoredWriter for CsvWriter<'_, W> {
             &mut self.line,
             cells
                 .into_iter()
+                .chain(f.parts.iter().map(|p| Cell::Number(p)))
                 .chain(passthrough.iter().map(|p| Cell::Text(p))),
         );
         self.out.write_all(&self.line)

@@ -40,8 +40,14 @@ pub const SCORE_COLUMNS: [&str; 10] = {
 /// carried along. An input column that would repeat a name (a lead list carrying its own `tier`,
 /// say) gets an `input_` prefix.
 pub fn header(id: &str, passthrough: &[&str]) -> Vec<String> {
+    header_with(id, &[], passthrough)
+}
+
+/// [`header`] with more score columns after the standard ones (`score --components`).
+pub fn header_with(id: &str, more: &[String], passthrough: &[&str]) -> Vec<String> {
     let mut header: Vec<String> = vec![id.to_string()];
     header.extend(SCORE_COLUMNS.iter().map(|c| c.to_string()));
+    header.extend(more.iter().cloned());
     for name in passthrough {
         if header.iter().any(|h| h == name) {
             header.push(format!("input_{name}"));

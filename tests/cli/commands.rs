@@ -512,11 +512,12 @@ fn train_writes_a_self_describing_model_file_and_nothing_else() {
         "missing_values",
         "validation",
         "config",
+        "components",
     ]
     .into();
     assert_eq!(keys, documented);
     assert_eq!(model["format"], "leadscore-model");
-    assert_eq!(model["format_version"], 4);
+    assert_eq!(model["format_version"], 5);
     assert_eq!(model["tool_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(model["created_at"], CREATED_AT);
     assert_eq!(model["currency"], "EUR");

@@ -493,15 +493,15 @@ fn model_of_another_format_version_asks_for_a_retrain() {
     let env = trained_env();
     let text = edit(
         &env.model("models"),
-        "\"format_version\": 4,",
         "\"format_version\": 5,",
+        "\"format_version\": 6,",
     );
     env.write("newer.json", text);
     fails(
         &env,
         &["score", LEADS, "--model", "newer.json", "-o", "scores.csv"],
         &format!(
-            "error: newer.json: model format version 5 is not supported by leadscore {} (it reads versions 1 to 4); retrain with `leadscore train`\n",
+            "error: newer.json: model format version 6 is not supported by leadscore {} (it reads versions 1 to 5); retrain with `leadscore train`\n",
             env!("CARGO_PKG_VERSION")
         ),
     );

@@ -15,6 +15,7 @@ mod accuracy;
 mod blanks;
 mod categories;
 mod commands;
+mod components;
 mod corpus;
 mod errors;
 mod evaluate;
