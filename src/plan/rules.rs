@@ -76,3 +76,65 @@ pub fn top_n(items: &[Item], order: &[usize], n: usize) -> Selection {
         count <= n
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(pairs: &[(f64, f64)]) -> Vec<Item> {
+        pairs
+            .iter()
+            .map(|&(value, weight)| Item { value, weight })
+            .collect()
+    }
+
+    #[test]
+    fn top_by_value_skips_what_does_not_fit_and_goes_on() {
+        // By value: 50 (30 h) fits, 40 (25 h) does not (55 > 40), 30 (10 h) fits (40),
+        // 20 (1 h) does not (41 > 40), -5 is never taken, 0 neither.
+        let items = items(&[
+            (20.0, 1.0),
+            (40.0, 25.0),
+            (-5.0, 0.0),
+            (50.0, 30.0),
+            (30.0, 10.0),
+            (0.0, 0.0),
+        ]);
+        let s = top_by_value(&items, 40.0);
+        assert_eq!(s.chosen, [false, false, false, true, true, false]);
+        assert_eq!((s.value, s.weight), (80.0, 40.0));
+    }
+
+    #[test]
+    fn top_by_value_breaks_ties_by_input_order() {
+        let items = items(&[(10.0, 5.0), (10.0, 5.0), (10.0, 5.0)]);
+        let s = top_by_value(&items, 10.0);
+        assert_eq!(s.chosen, [true, true, false]);
+    }
+
+    #[test]
+    fn top_by_value_takes_nothing_for_nonsense_hours() {
+        let items = items(&[(10.0, 0.0)]);
+        for capacity in [f64::NAN, -1.0, f64::INFINITY] {
+            assert_eq!(top_by_value(&items, capacity).chosen, [false]);
+        }
+        assert_eq!(top_by_value(&items, 0.0).chosen, [true]);
+    }
+
+    #[test]
+    fn top_n_takes_the_first_positive_leads_whatever_their_hours() {
+        let items = items(&[
+            (5.0, 100.0),
+            (-1.0, 1.0),
+            (7.0, 200.0),
+            (3.0, 1.0),
+            (9.0, 1.0),
+        ]);
+        // Order: 1 (negative, skipped), 2, 2 again (once only), 9 (out of range), 0, 3, 4.
+        let s = top_n(&items, &[1, 2, 2, 9, 0, 3, 4], 3);
+        assert_eq!(s.chosen, [true, false, true, true, false]);
+        assert_eq!((s.value, s.weight), (15.0, 301.0));
+        assert_eq!(top_n(&items, &[0, 2], 0).chosen, [false; 5]);
+        assert_eq!(top_n(&items, &[4, 0], 10).value, 14.0);
+    }
+}
