@@ -80,8 +80,7 @@ pub fn solve(items: &[Item], capacity: f64, limits: Limits) -> Plan {
     let price = lp.shadow_price;
     let mut fixed_in = vec![false; sorted.len()];
     let mut core = Vec::new();
-    for k in 0..sorted.len() {
-        let (v, w) = (sorted.value[k], sorted.weight[k]);
+    for (k, (&v, &w)) in sorted.value.iter().zip(&sorted.weight).enumerate() {
         let reduced = v - price * w;
         let fixed =
             w == 0.0 || (k != critical && lp.bound - reduced.abs() <= greedy_value + tolerance);
@@ -687,7 +686,7 @@ mod tests {
     fn real_hours_that_add_up_to_the_capacity_fit() {
         // 20.1 + 6.1 is 26.200000000000003 in binary floating point.
         let items = items(&[(100.0, 20.1), (10.0, 6.1)]);
-        assert!(20.1 + 6.1 > 26.2);
+        assert!(items[0].weight + items[1].weight > 26.2);
         let plan = solve(&items, 26.2, Limits::default());
         assert_eq!(plan.chosen, [true, true]);
     }
