@@ -23,6 +23,7 @@ pub mod fit;
 pub mod io;
 pub mod model;
 pub mod parallel;
+pub mod plan;
 pub mod profile;
 pub mod report;
 pub mod sql;
