@@ -188,15 +188,15 @@ for s, rounds in by.items():
         w = [rounds[r][name][0] for r in rounds]; m = [rounds[r][name][1] for r in rounds]
         print(f"{what:41s} {st.median(w):9.2f} {min(w):6.2f} {max(w):6.2f} {max(m)/1024:9.0f} "
               f"{max(m)*1024/n:7.0f} {ratio(rounds, name, fl):7.2f}x")
-    print(f"{'ratio (median of same-round ratios)':40s} {'value':>9s} {'target':>9s}")
+    print(f"{'ratio (median of same-round ratios)':41s} {'value':>9s} {'target':>9s}")
     for label, a, b, bound, at_most in TARGETS:
         v = ratio(rounds, a, b)
         ok = v <= bound if at_most else v >= bound
-        print(f"{label:40s} {v:8.2f}x {('<= ' if at_most else '>= ') + f'{bound:g}x':>9s}  {'met' if ok else 'NOT met'}")
+        print(f"{label:41s} {v:8.2f}x {('<= ' if at_most else '>= ') + f'{bound:g}x':>9s}  {'met' if ok else 'NOT met'}")
     for label, one, many in [("train", "ls_train_1t", "ls_train"),
                              ("score sorted", "ls_score_1t", "ls_score"),
                              ("score --keep-order", "ls_keep_1t", "ls_keep")]:
-        print(f"{f'speed-up 1 -> {cpus} threads, ' + label:40s} {ratio(rounds, one, many):8.2f}x")
+        print(f"{f'speed-up 1 -> {cpus} threads, ' + label:41s} {ratio(rounds, one, many):8.2f}x")
 if n != 1_000_000:
     print(f"\n(the targets are stated for 1,000,000 rows; judged here at N = {n})")
 PY
