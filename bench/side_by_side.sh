@@ -106,11 +106,11 @@ run() { # run SET NAME [ENV=VALUE...] -- COMMAND...
   local set=$1 name=$2; shift 2; local envs=()
   while [ "$1" != "--" ]; do envs+=("$1"); shift; done; shift
   local tf=$DIR/time.out err=$DIR/$set-$N/$name.log
-  if ! env ${envs[@]+"${envs[@]}"} /usr/bin/time -f "%e %M" -o "$tf" "$@" > "$err" 2>&1; then
+  if ! env ${envs[@]+"${envs[@]}"} /usr/bin/time -f "%e %M %U %S" -o "$tf" "$@" > "$err" 2>&1; then
     echo "FAILED: $set $name: $*" >&2; tail -20 "$err" >&2; exit 1
   fi
-  local wall rss; read -r wall rss < <(tail -1 "$tf")
-  printf '%s\t%s\t%s\t%s\t%s\n' "$set" "$round" "$name" "$wall" "$rss" >> "$RAW"
+  local wall rss user sys; read -r wall rss user sys < <(tail -1 "$tf")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$set" "$round" "$name" "$wall" "$rss" "$(echo "$user + $sys" | bc)" >> "$RAW"
   printf '  %-7s round %s  %-14s %7.2f s %8.0f MiB\n' "$set" "$round" "$name" "$wall" "$((rss / 1024))" >&2
 }
 for s in "${SET_LIST[@]}"; do # untimed: the models score needs
@@ -149,14 +149,15 @@ done
 # 5. The tables.
 echo
 echo "leadscore side by side: N = $N customers and $N leads per data set, $ROUNDS round(s), $(nproc) CPU(s)"
+echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine inflates wall times; compare the cpu s column)"
 echo "  leadscore $(git -C "$REPO" describe --always --dirty=+uncommitted 2>/dev/null || echo '?'), peer: $PEER_VERSIONS"
 "$PY" - "$RAW" "$N" "$(nproc)" "$DIR" <<'PY'
 import collections, os, statistics as st, sys
 raw, n, cpus, d = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 by = collections.defaultdict(lambda: collections.defaultdict(dict))  # set -> round -> name -> (s, KiB)
 for line in open(raw):
-    s, r, name, wall, rss = line.rstrip("\n").split("\t")
-    by[s][int(r)][name] = (float(wall), int(rss))
+    s, r, name, wall, rss, cpu = line.rstrip("\n").split("\t")
+    by[s][int(r)][name] = (float(wall), int(rss), float(cpu))
 ROWS = [  # name, what, floor it is compared with
     ("peer_train", "peer train (pandas + sklearn, 1 fit)", "floor_gram"),
     ("ls_train", f"leadscore train (5-fold CV, threads {cpus})", "floor_gram"),
@@ -183,10 +184,11 @@ for s, rounds in by.items():
     print(f"\n== {s} data set: customers {size('customers.csv')/1e6:.0f} MB, leads {size('leads.csv')/1e6:.0f} MB; "
           f"outputs: leadscore {size('out-ls.csv')/1e6:.0f} MB, floor {size('out-floor.csv')/1e6:.0f} MB, "
           f"peer {size('out-peer.csv')/1e6:.0f} MB")
-    print(f"{'step':41s} {'median s':>9s} {'min':>6s} {'max':>6s} {'peak MiB':>9s} {'B/row':>7s} {'/ floor':>8s}")
+    print(f"{'step':41s} {'median s':>9s} {'min':>6s} {'max':>6s} {'cpu s':>6s} {'peak MiB':>9s} {'B/row':>7s} {'/ floor':>8s}")
     for name, what, fl in ROWS:
         w = [rounds[r][name][0] for r in rounds]; m = [rounds[r][name][1] for r in rounds]
-        print(f"{what:41s} {st.median(w):9.2f} {min(w):6.2f} {max(w):6.2f} {max(m)/1024:9.0f} "
+        c = [rounds[r][name][2] for r in rounds]
+        print(f"{what:41s} {st.median(w):9.2f} {min(w):6.2f} {max(w):6.2f} {st.median(c):6.2f} {max(m)/1024:9.0f} "
               f"{max(m)*1024/n:7.0f} {ratio(rounds, name, fl):7.2f}x")
     print(f"{'ratio (median of same-round ratios)':41s} {'value':>9s} {'target':>9s}")
     for label, a, b, bound, at_most in TARGETS:
@@ -195,7 +197,7 @@ for s, rounds in by.items():
         print(f"{label:41s} {v:8.2f}x {('<= ' if at_most else '>= ') + f'{bound:g}x':>9s}  {'met' if ok else 'NOT met'}")
     for label, one, many in [("train", "ls_train_1t", "ls_train"),
                              ("score sorted", "ls_score_1t", "ls_score"),
-                             ("score --keep-order", "ls_keep_1t", "ls_keep")]:
+                             ("keep-order", "ls_keep_1t", "ls_keep")]:
         print(f"{f'speed-up 1 -> {cpus} threads, ' + label:41s} {ratio(rounds, one, many):8.2f}x")
 if n != 1_000_000:
     print(f"\n(the targets are stated for 1,000,000 rows; judged here at N = {n})")
