@@ -14,9 +14,9 @@ use ndarray::Array1;
 
 use crate::economics::Economics;
 use crate::error::{Error, Result};
+use crate::fit::design::{params, Design};
 use crate::fit::history::History;
 use crate::fit::ridge::{Frame, Gram};
-use crate::fit::training::{params, Design};
 use crate::model::file::{ComponentFit, ComponentSign, Components, Metrics};
 use crate::stats::{mean_sd, weighted_mean_sd, ErrorSums};
 
@@ -153,7 +153,7 @@ pub(super) fn fit(inputs: &Inputs, economics: &Economics) -> Result<Components> 
             coefficients,
             mean: means[c],
             sign: signs[c],
-            validation: metrics(sums.iter().map(|fold| fold[c])),
+            validation: pooled(sums.iter().map(|fold| fold[c])),
         })
         .collect();
     let service_burden = fits.split_off(n_return);
@@ -163,8 +163,9 @@ pub(super) fn fit(inputs: &Inputs, economics: &Economics) -> Result<Components> 
     })
 }
 
-/// Pooled held-out figures of one part from each fold's (model, mean-only) error sums.
-fn metrics(folds: impl Iterator<Item = (ErrorSums, ErrorSums)>) -> Metrics {
+/// Pooled held-out figures from each fold's (model, mean-only) error sums: R² and its spread
+/// across folds, MAE and RMSE over all held-out rows, beside the mean-only baseline's.
+pub(super) fn pooled(folds: impl Iterator<Item = (ErrorSums, ErrorSums)>) -> Metrics {
     let (mut model, mut mean) = (ErrorSums::default(), ErrorSums::default());
     let mut per_fold = Vec::new();
     let mut count = 0;

@@ -9,6 +9,7 @@
 
 pub mod build;
 pub mod components;
+mod design;
 pub mod glm;
 pub mod history;
 pub mod leaks;

@@ -16,16 +16,16 @@ use rand::SeedableRng;
 use crate::config::{Config, Penalty, Transform};
 use crate::economics::Decisions;
 use crate::error::{Error, Result};
+use crate::fit::design::{params, Design};
 use crate::fit::glm::{self, Coefficients, PassSums};
 use crate::fit::history::History;
 use crate::fit::recency::{Recency, RecencySummary};
-use crate::fit::ridge::{Frame, Gram, RidgeParams, RidgeValidParams, Solution};
-use crate::fit::schema::{EncodedHistory, FeatureValues, SchemaNotes};
+use crate::fit::ridge::{Frame, Gram, RidgeValidParams, Solution};
+use crate::fit::schema::SchemaNotes;
 use crate::model::equation::from_log_shifted;
 use crate::model::file::{Link, Metrics, PenaltyTrial, ScaleChoice, TargetFit, Validation};
 use crate::model::schema::Schema;
-use crate::stats::{mean_sd, weighted_mean_sd, ErrorSums, Interval};
-use linfa::ParamGuard;
+use crate::stats::{ErrorSums, Interval};
 
 /// Penalties tried when `model.penalty = "auto"` (per row, on standardised columns).
 pub const PENALTY_GRID: [f64; 12] = [
@@ -35,13 +35,8 @@ pub const PENALTY_GRID: [f64; 12] = [
 /// The two targets, in the order the sums keep them.
 pub const TARGETS: [&str; 2] = ["lifetime return", "service burden"];
 
-/// Rows per block added to the sums at once.
-const BLOCK_ROWS: usize = 8192;
 /// The same for the log-link fits' weighted sums, which keep one block per fold.
 const GLM_BLOCK_ROWS: usize = 1024;
-/// Parts the rows are split into to build the sums in parallel. Fixed, not the thread count, so
-/// the sums (and the model) are bit-identical on any machine.
-const PARTS: usize = 4;
 
 /// What training produced, before it becomes a model file.
 #[derive(Debug)]
@@ -425,13 +420,6 @@ struct LogLinkFits {
     iterations: usize,
 }
 
-pub(super) fn params(penalty: f64) -> Result<RidgeValidParams> {
-    RidgeParams::new()
-        .penalty(penalty)
-        .check()
-        .map_err(|e| Error::Data(e.to_string()))
-}
-
 fn solve(params: &RidgeValidParams, gram: &Gram, t: usize) -> Result<Solution> {
     params
         .solve(gram, t)
@@ -449,143 +437,7 @@ pub fn assign_folds(n: usize, k: usize, seed: u64) -> Vec<u8> {
     folds
 }
 
-/// The history's model columns, read row by row (never held as a matrix), and what each row
-/// counts in the sums.
-pub(super) struct Design {
-    encoded: EncodedHistory,
-    pub(super) p: usize,
-    pub(super) n: usize,
-    /// Recency weights, averaging 1; `None`: every row counts once.
-    pub(super) weights: Option<Vec<f64>>,
-}
-
 impl Design {
-    fn new(schema: &Schema, values: &[FeatureValues], weights: Option<Vec<f64>>) -> Design {
-        let encoded = schema.encode_history(values);
-        debug_assert!(weights.as_ref().is_none_or(|w| w.len() == encoded.rows));
-        Design {
-            n: encoded.rows,
-            p: schema.n_columns(),
-            encoded,
-            weights,
-        }
-    }
-
-    pub(super) fn row(&self, i: usize, out: &mut [f64]) {
-        self.encoded.row(i, out)
-    }
-
-    /// What row `i` counts in the sums: 1 without recency weights. Multiplying by 1 changes no
-    /// bit, so the unweighted fit is exactly what it was before weights existed.
-    pub(super) fn weight(&self, i: usize) -> f64 {
-        self.weights.as_ref().map_or(1.0, |w| w[i])
-    }
-
-    /// The rows' total weight: their number without weights.
-    fn total_weight(&self) -> f64 {
-        self.weights
-            .as_ref()
-            .map_or(self.n as f64, |w| w.iter().sum())
-    }
-
-    /// Runs `work` on the rows split into `PARTS` ranges, on as many threads as there are; the
-    /// results come back in row order, so merging them in that order gives the same sums
-    /// whatever the thread count.
-    pub(super) fn in_parts<T: Send>(
-        &self,
-        work: impl Fn(std::ops::Range<usize>) -> T + Sync,
-    ) -> Vec<T> {
-        let parts = PARTS.min(self.n.div_ceil(BLOCK_ROWS).max(1));
-        let per = self.n.div_ceil(parts);
-        crate::parallel::map_parts(parts, crate::parallel::threads(), |t| {
-            work((t * per)..((t + 1) * per).min(self.n))
-        })
-    }
-
-    /// Column means and standard deviations of the design and the targets (weighted, with
-    /// recency weights).
-    fn frame<const Q: usize>(&self, targets: &[[f64; Q]]) -> Frame {
-        let p = self.p;
-        let mut x = vec![0.0; p];
-        // Shifted sums (by the first row) keep the variance accurate for large-valued columns.
-        let mut shift = vec![0.0; p];
-        self.row(0, &mut shift);
-        let (mut s1, mut s2) = (vec![0.0; p], vec![0.0; p]);
-        for i in 0..self.n {
-            self.row(i, &mut x);
-            let w = self.weight(i);
-            for j in 0..p {
-                let d = x[j] - shift[j];
-                s1[j] += w * d;
-                s2[j] += w * d * d;
-            }
-        }
-        let nf = self.total_weight();
-        let x_mean: Array1<f64> = (0..p).map(|j| shift[j] + s1[j] / nf).collect();
-        let x_sd: Array1<f64> = (0..p)
-            .map(|j| ((s2[j] - s1[j] * s1[j] / nf) / nf).max(0.0).sqrt())
-            .collect();
-        let (mut y_mean, mut y_sd) = (Array1::zeros(Q), Array1::zeros(Q));
-        for t in 0..Q {
-            let col: Vec<f64> = targets.iter().map(|y| y[t]).collect();
-            let (m, sd) = match &self.weights {
-                None => mean_sd(&col),
-                Some(w) => weighted_mean_sd(&col, w),
-            };
-            y_mean[t] = m;
-            y_sd[t] = sd;
-        }
-        Frame::from_moments(x_mean, x_sd, y_mean, y_sd)
-    }
-
-    /// Each fold's sums, built in parallel over fixed parts of the rows, each row counting its
-    /// weight.
-    pub(super) fn fold_grams<T: AsRef<[f64]> + Sync>(
-        &self,
-        frame: &Frame,
-        targets: &[T],
-        folds: &[u8],
-        k: usize,
-    ) -> Vec<Gram> {
-        let p = self.p;
-        let q = targets.first().map_or(0, |t| t.as_ref().len());
-        let width = 1 + p + q;
-        let partials = self.in_parts(|range| {
-            let mut grams = vec![Gram::new(p, q); k];
-            let mut blocks = vec![Array2::<f64>::zeros((BLOCK_ROWS, width)); k];
-            let mut filled = vec![0usize; k];
-            let mut x = vec![0.0; p];
-            for i in range {
-                let f = folds[i] as usize;
-                self.row(i, &mut x);
-                let mut row = blocks[f].row_mut(filled[f]);
-                let out = row.as_slice_mut().expect("standard layout");
-                match &self.weights {
-                    None => frame.standardise_into(&x, targets[i].as_ref(), out),
-                    Some(w) => frame.standardise_weighted_into(&x, targets[i].as_ref(), w[i], out),
-                }
-                filled[f] += 1;
-                if filled[f] == BLOCK_ROWS {
-                    grams[f].add_block(blocks[f].view());
-                    filled[f] = 0;
-                }
-            }
-            for f in 0..k {
-                if filled[f] > 0 {
-                    grams[f].add_block(blocks[f].slice(ndarray::s![..filled[f], ..]));
-                }
-            }
-            grams
-        });
-        let mut out = partials[0].clone();
-        for part in &partials[1..] {
-            for f in 0..k {
-                out[f] = out[f].merged(&part[f]);
-            }
-        }
-        out
-    }
-
     /// Held-out money errors of every scale, for the targets where logs were tried:
     /// `[linear return, linear burden, log return, log burden, log-link return, log-link
     /// burden]`, floors applied as in scoring, each customer counting its weight.
@@ -895,32 +747,18 @@ struct FoldSums {
 
 /// The metrics of target `which` (0 return, 1 burden, 2 net) from every fold's sums.
 fn summarise(folds: &[FoldSums], which: usize) -> Metrics {
-    let pooled = |pick: &dyn Fn(&FoldSums) -> ErrorSums| {
-        let mut all = ErrorSums::default();
-        let mut per_fold = Vec::new();
-        for f in folds {
-            let s = pick(f);
-            all.merge(&s);
-            per_fold.extend(s.r2());
-        }
-        let sd = (per_fold.len() == folds.len() && folds.len() > 1).then(|| mean_sd(&per_fold).1);
-        (all, sd)
-    };
-    let (model, r2_sd) = pooled(&|f| f.model[which]);
-    let (mean, _) = pooled(&|f| f.mean[which]);
-    let linear = (which < 2)
-        .then(|| pooled(&|f| f.linear[which]).0.r2())
+    let mut metrics =
+        crate::fit::components::pooled(folds.iter().map(|f| (f.model[which], f.mean[which])));
+    metrics.unfloored_r2 = (which < 2)
+        .then(|| {
+            let mut linear = ErrorSums::default();
+            for f in folds {
+                linear.merge(&f.linear[which]);
+            }
+            linear.r2()
+        })
         .flatten();
-    Metrics {
-        r2: model.r2(),
-        r2_sd,
-        mae: model.mae(),
-        rmse: model.rmse(),
-        baseline_r2: mean.r2(),
-        baseline_mae: mean.mae(),
-        baseline_rmse: mean.rmse(),
-        unfloored_r2: linear,
-    }
+    metrics
 }
 
 #[cfg(test)]
