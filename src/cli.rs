@@ -36,6 +36,9 @@ pub enum Command {
     /// Write the model's scoring as one SQL query (or view) over a lead table, to score leads
     /// where they are: what `score` writes, each feature's part in money, the guesses
     Sql(SqlArgs),
+    /// Choose the leads that bring the most expected net value within the hours the team (or
+    /// each rep, territory or team) has, using each lead's predicted hours
+    Plan(PlanArgs),
 }
 
 /// Exit codes of `retrain`, for schedulers: 0 promoted, 3 kept the current model (the
@@ -293,6 +296,57 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "COLUMN")]
     pub id: Option<String>,
     /// Field delimiter (default: sniffed from the header)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// Decimals of the money columns
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub decimals: u8,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example: leadscore plan data/leads.csv --by region \
+--capacity-file data/territories.csv -o plan.csv")]
+pub struct PlanArgs {
+    /// CSV of leads, as for `score`; `-` (or none, when something is piped in) reads standard
+    /// input
+    #[arg(value_name = "LEADS")]
+    pub leads: Option<PathBuf>,
+    /// A model file, or a directory holding model.json
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "models",
+        visible_alias = "models"
+    )]
+    pub model: PathBuf,
+    /// The hours the team has, as COLUMN=HOURS: COLUMN an hours column of the burden the model
+    /// predicts (sales_hours); with --by, the hours of each group
+    #[arg(long, value_name = "COLUMN=HOURS")]
+    pub capacity: Option<String>,
+    /// Plan each group of leads on its own: the lead list's column naming the rep, territory
+    /// or team
+    #[arg(long, value_name = "COLUMN")]
+    pub by: Option<String>,
+    /// The hours of each group: a CSV whose first column holds the --by values and whose second
+    /// is named after the hours planned (e.g. "owner,sales_hours")
+    #[arg(long, value_name = "FILE", requires = "by")]
+    pub capacity_file: Option<PathBuf>,
+    /// Choose only leads whose net-value interval's low end is above zero
+    #[arg(long)]
+    pub risk: bool,
+    /// Choose only leads whose expected net value is at least this
+    #[arg(long, value_name = "MONEY", allow_negative_numbers = true)]
+    pub min_net: Option<f64>,
+    /// Write every lead with its plan (chosen or not) here, as CSV
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The summary as a table for people or JSON for programs
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The id column of the lead list (default: the model's lead id column)
+    #[arg(long, value_name = "COLUMN")]
+    pub id: Option<String>,
+    /// Field delimiter of the lead list and the capacity file (default: sniffed)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
     /// Decimals of the money columns

@@ -46,5 +46,6 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         cli::Command::Models(args) => done(cmd::models::run(&args)),
         cli::Command::Export(args) => done(cmd::export::run(&args)),
         cli::Command::Sql(args) => done(cmd::sql::run(&args)),
+        cli::Command::Plan(args) => done(cmd::plan::run(&args)),
     }
 }

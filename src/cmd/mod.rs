@@ -5,6 +5,7 @@ pub mod explain;
 pub mod export;
 pub mod init;
 pub mod models;
+pub mod plan;
 pub mod retrain;
 pub mod score;
 pub mod sql;

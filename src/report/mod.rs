@@ -6,6 +6,7 @@ pub mod explain;
 pub mod export;
 pub mod format;
 pub mod models;
+pub mod plan;
 pub mod retrain;
 pub mod score;
 pub mod train;

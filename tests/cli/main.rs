@@ -31,6 +31,7 @@ mod leaks;
 mod model_files;
 mod outliers;
 mod outputs;
+mod plan;
 mod plot_failures;
 mod profiles;
 mod reading;

@@ -1,0 +1,588 @@
+//! `leadscore plan LEADS --capacity sales_hours=1200 [--by owner --capacity-file reps.csv]`:
+//! the leads that bring the most expected net value within the hours a team (or each rep,
+//! territory or team) has, using each lead's predicted hours of that kind (a component, see
+//! `model::components`). Per group it is a 0/1 knapsack, solved exactly or with its gap to a
+//! proven bound (`plan`); the report sets the plan beside the simple rules teams use today.
+//!
+//! Every lead is in the output, chosen or not, with the score columns and its parts; the
+//! figures planned on are the ones written (net value to the cent, hours to 2 decimals), so
+//! the hours used and the net value of a plan add up from its rows.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use crate::cli::PlanArgs;
+use crate::economics::round_to;
+use crate::error::{Error, Result};
+use crate::io::ids::{check_row, IdIndex};
+use crate::io::output::Output;
+use crate::io::table::{decode, line_of, parse_number, shown, CsvInput, ReadOptions};
+use crate::model::components::column_names;
+use crate::model::scorer::{ScoredLead, Scorer};
+use crate::plan::{solve, top_by_value, top_n, Item, Limits};
+use crate::report::plan::{GroupPlan, PlanReport, Rule};
+use crate::write::csv::{Cell, CsvWriter, Dialect};
+use crate::write::ScoredWriter;
+
+/// Decimals of the hours planned on, as written.
+const HOURS_DECIMALS: usize = 2;
+/// How a blank `--by` value is shown and matched in a capacity file.
+const BLANK_GROUP: &str = "(blank)";
+/// Groups named in a message before "and N more".
+const LISTED: usize = 10;
+
+pub fn run(args: &PlanArgs) -> Result<()> {
+    let leads = super::leads_path(
+        args.leads.as_deref(),
+        std::io::stdin().is_terminal(),
+        "plan",
+    )?;
+    let output = super::output_path(args.output.as_deref());
+    let model_file = crate::model::registry::locate(&args.model)?.file;
+    let mut inputs: Vec<(&str, &Path)> =
+        vec![("the lead list", &leads), ("the model", &model_file)];
+    if let Some(f) = &args.capacity_file {
+        inputs.push(("the capacity file", f));
+    }
+    let outputs: Vec<(&str, &Path)> = output.map(|p| ("-o", p)).into_iter().collect();
+    super::check_paths(&inputs, &outputs)?;
+    let (column, hours) = capacity_flags(args)?;
+
+    let (model, located) = crate::model::registry::load(&args.model)?;
+    let components = super::components_of(&model, &located)?;
+    let (column, capacities) = match &args.capacity_file {
+        Some(path) => read_capacities(path, args.delimiter)?,
+        None => (
+            column.expect("checked"),
+            Capacities::Everyone(hours.expect("checked")),
+        ),
+    };
+    let part = components
+        .parts
+        .iter()
+        .position(|p| p.unit_column.as_deref() == Some(column.as_str()))
+        .ok_or_else(|| {
+            let known: Vec<&str> = components
+                .parts
+                .iter()
+                .filter_map(|p| p.unit_column.as_deref())
+                .collect();
+            Error::Usage(format!(
+                "the model predicts no hours (or other units) of \"{column}\"; it predicts: {}",
+                known.join(", ")
+            ))
+        })?;
+    if components.parts[part].target != 1 {
+        return Err(Error::Usage(format!(
+            "\"{column}\" is part of the lifetime return, not of the service burden: plan against a cost the team spends, such as {}",
+            components
+                .parts
+                .iter()
+                .filter(|p| p.target == 1)
+                .filter_map(|p| p.unit_column.as_deref())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+
+    let scorer = Scorer::new(&model)?;
+    let super::Leads {
+        mut input,
+        id_col,
+        cols,
+    } = super::open_leads(
+        &model,
+        &leads,
+        ReadOptions {
+            delimiter: args.delimiter,
+            progress: std::io::stderr().is_terminal(),
+            fingerprint: false,
+        },
+        args.id.as_deref().map(|c| ("--id", c)),
+    )?;
+    let by_col = args
+        .by
+        .as_deref()
+        .map(|b| input.column(b, "--by, the column to plan each group of"))
+        .transpose()?;
+    let decimals = args.decimals as usize;
+    let eq = scorer.equation();
+    let mut writer = CsvWriter::new(Vec::new(), eq, decimals).with_components(Some(&components));
+    let mut seen = IdIndex::default();
+    let mut record = csv::ByteRecord::new();
+    let mut lead = ScoredLead::default();
+    let mut exact = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut group_names: Vec<String> = Vec::new();
+    let mut group_of: HashMap<String, usize> = HashMap::new();
+    let source = input.source().clone();
+    while input.read(&mut record)? {
+        if let Some(e) = check_row(&source, id_col, &record, &mut seen) {
+            return Err(e);
+        }
+        scorer.score(&source, &cols, &record, decimals, &mut lead)?;
+        lead.id.clear();
+        lead.id.push_str(decode(&record[id_col]).trim());
+        lead.line = line_of(&record);
+        components.split(eq, &lead, &mut exact);
+        let p = &components.parts[part];
+        let hours = round_to(exact[part] / p.per_unit, HOURS_DECIMALS);
+        let name = match by_col {
+            Some(c) => {
+                let v = decode(&record[c]);
+                let v = v.trim();
+                if v.is_empty() {
+                    BLANK_GROUP.to_string()
+                } else {
+                    v.to_string()
+                }
+            }
+            None => "all".to_string(),
+        };
+        let g = *group_of.entry(name.clone()).or_insert_with(|| {
+            group_names.push(name);
+            group_names.len() - 1
+        });
+        let start = writer.get_ref().len();
+        writer
+            .write(&lead, &[])
+            .map_err(|e| Error::write("memory", e))?;
+        let _ = writer.flush();
+        rows.push(Row {
+            group: g,
+            net: lead.money.net,
+            low: lead.interval.map(|(low, _)| low),
+            tier: lead.tier,
+            hours,
+            line: start..writer.get_ref().len(),
+        });
+    }
+    input.finish_progress();
+    if rows.is_empty() {
+        return Err(Error::file(input.path(), "has a header but no rows"));
+    }
+    let capacity_of = capacities.resolve(&group_names, &rows, input.path(), args)?;
+
+    // Per group: the leads, the plan, and the rules with the same hours.
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); group_names.len()];
+    for (i, r) in rows.iter().enumerate() {
+        members[r.group].push(i);
+    }
+    let eligible = |r: &Row| {
+        r.net > 0.0
+            && args.min_net.is_none_or(|m| r.net >= m)
+            && (!args.risk || r.low.is_some_and(|low| low > 0.0))
+    };
+    let mut chosen = vec![false; rows.len()];
+    let mut plans = Vec::with_capacity(group_names.len());
+    for (g, name) in group_names.iter().enumerate() {
+        let idx = &members[g];
+        let cap = capacity_of[g];
+        let items: Vec<Item> = idx
+            .iter()
+            .map(|&i| Item {
+                // Never chosen: a lead the options leave out counts as worth nothing.
+                value: if eligible(&rows[i]) {
+                    rows[i].net
+                } else {
+                    -1.0
+                },
+                weight: rows[i].hours,
+            })
+            .collect();
+        let plan = solve(&items, cap, Limits::default());
+        for (&i, &c) in idx.iter().zip(&plan.chosen) {
+            chosen[i] = c;
+        }
+        let by_net = top_by_value(&items, cap);
+        // The count a CRM would cap at: the hours over the average lead's.
+        let mean_hours = items.iter().map(|i| i.weight).sum::<f64>() / items.len() as f64;
+        let n = if mean_hours > 0.0 {
+            (cap / mean_hours).floor() as usize
+        } else {
+            items.len()
+        };
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (ra, rb) = (&rows[idx[a]], &rows[idx[b]]);
+            ra.tier
+                .cmp(&rb.tier)
+                .then(rb.net.total_cmp(&ra.net))
+                .then(a.cmp(&b))
+        });
+        let capped = top_n(&items, &order, n);
+        let rule = |sel: &crate::plan::Selection| Rule {
+            leads: sel.chosen.iter().filter(|&&c| c).count(),
+            hours: sel.weight,
+            expected_net: sel.value,
+        };
+        plans.push(GroupPlan {
+            group: name.clone(),
+            capacity: cap,
+            leads: idx.len(),
+            eligible: idx.iter().filter(|&&i| eligible(&rows[i])).count(),
+            chosen: plan.chosen.iter().filter(|&&c| c).count(),
+            hours_used: plan.weight,
+            expected_net: plan.value,
+            bound: plan.bound,
+            gap: plan.gap,
+            optimal: plan.optimal,
+            value_of_an_hour: plan.shadow_price,
+            by_net: rule(&by_net),
+            top_n: rule(&capped),
+        });
+    }
+    let total = total(&plans);
+
+    if let Some(path) = output {
+        let scored = writer.into_inner().map_err(|e| Error::write("memory", e))?;
+        write_plan(
+            path,
+            &Layout {
+                id: &input.headers()[id_col],
+                parts: &column_names(&components.parts),
+                by: by_col.is_some(),
+                names: &group_names,
+                decimals,
+            },
+            &scored,
+            &members,
+            &rows,
+            &chosen,
+        )?;
+    }
+    let report = PlanReport {
+        file: input.path().to_string(),
+        model: located.describe(),
+        currency: model.currency.clone(),
+        hours_column: column.clone(),
+        term: components.parts[part].name.clone(),
+        by: args.by.clone(),
+        risk: args.risk,
+        min_net: args.min_net,
+        groups: plans,
+        total,
+        output: output.map(|p| p.display().to_string()),
+    };
+    super::print_report(&report, args.format, PlanReport::render)
+}
+
+/// One scored lead, as the plan needs it.
+struct Row {
+    group: usize,
+    /// Net value as written.
+    net: f64,
+    /// The interval's low end around the written net, if the model has intervals.
+    low: Option<f64>,
+    tier: crate::economics::Tier,
+    /// The planned hours as written.
+    hours: f64,
+    /// Where the scored row, as `score --components` writes it, is in the scored bytes.
+    line: std::ops::Range<usize>,
+}
+
+/// `--capacity COLUMN=HOURS`, checked: the column, and the hours when given.
+fn capacity_flags(args: &PlanArgs) -> Result<(Option<String>, Option<f64>)> {
+    match (&args.capacity, &args.capacity_file) {
+        (Some(_), Some(_)) => Err(Error::Usage(
+            "give --capacity COLUMN=HOURS (the same hours for every group) or --capacity-file FILE (one per group), not both".into(),
+        )),
+        (None, None) => Err(Error::Usage(
+            "plan needs the hours the team has: --capacity sales_hours=1200, or with --by, --capacity-file reps.csv".into(),
+        )),
+        (None, Some(_)) => Ok((None, None)),
+        (Some(text), None) => {
+            let Some((column, hours)) = text.split_once('=') else {
+                return Err(Error::Usage(format!(
+                    "--capacity {}: expected COLUMN=HOURS, e.g. sales_hours=1200",
+                    shown(text)
+                )));
+            };
+            let hours = positive_hours(hours).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--capacity {}: the hours must be a number above 0, got {}",
+                    shown(text),
+                    shown(hours.trim())
+                ))
+            })?;
+            Ok((Some(column.trim().to_string()), Some(hours)))
+        }
+    }
+}
+
+/// A finite number of hours above zero.
+fn positive_hours(text: &str) -> Option<f64> {
+    match parse_number(text.trim(), false) {
+        Ok(Some(v)) if v.is_finite() && v > 0.0 => Some(v),
+        _ => None,
+    }
+}
+
+/// The hours of every group.
+enum Capacities {
+    /// `--capacity`: the same hours for each group (the whole list without `--by`).
+    Everyone(f64),
+    /// `--capacity-file`: per group, in the file's order, with its name and line.
+    PerGroup {
+        path: String,
+        groups: Vec<(String, f64, u64)>,
+    },
+}
+
+/// Reads a capacity file: the first column names the group, the second (named after the hours
+/// planned, e.g. `sales_hours`) gives its hours.
+fn read_capacities(path: &Path, delimiter: Option<u8>) -> Result<(String, Capacities)> {
+    let mut input = CsvInput::open(
+        path,
+        ReadOptions {
+            delimiter,
+            ..Default::default()
+        },
+    )?;
+    if input.headers().len() < 2 {
+        return Err(Error::file(
+            input.path(),
+            format!(
+                "expected two columns, the group (as in --by) and its hours named after what is planned (e.g. \"owner,sales_hours\"); the header has {}",
+                input.headers().join(", ")
+            ),
+        ));
+    }
+    let column = input.headers()[1].trim().to_string();
+    let source = input.source().clone();
+    let mut groups: Vec<(String, f64, u64)> = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    while input.read(&mut record)? {
+        source.check_width(&record)?;
+        let name = decode(&record[0]).trim().to_string();
+        let line = line_of(&record);
+        if name.is_empty() {
+            return Err(source.field_error(&record, 0, "the group is blank".into()));
+        }
+        if let Some((_, _, first)) = groups.iter().find(|(n, _, _)| *n == name) {
+            return Err(source.field_error(
+                &record,
+                0,
+                format!("{} has a capacity already (line {first})", shown(&name)),
+            ));
+        }
+        let text = decode(&record[1]);
+        let hours = positive_hours(&text).ok_or_else(|| {
+            source.field_error(
+                &record,
+                1,
+                format!("expected hours above 0, got {}", shown(text.trim())),
+            )
+        })?;
+        groups.push((name, hours, line));
+    }
+    if groups.is_empty() {
+        return Err(Error::file(input.path(), "has a header but no rows"));
+    }
+    Ok((
+        column,
+        Capacities::PerGroup {
+            path: input.path().to_string(),
+            groups,
+        },
+    ))
+}
+
+impl Capacities {
+    /// The hours of each group of `names`, or an error naming the groups of the lead list with
+    /// no capacity (with their leads) and the capacities with no leads.
+    fn resolve(
+        &self,
+        names: &[String],
+        rows: &[Row],
+        leads_path: &str,
+        args: &PlanArgs,
+    ) -> Result<Vec<f64>> {
+        let (path, groups) = match self {
+            Capacities::Everyone(hours) => return Ok(vec![*hours; names.len()]),
+            Capacities::PerGroup { path, groups } => (path, groups),
+        };
+        let by = args.by.as_deref().unwrap_or("--by");
+        let mut counts = vec![0usize; names.len()];
+        for r in rows {
+            counts[r.group] += 1;
+        }
+        // Most leads first: the likeliest to matter.
+        let mut missing: Vec<(&String, usize)> = names
+            .iter()
+            .zip(counts.iter().copied())
+            .filter(|(n, _)| !groups.iter().any(|(g, _, _)| g == *n))
+            .collect();
+        missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let missing: Vec<String> = missing
+            .into_iter()
+            .map(|(n, c)| {
+                format!(
+                    "{} ({})",
+                    shown(n),
+                    crate::report::format::counted(c, "lead")
+                )
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::file(
+                leads_path,
+                format!(
+                    "{} in column \"{by}\" {} leads but no hours in {path}: {}; add {} to {path}, or correct the spelling",
+                    crate::report::format::counted(missing.len(), "value"),
+                    if missing.len() == 1 { "has" } else { "have" },
+                    list(&missing),
+                    if missing.len() == 1 { "it" } else { "them" },
+                ),
+            ));
+        }
+        let idle: Vec<String> = groups
+            .iter()
+            .filter(|(g, _, _)| !names.contains(g))
+            .map(|(g, _, line)| match crate::io::table::closest(g, names) {
+                Some(close) => {
+                    format!("{} (line {line}; did you mean {}?)", shown(g), shown(close))
+                }
+                None => format!("{} (line {line})", shown(g)),
+            })
+            .collect();
+        if !idle.is_empty() {
+            return Err(Error::file(
+                path,
+                format!(
+                    "{} {} hours but no leads in {leads_path} (column \"{by}\" has {}): {}; correct the spelling, or leave {} out",
+                    crate::report::format::counted(idle.len(), "group"),
+                    if idle.len() == 1 { "has" } else { "have" },
+                    list(&names.iter().map(|n| shown(n)).collect::<Vec<_>>()),
+                    list(&idle),
+                    if idle.len() == 1 { "it" } else { "them" },
+                ),
+            ));
+        }
+        Ok(names
+            .iter()
+            .map(|n| {
+                groups
+                    .iter()
+                    .find(|(g, _, _)| g == n)
+                    .map(|(_, h, _)| *h)
+                    .expect("every group checked above")
+            })
+            .collect())
+    }
+}
+
+/// At most [`LISTED`] items, then how many more.
+fn list(items: &[String]) -> String {
+    let mut out = items
+        .iter()
+        .take(LISTED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > LISTED {
+        out.push_str(&format!(" and {} more", items.len() - LISTED));
+    }
+    out
+}
+
+/// The plan of every group together.
+fn total(plans: &[GroupPlan]) -> GroupPlan {
+    let sum = |f: &dyn Fn(&GroupPlan) -> f64| plans.iter().map(f).sum::<f64>();
+    let rule = |f: &dyn Fn(&GroupPlan) -> &Rule| Rule {
+        leads: plans.iter().map(|g| f(g).leads).sum(),
+        hours: plans.iter().map(|g| f(g).hours).sum(),
+        expected_net: plans.iter().map(|g| f(g).expected_net).sum(),
+    };
+    GroupPlan {
+        group: "total".into(),
+        capacity: sum(&|g| g.capacity),
+        leads: plans.iter().map(|g| g.leads).sum(),
+        eligible: plans.iter().map(|g| g.eligible).sum(),
+        chosen: plans.iter().map(|g| g.chosen).sum(),
+        hours_used: sum(&|g| g.hours_used),
+        expected_net: sum(&|g| g.expected_net),
+        bound: sum(&|g| g.bound),
+        gap: sum(&|g| g.gap),
+        optimal: plans.iter().all(|g| g.optimal),
+        // An hour is worth something different in each group; the total has no one price.
+        value_of_an_hour: f64::NAN,
+        by_net: rule(&|g| &g.by_net),
+        top_n: rule(&|g| &g.top_n),
+    }
+}
+
+/// What the plan's file looks like.
+struct Layout<'a> {
+    id: &'a str,
+    /// The parts' columns (`score --components`).
+    parts: &'a [String],
+    /// Whether the plan is per group (`--by`): a `plan_group` column.
+    by: bool,
+    names: &'a [String],
+    decimals: usize,
+}
+
+/// Writes every lead, group by group (in order of first appearance): the chosen leads by
+/// expected net value, then the others; each with its plan columns.
+fn write_plan(
+    path: &Path,
+    layout: &Layout,
+    scored: &[u8],
+    members: &[Vec<usize>],
+    rows: &[Row],
+    chosen: &[bool],
+) -> Result<()> {
+    let mut out = Output::create(Some(path))?;
+    let name = out.name();
+    let mut header = crate::write::header_with(layout.id, layout.parts, &[]);
+    if layout.by {
+        header.push("plan_group".into());
+    }
+    header.extend(["plan", "plan_rank", "hours_used", "cumulative_net"].map(String::from));
+    let dialect = Dialect::new(b',');
+    let mut buf = Vec::new();
+    dialect.text_record(&mut buf, &header);
+    for (g, idx) in members.iter().enumerate() {
+        let mut order = idx.clone();
+        order.sort_by(|&a, &b| {
+            chosen[b]
+                .cmp(&chosen[a])
+                .then(rows[b].net.total_cmp(&rows[a].net))
+                .then(a.cmp(&b))
+        });
+        let (mut hours, mut net, mut rank) = (0.0, 0.0, 0usize);
+        for i in order {
+            let r = &rows[i];
+            // The scored row without its line end, then the plan's cells.
+            let line = &scored[r.line.clone()];
+            buf.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
+            buf.push(b',');
+            let (mut rank_s, mut hours_s, mut net_s) =
+                (String::new(), String::new(), String::new());
+            if chosen[i] {
+                rank += 1;
+                hours += r.hours;
+                net += r.net;
+                rank_s = rank.to_string();
+                crate::economics::write_fixed(&mut hours_s, hours, HOURS_DECIMALS);
+                crate::economics::write_fixed(&mut net_s, net, layout.decimals);
+            }
+            let mut cells = Vec::with_capacity(5);
+            if layout.by {
+                cells.push(Cell::Text(&layout.names[g]));
+            }
+            cells.push(Cell::Text(if chosen[i] { "chosen" } else { "not chosen" }));
+            cells.extend([
+                Cell::Number(&rank_s),
+                Cell::Number(&hours_s),
+                Cell::Number(&net_s),
+            ]);
+            dialect.record(&mut buf, cells);
+        }
+        out.write_all(&buf).map_err(|e| Error::write(&name, e))?;
+        buf.clear();
+    }
+    out.commit()
+}

@@ -1,0 +1,219 @@
+//! What `plan` shows: per group (a rep, a territory, a team, or the whole list), the leads the
+//! plan chose within the group's hours, their expected net value, how far that is from the
+//! best possible (the gap to the bound), what one more hour is worth, and what the simple rules
+//! teams use today would have given with the same hours.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::economics::money;
+use crate::report::format::group;
+
+/// One group's plan and its comparisons.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupPlan {
+    /// The group's value in the `--by` column; `all` without `--by`.
+    pub group: String,
+    /// Hours the group has.
+    pub capacity: f64,
+    pub leads: usize,
+    /// Leads the plan may choose (net value above zero, and above `--min-net`, and with
+    /// `--risk` an interval whose low end is above zero).
+    pub eligible: usize,
+    pub chosen: usize,
+    pub hours_used: f64,
+    /// The chosen leads' expected net value, as written.
+    pub expected_net: f64,
+    /// No plan within the hours can bring more than this (the search's proven bound).
+    pub bound: f64,
+    /// `bound − expected_net`: 0 when the plan is proven the best.
+    pub gap: f64,
+    pub optimal: bool,
+    /// What one more hour is worth: the value per hour of the next lead in line (the linear
+    /// relaxation's price of an hour), 0 when the hours are not what limits the plan; absent
+    /// (null) for the total, since each group's hour has its own price.
+    pub value_of_an_hour: f64,
+    /// Going down the list by expected net value, taking each lead that still fits.
+    pub by_net: Rule,
+    /// The top N by tier, then net value, with N = the hours ÷ the group's average hours per
+    /// lead: a count cap, as CRMs set one, whatever the leads' own hours.
+    pub top_n: Rule,
+}
+
+/// What a simple rule would have chosen.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub leads: usize,
+    pub hours: f64,
+    pub expected_net: f64,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanReport {
+    pub file: String,
+    /// `v0002 (models/v0002/model.json)`.
+    pub model: String,
+    pub currency: String,
+    /// The column whose hours are planned (`sales_hours`) and the term it is part of.
+    pub hours_column: String,
+    pub term: String,
+    /// The `--by` column, when the plan is per group.
+    pub by: Option<String>,
+    pub risk: bool,
+    pub min_net: Option<f64>,
+    pub groups: Vec<GroupPlan>,
+    pub total: GroupPlan,
+    /// Where the plan was written, if it was.
+    pub output: Option<String>,
+}
+
+impl PlanReport {
+    pub fn render(&self) -> String {
+        let cur = &self.currency;
+        let t = &self.total;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Plan for {} leads of {} with model {}: the leads that bring the most expected net value within the {} ({}, predicted for each lead); money in {cur}.",
+            group(t.leads),
+            self.file,
+            self.model,
+            self.hours_column.replace('_', " "),
+            self.term
+        );
+        let mut only = Vec::new();
+        if self.risk {
+            only.push("whose interval's low end is above zero".to_string());
+        }
+        if let Some(m) = self.min_net {
+            only.push(format!("worth at least {}", money(m, 2)));
+        }
+        if !only.is_empty() {
+            let _ = writeln!(s, "Only leads {}.", only.join(" and "));
+        }
+        s.push('\n');
+        let width = self
+            .groups
+            .iter()
+            .map(|g| g.group.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(7);
+        let head = self.by.as_deref().unwrap_or("group");
+        let _ = writeln!(
+            s,
+            "{head:<width$} {:>10} {:>7} {:>7} {:>11} {:>15} {:>12} {:>15} {:>15}",
+            "hours",
+            "leads",
+            "chosen",
+            "hours used",
+            "expected net",
+            "1 more hour",
+            "by net value",
+            "top N by tier"
+        );
+        let row = |g: &GroupPlan, s: &mut String| {
+            let pad = width.saturating_sub(g.group.chars().count());
+            let _ = writeln!(
+                s,
+                "{}{:pad$} {:>10} {:>7} {:>7} {:>11} {:>15} {:>12} {:>15} {:>15}",
+                g.group,
+                "",
+                money(g.capacity, 1),
+                group(g.leads),
+                group(g.chosen),
+                money(g.hours_used, 1),
+                money(g.expected_net, 2),
+                if g.value_of_an_hour.is_finite() {
+                    money(g.value_of_an_hour, 2)
+                } else {
+                    "-".into()
+                },
+                money(g.by_net.expected_net, 2),
+                money(g.top_n.expected_net, 2),
+            );
+        };
+        for g in &self.groups {
+            row(g, &mut s);
+        }
+        if self.groups.len() > 1 {
+            let _ = writeln!(s, "{}", "-".repeat(width + 106));
+            row(t, &mut s);
+        }
+        s.push('\n');
+        let more = t.expected_net - t.by_net.expected_net;
+        let share = if t.by_net.expected_net > 0.0 {
+            format!(" ({:.1}%)", more / t.by_net.expected_net * 100.0)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "The plan: {} leads, {} of {} hours, expected net value {cur} {}.",
+            group(t.chosen),
+            money(t.hours_used, 1),
+            money(t.capacity, 1),
+            money(t.expected_net, 2)
+        );
+        let _ = writeln!(
+            s,
+            "That is {cur} {}{share} more than going down the list by expected net value until the hours run out ({} leads, {} hours, {cur} {}).",
+            money(more, 2),
+            group(t.by_net.leads),
+            money(t.by_net.hours, 1),
+            money(t.by_net.expected_net, 2)
+        );
+        let _ = writeln!(
+            s,
+            "A cap of N leads by tier (N = the hours ÷ the average hours per lead, per group) takes {} leads worth {cur} {} but needs {} hours{}.",
+            group(t.top_n.leads),
+            money(t.top_n.expected_net, 2),
+            money(t.top_n.hours, 1),
+            if t.top_n.hours > t.capacity * (1.0 + 1e-9) {
+                format!(", {} more than there are", money(t.top_n.hours - t.capacity, 1))
+            } else {
+                String::new()
+            }
+        );
+        let open: Vec<&GroupPlan> = self.groups.iter().filter(|g| !g.optimal).collect();
+        if open.is_empty() {
+            let _ = writeln!(
+                s,
+                "Every plan is the best possible within its hours (proven: no choice of leads brings more)."
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "{} of {} plans stopped at the search budget; together they are at most {cur} {} from the best possible ({}).",
+                open.len(),
+                self.groups.len(),
+                money(open.iter().map(|g| g.gap).sum::<f64>(), 2),
+                open.iter()
+                    .map(|g| g.group.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\"1 more hour\": what one more hour would be worth, the value per hour of the next lead in line (0 where the hours are not what limits the plan)."
+        );
+        match &self.output {
+            Some(path) => {
+                let _ = writeln!(
+                    s,
+                    "Every lead, chosen or not, is in {path}: the score columns, its parts, and plan, plan_rank, hours_used, cumulative_net."
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "Write every lead with its plan (chosen or not chosen) with -o FILE."
+                );
+            }
+        }
+        s
+    }
+}
