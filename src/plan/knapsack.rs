@@ -325,6 +325,12 @@ struct Search {
     /// Prefix sums, `len + 1` long, for the Dantzig bound by binary search.
     prefix_value: Vec<f64>,
     prefix_weight: Vec<f64>,
+    /// `after_same[i]`: the first position after `i` whose lead differs from lead `i` in value
+    /// or hours. Identical leads sit together in ratio order, and a plan that leaves one out
+    /// but takes a later twin is the same plan as the one that takes it: leaving a lead out
+    /// leaves its twins after it out too, so duplicates cost no search (a lead list holding
+    /// the same profile many times no longer exhausts the budget on equal branches).
+    after_same: Vec<usize>,
     cap: f64,
 }
 
@@ -356,11 +362,18 @@ impl Search {
             }
             out
         };
+        let n = value.len();
+        let mut after_same = vec![n; n];
+        for i in (0..n.saturating_sub(1)).rev() {
+            let twin = value[i + 1] == value[i] && weight[i + 1] == weight[i];
+            after_same[i] = if twin { after_same[i + 1] } else { i + 1 };
+        }
         Search {
             prefix_value: prefix(&value),
             prefix_weight: prefix(&weight),
             value,
             weight,
+            after_same,
             cap,
         }
     }
@@ -404,7 +417,7 @@ impl Search {
                     let here = value + self.bound_from(at, weight);
                     let open = path
                         .iter()
-                        .map(|f| f.value + self.bound_from(f.at + 1, f.weight))
+                        .map(|f| f.value + self.bound_from(self.after_same[f.at], f.weight))
                         .fold(here, f64::max);
                     return Outcome {
                         improved,
@@ -438,7 +451,7 @@ impl Search {
                     nodes,
                 };
             };
-            (at, value, weight) = (frame.at + 1, frame.value, frame.weight);
+            (at, value, weight) = (self.after_same[frame.at], frame.value, frame.weight);
         }
     }
 }
@@ -748,6 +761,31 @@ mod tests {
             }
         }
         best[capacity]
+    }
+
+    #[test]
+    fn many_copies_of_the_same_leads_are_solved_exactly_within_a_small_budget() {
+        // 40 profiles, 50 copies each, in shuffled order: without symmetry breaking the search
+        // walks the equal branches of every subset of twins and runs out of any budget.
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let profiles: Vec<(f64, f64)> = (0..40)
+            .map(|_| {
+                (
+                    rng.random_range(1..400) as f64 * 10.0,
+                    rng.random_range(5..60) as f64,
+                )
+            })
+            .collect();
+        let mut leads: Vec<Item> = profiles
+            .iter()
+            .flat_map(|&(value, weight)| std::iter::repeat_n(Item { value, weight }, 50))
+            .collect();
+        leads.shuffle(&mut rng);
+        let capacity = 7_777.0;
+        let plan = solve(&leads, capacity, Limits { max_nodes: 200_000 });
+        check_feasible_and_consistent(&leads, capacity, &plan);
+        assert!(plan.optimal, "{} nodes", plan.nodes);
+        assert_eq!(plan.value, dynamic_programming(&leads, capacity as usize));
     }
 
     #[test]
