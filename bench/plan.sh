@@ -7,6 +7,7 @@
 # Usage: bash bench/plan.sh [N] [R] [DIR]
 set -euo pipefail
 N=${1:-100000}; R=${2:-50}; D=${3:-$(mktemp -d)}
+mkdir -p "$D"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LS=$ROOT/target/release/leadscore
 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"

@@ -17,16 +17,19 @@ use crate::economics::round_to;
 use crate::error::{Error, Result};
 use crate::io::ids::{check_row, IdIndex};
 use crate::io::output::Output;
-use crate::io::table::{decode, line_of, parse_number, shown, CsvInput, ReadOptions};
+use crate::io::table::{decode, line_of, parse_number, shown, CsvInput, ReadOptions, STDIN_PATH};
 use crate::model::components::column_names;
+use crate::model::file::ComponentSign;
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::plan::{solve, top_by_value, top_n, Item, Limits};
 use crate::report::plan::{GroupPlan, PlanReport, Rule};
 use crate::write::csv::{Cell, CsvWriter, Dialect};
 use crate::write::ScoredWriter;
 
-/// Decimals of the hours planned on, as written.
-const HOURS_DECIMALS: usize = 2;
+/// Decimals of the hours planned on, as written: those of the units columns, at least 2.
+fn hours_decimals(decimals: usize) -> usize {
+    decimals.max(2)
+}
 /// How a blank `--by` value is shown and matched in a capacity file.
 const BLANK_GROUP: &str = "(blank)";
 /// Groups named in a message before "and N more".
@@ -48,6 +51,18 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     let outputs: Vec<(&str, &Path)> = output.map(|p| ("-o", p)).into_iter().collect();
     super::check_paths(&inputs, &outputs)?;
     let (column, hours) = capacity_flags(args)?;
+    if let Some(m) = args.min_net.filter(|m| !m.is_finite()) {
+        return Err(Error::Usage(format!(
+            "--min-net {m}: expected an amount of money (a finite number)"
+        )));
+    }
+    if args.capacity_file.as_deref() == Some(Path::new(STDIN_PATH))
+        && leads == Path::new(STDIN_PATH)
+    {
+        return Err(Error::Usage(
+            "the lead list and --capacity-file cannot both be read from standard input; name one of them".into(),
+        ));
+    }
 
     let (model, located) = crate::model::registry::load(&args.model)?;
     let components = super::components_of(&model, &located)?;
@@ -66,10 +81,11 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             let known: Vec<&str> = components
                 .parts
                 .iter()
+                .filter(|p| p.target == 1)
                 .filter_map(|p| p.unit_column.as_deref())
                 .collect();
             Error::Usage(format!(
-                "the model predicts no hours (or other units) of \"{column}\"; it predicts: {}",
+                "the model predicts no hours (or other units) of the burden named \"{column}\"; it predicts: {}",
                 known.join(", ")
             ))
         })?;
@@ -83,6 +99,15 @@ pub fn run(args: &PlanArgs) -> Result<()> {
                 .filter_map(|p| p.unit_column.as_deref())
                 .collect::<Vec<_>>()
                 .join(", ")
+        )));
+    }
+
+    if components.parts[part].sign != ComponentSign::NonNegative {
+        // A lead predicted to take negative hours would give hours back: the plan would be
+        // neither meaningful nor, for the solver, a knapsack.
+        return Err(Error::Usage(format!(
+            "\"{column}\" was below zero for some customers the model learnt from (allow_negative in [economics]), so a lead's predicted {} can be negative; plan needs an amount that is never below zero",
+            column.replace('_', " ")
         )));
     }
 
@@ -127,12 +152,12 @@ pub fn run(args: &PlanArgs) -> Result<()> {
         lead.line = line_of(&record);
         components.split(eq, &lead, &mut exact);
         let p = &components.parts[part];
-        let hours = round_to(exact[part] / p.per_unit, HOURS_DECIMALS);
+        let hours = round_to(exact[part] / p.per_unit, hours_decimals(decimals));
         let name = match by_col {
             Some(c) => {
                 let v = decode(&record[c]);
                 let v = v.trim();
-                if v.is_empty() {
+                if v.is_empty() || model.missing_values.iter().any(|m| m == v) {
                     BLANK_GROUP.to_string()
                 } else {
                     v.to_string()
@@ -140,7 +165,8 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             }
             None => "all".to_string(),
         };
-        let g = *group_of.entry(name.clone()).or_insert_with(|| {
+        // "North" and "north " are one group, as the model matches category values.
+        let g = *group_of.entry(group_key(&name)).or_insert_with(|| {
             group_names.push(name);
             group_names.len() - 1
         });
@@ -192,6 +218,15 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             })
             .collect();
         let plan = solve(&items, cap, Limits::default());
+        // Not one lead fits: the hours are all that limits the plan, and the best rate a lead
+        // too long would earn is what growing them is worth.
+        let too_long = || items.iter().filter(|i| i.value > 0.0 && i.weight > 0.0);
+        let smallest_lead = (plan.chosen.iter().all(|c| !c) && too_long().next().is_some())
+            .then(|| too_long().map(|i| i.weight).fold(f64::INFINITY, f64::min));
+        let value_of_an_hour = match smallest_lead {
+            Some(_) => too_long().map(|i| i.value / i.weight).fold(0.0, f64::max),
+            None => plan.shadow_price,
+        };
         for (&i, &c) in idx.iter().zip(&plan.chosen) {
             chosen[i] = c;
         }
@@ -214,8 +249,8 @@ pub fn run(args: &PlanArgs) -> Result<()> {
         let capped = top_n(&items, &order, n);
         let rule = |sel: &crate::plan::Selection| Rule {
             leads: sel.chosen.iter().filter(|&&c| c).count(),
-            hours: sel.weight,
-            expected_net: sel.value,
+            hours: tidy(sel.weight, hours_decimals(decimals)),
+            expected_net: tidy(sel.value, decimals),
         };
         plans.push(GroupPlan {
             group: name.clone(),
@@ -223,17 +258,18 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             leads: idx.len(),
             eligible: idx.iter().filter(|&&i| eligible(&rows[i])).count(),
             chosen: plan.chosen.iter().filter(|&&c| c).count(),
-            hours_used: plan.weight,
-            expected_net: plan.value,
+            hours_used: tidy(plan.weight, hours_decimals(decimals)),
+            expected_net: tidy(plan.value, decimals),
             bound: plan.bound,
             gap: plan.gap,
             optimal: plan.optimal,
-            value_of_an_hour: plan.shadow_price,
+            value_of_an_hour,
+            smallest_lead,
             by_net: rule(&by_net),
             top_n: rule(&capped),
         });
     }
-    let total = total(&plans);
+    let total = total(&plans, decimals);
 
     if let Some(path) = output {
         let scored = writer.into_inner().map_err(|e| Error::write("memory", e))?;
@@ -264,6 +300,7 @@ pub fn run(args: &PlanArgs) -> Result<()> {
         groups: plans,
         total,
         output: output.map(|p| p.display().to_string()),
+        decimals,
     };
     super::print_report(&report, args.format, PlanReport::render)
 }
@@ -309,6 +346,15 @@ fn capacity_flags(args: &PlanArgs) -> Result<(Option<String>, Option<f64>)> {
             Ok((Some(column.trim().to_string()), Some(hours)))
         }
     }
+}
+
+/// How groups are matched between the lead list and the capacity file: ignoring case and runs
+/// of spaces, as category values are.
+fn group_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// A finite number of hours above zero.
@@ -360,7 +406,10 @@ fn read_capacities(path: &Path, delimiter: Option<u8>) -> Result<(String, Capaci
         if name.is_empty() {
             return Err(source.field_error(&record, 0, "the group is blank".into()));
         }
-        if let Some((_, _, first)) = groups.iter().find(|(n, _, _)| *n == name) {
+        if let Some((_, _, first)) = groups
+            .iter()
+            .find(|(n, _, _)| group_key(n) == group_key(&name))
+        {
             return Err(source.field_error(
                 &record,
                 0,
@@ -412,17 +461,20 @@ impl Capacities {
         let mut missing: Vec<(&String, usize)> = names
             .iter()
             .zip(counts.iter().copied())
-            .filter(|(n, _)| !groups.iter().any(|(g, _, _)| g == *n))
+            .filter(|(n, _)| !groups.iter().any(|(g, _, _)| group_key(g) == group_key(n)))
             .collect();
         missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let listed: Vec<String> = groups.iter().map(|(g, _, _)| g.clone()).collect();
         let missing: Vec<String> = missing
             .into_iter()
             .map(|(n, c)| {
-                format!(
-                    "{} ({})",
-                    shown(n),
-                    crate::report::format::counted(c, "lead")
-                )
+                let leads = crate::report::format::counted(c, "lead");
+                match crate::io::table::closest(n, &listed) {
+                    Some(close) => {
+                        format!("{} ({leads}; did you mean {}?)", shown(n), shown(close))
+                    }
+                    None => format!("{} ({leads})", shown(n)),
+                }
             })
             .collect();
         if !missing.is_empty() {
@@ -439,7 +491,7 @@ impl Capacities {
         }
         let idle: Vec<String> = groups
             .iter()
-            .filter(|(g, _, _)| !names.contains(g))
+            .filter(|(g, _, _)| !names.iter().any(|n| group_key(n) == group_key(g)))
             .map(|(g, _, line)| match crate::io::table::closest(g, names) {
                 Some(close) => {
                     format!("{} (line {line}; did you mean {}?)", shown(g), shown(close))
@@ -465,7 +517,7 @@ impl Capacities {
             .map(|n| {
                 groups
                     .iter()
-                    .find(|(g, _, _)| g == n)
+                    .find(|(g, _, _)| group_key(g) == group_key(n))
                     .map(|(_, h, _)| *h)
                     .expect("every group checked above")
             })
@@ -487,27 +539,34 @@ fn list(items: &[String]) -> String {
     out
 }
 
+/// A sum of written figures as written: no float noise (`1199.9799999999998`), no `-0`.
+fn tidy(value: f64, decimals: usize) -> f64 {
+    round_to(value, decimals) + 0.0
+}
+
 /// The plan of every group together.
-fn total(plans: &[GroupPlan]) -> GroupPlan {
-    let sum = |f: &dyn Fn(&GroupPlan) -> f64| plans.iter().map(f).sum::<f64>();
+fn total(plans: &[GroupPlan], decimals: usize) -> GroupPlan {
+    let h = hours_decimals(decimals);
+    let sum = |f: &dyn Fn(&GroupPlan) -> f64, d: usize| tidy(plans.iter().map(f).sum::<f64>(), d);
     let rule = |f: &dyn Fn(&GroupPlan) -> &Rule| Rule {
         leads: plans.iter().map(|g| f(g).leads).sum(),
-        hours: plans.iter().map(|g| f(g).hours).sum(),
-        expected_net: plans.iter().map(|g| f(g).expected_net).sum(),
+        hours: tidy(plans.iter().map(|g| f(g).hours).sum(), h),
+        expected_net: tidy(plans.iter().map(|g| f(g).expected_net).sum(), decimals),
     };
     GroupPlan {
         group: "total".into(),
-        capacity: sum(&|g| g.capacity),
+        capacity: plans.iter().map(|g| g.capacity).sum(),
         leads: plans.iter().map(|g| g.leads).sum(),
         eligible: plans.iter().map(|g| g.eligible).sum(),
         chosen: plans.iter().map(|g| g.chosen).sum(),
-        hours_used: sum(&|g| g.hours_used),
-        expected_net: sum(&|g| g.expected_net),
-        bound: sum(&|g| g.bound),
-        gap: sum(&|g| g.gap),
+        hours_used: sum(&|g| g.hours_used, h),
+        expected_net: sum(&|g| g.expected_net, decimals),
+        bound: plans.iter().map(|g| g.bound).sum(),
+        gap: plans.iter().map(|g| g.gap).sum(),
         optimal: plans.iter().all(|g| g.optimal),
         // An hour is worth something different in each group; the total has no one price.
         value_of_an_hour: f64::NAN,
+        smallest_lead: None,
         by_net: rule(&|g| &g.by_net),
         top_n: rule(&|g| &g.top_n),
     }
@@ -566,7 +625,7 @@ fn write_plan(
                 hours += r.hours;
                 net += r.net;
                 rank_s = rank.to_string();
-                crate::economics::write_fixed(&mut hours_s, hours, HOURS_DECIMALS);
+                crate::economics::write_fixed(&mut hours_s, hours, hours_decimals(layout.decimals));
                 crate::economics::write_fixed(&mut net_s, net, layout.decimals);
             }
             let mut cells = Vec::with_capacity(5);

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::economics::money;
-use crate::report::format::group;
+use crate::report::format::{counted, group};
 
 /// One group's plan and its comparisons.
 #[derive(Debug, Clone, Serialize)]
@@ -30,10 +30,15 @@ pub struct GroupPlan {
     /// `bound − expected_net`: 0 when the plan is proven the best.
     pub gap: f64,
     pub optimal: bool,
-    /// What one more hour is worth: the value per hour of the next lead in line (the linear
-    /// relaxation's price of an hour), 0 when the hours are not what limits the plan; absent
-    /// (null) for the total, since each group's hour has its own price.
+    /// What extra hours are worth, per hour: the value per hour of the next lead in line (the
+    /// linear relaxation's price of an hour), 0 when the hours are not what limits the plan. A
+    /// rate, not the gain of exactly one more hour: extra hours earn about this each once they
+    /// add up to that lead's hours. When no lead fits at all, the best value per hour among the
+    /// leads that are too long. Absent (null) for the total: each group's hour has its price.
     pub value_of_an_hour: f64,
+    /// When not one lead fits in the hours: the fewest hours an eligible lead needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smallest_lead: Option<f64>,
     /// Going down the list by expected net value, taking each lead that still fits.
     pub by_net: Rule,
     /// The top N by tier, then net value, with N = the hours ÷ the group's average hours per
@@ -67,11 +72,22 @@ pub struct PlanReport {
     pub total: GroupPlan,
     /// Where the plan was written, if it was.
     pub output: Option<String>,
+    /// Decimals of the money shown.
+    #[serde(skip)]
+    pub decimals: usize,
 }
 
 impl PlanReport {
     pub fn render(&self) -> String {
         let cur = &self.currency;
+        let d = self.decimals;
+        // Hours, or whatever the planned column counts.
+        let hours = self.hours_column.ends_with("hours");
+        let (unit, units) = if hours {
+            ("hour", "hours")
+        } else {
+            ("unit", "capacity")
+        };
         let t = &self.total;
         let mut s = String::new();
         let _ = writeln!(
@@ -104,13 +120,13 @@ impl PlanReport {
         let head = self.by.as_deref().unwrap_or("group");
         let _ = writeln!(
             s,
-            "{head:<width$} {:>10} {:>7} {:>7} {:>11} {:>15} {:>12} {:>15} {:>15}",
-            "hours",
+            "{head:<width$} {:>10} {:>7} {:>7} {:>11} {:>15} {:>15} {:>15} {:>15}",
+            units,
             "leads",
             "chosen",
-            "hours used",
+            if hours { "hours used" } else { "used" },
             "expected net",
-            "1 more hour",
+            format!("per extra {unit}"),
             "by net value",
             "top N by tier"
         );
@@ -118,28 +134,28 @@ impl PlanReport {
             let pad = width.saturating_sub(g.group.chars().count());
             let _ = writeln!(
                 s,
-                "{}{:pad$} {:>10} {:>7} {:>7} {:>11} {:>15} {:>12} {:>15} {:>15}",
+                "{}{:pad$} {:>10} {:>7} {:>7} {:>11} {:>15} {:>15} {:>15} {:>15}",
                 g.group,
                 "",
                 money(g.capacity, 1),
                 group(g.leads),
                 group(g.chosen),
                 money(g.hours_used, 1),
-                money(g.expected_net, 2),
+                money(g.expected_net, d),
                 if g.value_of_an_hour.is_finite() {
-                    money(g.value_of_an_hour, 2)
+                    money(g.value_of_an_hour, d)
                 } else {
                     "-".into()
                 },
-                money(g.by_net.expected_net, 2),
-                money(g.top_n.expected_net, 2),
+                money(g.by_net.expected_net, d),
+                money(g.top_n.expected_net, d),
             );
         };
         for g in &self.groups {
             row(g, &mut s);
         }
         if self.groups.len() > 1 {
-            let _ = writeln!(s, "{}", "-".repeat(width + 106));
+            let _ = writeln!(s, "{}", "-".repeat(width + 109));
             row(t, &mut s);
         }
         s.push('\n');
@@ -151,26 +167,30 @@ impl PlanReport {
         };
         let _ = writeln!(
             s,
-            "The plan: {} leads, {} of {} hours, expected net value {cur} {}.",
-            group(t.chosen),
+            "The plan: {}, {} of {} {}, expected net value {cur} {}.",
+            counted(t.chosen, "lead"),
             money(t.hours_used, 1),
             money(t.capacity, 1),
-            money(t.expected_net, 2)
+            if hours { "hours" } else { "available" },
+            money(t.expected_net, d)
         );
         let _ = writeln!(
             s,
-            "That is {cur} {}{share} more than going down the list by expected net value until the hours run out ({} leads, {} hours, {cur} {}).",
-            money(more, 2),
-            group(t.by_net.leads),
+            "That is {cur} {}{share} more than going down the list by expected net value until the {} run out ({}, {} {}, {cur} {}).",
+            money(more, d),
+            if hours { "hours" } else { "capacity" },
+            counted(t.by_net.leads, "lead"),
             money(t.by_net.hours, 1),
-            money(t.by_net.expected_net, 2)
+            if hours { "hours" } else { "used" },
+            money(t.by_net.expected_net, d)
         );
         let _ = writeln!(
             s,
-            "A cap of N leads by tier (N = the hours ÷ the average hours per lead, per group) takes {} leads worth {cur} {} but needs {} hours{}.",
-            group(t.top_n.leads),
-            money(t.top_n.expected_net, 2),
+            "A cap of N leads by tier (N = the {units} ÷ the average per lead, per group) takes {} worth {cur} {} but needs {} {}{}.",
+            counted(t.top_n.leads, "lead"),
+            money(t.top_n.expected_net, d),
             money(t.top_n.hours, 1),
+            if hours { "hours" } else { "" },
             if t.top_n.hours > t.capacity * (1.0 + 1e-9) {
                 format!(", {} more than there are", money(t.top_n.hours - t.capacity, 1))
             } else {
@@ -189,16 +209,26 @@ impl PlanReport {
                 "{} of {} plans stopped at the search budget; together they are at most {cur} {} from the best possible ({}).",
                 open.len(),
                 self.groups.len(),
-                money(open.iter().map(|g| g.gap).sum::<f64>(), 2),
+                money(open.iter().map(|g| g.gap).sum::<f64>(), d),
                 open.iter()
                     .map(|g| g.group.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             );
         }
+        for g in self.groups.iter().filter(|g| g.smallest_lead.is_some()) {
+            let _ = writeln!(
+                s,
+                "In {}, no lead fits in {} {}: the smallest needs {}.",
+                g.group,
+                money(g.capacity, 2),
+                units,
+                money(g.smallest_lead.unwrap_or(0.0), 2)
+            );
+        }
         let _ = writeln!(
             s,
-            "\"1 more hour\": what one more hour would be worth, the value per hour of the next lead in line (0 where the hours are not what limits the plan)."
+            "\"Per extra {unit}\": the value per {unit} of the next lead in line, what extra {units} earn each once they add up to that lead's (a single one may bring nothing); 0 where the {units} are not what limits the plan."
         );
         match &self.output {
             Some(path) => {

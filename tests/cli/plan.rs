@@ -149,6 +149,38 @@ fn per_territory_every_lead_is_written_and_each_plan_adds_up_within_its_hours() 
 }
 
 #[test]
+fn hours_smaller_than_every_lead_are_said_and_priced() {
+    let env = env();
+    let run = env.run(&[
+        "plan",
+        "data/leads.csv",
+        "--capacity",
+        "sales_hours=20",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let g = &report["groups"][0];
+    assert_eq!(g["chosen"], 0);
+    assert_eq!(
+        g["expected_net"].as_f64().unwrap().to_bits(),
+        0.0f64.to_bits(),
+        "no -0"
+    );
+    // The hours are all that limits the plan: their price is the best rate of a lead too long.
+    assert!(g["value_of_an_hour"].as_f64().unwrap() > 0.0);
+    assert_eq!(g["smallest_lead"].as_f64().unwrap(), 26.87);
+    let text = env
+        .run(&["plan", "data/leads.csv", "--capacity", "sales_hours=20"])
+        .stdout;
+    assert!(
+        text.contains("In all, no lead fits in 20.00 hours: the smallest needs 26.87.\n"),
+        "{text}"
+    );
+}
+
+#[test]
 fn risk_and_min_net_leave_out_the_leads_they_name() {
     let env = env();
     let run = env.run(&[
@@ -205,7 +237,7 @@ fn bad_capacities_and_groups_are_refused_by_name() {
     fails(
         &env,
         &["plan", "data/leads.csv", "--capacity", "demo_hours=10"],
-        "error: the model predicts no hours (or other units) of \"demo_hours\"; it predicts: lifetime_revenue, cost_of_goods, commissions_paid, referral_revenue, sales_hours, support_hours, complaints, written_off\n",
+        "error: the model predicts no hours (or other units) of the burden named \"demo_hours\"; it predicts: sales_hours, support_hours, complaints, written_off\n",
     );
     fails(
         &env,
@@ -261,10 +293,76 @@ fn bad_capacities_and_groups_are_refused_by_name() {
         ],
         "error: reps.csv:2: column \"sales_hours\": expected hours above 0, got \"lots\"\n",
     );
+    fails(
+        &env,
+        &[
+            "plan",
+            "data/leads.csv",
+            "--capacity",
+            "sales_hours=10",
+            "--min-net",
+            "NaN",
+        ],
+        "error: --min-net NaN: expected an amount of money (a finite number)\n",
+    );
+    // Spelt as the model would read it, a group still finds its hours; a typo is named.
+    let text = env
+        .read("data/leads.csv")
+        .replacen(",north,", ",North ,", 1)
+        .replacen(",east,", ",Esat,", 1);
+    env.write("typo.csv", text);
+    fails(
+        &env,
+        &["plan", "typo.csv", "--by", "region", "--capacity-file", "data/territories.csv"],
+        "error: typo.csv: 1 value in column \"region\" has leads but no hours in data/territories.csv: \"Esat\" (1 lead; did you mean \"east\"?); add it to data/territories.csv, or correct the spelling\n",
+    );
     env.copy("tests/corpus/models/v3-shipped.json", "old.json");
     fails(
         &env,
         &["plan", "data/leads.csv", "--model", "old.json", "--capacity", "sales_hours=10"],
         "error: old.json: this model was trained by leadscore 0.1.0 and does not predict each economics term on its own; retrain it (`leadscore train` or `leadscore retrain`) to get components\n",
+    );
+}
+
+#[test]
+fn hours_that_could_be_negative_are_not_planned_on() {
+    let env = env();
+    // Sales hours allowed below zero (a correction column, say), and below zero for a few.
+    let config = std::fs::read_to_string(crate::util::repo("leadscore.toml"))
+        .unwrap()
+        .replace(
+            "column = \"sales_hours\"\nrate = 85.0",
+            "column = \"sales_hours\"\nrate = 85.0\nallow_negative = true",
+        );
+    assert!(config.contains("allow_negative = true"));
+    env.write("neg.toml", config);
+    let history = std::fs::read_to_string(crate::util::repo("data/customers.csv")).unwrap();
+    let rows: Vec<String> = history
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut f: Vec<String> = line.split(',').map(String::from).collect();
+            if (1..=40).contains(&i) {
+                f[13] = format!("-{}", f[13]);
+            }
+            f.join(",")
+        })
+        .collect();
+    assert!(rows[0].split(',').nth(13) == Some("sales_hours"));
+    env.write("neg.csv", rows.join("\n") + "\n");
+    let train = env.run(&[
+        "train",
+        "--history",
+        "neg.csv",
+        "--config",
+        "neg.toml",
+        "--models",
+        "neg.json",
+    ]);
+    assert_eq!(train.code, 0, "{}", train.stderr);
+    fails(
+        &env,
+        &["plan", "data/leads.csv", "--model", "neg.json", "--capacity", "sales_hours=500"],
+        "error: \"sales_hours\" was below zero for some customers the model learnt from (allow_negative in [economics]), so a lead's predicted sales hours can be negative; plan needs an amount that is never below zero\n",
     );
 }
