@@ -1,7 +1,7 @@
 //! A seeded, bounded mutation harness (issue 11): the stable-toolchain stand-in for cargo-fuzz.
 //!
-//! Four targets, each a test: the lead list and the history (`tests/fixtures/*.csv`, edited as
-//! bytes), the config (`tests/fixtures/leadscore.toml`, edited as tokens) and the shipped model
+//! Five targets, each a test: the lead list and the history (`tests/fixtures/*.csv`, edited as
+//! bytes), `plan`'s capacity file and lead list (edited as bytes, with the options varied), the config (`tests/fixtures/leadscore.toml`, edited as tokens) and the shipped model
 //! (`models/model.json`, edited as JSON keeping every value's type, then sealed again with a
 //! checksum of its own text so that the edit reaches the checks behind the checksum). Each
 //! mutant is fed to the library as the commands use it (`Config::load`, `History::read`, the
@@ -446,6 +446,69 @@ fn mutated_lead_lists_are_refused_or_score_but_never_panic() {
             .collect();
         let outcome = guarded(|| lead_iteration(&t, &model, &b, n));
         t.record(n, &what.join("; "), &b, "csv", outcome);
+    }
+    t.finish(n_iter);
+}
+
+/// `leadscore plan LEADS --model MODEL ARGS`, in-process, its summary as JSON (discarded).
+fn plan(leads: &Path, model: &Path, args: &[String]) -> Result<(), String> {
+    let mut all: Vec<String> = vec!["leadscore".into(), "plan".into(), leads.display().to_string()];
+    all.extend(["--model".into(), model.display().to_string()]);
+    all.extend(args.iter().cloned());
+    let cli = leadscore::cli::Cli::try_parse_from(&all).map_err(|e| e.to_string())?;
+    leadscore::run(cli).map(|_| ()).map_err(err)
+}
+
+/// The capacity file the fixtures plan with: support hours per account manager.
+const CAPACITIES: &[u8] = b"account_manager,support_hours\nM\xc3\xbcller,300\nNowak,250.5\nSchmidt,120\n";
+
+/// One plan iteration: a capacity file and a lead list, one of them mutated, planned per
+/// account manager (or for everyone at once), with the options varied by `n`.
+fn plan_iteration(t: &Tally, model: &Path, capacities: &[u8], leads: &[u8], n: usize) -> Result<(), String> {
+    let (caps, file) = (t.path("caps.csv"), t.path("leads.csv"));
+    std::fs::write(&caps, capacities).unwrap();
+    std::fs::write(&file, leads).unwrap();
+    let mut args: Vec<String> = match n % 3 {
+        0 | 1 => vec![
+            "--by".into(),
+            "account_manager".into(),
+            "--capacity-file".into(),
+            caps.display().to_string(),
+        ],
+        _ => vec!["--capacity".into(), format!("support_hours={}", 1 + n % 700)],
+    };
+    args.extend(["-o".into(), t.path("plan.csv").display().to_string()]);
+    args.extend(["--format".into(), "json".into()]);
+    match n % 4 {
+        0 => {}
+        1 => args.push("--risk".into()),
+        2 => args.extend(["--min-net".into(), "-250".into(), "--decimals".into(), "0".into()]),
+        _ => args.extend(["--decimals".into(), "5".into()]),
+    }
+    plan(&file, model, &args)
+}
+
+#[test]
+fn mutated_capacity_files_and_lead_lists_are_refused_or_planned_but_never_panic() {
+    let n_iter = iterations(200);
+    let mut t = Tally::new("plan");
+    let model = fixture_model(&t);
+    let leads = std::fs::read(repo("tests/fixtures/leads.csv")).unwrap();
+    for (name, bytes) in corpus("plan") {
+        let outcome = guarded(|| plan_iteration(&t, &model, &bytes, &leads, 0));
+        t.record(0, &name, &bytes, "csv", outcome);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed() ^ 5);
+    for n in 0..n_iter {
+        // Mostly the capacity file; every third iteration the lead list instead.
+        let (mut caps, mut list) = (CAPACITIES.to_vec(), leads.clone());
+        let target = if n % 3 == 2 { &mut list } else { &mut caps };
+        let what: Vec<String> = (0..mutate_times(&mut rng))
+            .map(|_| mutate_csv(target, &mut rng))
+            .collect();
+        let outcome = guarded(|| plan_iteration(&t, &model, &caps, &list, n));
+        let input = if n % 3 == 2 { &list } else { &caps };
+        t.record(n, &what.join("; "), input, "csv", outcome);
     }
     t.finish(n_iter);
 }
