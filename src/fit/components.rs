@@ -50,16 +50,23 @@ pub(super) fn fit(inputs: &Inputs, economics: &Economics) -> Result<Components> 
     let side = |c: usize| usize::from(c >= n_return);
 
     // A customer whose outcome was capped counts each of that side's terms scaled alike, so
-    // the terms still add up to what the side's fit learnt from.
-    let mut terms = history.terms.clone();
-    for (i, row) in terms.chunks_exact_mut(nt).enumerate() {
-        for (c, v) in row.iter_mut().enumerate() {
-            let (read, capped) = (history.targets[i][side(c)], targets[i][side(c)]);
-            if read != capped && read != 0.0 {
-                *v *= capped / read;
+    // the terms still add up to what the side's fit learnt from. Without caps (the usual
+    // case) the history's own terms are used, not a copy: 8 bytes per term and customer.
+    let capped = history.targets.iter().zip(targets).any(|(a, b)| a != b);
+    let terms: std::borrow::Cow<[f64]> = if capped {
+        let mut terms = history.terms.clone();
+        for (i, row) in terms.chunks_exact_mut(nt).enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                let (read, capped) = (history.targets[i][side(c)], targets[i][side(c)]);
+                if read != capped && read != 0.0 {
+                    *v *= capped / read;
+                }
             }
         }
-    }
+        std::borrow::Cow::Owned(terms)
+    } else {
+        std::borrow::Cow::Borrowed(&history.terms)
+    };
     let column = |c: usize| -> Vec<f64> { terms.iter().skip(c).step_by(nt).copied().collect() };
     let (mut y_mean, mut y_sd) = (Array1::zeros(nt), Array1::zeros(nt));
     let mut means = vec![0.0; nt];
