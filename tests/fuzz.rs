@@ -452,7 +452,11 @@ fn mutated_lead_lists_are_refused_or_score_but_never_panic() {
 
 /// `leadscore plan LEADS --model MODEL ARGS`, in-process, its summary as JSON (discarded).
 fn plan(leads: &Path, model: &Path, args: &[String]) -> Result<(), String> {
-    let mut all: Vec<String> = vec!["leadscore".into(), "plan".into(), leads.display().to_string()];
+    let mut all: Vec<String> = vec![
+        "leadscore".into(),
+        "plan".into(),
+        leads.display().to_string(),
+    ];
     all.extend(["--model".into(), model.display().to_string()]);
     all.extend(args.iter().cloned());
     let cli = leadscore::cli::Cli::try_parse_from(&all).map_err(|e| e.to_string())?;
@@ -460,11 +464,18 @@ fn plan(leads: &Path, model: &Path, args: &[String]) -> Result<(), String> {
 }
 
 /// The capacity file the fixtures plan with: support hours per account manager.
-const CAPACITIES: &[u8] = b"account_manager,support_hours\nM\xc3\xbcller,300\nNowak,250.5\nSchmidt,120\n";
+const CAPACITIES: &[u8] =
+    b"account_manager,support_hours\nM\xc3\xbcller,300\nNowak,250.5\nSchmidt,120\n";
 
 /// One plan iteration: a capacity file and a lead list, one of them mutated, planned per
 /// account manager (or for everyone at once), with the options varied by `n`.
-fn plan_iteration(t: &Tally, model: &Path, capacities: &[u8], leads: &[u8], n: usize) -> Result<(), String> {
+fn plan_iteration(
+    t: &Tally,
+    model: &Path,
+    capacities: &[u8],
+    leads: &[u8],
+    n: usize,
+) -> Result<(), String> {
     let (caps, file) = (t.path("caps.csv"), t.path("leads.csv"));
     std::fs::write(&caps, capacities).unwrap();
     std::fs::write(&file, leads).unwrap();
@@ -475,14 +486,22 @@ fn plan_iteration(t: &Tally, model: &Path, capacities: &[u8], leads: &[u8], n: u
             "--capacity-file".into(),
             caps.display().to_string(),
         ],
-        _ => vec!["--capacity".into(), format!("support_hours={}", 1 + n % 700)],
+        _ => vec![
+            "--capacity".into(),
+            format!("support_hours={}", 1 + n % 700),
+        ],
     };
     args.extend(["-o".into(), t.path("plan.csv").display().to_string()]);
     args.extend(["--format".into(), "json".into()]);
     match n % 4 {
         0 => {}
         1 => args.push("--risk".into()),
-        2 => args.extend(["--min-net".into(), "-250".into(), "--decimals".into(), "0".into()]),
+        2 => args.extend([
+            "--min-net".into(),
+            "-250".into(),
+            "--decimals".into(),
+            "0".into(),
+        ]),
         _ => args.extend(["--decimals".into(), "5".into()]),
     }
     plan(&file, model, &args)
