@@ -459,16 +459,10 @@ impl Search {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::items;
     use rand::seq::SliceRandom;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
-
-    fn items(pairs: &[(f64, f64)]) -> Vec<Item> {
-        pairs
-            .iter()
-            .map(|&(value, weight)| Item { value, weight })
-            .collect()
-    }
 
     fn fits(weight: f64, capacity: f64) -> bool {
         weight <= capacity + capacity * CAPACITY_SLACK

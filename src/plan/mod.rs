@@ -100,3 +100,12 @@ impl Plan {
         }
     }
 }
+
+/// Items from (value, hours) pairs, for the solver's and the rules' tests.
+#[cfg(test)]
+pub(crate) fn items(pairs: &[(f64, f64)]) -> Vec<Item> {
+    pairs
+        .iter()
+        .map(|&(value, weight)| Item { value, weight })
+        .collect()
+}

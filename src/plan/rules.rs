@@ -80,13 +80,7 @@ pub fn top_n(items: &[Item], order: &[usize], n: usize) -> Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn items(pairs: &[(f64, f64)]) -> Vec<Item> {
-        pairs
-            .iter()
-            .map(|&(value, weight)| Item { value, weight })
-            .collect()
-    }
+    use crate::plan::items;
 
     #[test]
     fn top_by_value_skips_what_does_not_fit_and_goes_on() {
