@@ -390,14 +390,8 @@ pub(crate) fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<E
         ));
     }
     let metrics = |t: usize| Metrics {
-        r2: sums[t].r2(),
-        r2_sd: None,
-        mae: sums[t].mae(),
-        rmse: sums[t].rmse(),
-        baseline_r2: sums[3 + t].r2(),
-        baseline_mae: sums[3 + t].mae(),
-        baseline_rmse: sums[3 + t].rmse(),
         unfloored_r2: (t < 2).then(|| sums[6 + t].r2()).flatten(),
+        ..Metrics::of(&sums[t], &sums[3 + t])
     };
     let mut on = format!(
         "{} customers of {} that the model (trained on {}) never saw",
@@ -418,16 +412,7 @@ pub(crate) fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<E
     );
     evidence.components = crate::report::evaluate::ComponentEvidence::all(
         &model.economics,
-        part_sums.iter().map(|[m, b]| Metrics {
-            r2: m.r2(),
-            r2_sd: None,
-            mae: m.mae(),
-            rmse: m.rmse(),
-            baseline_r2: b.r2(),
-            baseline_mae: b.mae(),
-            baseline_rmse: b.rmse(),
-            unfloored_r2: None,
-        }),
+        part_sums.iter().map(|[m, b]| Metrics::of(m, b)),
     );
     Ok(evidence)
 }

@@ -137,7 +137,6 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     let mut seen = IdIndex::default();
     let mut record = csv::ByteRecord::new();
     let mut lead = ScoredLead::default();
-    let mut exact = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
     let mut group_names: Vec<String> = Vec::new();
     let mut group_of: HashMap<String, usize> = HashMap::new();
@@ -150,9 +149,16 @@ pub fn run(args: &PlanArgs) -> Result<()> {
         lead.id.clear();
         lead.id.push_str(decode(&record[id_col]).trim());
         lead.line = line_of(&record);
-        components.split(eq, &lead, &mut exact);
+        let start = writer.get_ref().len();
+        writer
+            .write(&lead, &[])
+            .map_err(|e| Error::write("memory", e))?;
+        let _ = writer.flush();
         let p = &components.parts[part];
-        let hours = round_to(exact[part] / p.per_unit, hours_decimals(decimals));
+        let hours = round_to(
+            writer.last_parts()[part] / p.per_unit,
+            hours_decimals(decimals),
+        );
         let name = match by_col {
             Some(c) => {
                 let v = decode(&record[c]);
@@ -170,11 +176,6 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             group_names.push(name);
             group_names.len() - 1
         });
-        let start = writer.get_ref().len();
-        writer
-            .write(&lead, &[])
-            .map_err(|e| Error::write("memory", e))?;
-        let _ = writer.flush();
         rows.push(Row {
             group: g,
             net: lead.money.net,

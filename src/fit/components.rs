@@ -182,15 +182,8 @@ pub(super) fn pooled(folds: impl Iterator<Item = (ErrorSums, ErrorSums)>) -> Met
         per_fold.extend(m.r2());
         count += 1;
     }
-    let r2_sd = (per_fold.len() == count && count > 1).then(|| mean_sd(&per_fold).1);
     Metrics {
-        r2: model.r2(),
-        r2_sd,
-        mae: model.mae(),
-        rmse: model.rmse(),
-        baseline_r2: mean.r2(),
-        baseline_mae: mean.mae(),
-        baseline_rmse: mean.rmse(),
-        unfloored_r2: None,
+        r2_sd: (per_fold.len() == count && count > 1).then(|| mean_sd(&per_fold).1),
+        ..Metrics::of(&model, &mean)
     }
 }

@@ -867,6 +867,23 @@ pub struct Metrics {
     pub unfloored_r2: Option<f64>,
 }
 
+impl Metrics {
+    /// The figures of predictions whose errors are in `model`, beside a mean-only baseline's in
+    /// `mean` (no spread across folds, no unfloored R²: callers that have them set them).
+    pub fn of(model: &crate::stats::ErrorSums, mean: &crate::stats::ErrorSums) -> Metrics {
+        Metrics {
+            r2: model.r2(),
+            r2_sd: None,
+            mae: model.mae(),
+            rmse: model.rmse(),
+            baseline_r2: mean.r2(),
+            baseline_mae: mean.mae(),
+            baseline_rmse: mean.rmse(),
+            unfloored_r2: None,
+        }
+    }
+}
+
 /// Everything cross-validation measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

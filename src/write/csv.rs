@@ -191,6 +191,12 @@ impl<'e, W: Write> CsvWriter<'e, W> {
         self.out.write_all(&self.line)
     }
 
+    /// The parts of the lead written last, in money at full precision (with components; empty
+    /// otherwise): what `plan` plans on, so a lead's parts are worked out once.
+    pub fn last_parts(&self) -> &[f64] {
+        &self.fields.exact
+    }
+
     /// Flushes the underlying writer.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
