@@ -393,12 +393,28 @@ pub fn quantile_edges(values: &[f64], bins: usize) -> Vec<f64> {
     if n == 0 || bins < 2 {
         return Vec::new();
     }
-    sorted.sort_by(f64::total_cmp);
-    let mut edges: Vec<f64> = (1..bins)
-        .map(|j| sorted[(n * j).div_ceil(bins) - 1])
-        .collect();
+    let mut positions: Vec<usize> = (1..bins).map(|j| (n * j).div_ceil(bins) - 1).collect();
+    positions.dedup();
+    // The order statistics at those positions, by nested selection: the same values a sort
+    // gives, in O(n log bins) instead of O(n log n) (training reads these for every numeric
+    // column of a million customers).
+    select_positions(&mut sorted, 0, &positions);
+    let mut edges: Vec<f64> = positions.iter().map(|&k| sorted[k]).collect();
     edges.dedup();
     edges
+}
+
+/// Puts the order statistic of every position of `positions` (strictly ascending, offsets from
+/// `base`, all inside `values`) at its place, as a sort would.
+fn select_positions(values: &mut [f64], base: usize, positions: &[usize]) {
+    if positions.is_empty() {
+        return;
+    }
+    let mid = positions.len() / 2;
+    let k = positions[mid] - base;
+    let (below, _, above) = values.select_nth_unstable_by(k, f64::total_cmp);
+    select_positions(below, base, &positions[..mid]);
+    select_positions(above, base + k + 1, &positions[mid + 1..]);
 }
 
 /// Counts of values per bin for ascending `edges` (`edges.len() + 1` bins): a value goes to the
@@ -415,6 +431,7 @@ pub fn bin_counts(values: impl IntoIterator<Item = f64>, edges: &[f64]) -> Vec<f
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
 
     const TOL: f64 = 1e-9;
 
@@ -731,6 +748,29 @@ mod tests {
         assert!(quantile_edges(&[], 10).is_empty());
         assert!(quantile_edges(&[1.0, 2.0], 1).is_empty());
         assert_eq!(quantile_edges(&[3.0], 4), vec![3.0]);
+        // Selection gives exactly what sorting gives, ties and signed zeros included.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for n in [1usize, 2, 9, 10, 11, 99, 1000, 4321] {
+            let values: Vec<f64> = (0..n)
+                .map(|_| match rng.random_range(0..4) {
+                    0 => 0.0,
+                    1 => -0.0,
+                    2 => rng.random_range(0..5) as f64,
+                    _ => rng.random::<f64>() * 1e6 - 5e5,
+                })
+                .collect();
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            for bins in [2usize, 3, 10, 17] {
+                let mut expected: Vec<f64> = (1..bins)
+                    .map(|j| sorted[(n * j).div_ceil(bins) - 1])
+                    .collect();
+                expected.dedup();
+                let got = quantile_edges(&values, bins);
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&expected), "n {n} bins {bins}");
+            }
+        }
     }
 
     #[test]
