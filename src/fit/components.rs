@@ -124,16 +124,13 @@ pub(super) fn fit(inputs: &Inputs, economics: &Economics) -> Result<Components> 
         .collect::<Result<_>>()?;
 
     // Held-out errors, sign held as scoring holds it, every customer counted once.
-    let p = design.p;
     let parts = design.in_parts(|range| {
         let mut sums = vec![vec![(ErrorSums::default(), ErrorSums::default()); nt]; k];
-        let mut x = vec![0.0; p];
         for i in range {
-            design.row(i, &mut x);
             let f = folds[i] as usize;
             for c in 0..nt {
                 let (a, b, mean) = &fold_fits[f][c];
-                let predicted = a + b.iter().zip(&x).map(|(b, x)| b * x).sum::<f64>();
+                let predicted = a + design.dot(i, b);
                 let actual = terms[i * nt + c];
                 sums[f][c].0.add(actual, signs[c].hold(predicted));
                 sums[f][c].1.add(actual, *mean);

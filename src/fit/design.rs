@@ -3,17 +3,17 @@
 //! bit-identical on any number of threads. Shared by the side fits (`training`) and the
 //! components (`components`).
 
-use ndarray::{Array1, Array2};
+use ndarray::Array1;
 
 use crate::error::{Error, Result};
-use crate::fit::ridge::{Frame, Gram, RidgeParams, RidgeValidParams};
+use crate::fit::ridge::{Frame, Gram, RidgeParams, RidgeValidParams, SparseSums};
 use crate::fit::schema::{EncodedHistory, FeatureValues};
-use crate::model::schema::Schema;
+use crate::model::schema::{Feature, Schema};
 use crate::stats::{mean_sd, weighted_mean_sd};
 use linfa::ParamGuard;
 
-/// Rows per block added to the sums at once.
-pub(super) const BLOCK_ROWS: usize = 8192;
+/// Rows per part at least: a small history is not split.
+pub(super) const MIN_PART_ROWS: usize = 8192;
 /// Parts the rows are split into to build the sums in parallel. Fixed, not the thread count, so
 /// the sums (and the model) are bit-identical on any machine.
 const PARTS: usize = 4;
@@ -33,6 +33,8 @@ pub(super) struct Design {
     pub(super) n: usize,
     /// Recency weights, averaging 1; `None`: every row counts once.
     pub(super) weights: Option<Vec<f64>>,
+    /// The model columns that hold a category's 0/1, which the sparse sums take raw.
+    pub(super) indicators: Vec<usize>,
 }
 
 impl Design {
@@ -43,12 +45,53 @@ impl Design {
     ) -> Design {
         let encoded = schema.encode_history(values);
         debug_assert!(weights.as_ref().is_none_or(|w| w.len() == encoded.rows));
+        let indicators = schema
+            .features
+            .iter()
+            .flat_map(|f| match f {
+                Feature::Categorical(c) => c.levels.iter().filter_map(|l| l.column).collect(),
+                Feature::Numeric(_) => Vec::new(),
+            })
+            .collect();
         Design {
             n: encoded.rows,
             p: schema.n_columns(),
             encoded,
             weights,
+            indicators,
         }
+    }
+
+    /// Row `i` as the sparse sums take it ([`SparseSums::add`]): the intercept, each category
+    /// column present (raw 1) and each numeric column standardised by `frame`. Callers push the
+    /// targets after it.
+    #[inline]
+    pub(super) fn sparse_row(
+        &self,
+        i: usize,
+        frame: &Frame,
+        index: &mut Vec<u32>,
+        value: &mut Vec<f64>,
+    ) {
+        index.clear();
+        value.clear();
+        index.push(0);
+        value.push(1.0);
+        self.encoded.each_nonzero(i, |j, x, category| {
+            index.push(1 + j as u32);
+            // A category's 1 enters raw (standardised in `SparseSums::into_gram`).
+            value.push(if category {
+                1.0
+            } else {
+                (x - frame.x_shift[j]) / frame.x_scale[j]
+            });
+        });
+    }
+
+    /// `Σ coefⱼ xⱼ` over row `i`'s model columns, bit for bit the sum over the dense row.
+    #[inline]
+    pub(super) fn dot(&self, i: usize, coef: &[f64]) -> f64 {
+        self.encoded.dot(i, coef)
     }
 
     pub(super) fn row(&self, i: usize, out: &mut [f64]) {
@@ -75,7 +118,7 @@ impl Design {
         &self,
         work: impl Fn(std::ops::Range<usize>) -> T + Sync,
     ) -> Vec<T> {
-        let parts = PARTS.min(self.n.div_ceil(BLOCK_ROWS).max(1));
+        let parts = PARTS.min(self.n.div_ceil(MIN_PART_ROWS).max(1));
         let per = self.n.div_ceil(parts);
         crate::parallel::map_parts(parts, crate::parallel::threads(), |t| {
             work((t * per)..((t + 1) * per).min(self.n))
@@ -129,40 +172,34 @@ impl Design {
     ) -> Vec<Gram> {
         let p = self.p;
         let q = targets.first().map_or(0, |t| t.as_ref().len());
-        let width = 1 + p + q;
         let partials = self.in_parts(|range| {
-            let mut grams = vec![Gram::new(p, q); k];
-            let mut blocks = vec![Array2::<f64>::zeros((BLOCK_ROWS, width)); k];
-            let mut filled = vec![0usize; k];
-            let mut x = vec![0.0; p];
+            let mut sums = vec![SparseSums::new(p, q); k];
+            let (mut index, mut value) = (Vec::new(), Vec::new());
             for i in range {
-                let f = folds[i] as usize;
-                self.row(i, &mut x);
-                let mut row = blocks[f].row_mut(filled[f]);
-                let out = row.as_slice_mut().expect("standard layout");
-                match &self.weights {
-                    None => frame.standardise_into(&x, targets[i].as_ref(), out),
-                    Some(w) => frame.standardise_weighted_into(&x, targets[i].as_ref(), w[i], out),
+                self.sparse_row(i, frame, &mut index, &mut value);
+                for (t, &y) in targets[i].as_ref().iter().enumerate() {
+                    index.push((1 + p + t) as u32);
+                    value.push((y - frame.y_shift[t]) / frame.y_scale[t]);
                 }
-                filled[f] += 1;
-                if filled[f] == BLOCK_ROWS {
-                    grams[f].add_block(blocks[f].view());
-                    filled[f] = 0;
-                }
+                sums[folds[i] as usize].add(&index, &value, self.weight(i));
             }
-            for f in 0..k {
-                if filled[f] > 0 {
-                    grams[f].add_block(blocks[f].slice(ndarray::s![..filled[f], ..]));
-                }
-            }
-            grams
+            sums
         });
-        let mut out = partials[0].clone();
-        for part in &partials[1..] {
-            for f in 0..k {
-                out[f] = out[f].merged(&part[f]);
+        self.merge_parts(partials, frame)
+    }
+
+    /// Each model's sums from the parts' (merged in row order, so the result does not depend on
+    /// the thread count), standardised.
+    pub(super) fn merge_parts(&self, parts: Vec<Vec<SparseSums>>, frame: &Frame) -> Vec<Gram> {
+        let mut parts = parts.into_iter();
+        let mut out = parts.next().expect("at least one part");
+        for part in parts {
+            for (a, b) in out.iter_mut().zip(&part) {
+                a.merge(b);
             }
         }
-        out
+        out.into_iter()
+            .map(|sums| sums.into_gram(frame, &self.indicators))
+            .collect()
     }
 }

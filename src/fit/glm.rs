@@ -80,23 +80,67 @@ pub struct LogLinkFit {
 /// response, deviance), both the IRLS weight and the deviance multiplied by `weight`. Callers
 /// add `√(IRLS weight) · [1 | z | working response]`. A weight of 1 changes no bit.
 pub fn irls_row(eta: f64, y: f64, mean: f64, weight: f64) -> (f64, f64, f64) {
-    // exp overflows past 709; no money amount is that large.
-    let mu = eta.min(700.0).exp().max(MIN_MEAN_SHARE * mean);
-    let working = eta + (y - mu) / mu;
-    let y_ln = if y > 0.0 { y * (y / mu).ln() } else { 0.0 };
-    let deviance = 2.0 * (y_ln - (y - mu));
-    ((weight * mu / mean).sqrt(), working, weight * deviance)
+    let (w, working, deviance) = Target::new(mean).row(eta, y, ln_y(y), weight);
+    (w.sqrt(), working, deviance)
+}
+
+/// ln y for a positive target, 0 for zero (whose deviance term `y ln(y/μ)` is 0): worked out
+/// once per row, not once per model a pass fits.
+pub fn ln_y(y: f64) -> f64 {
+    if y > 0.0 {
+        y.ln()
+    } else {
+        0.0
+    }
+}
+
+/// What a row's IRLS step needs to know of a model's target: its mean (the weights are
+/// `μ / mean`) and the log of the smallest mean a row is given.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    mean: f64,
+    ln_floor: f64,
+}
+
+impl Target {
+    pub fn new(mean: f64) -> Target {
+        Target {
+            mean,
+            ln_floor: (MIN_MEAN_SHARE * mean).ln(),
+        }
+    }
+
+    /// (IRLS weight, working response, deviance) of a row with target `y` (`ln_y` = [`ln_y`]`(y)`)
+    /// at linear predictor `eta`, weight and deviance multiplied by the row's `weight`. The
+    /// deviance's `y ln(y/μ)` is `y (ln y − ln μ)`: no logarithm per model.
+    #[inline]
+    pub fn row(&self, eta: f64, y: f64, ln_y: f64, weight: f64) -> (f64, f64, f64) {
+        // exp overflows past 709; no money amount is that large. The floor keeps every weight
+        // above 0 and every working response finite.
+        let ln_mu = eta.min(700.0).max(self.ln_floor);
+        let mu = ln_mu.exp();
+        let working = eta + (y - mu) / mu;
+        let y_ln = if y > 0.0 { y * (ln_y - ln_mu) } else { 0.0 };
+        let deviance = 2.0 * (y_ln - (y - mu));
+        (weight * mu / self.mean, working, weight * deviance)
+    }
 }
 
 /// Fits several log-link models at once. Model `g` starts from `starts[g]` (the log of its mean
 /// with slopes 0 is always safe; a fit on ln(1 + y) is usually closer) and has the sum of the
-/// target `sums_y[g]` over its training rows; `pass` is given each
-/// unfinished model's trial coefficients (`None` for finished ones) and returns its sums for
-/// those (one pass over the data for all of them).
+/// target `sums_y[g]` over its training rows and its mean `means[g]` (the scale of its IRLS
+/// weights); `pass` is given each unfinished model's trial coefficients (`None` for finished
+/// ones) and returns its sums for those (one pass over the data for all of them).
+///
+/// A model stops when its penalised deviance no longer moves. A step whose predicted change
+/// (from the quadratic model the weighted solve minimises) is already below the tolerance is
+/// taken without a pass to check it: Newton's stopping rule, which saves the last pass, whose
+/// only use would have been to confirm what the prediction says.
 pub fn fit_together(
     penalty: f64,
     starts: Vec<Coefficients>,
     sums_y: &[f64],
+    means: &[f64],
     mut pass: impl FnMut(&[Option<Coefficients>]) -> Vec<Option<PassSums>>,
 ) -> Result<Vec<LogLinkFit>, RidgeError> {
     let params = RidgeParams::new().penalty(penalty).check()?;
@@ -147,10 +191,25 @@ pub fn fit_together(
                 }
                 let sol = params.solve(&sums.gram, 0)?;
                 s.iterations += 1;
-                s.trial = Coefficients {
+                let next = Coefficients {
                     intercept: sol.intercept,
                     coef: sol.coef,
                 };
+                // D(β) ≈ D(β₀) + m·[SE(β) − SE(β₀)] near β₀, SE the weighted squared error of
+                // the working response (weights μ/m) that the solve minimised.
+                let gram = &sums.gram;
+                let se = |c: &Coefficients| gram.squared_error(0, c.intercept, &c.coef);
+                let predicted =
+                    objective + means[g] * (se(&next) - se(&s.trial)) + penalised(g, &next, 0.0)
+                        - penalised(g, &s.trial, 0.0);
+                if predicted.is_finite()
+                    && (objective - predicted).abs() <= TOLERANCE * (predicted.abs() + 0.1)
+                {
+                    s.accepted = Some((next.clone(), predicted));
+                    s.converged = true;
+                    s.done = true;
+                }
+                s.trial = next;
             } else {
                 // The step went too far: halve it back towards the last good fit.
                 s.halvings += 1;
@@ -219,7 +278,7 @@ pub fn fit_matrix(
         intercept: mean_y.ln(),
         coef: Array1::zeros(p),
     };
-    let fits = fit_together(penalty, vec![start], &[sum_y], |trials| {
+    let fits = fit_together(penalty, vec![start], &[sum_y], &[mean_y], |trials| {
         trials
             .iter()
             .map(|t| {

@@ -226,6 +226,152 @@ impl Gram {
     }
 }
 
+/// The sums of [`Gram`] built from sparse rows, for a design that is mostly one-hot: a row
+/// lists its non-zero entries of `[1 | x | y']` by index (the intercept at 0, model column `j` at
+/// `1 + j`, target `t` at `1 + p + t`). Category columns enter raw (0/1) and are standardised
+/// once at the end ([`SparseSums::into_gram`]); numeric columns and targets enter standardised,
+/// as in [`Frame::standardise_into`]. Adding a row costs the square of its non-zeros (13 to 17
+/// on a typical design) instead of the square of every column (37 to 45): a dense product over
+/// zeros was most of training's time.
+///
+/// Standardising indicators at the end subtracts `s·Σx` from `Σx·x`, which loses no accuracy
+/// that matters for a 0/1 column (its shift is a share in [0, 1]); the numeric columns, whose
+/// shift can dwarf their spread, are standardised before they are summed, as before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseSums {
+    p: usize,
+    q: usize,
+    dim: usize,
+    /// `dim × dim`, row-major; a pair of entries lands above or below the diagonal depending on
+    /// the order the row lists them in, and [`SparseSums::into_gram`] folds the two halves.
+    r: Vec<f64>,
+}
+
+impl SparseSums {
+    pub fn new(p: usize, q: usize) -> SparseSums {
+        let dim = 1 + p + q;
+        SparseSums {
+            p,
+            q,
+            dim,
+            r: vec![0.0; dim * dim],
+        }
+    }
+
+    /// Adds a row that counts `weight` times, given by its non-zero entries (distinct indices).
+    #[inline]
+    pub fn add(&mut self, index: &[u32], value: &[f64], weight: f64) {
+        debug_assert_eq!(index.len(), value.len());
+        let dim = self.dim;
+        for (a, (&ia, &va)) in index.iter().zip(value).enumerate() {
+            let wa = weight * va;
+            let row = &mut self.r[ia as usize * dim..(ia as usize + 1) * dim];
+            for (&ib, &vb) in index[a..].iter().zip(&value[a..]) {
+                row[ib as usize] += wa * vb;
+            }
+        }
+    }
+
+    /// Adds a row whose products were worked out once ([`Pairs`]) because it enters several
+    /// sums with different weights: `weight · pairs`, then the row times a last entry
+    /// `(at, value)` that differs by sum (the log link's working response).
+    #[inline]
+    pub fn add_pairs(&mut self, pairs: &Pairs, weight: f64, at: u32, value: f64) {
+        for (&o, &v) in pairs.offsets.iter().zip(&pairs.products) {
+            self.r[o as usize] += weight * v;
+        }
+        let wv = weight * value;
+        let column = at as usize;
+        for (&i, &x) in pairs.index.iter().zip(&pairs.value) {
+            self.r[i as usize * self.dim + column] += wv * x;
+        }
+        self.r[column * self.dim + column] += wv * value;
+    }
+
+    /// Adds another part's sums (parts are merged in a fixed order, so the result does not
+    /// depend on the thread count).
+    pub fn merge(&mut self, other: &SparseSums) {
+        for (a, b) in self.r.iter_mut().zip(&other.r) {
+            *a += b;
+        }
+    }
+
+    /// The sums in the standardised frame: each category column `j` of `indicators` becomes
+    /// `(x_j − shift_j) / scale_j`, as [`Frame::standardise_into`] would have made it.
+    pub fn into_gram(self, frame: &Frame, indicators: &[usize]) -> Gram {
+        let dim = self.dim;
+        // Fold the halves: S = R + Rᵀ off the diagonal.
+        let mut g = Array2::from_shape_fn((dim, dim), |(a, b)| {
+            if a == b {
+                self.r[a * dim + a]
+            } else {
+                self.r[a * dim + b] + self.r[b * dim + a]
+            }
+        });
+        // G = M S Mᵀ with M the identity but for row 1 + j: (e_{1+j} − shift_j e_0) / scale_j.
+        // Rows first (row 0, the intercept's, is never an indicator), then columns.
+        for &j in indicators {
+            let (shift, scale) = (frame.x_shift[j], frame.x_scale[j]);
+            let a = 1 + j;
+            for b in 0..dim {
+                g[[a, b]] = (g[[a, b]] - shift * g[[0, b]]) / scale;
+            }
+        }
+        for &j in indicators {
+            let (shift, scale) = (frame.x_shift[j], frame.x_scale[j]);
+            let b = 1 + j;
+            for a in 0..dim {
+                g[[a, b]] = (g[[a, b]] - shift * g[[a, 0]]) / scale;
+            }
+        }
+        Gram {
+            p: self.p,
+            q: self.q,
+            g,
+        }
+    }
+}
+
+/// One sparse row's entries and their pairwise products, with where each lands in
+/// [`SparseSums`] of a given width: built once per row, added to several sums.
+#[derive(Debug, Clone, Default)]
+pub struct Pairs {
+    index: Vec<u32>,
+    value: Vec<f64>,
+    offsets: Vec<u32>,
+    products: Vec<f64>,
+}
+
+impl Pairs {
+    /// Sets the row (distinct indices below `dim`, the width `1 + p + q` of the sums).
+    pub fn set(&mut self, dim: usize, index: &[u32], value: &[f64]) {
+        self.index.clear();
+        self.index.extend_from_slice(index);
+        self.value.clear();
+        self.value.extend_from_slice(value);
+        // Sized once (rows of one design have the same number of entries), then filled in
+        // place: pushing made this the costliest step of a log-link pass.
+        let n = index.len();
+        self.offsets.resize(n * (n + 1) / 2, 0);
+        self.products.resize(n * (n + 1) / 2, 0.0);
+        let mut at = 0;
+        for (a, (&ia, &va)) in index.iter().zip(value).enumerate() {
+            let row = ia * dim as u32;
+            let len = n - a;
+            for (((o, p), &ib), &vb) in self.offsets[at..at + len]
+                .iter_mut()
+                .zip(&mut self.products[at..at + len])
+                .zip(&index[a..])
+                .zip(&value[a..])
+            {
+                *o = row + ib;
+                *p = va * vb;
+            }
+            at += len;
+        }
+    }
+}
+
 /// A solution in the standardised frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Solution {

@@ -16,27 +16,54 @@ const NO_COLUMN: u32 = u32::MAX;
 
 /// The history in model columns, stored by feature: for each categorical feature the model
 /// column of each row's level, for each numeric feature its value already imputed, clamped and
-/// transformed. Training reads every row three times; transforming once saves a logarithm per
-/// value per pass.
+/// transformed. Training reads every row several times; transforming once saves a logarithm per
+/// value per pass. Features are kept in schema order, so a row's columns come in increasing
+/// order, as in a dense row.
 #[derive(Debug, Clone)]
 pub struct EncodedHistory {
     pub rows: usize,
-    categorical: Vec<Vec<u32>>,
-    numeric: Vec<(usize, Vec<f64>)>,
+    features: Vec<EncodedFeature>,
+}
+
+#[derive(Debug, Clone)]
+enum EncodedFeature {
+    /// Each row's level's column, `NO_COLUMN` for the reference level.
+    Categorical(Vec<u32>),
+    /// The column and each row's value.
+    Numeric(usize, Vec<f64>),
 }
 
 impl EncodedHistory {
     /// Writes row `i`'s model columns into `out`.
     pub fn row(&self, i: usize, out: &mut [f64]) {
         out.iter_mut().for_each(|v| *v = 0.0);
-        for cols in &self.categorical {
-            if cols[i] != NO_COLUMN {
-                out[cols[i] as usize] = 1.0;
+        self.each_nonzero(i, |j, x, _| out[j] = x);
+    }
+
+    /// Calls `each(column, value, is_category)` for row `i`'s columns that can be non-zero, in
+    /// increasing column order: a category's column (value 1; none for a reference level),
+    /// every numeric column.
+    #[inline]
+    pub fn each_nonzero(&self, i: usize, mut each: impl FnMut(usize, f64, bool)) {
+        for feature in &self.features {
+            match feature {
+                EncodedFeature::Categorical(cols) => {
+                    if cols[i] != NO_COLUMN {
+                        each(cols[i] as usize, 1.0, true);
+                    }
+                }
+                EncodedFeature::Numeric(col, x) => each(*col, x[i], false),
             }
         }
-        for (col, x) in &self.numeric {
-            out[*col] = x[i];
-        }
+    }
+
+    /// `Σ coefⱼ xⱼ` over row `i`: the same additions, in the same order, as over the dense row
+    /// but for the zeros, which change no bit of a sum (but the sign of a zero one).
+    #[inline]
+    pub fn dot(&self, i: usize, coef: &[f64]) -> f64 {
+        let mut sum = -0.0;
+        self.each_nonzero(i, |j, x, _| sum += coef[j] * x);
+        sum
     }
 }
 
@@ -285,8 +312,7 @@ impl Schema {
     /// The history's model columns, ready to be read row by row many times.
     pub fn encode_history(&self, values: &[FeatureValues]) -> EncodedHistory {
         let lookup = self.history_lookup(values);
-        let mut categorical = Vec::new();
-        let mut numeric = Vec::new();
+        let mut features = Vec::new();
         let mut rows = 0;
         for ((feature, vals), map) in self.features.iter().zip(values).zip(&lookup) {
             match (feature, vals) {
@@ -296,7 +322,7 @@ impl Schema {
                         .iter()
                         .map(|&c| map[c as usize].map_or(NO_COLUMN, |col| col as u32))
                         .collect();
-                    categorical.push(cols);
+                    features.push(EncodedFeature::Categorical(cols));
                 }
                 (Feature::Numeric(n), FeatureValues::Numeric(v)) => {
                     rows = v.len();
@@ -304,16 +330,12 @@ impl Schema {
                         .iter()
                         .map(|&raw| n.transform(if raw.is_nan() { n.median } else { raw }))
                         .collect();
-                    numeric.push((n.column, x));
+                    features.push(EncodedFeature::Numeric(n.column, x));
                 }
                 _ => unreachable!("schema was fitted on these values"),
             }
         }
-        EncodedHistory {
-            rows,
-            categorical,
-            numeric,
-        }
+        EncodedHistory { rows, features }
     }
 
     /// For each categorical feature, the model column of each interned history value, matched

@@ -9,7 +9,7 @@
 //! at no extra cost. The reported cross-validated metrics, the interval and the decisions still
 //! count every customer once: they say how the model did on the history as it was.
 
-use ndarray::{Array1, Array2};
+use ndarray::Array1;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
@@ -20,7 +20,7 @@ use crate::fit::design::{params, Design};
 use crate::fit::glm::{self, Coefficients, PassSums};
 use crate::fit::history::History;
 use crate::fit::recency::{Recency, RecencySummary};
-use crate::fit::ridge::{Frame, Gram, RidgeValidParams, Solution};
+use crate::fit::ridge::{Frame, Gram, Pairs, RidgeValidParams, Solution, SparseSums};
 use crate::fit::schema::SchemaNotes;
 use crate::model::equation::from_log_shifted;
 use crate::model::file::{Link, Metrics, PenaltyTrial, ScaleChoice, TargetFit, Validation};
@@ -34,9 +34,6 @@ pub const PENALTY_GRID: [f64; 12] = [
 
 /// The two targets, in the order the sums keep them.
 pub const TARGETS: [&str; 2] = ["lifetime return", "service burden"];
-
-/// The same for the log-link fits' weighted sums, which keep one block per fold.
-const GLM_BLOCK_ROWS: usize = 1024;
 
 /// What training produced, before it becomes a model file.
 #[derive(Debug)]
@@ -400,10 +397,10 @@ struct Predictor {
 }
 
 impl Predictor {
-    /// The prediction in money, before any floor.
-    fn money(&self, x: &[f64]) -> f64 {
+    /// The prediction in money for history row `i`, before any floor.
+    fn money(&self, design: &Design, i: usize) -> f64 {
         let coef = self.coef.as_slice().expect("contiguous");
-        let v = self.intercept + coef.iter().zip(x).map(|(b, x)| b * x).sum::<f64>();
+        let v = self.intercept + design.dot(i, coef);
         match self.log {
             Some((correction, shift)) => from_log_shifted(v, correction, shift),
             None => v,
@@ -450,14 +447,12 @@ impl Design {
     ) -> [ErrorSums; 6] {
         let parts = self.in_parts(|range| {
             let mut sums = [ErrorSums::default(); 6];
-            let mut x = vec![0.0; self.p];
             for i in range {
-                self.row(i, &mut x);
                 for (column, model) in variants[folds[i] as usize].iter().enumerate() {
                     if let Some(m) = model {
                         let t = column % 2;
                         let floored = t == 1 || floor_return || column >= 2;
-                        let v = m.money(&x);
+                        let v = m.money(self, i);
                         let v = if floored { v.max(0.0) } else { v };
                         sums[column].add_weighted(targets[i][t], v, self.weight(i));
                     }
@@ -513,7 +508,7 @@ impl Design {
                 })
             })
             .collect::<Option<Vec<_>>>()?;
-        let fits = glm::fit_together(penalty, starts, &sums_y, |trials| {
+        let fits = glm::fit_together(penalty, starts, &sums_y, &means, |trials| {
             self.log_link_pass(frame, targets, t, folds, &means, trials)
         })
         .ok()?;
@@ -553,101 +548,78 @@ impl Design {
     ) -> Vec<Option<PassSums>> {
         let p = self.p;
         let m = trials.len();
-        // The slopes by column, then by model (`by_column[j * m + g]`; 0 for finished models),
-        // so every model's η is summed in one sweep over the row: the m sums are independent
-        // chains the processor runs side by side, where one model after another waits on each
-        // addition. Each sum still adds its terms in column order from −0.0, as `eta` does, so
-        // every bit is the same.
+        // Each model's η on the sparse row (`Design::sparse_row`): a category's 1 enters raw,
+        // so its slope is divided by the column's scale and its shift moves into the offset.
+        // The slopes are laid out by column, then by model (`by_column[j * m + g]`; 0 for
+        // finished models), so every model's η is summed in one sweep over the row's entries.
         let mut by_column = vec![0.0; p * m];
+        let mut offsets = vec![0.0; m];
+        let mut indicator = vec![false; p];
+        for &j in &self.indicators {
+            indicator[j] = true;
+        }
         for (g, trial) in trials.iter().enumerate() {
             if let Some(c) = trial {
+                offsets[g] = c.intercept;
                 for (j, &b) in c.coef.iter().enumerate() {
-                    by_column[j * m + g] = b;
+                    if indicator[j] {
+                        let slope = b / frame.x_scale[j];
+                        by_column[j * m + g] = slope;
+                        offsets[g] -= slope * frame.x_shift[j];
+                    } else {
+                        by_column[j * m + g] = b;
+                    }
                 }
             }
         }
-        let by_column = &by_column;
+        let irls: Vec<glm::Target> = means.iter().map(|&mean| glm::Target::new(mean)).collect();
+        let (by_column, offsets, irls) = (&by_column, &offsets, &irls);
         let parts = self.in_parts(|range| {
-            let mut grams: Vec<Option<Gram>> = trials
-                .iter()
-                .map(|c| c.as_ref().map(|_| Gram::new(p, 1)))
-                .collect();
-            let mut blocks: Vec<Array2<f64>> = trials
-                .iter()
-                .map(|c| match c {
-                    Some(_) => Array2::zeros((GLM_BLOCK_ROWS, p + 2)),
-                    None => Array2::zeros((0, 0)),
-                })
-                .collect();
-            let mut filled = vec![0usize; m];
+            let mut sums = vec![SparseSums::new(p, 1); m];
             let mut deviance = vec![0.0; m];
-            let (mut x, mut z) = (vec![0.0; p], vec![0.0; p]);
-            let mut sums = vec![0.0; m];
+            let (mut index, mut value) = (Vec::new(), Vec::new());
+            let mut eta = vec![0.0; m];
+            let mut pairs = Pairs::default();
             for i in range {
-                self.row(i, &mut x);
-                for j in 0..p {
-                    z[j] = (x[j] - frame.x_shift[j]) / frame.x_scale[j];
-                }
-                sums.fill(-0.0);
-                for (&zj, slopes) in z.iter().zip(by_column.chunks_exact(m)) {
-                    for (sum, &b) in sums.iter_mut().zip(slopes) {
-                        *sum += b * zj;
+                self.sparse_row(i, frame, &mut index, &mut value);
+                eta.copy_from_slice(offsets);
+                for (&j, &v) in index[1..].iter().zip(&value[1..]) {
+                    let slopes = &by_column[(j as usize - 1) * m..][..m];
+                    for (e, &b) in eta.iter_mut().zip(slopes) {
+                        *e += b * v;
                     }
                 }
                 let fold = folds[i] as usize;
                 let weight = self.weight(i);
+                let y = targets[i][t];
+                let ln_y = glm::ln_y(y);
+                pairs.set(p + 2, &index, &value);
                 for (g, trial) in trials.iter().enumerate() {
-                    let (Some(c), Some(gram)) = (trial, grams[g].as_mut()) else {
-                        continue;
-                    };
-                    if g == fold {
+                    if g == fold || trial.is_none() {
                         continue;
                     }
-                    let eta = c.intercept + sums[g];
-                    debug_assert_eq!(eta.to_bits(), c.eta(&z).to_bits());
-                    let (sw, working, d) = glm::irls_row(eta, targets[i][t], means[g], weight);
+                    let (w, working, d) = irls[g].row(eta[g], y, ln_y, weight);
                     deviance[g] += d;
-                    let mut row = blocks[g].row_mut(filled[g]);
-                    let row = row.as_slice_mut().expect("standard layout");
-                    row[0] = sw;
-                    for (r, &zj) in row[1..=p].iter_mut().zip(&z) {
-                        *r = sw * zj;
-                    }
-                    row[1 + p] = sw * working;
-                    filled[g] += 1;
-                    if filled[g] == GLM_BLOCK_ROWS {
-                        gram.add_block(blocks[g].view());
-                        filled[g] = 0;
-                    }
+                    sums[g].add_pairs(&pairs, w, (1 + p) as u32, working);
                 }
             }
-            for (g, gram) in grams.iter_mut().enumerate() {
-                if let Some(gram) = gram {
-                    if filled[g] > 0 {
-                        gram.add_block(blocks[g].slice(ndarray::s![..filled[g], ..]));
-                    }
-                }
-            }
-            (grams, deviance)
+            (sums, deviance)
         });
-        let mut out: Vec<Option<PassSums>> = trials
-            .iter()
-            .map(|c| {
-                c.as_ref().map(|_| PassSums {
-                    gram: Gram::new(p, 1),
-                    deviance: 0.0,
-                })
-            })
-            .collect();
-        for (grams, deviance) in parts {
-            for (g, sums) in out.iter_mut().enumerate() {
-                if let (Some(sums), Some(gram)) = (sums.as_mut(), &grams[g]) {
-                    sums.gram = sums.gram.merged(gram);
-                    sums.deviance += deviance[g];
-                }
+        let mut deviance = vec![0.0; m];
+        let mut part_sums = Vec::with_capacity(parts.len());
+        for (sums, d) in parts {
+            for (total, d) in deviance.iter_mut().zip(d) {
+                *total += d;
             }
+            part_sums.push(sums);
         }
-        out
+        let grams = self.merge_parts(part_sums, frame);
+        trials
+            .iter()
+            .zip(grams)
+            .zip(deviance)
+            .map(|((trial, gram), deviance)| trial.as_ref().map(|_| PassSums { gram, deviance }))
+            .collect()
     }
 
     /// Held-out error sums per fold for return, burden and net (model and baseline), and the
@@ -663,20 +635,17 @@ impl Design {
     ) -> HeldOut {
         // The same floors as scoring, so the errors measure what users will see.
         let floor = |v: f64, applies: bool| if applies { v.max(0.0) } else { v };
-        let p = self.p;
         let parts = self.in_parts(|range| {
             let mut sums = vec![FoldSums::default(); models.len()];
             let mut in_sample = Vec::with_capacity(range.len());
             // Held-out (predicted net, predicted size, actual net), for the intervals.
             let mut held = Vec::with_capacity(range.len());
             let mut money = Vec::with_capacity(range.len());
-            let mut x = vec![0.0; p];
             for i in range {
-                self.row(i, &mut x);
                 let f = folds[i] as usize;
                 let [ret_model, burden_model] = &models[f];
-                let fitted_ret = ret_model.money(&x);
-                let fitted_burden = burden_model.money(&x);
+                let fitted_ret = ret_model.money(self, i);
+                let fitted_burden = burden_model.money(self, i);
                 let ret = floor(fitted_ret, floor_return);
                 let burden = floor(fitted_burden, true);
                 let actual = targets[i];
@@ -691,8 +660,8 @@ impl Design {
                 s.linear[1].add(actual[1], fitted_burden);
                 held.push((ret - burden, ret.abs() + burden, actual[0] - actual[1]));
                 money.push([ret, burden]);
-                let r = floor(fits[0].money(&x), floor_return);
-                let b = floor(fits[1].money(&x), true);
+                let r = floor(fits[0].money(self, i), floor_return);
+                let b = floor(fits[1].money(self, i), true);
                 in_sample.push(r - b);
             }
             (sums, in_sample, held, money)
