@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 /// Where output goes: a file that appears only when complete, or stdout.
 pub enum Output {
     File {
-        temp: BufWriter<tempfile::NamedTempFile>,
+        temp: BufWriter<Writeback>,
         path: PathBuf,
     },
     Stdout(BufWriter<io::Stdout>),
@@ -34,7 +34,7 @@ impl Output {
             Some(path) => {
                 let temp = temp_beside(path)?;
                 Ok(Output::File {
-                    temp: BufWriter::with_capacity(256 * 1024, temp),
+                    temp: BufWriter::with_capacity(256 * 1024, Writeback::new(temp)),
                     path: path.to_path_buf(),
                 })
             }
@@ -56,9 +56,65 @@ impl Output {
                 let temp = temp
                     .into_inner()
                     .map_err(|e| Error::write(path.display(), e.into_error()))?;
-                persist(temp, &path)
+                persist(temp.file, &path)
             }
         }
+    }
+}
+
+/// The temporary file, asking the kernel to start putting each finished 8 MiB on disk while
+/// the rest is still being written (`sync_file_range` on Linux; elsewhere nothing). The sync
+/// before the rename then waits for the tail only: a sorted score of a million leads writes
+/// 157 MB at the end, whose sync alone took 0.1 s.
+pub struct Writeback {
+    file: tempfile::NamedTempFile,
+    written: u64,
+    started: u64,
+}
+
+/// Bytes between requests to start writing back.
+const WRITEBACK_BYTES: u64 = 8 << 20;
+
+impl Writeback {
+    fn new(file: tempfile::NamedTempFile) -> Writeback {
+        Writeback {
+            file,
+            written: 0,
+            started: 0,
+        }
+    }
+
+    /// Asks for the bytes written since the last request to be written back, without waiting.
+    /// Advisory: a failure here is found again by the sync before the rename.
+    fn start(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: a plain system call on a descriptor this value owns; no memory is passed.
+            let _ = unsafe {
+                libc::sync_file_range(
+                    self.file.as_file().as_raw_fd(),
+                    self.started as libc::off64_t,
+                    (self.written - self.started) as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                )
+            };
+        }
+        self.started = self.written;
+    }
+}
+
+impl Write for Writeback {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= WRITEBACK_BYTES {
+            self.start();
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
     }
 }
 
