@@ -5,6 +5,7 @@
 //! each batch's result in file order, so the first error in the file is the one reported.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use crate::error::{Error, Result};
@@ -35,21 +36,29 @@ struct Returned<C, O> {
 
 /// Reads every row of `input`, returns how many. Stops at the first error `take` returns, or
 /// the first read error after all earlier rows were taken.
+///
+/// `take` runs on a thread of its own, so what it does with a batch (writing a streamed output)
+/// overlaps the reading of the next ones instead of waiting in the reading thread's turn.
 pub fn run<C, O>(
     input: &mut CsvInput,
     mut check: impl FnMut(&csv::ByteRecord) -> C,
     work: impl Fn(&mut Batch<C>) -> O + Sync,
-    mut take: impl FnMut(O) -> Result<()>,
+    mut take: impl FnMut(O) -> Result<()> + Send,
 ) -> Result<u64>
 where
     C: Send,
     O: Send,
 {
-    // One worker per thread the process may use; the reading thread runs beside them. Batches
-    // come back in file order, so the output does not depend on the count.
+    // One worker per thread the process may use; the reading thread and the taking thread run
+    // beside them. Batches are taken in file order, so the output does not depend on the count.
     let workers = crate::parallel::threads();
-    let (done_tx, done_rx) = mpsc::channel::<Returned<C, O>>();
+    // Bounded, so a slow `take` holds the workers back and memory stays bounded.
+    let (done_tx, done_rx) = mpsc::sync_channel::<Returned<C, O>>(workers * (QUEUE + 1));
+    // Taken batches' row buffers, back to the reader for reuse.
+    let (pool_tx, pool_rx) = mpsc::channel::<Vec<csv::ByteRecord>>();
+    let stop = AtomicBool::new(false);
     let work = &work;
+    let stop = &stop;
     std::thread::scope(|scope| {
         let mut queues = Vec::with_capacity(workers);
         for _ in 0..workers {
@@ -66,17 +75,29 @@ where
             queues.push(tx);
         }
         drop(done_tx);
+        // Ends when every worker has ended (all batches returned) or at `take`'s first error,
+        // which drops `done_rx`: the workers then stop, and with them the reader.
+        let taker = scope.spawn(move || -> Result<()> {
+            let mut pending: BTreeMap<usize, Returned<C, O>> = BTreeMap::new();
+            let mut next = 0usize;
+            for r in done_rx {
+                pending.insert(r.seq, r);
+                while let Some(r) = pending.remove(&next) {
+                    next += 1;
+                    let _ = pool_tx.send(r.batch.rows);
+                    if let Err(e) = take(r.out) {
+                        stop.store(true, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                }
+            }
+            Ok(())
+        });
 
-        let mut pool: Vec<Vec<csv::ByteRecord>> = Vec::new();
-        let mut pending: BTreeMap<usize, Returned<C, O>> = BTreeMap::new();
-        let (mut sent, mut next, mut rows_read) = (0usize, 0usize, 0u64);
+        let (mut sent, mut rows_read) = (0usize, 0u64);
         let mut read_error: Option<Error> = None;
-        let mut take_one = |r: Returned<C, O>, pool: &mut Vec<Vec<csv::ByteRecord>>| {
-            pool.push(r.batch.rows);
-            take(r.out)
-        };
-        loop {
-            let mut rows = pool.pop().unwrap_or_default();
+        while !stop.load(Ordering::Relaxed) {
+            let mut rows = pool_rx.try_recv().unwrap_or_default();
             let mut checks = Vec::with_capacity(BATCH_ROWS);
             let mut len = 0;
             while len < BATCH_ROWS {
@@ -106,30 +127,13 @@ where
                 }
                 sent += 1;
             }
-            while let Ok(r) = done_rx.try_recv() {
-                pending.insert(r.seq, r);
-            }
-            while let Some(r) = pending.remove(&next) {
-                next += 1;
-                take_one(r, &mut pool)?;
-            }
             if last {
                 break;
             }
         }
         drop(queues);
-        while next < sent {
-            match pending.remove(&next) {
-                Some(r) => {
-                    next += 1;
-                    take_one(r, &mut pool)?;
-                }
-                None => {
-                    let r = done_rx.recv().expect("workers return every batch");
-                    pending.insert(r.seq, r);
-                }
-            }
-        }
+        // A batch's error comes before a read error, which is after every row sent.
+        taker.join().expect("the taking thread does not panic")?;
         match read_error {
             Some(e) => Err(e),
             None => Ok(rows_read),
