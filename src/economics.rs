@@ -255,23 +255,24 @@ impl Decisions {
     /// most past customers lose money (a median below zero), C and skip stay at zero and the
     /// median-based defaults rise to it, so no lead expected to lose money is sent to `contact`.
     pub fn resolve(overrides: DecisionOverrides, predicted_net: &[f64]) -> Decisions {
-        let mut sorted: Vec<f64> = predicted_net
+        let mut finite: Vec<f64> = predicted_net
             .iter()
             .copied()
             .filter(|v| v.is_finite())
             .collect();
-        sorted.sort_by(f64::total_cmp);
-        let q = |p: f64| {
-            crate::stats::quantile_sorted(&sorted, p)
+        // Two quantiles of a million values: selection, not a sort (the same values).
+        let mut q = |p: f64| {
+            crate::stats::quantile_select(&mut finite, p)
                 .unwrap_or(0.0)
                 .round()
         };
+        let (upper_quartile, median) = (q(0.75), q(0.5));
         let [tier_a, tier_b, tier_c] = ordered(
             [overrides.tier_a, overrides.tier_b, overrides.tier_c],
-            [q(0.75), q(0.5), 0.0],
+            [upper_quartile, median, 0.0],
         );
         let [contact_at, skip_below] =
-            ordered([overrides.contact_at, overrides.skip_below], [q(0.5), 0.0]);
+            ordered([overrides.contact_at, overrides.skip_below], [median, 0.0]);
         Decisions {
             contact_at,
             skip_below,

@@ -170,15 +170,17 @@ impl Interval {
             .iter()
             .map(|&(p, s, y)| (y - p) / (base + slope * s))
             .collect();
-        scores.sort_by(f64::total_cmp);
         let tail = (1.0 - level) / 2.0;
         let rank = |q: f64| ((nf + 1.0) * q).ceil().clamp(1.0, nf) as usize - 1;
+        // The two order statistics by selection, as a sort would place them.
+        let mut at = |k: usize| *scores.select_nth_unstable_by(k, f64::total_cmp).1;
+        let (lower, upper) = (at(rank(tail)), at(rank(1.0 - tail)));
         Some(Interval {
             level,
             scale_base: base,
             scale_slope: slope,
-            lower: scores[rank(tail)],
-            upper: scores[rank(1.0 - tail)],
+            lower,
+            upper,
         })
     }
 
