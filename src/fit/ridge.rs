@@ -784,4 +784,107 @@ mod tests {
             Err(RidgeError::InvalidTolerance(_))
         ));
     }
+
+    /// A one-hot design with numbers and two targets, as dense standardised rows and as sparse
+    /// rows (categories raw), each row with its own weight.
+    fn sparse_and_dense(seed: u64) -> (Gram, SparseSums, Frame, Vec<usize>) {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        // Columns 0-2: feature A's levels (a fourth is the reference); 3-4: feature B's; 5, 6:
+        // numbers with a large shift (as money has).
+        let (p, q) = (7, 2);
+        let indicators = vec![0, 1, 2, 3, 4];
+        let frame = Frame::from_moments(
+            Array1::from(vec![0.3, 0.2, 0.25, 0.5, 0.3, 2.0e6, 4.1]),
+            Array1::from(vec![0.45, 0.4, 0.43, 0.5, 0.46, 3.0e5, 1.7]),
+            Array1::from(vec![5.0e4, 900.0]),
+            Array1::from(vec![2.0e4, 300.0]),
+        );
+        let mut dense = Gram::new(p, q);
+        let mut sparse = SparseSums::new(p, q);
+        for _ in 0..500 {
+            let a = rng.random_range(0..4usize);
+            let b = rng.random_range(0..3usize);
+            let numbers = [
+                2.0e6 + rng.random_range(-1.0e6..1.0e6),
+                rng.random_range(0.0..9.0),
+            ];
+            let y = [
+                rng.random_range(-1.0e5..2.0e5),
+                rng.random_range(0.0..3000.0),
+            ];
+            let w = rng.random_range(0.2..3.0);
+            let mut x = vec![0.0; p];
+            let (mut index, mut value) = (vec![0u32], vec![1.0]);
+            for col in [(a < 3).then_some(a), (b < 2).then_some(3 + b)]
+                .into_iter()
+                .flatten()
+            {
+                x[col] = 1.0;
+                index.push(1 + col as u32);
+                value.push(1.0);
+            }
+            for (k, &v) in numbers.iter().enumerate() {
+                x[5 + k] = v;
+                index.push(6 + k as u32);
+                value.push((v - frame.x_shift[5 + k]) / frame.x_scale[5 + k]);
+            }
+            for (t, &v) in y.iter().enumerate() {
+                index.push((1 + p + t) as u32);
+                value.push((v - frame.y_shift[t]) / frame.y_scale[t]);
+            }
+            let mut row = vec![0.0; 1 + p + q];
+            frame.standardise_weighted_into(&x, &y, w, &mut row);
+            dense.add_block(Array2::from_shape_vec((1, 1 + p + q), row).unwrap().view());
+            sparse.add(&index, &value, w);
+        }
+        (dense, sparse, frame, indicators)
+    }
+
+    #[test]
+    fn sparse_sums_standardised_at_the_end_equal_the_dense_sums() {
+        for seed in 0..5 {
+            let (dense, sparse, frame, indicators) = sparse_and_dense(seed);
+            let got = sparse.into_gram(&frame, &indicators);
+            let scale = dense.g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (a, b) in got.g.iter().zip(dense.g.iter()) {
+                assert!((a - b).abs() <= 1e-10 * scale, "{a} vs {b} (seed {seed})");
+            }
+            // And the fits agree: what the sums are for.
+            let params = RidgeParams::new().penalty(1e-3).check().unwrap();
+            for t in 0..2 {
+                let (s, d) = (
+                    params.solve(&got, t).unwrap(),
+                    params.solve(&dense, t).unwrap(),
+                );
+                for (a, b) in s.coef.iter().zip(d.coef.iter()) {
+                    assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-3), "{a} vs {b}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_added_by_its_pairs_adds_what_the_row_adds() {
+        let index = [0u32, 2, 5, 6];
+        let value = [1.0, 1.0, -0.7, 2.5];
+        let (mut by_row, mut by_pairs) = (SparseSums::new(6, 1), SparseSums::new(6, 1));
+        by_row.add(&[0, 2, 5, 6, 7], &[1.0, 1.0, -0.7, 2.5, 3.25], 0.8);
+        let mut pairs = Pairs::default();
+        pairs.set(8, &index, &value);
+        by_pairs.add_pairs(&pairs, 0.8, 7, 3.25);
+        let frame = Frame::from_moments(
+            Array1::from(vec![0.1; 6]),
+            Array1::from(vec![0.5; 6]),
+            Array1::from(vec![0.0]),
+            Array1::from(vec![1.0]),
+        );
+        let (a, b) = (
+            by_row.into_gram(&frame, &[1]),
+            by_pairs.into_gram(&frame, &[1]),
+        );
+        for (x, y) in a.g.iter().zip(b.g.iter()) {
+            assert!((x - y).abs() <= 1e-15 * x.abs().max(1.0), "{x} vs {y}");
+        }
+    }
 }
