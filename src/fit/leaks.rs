@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::fit::schema::EncodedHistory;
+use crate::fit::schema::{Cell, EncodedHistory};
 use crate::io::table::{find_column, CsvInput, ReadOptions};
 use crate::model::schema::{Feature, Schema};
 
@@ -101,8 +101,7 @@ pub fn check_lead_list(path: &Path, config: &Config, delimiter: Option<u8>) -> R
 
 /// How one feature enters its single-feature fit.
 enum Shape {
-    /// The model column of the feature.
-    Numeric(usize),
+    Numeric,
     /// The model column of each non-reference level; a row in none is the reference (group 0).
     Categorical(Vec<usize>),
 }
@@ -110,14 +109,9 @@ enum Shape {
 impl Shape {
     fn groups(&self) -> usize {
         match self {
-            Shape::Numeric(_) => 0,
+            Shape::Numeric => 0,
             Shape::Categorical(cols) => cols.len() + 1,
         }
-    }
-
-    /// The group of a row of model columns `x` (categorical features).
-    fn group(cols: &[usize], x: &[f64]) -> usize {
-        cols.iter().position(|&c| x[c] != 0.0).map_or(0, |g| g + 1)
     }
 }
 
@@ -144,7 +138,7 @@ pub fn find(
         .features
         .iter()
         .map(|f| match f {
-            Feature::Numeric(num) => Shape::Numeric(num.column),
+            Feature::Numeric(_) => Shape::Numeric,
             Feature::Categorical(c) => {
                 Shape::Categorical(c.levels.iter().filter_map(|l| l.column).collect())
             }
@@ -154,20 +148,30 @@ pub fn find(
         let [r, b] = targets[i];
         [r, b, r - b]
     };
-    let p = schema.n_columns();
-    let mut x = vec![0.0; p];
+    // A level's group: 1 + its place among its feature's columns (0, the reference, has none).
+    let mut group_of = vec![0; schema.n_columns()];
+    for shape in &shapes {
+        if let Shape::Categorical(cols) = shape {
+            for (g, &c) in cols.iter().enumerate() {
+                group_of[c] = g + 1;
+            }
+        }
+    }
+    let number = |j: usize, i: usize| match encoded.cell(j, i) {
+        Cell::Number(v) => v,
+        Cell::Category(_) => unreachable!("feature {j} is numeric"),
+    };
 
     // Means, to shift by: sums of large amounts then keep their precision.
     let mut y_mean = [0.0; 3];
     let mut x_mean = vec![0.0; shapes.len()];
     for i in 0..n {
-        encoded.row(i, &mut x);
         for (m, y) in y_mean.iter_mut().zip(outcome(i)) {
             *m += y / n as f64;
         }
-        for (m, s) in x_mean.iter_mut().zip(&shapes) {
-            if let Shape::Numeric(c) = s {
-                *m += x[*c] / n as f64;
+        for (j, (m, s)) in x_mean.iter_mut().zip(&shapes).enumerate() {
+            if let Shape::Numeric = s {
+                *m += number(j, i) / n as f64;
             }
         }
     }
@@ -176,13 +180,12 @@ pub fn find(
     let mut sums: Vec<Vec<f64>> = shapes
         .iter()
         .map(|s| match s {
-            Shape::Numeric(_) => vec![0.0; k * NUM],
+            Shape::Numeric => vec![0.0; k * NUM],
             Shape::Categorical(_) => vec![0.0; k * s.groups() * CAT],
         })
         .collect();
     let mut sst = [0.0; 3];
     for (i, &f) in folds.iter().enumerate().take(n) {
-        encoded.row(i, &mut x);
         let f = f as usize;
         let mut y = outcome(i);
         for (t, v) in y.iter_mut().enumerate() {
@@ -191,8 +194,8 @@ pub fn find(
         }
         for (j, s) in shapes.iter().enumerate() {
             match s {
-                Shape::Numeric(c) => {
-                    let v = x[*c] - x_mean[j];
+                Shape::Numeric => {
+                    let v = number(j, i) - x_mean[j];
                     let a = &mut sums[j][f * NUM..(f + 1) * NUM];
                     a[0] += 1.0;
                     a[1] += v;
@@ -203,8 +206,11 @@ pub fn find(
                         a[5 + 3 * t] += y[t] * y[t];
                     }
                 }
-                Shape::Categorical(cols) => {
-                    let g = Shape::group(cols, &x);
+                Shape::Categorical(_) => {
+                    let g = match encoded.cell(j, i) {
+                        Cell::Category(c) => c.map_or(0, |c| group_of[c]),
+                        Cell::Number(_) => unreachable!("feature {j} is categorical"),
+                    };
                     let at = (f * s.groups() + g) * CAT;
                     let a = &mut sums[j][at..at + CAT];
                     a[0] += 1.0;
@@ -226,7 +232,7 @@ pub fn find(
                 continue;
             }
             let (sse, correlation) = match shape {
-                Shape::Numeric(_) => numeric_fit(sums, k, t),
+                Shape::Numeric => numeric_fit(sums, k, t),
                 Shape::Categorical(_) => (categorical_fit(sums, k, shape.groups(), t), None),
             };
             let r2 = 1.0 - sse / sst[t];

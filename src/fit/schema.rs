@@ -25,6 +25,13 @@ pub struct EncodedHistory {
     features: Vec<EncodedFeature>,
 }
 
+/// One feature's value in one row of an [`EncodedHistory`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    Category(Option<usize>),
+    Number(f64),
+}
+
 #[derive(Debug, Clone)]
 enum EncodedFeature {
     /// Each row's level's column, `NO_COLUMN` for the reference level.
@@ -54,6 +61,18 @@ impl EncodedHistory {
                 }
                 EncodedFeature::Numeric(col, x) => each(*col, x[i], false),
             }
+        }
+    }
+
+    /// Row `i`'s value of feature `f` (schema order): a category's model column (`None` for the
+    /// reference level), or a number.
+    #[inline]
+    pub fn cell(&self, f: usize, i: usize) -> Cell {
+        match &self.features[f] {
+            EncodedFeature::Categorical(cols) => {
+                Cell::Category((cols[i] != NO_COLUMN).then_some(cols[i] as usize))
+            }
+            EncodedFeature::Numeric(_, x) => Cell::Number(x[i]),
         }
     }
 
