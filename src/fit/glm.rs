@@ -71,7 +71,8 @@ pub struct LogLinkFit {
     pub iterations: usize,
     /// False when the iteration cap (or the halving cap) stopped it first.
     pub converged: bool,
-    /// Penalised deviance at the coefficients.
+    /// Penalised deviance at the coefficients: as computed by a pass, or, when Newton's rule
+    /// stopped the fit without a pass to check its last step, as predicted by the last solve.
     pub deviance: f64,
 }
 
