@@ -6,7 +6,6 @@
 //! curve. Text for people, JSON for programs, charts on request; the report itself, its text and
 //! its charts are in `report::evaluate`, this module reads the files and scores them.
 
-use std::io::IsTerminal;
 use std::path::Path;
 
 use crate::cli::EvaluateArgs;
@@ -44,11 +43,7 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
             "evaluate takes --history or --holdout, not both".into(),
         ));
     }
-    let opts = ReadOptions {
-        delimiter: args.delimiter,
-        progress: std::io::stderr().is_terminal(),
-        fingerprint: false,
-    };
+    let opts = ReadOptions::on_terminal(args.delimiter);
     let mut report = Report::default();
     if let Some(path) = &args.history {
         let (config, settings) = history_config(args)?;

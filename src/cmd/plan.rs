@@ -119,11 +119,7 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     } = super::open_leads(
         &model,
         &leads,
-        ReadOptions {
-            delimiter: args.delimiter,
-            progress: std::io::stderr().is_terminal(),
-            fingerprint: false,
-        },
+        ReadOptions::on_terminal(args.delimiter),
         args.id.as_deref().map(|c| ("--id", c)),
     )?;
     let by_col = args

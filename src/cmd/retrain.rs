@@ -5,7 +5,6 @@
 //! writes a version only when complete, and its exit code says what happened (0 promoted, 3 kept
 //! the current model, 1 failed, 2 bad input). The report is in `report::retrain`.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use crate::cli::RetrainArgs;
@@ -57,11 +56,7 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     let (config, settings, config_file) = settings(args, &current, &current_label)?;
     same_money(&config, &config_file, &current, &current_label)?;
 
-    let opts = ReadOptions {
-        delimiter: args.delimiter,
-        progress: std::io::stderr().is_terminal(),
-        fingerprint: false,
-    };
+    let opts = ReadOptions::on_terminal(args.delimiter);
     let kept = kept_history(&config, &args.models);
     let base = base_history(args, &kept, &current)?;
     // Each new file is read as a history first, so a bad value is reported at its own file,

@@ -50,11 +50,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     } = super::open_leads(
         &model,
         &leads,
-        ReadOptions {
-            delimiter: args.delimiter,
-            progress: std::io::stderr().is_terminal(),
-            fingerprint: false,
-        },
+        ReadOptions::on_terminal(args.delimiter),
         args.id.as_deref().map(|c| ("--id", c)),
     )?;
     let extra: Vec<usize> = if args.with_input {

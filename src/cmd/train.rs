@@ -4,7 +4,6 @@
 //! every column scoring will need. Into a models directory the model is saved as a new registry
 //! version and made current; to a `.json` path it is written as that one file.
 
-use std::io::IsTerminal;
 use std::path::Path;
 
 use crate::cli::TrainArgs;
@@ -43,9 +42,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     // while this one trained (the last writer wins, but not silently).
     let before = registry.is_none().then(|| file_state(&args.models));
     let opts = ReadOptions {
-        delimiter: args.delimiter,
-        progress: std::io::stderr().is_terminal(),
         fingerprint: true,
+        ..ReadOptions::on_terminal(args.delimiter)
     };
     let history = History::read(&args.history, &config, opts)?;
     let trained = training::train(&history, &config)?;

@@ -62,6 +62,19 @@ pub struct ReadOptions {
     pub fingerprint: bool,
 }
 
+impl ReadOptions {
+    /// Options for a long read a user waits for: progress on a terminal, quiet when standard
+    /// error is piped or redirected.
+    pub fn on_terminal(delimiter: Option<u8>) -> ReadOptions {
+        use std::io::IsTerminal;
+        ReadOptions {
+            delimiter,
+            progress: std::io::stderr().is_terminal(),
+            fingerprint: false,
+        }
+    }
+}
+
 /// Something that watches the bytes of a file go by.
 trait Observer: Send {
     fn note(&mut self, bytes: &[u8]);

@@ -75,14 +75,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     };
     let (model, located) = crate::model::registry::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
-    let mut input = CsvInput::open(
-        &leads,
-        ReadOptions {
-            delimiter: args.delimiter,
-            progress: std::io::stderr().is_terminal(),
-            fingerprint: false,
-        },
-    )?;
+    let mut input = CsvInput::open(&leads, ReadOptions::on_terminal(args.delimiter))?;
     let layout = Layout::read(&mut input, &model, args.id.as_deref())?;
     let cols = model.locate_features(&input, crate::model::Model::LEAD_LIST)?;
     let profile = match &profile {
