@@ -410,48 +410,72 @@ pub fn apportion(parts: &[f64], total: f64, decimals: usize) -> Vec<f64> {
 /// values and was the single biggest cost of scoring.
 pub fn write_fixed(buf: &mut String, value: f64, decimals: usize) {
     buf.clear();
-    let scale = 10f64.powi(decimals as i32);
-    let scaled = (value * scale).round();
-    if decimals > 9 || !scaled.is_finite() || scaled.abs() >= 9.0e15 {
-        use std::fmt::Write as _;
-        let _ = write!(buf, "{value:.decimals$}");
-        if buf.starts_with('-') && buf.bytes().all(|b| matches!(b, b'-' | b'0' | b'.')) {
-            buf.remove(0);
+    if let Some((negative, n)) = POW10
+        .get(decimals)
+        .and_then(|scale| round_half_away(value * scale))
+    {
+        if negative {
+            buf.push('-');
         }
+        push_scaled(buf, n, decimals);
         return;
     }
-    let n = scaled as i64;
-    if n < 0 {
-        buf.push('-');
-    }
-    let n = n.unsigned_abs();
-    let unit = 10u64.pow(decimals as u32);
-    push_u64(buf, n / unit);
-    if decimals > 0 {
-        buf.push('.');
-        let mut frac = n % unit;
-        let mut digits = [b'0'; 9];
-        for d in digits[..decimals].iter_mut().rev() {
-            *d = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
-        digits[..decimals].iter().for_each(|&d| buf.push(d as char));
+    use std::fmt::Write as _;
+    let _ = write!(buf, "{value:.decimals$}");
+    if buf.starts_with('-') && buf.bytes().all(|b| matches!(b, b'-' | b'0' | b'.')) {
+        buf.remove(0);
     }
 }
 
-/// Appends the decimal digits of `n`.
-fn push_u64(buf: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+/// 10^0 ..= 10^9, each exact: the scales of the fast paths (more decimals take the slow one).
+const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/// Integers up to here are written from a `u64`; larger or non-finite values take `format!`.
+const FAST_BELOW: u64 = 9_000_000_000_000_000;
+
+/// `x` rounded half away from zero, exactly as `f64::round`, as (negative, magnitude); `None`
+/// when it is not finite or the magnitude reaches [`FAST_BELOW`]. `f64::round` is a libm call on
+/// the baseline x86-64 target; this is a truncating cast and one exact subtraction (for
+/// `1 <= t < 2^53`, `t - trunc(t)` is exact by Sterbenz's lemma; below 1 it is `t` itself).
+/// "Negative" is false for a value that rounds to zero, so nothing is written as `-0`.
+fn round_half_away(x: f64) -> Option<(bool, u64)> {
+    let t = x.abs();
+    if t.is_nan() || t >= FAST_BELOW as f64 {
+        return None;
     }
-    digits[i..].iter().for_each(|&d| buf.push(d as char));
+    let whole = t as u64;
+    let n = whole + u64::from(t - whole as f64 >= 0.5);
+    (n < FAST_BELOW).then_some((x < 0.0 && n > 0, n))
+}
+
+/// Appends `n / 10^decimals` with exactly `decimals` decimals: `544304`, 2 → `5443.04`.
+fn push_scaled(buf: &mut String, n: u64, decimals: usize) {
+    let mut digits = itoa::Buffer::new();
+    let s = digits.format(n);
+    if decimals == 0 {
+        buf.push_str(s);
+    } else if s.len() > decimals {
+        let (whole, frac) = s.split_at(s.len() - decimals);
+        buf.push_str(whole);
+        buf.push('.');
+        buf.push_str(frac);
+    } else {
+        buf.push_str("0.");
+        push_zero_padded(buf, s, decimals);
+    }
+}
+
+/// Appends `digits` after enough zeros to make `width` digits.
+fn push_zero_padded(buf: &mut String, digits: &str, width: usize) {
+    for _ in digits.len()..width {
+        buf.push('0');
+    }
+    buf.push_str(digits);
+}
+
+/// Appends the decimal digits of `n`.
+fn push_u64(buf: &mut String, n: u64) {
+    buf.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Thresholds from highest to lowest: the given ones as set (the config checks their order), and
@@ -503,34 +527,33 @@ pub fn money(value: f64, decimals: usize) -> String {
 
 /// A contribution in whole units with its sign, appended to `out`: `+4,210`, `-2,950`, `+0`.
 pub fn push_signed_whole(out: &mut String, value: f64) {
-    let rounded = value.round();
-    out.push(if rounded < 0.0 { '-' } else { '+' });
-    if rounded.abs() >= 9.0e15 || !rounded.is_finite() {
-        group_thousands(&format!("{:.0}", rounded.abs()), out);
-        return;
+    match round_half_away(value) {
+        Some((negative, n)) => {
+            out.push(if negative { '-' } else { '+' });
+            push_grouped(out, n);
+        }
+        None => {
+            let rounded = value.round();
+            out.push(if rounded < 0.0 { '-' } else { '+' });
+            group_thousands(&format!("{:.0}", rounded.abs()), out);
+        }
     }
-    push_grouped(out, rounded.abs() as u64);
 }
 
 /// Appends `n` with thousands separators, without allocating.
-fn push_grouped(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 26];
-    let mut i = digits.len();
-    let mut count = 0;
-    loop {
-        if count > 0 && count % 3 == 0 {
-            i -= 1;
-            digits[i] = b',';
-        }
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        count += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+fn push_grouped(out: &mut String, n: u64) {
+    let mut digits = itoa::Buffer::new();
+    let s = digits.format(n);
+    let mut at = match s.len() % 3 {
+        0 => 3,
+        head => head,
+    };
+    out.push_str(&s[..at]);
+    while at < s.len() {
+        out.push(',');
+        out.push_str(&s[at..at + 3]);
+        at += 3;
     }
-    digits[i..].iter().for_each(|&d| out.push(d as char));
 }
 
 /// Appends a number as a person would write it: thousands grouped, no trailing zeros, at most 2
@@ -542,18 +565,15 @@ pub fn push_plain(out: &mut String, v: f64) {
 /// [`push_plain`], with thousands grouped or not: a year (1977) or a code (90210) is written
 /// with its digits alone.
 pub fn push_number(out: &mut String, v: f64, grouped: bool) {
-    let decimals: u32 = if v.abs() >= 1.0 { 2 } else { 4 };
-    let unit = 10u64.pow(decimals);
-    let scaled = (v * unit as f64).round();
-    if !scaled.is_finite() || scaled.abs() >= 9.0e15 {
+    let decimals = if v.abs() >= 1.0 { 2 } else { 4 };
+    let Some((negative, n)) = round_half_away(v * POW10[decimals]) else {
         out.push_str(&format!("{v}"));
         return;
-    }
-    let n = scaled as i64;
-    if n < 0 {
+    };
+    if negative {
         out.push('-');
     }
-    let n = n.unsigned_abs();
+    let unit = 10u64.pow(decimals as u32);
     if grouped {
         push_grouped(out, n / unit);
     } else {
@@ -566,14 +586,7 @@ pub fn push_number(out: &mut String, v: f64, grouped: bool) {
     }
     if digits > 0 {
         out.push('.');
-        let mut buf = [b'0'; 4];
-        for d in buf[..digits as usize].iter_mut().rev() {
-            *d = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
-        buf[..digits as usize]
-            .iter()
-            .for_each(|&d| out.push(d as char));
+        push_zero_padded(out, itoa::Buffer::new().format(frac), digits);
     }
 }
 
@@ -803,6 +816,155 @@ mod tests {
         ] {
             write_fixed(&mut b, v, d);
             assert_eq!(b, want, "{v} with {d} decimals");
+        }
+    }
+
+    /// The formatting as it was before the fast paths (`f64::round`, `powi`, a digit at a
+    /// time): what every written number must stay byte for byte.
+    mod before {
+        pub fn write_fixed(buf: &mut String, value: f64, decimals: usize) {
+            buf.clear();
+            let scale = 10f64.powi(decimals as i32);
+            let scaled = (value * scale).round();
+            if decimals > 9 || !scaled.is_finite() || scaled.abs() >= 9.0e15 {
+                use std::fmt::Write as _;
+                let _ = write!(buf, "{value:.decimals$}");
+                if buf.starts_with('-') && buf.bytes().all(|b| matches!(b, b'-' | b'0' | b'.')) {
+                    buf.remove(0);
+                }
+                return;
+            }
+            let n = scaled as i64;
+            if n < 0 {
+                buf.push('-');
+            }
+            let n = n.unsigned_abs();
+            let unit = 10u64.pow(decimals as u32);
+            buf.push_str(&(n / unit).to_string());
+            if decimals > 0 {
+                buf.push('.');
+                buf.push_str(&format!("{:0decimals$}", n % unit));
+            }
+        }
+
+        fn grouped(digits: &str) -> String {
+            let mut out = String::new();
+            super::group_thousands(digits, &mut out);
+            out
+        }
+
+        pub fn signed_whole(value: f64) -> String {
+            let rounded = value.round();
+            let sign = if rounded < 0.0 { '-' } else { '+' };
+            if rounded.abs() >= 9.0e15 || !rounded.is_finite() {
+                return format!("{sign}{}", grouped(&format!("{:.0}", rounded.abs())));
+            }
+            format!("{sign}{}", grouped(&(rounded.abs() as u64).to_string()))
+        }
+
+        pub fn number(v: f64, grouped_digits: bool) -> String {
+            let decimals: u32 = if v.abs() >= 1.0 { 2 } else { 4 };
+            let unit = 10u64.pow(decimals);
+            let scaled = (v * unit as f64).round();
+            if !scaled.is_finite() || scaled.abs() >= 9.0e15 {
+                return format!("{v}");
+            }
+            let n = scaled as i64;
+            let mut out = String::new();
+            if n < 0 {
+                out.push('-');
+            }
+            let n = n.unsigned_abs();
+            let whole = (n / unit).to_string();
+            out.push_str(&if grouped_digits {
+                grouped(&whole)
+            } else {
+                whole
+            });
+            let (mut frac, mut digits) = (n % unit, decimals as usize);
+            while digits > 0 && frac % 10 == 0 {
+                frac /= 10;
+                digits -= 1;
+            }
+            if digits > 0 {
+                out.push_str(&format!(".{frac:0digits$}"));
+            }
+            out
+        }
+    }
+
+    #[test]
+    fn fast_number_writing_is_byte_for_byte_what_it_was() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
+        // Halves at every scale (where rounding direction matters), the edges of the fast
+        // path, signed zeros, tiny and huge values, and random values over 30 orders.
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            2.5,
+            -2.5,
+            0.125,
+            0.005,
+            -0.005,
+            0.015,
+            2.675,
+            1.005,
+            0.49999999999999994,
+            -0.49999999999999994,
+            4503599627370495.5,
+            4503599627370497.0,
+            8_999_999_999_999_999.0,
+            8_999_999_999_999_998.0,
+            9.0e15,
+            9.0e15 - 0.5,
+            9.0e15 + 2.0,
+            899_999_999_999_999.95,
+            89_999_999_999_999.995,
+            1e300,
+            -1e300,
+            5e-324,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            999.995,
+            999_999.5,
+            0.99995,
+        ];
+        for _ in 0..200_000 {
+            let magnitude = 10f64.powi(rng.random_range(-8..17));
+            let v: f64 = rng.random_range(-1.0..1.0) * magnitude;
+            values.push(v);
+            // A value on a rounding boundary at 0-4 decimals.
+            let d = rng.random_range(0..5);
+            values.push((v * 10f64.powi(d)).trunc() / 10f64.powi(d) + 0.5 / 10f64.powi(d));
+        }
+        let (mut got, mut want) = (String::new(), String::new());
+        for &v in &values {
+            for d in [0, 1, 2, 3, 4, 6, 9, 10] {
+                write_fixed(&mut got, v, d);
+                before::write_fixed(&mut want, v, d);
+                assert_eq!(got, want, "write_fixed({v:e}, {d})");
+            }
+            assert_eq!(
+                signed_whole(v),
+                before::signed_whole(v),
+                "signed_whole({v:e})"
+            );
+            for grouped in [true, false] {
+                got.clear();
+                push_number(&mut got, v, grouped);
+                assert_eq!(
+                    got,
+                    before::number(v, grouped),
+                    "push_number({v:e}, {grouped})"
+                );
+            }
         }
     }
 }
