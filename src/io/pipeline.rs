@@ -57,22 +57,25 @@ where
     // Taken batches' row buffers, back to the reader for reuse.
     let (pool_tx, pool_rx) = mpsc::channel::<Vec<csv::ByteRecord>>();
     let stop = AtomicBool::new(false);
+    // One queue all workers take from: whichever is free takes the next batch.
+    let (queue, rx) = mpsc::sync_channel::<Sent<C>>(QUEUE * workers);
+    let rx = std::sync::Mutex::new(rx);
+    let rx = &rx;
     let work = &work;
     let stop = &stop;
     std::thread::scope(|scope| {
-        let mut queues = Vec::with_capacity(workers);
         for _ in 0..workers {
-            let (tx, rx) = mpsc::sync_channel::<Sent<C>>(QUEUE);
             let done_tx = done_tx.clone();
-            scope.spawn(move || {
-                for Sent { seq, mut batch } in rx {
-                    let out = work(&mut batch);
-                    if done_tx.send(Returned { seq, batch, out }).is_err() {
-                        break;
-                    }
+            scope.spawn(move || loop {
+                let next = rx.lock().map(|rx| rx.recv());
+                let Ok(Ok(Sent { seq, mut batch })) = next else {
+                    break;
+                };
+                let out = work(&mut batch);
+                if done_tx.send(Returned { seq, batch, out }).is_err() {
+                    break;
                 }
             });
-            queues.push(tx);
         }
         drop(done_tx);
         // Ends when every worker has ended (all batches returned) or at `take`'s first error,
@@ -119,10 +122,7 @@ where
             let last = len < BATCH_ROWS;
             if len > 0 {
                 let batch = Batch { rows, len, checks };
-                if queues[sent % workers]
-                    .send(Sent { seq: sent, batch })
-                    .is_err()
-                {
+                if queue.send(Sent { seq: sent, batch }).is_err() {
                     break;
                 }
                 sent += 1;
@@ -131,7 +131,7 @@ where
                 break;
             }
         }
-        drop(queues);
+        drop(queue);
         // A batch's error comes before a read error, which is after every row sent.
         taker.join().expect("the taking thread does not panic")?;
         match read_error {
