@@ -16,7 +16,7 @@ use std::io::{IsTerminal, Write};
 
 use crate::cli::ScoreArgs;
 use crate::error::{Error, Result};
-use crate::io::ids::{check_row, IdIndex};
+use crate::io::ids::{check_rows, IdIndex};
 use crate::io::output::Output;
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{decode, line_of, ReadOptions, Source};
@@ -105,13 +105,13 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     };
     let rows_read = pipeline::run(
         &mut input,
-        |record| {
+        |rows, checks| {
             if seen.len() == pipeline::BATCH_ROWS {
-                if let Some(n) = estimate(record, seen.len()) {
+                if let Some(n) = rows.first().and_then(|r| estimate(r, seen.len())) {
                     seen.expect(n);
                 }
             }
-            check_row(ctx.source, ctx.id_col, record, &mut seen)
+            check_rows(ctx.source, ctx.id_col, rows, &mut seen, checks)
         },
         |batch| score_batch(&ctx, batch),
         |done| sink.take(done),

@@ -8,7 +8,7 @@ use crate::economics::BoundEconomics;
 use crate::error::{Error, Result};
 use crate::fit::schema::{FeatureValues, TokenBlanks, ValuesBuilder};
 use crate::io::date::parse_days;
-use crate::io::ids::{check_row, IdIndex};
+use crate::io::ids::{check_rows, IdIndex};
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{
     decode, is_missing_value, line_of, parse_number, shown, CsvInput, ReadOptions, Source,
@@ -154,7 +154,7 @@ impl History {
         let source = input.source().clone();
         let rows_read = pipeline::run(
             &mut input,
-            |record| check_row(&source, id_col, record, &mut seen),
+            |rows, checks| check_rows(&source, id_col, rows, &mut seen, checks),
             |batch| ctx.parse(batch, &config.features),
             |chunk| {
                 builder.append(chunk.values);

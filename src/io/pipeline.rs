@@ -1,7 +1,7 @@
 //! Reading a CSV file on one thread while worker threads process it in batches, with the
 //! results taken back in file order. Both training (parsing the history) and scoring (scoring
 //! leads) are this shape: what must see rows in order (row width, duplicate ids) runs on the
-//! reading thread as `check`; the per-row work runs on the workers as `work`; `take` consumes
+//! reading thread as `check`, a batch at a time; the per-row work runs on the workers as `work`; `take` consumes
 //! each batch's result in file order, so the first error in the file is the one reported.
 
 use std::collections::BTreeMap;
@@ -34,14 +34,15 @@ struct Returned<C, O> {
     out: O,
 }
 
-/// Reads every row of `input`, returns how many. Stops at the first error `take` returns, or
+/// Reads every row of `input`, returns how many. `check` gets each batch's rows in file order
+/// and pushes what it says of each, one per row. Stops at the first error `take` returns, or
 /// the first read error after all earlier rows were taken.
 ///
 /// `take` runs on a thread of its own, so what it does with a batch (writing a streamed output)
 /// overlaps the reading of the next ones instead of waiting in the reading thread's turn.
 pub fn run<C, O>(
     input: &mut CsvInput,
-    mut check: impl FnMut(&csv::ByteRecord) -> C,
+    mut check: impl FnMut(&[csv::ByteRecord], &mut Vec<C>),
     work: impl Fn(&mut Batch<C>) -> O + Sync,
     mut take: impl FnMut(O) -> Result<()> + Send,
 ) -> Result<u64>
@@ -115,9 +116,10 @@ where
                         break;
                     }
                 }
-                checks.push(check(&rows[len]));
                 len += 1;
             }
+            check(&rows[..len], &mut checks);
+            debug_assert_eq!(checks.len(), len, "one check per row");
             rows_read += len as u64;
             let last = len < BATCH_ROWS;
             if len > 0 {

@@ -27,7 +27,7 @@ use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::ExportSettings;
 use crate::economics::write_fixed;
 use crate::error::{Error, Result};
-use crate::io::ids::{check_row, IdIndex};
+use crate::io::ids::{check_rows, IdIndex};
 use crate::io::output::StagedDir;
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{decode, line_of, parse_number, CsvInput, ReadOptions, Source};
@@ -111,11 +111,11 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let mut rejects = rejects;
     let rows_read = pipeline::run(
         &mut input,
-        |record| {
-            if layout.scored && decimals.get().is_none() {
-                let _ = decimals.set(written_decimals(record));
+        |rows, checks| {
+            if let (true, None, Some(first)) = (layout.scored, decimals.get(), rows.first()) {
+                let _ = decimals.set(written_decimals(first));
             }
-            check_row(ctx.source, layout.id_col, record, &mut seen)
+            check_rows(ctx.source, layout.id_col, rows, &mut seen, checks)
         },
         |batch| first_pass(&ctx, batch),
         |done| {
