@@ -51,7 +51,7 @@ pub fn check_row(
         return Some(e);
     }
     let text = decode(&record[id_col]);
-    let id = text.trim();
+    let id = crate::io::table::trim(&text);
     if id.is_empty() {
         return Some(source.field_error(record, id_col, "the id is blank".into()));
     }

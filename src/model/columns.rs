@@ -3,7 +3,7 @@
 use crate::config::{FeatureKind, FeatureSpec};
 use crate::error::{Error, Result};
 use crate::io::table::{
-    decode, default_missing_values, is_missing_value, parse_number, CsvInput, Source,
+    decode, default_missing_values, is_missing_value, parse_number, trim, CsvInput, Source,
 };
 
 /// Where each feature sits in a CSV file, and how to read it.
@@ -112,12 +112,10 @@ impl FeatureColumns {
         f: usize,
     ) -> Option<std::borrow::Cow<'r, str>> {
         let text = decode(&record[self.index[f]]);
-        if text.trim().is_empty() {
-            None
-        } else if text.trim().len() == text.len() {
-            Some(text)
-        } else {
-            Some(std::borrow::Cow::Owned(text.trim().to_string()))
+        match trim(&text).len() {
+            0 => None,
+            n if n == text.len() => Some(text),
+            _ => Some(std::borrow::Cow::Owned(trim(&text).to_string())),
         }
     }
 }
