@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::io::ids::{check_rows, IdIndex};
 use crate::io::output::Output;
 use crate::io::pipeline::{self, Batch};
-use crate::io::table::{decode, line_of, ReadOptions, Source};
+use crate::io::table::{line_of, ReadOptions, Row, Source};
 use crate::model::columns::FeatureColumns;
 use crate::model::components::{column_names, Components};
 use crate::model::drift::Drift;
@@ -172,36 +172,36 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         .with_components(ctx.components);
     let mut rejects = Vec::new();
     let mut lead = ScoredLead::default();
-    let mut text: Vec<std::borrow::Cow<str>> = Vec::new();
-    for (record, problem) in batch.rows[..batch.len].iter().zip(batch.checks.iter_mut()) {
-        let outcome = match problem.take() {
+    let checks = &mut batch.checks;
+    Row::each(&mut batch.rows[..batch.len], |i, row| {
+        let outcome = match checks[i].take() {
             Some(e) => Err(e),
             None => ctx
                 .scorer
-                .score(ctx.source, ctx.cols, record, ctx.decimals, &mut lead),
+                .score(ctx.source, ctx.cols, row, ctx.decimals, &mut lead),
         };
         if let Err(err) = outcome {
             if !ctx.skip_invalid {
                 done.error = Some(err);
-                break;
+                return false;
             }
-            super::reject(&mut rejects, record, &err);
+            super::reject(&mut rejects, row.record(), &err);
             done.summary.rejected += 1;
-            continue;
+            return true;
         }
         lead.id.clear();
-        lead.id.push_str(&decode(&record[ctx.id_col]));
-        lead.line = line_of(record);
+        lead.id.push_str(&row.text(ctx.id_col));
+        lead.line = line_of(row.record());
         done.summary.add(&lead);
         done.summary.drift.add(&lead, ctx.scorer.model());
-        text.clear();
-        text.extend(ctx.extra.iter().map(|&c| decode(&record[c])));
         // Writing to memory cannot fail.
+        let text: Vec<std::borrow::Cow<str>> = ctx.extra.iter().map(|&c| row.text(c)).collect();
         let _ = out.write(&lead, &text);
         let _ = out.flush();
         done.ends.push(out.get_ref().len());
         done.nets.push(lead.money.net);
-    }
+        true
+    });
     done.bytes = out.into_inner().unwrap_or_default();
     done.rejects = rejects;
     done

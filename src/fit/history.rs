@@ -11,7 +11,7 @@ use crate::io::date::parse_days;
 use crate::io::ids::{check_rows, IdIndex};
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{
-    decode, is_missing_value, line_of, parse_number, shown, CsvInput, ReadOptions, Source,
+    decode, is_missing_value, line_of, parse_number, shown, CsvInput, ReadOptions, Row, Source,
 };
 use crate::model::columns::FeatureColumns;
 
@@ -368,18 +368,17 @@ impl Parse {
             error: None,
         };
         let mut ledger = Vec::new();
-        for (record, check) in batch.rows[..batch.len].iter().zip(batch.checks.iter_mut()) {
-            if let Err(e) = self.row(record, check.take(), &mut ledger, &mut chunk) {
-                chunk.error = Some(e);
-                break;
-            }
-        }
+        let checks = &mut batch.checks;
+        Row::each(&mut batch.rows[..batch.len], |i, row| {
+            let outcome = self.row(row, checks[i].take(), &mut ledger, &mut chunk);
+            outcome.map_err(|e| chunk.error = Some(e)).is_ok()
+        });
         chunk
     }
 
     fn row(
         &self,
-        record: &csv::ByteRecord,
+        row: Row<'_>,
         problem: Option<Error>,
         ledger: &mut Vec<f64>,
         chunk: &mut Chunk,
@@ -387,10 +386,11 @@ impl Parse {
         if let Some(e) = problem {
             return Err(e);
         }
-        chunk.values.push(&self.features, &self.source, record)?;
+        let record = row.record();
+        chunk.values.push(&self.features, &self.source, row)?;
         let date = self.date(record)?;
         let outcome = self.ledger.outcome(&self.source, record, ledger)?;
-        let id = decode(&record[self.id_col]);
+        let id = row.text(self.id_col);
         if let Err(col) = outcome {
             chunk.values.pop();
             chunk.excluded.push(Excluded {

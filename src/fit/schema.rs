@@ -4,7 +4,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{FeatureKind, FeatureSpec};
 use crate::error::{Error, Result};
-use crate::io::table::Source;
+use crate::io::table::{Row, Source};
 use crate::model::columns::FeatureColumns;
 use crate::model::matching::ValueIndex;
 use crate::model::schema::{
@@ -552,17 +552,12 @@ impl ValuesBuilder {
     }
 
     /// Reads one history row's features; on error nothing of the row is kept.
-    pub fn push(
-        &mut self,
-        cols: &FeatureColumns,
-        input: &Source,
-        record: &csv::ByteRecord,
-    ) -> Result<()> {
+    pub fn push(&mut self, cols: &FeatureColumns, input: &Source, row: Row<'_>) -> Result<()> {
         // Parse every number before storing anything, so a bad field leaves all columns the
         // same length.
         for (f, spec) in cols.specs().iter().enumerate() {
             if let FeatureKind::Numeric { .. } = spec.kind {
-                self.scratch[f] = cols.number(input, record, f)?;
+                self.scratch[f] = cols.number(input, row, f)?;
             }
         }
         for (f, vals) in self.values.iter_mut().enumerate() {
@@ -570,7 +565,7 @@ impl ValuesBuilder {
                 FeatureValues::Categorical { codes, dict } => {
                     // `n/a` and the like are blanks in training: a level of their own would
                     // split the blanks in two.
-                    let mut value = cols.category(record, f);
+                    let mut value = cols.category(row, f);
                     if let Some(v) = value.as_deref().filter(|v| cols.is_missing_value(v)) {
                         match self.tokens[f].iter_mut().find(|(t, _)| t == v) {
                             Some((_, n)) => *n += 1,

@@ -3,7 +3,7 @@
 use crate::config::{FeatureKind, FeatureSpec};
 use crate::error::{Error, Result};
 use crate::io::table::{
-    decode, default_missing_values, is_missing_value, parse_number, trim, CsvInput, Source,
+    default_missing_values, is_missing_value, parse_number, trim, CsvInput, Row, Source,
 };
 
 /// Where each feature sits in a CSV file, and how to read it.
@@ -61,8 +61,8 @@ impl FeatureColumns {
 
     /// Whether feature `f` of `record` is written as a missing-value token (which `number`
     /// reads as `None`, like an empty field).
-    pub fn is_token(&self, record: &csv::ByteRecord, f: usize) -> bool {
-        self.is_missing_value(&decode(&record[self.index[f]]))
+    pub fn is_token(&self, row: Row<'_>, f: usize) -> bool {
+        self.is_missing_value(&row.text(self.index[f]))
     }
 
     pub fn specs(&self) -> &[FeatureSpec] {
@@ -70,14 +70,10 @@ impl FeatureColumns {
     }
 
     /// Reads feature `f` of `record` as a number; blank or a missing-value token is `None`.
-    pub fn number(
-        &self,
-        input: &Source,
-        record: &csv::ByteRecord,
-        f: usize,
-    ) -> Result<Option<f64>> {
+    pub fn number(&self, input: &Source, row: Row<'_>, f: usize) -> Result<Option<f64>> {
         let col = self.index[f];
-        let text = decode(&record[col]);
+        let record = row.record();
+        let text = row.text(col);
         let value = match parse_number(&text, self.decimal_comma) {
             Ok(value) => value,
             Err(_) if self.is_missing_value(&text) => None,
@@ -106,12 +102,8 @@ impl FeatureColumns {
 
     /// Reads feature `f` of `record` as a category; blank is `None`. A missing-value token comes
     /// back as written: see `is_missing_value`.
-    pub fn category<'r>(
-        &self,
-        record: &'r csv::ByteRecord,
-        f: usize,
-    ) -> Option<std::borrow::Cow<'r, str>> {
-        let text = decode(&record[self.index[f]]);
+    pub fn category<'r>(&self, row: Row<'r>, f: usize) -> Option<std::borrow::Cow<'r, str>> {
+        let text = row.text(self.index[f]);
         match trim(&text).len() {
             0 => None,
             n if n == text.len() => Some(text),

@@ -7,7 +7,7 @@
 
 use crate::economics::{Printed, Recommendation, Tier};
 use crate::error::Result;
-use crate::io::table::Source;
+use crate::io::table::{Row, Source};
 use crate::model::columns::FeatureColumns;
 use crate::model::equation::{
     log_effects_to_money, Blank, CategoryTerm, Equation, Fallback, Role, Scale, Term,
@@ -356,15 +356,15 @@ impl<'m> Scorer<'m> {
 
     /// Scores one lead row into `out`, reusing its buffers, and decides on it with the figures
     /// as written to `decimals` places. `id` and `line` are left to the caller.
-    pub fn score(
+    pub fn score<'r>(
         &self,
         input: &Source,
         cols: &FeatureColumns,
-        record: &csv::ByteRecord,
+        row: impl Into<Row<'r>>,
         decimals: usize,
         out: &mut ScoredLead,
     ) -> Result<()> {
-        self.evaluate(input, cols, record, out)?;
+        self.evaluate(input, cols, row.into(), out)?;
         self.decide(out, decimals);
         Ok(())
     }
@@ -374,7 +374,7 @@ impl<'m> Scorer<'m> {
         &self,
         input: &Source,
         cols: &FeatureColumns,
-        record: &csv::ByteRecord,
+        row: Row<'_>,
         out: &mut ScoredLead,
     ) -> Result<()> {
         let eq = &self.equation;
@@ -393,7 +393,7 @@ impl<'m> Scorer<'m> {
             let effects = &mut out.contributions[f * nt..(f + 1) * nt];
             match term {
                 Term::Category(c) => {
-                    let level = match cols.category(record, f) {
+                    let level = match cols.category(row, f) {
                         None => blank_category(c, reading, &mut out.bins[f], &mut out.warnings),
                         Some(value) => {
                             reading.given = Given::Text;
@@ -441,7 +441,7 @@ impl<'m> Scorer<'m> {
                     }
                 }
                 Term::Numeric(n) => {
-                    let raw = match cols.number(input, record, f)? {
+                    let raw = match cols.number(input, row, f)? {
                         Some(v) => {
                             reading.given = Given::Number(v);
                             out.bins[f] = Some(n.edges.partition_point(|e| *e < v) as u32);
@@ -462,7 +462,7 @@ impl<'m> Scorer<'m> {
                             v
                         }
                         None => {
-                            out.tokens += u32::from(cols.is_token(record, f));
+                            out.tokens += u32::from(cols.is_token(row, f));
                             reading.given = Given::Blank;
                             reading.used = Used::Number(n.median);
                             out.bins[f] = None;
