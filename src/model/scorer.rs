@@ -127,6 +127,7 @@ impl ScoredLead {
     /// it). Drivers with no effect are left out; ties keep feature order.
     pub fn drivers<const N: usize>(&self, eq: &Equation) -> [Option<Driver>; N] {
         let mut top: [(f64, Option<Driver>); N] = [(0.0, None); N];
+        let mut filled = 0;
         let n = self.readings.len();
         for i in 0..n + self.floors.len() {
             let (v, d) = if i < n {
@@ -139,8 +140,17 @@ impl ScoredLead {
             if mag == 0.0 {
                 continue;
             }
-            if let Some(pos) = top.iter().position(|(m, d)| d.is_none() || mag > *m) {
-                top[pos..].rotate_right(1);
+            // `top[..filled]` is biggest first: `mag` goes after every one at least as big (so
+            // ties keep feature order), the ones after it move down, the last falls off.
+            let mut pos = filled;
+            while pos > 0 && mag > top[pos - 1].0 {
+                pos -= 1;
+            }
+            if pos < N {
+                filled = (filled + 1).min(N);
+                for j in (pos + 1..filled).rev() {
+                    top[j] = top[j - 1];
+                }
                 top[pos] = (mag, Some(d));
             }
         }
@@ -525,5 +535,67 @@ impl<'m> Scorer<'m> {
                 .push(Warning::TooLittleKnown { guessed, features });
         }
         out.interval = eq.interval.map(|i| i.around(out.net(eq), out.size(eq)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The drivers as they were picked before: a slot found by scanning, the rest rotated.
+    fn drivers_by_rotation<const N: usize>(
+        lead: &ScoredLead,
+        eq: &Equation,
+    ) -> [Option<Driver>; N] {
+        let mut top: [(f64, Option<Driver>); N] = [(0.0, None); N];
+        let n = lead.readings.len();
+        for i in 0..n + lead.floors.len() {
+            let (v, d) = if i < n {
+                (lead.net_contribution(eq, i), Driver::Feature(i))
+            } else {
+                let t = i - n;
+                (eq.targets[t].role.sign() * lead.floors[t], Driver::Floor(t))
+            };
+            let mag = v.abs();
+            if mag == 0.0 {
+                continue;
+            }
+            if let Some(pos) = top.iter().position(|(m, d)| d.is_none() || mag > *m) {
+                top[pos..].rotate_right(1);
+                top[pos] = (mag, Some(d));
+            }
+        }
+        top.map(|(_, d)| d)
+    }
+
+    /// Random parts with ties, zeros and floors, on the shipped model's equation: the same
+    /// drivers in the same order, for 3 (what reasons show) and for more than there are.
+    #[test]
+    fn drivers_are_the_biggest_parts_biggest_first_ties_in_feature_order() {
+        use rand::{Rng, SeedableRng};
+        let text = include_str!("../../models/model.json");
+        let model = Model::parse(text, "models/model.json").unwrap();
+        let eq = Equation::from_model(&model).unwrap();
+        let (nf, nt) = (eq.terms.len(), eq.targets.len());
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut lead = ScoredLead {
+            readings: vec![Reading::default(); nf],
+            targets: vec![0.0; nt],
+            ..ScoredLead::default()
+        };
+        for _ in 0..20_000 {
+            // Few distinct magnitudes, so ties are common; a third of the parts are zero.
+            lead.contributions = (0..nf * nt)
+                .map(|_| f64::from(rng.random_range(-3i32..=3)) * 100.0)
+                .collect();
+            lead.floors = (0..nt)
+                .map(|_| [0.0, 0.0, 200.0][rng.random_range(0..3)])
+                .collect();
+            assert_eq!(lead.drivers::<3>(&eq), drivers_by_rotation::<3>(&lead, &eq));
+            assert_eq!(
+                lead.drivers::<20>(&eq),
+                drivers_by_rotation::<20>(&lead, &eq)
+            );
+        }
     }
 }
