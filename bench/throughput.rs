@@ -1049,8 +1049,8 @@ fn report(results: &[SizeResult], floor: Sample) -> String {
         );
         let _ = writeln!(
             s,
-            "(--keep-order is flat when its growth is the duplicate-id index alone: a 17-byte hash slot at\n\
-             hashbrown's load, the id's {} bytes and its line number per lead, src/io/ids.rs. Sorted must also\n\
+            "(--keep-order is flat when its growth is the duplicate-id index alone: a 16-byte hash slot at\n\
+             a load of at most 3/4, the id's {} bytes and its line number per lead, src/io/ids.rs. Sorted must also\n\
              hold every output row until the end: {:.0} bytes of CSV per lead at N = {}, plus its sort key.)",
             last.id_len,
             last.score_out_bytes as f64 / last.n as f64,
@@ -1066,10 +1066,10 @@ fn report(results: &[SizeResult], floor: Sample) -> String {
 }
 
 /// Estimated bytes of the duplicate-id index (`src/io/ids.rs`) for `n` ids of `id_len` bytes:
-/// hashbrown's table of 16-byte slots plus a control byte, at most 7/8 full and a power of two,
-/// and per id its bytes, a LEB128 line number and a one-byte length.
+/// an open-addressing table of 16-byte slots, at most 3/4 full and a power of two, and per id
+/// its bytes, a LEB128 line number and a one-byte length.
 fn index_bytes(n: usize, id_len: usize) -> f64 {
-    let buckets = (n * 8 / 7 + 1).next_power_of_two();
+    let slots = (n * 4).div_ceil(3).next_power_of_two();
     let leb = |v: usize| (usize::BITS - v.leading_zeros()).max(1).div_ceil(7) as usize;
-    (17 * buckets + n * (id_len + leb(n + 1) + 1)) as f64
+    (16 * slots + n * (id_len + leb(n + 1) + 1)) as f64
 }
