@@ -39,7 +39,7 @@ use crate::write::csv::Dialect;
 
 /// Decimals of the money leads are decided on: what `score` writes by default.
 const SCORE_DECIMALS: usize = 2;
-use crate::stats::evaluation::{normalised_gini, Pair};
+use crate::stats::evaluation::{normalised_gini_on, Pair};
 
 /// How a command that did not fail ended, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,7 +276,7 @@ fn held_out_gini(trained: &Trained) -> Option<f64> {
         .iter()
         .map(|&(predicted, _, actual)| Pair { predicted, actual })
         .collect();
-    normalised_gini(&pairs)
+    normalised_gini_on(&pairs, crate::parallel::threads())
 }
 
 /// The earliest and latest date (`columns.date`) in a history file, when the config names a

@@ -82,7 +82,21 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let staging = lock.stage()?;
     model.save_unlocked(&staging.path().join(MODEL_FILE))?;
     let snapshot = staging.path().join(crate::model::registry::HISTORY_FILE);
-    crate::io::output::copy_synced(&args.history, &snapshot)?;
+    // Copying and syncing the history (the kernel's work, 0.1 s at a million customers) and
+    // ranking the held-out predictions for their Gini (sorting, 0.1 s) do not wait on each other.
+    let (copied, gini) = if crate::parallel::threads() > 1 {
+        std::thread::scope(|s| {
+            let copy = s.spawn(|| crate::io::output::copy_synced(&args.history, &snapshot));
+            let gini = super::held_out_gini(&trained);
+            (copy.join().expect("copying a file does not panic"), gini)
+        })
+    } else {
+        (
+            crate::io::output::copy_synced(&args.history, &snapshot),
+            super::held_out_gini(&trained),
+        )
+    };
+    copied?;
     let dates = super::date_range(&snapshot, &config)?;
     let reason =
         "trained with `leadscore train`, which makes its model current without a comparison";
@@ -95,7 +109,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         last_won: dates.map(|d| d.1),
         measured_on: "cross-validation".into(),
         mae_net: Some(model.validation.net_value.mae),
-        gini: super::held_out_gini(&trained),
+        gini,
         decision: "promoted".into(),
         reason: reason.into(),
         history_sha256: Some(history.sha256.clone()),

@@ -157,7 +157,10 @@ impl<S: BuildHasher> IdIndex<S> {
     /// (and records nothing).
     pub fn insert(&mut self, id: &[u8], line: u64) -> Option<u64> {
         let hash = self.hasher.hash_one(id);
-        self.reserve(self.used + 1);
+        // Grow at three quarters full; the test is cheaper than working out the size.
+        if (self.used + 1) * 4 > self.slots.len() * 3 {
+            self.reserve(self.used + 1);
+        }
         let mask = self.slots.len() - 1;
         let mut i = self.home(hash);
         loop {
