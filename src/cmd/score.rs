@@ -97,21 +97,10 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     };
     let mut seen = IdIndex::default();
     let size = input.size();
-    let estimate = |record: &csv::ByteRecord, rows: usize| -> Option<usize> {
-        // Growing the id index by doubling rehashes it again and again; size it once (when the
-        // input's size is known: standard input grows the index as it goes).
-        let size = size?;
-        let at = record.position()?.byte();
-        (at > 0).then(|| (size as f64 / at as f64 * rows as f64 * 1.05) as usize)
-    };
     let rows_read = pipeline::run(
         &mut input,
         |rows, checks| {
-            if seen.len() == pipeline::BATCH_ROWS {
-                if let Some(n) = rows.first().and_then(|r| estimate(r, seen.len())) {
-                    seen.expect(n);
-                }
-            }
+            seen.expect_file(rows.first(), size);
             check_rows(ctx.source, ctx.id_col, rows, &mut seen, checks)
         },
         |batch| score_batch(&ctx, batch),

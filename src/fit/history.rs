@@ -152,9 +152,13 @@ impl History {
         let mut dates = date_col.map(|_| Vec::new());
         let mut excluded = Vec::new();
         let source = input.source().clone();
+        let size = input.size();
         let rows_read = pipeline::run(
             &mut input,
-            |rows, checks| check_rows(&source, id_col, rows, &mut seen, checks),
+            |rows, checks| {
+                seen.expect_file(rows.first(), size);
+                check_rows(&source, id_col, rows, &mut seen, checks)
+            },
             |batch| ctx.parse(batch, &config.features),
             |chunk| {
                 builder.append(chunk.values);

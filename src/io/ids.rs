@@ -119,6 +119,20 @@ impl<S: BuildHasher> IdIndex<S> {
         self.arena.reserve(more.saturating_mul(per_id));
     }
 
+    /// Sizes the index for a whole file once, when it holds its first batch of ids: by how far
+    /// into the file (of `size` bytes, when known: standard input is not) the next batch
+    /// starts, with 5% to spare. Growing by doubling instead rehashes and copies the table
+    /// again and again on a large list.
+    pub fn expect_file(&mut self, next: Option<&csv::ByteRecord>, size: Option<u64>) {
+        if self.len() != crate::io::pipeline::BATCH_ROWS {
+            return;
+        }
+        let at = next.and_then(|r| r.position()).map(|p| p.byte());
+        if let (Some(size), Some(at)) = (size, at.filter(|&at| at > 0)) {
+            self.expect((size as f64 / at as f64 * self.len() as f64 * 1.05) as usize);
+        }
+    }
+
     /// Grows the table, if need be, to hold `ids` ids at most three quarters full.
     fn reserve(&mut self, ids: usize) {
         let want = ids

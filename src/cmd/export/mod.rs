@@ -109,12 +109,14 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let mut kept = Kept::new(plan.top);
     let mut summary = Summary::default();
     let mut rejects = rejects;
+    let size = input.size();
     let rows_read = pipeline::run(
         &mut input,
         |rows, checks| {
             if let (true, None, Some(first)) = (layout.scored, decimals.get(), rows.first()) {
                 let _ = decimals.set(written_decimals(first));
             }
+            seen.expect_file(rows.first(), size);
             check_rows(ctx.source, layout.id_col, rows, &mut seen, checks)
         },
         |batch| first_pass(&ctx, batch),
