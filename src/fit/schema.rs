@@ -134,6 +134,71 @@ const ID_LIKE_VALUES: usize = 100;
 /// ...making up this share of the customers with a value, training refuses it.
 const ID_LIKE_SHARE: f64 = 0.9;
 
+/// A numeric feature's figures from its own values: how many are present, whether it looks like
+/// a code, its median, range, clamping bounds with the rows beyond them (most extreme first),
+/// and its deciles with the share of customers in each.
+struct NumericStats {
+    present: usize,
+    code: bool,
+    median: f64,
+    min: f64,
+    max: f64,
+    clamp: Option<(f64, f64, Vec<usize>)>,
+    edges: Vec<f64>,
+    shares: Vec<f64>,
+}
+
+/// [`NumericStats`] of `v` (blanks are NaN); `None` when every value is blank.
+fn numeric_stats(
+    spec: &FeatureSpec,
+    v: &[f64],
+    winsorize: Option<(f64, f64)>,
+) -> Option<NumericStats> {
+    let mut present: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+    if present.is_empty() {
+        return None;
+    }
+    let code = looks_like_code(&spec.name, &present);
+    let mut q = |p| crate::stats::quantile_select(&mut present, p).expect("non-empty");
+    let median = q(0.5);
+    let (min, max) = (q(0.0), q(1.0));
+    // A year or a code is a whole number: so are the bounds it is clamped to (widened to the
+    // nearest whole numbers, so no value inside moves).
+    let clamp = winsorize.map(|(lo, hi)| {
+        let (lo, hi) = (q(lo), q(hi));
+        let (lo, hi) = if code {
+            (lo.floor(), hi.ceil())
+        } else {
+            (lo, hi)
+        };
+        let mut rows: Vec<usize> = v
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x < lo || **x > hi)
+            .map(|(i, _)| i)
+            .collect();
+        // Most extreme first: a mistyped value tops the list.
+        let beyond = |i: &usize| (v[*i] - v[*i].clamp(lo, hi)).abs();
+        rows.sort_by(|a, b| beyond(b).total_cmp(&beyond(a)).then(a.cmp(b)));
+        (lo, hi, rows)
+    });
+    let edges = crate::stats::evaluation::quantile_edges(&present, 10);
+    let shares = crate::stats::evaluation::bin_counts(present.iter().copied(), &edges)
+        .into_iter()
+        .map(|c| c / present.len() as f64)
+        .collect();
+    Some(NumericStats {
+        present: present.len(),
+        code,
+        median,
+        min,
+        max,
+        clamp,
+        edges,
+        shares,
+    })
+}
+
 impl Schema {
     /// Learns the schema from the history's feature values.
     pub fn fit(
@@ -143,10 +208,21 @@ impl Schema {
         max_levels: usize,
         winsorize: Option<(f64, f64)>,
     ) -> Result<(Schema, SchemaNotes)> {
+        // The numeric features' order statistics, clamped rows and deciles depend on their own
+        // values alone: worked out for all of them at once, on every thread (0.16 s on one at
+        // a million customers), and taken below in feature order.
+        let mut numeric: Vec<Option<Option<NumericStats>>> = crate::parallel::map_parts(
+            specs.len(),
+            crate::parallel::threads(),
+            |f| match &values[f] {
+                FeatureValues::Numeric(v) => Some(numeric_stats(&specs[f], v, winsorize)),
+                FeatureValues::Categorical { .. } => None,
+            },
+        );
         let mut features = Vec::with_capacity(specs.len());
         let mut columns = Vec::new();
         let mut notes = SchemaNotes::default();
-        for (spec, vals) in specs.iter().zip(values) {
+        for (f, (spec, vals)) in specs.iter().zip(values).enumerate() {
             match vals {
                 FeatureValues::Categorical { codes, dict } => {
                     let mut counts = vec![0u64; dict.len()];
@@ -260,41 +336,27 @@ impl Schema {
                 }
                 FeatureValues::Numeric(v) => {
                     let log = matches!(spec.kind, FeatureKind::Numeric { log: true });
-                    let mut present: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-                    if present.is_empty() {
+                    let Some(NumericStats {
+                        present,
+                        code,
+                        median,
+                        min,
+                        max,
+                        clamp,
+                        edges,
+                        shares,
+                    }) = numeric[f].take().flatten()
+                    else {
                         return Err(Error::Data(format!(
                             "feature \"{}\" is blank in every row; drop it from [features] or fill it in",
                             spec.name
                         )));
-                    }
-                    let code = looks_like_code(&spec.name, &present);
-                    let mut q =
-                        |p| crate::stats::quantile_select(&mut present, p).expect("non-empty");
-                    let median = q(0.5);
-                    let (min, max) = (q(0.0), q(1.0));
-                    // A year or a code is a whole number: so are the bounds it is clamped to
-                    // (widened to the nearest whole numbers, so no value inside moves).
-                    let clamp = winsorize.map(|(lo, hi)| {
-                        let (lo, hi) = (q(lo), q(hi));
-                        if code {
-                            (lo.floor(), hi.ceil())
-                        } else {
-                            (lo, hi)
-                        }
-                    });
-                    if let Some((lo, hi)) = clamp {
-                        let mut rows: Vec<usize> = v
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, x)| **x < lo || **x > hi)
-                            .map(|(i, _)| i)
-                            .collect();
-                        // Most extreme first: a mistyped value tops the list.
-                        let beyond = |i: &usize| (v[*i] - v[*i].clamp(lo, hi)).abs();
-                        rows.sort_by(|a, b| beyond(b).total_cmp(&beyond(a)).then(a.cmp(b)));
+                    };
+                    let clamp = clamp.map(|(lo, hi, rows)| {
                         notes.clamped.push((spec.name.clone(), rows, lo, hi));
-                    }
-                    let missing = v.len() - present.len();
+                        (lo, hi)
+                    });
+                    let missing = v.len() - present;
                     if missing > 0 {
                         notes.imputed.push((spec.name.clone(), missing));
                     }
@@ -303,12 +365,6 @@ impl Schema {
                     } else {
                         spec.name.clone()
                     });
-                    let edges = crate::stats::evaluation::quantile_edges(&present, 10);
-                    let shares =
-                        crate::stats::evaluation::bin_counts(present.iter().copied(), &edges)
-                            .into_iter()
-                            .map(|c| c / present.len() as f64)
-                            .collect();
                     features.push(Feature::Numeric(Numeric {
                         name: spec.name.clone(),
                         log,
