@@ -308,16 +308,22 @@ fn temp_named(path: &Path, prefix: &str, suffix: &str) -> Result<tempfile::Named
     let mut builder = tempfile::Builder::new();
     let prefix = own_prefix(prefix);
     builder.prefix(&prefix).suffix(suffix);
-    // A finished file is for sharing (with the CRM, the team); tempfile's default is 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let made = builder.tempfile_in(dir);
-    if let Ok(t) = &made {
-        record(t.path());
-    }
+    // The name is recorded before the file is made, so a signal arriving in between finds it
+    // (recorded after, a SIGINT that came right after the file appeared left it behind, as a
+    // loaded machine showed). `create_new` is tempfile's own exclusive creation: a name that
+    // exists is an `AlreadyExists`, and tempfile tries another.
+    let made = builder.make_in(dir, |path| {
+        record(path);
+        let mut open = std::fs::OpenOptions::new();
+        open.read(true).write(true).create_new(true);
+        // A finished file is for sharing (with the CRM, the team); tempfile's default is 0600.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            open.mode(0o644);
+        }
+        open.open(path)
+    });
     made.map_err(|e| {
         // tempfile names its own random file in the message; the user named `path`.
         let err = match e.kind() {
