@@ -13,7 +13,8 @@ use crate::io::table::CsvInput;
 
 /// Rows per batch.
 pub const BATCH_ROWS: usize = 2048;
-/// Batches queued per worker: bounds memory when consuming is slower than working.
+/// Batches queued per worker (in one queue of `QUEUE` × workers): bounds memory when consuming
+/// is slower than working.
 const QUEUE: usize = 2;
 
 /// Rows read, with what `check` said about each.
@@ -58,15 +59,18 @@ where
     // Taken batches' row buffers, back to the reader for reuse.
     let (pool_tx, pool_rx) = mpsc::channel::<Vec<csv::ByteRecord>>();
     let stop = AtomicBool::new(false);
-    // One queue all workers take from: whichever is free takes the next batch.
+    // One queue all workers take from: whichever is free takes the next batch. The receiving
+    // end belongs to the workers alone (one share each), so when the last of them has stopped
+    // (after `take`'s error, their results have nowhere to go) it is gone, and the reader's
+    // `send` fails instead of waiting for room in a full queue that nobody empties.
     let (queue, rx) = mpsc::sync_channel::<Sent<C>>(QUEUE * workers);
-    let rx = std::sync::Mutex::new(rx);
-    let rx = &rx;
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
     let work = &work;
     let stop = &stop;
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let done_tx = done_tx.clone();
+            let rx = std::sync::Arc::clone(&rx);
             scope.spawn(move || loop {
                 let next = rx.lock().map(|rx| rx.recv());
                 let Ok(Ok(Sent { seq, mut batch })) = next else {
@@ -79,6 +83,7 @@ where
             });
         }
         drop(done_tx);
+        drop(rx);
         // Ends when every worker has ended (all batches returned) or at `take`'s first error,
         // which drops `done_rx`: the workers then stop, and with them the reader.
         let taker = scope.spawn(move || -> Result<()> {
@@ -141,4 +146,48 @@ where
             None => Ok(rows_read),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// `take` fails on the first batch of a file of two hundred, after the reader has filled
+    /// the queue: every run returns that error. With the queue's receiving end outliving the
+    /// workers, the reader waited for ever on the full queue once they had stopped.
+    #[test]
+    fn an_error_from_take_ends_the_run_however_much_of_the_file_is_left() {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = b"id\n".to_vec();
+            for i in 0..200 * BATCH_ROWS {
+                text.extend_from_slice(format!("{i}\n").as_bytes());
+            }
+            for _ in 0..10 {
+                let source = Box::new(std::io::Cursor::new(text.clone()));
+                let mut input = CsvInput::from_reader("t.csv".into(), source, b',', None).unwrap();
+                let result = run(
+                    &mut input,
+                    |rows, checks: &mut Vec<()>| checks.extend(rows.iter().map(|_| ())),
+                    |batch| batch.len,
+                    // Slow enough that the reader fills the queue and waits on it first.
+                    |_| {
+                        std::thread::sleep(Duration::from_millis(50));
+                        Err(Error::Data("stop".into()))
+                    },
+                );
+                let stopped = matches!(result, Err(Error::Data(m)) if m == "stop");
+                if tx.send(stopped).is_err() {
+                    return;
+                }
+            }
+        });
+        for run in 0..10 {
+            let stopped = rx
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("run {run} did not end"));
+            assert!(stopped, "run {run} ended without take's error");
+        }
+    }
 }
