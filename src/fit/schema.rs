@@ -336,27 +336,17 @@ impl Schema {
                 }
                 FeatureValues::Numeric(v) => {
                     let log = matches!(spec.kind, FeatureKind::Numeric { log: true });
-                    let Some(NumericStats {
-                        present,
-                        code,
-                        median,
-                        min,
-                        max,
-                        clamp,
-                        edges,
-                        shares,
-                    }) = numeric[f].take().flatten()
-                    else {
+                    let Some(stats) = numeric[f].take().flatten() else {
                         return Err(Error::Data(format!(
                             "feature \"{}\" is blank in every row; drop it from [features] or fill it in",
                             spec.name
                         )));
                     };
-                    let clamp = clamp.map(|(lo, hi, rows)| {
+                    let clamp = stats.clamp.map(|(lo, hi, rows)| {
                         notes.clamped.push((spec.name.clone(), rows, lo, hi));
                         (lo, hi)
                     });
-                    let missing = v.len() - present;
+                    let missing = v.len() - stats.present;
                     if missing > 0 {
                         notes.imputed.push((spec.name.clone(), missing));
                     }
@@ -369,14 +359,14 @@ impl Schema {
                         name: spec.name.clone(),
                         log,
                         column: columns.len() - 1,
-                        median,
-                        min,
-                        max,
+                        median: stats.median,
+                        min: stats.min,
+                        max: stats.max,
                         clamp,
-                        edges,
-                        shares,
+                        edges: stats.edges,
+                        shares: stats.shares,
                         missing_share: missing as f64 / v.len() as f64,
-                        code,
+                        code: stats.code,
                     }));
                 }
             }
