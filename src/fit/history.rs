@@ -11,7 +11,7 @@ use crate::io::date::parse_days;
 use crate::io::ids::{check_rows, IdIndex};
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{
-    decode, is_missing_value, line_of, parse_number, shown, CsvInput, ReadOptions, Row, Source,
+    is_missing_value, line_of, parse_number, shown, CsvInput, ReadOptions, Row, Source,
 };
 use crate::model::columns::FeatureColumns;
 
@@ -250,16 +250,18 @@ impl Ledger {
     /// A row's lifetime return and service burden, or the first outcome column left blank or
     /// written as a missing-value token (`Err(column)`): such a customer's outcome is unknown.
     /// `scratch` holds one value per ledger column.
-    pub fn outcome(
+    pub fn outcome<'r>(
         &self,
         source: &Source,
-        record: &csv::ByteRecord,
+        row: impl Into<Row<'r>>,
         scratch: &mut Vec<f64>,
     ) -> Result<std::result::Result<crate::economics::Outcome, usize>> {
+        let row = row.into();
+        let record = row.record();
         scratch.resize(self.cols.len(), 0.0);
         let mut blank = None;
         for (k, &col) in self.cols.iter().enumerate() {
-            let text = decode(&record[col]);
+            let text = row.text(col);
             match parse_number(&text, self.decimal_comma) {
                 Err(_) if is_missing_value(&self.missing_values, &text) => {
                     blank.get_or_insert(col);
@@ -300,7 +302,7 @@ impl Ledger {
                 // column and the value, where one term does it alone.
                 if let Some(o) = self.economics.overflow(scratch) {
                     if let Some(k) = o.column {
-                        let text = decode(&record[self.cols[k]]);
+                        let text = row.text(self.cols[k]);
                         return Err(source.field_error(
                             record,
                             self.cols[k],
@@ -392,8 +394,8 @@ impl Parse {
         }
         let record = row.record();
         chunk.values.push(&self.features, &self.source, row)?;
-        let date = self.date(record)?;
-        let outcome = self.ledger.outcome(&self.source, record, ledger)?;
+        let date = self.date(row)?;
+        let outcome = self.ledger.outcome(&self.source, row, ledger)?;
         let id = row.text(self.id_col);
         if let Err(col) = outcome {
             chunk.values.pop();
@@ -417,11 +419,12 @@ impl Parse {
 
     /// The row's date (`None` when blank or a missing-value text); an error for any other text
     /// that is not an ISO date, since guessing `11/03/2026` would reorder the history.
-    fn date(&self, record: &csv::ByteRecord) -> Result<Option<i64>> {
+    fn date(&self, row: Row<'_>) -> Result<Option<i64>> {
         let Some(col) = self.date_col else {
             return Ok(None);
         };
-        let text = decode(&record[col]);
+        let record = row.record();
+        let text = row.text(col);
         if text.trim().is_empty() || is_missing_value(&self.missing_values, &text) {
             return Ok(None);
         }
