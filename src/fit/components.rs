@@ -68,21 +68,21 @@ pub(super) fn fit(inputs: &Inputs, economics: &Economics) -> Result<Components> 
         std::borrow::Cow::Borrowed(&history.terms)
     };
     let column = |c: usize| -> Vec<f64> { terms.iter().skip(c).step_by(nt).copied().collect() };
-    let (mut y_mean, mut y_sd) = (Array1::zeros(nt), Array1::zeros(nt));
-    let mut means = vec![0.0; nt];
-    let mut signs = vec![ComponentSign::Any; nt];
-    for c in 0..nt {
+    // Each term's figures on whichever thread is free (each depends on its column alone).
+    let figures = crate::parallel::map_parts(nt, crate::parallel::threads(), |c| {
         let values = column(c);
         let (m, sd) = match &design.weights {
             None => mean_sd(&values),
             Some(w) => weighted_mean_sd(&values, w),
         };
-        y_mean[c] = m;
-        y_sd[c] = sd;
         // The reported mean counts every customer once, as the side's reported figures do.
-        means[c] = values.iter().sum::<f64>() / n.max(1) as f64;
-        signs[c] = ComponentSign::of(values.iter().copied());
-    }
+        let mean = values.iter().sum::<f64>() / n.max(1) as f64;
+        (m, sd, mean, ComponentSign::of(values.iter().copied()))
+    });
+    let y_mean: Array1<f64> = figures.iter().map(|f| f.0).collect();
+    let y_sd: Array1<f64> = figures.iter().map(|f| f.1).collect();
+    let means: Vec<f64> = figures.iter().map(|f| f.2).collect();
+    let signs: Vec<ComponentSign> = figures.iter().map(|f| f.3).collect();
     // The side fits' standardisation of the model columns, so the parts' solutions are on the
     // same columns and add up.
     let parts_frame =

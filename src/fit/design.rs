@@ -7,7 +7,7 @@ use ndarray::Array1;
 
 use crate::error::{Error, Result};
 use crate::fit::ridge::{Frame, Gram, RidgeParams, RidgeValidParams, SparseSums};
-use crate::fit::schema::{EncodedHistory, FeatureValues};
+use crate::fit::schema::{Cell, EncodedHistory, FeatureValues};
 use crate::model::schema::{Feature, Schema};
 use crate::stats::{mean_sd, weighted_mean_sd};
 use linfa::ParamGuard;
@@ -129,18 +129,65 @@ impl Design {
     /// recency weights).
     pub(super) fn frame<const Q: usize>(&self, targets: &[[f64; Q]]) -> Frame {
         let p = self.p;
-        let mut x = vec![0.0; p];
         // Shifted sums (by the first row) keep the variance accurate for large-valued columns.
         let mut shift = vec![0.0; p];
         self.row(0, &mut shift);
+        // One task per feature (its columns) and per target, on whichever thread is free. Each
+        // column's sums take the rows in order, as one pass over the dense rows did, so every
+        // bit is the same on any number of threads. A column no feature fills stays 0, as the
+        // dense rows' zeros left it.
+        let features = self.encoded.features();
+        enum Moments {
+            Columns(Vec<(usize, f64, f64)>),
+            Target(f64, f64),
+        }
+        let shift = &shift;
+        let tasks = crate::parallel::map_parts(features + Q, crate::parallel::threads(), |task| {
+            if task >= features {
+                let t = task - features;
+                let col: Vec<f64> = targets.iter().map(|y| y[t]).collect();
+                let (m, sd) = match &self.weights {
+                    None => mean_sd(&col),
+                    Some(w) => weighted_mean_sd(&col, w),
+                };
+                return Moments::Target(m, sd);
+            }
+            let columns = self.encoded.columns(task, p);
+            let (mut s1, mut s2) = (vec![0.0; columns.len()], vec![0.0; columns.len()]);
+            for i in 0..self.n {
+                let w = self.weight(i);
+                let cell = self.encoded.cell(task, i);
+                for (c, &j) in columns.iter().enumerate() {
+                    let x = match cell {
+                        Cell::Number(v) => v,
+                        Cell::Category(level) => f64::from(u8::from(level == Some(j))),
+                    };
+                    let d = x - shift[j];
+                    s1[c] += w * d;
+                    s2[c] += w * d * d;
+                }
+            }
+            Moments::Columns(
+                columns
+                    .into_iter()
+                    .zip(s1.into_iter().zip(s2))
+                    .map(|(j, (s1, s2))| (j, s1, s2))
+                    .collect(),
+            )
+        });
         let (mut s1, mut s2) = (vec![0.0; p], vec![0.0; p]);
-        for i in 0..self.n {
-            self.row(i, &mut x);
-            let w = self.weight(i);
-            for j in 0..p {
-                let d = x[j] - shift[j];
-                s1[j] += w * d;
-                s2[j] += w * d * d;
+        let (mut y_mean, mut y_sd) = (Array1::zeros(Q), Array1::zeros(Q));
+        for (task, moments) in tasks.into_iter().enumerate() {
+            match moments {
+                Moments::Columns(columns) => {
+                    for (j, a, b) in columns {
+                        (s1[j], s2[j]) = (a, b);
+                    }
+                }
+                Moments::Target(m, sd) => {
+                    y_mean[task - features] = m;
+                    y_sd[task - features] = sd;
+                }
             }
         }
         let nf = self.total_weight();
@@ -148,16 +195,6 @@ impl Design {
         let x_sd: Array1<f64> = (0..p)
             .map(|j| ((s2[j] - s1[j] * s1[j] / nf) / nf).max(0.0).sqrt())
             .collect();
-        let (mut y_mean, mut y_sd) = (Array1::zeros(Q), Array1::zeros(Q));
-        for t in 0..Q {
-            let col: Vec<f64> = targets.iter().map(|y| y[t]).collect();
-            let (m, sd) = match &self.weights {
-                None => mean_sd(&col),
-                Some(w) => weighted_mean_sd(&col, w),
-            };
-            y_mean[t] = m;
-            y_sd[t] = sd;
-        }
         Frame::from_moments(x_mean, x_sd, y_mean, y_sd)
     }
 

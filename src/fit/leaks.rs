@@ -162,66 +162,78 @@ pub fn find(
         Cell::Category(_) => unreachable!("feature {j} is numeric"),
     };
 
-    // Means, to shift by: sums of large amounts then keep their precision.
+    // Means, to shift by: sums of large amounts then keep their precision. The outcomes'
+    // figures are summed here once; each feature's sums below take the rows in the same order
+    // on whichever thread is free, so every bit is the same on any number of threads.
     let mut y_mean = [0.0; 3];
-    let mut x_mean = vec![0.0; shapes.len()];
     for i in 0..n {
         for (m, y) in y_mean.iter_mut().zip(outcome(i)) {
             *m += y / n as f64;
         }
-        for (j, (m, s)) in x_mean.iter_mut().zip(&shapes).enumerate() {
-            if let Shape::Numeric = s {
-                *m += number(j, i) / n as f64;
-            }
+    }
+    let mut sst = [0.0; 3];
+    for i in 0..n {
+        for (t, y) in outcome(i).into_iter().enumerate() {
+            let v = y - y_mean[t];
+            sst[t] += v * v;
         }
     }
-
-    // Per feature, per fold (and per level), the sums of the single-feature fits.
-    let mut sums: Vec<Vec<f64>> = shapes
-        .iter()
-        .map(|s| match s {
-            Shape::Numeric => vec![0.0; k * NUM],
-            Shape::Categorical(_) => vec![0.0; k * s.groups() * CAT],
-        })
-        .collect();
-    let mut sst = [0.0; 3];
-    for (i, &f) in folds.iter().enumerate().take(n) {
-        let f = f as usize;
+    let centred = |i: usize| {
         let mut y = outcome(i);
         for (t, v) in y.iter_mut().enumerate() {
             *v -= y_mean[t];
-            sst[t] += *v * *v;
         }
-        for (j, s) in shapes.iter().enumerate() {
+        y
+    };
+
+    // Per feature, per fold (and per level), the sums of the single-feature fits.
+    let sums: Vec<Vec<f64>> =
+        crate::parallel::map_parts(shapes.len(), crate::parallel::threads(), |j| {
+            let s = &shapes[j];
             match s {
                 Shape::Numeric => {
-                    let v = number(j, i) - x_mean[j];
-                    let a = &mut sums[j][f * NUM..(f + 1) * NUM];
-                    a[0] += 1.0;
-                    a[1] += v;
-                    a[2] += v * v;
-                    for t in 0..3 {
-                        a[3 + 3 * t] += y[t];
-                        a[4 + 3 * t] += v * y[t];
-                        a[5 + 3 * t] += y[t] * y[t];
+                    let mut x_mean = 0.0;
+                    for i in 0..n {
+                        x_mean += number(j, i) / n as f64;
                     }
+                    let mut sums = vec![0.0; k * NUM];
+                    for (i, &f) in folds.iter().enumerate().take(n) {
+                        let f = f as usize;
+                        let y = centred(i);
+                        let v = number(j, i) - x_mean;
+                        let a = &mut sums[f * NUM..(f + 1) * NUM];
+                        a[0] += 1.0;
+                        a[1] += v;
+                        a[2] += v * v;
+                        for t in 0..3 {
+                            a[3 + 3 * t] += y[t];
+                            a[4 + 3 * t] += v * y[t];
+                            a[5 + 3 * t] += y[t] * y[t];
+                        }
+                    }
+                    sums
                 }
                 Shape::Categorical(_) => {
-                    let g = match encoded.cell(j, i) {
-                        Cell::Category(c) => c.map_or(0, |c| group_of[c]),
-                        Cell::Number(_) => unreachable!("feature {j} is categorical"),
-                    };
-                    let at = (f * s.groups() + g) * CAT;
-                    let a = &mut sums[j][at..at + CAT];
-                    a[0] += 1.0;
-                    for t in 0..3 {
-                        a[1 + 2 * t] += y[t];
-                        a[2 + 2 * t] += y[t] * y[t];
+                    let mut sums = vec![0.0; k * s.groups() * CAT];
+                    for (i, &f) in folds.iter().enumerate().take(n) {
+                        let f = f as usize;
+                        let y = centred(i);
+                        let g = match encoded.cell(j, i) {
+                            Cell::Category(c) => c.map_or(0, |c| group_of[c]),
+                            Cell::Number(_) => unreachable!("feature {j} is categorical"),
+                        };
+                        let at = (f * s.groups() + g) * CAT;
+                        let a = &mut sums[at..at + CAT];
+                        a[0] += 1.0;
+                        for t in 0..3 {
+                            a[1 + 2 * t] += y[t];
+                            a[2 + 2 * t] += y[t] * y[t];
+                        }
                     }
+                    sums
                 }
             }
-        }
-    }
+        });
 
     let mut leaks = Vec::new();
     for ((feature, shape), sums) in schema.features.iter().zip(&shapes).zip(&sums) {

@@ -64,6 +64,28 @@ impl EncodedHistory {
         }
     }
 
+    /// How many features there are.
+    pub fn features(&self) -> usize {
+        self.features.len()
+    }
+
+    /// The model columns feature `f` fills: a numeric feature's one, a categorical feature's
+    /// levels' (in increasing order), out of `p` columns.
+    pub fn columns(&self, f: usize, p: usize) -> Vec<usize> {
+        match &self.features[f] {
+            EncodedFeature::Numeric(col, _) => vec![*col],
+            EncodedFeature::Categorical(cols) => {
+                let mut seen = vec![false; p];
+                for &c in cols {
+                    if c != NO_COLUMN {
+                        seen[c as usize] = true;
+                    }
+                }
+                (0..p).filter(|&j| seen[j]).collect()
+            }
+        }
+    }
+
     /// Row `i`'s value of feature `f` (schema order): a category's model column (`None` for the
     /// reference level), or a number.
     #[inline]
@@ -377,29 +399,34 @@ impl Schema {
     /// The history's model columns, ready to be read row by row many times.
     pub fn encode_history(&self, values: &[FeatureValues]) -> EncodedHistory {
         let lookup = self.history_lookup(values);
-        let mut features = Vec::new();
-        let mut rows = 0;
-        for ((feature, vals), map) in self.features.iter().zip(values).zip(&lookup) {
-            match (feature, vals) {
+        // Feature by feature, each on whichever thread is free: a feature's values depend on it
+        // alone, so the result is the same on any number of threads.
+        let features = crate::parallel::map_parts(
+            self.features.len(),
+            crate::parallel::threads(),
+            |f| match (&self.features[f], &values[f]) {
                 (Feature::Categorical(_), FeatureValues::Categorical { codes, .. }) => {
-                    rows = codes.len();
+                    let map = &lookup[f];
                     let cols = codes
                         .iter()
                         .map(|&c| map[c as usize].map_or(NO_COLUMN, |col| col as u32))
                         .collect();
-                    features.push(EncodedFeature::Categorical(cols));
+                    EncodedFeature::Categorical(cols)
                 }
                 (Feature::Numeric(n), FeatureValues::Numeric(v)) => {
-                    rows = v.len();
                     let x = v
                         .iter()
                         .map(|&raw| n.transform(if raw.is_nan() { n.median } else { raw }))
                         .collect();
-                    features.push(EncodedFeature::Numeric(n.column, x));
+                    EncodedFeature::Numeric(n.column, x)
                 }
                 _ => unreachable!("schema was fitted on these values"),
-            }
-        }
+            },
+        );
+        let rows = features.last().map_or(0, |f| match f {
+            EncodedFeature::Categorical(cols) => cols.len(),
+            EncodedFeature::Numeric(_, x) => x.len(),
+        });
         EncodedHistory { rows, features }
     }
 
