@@ -20,7 +20,7 @@ use crate::fit::design::{params, Design};
 use crate::fit::glm::{self, Coefficients, PassSums};
 use crate::fit::history::History;
 use crate::fit::recency::{Recency, RecencySummary};
-use crate::fit::ridge::{Frame, Gram, Pairs, RidgeValidParams, Solution, SparseSums};
+use crate::fit::ridge::{Frame, Gram, ManySums, Pairs, RidgeValidParams, Solution};
 use crate::fit::schema::SchemaNotes;
 use crate::model::equation::from_log_shifted;
 use crate::model::file::{Link, Metrics, PenaltyTrial, ScaleChoice, TargetFit, Validation};
@@ -575,10 +575,11 @@ impl Design {
         let irls: Vec<glm::Target> = means.iter().map(|&mean| glm::Target::new(mean)).collect();
         let (by_column, offsets, irls) = (&by_column, &offsets, &irls);
         let parts = self.in_parts(|range| {
-            let mut sums = vec![SparseSums::new(p, 1); m];
+            let mut sums = ManySums::new(p, 1, m);
             let mut deviance = vec![0.0; m];
             let (mut index, mut value) = (Vec::new(), Vec::new());
             let mut eta = vec![0.0; m];
+            let (mut weights, mut working) = (vec![0.0; m], vec![0.0; m]);
             let mut pairs = Pairs::default();
             for i in range {
                 self.sparse_row(i, frame, &mut index, &mut value);
@@ -595,15 +596,19 @@ impl Design {
                 let ln_y = glm::ln_y(y);
                 pairs.set(p + 2, &index, &value);
                 for (g, trial) in trials.iter().enumerate() {
+                    // The model that holds this row out, or one already finished, adds
+                    // nothing: a weight of 0 (see `ManySums`).
                     if g == fold || trial.is_none() {
+                        (weights[g], working[g]) = (0.0, 0.0);
                         continue;
                     }
-                    let (w, working, d) = irls[g].row(eta[g], y, ln_y, weight);
+                    let (w, r, d) = irls[g].row(eta[g], y, ln_y, weight);
                     deviance[g] += d;
-                    sums[g].add_pairs(&pairs, w, (1 + p) as u32, working);
+                    (weights[g], working[g]) = (w, r);
                 }
+                sums.add_pairs(&pairs, &weights, (1 + p) as u32, &working);
             }
-            (sums, deviance)
+            (sums.into_sums(), deviance)
         });
         let mut deviance = vec![0.0; m];
         let mut part_sums = Vec::with_capacity(parts.len());
