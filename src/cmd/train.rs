@@ -13,7 +13,7 @@ use crate::fit::history::History;
 use crate::fit::training;
 use crate::io::table::ReadOptions;
 use crate::model::file::MODEL_FILE;
-use crate::model::registry::{label, Registry, VersionInfo};
+use crate::model::registry::{label, Registry, Staging, VersionInfo};
 
 use crate::report::train::{SavedVersion, TrainReport};
 
@@ -46,6 +46,14 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         ..ReadOptions::on_terminal(args.delimiter)
     };
     let history = History::read(&args.history, &config, opts)?;
+    // With the registry locked already, the history's snapshot is copied and synced while the
+    // models fit: the copy is the kernel's work and the sync the disk's (0.1 to 0.15 s at a
+    // million customers), and neither waits on the fits. A first training into a directory
+    // that does not exist yet has no lock to stage under, and copies at the end.
+    let early_copy = match &early {
+        Some(lock) => Some(SnapshotCopy::start(lock.stage()?, &args.history)),
+        None => None,
+    };
     let trained = training::train(&history, &config)?;
     let config_file = args.config.display().to_string();
     let model = crate::fit::build::model(&history, &config, &config_file, &trained);
@@ -79,12 +87,17 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     };
     let now = crate::io::date::timestamp();
     lock.import_legacy(&now)?;
-    let staging = lock.stage()?;
+    let (staging, copied_early) = match early_copy {
+        Some(copy) => (copy.finish()?, true),
+        None => (lock.stage()?, false),
+    };
     model.save_unlocked(&staging.path().join(MODEL_FILE))?;
     let snapshot = staging.path().join(crate::model::registry::HISTORY_FILE);
     // Copying and syncing the history (the kernel's work, 0.1 s at a million customers) and
     // ranking the held-out predictions for their Gini (sorting, 0.1 s) do not wait on each other.
-    let (copied, gini) = if crate::parallel::threads() > 1 {
+    let (copied, gini) = if copied_early {
+        (Ok(()), super::held_out_gini(&trained))
+    } else if crate::parallel::threads() > 1 {
         std::thread::scope(|s| {
             let copy = s.spawn(|| crate::io::output::copy_synced(&args.history, &snapshot));
             let gini = super::held_out_gini(&trained);
@@ -125,6 +138,48 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     super::add_version(&lock, staging, n, info, &report)?;
     lock.set_current(n, &now, reason)?;
     super::print_report(&report, args.format, TrainReport::render)
+}
+
+/// The history's snapshot being copied into a staging directory on a thread of its own.
+struct SnapshotCopy {
+    copying: Option<std::thread::JoinHandle<Result<()>>>,
+    staging: Option<Staging>,
+}
+
+impl SnapshotCopy {
+    fn start(staging: Staging, history: &Path) -> SnapshotCopy {
+        let (from, to) = (
+            history.to_path_buf(),
+            staging.path().join(crate::model::registry::HISTORY_FILE),
+        );
+        SnapshotCopy {
+            copying: Some(std::thread::spawn(move || {
+                crate::io::output::copy_synced(&from, &to)
+            })),
+            staging: Some(staging),
+        }
+    }
+
+    /// Waits for the copy; the staging directory, with the snapshot in it.
+    fn finish(mut self) -> Result<Staging> {
+        self.wait()?;
+        Ok(self.staging.take().expect("taken once"))
+    }
+
+    fn wait(&mut self) -> Result<()> {
+        match self.copying.take() {
+            Some(copying) => copying.join().expect("copying a file does not panic"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for SnapshotCopy {
+    /// A training that fails removes the staging directory: the copy must be over first, or
+    /// it could create the snapshot after the directory was emptied and keep it from going.
+    fn drop(&mut self) {
+        let _ = self.wait();
+    }
 }
 
 /// Whether `--models PATH` names one model file (`.json`, not a directory) rather than a

@@ -822,6 +822,26 @@ fn failed_train_leaves_the_previous_model_untouched() {
 }
 
 #[test]
+fn a_training_that_fails_after_reading_leaves_the_models_directory_as_it_was() {
+    // Into an existing models directory the history's snapshot is copied while the models
+    // fit; when the fit then fails, that copy and its staging directory go too.
+    let env = trained_env();
+    let before = env.files("models");
+    let few: String = fixture(HISTORY)
+        .lines()
+        .take(5)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    env.write("few.csv", few);
+    fails(
+        &env,
+        &["train", "--history", "few.csv"],
+        "error: few.csv: 4 usable customers is too few for 3-fold cross-validation (need at least 6)\n",
+    );
+    assert_eq!(env.files("models"), before);
+}
+
+#[test]
 fn failed_sorted_score_to_standard_output_prints_nothing() {
     let env = trained_env();
     env.write(LEADS, edit(&fixture(LEADS), "Müller,250,", "Müller,12x,"));
