@@ -272,22 +272,6 @@ impl SparseSums {
         }
     }
 
-    /// Adds a row whose products were worked out once ([`Pairs`]) because it enters several
-    /// sums with different weights: `weight · pairs`, then the row times a last entry
-    /// `(at, value)` that differs by sum (the log link's working response).
-    #[inline]
-    pub fn add_pairs(&mut self, pairs: &Pairs, weight: f64, at: u32, value: f64) {
-        for (&o, &v) in pairs.offsets.iter().zip(&pairs.products) {
-            self.r[o as usize] += weight * v;
-        }
-        let wv = weight * value;
-        let column = at as usize;
-        for (&i, &x) in pairs.index.iter().zip(&pairs.value) {
-            self.r[i as usize * self.dim + column] += wv * x;
-        }
-        self.r[column * self.dim + column] += wv * value;
-    }
-
     /// Adds another part's sums (parts are merged in a fixed order, so the result does not
     /// depend on the thread count).
     pub fn merge(&mut self, other: &SparseSums) {
@@ -332,53 +316,13 @@ impl SparseSums {
     }
 }
 
-/// One sparse row's entries and their pairwise products, with where each lands in
-/// [`SparseSums`] of a given width: built once per row, added to several sums.
-#[derive(Debug, Clone, Default)]
-pub struct Pairs {
-    index: Vec<u32>,
-    value: Vec<f64>,
-    offsets: Vec<u32>,
-    products: Vec<f64>,
-}
-
-impl Pairs {
-    /// Sets the row (distinct indices below `dim`, the width `1 + p + q` of the sums).
-    pub fn set(&mut self, dim: usize, index: &[u32], value: &[f64]) {
-        self.index.clear();
-        self.index.extend_from_slice(index);
-        self.value.clear();
-        self.value.extend_from_slice(value);
-        // Sized once (rows of one design have the same number of entries), then filled in
-        // place: pushing made this the costliest step of a log-link pass.
-        let n = index.len();
-        self.offsets.resize(n * (n + 1) / 2, 0);
-        self.products.resize(n * (n + 1) / 2, 0.0);
-        let mut at = 0;
-        for (a, (&ia, &va)) in index.iter().zip(value).enumerate() {
-            let row = ia * dim as u32;
-            let len = n - a;
-            for (((o, p), &ib), &vb) in self.offsets[at..at + len]
-                .iter_mut()
-                .zip(&mut self.products[at..at + len])
-                .zip(&index[a..])
-                .zip(&value[a..])
-            {
-                *o = row + ib;
-                *p = va * vb;
-            }
-            at += len;
-        }
-    }
-}
-
 /// The sums of several models side by side, entry by entry (`r[entry * models + g]`), for a
 /// row that enters all of them with different weights (the log link's folds and full fit).
-/// One walk over the row's pairs adds to every model, where [`SparseSums::add_pairs`] walked
-/// them once per model; with the default 5 folds (6 models) the walk is a fixed-width loop the
-/// compiler turns into vector instructions. Every entry of model `g` gets the same additions in
-/// the same order as its own [`SparseSums`] would, so [`ManySums::into_sums`] gives the same
-/// bits. A model the row does not enter gets a weight of 0: adding `0 · x` (finite `x`) to a
+/// One walk over the row's pairs adds to every model, where a walk per model loaded each
+/// product and its place once per model; with the default 5 folds (6 models) the walk is a
+/// fixed-width loop the compiler turns into vector instructions. Every entry of model `g` gets
+/// the additions a sum of its own would get, in the same order, so the bits do not depend on
+/// how many models share the walk. A model the row does not enter gets a weight of 0: adding `0 · x` (finite `x`) to a
 /// sum that started at +0 changes no bit (no sum of finite terms becomes −0).
 #[derive(Debug, Clone)]
 pub struct ManySums {
@@ -394,42 +338,58 @@ impl ManySums {
         ManySums { models, sums, r }
     }
 
-    /// Adds the row to every model `g`: `weights[g] · pairs`, then the row times a last entry
-    /// `(at, values[g])` (what [`SparseSums::add_pairs`] does for one model).
+    /// Adds a row, given by its non-zero entries (distinct indices), to every model `g`:
+    /// each pair's product `x_a · x_b` times `weights[g]`, then the row times a last entry
+    /// `(at, values[g])` that differs by model (the log link's working response), times
+    /// `weights[g] · values[g]`. A product is worked out where it is added: each is used once
+    /// per row, by all the models at once.
     #[inline]
-    pub fn add_pairs(&mut self, pairs: &Pairs, weights: &[f64], at: u32, values: &[f64]) {
+    pub fn add_row(
+        &mut self,
+        index: &[u32],
+        value: &[f64],
+        weights: &[f64],
+        at: u32,
+        values: &[f64],
+    ) {
         debug_assert!(weights.len() == self.models && values.len() == self.models);
+        debug_assert_eq!(index.len(), value.len());
         match self.models {
-            6 => self.add_pairs_of::<6>(pairs, weights, at, values),
-            _ => self.add_pairs_any(pairs, weights, at, values),
+            6 => self.add_row_of::<6>(index, value, weights, at, values),
+            _ => self.add_row_any(index, value, weights, at, values),
         }
     }
 
     #[inline]
-    fn add_pairs_of<const M: usize>(
+    fn add_row_of<const M: usize>(
         &mut self,
-        pairs: &Pairs,
+        index: &[u32],
+        value: &[f64],
         weights: &[f64],
         at: u32,
         values: &[f64],
     ) {
         let w: [f64; M] = weights.try_into().expect("one weight per model");
         let v: [f64; M] = values.try_into().expect("one value per model");
-        for (&o, &x) in pairs.offsets.iter().zip(&pairs.products) {
-            let slot: &mut [f64; M] = (&mut self.r[o as usize * M..][..M])
-                .try_into()
-                .expect("M entries");
-            for g in 0..M {
-                slot[g] += w[g] * x;
+        let dim = self.sums.dim;
+        for (a, (&ia, &va)) in index.iter().zip(value).enumerate() {
+            let row = ia as usize * dim;
+            for (&ib, &vb) in index[a..].iter().zip(&value[a..]) {
+                let x = va * vb;
+                let slot: &mut [f64; M] = (&mut self.r[(row + ib as usize) * M..][..M])
+                    .try_into()
+                    .expect("M entries");
+                for g in 0..M {
+                    slot[g] += w[g] * x;
+                }
             }
         }
-        let dim = self.sums.dim;
         let column = at as usize;
         let mut wv = [0.0; M];
         for g in 0..M {
             wv[g] = w[g] * v[g];
         }
-        for (&i, &x) in pairs.index.iter().zip(&pairs.value) {
+        for (&i, &x) in index.iter().zip(value) {
             let slot: &mut [f64; M] = (&mut self.r[(i as usize * dim + column) * M..][..M])
                 .try_into()
                 .expect("M entries");
@@ -443,17 +403,28 @@ impl ManySums {
         }
     }
 
-    fn add_pairs_any(&mut self, pairs: &Pairs, weights: &[f64], at: u32, values: &[f64]) {
+    fn add_row_any(
+        &mut self,
+        index: &[u32],
+        value: &[f64],
+        weights: &[f64],
+        at: u32,
+        values: &[f64],
+    ) {
         let m = self.models;
-        for (&o, &x) in pairs.offsets.iter().zip(&pairs.products) {
-            let slot = &mut self.r[o as usize * m..][..m];
-            for (s, &w) in slot.iter_mut().zip(weights) {
-                *s += w * x;
+        let dim = self.sums.dim;
+        for (a, (&ia, &va)) in index.iter().zip(value).enumerate() {
+            let row = ia as usize * dim;
+            for (&ib, &vb) in index[a..].iter().zip(&value[a..]) {
+                let x = va * vb;
+                let slot = &mut self.r[(row + ib as usize) * m..][..m];
+                for (s, &w) in slot.iter_mut().zip(weights) {
+                    *s += w * x;
+                }
             }
         }
-        let dim = self.sums.dim;
         let column = at as usize;
-        for (&i, &x) in pairs.index.iter().zip(&pairs.value) {
+        for (&i, &x) in index.iter().zip(value) {
             let slot = &mut self.r[(i as usize * dim + column) * m..][..m];
             for ((s, &w), &v) in slot.iter_mut().zip(weights).zip(values) {
                 *s += w * v * x;
@@ -972,6 +943,34 @@ mod tests {
         }
     }
 
+    /// The log link's sums as they were built before `ManySums`, one model at a time from the
+    /// row's products worked out once: every model ever fitted was fitted on these bits.
+    fn one_model_at_a_time(
+        sums: &mut SparseSums,
+        index: &[u32],
+        value: &[f64],
+        weight: f64,
+        at: u32,
+        working: f64,
+    ) {
+        let dim = sums.dim;
+        let mut products = Vec::new();
+        for (a, (&ia, &va)) in index.iter().zip(value).enumerate() {
+            for (&ib, &vb) in index[a..].iter().zip(&value[a..]) {
+                products.push((ia as usize * dim + ib as usize, va * vb));
+            }
+        }
+        for (o, v) in products {
+            sums.r[o] += weight * v;
+        }
+        let wv = weight * working;
+        let column = at as usize;
+        for (&i, &x) in index.iter().zip(value) {
+            sums.r[i as usize * dim + column] += wv * x;
+        }
+        sums.r[column * dim + column] += wv * working;
+    }
+
     #[test]
     fn many_models_side_by_side_get_the_bits_each_would_get_alone() {
         use rand::{Rng, SeedableRng};
@@ -979,10 +978,9 @@ mod tests {
         // the general one. A weight of 0 stands for a model the row does not enter.
         for models in [6, 3, 7] {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(models as u64);
-            let (p, dim) = (9, 11);
+            let p = 9;
             let mut alone = vec![SparseSums::new(p, 1); models];
             let mut together = ManySums::new(p, 1, models);
-            let mut pairs = Pairs::default();
             for _ in 0..2_000 {
                 let mut index = vec![0u32];
                 let mut value = vec![1.0];
@@ -992,30 +990,25 @@ mod tests {
                         value.push(rng.random_range(-3.0..3.0));
                     }
                 }
-                pairs.set(dim, &index, &value);
                 let skip = rng.random_range(0..models);
-                let weights: Vec<f64> = (0..models)
-                    .map(|g| {
-                        if g == skip {
-                            0.0
-                        } else {
-                            rng.random_range(0.01..5.0)
-                        }
-                    })
-                    .collect();
-                let working: Vec<f64> = (0..models)
-                    .map(|g| {
-                        if g == skip {
-                            0.0
-                        } else {
-                            rng.random_range(-4.0..4.0)
-                        }
-                    })
-                    .collect();
+                let mut draw = |range: std::ops::Range<f64>| -> Vec<f64> {
+                    (0..models)
+                        .map(|g| {
+                            if g == skip {
+                                0.0
+                            } else {
+                                rng.random_range(range.clone())
+                            }
+                        })
+                        .collect()
+                };
+                let weights = draw(0.01..5.0);
+                let working = draw(-4.0..4.0);
                 for g in (0..models).filter(|&g| g != skip) {
-                    alone[g].add_pairs(&pairs, weights[g], 1 + p as u32, working[g]);
+                    let at = 1 + p as u32;
+                    one_model_at_a_time(&mut alone[g], &index, &value, weights[g], at, working[g]);
                 }
-                together.add_pairs(&pairs, &weights, 1 + p as u32, &working);
+                together.add_row(&index, &value, &weights, 1 + p as u32, &working);
             }
             let together = together.into_sums();
             for (g, (a, b)) in alone.iter().zip(&together).enumerate() {
@@ -1026,26 +1019,27 @@ mod tests {
     }
 
     #[test]
-    fn a_row_added_by_its_pairs_adds_what_the_row_adds() {
+    fn a_row_with_its_working_response_adds_what_the_row_adds() {
         let index = [0u32, 2, 5, 6];
         let value = [1.0, 1.0, -0.7, 2.5];
-        let (mut by_row, mut by_pairs) = (SparseSums::new(6, 1), SparseSums::new(6, 1));
+        let mut by_row = SparseSums::new(6, 1);
         by_row.add(&[0, 2, 5, 6, 7], &[1.0, 1.0, -0.7, 2.5, 3.25], 0.8);
-        let mut pairs = Pairs::default();
-        pairs.set(8, &index, &value);
-        by_pairs.add_pairs(&pairs, 0.8, 7, 3.25);
-        let frame = Frame::from_moments(
-            Array1::from(vec![0.1; 6]),
-            Array1::from(vec![0.5; 6]),
-            Array1::from(vec![0.0]),
-            Array1::from(vec![1.0]),
-        );
-        let (a, b) = (
-            by_row.into_gram(&frame, &[1]),
-            by_pairs.into_gram(&frame, &[1]),
-        );
-        for (x, y) in a.g.iter().zip(b.g.iter()) {
-            assert!((x - y).abs() <= 1e-15 * x.abs().max(1.0), "{x} vs {y}");
+        for models in [1, 6] {
+            let mut many = ManySums::new(6, 1, models);
+            many.add_row(&index, &value, &vec![0.8; models], 7, &vec![3.25; models]);
+            let frame = Frame::from_moments(
+                Array1::from(vec![0.1; 6]),
+                Array1::from(vec![0.5; 6]),
+                Array1::from(vec![0.0]),
+                Array1::from(vec![1.0]),
+            );
+            let a = by_row.clone().into_gram(&frame, &[1]);
+            for b in many.into_sums() {
+                let b = b.into_gram(&frame, &[1]);
+                for (x, y) in a.g.iter().zip(b.g.iter()) {
+                    assert!((x - y).abs() <= 1e-15 * x.abs().max(1.0), "{x} vs {y}");
+                }
+            }
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::fit::design::{params, Design};
 use crate::fit::glm::{self, Coefficients, PassSums};
 use crate::fit::history::History;
 use crate::fit::recency::{Recency, RecencySummary};
-use crate::fit::ridge::{Frame, Gram, ManySums, Pairs, RidgeValidParams, Solution};
+use crate::fit::ridge::{Frame, Gram, ManySums, RidgeValidParams, Solution};
 use crate::fit::schema::SchemaNotes;
 use crate::model::equation::from_log_shifted;
 use crate::model::file::{Link, Metrics, PenaltyTrial, ScaleChoice, TargetFit, Validation};
@@ -580,7 +580,6 @@ impl Design {
             let (mut index, mut value) = (Vec::new(), Vec::new());
             let mut eta = vec![0.0; m];
             let (mut weights, mut working) = (vec![0.0; m], vec![0.0; m]);
-            let mut pairs = Pairs::default();
             for i in range {
                 self.sparse_row(i, frame, &mut index, &mut value);
                 eta.copy_from_slice(offsets);
@@ -594,7 +593,6 @@ impl Design {
                 let weight = self.weight(i);
                 let y = targets[i][t];
                 let ln_y = glm::ln_y(y);
-                pairs.set(p + 2, &index, &value);
                 for (g, trial) in trials.iter().enumerate() {
                     // The model that holds this row out, or one already finished, adds
                     // nothing: a weight of 0 (see `ManySums`).
@@ -606,7 +604,7 @@ impl Design {
                     deviance[g] += d;
                     (weights[g], working[g]) = (w, r);
                 }
-                sums.add_pairs(&pairs, &weights, (1 + p) as u32, &working);
+                sums.add_row(&index, &value, &weights, (1 + p) as u32, &working);
             }
             (sums.into_sums(), deviance)
         });
