@@ -372,13 +372,13 @@ impl ManySums {
         let w: [f64; M] = weights.try_into().expect("one weight per model");
         let v: [f64; M] = values.try_into().expect("one value per model");
         let dim = self.sums.dim;
+        // Entry by entry, each entry's M sums as one array: one bounds check per entry.
+        let (slots, _) = self.r.as_chunks_mut::<M>();
         for (a, (&ia, &va)) in index.iter().zip(value).enumerate() {
             let row = ia as usize * dim;
             for (&ib, &vb) in index[a..].iter().zip(&value[a..]) {
                 let x = va * vb;
-                let slot: &mut [f64; M] = (&mut self.r[(row + ib as usize) * M..][..M])
-                    .try_into()
-                    .expect("M entries");
+                let slot = &mut slots[row + ib as usize];
                 for g in 0..M {
                     slot[g] += w[g] * x;
                 }
@@ -390,14 +390,12 @@ impl ManySums {
             wv[g] = w[g] * v[g];
         }
         for (&i, &x) in index.iter().zip(value) {
-            let slot: &mut [f64; M] = (&mut self.r[(i as usize * dim + column) * M..][..M])
-                .try_into()
-                .expect("M entries");
+            let slot = &mut slots[i as usize * dim + column];
             for g in 0..M {
                 slot[g] += wv[g] * x;
             }
         }
-        let slot = &mut self.r[(column * dim + column) * M..][..M];
+        let slot = &mut slots[column * dim + column];
         for g in 0..M {
             slot[g] += wv[g] * v[g];
         }
