@@ -30,10 +30,25 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(leads) = &args.leads {
         crate::fit::leaks::check_lead_list(leads, &config, args.delimiter)?;
     }
+    let registry = (!single_file(&args.models)).then(|| Registry::new(&args.models));
+    // A models directory keeps a copy of the history beside each model, read again from the
+    // path: a pipe or FIFO has nothing left to give by then (and opening it again would wait
+    // for a writer for ever). Said before any work; a missing file or a directory is the
+    // read's to report.
+    if registry.is_some() {
+        let stdin = args.history.as_os_str() == crate::io::table::STDIN_PATH;
+        let not_a_file =
+            std::fs::metadata(&args.history).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        if stdin || not_a_file {
+            return Err(crate::error::Error::file(
+                if stdin { "standard input".to_string() } else { args.history.display().to_string() },
+                "not a regular file: training into a models directory keeps a copy of the history beside the model, so the history must be a file that can be read twice; save it to a file first, or train into a single model file (--models model.json)",
+            ));
+        }
+    }
     // Taken before reading, so a second training into the same directory waits for this one.
     // A directory that does not exist yet is created (and locked) only once there is a model
     // to save, so a failed first training leaves nothing behind.
-    let registry = (!single_file(&args.models)).then(|| Registry::new(&args.models));
     let early = match &registry {
         Some(r) if args.models.is_dir() => Some(r.lock(!args.no_wait, "train")?),
         _ => None,
@@ -49,10 +64,13 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     // With the registry locked already, the history's snapshot is copied and synced while the
     // models fit: the copy is the kernel's work and the sync the disk's (0.1 to 0.15 s at a
     // million customers), and neither waits on the fits. A first training into a directory
-    // that does not exist yet has no lock to stage under, and copies at the end.
+    // that does not exist yet has no lock to stage under, and a run held to one thread has no
+    // second one to copy on: both copy at the end.
     let early_copy = match &early {
-        Some(lock) => Some(SnapshotCopy::start(lock.stage()?, &args.history)),
-        None => None,
+        Some(lock) if crate::parallel::threads() > 1 => {
+            Some(SnapshotCopy::start(lock.stage()?, &args.history))
+        }
+        _ => None,
     };
     let trained = training::train(&history, &config)?;
     let config_file = args.config.display().to_string();

@@ -68,7 +68,7 @@ pub(super) fn fit(inputs: &Inputs, economics: &Economics) -> Result<Components> 
         std::borrow::Cow::Borrowed(&history.terms)
     };
     let column = |c: usize| -> Vec<f64> { terms.iter().skip(c).step_by(nt).copied().collect() };
-    // Each term's figures on whichever thread is free (each depends on its column alone).
+    // Each term's figures, the terms spread over the threads (each depends on its column alone).
     let figures = crate::parallel::map_parts(nt, crate::parallel::threads(), |c| {
         let values = column(c);
         let (m, sd) = match &design.weights {

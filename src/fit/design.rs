@@ -132,7 +132,7 @@ impl Design {
         // Shifted sums (by the first row) keep the variance accurate for large-valued columns.
         let mut shift = vec![0.0; p];
         self.row(0, &mut shift);
-        // One task per feature (its columns) and per target, on whichever thread is free. Each
+        // One task per feature (its columns) and per target, spread over the threads. Each
         // column's sums take the rows in order, as one pass over the dense rows did, so every
         // bit is the same on any number of threads. A column no feature fills stays 0, as the
         // dense rows' zeros left it.

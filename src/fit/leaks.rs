@@ -163,8 +163,9 @@ pub fn find(
     };
 
     // Means, to shift by: sums of large amounts then keep their precision. The outcomes'
-    // figures are summed here once; each feature's sums below take the rows in the same order
-    // on whichever thread is free, so every bit is the same on any number of threads.
+    // figures are summed here once. Each feature's sums below take the rows in the same order
+    // in row order, the features spread over the threads, so every bit is the same on any number
+    // of threads.
     let mut y_mean = [0.0; 3];
     for i in 0..n {
         for (m, y) in y_mean.iter_mut().zip(outcome(i)) {

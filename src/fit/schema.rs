@@ -399,7 +399,7 @@ impl Schema {
     /// The history's model columns, ready to be read row by row many times.
     pub fn encode_history(&self, values: &[FeatureValues]) -> EncodedHistory {
         let lookup = self.history_lookup(values);
-        // Feature by feature, each on whichever thread is free: a feature's values depend on it
+        // Feature by feature, spread over the threads: a feature's values depend on it
         // alone, so the result is the same on any number of threads.
         let features = crate::parallel::map_parts(
             self.features.len(),

@@ -147,7 +147,9 @@ pub const TEMP_PREFIX: &str = ".leadscore-";
 /// that is gone does nothing, and no other process makes names with this process's id.
 static TEMPORARIES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
-fn record(path: &Path) {
+/// Records a temporary file or directory for [`remove_temporaries`]: made by this process, to
+/// be removed if a signal ends the run before it is put in place.
+pub fn record(path: &Path) {
     if let Ok(mut t) = TEMPORARIES.lock() {
         t.push(path.to_path_buf());
     }

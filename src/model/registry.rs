@@ -429,6 +429,9 @@ impl Lock {
         let dir = builder
             .tempdir_in(&self.registry.dir)
             .map_err(|e| Error::write(self.registry.dir.display(), e))?;
+        // A signal removes it like any temporary output: training stages before it fits, so a
+        // Ctrl-C during the fits would otherwise leave a copy of the history behind.
+        crate::io::output::record(dir.path());
         Ok(Staging { dir })
     }
 

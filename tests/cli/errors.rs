@@ -841,6 +841,30 @@ fn a_training_that_fails_after_reading_leaves_the_models_directory_as_it_was() {
     assert_eq!(env.files("models"), before);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_history_that_cannot_be_read_twice_is_refused_before_training_into_a_models_directory() {
+    // A models directory keeps a copy of the history: a FIFO or standard input would have
+    // nothing left to copy (and opening a FIFO again waits for a writer for ever).
+    let env = trained_env();
+    let made = std::process::Command::new("mkfifo")
+        .arg(env.path("history.fifo"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let why = "not a regular file: training into a models directory keeps a copy of the history beside the model, so the history must be a file that can be read twice; save it to a file first, or train into a single model file (--models model.json)\n";
+    fails(
+        &env,
+        &["train", "--history", "history.fifo"],
+        &format!("error: history.fifo: {why}"),
+    );
+    fails(
+        &env,
+        &["train", "--history", "-"],
+        &format!("error: standard input: {why}"),
+    );
+}
+
 #[test]
 fn failed_sorted_score_to_standard_output_prints_nothing() {
     let env = trained_env();

@@ -171,6 +171,54 @@ fn a_run_ended_by_a_signal_leaves_no_temporary_file() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_training_ended_by_a_signal_during_its_fits_leaves_no_staging_directory() {
+    use std::os::unix::process::ExitStatusExt;
+    // Into an existing models directory the new version is staged, with a copy of the history,
+    // before the models fit: a Ctrl-C during the fits takes the staging directory with it.
+    let env = Env::new();
+    env.copy("leadscore.toml", "leadscore.toml");
+    let f = std::io::BufWriter::new(std::fs::File::create(env.path("customers.csv")).unwrap());
+    crate::story::write_customers(f, 60_000, 5).unwrap();
+    std::fs::create_dir(env.path("models")).unwrap();
+    let mut child = env
+        .command("", &["train", "--history", "customers.csv"])
+        // The copy starts early only with a second thread to run it.
+        .env("LEADSCORE_THREADS", "2")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(120);
+    let staged = loop {
+        if env
+            .files("models")
+            .iter()
+            .any(|f| f.starts_with(".staging-"))
+        {
+            break true;
+        }
+        if Instant::now() > until || child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    if !staged {
+        let _ = child.kill();
+        panic!("no staging directory appeared while the training ran");
+    }
+    // SAFETY: sends a signal to the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    assert_eq!(
+        env.files("models"),
+        [".lock"],
+        "the signal left something behind"
+    );
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn leftovers_of_a_killed_run_are_swept_by_the_next_write_but_not_a_running_ones() {
