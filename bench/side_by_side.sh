@@ -116,6 +116,9 @@ run() { # run SET NAME [ENV=VALUE...] -- COMMAND...
 for s in "${SET_LIST[@]}"; do # untimed: the models score needs
   d=$DIR/$s-$N
   log "$s: first train of leadscore and the peer (untimed)"
+  # Every timed train adds a version to this registry, with its own copy of the customers
+  # (120 MB at 1M): start from an empty one, so a kept --dir does not fill the disk run by run.
+  rm -rf "$d/ls-models"
   "$LS" train --history "$d/customers.csv" --config "$d/leadscore.toml" --models "$d/ls-models" > "$d/ls-train-first.log" 2>&1 \
     || { tail -20 "$d/ls-train-first.log" >&2; exit 1; }
   "$PY" "$PEER_SRC/peer_sklearn.py" train "$d/customers.csv" "$d/peer.pkl" --config "$d/leadscore.toml"
