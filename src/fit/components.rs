@@ -31,6 +31,8 @@ pub(super) struct Inputs<'a> {
     pub k: usize,
     /// The penalty each side's linear fit chose.
     pub penalties: [f64; 2],
+    /// The side fits' sums per fold, whose design block the parts' sums share.
+    pub fold_grams: &'a [Gram],
 }
 
 /// Fits every term of `economics` on its own, with cross-validated figures.
@@ -43,6 +45,7 @@ pub(super) fn fit(inputs: &Inputs, economics: &Economics) -> Result<Components> 
         folds,
         k,
         penalties,
+        fold_grams: side_grams,
     } = *inputs;
     let nt = history.terms_per_row;
     let n_return = economics.lifetime_return.len();
@@ -88,7 +91,7 @@ pub(super) fn fit(inputs: &Inputs, economics: &Economics) -> Result<Components> 
     let parts_frame =
         Frame::from_moments(frame.x_shift.clone(), frame.x_scale.clone(), y_mean, y_sd);
     let rows: Vec<&[f64]> = terms.chunks_exact(nt).collect();
-    let fold_grams = design.fold_grams(&parts_frame, &rows, folds, k);
+    let fold_grams = design.fold_grams_beside(&parts_frame, &rows, folds, side_grams);
     let total = fold_grams
         .iter()
         .skip(1)

@@ -63,8 +63,7 @@ impl Design {
     }
 
     /// Row `i` as the sparse sums take it ([`SparseSums::add`]): the intercept, each category
-    /// column present (raw 1) and each numeric column standardised by `frame`. Callers push the
-    /// targets after it.
+    /// column present (raw 1) and each numeric column standardised by `frame`.
     #[inline]
     pub(super) fn sparse_row(
         &self,
@@ -207,18 +206,53 @@ impl Design {
         folds: &[u8],
         k: usize,
     ) -> Vec<Gram> {
+        self.fold_sums(frame, targets, folds, k, false)
+    }
+
+    /// [`Design::fold_grams`] for other targets on the same rows and folds, whose `frame`
+    /// standardises the model columns as `beside`'s did: `beside`, the fold grams already made,
+    /// gives the design block (the pairs of model columns, 78 of a wide row's 190 with seven
+    /// targets), and only the pairs with a target are summed. Every bit is what `fold_grams`
+    /// would give.
+    pub(super) fn fold_grams_beside<T: AsRef<[f64]> + Sync>(
+        &self,
+        frame: &Frame,
+        targets: &[T],
+        folds: &[u8],
+        beside: &[Gram],
+    ) -> Vec<Gram> {
+        self.fold_sums(frame, targets, folds, beside.len(), true)
+            .into_iter()
+            .zip(beside)
+            .map(|(gram, beside)| gram.with_design_of(beside))
+            .collect()
+    }
+
+    fn fold_sums<T: AsRef<[f64]> + Sync>(
+        &self,
+        frame: &Frame,
+        targets: &[T],
+        folds: &[u8],
+        k: usize,
+        targets_only: bool,
+    ) -> Vec<Gram> {
         let p = self.p;
         let q = targets.first().map_or(0, |t| t.as_ref().len());
         let partials = self.in_parts(|range| {
             let mut sums = vec![SparseSums::new(p, q); k];
             let (mut index, mut value) = (Vec::new(), Vec::new());
+            let mut y = vec![0.0; q];
             for i in range {
                 self.sparse_row(i, frame, &mut index, &mut value);
-                for (t, &y) in targets[i].as_ref().iter().enumerate() {
-                    index.push((1 + p + t) as u32);
-                    value.push((y - frame.y_shift[t]) / frame.y_scale[t]);
+                for (t, (y, &v)) in y.iter_mut().zip(targets[i].as_ref()).enumerate() {
+                    *y = (v - frame.y_shift[t]) / frame.y_scale[t];
                 }
-                sums[folds[i] as usize].add(&index, &value, self.weight(i));
+                let sums = &mut sums[folds[i] as usize];
+                if targets_only {
+                    sums.add_targets(&index, &value, &y, self.weight(i));
+                } else {
+                    sums.add(&index, &value, &y, self.weight(i));
+                }
             }
             sums
         });

@@ -177,6 +177,19 @@ impl Gram {
         self.g[[0, 0]]
     }
 
+    /// These sums with their design block (intercept and model columns) taken from `other`:
+    /// sums over the same rows, with the same weights and the same standardised columns, for
+    /// other targets. Sums made by [`SparseSums::add_targets`] lack that block, and standardising
+    /// them (`into_gram`) works their target entries out from target entries alone.
+    pub fn with_design_of(mut self, other: &Gram) -> Gram {
+        debug_assert_eq!(self.p, other.p);
+        let d = 1 + self.p;
+        self.g
+            .slice_mut(s![..d, ..d])
+            .assign(&other.g.slice(s![..d, ..d]));
+        self
+    }
+
     /// The mean of target `t` over these rows, in raw units.
     pub fn target_mean(&self, frame: &Frame, t: usize) -> f64 {
         frame.y_shift[t] + frame.y_scale[t] * self.g[[0, 1 + self.p + t]] / self.rows()
@@ -258,9 +271,10 @@ impl SparseSums {
         }
     }
 
-    /// Adds a row that counts `weight` times, given by its non-zero entries (distinct indices).
+    /// Adds a row that counts `weight` times: its non-zero model entries (distinct indices below
+    /// the targets', the intercept's 0 among them) and its `q` targets' values.
     #[inline]
-    pub fn add(&mut self, index: &[u32], value: &[f64], weight: f64) {
+    pub fn add(&mut self, index: &[u32], value: &[f64], y: &[f64], weight: f64) {
         debug_assert_eq!(index.len(), value.len());
         let dim = self.dim;
         for (a, (&ia, &va)) in index.iter().zip(value).enumerate() {
@@ -268,6 +282,33 @@ impl SparseSums {
             let row = &mut self.r[ia as usize * dim..(ia as usize + 1) * dim];
             for (&ib, &vb) in index[a..].iter().zip(&value[a..]) {
                 row[ib as usize] += wa * vb;
+            }
+        }
+        self.add_targets(index, value, y, weight);
+    }
+
+    /// Adds the pairs of a row ([`SparseSums::add`]) that have a target in them, and none of
+    /// those between two model entries: sums over the same rows hold those already
+    /// ([`Gram::with_design_of`]). The targets' columns are the last `q`, side by side, so a
+    /// model entry's products with them are added to consecutive sums, with no index to look up.
+    /// Each pair gets the same addition, `(weight · a) · b`, as in `add`.
+    #[inline]
+    pub fn add_targets(&mut self, index: &[u32], value: &[f64], y: &[f64], weight: f64) {
+        debug_assert_eq!(index.len(), value.len());
+        debug_assert_eq!(y.len(), self.q);
+        let (dim, first) = (self.dim, 1 + self.p);
+        for (&ia, &va) in index.iter().zip(value) {
+            let wa = weight * va;
+            let row = &mut self.r[ia as usize * dim + first..][..y.len()];
+            for (s, &yb) in row.iter_mut().zip(y) {
+                *s += wa * yb;
+            }
+        }
+        for (t, &ya) in y.iter().enumerate() {
+            let wa = weight * ya;
+            let row = &mut self.r[(first + t) * dim + first + t..][..y.len() - t];
+            for (s, &yb) in row.iter_mut().zip(&y[t..]) {
+                *s += wa * yb;
             }
         }
     }
@@ -863,8 +904,9 @@ mod tests {
     }
 
     /// A one-hot design with numbers and two targets, as dense standardised rows and as sparse
-    /// rows (categories raw), each row with its own weight.
-    fn sparse_and_dense(seed: u64) -> (Gram, SparseSums, Frame, Vec<usize>) {
+    /// rows (categories raw), each row with its own weight; and the sparse rows' target pairs
+    /// alone (`add_targets`).
+    fn sparse_and_dense(seed: u64) -> (Gram, SparseSums, Frame, Vec<usize>, SparseSums) {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         // Columns 0-2: feature A's levels (a fourth is the reference); 3-4: feature B's; 5, 6:
@@ -879,6 +921,7 @@ mod tests {
         );
         let mut dense = Gram::new(p, q);
         let mut sparse = SparseSums::new(p, q);
+        let mut targets_only = SparseSums::new(p, q);
         for _ in 0..500 {
             let a = rng.random_range(0..4usize);
             let b = rng.random_range(0..3usize);
@@ -906,22 +949,37 @@ mod tests {
                 index.push(6 + k as u32);
                 value.push((v - frame.x_shift[5 + k]) / frame.x_scale[5 + k]);
             }
-            for (t, &v) in y.iter().enumerate() {
-                index.push((1 + p + t) as u32);
-                value.push((v - frame.y_shift[t]) / frame.y_scale[t]);
-            }
+            let ys: Vec<f64> = (0..q)
+                .map(|t| (y[t] - frame.y_shift[t]) / frame.y_scale[t])
+                .collect();
             let mut row = vec![0.0; 1 + p + q];
             frame.standardise_weighted_into(&x, &y, w, &mut row);
             dense.add_block(Array2::from_shape_vec((1, 1 + p + q), row).unwrap().view());
-            sparse.add(&index, &value, w);
+            sparse.add(&index, &value, &ys, w);
+            targets_only.add_targets(&index, &value, &ys, w);
         }
-        (dense, sparse, frame, indicators)
+        (dense, sparse, frame, indicators, targets_only)
+    }
+
+    /// The components' sums leave the design's pairs to the side fits' sums: with that block
+    /// taken from them, every bit is what summing every pair gives.
+    #[test]
+    fn target_pairs_beside_the_design_block_give_every_bit_of_the_full_sums() {
+        for seed in 0..5 {
+            let (_, sparse, frame, indicators, targets_only) = sparse_and_dense(seed);
+            let full = sparse.into_gram(&frame, &indicators);
+            let beside = targets_only
+                .into_gram(&frame, &indicators)
+                .with_design_of(&full);
+            let bits = |g: &Gram| g.g.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&beside), bits(&full), "seed {seed}");
+        }
     }
 
     #[test]
     fn sparse_sums_standardised_at_the_end_equal_the_dense_sums() {
         for seed in 0..5 {
-            let (dense, sparse, frame, indicators) = sparse_and_dense(seed);
+            let (dense, sparse, frame, indicators, _) = sparse_and_dense(seed);
             let got = sparse.into_gram(&frame, &indicators);
             let scale = dense.g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
             for (a, b) in got.g.iter().zip(dense.g.iter()) {
@@ -1021,7 +1079,7 @@ mod tests {
         let index = [0u32, 2, 5, 6];
         let value = [1.0, 1.0, -0.7, 2.5];
         let mut by_row = SparseSums::new(6, 1);
-        by_row.add(&[0, 2, 5, 6, 7], &[1.0, 1.0, -0.7, 2.5, 3.25], 0.8);
+        by_row.add(&index, &value, &[3.25], 0.8);
         for models in [1, 6] {
             let mut many = ManySums::new(6, 1, models);
             many.add_row(&index, &value, &vec![0.8; models], 7, &vec![3.25; models]);

@@ -361,6 +361,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
             folds: &folds,
             k,
             penalties: [chosen[0], chosen[1]],
+            fold_grams: &fold_grams,
         },
         &config.economics,
     )?;
