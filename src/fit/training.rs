@@ -126,10 +126,9 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
     // The log link on the money itself, for the same targets, unless a scale is forced.
     let try_glm = [0, 1]
         .map(|t| try_log[t] && matches!(config.model.transform, Transform::Auto | Transform::Glm));
-    let ys: Vec<[f64; 4]> = targets
-        .iter()
-        .map(|&[r, b]| [r, b, r.max(0.0).ln_1p(), b.max(0.0).ln_1p()])
-        .collect();
+    let ys: Vec<[f64; 4]> = crate::parallel::map_each(&targets, |&[r, b]| {
+        [r, b, r.max(0.0).ln_1p(), b.max(0.0).ln_1p()]
+    });
     let frame = design.frame(&ys);
     let folds = assign_folds(n, k, config.model.seed);
     let leaks = crate::fit::leaks::find(&schema, &design.encoded, &targets, &folds, k);
