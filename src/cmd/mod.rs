@@ -19,11 +19,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::Format;
-use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::fit::history::Ledger;
 use crate::fit::training::Trained;
-use crate::io::date::format_days;
 use crate::io::output::Output;
 use crate::io::table::{decode, line_of, CsvInput, ReadOptions, STDIN_PATH};
 use crate::model::columns::FeatureColumns;
@@ -277,29 +275,6 @@ fn held_out_gini(trained: &Trained) -> Option<f64> {
         .map(|&(predicted, _, actual)| Pair { predicted, actual })
         .collect();
     normalised_gini_on(&pairs, crate::parallel::threads())
-}
-
-/// The earliest and latest date (`columns.date`) in a history file, when the config names a
-/// date column and the file has dates.
-fn date_range(path: &Path, config: &Config) -> Result<Option<(String, String)>> {
-    let Some(date) = &config.date else {
-        return Ok(None);
-    };
-    let mut input = CsvInput::open(path, ReadOptions::default())?;
-    let col = input.column(date, "the date column, columns.date in the config")?;
-    let mut record = csv::ByteRecord::new();
-    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    while input.read(&mut record)? {
-        if let Some(d) = record
-            .get(col)
-            .and_then(|f| std::str::from_utf8(f).ok())
-            .and_then(crate::io::date::parse_days)
-        {
-            lo = lo.min(d);
-            hi = hi.max(d);
-        }
-    }
-    Ok((lo <= hi).then(|| (format_days(lo), format_days(hi))))
 }
 
 /// Scores a file of customers the model never saw and compares with what they turned out to be.

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::fit::history::History;
 use crate::fit::training;
+use crate::io::date::format_days;
 use crate::io::table::ReadOptions;
 use crate::model::file::MODEL_FILE;
 use crate::model::registry::{label, Registry, Staging, VersionInfo};
@@ -128,7 +129,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         )
     };
     copied?;
-    let dates = super::date_range(&snapshot, &config)?;
+    // The span of the dates the customers were won, read with the history (every row, those
+    // left out for a blank outcome too), not by reading the snapshot once more.
+    let dates = history
+        .date_span
+        .map(|(first, last)| (format_days(first), format_days(last)));
     let reason =
         "trained with `leadscore train`, which makes its model current without a comparison";
     let info = VersionInfo {

@@ -68,6 +68,9 @@ pub struct History {
     /// Per customer, with `columns.date`: the day it was won (days since 1970-01-01), `None`
     /// where the field is blank. `None` without the column.
     pub dates: Option<Vec<Option<i64>>>,
+    /// With `columns.date`: the first and the last date in the file (days since 1970-01-01),
+    /// over every row read, those left out for a blank outcome too; `None` without a date.
+    pub date_span: Option<(i64, i64)>,
     pub excluded: Vec<Excluded>,
     pub rows_read: usize,
     pub sha256: String,
@@ -150,6 +153,7 @@ impl History {
         let mut targets = Vec::new();
         let mut terms = Vec::new();
         let mut dates = date_col.map(|_| Vec::new());
+        let mut date_span = None;
         let mut excluded = Vec::new();
         let source = input.source().clone();
         let size = input.size();
@@ -172,6 +176,7 @@ impl History {
                     dates.extend(chunk.dates);
                 }
                 excluded.extend(chunk.excluded);
+                date_span = widen(date_span, chunk.date_span);
                 chunk.error.map_or(Ok(()), Err)
             },
         )?;
@@ -199,6 +204,7 @@ impl History {
             terms,
             terms_per_row: ctx.ledger.economics.n_terms(),
             dates,
+            date_span,
             excluded,
             rows_read: rows_read as usize,
         })
@@ -353,8 +359,18 @@ struct Chunk {
     terms: Vec<f64>,
     /// Empty without a date column.
     dates: Vec<Option<i64>>,
+    /// The first and last date of the batch's rows, excluded ones too.
+    date_span: Option<(i64, i64)>,
     excluded: Vec<Excluded>,
     error: Option<Error>,
+}
+
+/// The span of dates covering both `a` and `b`.
+fn widen(a: Option<(i64, i64)>, b: Option<(i64, i64)>) -> Option<(i64, i64)> {
+    match (a, b) {
+        (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+        (a, b) => a.or(b),
+    }
 }
 
 impl Parse {
@@ -370,6 +386,7 @@ impl Parse {
             targets: Vec::with_capacity(batch.len),
             terms: Vec::with_capacity(batch.len * self.ledger.economics.n_terms()),
             dates: Vec::new(),
+            date_span: None,
             excluded: Vec::new(),
             error: None,
         };
@@ -395,6 +412,7 @@ impl Parse {
         let record = row.record();
         chunk.values.push(&self.features, &self.source, row)?;
         let date = self.date(row)?;
+        chunk.date_span = widen(chunk.date_span, date.map(|d| (d, d)));
         let outcome = self.ledger.outcome(&self.source, row, ledger)?;
         let id = row.text(self.id_col);
         if let Err(col) = outcome {

@@ -416,3 +416,40 @@ fn an_unknown_version_is_named_with_the_versions_kept() {
     }
     same_tree(&before, &snapshot(&env.path("")));
 }
+
+/// A version's "customers won A to B" spans the dates of every row the training read: a row
+/// left out for a blank outcome still counts (it is in the history kept beside the model),
+/// a missing-value text (`n/a`) and a blank date do not.
+#[test]
+fn a_versions_won_dates_span_every_row_read_with_a_date() {
+    let env = Env::new();
+    env.write("leadscore.toml", CONFIG);
+    let mut text = csv(&customers(
+        1..401,
+        "2025-01-01",
+        "2025-12-31",
+        Market::BEFORE,
+        1,
+    ));
+    // The earliest date is on a row with no support hours, left out of the fit.
+    text.push_str("C0401,Company 401,2024-06-30,retail,north,12,9000.00,\n");
+    // The last rows: a missing-value text and a blank date, after the latest real one.
+    text.push_str("C0402,Company 402,n/a,retail,north,12,9000.00,20.0\n");
+    text.push_str("C0403,Company 403,,retail,north,12,9000.00,20.0\n");
+    env.write("base.csv", text);
+    succeeded(&env.run(&["train", "--history", "base.csv"]));
+    let version = json(&env, "models/v0001/version.json");
+    assert_eq!(
+        (&version["first_won"], &version["last_won"]),
+        (&"2024-06-30".into(), &"2025-12-31".into())
+    );
+    let show = env.run(&["models", "show", "v1"]);
+    succeeded(&show);
+    assert_eq!(
+        line(&show.stdout, "Trained on "),
+        format!(
+            "Trained on base.csv (sha256 {}), customers won 2024-06-30 to 2025-12-31.",
+            &version["history_sha256"].as_str().unwrap()[..12]
+        )
+    );
+}
