@@ -453,3 +453,36 @@ fn a_versions_won_dates_span_every_row_read_with_a_date() {
         )
     );
 }
+
+/// A history read with `--delimiter` keeps its delimiter to the end of a training into a models
+/// directory. Here the header alone would be taken for comma-separated (its last name holds
+/// a dozen commas); when the span of won dates was found by reading the kept history once more,
+/// that second read sniffed, failed to find `won_on`, and the training failed after its fits.
+#[test]
+fn a_history_read_with_a_given_delimiter_trains_into_a_models_directory() {
+    let env = Env::new();
+    env.write("leadscore.toml", CONFIG);
+    let plain = csv(&customers(
+        1..201,
+        "2025-01-01",
+        "2025-12-31",
+        Market::BEFORE,
+        1,
+    ));
+    let mut text = String::new();
+    for (i, line) in plain.lines().enumerate() {
+        text.push_str(&line.replace(',', ";"));
+        text.push_str(if i == 0 {
+            ";note, a, b, c, d, e, f, g, h, i, j, k\n"
+        } else {
+            ";x\n"
+        });
+    }
+    env.write("semicolons.csv", text);
+    succeeded(&env.run(&["train", "--history", "semicolons.csv", "--delimiter", ";"]));
+    let version = json(&env, "models/v0001/version.json");
+    assert_eq!(
+        (&version["first_won"], &version["last_won"]),
+        (&"2025-01-01".into(), &"2025-12-31".into())
+    );
+}
