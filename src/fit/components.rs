@@ -28,10 +28,10 @@ pub(super) struct Inputs<'a> {
     /// The outcomes as the fit saw them, after the caps (`fit::outliers`).
     pub targets: &'a [[f64; 2]],
     pub folds: &'a [u8],
-    pub k: usize,
     /// The penalty each side's linear fit chose.
     pub penalties: [f64; 2],
-    /// The side fits' sums per fold, whose design block the parts' sums share.
+    /// The side fits' sums per fold (one per fold: their number is the folds'), whose design
+    /// block the parts' sums share.
     pub fold_grams: &'a [Gram],
 }
 
@@ -43,10 +43,10 @@ pub(super) fn fit(inputs: &Inputs, economics: &Economics) -> Result<Components> 
         history,
         targets,
         folds,
-        k,
         penalties,
         fold_grams: side_grams,
     } = *inputs;
+    let k = side_grams.len();
     let nt = history.terms_per_row;
     let n_return = economics.lifetime_return.len();
     let n = history.rows();

@@ -358,7 +358,6 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
             history,
             targets: &targets,
             folds: &folds,
-            k,
             penalties: [chosen[0], chosen[1]],
             fold_grams: &fold_grams,
         },
