@@ -406,29 +406,75 @@ pub fn apportion(parts: &[f64], total: f64, decimals: usize) -> Vec<f64> {
 }
 
 /// Writes `value` with `decimals` decimals and no grouping into `buf` (cleared first), never as
-/// "-0.00". Goes through integers: `{:.2}` formatting falls back to bignum arithmetic for most
-/// values and was the single biggest cost of scoring.
+/// "-0.00": [`fixed`] into a string.
 pub fn write_fixed(buf: &mut String, value: f64, decimals: usize) {
     buf.clear();
+    buf.push_str(fixed(value, decimals).as_str());
+}
+
+/// `value` with `decimals` decimals and no grouping, never as "-0.00", as text a writer copies
+/// where it belongs (a CSV row takes six of them) without a string of its own. Goes through
+/// integers: `{:.2}` formatting falls back to bignum arithmetic for most values and was the
+/// single biggest cost of scoring.
+pub fn fixed(value: f64, decimals: usize) -> Fixed {
     if let Some((negative, n)) = POW10
         .get(decimals)
         .and_then(|scale| round_half_away(value * scale))
     {
+        let mut digits = Digits::new();
+        digits.scaled(n, decimals, false);
         if negative {
-            buf.push('-');
+            digits.push_front(b'-');
         }
-        push_scaled(buf, n, decimals);
-        return;
+        return Fixed::Digits(digits);
     }
-    use std::fmt::Write as _;
-    let _ = write!(buf, "{value:.decimals$}");
-    if buf.starts_with('-') && buf.bytes().all(|b| matches!(b, b'-' | b'0' | b'.')) {
-        buf.remove(0);
+    let mut text = format!("{value:.decimals$}");
+    if text.starts_with('-') && text.bytes().all(|b| matches!(b, b'-' | b'0' | b'.')) {
+        text.remove(0);
+    }
+    Fixed::Text(text)
+}
+
+/// A number written by [`fixed`]: on the stack, or (past the fast path: huge, not finite, or
+/// more than 9 decimals) formatted by `std`.
+pub enum Fixed {
+    Digits(Digits),
+    Text(String),
+}
+
+impl Fixed {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Fixed::Digits(d) => d.as_str(),
+            Fixed::Text(t) => t,
+        }
     }
 }
 
 /// 10^0 ..= 10^9, each exact: the scales of the fast paths (more decimals take the slow one).
 const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/// 10^0 ..= 10^9 as integers.
+const POW10_U64: [u64; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
+
+/// `00`, `01`, ..., `99`, back to back.
+const PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
 
 /// Integers up to here are written from a `u64`; larger or non-finite values take `format!`.
 const FAST_BELOW: u64 = 9_000_000_000_000_000;
@@ -448,34 +494,79 @@ fn round_half_away(x: f64) -> Option<(bool, u64)> {
     (n < FAST_BELOW).then_some((x < 0.0 && n > 0, n))
 }
 
-/// Appends `n / 10^decimals` with exactly `decimals` decimals: `544304`, 2 → `5443.04`.
-fn push_scaled(buf: &mut String, n: u64, decimals: usize) {
-    let mut digits = itoa::Buffer::new();
-    let s = digits.format(n);
-    if decimals == 0 {
-        buf.push_str(s);
-    } else if s.len() > decimals {
-        let (whole, frac) = s.split_at(s.len() - decimals);
-        buf.push_str(whole);
-        buf.push('.');
-        buf.push_str(frac);
-    } else {
-        buf.push_str("0.");
-        push_zero_padded(buf, s, decimals);
-    }
+/// A number's text built right to left in a buffer on the stack, then appended in one copy: a
+/// scored row writes about a dozen numbers, and appending each piece (sign, digits, point,
+/// fraction, each group of three) on its own was a tenth of scoring's instructions.
+pub struct Digits {
+    buf: [u8; Digits::CAPACITY],
+    start: usize,
 }
 
-/// Appends `digits` after enough zeros to make `width` digits.
-fn push_zero_padded(buf: &mut String, digits: &str, width: usize) {
-    for _ in digits.len()..width {
-        buf.push('0');
-    }
-    buf.push_str(digits);
-}
+impl Digits {
+    /// Room for the longest: a sign, the 19 digits below [`FAST_BELOW`], 6 group separators
+    /// and a point.
+    const CAPACITY: usize = 40;
 
-/// Appends the decimal digits of `n`.
-fn push_u64(buf: &mut String, n: u64) {
-    buf.push_str(itoa::Buffer::new().format(n));
+    fn new() -> Digits {
+        Digits {
+            buf: [0; Digits::CAPACITY],
+            start: Digits::CAPACITY,
+        }
+    }
+
+    fn push_front(&mut self, b: u8) {
+        self.start -= 1;
+        self.buf[self.start] = b;
+    }
+
+    /// `n / 10^decimals` with exactly `decimals` decimals (at most 9) and at least one whole
+    /// digit, the whole digits grouped by thousands when `grouped`. Two digits at a time, from
+    /// a table, as `itoa` does.
+    fn scaled(&mut self, n: u64, decimals: usize, grouped: bool) {
+        let unit = POW10_U64[decimals];
+        let (mut whole, mut frac) = (n / unit, n % unit);
+        for _ in 0..decimals / 2 {
+            self.two((frac % 100) as usize);
+            frac /= 100;
+        }
+        if decimals % 2 == 1 {
+            self.push_front(b'0' + frac as u8);
+        }
+        if decimals > 0 {
+            self.push_front(b'.');
+        }
+        if grouped {
+            while whole >= 1000 {
+                let group = (whole % 1000) as usize;
+                whole /= 1000;
+                self.two(group % 100);
+                self.push_front(b'0' + (group / 100) as u8);
+                self.push_front(b',');
+            }
+        }
+        while whole >= 100 {
+            self.two((whole % 100) as usize);
+            whole /= 100;
+        }
+        if whole >= 10 {
+            self.two(whole as usize);
+        } else {
+            self.push_front(b'0' + whole as u8);
+        }
+    }
+
+    /// Two digits, `00` to `99`.
+    fn two(&mut self, d: usize) {
+        self.start -= 2;
+        self.buf[self.start..self.start + 2].copy_from_slice(&PAIRS[2 * d..2 * d + 2]);
+    }
+
+    fn as_str(&self) -> &str {
+        debug_assert!(self.buf[self.start..].is_ascii());
+        // SAFETY: only ASCII digits, signs, points and commas are ever written, from `start` on.
+        // Checking that took as many instructions as writing the digits.
+        unsafe { std::str::from_utf8_unchecked(&self.buf[self.start..]) }
+    }
 }
 
 /// Thresholds from highest to lowest: the given ones as set (the config checks their order), and
@@ -529,30 +620,16 @@ pub fn money(value: f64, decimals: usize) -> String {
 pub fn push_signed_whole(out: &mut String, value: f64) {
     match round_half_away(value) {
         Some((negative, n)) => {
-            out.push(if negative { '-' } else { '+' });
-            push_grouped(out, n);
+            let mut digits = Digits::new();
+            digits.scaled(n, 0, true);
+            digits.push_front(if negative { b'-' } else { b'+' });
+            out.push_str(digits.as_str());
         }
         None => {
             let rounded = value.round();
             out.push(if rounded < 0.0 { '-' } else { '+' });
             group_thousands(&format!("{:.0}", rounded.abs()), out);
         }
-    }
-}
-
-/// Appends `n` with thousands separators, without allocating.
-fn push_grouped(out: &mut String, n: u64) {
-    let mut digits = itoa::Buffer::new();
-    let s = digits.format(n);
-    let mut at = match s.len() % 3 {
-        0 => 3,
-        head => head,
-    };
-    out.push_str(&s[..at]);
-    while at < s.len() {
-        out.push(',');
-        out.push_str(&s[at..at + 3]);
-        at += 3;
     }
 }
 
@@ -566,28 +643,22 @@ pub fn push_plain(out: &mut String, v: f64) {
 /// with its digits alone.
 pub fn push_number(out: &mut String, v: f64, grouped: bool) {
     let decimals = if v.abs() >= 1.0 { 2 } else { 4 };
-    let Some((negative, n)) = round_half_away(v * POW10[decimals]) else {
+    let Some((negative, mut n)) = round_half_away(v * POW10[decimals]) else {
         out.push_str(&format!("{v}"));
         return;
     };
-    if negative {
-        out.push('-');
-    }
-    let unit = 10u64.pow(decimals as u32);
-    if grouped {
-        push_grouped(out, n / unit);
-    } else {
-        push_u64(out, n / unit);
-    }
-    let (mut frac, mut digits) = (n % unit, decimals);
-    while digits > 0 && frac % 10 == 0 {
-        frac /= 10;
+    // Trailing zeros of the fraction are dropped: 12.50 → 12.5, 3.00 → 3.
+    let mut digits = decimals;
+    while digits > 0 && n % 10 == 0 {
+        n /= 10;
         digits -= 1;
     }
-    if digits > 0 {
-        out.push('.');
-        push_zero_padded(out, itoa::Buffer::new().format(frac), digits);
+    let mut text = Digits::new();
+    text.scaled(n, digits, grouped);
+    if negative {
+        text.push_front(b'-');
     }
+    out.push_str(text.as_str());
 }
 
 /// [`push_signed_whole`] into a new string.

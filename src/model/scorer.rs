@@ -128,17 +128,10 @@ impl ScoredLead {
     pub fn drivers<const N: usize>(&self, eq: &Equation) -> [Option<Driver>; N] {
         let mut top: [(f64, Option<Driver>); N] = [(0.0, None); N];
         let mut filled = 0;
-        let n = self.readings.len();
-        for i in 0..n + self.floors.len() {
-            let (v, d) = if i < n {
-                (self.net_contribution(eq, i), Driver::Feature(i))
-            } else {
-                let t = i - n;
-                (eq.targets[t].role.sign() * self.floors[t], Driver::Floor(t))
-            };
+        let mut consider = |v: f64, d: Driver| {
             let mag = v.abs();
             if mag == 0.0 {
-                continue;
+                return;
             }
             // `top[..filled]` is biggest first: `mag` goes after every one at least as big (so
             // ties keep feature order), the ones after it move down, the last falls off.
@@ -153,6 +146,22 @@ impl ScoredLead {
                 }
                 top[pos] = (mag, Some(d));
             }
+        };
+        // Each feature's part of the net value as `net_contribution` works it out, a feature's
+        // targets side by side: without an index worked out and checked per target.
+        // (A lead of no targets has no contributions either.)
+        let nt = self.n_targets().max(1);
+        for (f, parts) in self.contributions.chunks_exact(nt).enumerate() {
+            let v: f64 = eq
+                .targets
+                .iter()
+                .zip(parts)
+                .map(|(target, c)| target.role.sign() * c)
+                .sum();
+            consider(v, Driver::Feature(f));
+        }
+        for (t, floor) in self.floors.iter().enumerate() {
+            consider(eq.targets[t].role.sign() * floor, Driver::Floor(t));
         }
         top.map(|(_, d)| d)
     }

@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use crate::economics::write_fixed;
+use crate::economics::{fixed, write_fixed, Fixed};
 use crate::model::components::Components;
 use crate::model::equation::Equation;
 use crate::model::scorer::ScoredLead;
@@ -56,7 +56,7 @@ impl Dialect {
             self.separate(out, &mut fields);
             match cell {
                 Cell::Text(text) => self.text(out, text),
-                Cell::Number(number) => self.plain(out, number),
+                Cell::Number(number) => self.number(out, number),
             }
         }
         self.end(out, start, fields);
@@ -105,15 +105,43 @@ impl Dialect {
         }
     }
 
+    /// A number as it is, quoted when it holds the delimiter (`1,5` in a comma-separated file):
+    /// leadscore wrote it, so it holds no quote or line break, and only the delimiter is looked
+    /// for.
+    fn number(&self, out: &mut Vec<u8>, number: &str) {
+        debug_assert!(!number.bytes().any(|b| matches!(b, b'"' | b'\r' | b'\n')));
+        if number.bytes().any(|b| b == self.delimiter) {
+            out.push(b'"');
+            out.extend_from_slice(number.as_bytes());
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(number.as_bytes());
+        }
+    }
+
     /// A field as it is, quoted when it holds the delimiter, a quote or a line break.
     fn plain(&self, out: &mut Vec<u8>, field: &str) {
-        if field.bytes().any(|b| self.quoted[b as usize]) {
+        if self.needs_quotes(field.as_bytes()) {
             out.push(b'"');
             escape(out, field);
             out.push(b'"');
         } else {
             out.extend_from_slice(field.as_bytes());
         }
+    }
+}
+
+impl Dialect {
+    /// Whether a field holds the delimiter, a quote, CR or LF. Short fields (ids, tiers) are
+    /// looked up byte by byte; longer ones (reasons, warnings, carried text) are searched
+    /// with `memchr`'s vector code, which a byte-at-a-time loop over every cell of a row cost
+    /// about as much as formatting the row's numbers.
+    fn needs_quotes(&self, field: &[u8]) -> bool {
+        if field.len() < 16 {
+            return field.iter().any(|&b| self.quoted[b as usize]);
+        }
+        memchr::memchr3(self.delimiter, b'"', b'\n', field).is_some()
+            || memchr::memchr(b'\r', field).is_some()
     }
 }
 
@@ -142,12 +170,6 @@ pub struct CsvWriter<'e, W: Write> {
 
 #[derive(Default)]
 struct Fields {
-    ret: String,
-    burden: String,
-    net: String,
-    low: String,
-    high: String,
-    ratio: String,
     reasons: String,
     warnings: String,
     /// With components: each part as written, and the parts at full precision.
@@ -218,19 +240,18 @@ impl<W: Write> ScoredWriter for CsvWriter<'_, W> {
         let d = self.decimals;
         let f = &mut self.fields;
         let m = &lead.money;
-        write_fixed(&mut f.ret, m.lifetime_return, d);
-        write_fixed(&mut f.burden, m.service_burden, d);
-        write_fixed(&mut f.net, m.net, d);
-        f.low.clear();
-        f.high.clear();
-        if let Some((lo, hi)) = lead.interval_around(m.net) {
-            write_fixed(&mut f.low, lo, d);
-            write_fixed(&mut f.high, hi, d);
-        }
-        f.ratio.clear();
-        if let Some(r) = m.ratio() {
-            write_fixed(&mut f.ratio, r, 2);
-        }
+        let (ret, burden, net) = (
+            fixed(m.lifetime_return, d),
+            fixed(m.service_burden, d),
+            fixed(m.net, d),
+        );
+        let interval = lead
+            .interval_around(m.net)
+            .map(|(lo, hi)| (fixed(lo, d), fixed(hi, d)));
+        let (low, high) = interval
+            .as_ref()
+            .map_or(("", ""), |(lo, hi)| (lo.as_str(), hi.as_str()));
+        let ratio = m.ratio().map(|r| fixed(r, 2));
         push_reasons(self.equation, lead, &mut f.reasons);
         push_warnings(lead, &mut f.warnings);
         if let Some(c) = self.components {
@@ -243,12 +264,12 @@ impl<W: Write> ScoredWriter for CsvWriter<'_, W> {
         }
         let cells = [
             Cell::Text(&lead.id),
-            Cell::Number(&f.ret),
-            Cell::Number(&f.burden),
-            Cell::Number(&f.net),
-            Cell::Number(&f.low),
-            Cell::Number(&f.high),
-            Cell::Number(&f.ratio),
+            Cell::Number(ret.as_str()),
+            Cell::Number(burden.as_str()),
+            Cell::Number(net.as_str()),
+            Cell::Number(low),
+            Cell::Number(high),
+            Cell::Number(ratio.as_ref().map_or("", Fixed::as_str)),
             Cell::Text(lead.tier.as_str()),
             Cell::Text(lead.recommendation.as_str()),
             Cell::Text(&f.reasons),
