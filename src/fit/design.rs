@@ -93,6 +93,12 @@ impl Design {
         self.encoded.dot(i, coef)
     }
 
+    /// [`Design::dot`] with several coefficient vectors, in one walk over the row.
+    #[inline]
+    pub(super) fn dots(&self, i: usize, coefs: &[&[f64]], out: &mut [f64]) {
+        self.encoded.dots(i, coefs, out)
+    }
+
     pub(super) fn row(&self, i: usize, out: &mut [f64]) {
         self.encoded.row(i, out)
     }

@@ -106,6 +106,20 @@ impl EncodedHistory {
         self.each_nonzero(i, |j, x, _| sum += coef[j] * x);
         sum
     }
+
+    /// [`EncodedHistory::dot`] of row `i` with each of `coefs`, into `out`, in one walk over the
+    /// row: each sum the same additions in the same order as its own `dot`. The held-out
+    /// figures take four to six predictions of every row.
+    #[inline]
+    pub fn dots(&self, i: usize, coefs: &[&[f64]], out: &mut [f64]) {
+        let out = &mut out[..coefs.len()];
+        out.fill(-0.0);
+        self.each_nonzero(i, |j, x, _| {
+            for (sum, coef) in out.iter_mut().zip(coefs) {
+                *sum += coef[j] * x;
+            }
+        });
+    }
 }
 
 /// The raw values of one feature over the whole history, as read.

@@ -396,10 +396,15 @@ struct Predictor {
 }
 
 impl Predictor {
-    /// The prediction in money for history row `i`, before any floor.
-    fn money(&self, design: &Design, i: usize) -> f64 {
-        let coef = self.coef.as_slice().expect("contiguous");
-        let v = self.intercept + design.dot(i, coef);
+    /// The slopes, as [`Design::dot`] takes them.
+    fn coefficients(&self) -> &[f64] {
+        self.coef.as_slice().expect("contiguous")
+    }
+
+    /// The prediction in money, before any floor, for a history row whose dot product with the
+    /// slopes is `dot` ([`Design::dots`]).
+    fn money_of(&self, dot: f64) -> f64 {
+        let v = self.intercept + dot;
         match self.log {
             Some((correction, shift)) => from_log_shifted(v, correction, shift),
             None => v,
@@ -444,17 +449,32 @@ impl Design {
         variants: &[Vec<Option<Predictor>>],
         floor_return: bool,
     ) -> [ErrorSums; 6] {
+        // Per fold: the columns that have a model, and the models' slopes.
+        let models_of: Vec<Vec<(usize, &Predictor)>> = variants
+            .iter()
+            .map(|fold| {
+                fold.iter()
+                    .enumerate()
+                    .filter_map(|(column, m)| Some((column, m.as_ref()?)))
+                    .collect()
+            })
+            .collect();
+        let coefs_of: Vec<Vec<&[f64]>> = models_of
+            .iter()
+            .map(|models| models.iter().map(|(_, m)| m.coefficients()).collect())
+            .collect();
         let parts = self.in_parts(|range| {
             let mut sums = [ErrorSums::default(); 6];
+            let mut dots = [0.0; 6];
             for i in range {
-                for (column, model) in variants[folds[i] as usize].iter().enumerate() {
-                    if let Some(m) = model {
-                        let t = column % 2;
-                        let floored = t == 1 || floor_return || column >= 2;
-                        let v = m.money(self, i);
-                        let v = if floored { v.max(0.0) } else { v };
-                        sums[column].add_weighted(targets[i][t], v, self.weight(i));
-                    }
+                let f = folds[i] as usize;
+                self.dots(i, &coefs_of[f], &mut dots);
+                for (&(column, m), &dot) in models_of[f].iter().zip(&dots) {
+                    let t = column % 2;
+                    let floored = t == 1 || floor_return || column >= 2;
+                    let v = m.money_of(dot);
+                    let v = if floored { v.max(0.0) } else { v };
+                    sums[column].add_weighted(targets[i][t], v, self.weight(i));
                 }
             }
             sums
@@ -637,17 +657,25 @@ impl Design {
     ) -> HeldOut {
         // The same floors as scoring, so the errors measure what users will see.
         let floor = |v: f64, applies: bool| if applies { v.max(0.0) } else { v };
+        // Per fold, the four predictions of a row: the fold's return and burden models, then
+        // the final ones.
+        let coefs: Vec<[&[f64]; 4]> = models
+            .iter()
+            .map(|[ret, burden]| [ret, burden, &fits[0], &fits[1]].map(Predictor::coefficients))
+            .collect();
         let parts = self.in_parts(|range| {
             let mut sums = vec![FoldSums::default(); models.len()];
             let mut in_sample = Vec::with_capacity(range.len());
             // Held-out (predicted net, predicted size, actual net), for the intervals.
             let mut held = Vec::with_capacity(range.len());
             let mut money = Vec::with_capacity(range.len());
+            let mut dots = [0.0; 4];
             for i in range {
                 let f = folds[i] as usize;
                 let [ret_model, burden_model] = &models[f];
-                let fitted_ret = ret_model.money(self, i);
-                let fitted_burden = burden_model.money(self, i);
+                self.dots(i, &coefs[f], &mut dots);
+                let fitted_ret = ret_model.money_of(dots[0]);
+                let fitted_burden = burden_model.money_of(dots[1]);
                 let ret = floor(fitted_ret, floor_return);
                 let burden = floor(fitted_burden, true);
                 let actual = targets[i];
@@ -662,8 +690,8 @@ impl Design {
                 s.linear[1].add(actual[1], fitted_burden);
                 held.push((ret - burden, ret.abs() + burden, actual[0] - actual[1]));
                 money.push([ret, burden]);
-                let r = floor(fits[0].money(self, i), floor_return);
-                let b = floor(fits[1].money(self, i), true);
+                let r = floor(fits[0].money_of(dots[2]), floor_return);
+                let b = floor(fits[1].money_of(dots[3]), true);
                 in_sample.push(r - b);
             }
             (sums, in_sample, held, money)
