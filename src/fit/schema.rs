@@ -650,9 +650,17 @@ impl ValuesBuilder {
         for (f, vals) in self.values.iter_mut().enumerate() {
             match vals {
                 FeatureValues::Categorical { codes, dict } => {
+                    let mut value = cols.category(row, f);
+                    let interner = &mut self.interners[f];
+                    // A value met before is looked up first: no missing-value text is ever a
+                    // key (they are all read as the blank, ""), so a hit is never one, and the
+                    // texts are compared only with values not met before.
+                    if let Some(&c) = interner.get(value.as_deref().unwrap_or("")) {
+                        codes.push(c);
+                        continue;
+                    }
                     // `n/a` and the like are blanks in training: a level of their own would
                     // split the blanks in two.
-                    let mut value = cols.category(row, f);
                     if let Some(v) = value.as_deref().filter(|v| cols.is_missing_value(v)) {
                         match self.tokens[f].iter_mut().find(|(t, _)| t == v) {
                             Some((_, n)) => *n += 1,
@@ -660,7 +668,6 @@ impl ValuesBuilder {
                         }
                         value = None;
                     }
-                    let interner = &mut self.interners[f];
                     let key = value.as_deref().unwrap_or("");
                     let code = match interner.get(key) {
                         Some(&c) => c,
