@@ -80,6 +80,17 @@ pub struct IdIndex<S = rustc_hash::FxBuildHasher> {
     hasher: S,
 }
 
+/// `n` empty slots, the zeros written rather than left to the kernel. A large `vec![[0; 2]; n]`
+/// is fresh zero pages: the first look at a slot ([`IdIndex::touch`]) maps a shared page of
+/// zeros, and the first id stored there then replaces it, which makes the kernel interrupt
+/// every other core running the process to forget the old mapping (a TLB shootdown), once per
+/// 4 KiB page of a table of tens of megabytes, while the workers parse on those cores.
+fn written_zeros(n: usize) -> Vec<[u64; 2]> {
+    let mut slots = Vec::with_capacity(n);
+    slots.resize(n, [0; 2]);
+    slots
+}
+
 /// Slots of a new index; a power of two, as every size is.
 const FIRST_SLOTS: usize = 1024;
 
@@ -143,7 +154,7 @@ impl<S: BuildHasher> IdIndex<S> {
         if want <= self.slots.len() {
             return;
         }
-        let old = std::mem::replace(&mut self.slots, vec![[0; 2]; want]);
+        let old = std::mem::replace(&mut self.slots, written_zeros(want));
         for slot in old.into_iter().filter(|s| s[1] != 0) {
             let mask = self.slots.len() - 1;
             let mut i = self.home(slot[0]);
