@@ -19,6 +19,13 @@ const SAMPLE_ROWS: usize = 20_000;
 const MAX_LEVELS: usize = 60;
 
 pub fn run(args: &InitArgs) -> Result<()> {
+    if args.output.is_dir() {
+        // Not "pass --force": no --force writes a config over a directory.
+        return Err(Error::Usage(format!(
+            "-o {} is a directory: name a file to write",
+            args.output.display()
+        )));
+    }
     if args.output.exists() && !args.force {
         return Err(Error::file(
             args.output.display(),

@@ -159,11 +159,18 @@ fn check_scoring_paths(
     )
 }
 
-/// Refuses outputs that would replace an input or each other, before anything is read: the
-/// lead list or the model named as `-o` or `--skip-invalid`, or the rejects written over the
-/// scores. Each output is `(flag, path)`; inputs are `(what it is, path)`.
+/// Refuses outputs that would replace an input or each other, or that are directories, before
+/// anything is read: the lead list or the model named as `-o` or `--skip-invalid`, or the
+/// rejects written over the scores. Each output is `(flag, path)`; inputs are `(what it is, path)`.
 fn check_paths(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
     for (i, (flag, out)) in outputs.iter().enumerate() {
+        // Refused now, not when the finished file is put in place (after scoring every lead).
+        if out.is_dir() {
+            return Err(Error::Usage(format!(
+                "{flag} {} is a directory: name a file to write",
+                out.display()
+            )));
+        }
         for (what, input) in inputs {
             if same_file(out, input) {
                 let which = if out == input {

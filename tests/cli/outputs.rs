@@ -51,6 +51,51 @@ fn an_output_that_is_an_input_or_the_model_is_refused_by_inode() {
     assert_eq!(env.read(LEADS), leads);
 }
 
+#[test]
+fn a_directory_named_as_an_output_is_refused_before_any_work() {
+    let env = trained_env();
+    env.write("out/keep.txt", "");
+    let refused = "is a directory: name a file to write\n";
+    let cases: [(&[&str], String); 7] = [
+        // Sorted scores used to be refused only when put in place, after scoring every lead,
+        // and as a runtime failure (exit 1).
+        (
+            &["score", LEADS, "-o", "out"],
+            format!("error: -o out {refused}"),
+        ),
+        (
+            &["score", LEADS, "--keep-order", "-o", "out/"],
+            format!("error: -o out/ {refused}"),
+        ),
+        (
+            &["score", LEADS, "--skip-invalid", "out"],
+            format!("error: --skip-invalid out {refused}"),
+        ),
+        (
+            &["plan", LEADS, "--capacity", "sales_hours=100", "-o", "out"],
+            format!("error: -o out {refused}"),
+        ),
+        (
+            &["sql", "--dialect", "sqlite", "-o", "out"],
+            format!("error: -o out {refused}"),
+        ),
+        (&["init", "-o", "out"], format!("error: -o out {refused}")),
+        (
+            &["init", "-o", "out", "--force"],
+            format!("error: -o out {refused}"),
+        ),
+    ];
+    for (args, message) in cases {
+        let run = env.run(args);
+        assert_eq!(
+            (run.code, run.stderr.as_str()),
+            (2, message.as_str()),
+            "{args:?}"
+        );
+    }
+    assert_eq!(env.files("out"), ["keep.txt"]);
+}
+
 #[cfg(unix)]
 #[test]
 fn a_symlink_is_followed_and_kept() {

@@ -61,7 +61,9 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         "export",
     )?;
     let rejects = args.skip_invalid.as_deref();
-    super::check_scoring_paths(&leads, &args.model, output, rejects)?;
+    // A split's -o is a directory, checked by `split::refuse_inside` below.
+    let file_output = output.filter(|_| args.split_by.is_none());
+    super::check_scoring_paths(&leads, &args.model, file_output, rejects)?;
     if let (Some(dir), Some(_)) = (output, &args.split_by) {
         // The directory is replaced whole: nothing the export reads or writes besides may be in it.
         let rejects: Vec<(&str, &Path)> =
