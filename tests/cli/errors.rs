@@ -272,6 +272,58 @@ fn duplicate_id_in_the_history_names_both_lines() {
     );
 }
 
+/// A history of 5,000 rows (three batches of the reading pipeline): row `r` (line `r + 1`)
+/// has id `C{r}`, and `edits` replaces rows' ids (when given) and employee counts.
+fn long_history(edits: &[(usize, Option<&str>, &str)]) -> String {
+    let mut text =
+        "customer_id,company,industry,region,account_manager,employees,first_order_value,lifetime_revenue,support_hours\n"
+            .to_string();
+    for r in 1..=5000 {
+        let (mut id, mut employees) = (format!("C{r}"), format!("{}", 5 + r % 40));
+        for &(row, new_id, new_employees) in edits {
+            if row == r {
+                id = new_id.map_or(id, str::to_string);
+                employees = new_employees.to_string();
+            }
+        }
+        text.push_str(&format!(
+            "{id},Firm {r},retail,north,Müller,{employees},{}.50,{},12.5\n",
+            1000 + r,
+            20_000 + 7 * r
+        ));
+    }
+    text
+}
+
+#[test]
+fn the_first_problem_in_file_order_is_reported_across_batches() {
+    // The duplicate check runs in file order on another thread than the rows' own checks; the
+    // one reported is still the first in the file, whichever it is.
+    let dup = |row| (row, Some("C17"), "12");
+    let bad = |row| (row, None, "12x");
+    let bad_number = |line| {
+        format!("error: history.csv:{line}: column \"employees\": expected a number, got \"12x\"\n")
+    };
+    let duplicate = |line| {
+        format!("error: history.csv:{line}: column \"customer_id\": duplicate id \"C17\" (first seen on line 18)\n")
+    };
+    // A duplicate two batches after its first sighting, before a bad number in its batch.
+    train_fails(&long_history(&[dup(4100), bad(4200)]), &duplicate(4101));
+    // The bad number first (in the same batch, then in an earlier one).
+    train_fails(&long_history(&[bad(4050), dup(4100)]), &bad_number(4051));
+    train_fails(&long_history(&[bad(3000), dup(4100)]), &bad_number(3001));
+    // Both on one row: the id is checked first, as it always was.
+    train_fails(
+        &long_history(&[(4100, Some("C17"), "12x")]),
+        &duplicate(4101),
+    );
+    // A blank id, then a duplicate.
+    train_fails(
+        &long_history(&[(2500, Some(""), "12"), dup(4100)]),
+        "error: history.csv:2501: column \"customer_id\": the id is blank\n",
+    );
+}
+
 #[test]
 fn duplicate_id_in_the_leads_names_both_lines() {
     let leads = edit(&fixture(LEADS), "L04,", "L02,");
