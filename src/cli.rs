@@ -346,7 +346,8 @@ pub struct PlanArgs {
     /// The id column of the lead list (default: the model's lead id column)
     #[arg(long, value_name = "COLUMN")]
     pub id: Option<String>,
-    /// Field delimiter of the lead list and the capacity file (default: sniffed)
+    /// Field delimiter of the lead list (default: sniffed); the capacity file's is always
+    /// sniffed from its own header
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
     /// Decimals of the money columns

@@ -67,7 +67,7 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     let (model, located) = crate::model::registry::load(&args.model)?;
     let components = super::components_of(&model, &located)?;
     let (column, capacities) = match &args.capacity_file {
-        Some(path) => read_capacities(path, args.delimiter)?,
+        Some(path) => read_capacities(path)?,
         None => (
             column.expect("checked"),
             Capacities::Everyone(hours.expect("checked")),
@@ -335,7 +335,7 @@ fn capacity_flags(args: &PlanArgs) -> Result<(Option<String>, Option<f64>)> {
             };
             let hours = positive_hours(hours).ok_or_else(|| {
                 Error::Usage(format!(
-                    "--capacity {}: the hours must be a number above 0, got {}",
+                    "--capacity {}: the hours must be a finite number above 0, got {}",
                     shown(text),
                     shown(hours.trim())
                 ))
@@ -375,14 +375,11 @@ enum Capacities {
 
 /// Reads a capacity file: the first column names the group, the second (named after the hours
 /// planned, e.g. `sales_hours`) gives its hours.
-fn read_capacities(path: &Path, delimiter: Option<u8>) -> Result<(String, Capacities)> {
-    let mut input = CsvInput::open(
-        path,
-        ReadOptions {
-            delimiter,
-            ..Default::default()
-        },
-    )?;
+/// Reads `--capacity-file`. Its delimiter is sniffed from its own header, whatever
+/// `--delimiter` says of the lead list: a semicolon CRM export and a comma file of hours typed by
+/// hand go together.
+fn read_capacities(path: &Path) -> Result<(String, Capacities)> {
+    let mut input = CsvInput::open(path, ReadOptions::default())?;
     if input.headers().len() < 2 {
         return Err(Error::file(
             input.path(),
@@ -418,7 +415,7 @@ fn read_capacities(path: &Path, delimiter: Option<u8>) -> Result<(String, Capaci
             source.field_error(
                 &record,
                 1,
-                format!("expected hours above 0, got {}", shown(text.trim())),
+                format!("expected finite hours above 0, got {}", shown(text.trim())),
             )
         })?;
         groups.push((name, hours, line));

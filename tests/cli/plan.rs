@@ -222,12 +222,54 @@ fn risk_and_min_net_leave_out_the_leads_they_name() {
 }
 
 #[test]
+fn the_capacity_file_keeps_its_own_delimiter_beside_a_semicolon_lead_list() {
+    // A European CRM's export (semicolons, decimal commas) planned against hours typed by hand
+    // with commas: --delimiter is the lead list's; the capacity file's is sniffed.
+    let env = env();
+    let leads = env.read("data/leads.csv");
+    let semicolons: String = csv_rows(&leads)
+        .iter()
+        .map(|r| r.join(";") + "\n")
+        .collect();
+    assert!(!leads.contains(';'));
+    env.write("leads-semicolon.csv", &semicolons);
+    let plan = |leads: &str, delimiter: &[&str]| {
+        let mut args = vec![
+            "plan",
+            leads,
+            "--by",
+            "region",
+            "--capacity-file",
+            "data/territories.csv",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(delimiter);
+        let run = env.run(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let mut report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        report.as_object_mut().unwrap().remove("file");
+        report
+    };
+    assert_eq!(
+        plan("leads-semicolon.csv", &["--delimiter", ";"]),
+        plan("data/leads.csv", &[])
+    );
+}
+
+#[test]
 fn bad_capacities_and_groups_are_refused_by_name() {
     let env = env();
     fails(
         &env,
         &["plan", "data/leads.csv", "--capacity", "sales_hours=-5"],
-        "error: --capacity \"sales_hours=-5\": the hours must be a number above 0, got \"-5\"\n",
+        "error: --capacity \"sales_hours=-5\": the hours must be a finite number above 0, got \"-5\"\n",
+    );
+    // 1e999 reads as a number, an infinite one: no plan can spend infinite hours.
+    fails(
+        &env,
+        &["plan", "data/leads.csv", "--capacity", "sales_hours=1e999"],
+        "error: --capacity \"sales_hours=1e999\": the hours must be a finite number above 0, got \"1e999\"\n",
     );
     fails(
         &env,
@@ -291,7 +333,7 @@ fn bad_capacities_and_groups_are_refused_by_name() {
             "--capacity-file",
             "reps.csv",
         ],
-        "error: reps.csv:2: column \"sales_hours\": expected hours above 0, got \"lots\"\n",
+        "error: reps.csv:2: column \"sales_hours\": expected finite hours above 0, got \"lots\"\n",
     );
     fails(
         &env,
