@@ -195,13 +195,17 @@ impl Components {
 }
 
 /// The output columns of the parts: each part in money (`burden_sales_effort`), then each part
-/// in its column's units where it has one (`expected_sales_hours`), a name taken once.
+/// in its column's units where it has one (`expected_sales_hours`), a name taken once, and none
+/// a score column's: an hours column named `net` gives `expected_net_2`, not a second
+/// `expected_net` beside the lead's net value.
 pub fn column_names(parts: &[Part]) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(parts.len() * 2);
     let take = |name: String, names: &mut Vec<String>| {
         let mut candidate = name.clone();
         let mut n = 2;
-        while names.contains(&candidate) {
+        while names.contains(&candidate)
+            || crate::model::scorer::FIGURE_COLUMNS.contains(&candidate.as_str())
+        {
             candidate = format!("{name}_{n}");
             n += 1;
         }
@@ -278,6 +282,44 @@ fn terms(economics: &Economics) -> Vec<&crate::economics::Term> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn part(name: &str, target: usize, unit_column: Option<&str>) -> Part {
+        Part {
+            name: name.into(),
+            target,
+            unit_column: unit_column.map(str::to_string),
+            per_unit: 1.0,
+            baseline: 0.0,
+            sign: ComponentSign::NonNegative,
+            mean: 0.0,
+        }
+    }
+
+    #[test]
+    fn part_columns_never_take_a_score_columns_name_or_each_others() {
+        let parts = [
+            part("Sales effort (EUR)", 1, Some("sales_hours")),
+            part("to burden", 0, None),
+            part("net", 1, Some("net")),
+            part("Return", 1, Some("Return")),
+            part("sales effort eur", 1, None),
+        ];
+        assert_eq!(
+            column_names(&parts),
+            [
+                "burden_sales_effort_eur",
+                // A score column's name, taken: the next free one.
+                "return_to_burden_2",
+                "burden_net",
+                "burden_return",
+                // Another part's, taken.
+                "burden_sales_effort_eur_2",
+                "expected_sales_hours",
+                "expected_net_2",
+                "expected_return_2",
+            ]
+        );
+    }
 
     #[test]
     fn spreading_keeps_the_sum_and_each_sign_when_the_difference_is_smaller() {
