@@ -454,20 +454,6 @@ impl Fixed {
 /// 10^0 ..= 10^9, each exact: the scales of the fast paths (more decimals take the slow one).
 const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
-/// 10^0 ..= 10^9 as integers.
-const POW10_U64: [u64; 10] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-];
-
 /// `00`, `01`, ..., `99`, back to back.
 const PAIRS: &[u8; 200] = b"\
     0001020304050607080910111213141516171819\
@@ -523,7 +509,8 @@ impl Digits {
     /// digit, the whole digits grouped by thousands when `grouped`. Two digits at a time, from
     /// a table, as `itoa` does.
     fn scaled(&mut self, n: u64, decimals: usize, grouped: bool) {
-        let unit = POW10_U64[decimals];
+        // Exact: every power of ten up to 10^9 is an integer an `f64` holds.
+        let unit = POW10[decimals] as u64;
         let (mut whole, mut frac) = (n / unit, n % unit);
         for _ in 0..decimals / 2 {
             self.two((frac % 100) as usize);
