@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::drift::FeatureDrift;
 use crate::model::file::Metrics;
 use crate::report::chart::{self, Chart, Marker, Series};
-use crate::report::format::{counted, group, pct, r2, share, share_of, whole};
+use crate::report::format::{columns, counted, group, pct, r2, share, share_of, whole, Left};
 use crate::stats::evaluation::{
     calibration, captured, coverage, gains, normalised_gini, whale_curve, CalibrationRow, Captured,
     GainsRow, Pair, Whale,
@@ -612,7 +612,7 @@ fn beyond_whole(series: &[&Vec<(f64, f64)>]) -> bool {
 fn render_components(parts: &[ComponentEvidence], s: &mut String) {
     let width = parts
         .iter()
-        .map(|p| p.term.chars().count() + 2)
+        .map(|p| columns(&p.term) + 2)
         .max()
         .unwrap_or(0)
         .max(16);
@@ -638,8 +638,8 @@ fn render_components(parts: &[ComponentEvidence], s: &mut String) {
             };
             let _ = writeln!(
                 s,
-                "{:<width$} {:>7} {:>12} {:>12}   {:>12}   {}",
-                label,
+                "{} {:>7} {:>12} {:>12}   {:>12}   {}",
+                Left(&label, width),
                 r2(p.r2),
                 whole(p.mae),
                 whole(p.baseline_mae),

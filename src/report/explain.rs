@@ -11,6 +11,7 @@ use crate::model::components::Components;
 use crate::model::equation::{Equation, Role};
 use crate::model::scorer::ScoredLead;
 use crate::model::Model;
+use crate::report::format::{columns, Left};
 
 /// Money on both sides and their difference.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -207,12 +208,7 @@ impl Explanation {
         let labels: Vec<&str> = std::iter::once(self.baseline_label.as_str())
             .chain(self.contributions.iter().map(|p| p.label.as_str()))
             .collect();
-        let width = labels
-            .iter()
-            .map(|l| l.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(20);
+        let width = labels.iter().map(|l| columns(l)).max().unwrap_or(0).max(20);
         let cell = |v: f64| money(v, decimals);
         let mut s = String::new();
         let _ = writeln!(
@@ -226,11 +222,10 @@ impl Explanation {
             "", "return", "burden", "net"
         );
         for (i, label) in labels.iter().enumerate() {
-            let pad = width - label.chars().count();
             let _ = writeln!(
                 s,
-                "{label}{:pad$}  {:>14}  {:>14}  {:>14}",
-                "",
+                "{}  {:>14}  {:>14}  {:>14}",
+                Left(label, width),
                 cell(ret[i]),
                 cell(burden[i]),
                 cell(ret[i] - burden[i]),
@@ -284,7 +279,7 @@ impl Explanation {
     ) {
         let width = parts
             .iter()
-            .map(|p| p.term.chars().count())
+            .map(|p| columns(&p.term))
             .max()
             .unwrap_or(0)
             .max(20);
@@ -300,7 +295,6 @@ impl Explanation {
             let mine: Vec<&ComponentOut> = parts.iter().filter(|p| p.side == side).collect();
             let exact: Vec<f64> = mine.iter().map(|p| p.money).collect();
             for (p, v) in mine.iter().zip(apportion(&exact, total, decimals)) {
-                let pad = width - p.term.chars().count();
                 let units = match (&p.column, p.units) {
                     (Some(column), Some(u)) => {
                         format!("  {:>14} {column}", money(u, decimals.max(2)))
@@ -309,9 +303,8 @@ impl Explanation {
                 };
                 let _ = writeln!(
                     s,
-                    "  {}{:pad$}  {:>14}{units}",
-                    p.term,
-                    "",
+                    "  {}  {:>14}{units}",
+                    Left(&p.term, width),
                     money(v, decimals)
                 );
             }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::economics::money;
-use crate::report::format::{counted, group};
+use crate::report::format::{columns, counted, group, Left};
 use crate::write::totals::Totals;
 
 /// The file in a `--split-by` directory that lists the others.
@@ -169,14 +169,14 @@ impl Exported {
             let width = self
                 .written
                 .iter()
-                .map(|w| w.file.chars().count())
+                .map(|w| columns(&w.file))
                 .max()
                 .unwrap_or(0);
             for w in &self.written {
                 let _ = writeln!(
                     s,
-                    "  {:<width$}  {:>9}   net {currency} {}",
-                    w.file,
+                    "  {}  {:>9}   net {currency} {}",
+                    Left(&w.file, width),
                     counted(w.totals.all.leads as usize, "lead"),
                     money(w.totals.all.net, 0),
                 );

@@ -1,5 +1,6 @@
 //! The small formatting helpers every text report shares: counts with thousands separators,
-//! "1 customer" / "2 customers", percentages, R², whole amounts and "a, b and 3 more" listings.
+//! "1 customer" / "2 customers", percentages, R², whole amounts, "a, b and 3 more" listings, and
+//! table cells padded to the columns a terminal shows.
 //! Money itself is formatted by [`crate::economics`]; these build on it.
 
 use std::fmt::Write as _;
@@ -63,9 +64,44 @@ pub fn listing(shown: &[String], total: usize) -> String {
     s
 }
 
+/// How many columns `text` takes on a terminal: an East Asian wide character two, a combining
+/// mark none. `std`'s `{:<n}` counts characters, which leaves a table of 東京 and 大阪 ragged.
+pub fn columns(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// Text left-aligned in a table column `.1` terminal columns wide: the text, then spaces.
+pub struct Left<'a>(pub &'a str, pub usize);
+
+impl std::fmt::Display for Left<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)?;
+        for _ in columns(self.0)..self.1 {
+            f.write_str(" ")?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wide_characters_take_two_columns_and_pad_to_the_same_edge() {
+        assert_eq!(columns("Zürich"), 6);
+        assert_eq!(columns("東京"), 4);
+        let cells: Vec<String> = ["north", "東京", "Zürich", "e\u{301}ast"]
+            .iter()
+            .map(|t| format!("{}|", Left(t, 8)))
+            .collect();
+        assert_eq!(
+            cells,
+            ["north   |", "東京    |", "Zürich  |", "e\u{301}ast    |"]
+        );
+        // Longer than the column: as it is, nothing cut.
+        assert_eq!(Left("territory", 4).to_string(), "territory");
+    }
 
     #[test]
     fn counts_group_and_agree_with_their_noun() {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::economics::money;
-use crate::report::format::{counted, group};
+use crate::report::format::{columns, counted, group, Left};
 
 /// One group's plan and its comparisons.
 #[derive(Debug, Clone, Serialize)]
@@ -110,17 +110,19 @@ impl PlanReport {
             let _ = writeln!(s, "Only leads {}.", only.join(" and "));
         }
         s.push('\n');
+        let head = self.by.as_deref().unwrap_or("group");
         let width = self
             .groups
             .iter()
-            .map(|g| g.group.chars().count())
+            .map(|g| columns(&g.group))
             .max()
             .unwrap_or(0)
+            .max(columns(head))
             .max(7);
-        let head = self.by.as_deref().unwrap_or("group");
         let _ = writeln!(
             s,
-            "{head:<width$} {:>10} {:>7} {:>7} {:>11} {:>15} {:>15} {:>15} {:>15}",
+            "{} {:>10} {:>7} {:>7} {:>11} {:>15} {:>15} {:>15} {:>15}",
+            Left(head, width),
             units,
             "leads",
             "chosen",
@@ -131,12 +133,10 @@ impl PlanReport {
             "top N by tier"
         );
         let row = |g: &GroupPlan, s: &mut String| {
-            let pad = width.saturating_sub(g.group.chars().count());
             let _ = writeln!(
                 s,
-                "{}{:pad$} {:>10} {:>7} {:>7} {:>11} {:>15} {:>15} {:>15} {:>15}",
-                g.group,
-                "",
+                "{} {:>10} {:>7} {:>7} {:>11} {:>15} {:>15} {:>15} {:>15}",
+                Left(&g.group, width),
                 money(g.capacity, 1),
                 group(g.leads),
                 group(g.chosen),

@@ -258,6 +258,51 @@ fn the_capacity_file_keeps_its_own_delimiter_beside_a_semicolon_lead_list() {
 }
 
 #[test]
+fn a_table_of_groups_named_in_wide_characters_stays_aligned() {
+    // 東京 is two characters and four columns on a terminal: padded by characters, its row of
+    // the table came out two columns short of the others.
+    let env = env();
+    let rename = |text: &str, from: &str, to: &str| text.replace(from, to);
+    let leads = env.read("data/leads.csv");
+    let leads = rename(&rename(&leads, ",north,", ",東京,"), ",south,", ",Zürich,");
+    env.write("leads-jp.csv", &leads);
+    let hours = env.read("data/territories.csv");
+    let hours = rename(
+        &rename(&hours, "\nnorth,", "\n東京,"),
+        "\nsouth,",
+        "\nZürich,",
+    );
+    env.write("territories-jp.csv", &hours);
+    let run = env.run(&[
+        "plan",
+        "leads-jp.csv",
+        "--by",
+        "region",
+        "--capacity-file",
+        "territories-jp.csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let table: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("region "))
+        .take_while(|l| !l.is_empty())
+        .filter(|l| !l.starts_with("---"))
+        .collect();
+    assert_eq!(table.len(), 8, "{}", run.stdout);
+    assert!(table.iter().any(|l| l.starts_with("東京 ")), "{table:?}");
+    let width = |l: &str| unicode_width::UnicodeWidthStr::width(l);
+    for line in &table {
+        assert_eq!(
+            width(line),
+            width(table[0]),
+            "{line:?} in\n{}",
+            table.join("\n")
+        );
+    }
+}
+
+#[test]
 fn bad_capacities_and_groups_are_refused_by_name() {
     let env = env();
     fails(
