@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::economics::money;
-use crate::report::format::{columns, counted, group, Left};
+use crate::report::format::{columns, counted, group, listing, Left};
 
 /// One group's plan and its comparisons.
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +75,21 @@ pub struct PlanReport {
     /// Decimals of the money shown.
     #[serde(skip)]
     pub decimals: usize,
+}
+
+/// Groups the text table shows; the rest are counted (a `--by` column of one value per lead
+/// would print a row per lead). Every group is in the JSON report.
+const SHOWN_GROUPS: usize = 40;
+/// Groups named in a sentence before "and N more".
+const SHOWN_NAMES: usize = 5;
+
+/// The first [`SHOWN_NAMES`] groups' names.
+fn names(groups: &[&GroupPlan]) -> Vec<String> {
+    groups
+        .iter()
+        .take(SHOWN_NAMES)
+        .map(|g| g.group.clone())
+        .collect()
 }
 
 impl PlanReport {
@@ -151,8 +166,24 @@ impl PlanReport {
                 money(g.top_n.expected_net, d),
             );
         };
-        for g in &self.groups {
+        for g in self.groups.iter().take(SHOWN_GROUPS) {
             row(g, &mut s);
+        }
+        if self.groups.len() > SHOWN_GROUPS {
+            let _ = writeln!(
+                s,
+                "... and {} more {}: every group's plan is in --format json, every lead's {}",
+                group(self.groups.len() - SHOWN_GROUPS),
+                if self.groups.len() - SHOWN_GROUPS == 1 {
+                    "group"
+                } else {
+                    "groups"
+                },
+                match &self.output {
+                    Some(path) => format!("in {path}"),
+                    None => "with -o FILE".into(),
+                }
+            );
         }
         if self.groups.len() > 1 {
             let _ = writeln!(s, "{}", "-".repeat(width + 109));
@@ -210,20 +241,41 @@ impl PlanReport {
                 open.len(),
                 self.groups.len(),
                 money(open.iter().map(|g| g.gap).sum::<f64>(), d),
-                open.iter()
-                    .map(|g| g.group.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                listing(&names(&open), open.len())
             );
         }
-        for g in self.groups.iter().filter(|g| g.smallest_lead.is_some()) {
+        let unfit: Vec<&GroupPlan> = self
+            .groups
+            .iter()
+            .filter(|g| g.smallest_lead.is_some())
+            .collect();
+        if unfit.len() > SHOWN_NAMES {
             let _ = writeln!(
                 s,
-                "In {}, no lead fits in {} {}: the smallest needs {}.",
-                g.group,
-                money(g.capacity, 2),
-                units,
-                money(g.smallest_lead.unwrap_or(0.0), 2)
+                "In {} groups, no lead fits in the {units} (the smallest of each needs more): {}.",
+                group(unfit.len()),
+                listing(&names(&unfit), unfit.len())
+            );
+        } else {
+            for g in unfit {
+                let _ = writeln!(
+                    s,
+                    "In {}, no lead fits in {} {}: the smallest needs {}.",
+                    g.group,
+                    money(g.capacity, 2),
+                    units,
+                    money(g.smallest_lead.unwrap_or(0.0), 2)
+                );
+            }
+        }
+        if self.groups.len() > SHOWN_NAMES && 2 * self.groups.len() > t.leads {
+            // One lead a group plans nothing: each is taken if it fits, alone.
+            let _ = writeln!(
+                s,
+                "note: --by {} makes {} groups for {} leads, fewer than two leads a group: is it the rep, territory or team column meant?",
+                self.by.as_deref().unwrap_or("?"),
+                group(self.groups.len()),
+                group(t.leads)
             );
         }
         let _ = writeln!(

@@ -303,6 +303,49 @@ fn a_table_of_groups_named_in_wide_characters_stays_aligned() {
 }
 
 #[test]
+fn a_group_per_lead_keeps_the_text_report_short_and_says_so() {
+    // `--by lead_id` by mistake: a thousand groups of one lead. The text report printed a row
+    // and a sentence for each; it now shows 40 rows, counts the rest, and asks.
+    let env = env();
+    let args = [
+        "plan",
+        "data/leads.csv",
+        "--by",
+        "lead_id",
+        "--capacity",
+        "sales_hours=10",
+        "-o",
+        "plan.csv",
+    ];
+    let run = env.run(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines.len() < 60, "{} lines:\n{}", lines.len(), run.stdout);
+    assert_eq!(lines.iter().filter(|l| l.starts_with("L0")).count(), 40);
+    assert!(lines.contains(
+        &"... and 960 more groups: every group's plan is in --format json, every lead's in plan.csv"
+    ));
+    assert!(lines.contains(
+        &"note: --by lead_id makes 1,000 groups for 1,000 leads, fewer than two leads a group: is it the rep, territory or team column meant?"
+    ));
+    let unfit = lines
+        .iter()
+        .find(|l| l.starts_with("In ") && l.contains("groups, no lead fits in the hours"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(
+        unfit.ends_with(": L000001, L000002, L000003, L000004, L000005 and 849 more."),
+        "{unfit}"
+    );
+    // Nothing is lost: the JSON report has every group, the file every lead.
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let json = env.run(&json_args);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["groups"].as_array().unwrap().len(), 1000);
+    assert_eq!(csv_rows(&env.read("plan.csv")).len(), 1001);
+}
+
+#[test]
 fn bad_capacities_and_groups_are_refused_by_name() {
     let env = env();
     fails(
