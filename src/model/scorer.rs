@@ -110,11 +110,8 @@ impl ScoredLead {
 
     /// Feature `f`'s part of the net value, in money.
     pub fn net_contribution(&self, eq: &Equation, f: usize) -> f64 {
-        eq.targets
-            .iter()
-            .enumerate()
-            .map(|(t, target)| target.role.sign() * self.contribution(f, t))
-            .sum()
+        let nt = self.n_targets();
+        net_of(eq, &self.contributions[f * nt..(f + 1) * nt])
     }
 
     /// The interval as written beside a net value `net`: widened, if need be, to contain it.
@@ -147,18 +144,11 @@ impl ScoredLead {
                 top[pos] = (mag, Some(d));
             }
         };
-        // Each feature's part of the net value as `net_contribution` works it out, a feature's
-        // targets side by side: without an index worked out and checked per target.
-        // (A lead of no targets has no contributions either.)
+        // Each feature's part of the net value, from its slice of the contributions: without an
+        // index worked out and checked per target. (A lead of no targets has no contributions.)
         let nt = self.n_targets().max(1);
         for (f, parts) in self.contributions.chunks_exact(nt).enumerate() {
-            let v: f64 = eq
-                .targets
-                .iter()
-                .zip(parts)
-                .map(|(target, c)| target.role.sign() * c)
-                .sum();
-            consider(v, Driver::Feature(f));
+            consider(net_of(eq, parts), Driver::Feature(f));
         }
         for (t, floor) in self.floors.iter().enumerate() {
             consider(eq.targets[t].role.sign() * floor, Driver::Floor(t));
@@ -219,6 +209,16 @@ impl ScoredLead {
     fn size(&self, eq: &Equation) -> f64 {
         self.total(eq, Role::Return).abs() + self.total(eq, Role::Burden)
     }
+}
+
+/// A feature's part of the net value from its part of each target (`parts`, in the equation's
+/// target order): return counts up, burden down.
+fn net_of(eq: &Equation, parts: &[f64]) -> f64 {
+    eq.targets
+        .iter()
+        .zip(parts)
+        .map(|(target, c)| target.role.sign() * c)
+        .sum()
 }
 
 /// One driver of a lead's net value.

@@ -129,9 +129,7 @@ impl Dialect {
             out.extend_from_slice(field.as_bytes());
         }
     }
-}
 
-impl Dialect {
     /// Whether a field holds the delimiter, a quote, CR or LF. Short fields (ids, tiers) are
     /// looked up byte by byte; longer ones (reasons, warnings, carried text) are searched
     /// with `memchr`'s vector code, which a byte-at-a-time loop over every cell of a row cost
