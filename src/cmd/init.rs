@@ -19,13 +19,12 @@ const SAMPLE_ROWS: usize = 20_000;
 const MAX_LEVELS: usize = 60;
 
 pub fn run(args: &InitArgs) -> Result<()> {
-    if args.output.is_dir() {
-        // Not "pass --force": no --force writes a config over a directory.
-        return Err(Error::Usage(format!(
-            "-o {} is a directory: name a file to write",
-            args.output.display()
-        )));
-    }
+    // Before "pass --force": no --force writes a config over a directory or over the CSV it
+    // is guessed from.
+    let mut inputs: Vec<(&str, &std::path::Path)> = Vec::new();
+    inputs.extend(args.from.as_deref().map(|p| ("the --from file", p)));
+    inputs.extend(args.leads.as_deref().map(|p| ("the --leads file", p)));
+    super::check_paths(&inputs, &[("-o", &args.output)])?;
     if args.output.exists() && !args.force {
         return Err(Error::file(
             args.output.display(),

@@ -978,6 +978,30 @@ fn init_refuses_to_overwrite_a_config_without_force() {
 }
 
 #[test]
+fn init_never_writes_its_config_over_the_csv_it_reads() {
+    // With --force, `init --from accounts.csv -o accounts.csv` replaced the export it had just
+    // read with a config.
+    let env = Env::new();
+    let csv = "id,segment,seats\n1,a,1\n2,a,2\n3,b,2\n";
+    env.write("accounts.csv", csv);
+    env.write("leads.csv", "id,segment\n9,a\n");
+    for (args, message) in [
+        (
+            &["init", "--from", "accounts.csv", "-o", "accounts.csv", "--force"][..],
+            "error: -o accounts.csv is the --from file itself; write to another file\n",
+        ),
+        (
+            &["init", "--from", "accounts.csv", "--leads", "leads.csv", "-o", "./leads.csv", "--force"][..],
+            "error: -o ./leads.csv is the --leads file leads.csv under another name; write to another file\n",
+        ),
+    ] {
+        fails(&env, args, message);
+    }
+    assert_eq!(env.read("accounts.csv"), csv);
+    assert_eq!(env.read("leads.csv"), "id,segment\n9,a\n");
+}
+
+#[test]
 fn init_from_a_file_without_a_unique_column_finds_no_id() {
     let env = Env::new();
     env.write("x.csv", "segment,seats\na,1\na,2\nb,2\n");
