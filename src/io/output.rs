@@ -33,8 +33,11 @@ impl Output {
             ))),
             Some(path) => {
                 let temp = temp_beside(path)?;
+                // Copied through to a device or FIFO at the end, the temporary file is never
+                // renamed into place: nothing to make durable.
+                let renamed = matches!(resolve(path), Target::File(_));
                 Ok(Output::File {
-                    temp: BufWriter::with_capacity(256 * 1024, Writeback::new(temp)),
+                    temp: BufWriter::with_capacity(256 * 1024, Writeback::new(temp, renamed)),
                     path: path.to_path_buf(),
                 })
             }
@@ -75,7 +78,7 @@ impl Output {
 /// workers score.
 pub struct Writeback {
     file: tempfile::NamedTempFile,
-    /// The same open file, for the syncing thread.
+    /// The same open file, for the syncing thread; none when nothing is synced.
     shared: Option<std::sync::Arc<std::fs::File>>,
     written: u64,
     synced_at: u64,
@@ -87,9 +90,12 @@ pub struct Writeback {
 const SYNC_EVERY_BYTES: u64 = 16 << 20;
 
 impl Writeback {
-    fn new(file: tempfile::NamedTempFile) -> Writeback {
+    /// With `sync` false (a file only copied elsewhere at the end), nothing is synced.
+    fn new(file: tempfile::NamedTempFile, sync: bool) -> Writeback {
         Writeback {
-            shared: file.as_file().try_clone().ok().map(std::sync::Arc::new),
+            shared: sync
+                .then(|| file.as_file().try_clone().ok().map(std::sync::Arc::new))
+                .flatten(),
             file,
             written: 0,
             synced_at: 0,
@@ -661,7 +667,7 @@ mod tests {
     fn an_output_synced_as_it_grows_holds_every_byte_and_a_dropped_one_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let piece = |i: usize| vec![b'a' + (i % 26) as u8; 1 << 20];
-        let mut back = Writeback::new(temp_beside(&dir.path().join("out.csv")).unwrap());
+        let mut back = Writeback::new(temp_beside(&dir.path().join("out.csv")).unwrap(), true);
         for i in 0..40 {
             back.write_all(&piece(i)).unwrap();
         }
@@ -680,6 +686,22 @@ mod tests {
         drop(out);
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    /// Written through to a device at the end, the temporary file is not synced on the way:
+    /// it is deleted once copied.
+    #[cfg(unix)]
+    #[test]
+    fn an_output_to_a_device_starts_no_sync() {
+        let Output::File { mut temp, .. } = Output::create(Some(Path::new("/dev/null"))).unwrap()
+        else {
+            panic!("a path is written to a file first")
+        };
+        for _ in 0..40 {
+            temp.write_all(&[b'x'; 1 << 20]).unwrap();
+        }
+        assert!(temp.get_ref().shared.is_none());
+        assert!(temp.get_ref().syncing.is_none());
     }
 
     #[cfg(unix)]
