@@ -653,7 +653,7 @@ impl TrainReport {
                 // Sizes as the cross-validation predicted them, rounded to two significant
                 // figures: the text quotes them as examples, not as measurements.
                 let mut sizes: Vec<f64> = t.held_out.iter().map(|h| h.1).collect();
-                sizes.sort_by(f64::total_cmp);
+                crate::stats::sort_numbers(&mut sizes);
                 let at = |p: f64| round_2sf(quantile_sorted(&sizes, p).unwrap_or(0.0));
                 IntervalSummary {
                     interval: i,

@@ -10,9 +10,82 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
     }
     let pos = p.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
     let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
     let frac = pos - lo as f64;
-    Some(sorted[lo] + (sorted[hi] - sorted[lo]) * frac)
+    let at = sorted[lo];
+    // An order statistic itself is returned as it is (−0, an infinity): the same number as
+    // `quantile_select` finds, bit for bit.
+    if frac == 0.0 || lo + 1 == sorted.len() {
+        return Some(at);
+    }
+    Some(at + (sorted[lo + 1] - at) * frac)
+}
+
+/// An unsigned integer that orders numbers as `f64::total_cmp` does: `a.total_cmp(&b)` is
+/// `order_key(a).cmp(&order_key(b))`. Negative numbers have every bit turned over (the more
+/// negative, the smaller), the rest only their sign bit.
+#[inline]
+pub fn order_key(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | 1 << 63
+    }
+}
+
+/// The number whose [`order_key`] is `k`.
+#[inline]
+fn from_order_key(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+/// Sorts `items` by `key`, ascending and stable (items with equal keys keep their order), by a
+/// least-significant-digit radix sort: for a million items about a tenth of what a comparison
+/// sort takes. A pass whose digit is the same in every key is skipped, so keys that vary in few
+/// bits (whole numbers in a narrow range) take few passes.
+pub fn radix_sort_by_key<T: Copy + Default>(items: &mut Vec<T>, key: impl Fn(&T) -> u64) {
+    const BITS: u32 = 11;
+    const BUCKETS: usize = 1 << BITS;
+    const PASSES: usize = 64_usize.div_ceil(BITS as usize);
+    let n = items.len();
+    if n < 256 {
+        items.sort_by_key(|item| key(item));
+        return;
+    }
+    let mut counts = vec![[0usize; BUCKETS]; PASSES];
+    for item in items.iter() {
+        let k = key(item);
+        for (pass, count) in counts.iter_mut().enumerate() {
+            count[(k >> (pass as u32 * BITS)) as usize & (BUCKETS - 1)] += 1;
+        }
+    }
+    let mut other = vec![T::default(); n];
+    for (pass, count) in counts.iter_mut().enumerate() {
+        if count.contains(&n) {
+            continue;
+        }
+        let mut start = 0;
+        for c in count.iter_mut() {
+            (*c, start) = (start, start + *c);
+        }
+        let shift = pass as u32 * BITS;
+        for item in items.iter() {
+            let bucket = &mut count[(key(item) >> shift) as usize & (BUCKETS - 1)];
+            other[*bucket] = *item;
+            *bucket += 1;
+        }
+        std::mem::swap(items, &mut other);
+    }
+}
+
+/// Sorts numbers into ascending order, as `sort_by(f64::total_cmp)` would (NaNs included), by
+/// [`radix_sort_by_key`]: training wants many order statistics of every numeric column.
+pub fn sort_numbers(values: &mut [f64]) {
+    let mut keys: Vec<u64> = values.iter().map(|&x| order_key(x)).collect();
+    radix_sort_by_key(&mut keys, |&k| k);
+    for (v, &k) in values.iter_mut().zip(&keys) {
+        *v = from_order_key(k);
+    }
 }
 
 /// The same quantile as `quantile_sorted`, found by selection (linear time) in unsorted values,
@@ -197,6 +270,79 @@ impl Interval {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn sort_numbers_orders_as_total_cmp_does() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for n in [0, 1, 255, 256, 5_000] {
+            let mut values: Vec<f64> = (0..n)
+                .map(|i| match i % 7 {
+                    0 => -0.0,
+                    1 => 0.0,
+                    2 => rng.random_range(-1e6..1e6),
+                    3 => f64::from(rng.random_range(0..40)),
+                    4 => rng.random_range(-1e-300..1e-300),
+                    5 => [f64::INFINITY, f64::NEG_INFINITY, f64::MIN_POSITIVE][i % 3],
+                    _ => rng.random_range(0.0..1.0) * 1e12,
+                })
+                .collect();
+            let mut expected = values.clone();
+            expected.sort_by(f64::total_cmp);
+            sort_numbers(&mut values);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&values), bits(&expected), "n = {n}");
+        }
+        // Values that share their high bits (whole numbers in a narrow range) skip passes.
+        let mut narrow: Vec<f64> = (0..3000).map(|i| f64::from((i * 7919) % 1000)).collect();
+        let mut expected = narrow.clone();
+        expected.sort_by(f64::total_cmp);
+        sort_numbers(&mut narrow);
+        assert_eq!(narrow, expected);
+    }
+
+    #[test]
+    fn radix_sort_keeps_the_order_of_equal_keys() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
+        for n in [10, 300, 4_000] {
+            let items: Vec<(u64, usize)> = (0..n).map(|i| (rng.random_range(0..50), i)).collect();
+            let mut expected = items.clone();
+            expected.sort_by_key(|item| item.0);
+            let mut sorted = items;
+            radix_sort_by_key(&mut sorted, |item| item.0);
+            assert_eq!(sorted, expected, "n = {n}");
+        }
+        for x in [-3.5, -0.0, 0.0, 1e-300, 7.0, f64::INFINITY] {
+            assert_eq!(from_order_key(order_key(x)).to_bits(), x.to_bits());
+            assert_eq!(order_key(x).cmp(&order_key(2.0)), x.total_cmp(&2.0));
+        }
+    }
+
+    #[test]
+    fn quantiles_of_sorted_values_are_the_selected_ones_bit_for_bit() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        let mut values: Vec<f64> = (0..1001)
+            .map(|i| {
+                if i % 5 == 0 {
+                    -0.0
+                } else {
+                    rng.random_range(-50.0..50.0)
+                }
+            })
+            .collect();
+        values.push(f64::INFINITY);
+        let mut sorted = values.clone();
+        sort_numbers(&mut sorted);
+        for p in [0.0, 0.01, 0.1, 0.25, 0.5, 0.9, 0.99, 1.0] {
+            let mut scratch = values.clone();
+            let selected = quantile_select(&mut scratch, p).unwrap();
+            assert_eq!(
+                quantile_sorted(&sorted, p).unwrap().to_bits(),
+                selected.to_bits(),
+                "p = {p}"
+            );
+        }
+    }
 
     /// Quantile of unsorted values; sorts a copy.
     fn quantile(values: &[f64], p: f64) -> Option<f64> {
