@@ -126,14 +126,21 @@ pub(super) fn fit(inputs: &Inputs, economics: &Economics) -> Result<Components> 
         })
         .collect::<Result<_>>()?;
 
-    // Held-out errors, sign held as scoring holds it, every customer counted once.
+    // Held-out errors, sign held as scoring holds it, every customer counted once. Every
+    // part's prediction of a row comes from one walk over it (`Design::dots`).
+    let slopes: Vec<Vec<&[f64]>> = fold_fits
+        .iter()
+        .map(|fits| fits.iter().map(|(_, b, _)| b.as_slice()).collect())
+        .collect();
     let parts = design.in_parts(|range| {
         let mut sums = vec![vec![(ErrorSums::default(), ErrorSums::default()); nt]; k];
+        let mut dots = vec![0.0; nt];
         for i in range {
             let f = folds[i] as usize;
+            design.dots(i, &slopes[f], &mut dots);
             for c in 0..nt {
-                let (a, b, mean) = &fold_fits[f][c];
-                let predicted = a + design.dot(i, b);
+                let (a, _, mean) = &fold_fits[f][c];
+                let predicted = a + dots[c];
                 let actual = terms[i * nt + c];
                 sums[f][c].0.add(actual, signs[c].hold(predicted));
                 sums[f][c].1.add(actual, *mean);

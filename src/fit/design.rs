@@ -87,13 +87,8 @@ impl Design {
         });
     }
 
-    /// `Σ coefⱼ xⱼ` over row `i`'s model columns, bit for bit the sum over the dense row.
-    #[inline]
-    pub(super) fn dot(&self, i: usize, coef: &[f64]) -> f64 {
-        self.encoded.dot(i, coef)
-    }
-
-    /// [`Design::dot`] with several coefficient vectors, in one walk over the row.
+    /// `Σ coefⱼ xⱼ` over row `i`'s model columns for each of several coefficient vectors, in
+    /// one walk over the row: each bit for bit the sum over the dense row.
     #[inline]
     pub(super) fn dots(&self, i: usize, coefs: &[&[f64]], out: &mut [f64]) {
         self.encoded.dots(i, coefs, out)

@@ -396,7 +396,7 @@ struct Predictor {
 }
 
 impl Predictor {
-    /// The slopes, as [`Design::dot`] takes them.
+    /// The slopes, as [`Design::dots`] takes them.
     fn coefficients(&self) -> &[f64] {
         self.coef.as_slice().expect("contiguous")
     }
