@@ -195,9 +195,20 @@ fn numeric_stats(
         return None;
     }
     let code = looks_like_code(&spec.name, &present);
-    // Sorted once, every order statistic below is read off (a dozen selections of a million
-    // values cost several sorts).
-    crate::stats::sort_numbers(&mut present);
+    // Every order statistic read below (median, range, winsorizing bounds, decile edges) put in
+    // place by one nested selection, then read off: at a million values about half a radix
+    // sort's time and a fifth of a selection per statistic.
+    let n = present.len();
+    let quantiles = [0.5, 0.0, 1.0]
+        .into_iter()
+        .chain(winsorize.into_iter().flat_map(|(lo, hi)| [lo, hi]));
+    let mut ranks: Vec<usize> = quantiles
+        .flat_map(|p| crate::stats::quantile_positions(n, p))
+        .chain(crate::stats::evaluation::edge_positions(n, 10))
+        .collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    crate::stats::select_positions(&mut present, &ranks);
     let present = present;
     let q = |p| crate::stats::quantile_sorted(&present, p).expect("non-empty");
     let median = q(0.5);
@@ -222,8 +233,8 @@ fn numeric_stats(
         rows.sort_by(|a, b| beyond(b).total_cmp(&beyond(a)).then(a.cmp(b)));
         (lo, hi, rows)
     });
-    let edges = crate::stats::evaluation::edges_of_sorted(&present, 10);
-    let shares = crate::stats::evaluation::bin_counts_sorted(&present, &edges)
+    let edges = crate::stats::evaluation::edges_in_place(&present, 10);
+    let shares = crate::stats::evaluation::bin_counts(present.iter().copied(), &edges)
         .into_iter()
         .map(|c| c / present.len() as f64)
         .collect();
