@@ -781,14 +781,7 @@ mod tests {
         // Selection gives exactly what sorting gives, ties and signed zeros included.
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         for n in [1usize, 2, 9, 10, 11, 99, 1000, 4321] {
-            let values: Vec<f64> = (0..n)
-                .map(|_| match rng.random_range(0..4) {
-                    0 => 0.0,
-                    1 => -0.0,
-                    2 => rng.random_range(0..5) as f64,
-                    _ => rng.random::<f64>() * 1e6 - 5e5,
-                })
-                .collect();
+            let values = tied_values(&mut rng, n, 1e6);
             let mut sorted = values.clone();
             sorted.sort_by(f64::total_cmp);
             for bins in [2usize, 3, 10, 17] {
@@ -803,17 +796,23 @@ mod tests {
         }
     }
 
-    #[test]
-    fn bin_counts_with_few_edges_and_many_agree_with_the_rule() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
-        let values: Vec<f64> = (0..2000)
+    /// `n` values, half of them ties (signed zeros, small whole numbers), the rest spread over
+    /// `spread` around zero.
+    fn tied_values(rng: &mut impl Rng, n: usize, spread: f64) -> Vec<f64> {
+        (0..n)
             .map(|_| match rng.random_range(0..4) {
                 0 => 0.0,
                 1 => -0.0,
                 2 => rng.random_range(0..5) as f64,
-                _ => rng.random::<f64>() * 100.0 - 50.0,
+                _ => rng.random::<f64>() * spread - spread / 2.0,
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn bin_counts_with_few_edges_and_many_agree_with_the_rule() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+        let values = tied_values(&mut rng, 2000, 100.0);
         let few = quantile_edges(&values, 10);
         // Thirty edges, some of them values the data holds (the integers, zero).
         let many: Vec<f64> = (0..30).map(|i| f64::from(i - 15) * 3.0).collect();
