@@ -98,18 +98,10 @@ impl EncodedHistory {
         }
     }
 
-    /// `Σ coefⱼ xⱼ` over row `i`: the same additions, in the same order, as over the dense row
-    /// but for the zeros, which change no bit of a sum (but the sign of a zero one).
-    #[inline]
-    pub fn dot(&self, i: usize, coef: &[f64]) -> f64 {
-        let mut sum = -0.0;
-        self.each_nonzero(i, |j, x, _| sum += coef[j] * x);
-        sum
-    }
-
-    /// [`EncodedHistory::dot`] of row `i` with each of `coefs`, into `out`, in one walk over the
-    /// row: each sum the same additions in the same order as its own `dot`. The held-out
-    /// figures take four to six predictions of every row.
+    /// `Σ coefⱼ xⱼ` over row `i` for each of `coefs`, into `out`, in one walk over the row
+    /// (the held-out figures take up to seven predictions of every row). Each sum makes the
+    /// same additions, in the same order, as over the dense row but for the zeros, which change
+    /// no bit of a sum (but the sign of a zero one).
     #[inline]
     pub fn dots(&self, i: usize, coefs: &[&[f64]], out: &mut [f64]) {
         let out = &mut out[..coefs.len()];
