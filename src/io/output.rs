@@ -200,7 +200,16 @@ pub fn remove_temporaries() {
     for p in paths {
         match std::fs::symlink_metadata(&p) {
             Ok(m) if m.is_dir() => {
-                let _ = std::fs::remove_dir_all(&p);
+                // Another thread of this run may still be writing into it (training copies
+                // the history into its staging directory while the models fit): a file it
+                // made after the listing fails the last removal, so list and remove again.
+                // It makes at most a file or two, so a few rounds see the directory gone.
+                for _ in 0..100 {
+                    match std::fs::remove_dir_all(&p) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => continue,
+                        _ => break,
+                    }
+                }
             }
             Ok(_) => {
                 let _ = std::fs::remove_file(&p);
