@@ -37,6 +37,24 @@ pub(super) struct Design {
     pub(super) indicators: Vec<usize>,
 }
 
+/// One row's non-zero entries, in buffers sized once for the widest row: the column indices
+/// of the sparse sums (0 the intercept, `1 + j` model column `j`) and their values.
+pub(super) struct SparseRow {
+    index: Vec<u32>,
+    value: Vec<f64>,
+    len: usize,
+}
+
+impl SparseRow {
+    pub(super) fn index(&self) -> &[u32] {
+        &self.index[..self.len]
+    }
+
+    pub(super) fn value(&self) -> &[f64] {
+        &self.value[..self.len]
+    }
+}
+
 impl Design {
     pub(super) fn new(
         schema: &Schema,
@@ -65,26 +83,29 @@ impl Design {
     /// Row `i` as the sparse sums take it ([`SparseSums::add`]): the intercept, each category
     /// column present (raw 1) and each numeric column standardised by `frame`.
     #[inline]
-    pub(super) fn sparse_row(
-        &self,
-        i: usize,
-        frame: &Frame,
-        index: &mut Vec<u32>,
-        value: &mut Vec<f64>,
-    ) {
-        index.clear();
-        value.clear();
-        index.push(0);
-        value.push(1.0);
-        self.encoded.each_nonzero(i, |j, x, category| {
-            index.push(1 + j as u32);
-            // A category's 1 enters raw (standardised in `SparseSums::into_gram`).
-            value.push(if category {
-                1.0
-            } else {
-                (x - frame.x_shift[j]) / frame.x_scale[j]
-            });
-        });
+    pub(super) fn sparse_row(&self, i: usize, frame: &Frame, row: &mut SparseRow) {
+        row.index[0] = 0;
+        row.value[0] = 1.0;
+        row.len =
+            self.encoded
+                .write_nonzero(i, &mut row.index, &mut row.value, 1, |j, x, category| {
+                    // A category's 1 enters raw (standardised in `SparseSums::into_gram`).
+                    if category {
+                        1.0
+                    } else {
+                        (x - frame.x_shift[j]) / frame.x_scale[j]
+                    }
+                });
+    }
+
+    /// Room for any row of this design ([`Design::sparse_row`]).
+    pub(super) fn sparse_buffer(&self) -> SparseRow {
+        let width = 1 + self.encoded.features();
+        SparseRow {
+            index: vec![0; width],
+            value: vec![0.0; width],
+            len: 0,
+        }
     }
 
     /// `Σ coefⱼ xⱼ` over row `i`'s model columns for each of several coefficient vectors, in
@@ -241,18 +262,19 @@ impl Design {
         let q = targets.first().map_or(0, |t| t.as_ref().len());
         let partials = self.in_parts(|range| {
             let mut sums = vec![SparseSums::new(p, q); k];
-            let (mut index, mut value) = (Vec::new(), Vec::new());
+            let mut row = self.sparse_buffer();
             let mut y = vec![0.0; q];
             for i in range {
-                self.sparse_row(i, frame, &mut index, &mut value);
+                self.sparse_row(i, frame, &mut row);
+                let (index, value) = (row.index(), row.value());
                 for (t, (y, &v)) in y.iter_mut().zip(targets[i].as_ref()).enumerate() {
                     *y = (v - frame.y_shift[t]) / frame.y_scale[t];
                 }
                 let sums = &mut sums[folds[i] as usize];
                 if targets_only {
-                    sums.add_targets(&index, &value, &y, self.weight(i));
+                    sums.add_targets(index, value, &y, self.weight(i));
                 } else {
-                    sums.add(&index, &value, &y, self.weight(i));
+                    sums.add(index, value, &y, self.weight(i));
                 }
             }
             sums

@@ -596,11 +596,12 @@ impl Design {
         let parts = self.in_parts(|range| {
             let mut sums = ManySums::new(p, 1, m);
             let mut deviance = vec![0.0; m];
-            let (mut index, mut value) = (Vec::new(), Vec::new());
+            let mut row = self.sparse_buffer();
             let mut eta = vec![0.0; m];
             let (mut weights, mut working) = (vec![0.0; m], vec![0.0; m]);
             for i in range {
-                self.sparse_row(i, frame, &mut index, &mut value);
+                self.sparse_row(i, frame, &mut row);
+                let (index, value) = (row.index(), row.value());
                 eta.copy_from_slice(offsets);
                 for (&j, &v) in index[1..].iter().zip(&value[1..]) {
                     let slopes = &by_column[(j as usize - 1) * m..][..m];
@@ -623,7 +624,7 @@ impl Design {
                     deviance[g] += d;
                     (weights[g], working[g]) = (w, r);
                 }
-                sums.add_row(&index, &value, &weights, (1 + p) as u32, &working);
+                sums.add_row(index, value, &weights, (1 + p) as u32, &working);
             }
             (sums.into_sums(), deviance)
         });
