@@ -18,7 +18,7 @@ use crate::fit::design::{params, Design};
 use crate::fit::history::History;
 use crate::fit::ridge::{Frame, Gram};
 use crate::model::file::{ComponentFit, ComponentSign, Components, Metrics};
-use crate::stats::{mean_sd, weighted_mean_sd, ErrorSums};
+use crate::stats::{mean_sd, ErrorSums};
 
 /// What the side fits were learnt from, shared with the components.
 pub(super) struct Inputs<'a> {
@@ -70,22 +70,24 @@ pub(super) fn fit(inputs: &Inputs, economics: &Economics) -> Result<Components> 
     } else {
         std::borrow::Cow::Borrowed(&history.terms)
     };
-    let column = |c: usize| -> Vec<f64> { terms.iter().skip(c).step_by(nt).copied().collect() };
-    // Each term's figures, the terms spread over the threads (each depends on its column alone).
-    let figures = crate::parallel::map_parts(nt, crate::parallel::threads(), |c| {
-        let values = column(c);
-        let (m, sd) = match &design.weights {
-            None => mean_sd(&values),
-            Some(w) => weighted_mean_sd(&values, w),
-        };
-        // The reported mean counts every customer once, as the side's reported figures do.
-        let mean = values.iter().sum::<f64>() / n.max(1) as f64;
-        (m, sd, mean, ComponentSign::of(values.iter().copied()))
-    });
-    let y_mean: Array1<f64> = figures.iter().map(|f| f.0).collect();
-    let y_sd: Array1<f64> = figures.iter().map(|f| f.1).collect();
-    let means: Vec<f64> = figures.iter().map(|f| f.2).collect();
-    let signs: Vec<ComponentSign> = figures.iter().map(|f| f.3).collect();
+    // Each term's figures, in passes over the terms as they lie (row by row): the fit's mean
+    // and spread (recency-weighted when the fit is), the mean of every customer counted once as
+    // the side's reported figures count them, and the signs the term takes.
+    let moments = crate::stats::column_mean_sds(&terms, nt, design.weights.as_deref());
+    let (mut sums, mut below, mut above) = (vec![-0.0; nt], vec![false; nt], vec![false; nt]);
+    for row in terms.chunks_exact(nt) {
+        for (c, &v) in row.iter().enumerate() {
+            sums[c] += v;
+            below[c] |= v < 0.0;
+            above[c] |= v > 0.0;
+        }
+    }
+    let y_mean: Array1<f64> = moments.iter().map(|m| m.0).collect();
+    let y_sd: Array1<f64> = moments.iter().map(|m| m.1).collect();
+    let means: Vec<f64> = sums.iter().map(|s| s / n.max(1) as f64).collect();
+    let signs: Vec<ComponentSign> = (0..nt)
+        .map(|c| ComponentSign::from_signs(below[c], above[c]))
+        .collect();
     // The side fits' standardisation of the model columns, so the parts' solutions are on the
     // same columns and add up.
     let parts_frame =

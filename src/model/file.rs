@@ -219,13 +219,9 @@ impl ComponentSign {
         }
     }
 
-    /// The sign every one of `values` has.
-    pub fn of(values: impl Iterator<Item = f64>) -> ComponentSign {
-        let (mut below, mut above) = (false, false);
-        for v in values {
-            below |= v < 0.0;
-            above |= v > 0.0;
-        }
+    /// The sign every one of a set of values has, from whether any is below zero (`below`)
+    /// and whether any is above (`above`).
+    pub fn from_signs(below: bool, above: bool) -> ComponentSign {
         match (below, above) {
             (true, true) => ComponentSign::Any,
             (true, false) => ComponentSign::NonPositive,

@@ -211,6 +211,78 @@ pub fn weighted_mean_sd(values: &[f64], weights: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
+/// Each column's [`mean_sd`] (with `weights`, [`weighted_mean_sd`]) of a table of `width`
+/// columns laid out row by row, bit for bit: every column's sums take the same additions in the
+/// same order, side by side in two passes over the rows as they lie, where a column at a time
+/// copied each column out of the table first.
+pub fn column_mean_sds(rows: &[f64], width: usize, weights: Option<&[f64]>) -> Vec<(f64, f64)> {
+    let n = rows.len().checked_div(width).unwrap_or(0);
+    debug_assert_eq!(n * width, rows.len());
+    debug_assert!(weights.is_none_or(|w| w.len() == n));
+    if n == 0 {
+        return vec![(f64::NAN, f64::NAN); width];
+    }
+    // `Iterator::sum` of floats starts from −0.0, so these do too.
+    let mut sums = vec![-0.0; width];
+    let total = match weights {
+        None => {
+            for row in rows.chunks_exact(width) {
+                for (s, v) in sums.iter_mut().zip(row) {
+                    *s += v;
+                }
+            }
+            n as f64
+        }
+        Some(weights) => {
+            for (row, w) in rows.chunks_exact(width).zip(weights) {
+                for (s, v) in sums.iter_mut().zip(row) {
+                    *s += w * v;
+                }
+            }
+            weights.iter().sum()
+        }
+    };
+    let means: Vec<f64> = sums.iter().map(|s| s / total).collect();
+    let spread = match weights {
+        None => n > 1,
+        Some(_) => total > 1.0,
+    };
+    let mut squares = vec![-0.0; width];
+    if spread {
+        match weights {
+            None => {
+                for row in rows.chunks_exact(width) {
+                    for ((s, v), m) in squares.iter_mut().zip(row).zip(&means) {
+                        *s += (v - m).powi(2);
+                    }
+                }
+            }
+            Some(weights) => {
+                for (row, w) in rows.chunks_exact(width).zip(weights) {
+                    for ((s, v), m) in squares.iter_mut().zip(row).zip(&means) {
+                        *s += w * (v - m).powi(2);
+                    }
+                }
+            }
+        }
+    }
+    means
+        .into_iter()
+        .zip(squares)
+        .map(|(mean, ss)| {
+            let var = if spread {
+                match weights {
+                    None => ss / (n as f64 - 1.0),
+                    Some(_) => ss / (total - 1.0),
+                }
+            } else {
+                0.0
+            };
+            (mean, var.sqrt())
+        })
+        .collect()
+}
+
 /// A prediction interval learnt from held-out residuals (split-conformal): for a prediction `p`
 /// of an account whose predicted size is `s`, the interval is
 /// `[p + lower · σ(s), p + upper · σ(s)]` with `σ(s) = scale_base + scale_slope · s`.
@@ -477,5 +549,40 @@ mod tests {
         flat.add(2.0, 2.0);
         flat.add(2.0, 1.0);
         assert_eq!(flat.r2(), None);
+    }
+
+    #[test]
+    fn column_mean_sds_are_each_columns_mean_sd_bit_for_bit() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let bits = |v: &[(f64, f64)]| -> Vec<(u64, u64)> {
+            v.iter().map(|(a, b)| (a.to_bits(), b.to_bits())).collect()
+        };
+        let width = 5;
+        for n in [1, 2, 3, 1_000] {
+            // Heavy tails, negative zeros (a column of them sums to −0.0, as `sum` makes it),
+            // signs of both kinds.
+            let rows: Vec<f64> = (0..n * width)
+                .map(|i| match i % width {
+                    0 => rng.random_range(-1e3..1e3),
+                    1 => -0.0,
+                    2 => rng.random_range(0.0..1.0f64).powi(8) * 1e9,
+                    3 => f64::from(rng.random_range(0..4)),
+                    _ => -rng.random_range(0.0..5.0),
+                })
+                .collect();
+            let weights: Vec<f64> = (0..n).map(|_| rng.random_range(0.05..3.0)).collect();
+            let column =
+                |c: usize| -> Vec<f64> { rows.iter().skip(c).step_by(width).copied().collect() };
+            let plain: Vec<(f64, f64)> = (0..width).map(|c| mean_sd(&column(c))).collect();
+            let weighted: Vec<(f64, f64)> = (0..width)
+                .map(|c| weighted_mean_sd(&column(c), &weights))
+                .collect();
+            assert_eq!(bits(&column_mean_sds(&rows, width, None)), bits(&plain));
+            let got = column_mean_sds(&rows, width, Some(&weights));
+            assert_eq!(bits(&got), bits(&weighted));
+        }
+        assert!(column_mean_sds(&[], 3, None)
+            .iter()
+            .all(|(m, s)| m.is_nan() && s.is_nan()));
     }
 }
