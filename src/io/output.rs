@@ -182,21 +182,33 @@ pub const TEMP_PREFIX: &str = ".leadscore-";
 /// that is gone does nothing, and no other process makes names with this process's id.
 static TEMPORARIES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
-/// Records a temporary file or directory for [`remove_temporaries`]: made by this process, to
-/// be removed if a signal ends the run before it is put in place.
-pub fn record(path: &Path) {
-    if let Ok(mut t) = TEMPORARIES.lock() {
-        t.push(path.to_path_buf());
-    }
+/// Makes a temporary file or directory with `make` and records it (at `path_of` what `make`
+/// returned) for [`remove_temporaries`], as one step: a signal's cleanup either comes first,
+/// and then nothing is made, or finds it. Recorded after it was made, a signal arriving in
+/// between left it behind; recorded before, a cleanup in between found nothing yet and the
+/// file appeared after it. Both happened on a loaded machine. `make` must not make another.
+pub fn make_recorded<T>(
+    make: impl FnOnce() -> io::Result<T>,
+    path_of: impl FnOnce(&T) -> PathBuf,
+) -> io::Result<T> {
+    let mut temporaries = TEMPORARIES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let made = make()?;
+    temporaries.push(path_of(&made));
+    Ok(made)
 }
 
 /// Removes every temporary file and directory this process made that still exists. For the
-/// signal handler: the run is ending, so none of them will be finished.
+/// signal handler: the run is ending, so none of them will be finished. The list stays locked
+/// until the process has ended, so no other thread makes a temporary after the cleanup
+/// ([`make_recorded`] waits for the lock, for ever).
 pub fn remove_temporaries() {
-    let paths = match TEMPORARIES.lock() {
-        Ok(t) => t.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    };
+    let temporaries = TEMPORARIES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let paths = temporaries.clone();
+    std::mem::forget(temporaries);
     for p in paths {
         match std::fs::symlink_metadata(&p) {
             Ok(m) if m.is_dir() => {
@@ -354,12 +366,10 @@ fn temp_named(path: &Path, prefix: &str, suffix: &str) -> Result<tempfile::Named
     let mut builder = tempfile::Builder::new();
     let prefix = own_prefix(prefix);
     builder.prefix(&prefix).suffix(suffix);
-    // The name is recorded before the file is made, so a signal arriving in between finds it
-    // (recorded after, a SIGINT that came right after the file appeared left it behind, as a
-    // loaded machine showed). `create_new` is tempfile's own exclusive creation: a name that
-    // exists is an `AlreadyExists`, and tempfile tries another.
+    // Made and recorded in one step (`make_recorded`), so a signal finds it. `create_new` is
+    // tempfile's own exclusive creation: a name that exists is an `AlreadyExists`, and
+    // tempfile tries another.
     let made = builder.make_in(dir, |path| {
-        record(path);
         let mut open = std::fs::OpenOptions::new();
         open.read(true).write(true).create_new(true);
         // A finished file is for sharing (with the CRM, the team); tempfile's default is 0600.
@@ -368,7 +378,7 @@ fn temp_named(path: &Path, prefix: &str, suffix: &str) -> Result<tempfile::Named
             use std::os::unix::fs::OpenOptionsExt;
             open.mode(0o644);
         }
-        open.open(path)
+        make_recorded(|| open.open(path), |_| path.to_path_buf())
     });
     made.map_err(|e| {
         // tempfile names its own random file in the message; the user named `path`.
@@ -528,21 +538,25 @@ impl StagedDir {
             _ => Path::new("."),
         };
         remove_stale_temporaries(parent);
-        let temp = tempfile::Builder::new()
-            .prefix(&own_prefix(TEMP_PREFIX))
-            .suffix(".dir")
-            .tempdir_in(parent)
-            .map_err(|e| {
-                let err = match e.kind() {
-                    io::ErrorKind::NotFound => io::Error::new(
-                        e.kind(),
-                        format!("the directory {} does not exist", parent.display()),
-                    ),
-                    _ => e,
-                };
-                Error::write(dest.display(), err)
-            })?;
-        record(temp.path());
+        let temp = make_recorded(
+            || {
+                tempfile::Builder::new()
+                    .prefix(&own_prefix(TEMP_PREFIX))
+                    .suffix(".dir")
+                    .tempdir_in(parent)
+            },
+            |dir| dir.path().to_path_buf(),
+        )
+        .map_err(|e| {
+            let err = match e.kind() {
+                io::ErrorKind::NotFound => io::Error::new(
+                    e.kind(),
+                    format!("the directory {} does not exist", parent.display()),
+                ),
+                _ => e,
+            };
+            Error::write(dest.display(), err)
+        })?;
         // Shared like any finished output (tempfile makes directories 0700).
         #[cfg(unix)]
         {
@@ -637,8 +651,7 @@ fn move_aside(staged: &Path, dest: &Path) -> io::Result<Option<PathBuf>> {
     let mut old = staged.as_os_str().to_owned();
     old.push(".old");
     let old = PathBuf::from(old);
-    record(&old);
-    std::fs::rename(dest, &old)?;
+    make_recorded(|| std::fs::rename(dest, &old), |_| old.clone())?;
     if let Err(e) = std::fs::rename(staged, dest) {
         let _ = std::fs::rename(&old, dest);
         return Err(e);
@@ -649,6 +662,19 @@ fn move_aside(staged: &Path, dest: &Path) -> io::Result<Option<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_temporary_is_recorded_once_made_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = dir.path().join("made");
+        make_recorded(|| std::fs::create_dir(&made), |_| made.clone()).unwrap();
+        let failed = dir.path().join("missing").join("failed");
+        let err = make_recorded(|| std::fs::create_dir(&failed), |_| failed.clone());
+        assert_eq!(err.unwrap_err().kind(), io::ErrorKind::NotFound);
+        let recorded = TEMPORARIES.lock().unwrap();
+        assert!(recorded.contains(&made));
+        assert!(!recorded.contains(&failed));
+    }
 
     #[test]
     fn temporary_names_carry_the_process_id() {

@@ -426,12 +426,13 @@ impl Lock {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o755));
         }
-        let dir = builder
-            .tempdir_in(&self.registry.dir)
-            .map_err(|e| Error::write(self.registry.dir.display(), e))?;
         // A signal removes it like any temporary output: training stages before it fits, so a
         // Ctrl-C during the fits would otherwise leave a copy of the history behind.
-        crate::io::output::record(dir.path());
+        let dir = crate::io::output::make_recorded(
+            || builder.tempdir_in(&self.registry.dir),
+            |dir| dir.path().to_path_buf(),
+        )
+        .map_err(|e| Error::write(self.registry.dir.display(), e))?;
         Ok(Staging { dir })
     }
 
