@@ -965,6 +965,33 @@ mod tests {
     }
 
     #[test]
+    fn written_non_zeros_are_the_walked_ones_after_the_offset() {
+        let vals = values();
+        let (schema, _) = Schema::fit(&specs(), &vals, 2, usize::MAX, Some((0.0, 0.5))).unwrap();
+        let encoded = schema.encode_history(&vals);
+        let width = 2 + encoded.features();
+        for i in 0..encoded.rows {
+            let mut walked = Vec::new();
+            encoded.each_nonzero(i, |j, x, category| walked.push((j, x, category)));
+            let (mut index, mut value) = (vec![u32::MAX; width], vec![f64::NAN; width]);
+            // Two places taken before the row's, and each value marked with its kind.
+            let end = encoded.write_nonzero(i, &mut index, &mut value, 2, |j, x, category| {
+                x + if category { 100.0 } else { 0.0 } + j as f64 * 1000.0
+            });
+            assert_eq!(end, 2 + walked.len(), "row {i}");
+            for (k, &(j, x, category)) in walked.iter().enumerate() {
+                assert_eq!(index[2 + k], 2 + j as u32, "row {i}");
+                let want = x + if category { 100.0 } else { 0.0 } + j as f64 * 1000.0;
+                assert_eq!(value[2 + k].to_bits(), want.to_bits(), "row {i}");
+            }
+            assert!(
+                index[..2].iter().all(|&j| j == u32::MAX)
+                    && value[end..].iter().all(|v| v.is_nan())
+            );
+        }
+    }
+
+    #[test]
     fn spellings_merge_into_the_most_common_and_ties_keep_the_first_seen() {
         let spec = FeatureSpec {
             name: "industry".into(),
