@@ -176,45 +176,22 @@ impl ErrorSums {
 
 /// Mean and sample standard deviation.
 pub fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    if values.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let mean = values.iter().sum::<f64>() / n;
-    let var = if values.len() > 1 {
-        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    (mean, var.sqrt())
+    column_mean_sds(values, 1, None)[0]
 }
 
 /// [`mean_sd`] of values each counted `weights[i]` times (frequency weights: the variance is
 /// divided by Σw − 1). Weights of 1 give exactly what `mean_sd` gives.
 pub fn weighted_mean_sd(values: &[f64], weights: &[f64]) -> (f64, f64) {
     debug_assert_eq!(values.len(), weights.len());
-    if values.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let total: f64 = weights.iter().sum();
-    let mean = values.iter().zip(weights).map(|(v, w)| w * v).sum::<f64>() / total;
-    let var = if total > 1.0 {
-        let ss: f64 = values
-            .iter()
-            .zip(weights)
-            .map(|(v, w)| w * (v - mean).powi(2))
-            .sum();
-        ss / (total - 1.0)
-    } else {
-        0.0
-    };
-    (mean, var.sqrt())
+    column_mean_sds(values, 1, Some(weights))[0]
 }
 
 /// Each column's [`mean_sd`] (with `weights`, [`weighted_mean_sd`]) of a table of `width`
-/// columns laid out row by row, bit for bit: every column's sums take the same additions in the
-/// same order, side by side in two passes over the rows as they lie, where a column at a time
-/// copied each column out of the table first.
+/// columns laid out row by row: every column's sums take the additions a column of its own
+/// would, in the same order, side by side in two passes over the rows as they lie, so a
+/// table's columns need not be copied out first. The sums of floats start from −0.0, as
+/// `Iterator::sum`'s do; the variance divides by n − 1 (Σw − 1 with weights), and is 0 for a
+/// single value (Σw ≤ 1).
 pub fn column_mean_sds(rows: &[f64], width: usize, weights: Option<&[f64]>) -> Vec<(f64, f64)> {
     let n = rows.len().checked_div(width).unwrap_or(0);
     debug_assert_eq!(n * width, rows.len());
@@ -222,7 +199,6 @@ pub fn column_mean_sds(rows: &[f64], width: usize, weights: Option<&[f64]>) -> V
     if n == 0 {
         return vec![(f64::NAN, f64::NAN); width];
     }
-    // `Iterator::sum` of floats starts from −0.0, so these do too.
     let mut sums = vec![-0.0; width];
     let total = match weights {
         None => {
