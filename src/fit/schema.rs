@@ -80,20 +80,11 @@ impl EncodedHistory {
         value_of: impl Fn(usize, f64, bool) -> f64,
     ) -> usize {
         let shift = at as u32;
-        for feature in &self.features {
-            let (column, x, category) = match feature {
-                EncodedFeature::Categorical(cols) => {
-                    if cols[i] == NO_COLUMN {
-                        continue;
-                    }
-                    (cols[i] as usize, 1.0, true)
-                }
-                EncodedFeature::Numeric(col, x) => (*col, x[i], false),
-            };
+        self.each_nonzero(i, |column, x, category| {
             index[at] = shift + column as u32;
             value[at] = value_of(column, x, category);
             at += 1;
-        }
+        });
         at
     }
 
