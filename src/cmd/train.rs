@@ -27,6 +27,7 @@ fn file_state(path: &Path) -> Option<(u64, u64, std::time::SystemTime)> {
 }
 
 pub fn run(args: &TrainArgs) -> Result<()> {
+    check_models_path(args)?;
     let config = Config::load(&args.config)?;
     if let Some(leads) = &args.leads {
         crate::fit::leaks::check_lead_list(leads, &config, args.delimiter)?;
@@ -203,6 +204,42 @@ impl Drop for SnapshotCopy {
     fn drop(&mut self) {
         let _ = self.wait();
     }
+}
+
+/// Refuses, before anything is read, a `--models` that would replace an input: a single model
+/// file that is the history, the config or the lead list (by another name or a link too), and
+/// an existing file that is not a `.json` model, which a models directory cannot be made over.
+fn check_models_path(args: &TrainArgs) -> Result<()> {
+    let mut inputs = vec![
+        ("the history", args.history.as_path()),
+        ("the config", args.config.as_path()),
+    ];
+    if let Some(leads) = &args.leads {
+        inputs.push(("the lead list", leads.as_path()));
+    }
+    if single_file(&args.models) {
+        return super::check_paths(&inputs, &[("--models", &args.models)]);
+    }
+    if args.models.exists() && !args.models.is_dir() {
+        let what = inputs
+            .iter()
+            .find(|(_, input)| super::same_file(&args.models, input))
+            .map_or_else(
+                || "a file".to_string(),
+                |(what, input)| {
+                    if *input == args.models.as_path() {
+                        format!("{what} itself")
+                    } else {
+                        format!("{what} {} under another name", input.display())
+                    }
+                },
+            );
+        return Err(crate::error::Error::Usage(format!(
+            "--models {} is {what}, not a models directory; name a directory (it is made if missing), or a .json file to train into a single model file",
+            args.models.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Whether `--models PATH` names one model file (`.json`, not a directory) rather than a

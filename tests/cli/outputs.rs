@@ -51,6 +51,55 @@ fn an_output_that_is_an_input_or_the_model_is_refused_by_inode() {
     assert_eq!(env.read(LEADS), leads);
 }
 
+/// `train --models` names where a model goes: a `.json` file that is the history, the config
+/// or the lead list (by a link too) used to be replaced by the model, and the customer data was
+/// gone; a history not ending in `.json` failed only when the registry was made over it (exit 1,
+/// "File exists"). Both are refused before anything is read, and nothing changes.
+#[test]
+fn train_never_writes_its_model_over_an_input() {
+    let env = fixture_env();
+    let history = env.read("history.csv");
+    std::fs::copy(env.path("history.csv"), env.path("history.json")).unwrap();
+    std::fs::copy(env.path("leadscore.toml"), env.path("config.json")).unwrap();
+    std::fs::copy(env.path(LEADS), env.path("leads.json")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("history.json", env.path("link.json")).unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--history", "history.json", "--models", "history.json"],
+            "error: --models history.json is the history itself; write to another file\n",
+        ),
+        (
+            vec!["--history", "history.json", "--config", "config.json", "--models", "config.json"],
+            "error: --models config.json is the config itself; write to another file\n",
+        ),
+        (
+            vec!["--history", "history.csv", "--leads", "leads.json", "--models", "leads.json"],
+            "error: --models leads.json is the lead list itself; write to another file\n",
+        ),
+        #[cfg(unix)]
+        (
+            vec!["--history", "history.json", "--models", "link.json"],
+            "error: --models link.json is the history history.json under another name; write to another file\n",
+        ),
+        (
+            vec!["--history", "history.csv", "--models", "history.csv"],
+            "error: --models history.csv is the history itself, not a models directory; name a directory (it is made if missing), or a .json file to train into a single model file\n",
+        ),
+        (
+            vec!["--history", "history.csv", "--models", "leadscore.toml"],
+            "error: --models leadscore.toml is the config itself, not a models directory; name a directory (it is made if missing), or a .json file to train into a single model file\n",
+        ),
+    ];
+    for (args, message) in cases {
+        let run = env.run(&[&["train"][..], &args].concat());
+        assert_eq!((run.code, run.stderr.as_str()), (2, message), "{args:?}");
+    }
+    assert_eq!(env.read("history.json"), history);
+    assert_eq!(env.read("history.csv"), history);
+    assert!(!env.path("models").exists());
+}
+
 #[test]
 fn a_directory_named_as_an_output_is_refused_before_any_work() {
     let env = trained_env();
