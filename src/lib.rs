@@ -35,6 +35,9 @@ pub use error::{Error, Result};
 
 /// Runs one command line.
 pub fn run(cli: cli::Cli) -> Result<Outcome> {
+    // Settings read from the environment are checked once, before any work, like flags.
+    crate::parallel::threads_setting().map_err(error::Error::Usage)?;
+    crate::io::date::source_date_epoch().map_err(error::Error::Usage)?;
     let done = |r: Result<()>| r.map(|()| Outcome::Done);
     match cli.command {
         cli::Command::Init(args) => done(cmd::init::run(&args)),

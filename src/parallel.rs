@@ -10,14 +10,42 @@ use std::num::NonZeroUsize;
 /// the process may use.
 pub const THREADS_VAR: &str = "LEADSCORE_THREADS";
 
-/// The threads to work on: `LEADSCORE_THREADS` when set to a whole number ≥ 1, else what
+/// The most threads `LEADSCORE_THREADS` may ask for. Each thread has its own stack and batch
+/// buffers; twenty thousand of them made the process abort when it could not allocate a
+/// stack, and no machine this runs on has a thousand cores.
+pub const MAX_THREADS: usize = 1024;
+
+/// The threads to work on: `LEADSCORE_THREADS` when set (see [`threads_setting`]), else what
 /// `std::thread::available_parallelism` reports (cgroup and affinity limits included), else 1.
 pub fn threads() -> usize {
-    std::env::var(THREADS_VAR)
+    threads_setting()
         .ok()
-        .and_then(|v| v.trim().parse::<NonZeroUsize>().ok())
-        .or_else(|| std::thread::available_parallelism().ok())
-        .map_or(1, NonZeroUsize::get)
+        .flatten()
+        .or_else(|| {
+            std::thread::available_parallelism()
+                .ok()
+                .map(NonZeroUsize::get)
+        })
+        .unwrap_or(1)
+}
+
+/// `LEADSCORE_THREADS` as set: `None` when unset or empty, a whole number from 1 to
+/// [`MAX_THREADS`], or what is wrong with it. Checked before any command runs (`crate::run`),
+/// so a value that would be ignored is said, not silently replaced by the machine's count.
+pub fn threads_setting() -> Result<Option<usize>, String> {
+    let Some(value) = std::env::var_os(THREADS_VAR) else {
+        return Ok(None);
+    };
+    let text = value.to_string_lossy();
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(Some(n)),
+        _ => Err(format!(
+            "{THREADS_VAR}={text:?}: expected a whole number of threads from 1 to {MAX_THREADS}, or unset to use every core"
+        )),
+    }
 }
 
 /// Runs `work(part)` for every part in `0..parts` on up to `threads` scoped threads and returns

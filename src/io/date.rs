@@ -36,11 +36,38 @@ pub fn format_days(days: i64) -> String {
 
 /// Now, or `SOURCE_DATE_EPOCH` when set, so a run on the same data can be byte-identical.
 pub fn now() -> std::time::SystemTime {
-    std::env::var("SOURCE_DATE_EPOCH")
+    source_date_epoch()
         .ok()
-        .and_then(|s| s.parse::<u64>().ok())
+        .flatten()
         .map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s))
         .unwrap_or_else(std::time::SystemTime::now)
+}
+
+/// The environment variable that fixes "now" (reproducible-builds.org's convention).
+pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
+
+/// The last second a timestamp is written for: 9999-12-31T23:59:59Z. RFC 3339 has four-digit
+/// years, and writing a later one panicked.
+pub const LAST_EPOCH_SECOND: u64 = 253_402_300_799;
+
+/// `SOURCE_DATE_EPOCH` as set: `None` when unset or empty, whole seconds since 1970 up to
+/// [`LAST_EPOCH_SECOND`], or what is wrong with it. Checked before any command runs
+/// (`crate::run`): the convention asks a malformed value to fail the run rather than be
+/// replaced by the clock, which would make a run meant to be reproducible quietly not so.
+pub fn source_date_epoch() -> Result<Option<u64>, String> {
+    let Some(value) = std::env::var_os(SOURCE_DATE_EPOCH) else {
+        return Ok(None);
+    };
+    let text = value.to_string_lossy();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<u64>() {
+        Ok(s) if s <= LAST_EPOCH_SECOND => Ok(Some(s)),
+        _ => Err(format!(
+            "{SOURCE_DATE_EPOCH}={text:?}: expected whole seconds since 1970-01-01T00:00:00Z, at most {LAST_EPOCH_SECOND} (9999-12-31T23:59:59Z)"
+        )),
+    }
 }
 
 /// [`now`] as an RFC 3339 timestamp to the second: `2026-11-30T04:12:30Z`.
