@@ -100,6 +100,11 @@ impl FeatureColumns {
         Ok(value)
     }
 
+    /// The column of the lead list that feature `f` is read from.
+    pub fn column(&self, f: usize) -> usize {
+        self.index[f]
+    }
+
     /// Reads feature `f` of `record` as a category; blank is `None`. A missing-value token comes
     /// back as written: see `is_missing_value`.
     pub fn category<'r>(&self, row: Row<'r>, f: usize) -> Option<std::borrow::Cow<'r, str>> {

@@ -6,8 +6,8 @@
 //! baseline + contributions + floors = the prediction, exactly, per target and for the net value.
 
 use crate::economics::{Printed, Recommendation, Tier};
-use crate::error::Result;
-use crate::io::table::{Row, Source};
+use crate::error::{Error, Result};
+use crate::io::table::{line_of, Row, Source};
 use crate::model::columns::FeatureColumns;
 use crate::model::equation::{
     log_effects_to_money, Blank, CategoryTerm, Equation, Fallback, Role, Scale, Term,
@@ -281,6 +281,29 @@ pub const FIGURE_COLUMNS: [&str; 8] = [
 /// you mean" hint.
 const MAX_HINT_CANDIDATES: usize = 100;
 
+/// 2⁵³: below it an `f64` holds every whole number, so every figure below 2⁵³ units of its last
+/// decimal is written exactly (`Scorer::check_writable`).
+const MAX_EXACT_UNITS: f64 = 9_007_199_254_740_992.0;
+
+/// A figure in a message: grouped digits while they mean something (`12,000`), scientific
+/// notation beyond (`1e307`, not three hundred digits), and what is not a number said so.
+fn shown_figure(v: f64) -> String {
+    if v.is_nan() {
+        "not a number".to_string()
+    } else if v.is_infinite() {
+        if v > 0.0 {
+            "infinite"
+        } else {
+            "minus infinite"
+        }
+        .to_string()
+    } else if v.abs() < 1e15 {
+        number(v, false)
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// Scores leads with one model's equation. The equation is data; the scorer adds only what makes
 /// evaluating it fast (a hash lookup per category).
 pub struct Scorer<'m> {
@@ -383,9 +406,85 @@ impl<'m> Scorer<'m> {
         decimals: usize,
         out: &mut ScoredLead,
     ) -> Result<()> {
-        self.evaluate(input, cols, row.into(), out)?;
+        let row = row.into();
+        self.evaluate(input, cols, row, out)?;
+        self.check_writable(input, cols, row, out, decimals)?;
         self.decide(out, decimals);
         Ok(())
+    }
+
+    /// Refuses a lead whose figures cannot be written as money to the cent: not finite, or so
+    /// large that an `f64` no longer holds every cent (2⁵³ units of the last decimal), where
+    /// the reasons would stop adding up to the written figures. Only a value far outside what
+    /// training saw gets there, in a model that does not cap values at the training range
+    /// (`model.winsorize = false`) or take their logarithm; the message names that value. A
+    /// lead scored as `inf` (tier A, "contact") was written before.
+    fn check_writable(
+        &self,
+        input: &Source,
+        cols: &FeatureColumns,
+        row: Row<'_>,
+        out: &ScoredLead,
+        decimals: usize,
+    ) -> Result<()> {
+        let limit = MAX_EXACT_UNITS / 10f64.powi(decimals as i32);
+        let writable = |v: f64| v.abs() < limit;
+        if out
+            .targets
+            .iter()
+            .chain(&out.contributions)
+            .all(|&v| writable(v))
+        {
+            return Ok(());
+        }
+        let eq = &self.equation;
+        let nt = eq.targets.len();
+        let (t, value) = out
+            .targets
+            .iter()
+            .copied()
+            .enumerate()
+            .find(|&(_, v)| !writable(v))
+            .unwrap_or((0, out.targets[0]));
+        let would_be = if value.is_finite() && value.abs() >= 1e15 {
+            format!("{value:.3e}")
+        } else {
+            shown_figure(value)
+        };
+        let figure = format!(
+            "its expected {} would be {would_be}, more than money written with {decimals} decimals can hold exactly (below {limit:.1e})",
+            eq.targets[t].label,
+        );
+        // The feature whose contribution is furthest from writable is what to look at.
+        let culprit = (0..eq.terms.len())
+            .filter(|&f| (0..nt).any(|t| !writable(out.contributions[f * nt + t])))
+            .max_by(|&a, &b| {
+                let size =
+                    |f: usize| {
+                        (0..nt).map(|t| out.contributions[f * nt + t].abs()).fold(
+                            0.0,
+                            |m: f64, v| if v.is_nan() { f64::INFINITY } else { m.max(v) },
+                        )
+                    };
+                size(a).total_cmp(&size(b))
+            });
+        match culprit.map(|f| (f, &eq.terms[f], &out.readings[f].given)) {
+            Some((f, Term::Numeric(n), Given::Number(v))) => Err(input.field_error(
+                row.record(),
+                cols.column(f),
+                format!(
+                    "{} is far outside what training saw ({} to {}): {figure}. Check the value, or train with model.winsorize = true to cap values at the training range",
+                    shown_figure(*v),
+                    shown_figure(n.range.0),
+                    shown_figure(n.range.1)
+                ),
+            )),
+            _ => Err(Error::Row {
+                path: input.path.clone(),
+                line: line_of(row.record()),
+                problem: format!("the model cannot score this lead: {figure}"),
+            }),
+        }
     }
 
     /// The equation on one row: targets, contributions, readings, warnings, drift bins.

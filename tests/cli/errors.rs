@@ -1211,3 +1211,47 @@ fn a_quote_never_closed_is_named_as_the_cause_of_a_short_row() {
         "error: leads.csv:3: expected 7 fields as in the header, found 2; a quote opened on this line is never closed, so the rest of the file was read as one field\n",
     );
 }
+
+/// A value far outside what training saw, in a model that neither caps values at the training
+/// range nor takes their log (the fixture's `first_order_value`, `winsorize = false`), used to
+/// be scored as `inf` money (tier A, "contact"; `null` in JSON, "INF" in Excel), or as figures
+/// too large for their cents to add up. Such a lead is refused like any bad value, naming it;
+/// with --skip-invalid it goes to the rejects and the others are scored.
+#[test]
+fn a_lead_whose_money_cannot_be_written_is_refused_naming_the_value() {
+    let env = trained_env();
+    env.write(
+        "far.csv",
+        format!("{LEADS_HEADER}\nL1,A,retail,south,Schmidt,5,400\nL2,B,retail,south,Schmidt,5,1e307\nL3,C,retail,south,Schmidt,5,1e15\n"),
+    );
+    let run = env.run(&["score", "far.csv", "-o", "out.csv"]);
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (2, "error: far.csv:3: column \"first_order_value\": 1e307 is far outside what training saw (427.1 to 4,967.55): its expected lifetime return would be 2.135e307, more than money written with 2 decimals can hold exactly (below 9.0e13). Check the value, or train with model.winsorize = true to cap values at the training range\n")
+    );
+    assert!(!env.exists("out.csv"));
+    let run = env.run(&[
+        "score",
+        "far.csv",
+        "-o",
+        "out.csv",
+        "--skip-invalid",
+        "rejects.csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let scored = env.read("out.csv");
+    assert!(
+        scored.contains("\nL1,") && !scored.contains("L2") && !scored.contains("L3"),
+        "{scored}"
+    );
+    assert!(!scored.contains("inf"), "{scored}");
+    let rejects = env.read("rejects.csv");
+    assert!(
+        rejects.contains("3,\"column \"\"first_order_value\"\": 1e307 is far outside"),
+        "{rejects}"
+    );
+    assert!(
+        rejects.contains("its expected lifetime return would be 2.") && rejects.contains("e"),
+        "{rejects}"
+    );
+}
