@@ -333,7 +333,7 @@ fn capacity_flags(args: &PlanArgs) -> Result<(Option<String>, Option<f64>)> {
                     shown(text)
                 )));
             };
-            let hours = positive_hours(hours).ok_or_else(|| {
+            let hours = positive_hours(hours, false).ok_or_else(|| {
                 Error::Usage(format!(
                     "--capacity {}: the hours must be a finite number above 0, got {}",
                     shown(text),
@@ -354,9 +354,10 @@ fn group_key(name: &str) -> String {
         .to_lowercase()
 }
 
-/// A finite number of hours above zero.
-fn positive_hours(text: &str) -> Option<f64> {
-    match parse_number(text.trim(), false) {
+/// A finite number of hours above zero; `decimal_comma` as for a lead list (its delimiter is not
+/// a comma), so `3.200` in a `;` file is 3,200 hours there as it would be in its leads.
+fn positive_hours(text: &str, decimal_comma: bool) -> Option<f64> {
+    match parse_number(text.trim(), decimal_comma) {
         Ok(Some(v)) if v.is_finite() && v > 0.0 => Some(v),
         _ => None,
     }
@@ -391,6 +392,8 @@ fn read_capacities(path: &Path) -> Result<(String, Capacities)> {
     }
     let column = input.headers()[1].trim().to_string();
     let source = input.source().clone();
+    // Numbers are read as in a lead list with the same delimiter (`FeatureColumns`).
+    let decimal_comma = input.delimiter() != b',';
     let mut groups: Vec<(String, f64, u64)> = Vec::new();
     let mut record = csv::ByteRecord::new();
     while input.read(&mut record)? {
@@ -411,7 +414,7 @@ fn read_capacities(path: &Path) -> Result<(String, Capacities)> {
             ));
         }
         let text = decode(&record[1]);
-        let hours = positive_hours(&text).ok_or_else(|| {
+        let hours = positive_hours(&text, decimal_comma).ok_or_else(|| {
             source.field_error(
                 &record,
                 1,

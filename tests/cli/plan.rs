@@ -257,6 +257,56 @@ fn the_capacity_file_keeps_its_own_delimiter_beside_a_semicolon_lead_list() {
     );
 }
 
+/// A capacity file written with semicolons reads numbers as a lead list with semicolons does:
+/// a decimal comma, and dots grouping thousands. `3.200` was read as 3.2 hours here while the
+/// same text in the leads is 3,200, so a German team's plan chose no lead and exited 0.
+#[test]
+fn a_semicolon_capacity_file_reads_numbers_as_a_semicolon_lead_list_does() {
+    let env = env();
+    let plain = env.read("data/territories.csv");
+    let rows = csv_rows(&plain);
+    let hours = col(&rows, "sales_hours");
+    let german: String = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut r = r.clone();
+            if i > 0 {
+                // 1200 → "1.200,0": grouped thousands and a decimal comma.
+                let v = num(&r[hours]);
+                let whole = v.trunc() as u64;
+                let grouped = if whole >= 1000 {
+                    format!("{}.{:03}", whole / 1000, whole % 1000)
+                } else {
+                    whole.to_string()
+                };
+                r[hours] = format!("{grouped},{}", ((v.fract() * 10.0).round()) as u64);
+            }
+            r.join(";") + "\n"
+        })
+        .collect();
+    assert!(german.contains('.') && german.contains(','), "{german}");
+    env.write("territories-de.csv", &german);
+    let plan = |capacities: &str| {
+        let run = env.run(&[
+            "plan",
+            "data/leads.csv",
+            "--by",
+            "region",
+            "--capacity-file",
+            capacities,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let mut report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        report.as_object_mut().unwrap().remove("file");
+        report
+    };
+    let (de, en) = (plan("territories-de.csv"), plan("data/territories.csv"));
+    assert_eq!(de, en);
+}
+
 #[test]
 fn a_table_of_groups_named_in_wide_characters_stays_aligned() {
     // 東京 is two characters and four columns on a terminal: padded by characters, its row of
