@@ -199,6 +199,19 @@ pub fn make_recorded<T>(
     Ok(made)
 }
 
+/// Runs `put`, the rename that puts a finished temporary in place, with the list of temporaries
+/// locked. A signal's cleanup removes a directory entry by entry; a rename of that directory
+/// while it ran published what was left of it (an empty version `v0019`, or one holding only
+/// its report, which every later `models list` refused). Under the lock the cleanup either
+/// comes first, keeps the lock, and the rename never happens, or finds the name gone.
+/// `put` must not make a temporary ([`make_recorded`] would wait for this lock).
+pub fn put_in_place<T>(put: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    let _temporaries = TEMPORARIES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    put()
+}
+
 /// Removes every temporary file and directory this process made that still exists. For the
 /// signal handler: the run is ending, so none of them will be finished. The list stays locked
 /// until the process has ended, so no other thread makes a temporary after the cleanup
@@ -592,9 +605,9 @@ impl StagedDir {
         }
         let staged = self.temp.keep();
         let published = if dest.exists() {
-            exchange(&staged, &dest).or_else(|_| move_aside(&staged, &dest))
+            put_in_place(|| exchange(&staged, &dest)).or_else(|_| move_aside(&staged, &dest))
         } else {
-            std::fs::rename(&staged, &dest).map(|()| None)
+            put_in_place(|| std::fs::rename(&staged, &dest)).map(|()| None)
         };
         match published {
             Ok(old) => {
@@ -652,7 +665,7 @@ fn move_aside(staged: &Path, dest: &Path) -> io::Result<Option<PathBuf>> {
     old.push(".old");
     let old = PathBuf::from(old);
     make_recorded(|| std::fs::rename(dest, &old), |_| old.clone())?;
-    if let Err(e) = std::fs::rename(staged, dest) {
+    if let Err(e) = put_in_place(|| std::fs::rename(staged, dest)) {
         let _ = std::fs::rename(&old, dest);
         return Err(e);
     }

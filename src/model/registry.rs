@@ -458,7 +458,8 @@ impl Lock {
         if target.exists() {
             return Err(Error::file(target.display(), "exists already"));
         }
-        std::fs::rename(&path, &target).map_err(|e| Error::write(target.display(), e))?;
+        crate::io::output::put_in_place(|| std::fs::rename(&path, &target))
+            .map_err(|e| Error::write(target.display(), e))?;
         sync_dir(&target)
     }
 
