@@ -113,6 +113,7 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
         None => Vec::new(),
     };
     let targets = targets;
+    check_magnitudes(history, &schema, &design, &targets)?;
     let mean_outcomes =
         [0, 1].map(|t| targets.iter().map(|y| y[t]).sum::<f64>() / targets.len() as f64);
 
@@ -753,6 +754,58 @@ fn summarise(folds: &[FoldSums], which: usize) -> Metrics {
         })
         .flatten();
     metrics
+}
+
+/// The largest size a value the fits sum may have: the sums of a million squares of values
+/// below it stay finite (10³⁰⁰ · 10⁶ < 1.8 · 10³⁰⁸).
+const MAX_FIT_VALUE: f64 = 1e150;
+
+/// Refuses, naming the customer, a model column value or an outcome so large that the sums of
+/// squares the fits are made of would not be finite. Only a value the model takes as it is gets
+/// there (`model.winsorize = false`, no log): a typo of `1e160` for employees failed the fit
+/// with "the data holds a value that is not a finite number", naming no file, line or column.
+fn check_magnitudes(
+    history: &History,
+    schema: &Schema,
+    design: &Design,
+    targets: &[[f64; 2]],
+) -> Result<()> {
+    let too_large = |v: f64| !(v.abs() <= MAX_FIT_VALUE);
+    for (f, feature) in schema.features.iter().enumerate() {
+        let crate::model::schema::Feature::Numeric(numeric) = feature else {
+            continue;
+        };
+        let found = (0..design.n).find(|&i| {
+            matches!(design.encoded.cell(f, i), crate::fit::schema::Cell::Number(x) if too_large(x))
+        });
+        if let Some(i) = found {
+            let raw = match &history.values[f] {
+                crate::fit::schema::FeatureValues::Numeric(v) => v[i],
+                _ => f64::NAN,
+            };
+            return Err(Error::Field {
+                path: history.path.clone(),
+                line: history.lines[i],
+                column: numeric.name.clone(),
+                problem: format!(
+                    "{raw:e} is too large to fit (beyond {MAX_FIT_VALUE:e}, its square overflows the fit's sums); check the value, or cap values at the training range with model.winsorize = true, or take its logarithm with features.log"
+                ),
+            });
+        }
+    }
+    for (t, label) in ["lifetime return", "service burden"].iter().enumerate() {
+        if let Some(i) = targets.iter().position(|y| too_large(y[t])) {
+            return Err(Error::Row {
+                path: history.path.clone(),
+                line: history.lines[i],
+                problem: format!(
+                    "this customer's {label}, {:e}, is too large to fit (beyond {MAX_FIT_VALUE:e}, its square overflows the fit's sums); check its outcome columns",
+                    targets[i][t]
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Every model's linear predictor on one sparse row: `eta[g] = offsets[g] + Σ slope · value`

@@ -1255,3 +1255,20 @@ fn a_lead_whose_money_cannot_be_written_is_refused_naming_the_value() {
         "{rejects}"
     );
 }
+
+/// A value the fit would take as it is (no winsorizing, no log, as the fixture's
+/// `first_order_value`) so large its square overflows used to fail training with "the data
+/// holds a value that is not a finite number", naming nothing. It is named like any bad value.
+#[test]
+fn a_history_value_too_large_to_fit_is_named() {
+    let env = fixture_env();
+    let history = fixture(HISTORY).replacen(",1008.99,", ",1e160,", 1);
+    env.write(HISTORY, &history);
+    let before = listing(&env);
+    let run = env.run(&["train", "--history", HISTORY]);
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (2, "error: history.csv:2: column \"first_order_value\": 1e160 is too large to fit (beyond 1e150, its square overflows the fit's sums); check the value, or cap values at the training range with model.winsorize = true, or take its logarithm with features.log\n")
+    );
+    assert_eq!(listing(&env), before);
+}
