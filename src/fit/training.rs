@@ -770,7 +770,7 @@ fn check_magnitudes(
     design: &Design,
     targets: &[[f64; 2]],
 ) -> Result<()> {
-    let too_large = |v: f64| !(v.abs() <= MAX_FIT_VALUE);
+    let too_large = |v: f64| v.is_nan() || v.abs() > MAX_FIT_VALUE;
     for (f, feature) in schema.features.iter().enumerate() {
         let crate::model::schema::Feature::Numeric(numeric) = feature else {
             continue;
