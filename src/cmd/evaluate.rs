@@ -112,7 +112,15 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
         ));
         report.currency = model.currency.clone();
         if let Some(path) = &args.holdout {
-            report.known = Some(super::holdout(&model, path, opts)?);
+            // "Never saw" is said only when checked: against the version's kept copy of its
+            // history, or the file it was trained on if that is still as it was.
+            let mut candidates = Vec::new();
+            if let Some(dir) = located.file.parent() {
+                candidates.push(dir.join(crate::model::registry::HISTORY_FILE));
+            }
+            candidates.push(std::path::PathBuf::from(&model.training.file));
+            let training = super::TrainingIds::of(&model, &candidates)?;
+            report.known = Some(super::holdout_checked(&model, path, opts, Some(&training))?);
         }
         if let Some(path) = &args.leads {
             report.leads = Some(leads(&model, path, opts)?.0);

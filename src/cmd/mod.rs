@@ -284,8 +284,64 @@ fn held_out_gini(trained: &Trained) -> Option<f64> {
     normalised_gini_on(&pairs, crate::parallel::threads())
 }
 
+/// The customers a model was trained on, as far as `evaluate --holdout` can tell.
+pub(crate) enum TrainingIds {
+    /// Neither the version's copy of its history nor the file it was trained on (unchanged)
+    /// is at hand.
+    Unknown,
+    /// The ids of the customers it learnt from.
+    Known(std::collections::HashSet<String>),
+}
+
+impl TrainingIds {
+    /// The ids of the history `model` was trained on, read from the first of `candidates` (the
+    /// version's kept copy, then the file named in the model) whose SHA-256 is the one the
+    /// model records: another file by that name would prove nothing.
+    pub(crate) fn of(model: &Model, candidates: &[PathBuf]) -> Result<TrainingIds> {
+        let Some(id) = model.config.as_ref().map(|c| c.id.clone()) else {
+            return Ok(TrainingIds::Unknown);
+        };
+        for path in candidates.iter().filter(|p| p.is_file()) {
+            let opts = ReadOptions {
+                fingerprint: true,
+                progress: false,
+                ..ReadOptions::default()
+            };
+            let Ok(mut input) = CsvInput::open(path, opts) else {
+                continue;
+            };
+            let Some(col) = input.headers().iter().position(|h| h.trim() == id) else {
+                continue;
+            };
+            let mut ids = std::collections::HashSet::new();
+            let mut record = csv::ByteRecord::new();
+            while input.read(&mut record).unwrap_or(false) {
+                if let Some(field) = record.get(col) {
+                    ids.insert(crate::io::table::trim(&decode(field)).to_string());
+                }
+            }
+            if input.fingerprint().as_deref() == Some(model.training.sha256.as_str()) {
+                return Ok(TrainingIds::Known(ids));
+            }
+        }
+        Ok(TrainingIds::Unknown)
+    }
+}
+
 /// Scores a file of customers the model never saw and compares with what they turned out to be.
 pub(crate) fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<Evidence> {
+    holdout_checked(model, path, opts, None)
+}
+
+/// [`holdout`], saying how many of the customers the model learnt from when `training` is
+/// given (`evaluate --holdout`): "never saw" only when checked. `retrain` judges on customers
+/// it has checked itself and passes none.
+pub(crate) fn holdout_checked(
+    model: &Model,
+    path: &Path,
+    opts: ReadOptions,
+    training: Option<&TrainingIds>,
+) -> Result<Evidence> {
     let scorer = Scorer::new(model)?;
     let eq = scorer.equation();
     let mut input = CsvInput::open(
@@ -307,6 +363,15 @@ pub(crate) fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<E
     let mut scored = ScoredLead::default();
     let mut scratch = Vec::new();
     let mut unknown = 0;
+    // Customers the model was trained on, when their ids are known.
+    let id_col = match training {
+        Some(TrainingIds::Known(_)) => model
+            .config
+            .as_ref()
+            .and_then(|c| input.headers().iter().position(|h| h.trim() == c.id)),
+        _ => None,
+    };
+    let mut learnt_from = 0;
     // Each economics term as the model splits it, against the term as it turned out; beside
     // the term's training mean.
     let components = crate::model::components::Components::from_model(model);
@@ -319,6 +384,10 @@ pub(crate) fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<E
             continue;
         };
         scorer.score(input.source(), &cols, &record, SCORE_DECIMALS, &mut scored)?;
+        if let (Some(col), Some(TrainingIds::Known(ids))) = (id_col, training) {
+            let id = decode(record.get(col).unwrap_or_default());
+            learnt_from += usize::from(ids.contains(crate::io::table::trim(&id)));
+        }
         let (low, high) = scored.interval.unwrap_or((f64::NAN, f64::NAN));
         let [ret, burden] = [Role::Return, Role::Burden].map(|r| scored.total(eq, r));
         let [ret_floor, burden_floor] = [Role::Return, Role::Burden].map(|r| {
@@ -375,12 +444,27 @@ pub(crate) fn holdout(model: &Model, path: &Path, opts: ReadOptions) -> Result<E
         unfloored_r2: (t < 2).then(|| sums[6 + t].r2()).flatten(),
         ..Metrics::of(&sums[t], &sums[3 + t])
     };
-    let mut on = format!(
-        "{} customers of {} that the model (trained on {}) never saw",
-        group(rows.len()),
-        input.path(),
-        model.training.file
-    );
+    let mut on = match training {
+        Some(TrainingIds::Known(_)) if learnt_from > 0 => format!(
+            "{} customers of {}, {} of whom the model (trained on {}) learnt from, which flatters it; `evaluate --history` cross-validates instead",
+            group(rows.len()),
+            input.path(),
+            group(learnt_from),
+            model.training.file
+        ),
+        Some(TrainingIds::Unknown) => format!(
+            "{} customers of {}, judged by the model trained on {} (that file is not at hand as it was, so whether the model saw any of them is not checked)",
+            group(rows.len()),
+            input.path(),
+            model.training.file
+        ),
+        _ => format!(
+            "{} customers of {} that the model (trained on {}) never saw",
+            group(rows.len()),
+            input.path(),
+            model.training.file
+        ),
+    };
     if unknown > 0 {
         let _ = write!(on, "; {} more left out for a blank outcome", group(unknown));
     }
