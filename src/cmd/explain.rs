@@ -44,6 +44,22 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
             ),
         ));
     }
+    // `score` refuses a list whose ids repeat; so does explain, rather than explain whichever
+    // of the two rows comes first (the rest of the list is read for this).
+    let mut again = csv::ByteRecord::new();
+    while input.read(&mut again)? {
+        if decode(&again[id_col]).trim() == args.id.trim() {
+            return Err(input.source().field_error(
+                &again,
+                id_col,
+                format!(
+                    "duplicate id {} (first seen on line {}), so which lead to explain is not clear",
+                    crate::io::table::shown(args.id.trim()),
+                    line_of(&record)
+                ),
+            ));
+        }
+    }
     let decimals = args.decimals as usize;
     // The same scoring, figures and decision rule as `score`.
     let mut lead = ScoredLead::default();

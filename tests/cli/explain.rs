@@ -223,3 +223,30 @@ fn a_category_whose_name_reads_like_a_substitution_keeps_its_own_value() {
         "industry = mining (as of 2021) (as the average)"
     );
 }
+
+/// `score` refuses a lead list whose ids repeat; `explain` explained whichever row came first,
+/// exit 0, with no word of the other. It refuses it the same way, naming both lines.
+#[test]
+fn a_repeated_id_is_refused_as_score_refuses_it() {
+    let env = crate::commands::trained_env();
+    env.write(
+        "twice.csv",
+        "lead_id,company,industry,region,account_manager,employees,first_order_value\nL1,A,retail,south,Schmidt,5,400\nL2,B,software,north,Müller,50,900\nL1,C,software,north,Müller,80,1200\n",
+    );
+    let run = env.run(&["explain", "twice.csv", "--id", "L1"]);
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (2, "error: twice.csv:4: column \"lead_id\": duplicate id \"L1\" (first seen on line 2), so which lead to explain is not clear\n")
+    );
+    let score = env.run(&["score", "twice.csv", "-o", "out.csv"]);
+    assert_eq!(
+        (score.code, score.stderr.as_str()),
+        (
+            2,
+            "error: twice.csv:4: column \"lead_id\": duplicate id \"L1\" (first seen on line 2)\n"
+        )
+    );
+    // An id that is not repeated is explained as before.
+    let run = env.run(&["explain", "twice.csv", "--id", "L2"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
