@@ -114,6 +114,16 @@ pub fn train(history: &History, config: &Config) -> Result<Trained> {
     };
     let targets = targets;
     check_magnitudes(history, &schema, &design, &targets)?;
+    // Nothing but zeros is nothing to learn: every lead would come out at 0, tier A and
+    // "contact", which a reviewer's history of zeroed outcomes did, silently.
+    if targets.iter().all(|y| y[0] == 0.0 && y[1] == 0.0) {
+        return Err(Error::file(
+            &history.path,
+            format!(
+                "every customer's lifetime return and service burden is 0 ({n} customers), so there is nothing to learn; check that [economics] names the columns holding their money, hours and counts"
+            ),
+        ));
+    }
     let mean_outcomes =
         [0, 1].map(|t| targets.iter().map(|y| y[t]).sum::<f64>() / targets.len() as f64);
 

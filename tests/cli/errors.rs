@@ -1272,3 +1272,32 @@ fn a_history_value_too_large_to_fit_is_named() {
     );
     assert_eq!(listing(&env), before);
 }
+
+/// A history whose outcomes are all 0 trained without a word, and every lead then came out at
+/// 0, tier A, "contact". There is nothing to learn from it: refused, saying where to look.
+#[test]
+fn a_history_of_zero_outcomes_is_refused() {
+    let env = fixture_env();
+    let zeroed: String = fixture(HISTORY)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                return format!("{l}\n");
+            }
+            let mut f: Vec<&str> = l.split(',').collect();
+            let n = f.len();
+            f[n - 2] = "0";
+            f[n - 1] = "0";
+            f.join(",") + "\n"
+        })
+        .collect();
+    env.write(HISTORY, &zeroed);
+    let before = listing(&env);
+    let run = env.run(&["train", "--history", HISTORY]);
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (2, "error: history.csv: every customer's lifetime return and service burden is 0 (60 customers), so there is nothing to learn; check that [economics] names the columns holding their money, hours and counts\n")
+    );
+    assert_eq!(listing(&env), before);
+}
