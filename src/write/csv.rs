@@ -96,7 +96,7 @@ impl Dialect {
 
     /// A text field: quoted with the formula prefix when it could read as a formula.
     fn text(&self, out: &mut Vec<u8>, text: &str) {
-        if formula::is_formula(text) {
+        if formula::needs_prefix(text) {
             out.extend_from_slice(b"\"'");
             escape(out, text);
             out.push(b'"');

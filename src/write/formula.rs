@@ -49,10 +49,20 @@ pub fn is_formula(text: &str) -> bool {
     }
 }
 
-/// `text` as it should be written in a spreadsheet: with [`PREFIX`] in front when it could read
-/// as a formula, else unchanged.
+/// Whether `text` gets [`PREFIX`] in front when written as CSV: a formula ([`is_formula`]), or
+/// text that starts with the prefix before what reading back ([`unprefix`]) would strip it from.
+/// Without the second rule a lead whose id was `'=x` (or whose company was `'-`) came back from
+/// `score --with-input` as `=x` (or `-`, a blank); with it, `''=x` reads back as `'=x`, and a
+/// spreadsheet shows `'=x` as typed.
+#[inline]
+pub fn needs_prefix(text: &str) -> bool {
+    is_formula(text) || text.strip_prefix(PREFIX).is_some_and(needs_prefix)
+}
+
+/// `text` as it should be written in a spreadsheet: with [`PREFIX`] in front when it needs one
+/// ([`needs_prefix`]), else unchanged.
 pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
-    if is_formula(text) {
+    if needs_prefix(text) {
         let mut s = String::with_capacity(text.len() + 1);
         s.push(PREFIX);
         s.push_str(text);
@@ -62,14 +72,13 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Undoes [`neutralise`]: `text` without the [`PREFIX`] when what follows it is a formula (so
-/// the prefix is ours), else unchanged. For reading back a file leadscore wrote (`export` takes
+/// Undoes [`neutralise`]: `text` without the [`PREFIX`] when what follows it needs one (so the
+/// prefix is ours), else unchanged. For reading back a file leadscore wrote (`export` takes
 /// what `score --with-input` wrote): a lead list's `-`, read as a blank, must not come back as
-/// `'-`, an unknown category. Text that was given as `'=…` reads back as `=…`; that is the one
-/// ambiguity, and it only loses a character that was a spreadsheet's text marker anyway.
+/// `'-`, an unknown category. Every text reads back as it was given, `'=…` included.
 pub fn unprefix(text: &str) -> &str {
     match text.strip_prefix(PREFIX) {
-        Some(rest) if is_formula(rest) => rest,
+        Some(rest) if needs_prefix(rest) => rest,
         _ => text,
     }
 }
@@ -218,14 +227,19 @@ mod tests {
         assert_eq!(neutralise("-2.5"), "-2.5");
         assert_eq!(neutralise("Acme"), "Acme");
         assert!(matches!(neutralise("Acme"), std::borrow::Cow::Borrowed(_)));
-        // A cell already prefixed is text: no second quote.
-        assert_eq!(neutralise("'=1+2"), "'=1+2");
+        // A cell given with the prefix already is text, but reading back would take that
+        // prefix for ours: it gets a second one, so it reads back as given.
+        assert_eq!(neutralise("'=1+2"), "''=1+2");
+        assert_eq!(neutralise("'-"), "''-");
+        assert_eq!(neutralise("'-2.5"), "'-2.5");
+        assert_eq!(neutralise("'Acme"), "'Acme");
     }
 
     #[test]
     fn unprefixing_undoes_exactly_what_neutralising_added() {
         for text in [
-            "=1+2", "-", "--", "-2+3", "@x", "\t=x", "-12.5", "Acme", "'quoted", "", "'",
+            "=1+2", "-", "--", "-2+3", "@x", "\t=x", "-12.5", "Acme", "'quoted", "", "'", "'=x",
+            "'-", "''=x", "'''-2+3", "'-12.5",
         ] {
             assert_eq!(unprefix(&neutralise(text)), text, "{text:?}");
         }

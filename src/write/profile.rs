@@ -323,7 +323,13 @@ impl<W: Write> ScoredWriter for ProfileWriter<'_, W> {
 /// text gets when written: cut on a character boundary, ending in `…` to say so.
 pub fn fit(text: &str, max: usize) -> Cow<'_, str> {
     let max = max.max(2);
-    let room = |t: &str| if formula::is_formula(t) { max - 1 } else { max };
+    let room = |t: &str| {
+        if formula::needs_prefix(t) {
+            max - 1
+        } else {
+            max
+        }
+    };
     if text.chars().count() <= room(text) {
         return Cow::Borrowed(text);
     }

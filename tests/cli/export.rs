@@ -817,3 +817,36 @@ fn a_filtered_page_and_workbook_say_what_part_of_the_leads_they_hold() {
     succeeded(&env.run(&["export", LEADS, "-o", "all.html"]));
     assert!(!env.read("all.html").contains("scored from leads.csv."));
 }
+
+/// Text given with a leading `'` before what reads as a formula (`'=x`, `'-`) used to come back
+/// from `score --with-input` without it (`=x`, and `-`, which reads as a blank): the writer's
+/// own prefix and the lead's could not be told apart. The writer now doubles it, so every text
+/// reads back as given, and exporting the scored file is exporting the list.
+#[test]
+fn text_starting_with_a_quote_reads_back_as_given() {
+    let env = trained_env();
+    env.write(
+        "quoted.csv",
+        "lead_id,company,industry,region,account_manager,employees,first_order_value\n'=x,'-,retail,south,Schmidt,5,400\n'-2+3,=A,software,north,Müller,50,900\n",
+    );
+    succeeded(&env.run(&["score", "quoted.csv", "--with-input", "-o", "scored.csv"]));
+    let scored = env.read("scored.csv");
+    assert!(
+        scored.contains("\n\"''=x\",")
+            && scored.contains(",\"''-\",")
+            && scored.contains(",\"'=A\","),
+        "{scored}"
+    );
+    succeeded(&env.run(&["export", "quoted.csv", "-o", "from-list.json"]));
+    succeeded(&env.run(&["export", "scored.csv", "-o", "from-scored.json"]));
+    assert_eq!(env.read("from-list.json"), env.read("from-scored.json"));
+    let json: Value = serde_json::from_str(&env.read("from-scored.json")).unwrap();
+    let ids: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["lead_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&"'=x") && ids.contains(&"'-2+3"), "{ids:?}");
+}
