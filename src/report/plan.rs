@@ -101,7 +101,8 @@ impl PlanReport {
         let (unit, units) = if hours {
             ("hour", "hours")
         } else {
-            ("unit", "capacity")
+            // A measure other than hours (`written_off`, a count): its amounts are "units".
+            ("unit", "units")
         };
         let t = &self.total;
         let mut s = String::new();
@@ -209,7 +210,7 @@ impl PlanReport {
             s,
             "That is {cur} {}{share} more than going down the list by expected net value until the {} run out ({}, {} {}, {cur} {}).",
             money(more, d),
-            if hours { "hours" } else { "capacity" },
+            units,
             counted(t.by_net.leads, "lead"),
             money(t.by_net.hours, 1),
             if hours { "hours" } else { "used" },
@@ -221,7 +222,7 @@ impl PlanReport {
             counted(t.top_n.leads, "lead"),
             money(t.top_n.expected_net, d),
             money(t.top_n.hours, 1),
-            if hours { "hours" } else { "" },
+            units,
             if t.top_n.hours > t.capacity * (1.0 + 1e-9) {
                 format!(", {} more than there are", money(t.top_n.hours - t.capacity, 1))
             } else {
@@ -232,7 +233,7 @@ impl PlanReport {
         if open.is_empty() {
             let _ = writeln!(
                 s,
-                "Every plan is the best possible within its hours (proven: no choice of leads brings more)."
+                "Every plan is the best possible within its {units} (proven: no choice of leads brings more)."
             );
         } else {
             let _ = writeln!(

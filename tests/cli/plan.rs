@@ -546,3 +546,30 @@ fn hours_that_could_be_negative_are_not_planned_on() {
         "error: \"sales_hours\" was below zero for some customers the model learnt from (allow_negative in [economics]), so a lead's predicted sales hours can be negative; plan needs an amount that is never below zero\n",
     );
 }
+
+/// A plan on a measure other than hours (here the unpaid invoices each lead is predicted to
+/// leave) speaks of units: it read "until the capacity run out", "needs 0.0 ." and "within its
+/// hours" before.
+#[test]
+fn a_plan_on_another_measure_speaks_of_its_units() {
+    let env = env();
+    let run = env.run(&["plan", "data/leads.csv", "--capacity", "written_off=100"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = run.stdout;
+    for want in [
+        "until the units run out (",
+        "(N = the units ÷ the average per lead, per group)",
+        "Every plan is the best possible within its units (proven",
+        "0 where the units are not what limits the plan.",
+    ] {
+        assert!(text.contains(want), "{want:?} not in {text}");
+    }
+    assert!(
+        text.contains(" units.\n") && !text.contains(" .\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hours") && !text.contains("capacity run"),
+        "{text}"
+    );
+}
