@@ -64,7 +64,12 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     for path in &args.history {
         History::read_batch(path, &config, opts)?;
     }
-    let merged = merge::merge(base.as_deref(), &args.history, &config, opts)?;
+    let merged = merge::merge(
+        base.as_deref().map(|p| (p, None)),
+        &args.history,
+        &config,
+        opts,
+    )?;
     // A quiet month, or the same export twice: nothing to learn, so nothing is written and the
     // current model stays, which is a success for a scheduler.
     if merged.base.is_some() && merged.files.iter().all(|f| f.new == 0 && f.updated == 0) {
@@ -136,15 +141,18 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     let (train_file, holdout_file) = (dir.join(".train.csv"), dir.join(".holdout.csv"));
     merged.write(&train_file, &train_rows)?;
     merged.write(&holdout_file, &judged_rows)?;
-    let quiet = ReadOptions {
-        progress: false,
-        ..ReadOptions::default()
-    };
-    let part = History::read(&train_file, &config, quiet)?;
+    // Read back in the merged history's delimiter, and so its decimal mark; a problem is said
+    // of the file its customer came from.
+    let quiet = merged.read_options(false);
+    let part = History::read(&train_file, &config, quiet)
+        .map_err(|e| merged.blame(e, &train_file, &train_rows))?;
     let trained = training::train(&part, &config)?;
     let gate_model = crate::fit::build::model(&part, &config, &config_file, &trained);
-    let judged_current = super::holdout(&current, &holdout_file, quiet)?;
-    let judged_candidate = super::holdout(&gate_model, &holdout_file, quiet)?;
+    let judge = |model: &Model| {
+        super::holdout(model, &holdout_file, quiet)
+            .map_err(|e| merged.blame(e, &holdout_file, &judged_rows))
+    };
+    let (judged_current, judged_candidate) = (judge(&current)?, judge(&gate_model)?);
     let (current_figures, candidate_figures) = (
         Figures::new(&judged_current),
         Figures::new(&judged_candidate),
@@ -198,7 +206,8 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     for f in [&train_file, &holdout_file] {
         std::fs::remove_file(f).map_err(|e| Error::write(f.display(), e))?;
     }
-    let full = History::read(&history_file, &config, opts)?;
+    let full = History::read(&history_file, &config, merged.read_options(opts.progress))
+        .map_err(|e| merged.blame(e, &history_file, &all))?;
     let refit = training::train(&full, &config)?;
     let mut model = crate::fit::build::model(&full, &config, &config_file, &refit);
     model.training.file = kept.display().to_string();

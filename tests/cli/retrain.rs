@@ -1174,3 +1174,63 @@ fn holdout_customers_the_current_model_learnt_from_are_judged_by_neither_model()
         format!("Current model v0002 (models/v0002/model.json) against the candidate, on {judged} customers:")
     );
 }
+
+/// `text` as a German spreadsheet exports it: `;` between fields, a decimal comma.
+fn german(text: &str) -> String {
+    text.replace(',', ";").replace('.', ",")
+}
+
+#[test]
+fn histories_written_with_semicolons_and_decimal_commas_retrain_and_merge_with_plain_ones() {
+    // A model trained on a German export, retrained with a plain file: the kept history stays
+    // written as the export was, the plain file's numbers taking a decimal comma, and is read
+    // back so.
+    let env = Env::new();
+    env.write("leadscore.toml", CONFIG);
+    env.write("leads.csv", leads());
+    let base = customers(1..401, "2025-01-01", "2025-12-31", Market::BEFORE, 1);
+    env.write("base.csv", german(&csv(&base)));
+    succeeded(&env.run(&["train", "--history", "base.csv"]));
+    let batch = moved_batch(&base);
+    env.write("new.csv", csv(&batch));
+    let run = env.run(&["retrain", "--history", "new.csv"]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    assert_eq!(run.stderr, "");
+    assert_eq!(
+        line(&run.stdout, "  new.csv: "),
+        "  new.csv: 300 new, 12 updated, 8 unchanged"
+    );
+    let mut kept: Vec<Customer> = batch[..12].to_vec();
+    kept.extend_from_slice(&base[12..]);
+    kept.extend_from_slice(&batch[12..312]);
+    assert_eq!(env.read("data/history.csv"), german(&csv(&kept)));
+    assert_eq!(env.read("models/v0002/history.csv"), german(&csv(&kept)));
+    // The same batch exported the German way is the same customers: nothing new.
+    env.write("new-de.csv", german(&csv(&batch)));
+    let run = env.run(&["retrain", "--history", "new-de.csv"]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    assert_eq!(
+        run.stdout,
+        "new-de.csv: 320 customers unchanged, none new or updated.\n\
+         Nothing new to learn: no candidate trained, nothing written; the current model v0002 (models/v0002/model.json) stays current.\n"
+    );
+
+    // The other way round: a plain history merging a German export learns exactly what it
+    // learns from the plain export of the same customers.
+    let runs: Vec<Env> = [true, false]
+        .into_iter()
+        .map(|in_german| {
+            let (env, base) = trained();
+            let text = csv(&moved_batch(&base));
+            env.write("new.csv", if in_german { german(&text) } else { text });
+            let run = env.run(&["retrain", "--history", "new.csv"]);
+            assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+            env
+        })
+        .collect();
+    assert_eq!(
+        runs[0].read("data/history.csv"),
+        runs[1].read("data/history.csv")
+    );
+    assert_eq!(scores(&runs[0]), scores(&runs[1]));
+}
