@@ -108,6 +108,13 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     let all: Vec<usize> = (0..merged.rows.len()).collect();
     let history_file = dir.join(HISTORY_FILE);
     merged.write(&history_file, &all)?;
+    // Read whole before anything is fitted: every merged row is checked (a problem is said of
+    // the file it came from), and a customer whose outcome is blank is known, which neither
+    // model can be judged on.
+    let full = History::read(&history_file, &config, merged.read_options(opts.progress))
+        .map_err(|e| merged.blame(e, &history_file, &all))?;
+    let blank: rustc_hash::FxHashSet<&str> = full.excluded.iter().map(|e| e.id.as_str()).collect();
+    let judgeable = |r: &usize| !blank.contains(merged.id(*r));
 
     let split = merged.split(config.retrain.holdout, config.model.seed);
     // Holdout customers the current model was trained on flatter it. When enough others are
@@ -129,8 +136,9 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         .copied()
         .filter(|r| !seen.contains(r))
         .collect();
-    let set_aside = !seen.is_empty() && unseen.len() >= MIN_JUDGED;
-    let (train_rows, judged_rows) = if set_aside {
+    let set_aside =
+        !seen.is_empty() && unseen.iter().filter(|r| judgeable(r)).count() >= MIN_JUDGED;
+    let (train_rows, held) = if set_aside {
         let mut train = split.train.clone();
         train.extend(&seen);
         train.sort_unstable();
@@ -138,6 +146,16 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     } else {
         (split.train.clone(), split.holdout.clone())
     };
+    // A holdout customer with a blank outcome has nothing to compare a prediction with.
+    let (judged_rows, blank_rows): (Vec<usize>, Vec<usize>) =
+        held.iter().copied().partition(judgeable);
+    if judged_rows.is_empty() {
+        return Err(Error::Data(format!(
+            "none of the {} holdout customers, {}, has every outcome filled in, so neither model can be judged on them; fill in their outcomes, or leave out the customers whose outcomes are not known yet",
+            crate::report::format::group(held.len()),
+            split.how.chosen
+        )));
+    }
     let (train_file, holdout_file) = (dir.join(".train.csv"), dir.join(".holdout.csv"));
     merged.write(&train_file, &train_rows)?;
     merged.write(&holdout_file, &judged_rows)?;
@@ -181,6 +199,7 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         candidate_customers: part.rows(),
         holdout: split.how.clone(),
         judged: judged_rows.len(),
+        blank_outcomes: blank_rows.len(),
         seen_by_current,
         set_aside,
         left_out: Vec::new(),
@@ -206,17 +225,26 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     for f in [&train_file, &holdout_file] {
         std::fs::remove_file(f).map_err(|e| Error::write(f.display(), e))?;
     }
-    let full = History::read(&history_file, &config, merged.read_options(opts.progress))
-        .map_err(|e| merged.blame(e, &history_file, &all))?;
     let refit = training::train(&full, &config)?;
     let mut model = crate::fit::build::model(&full, &config, &config_file, &refit);
     model.training.file = kept.display().to_string();
     effects(&mut report, &current, &model)?;
     report.refit_customers = full.rows();
+    // Named where the user can find them: the file and line each row came from.
+    let row_of: rustc_hash::FxHashMap<&str, usize> = (0..merged.rows.len())
+        .filter(|r| !judgeable(r))
+        .map(|r| (merged.id(r), r))
+        .collect();
     report.left_out = full
         .excluded
         .iter()
-        .map(|e| format!("{} (line {}, {})", e.id, e.line, e.column))
+        .map(|e| match row_of.get(e.id.as_str()) {
+            Some(&r) => {
+                let (file, line) = merged.source_of(r);
+                format!("{} ({file}:{line}, {})", e.id, e.column)
+            }
+            None => format!("{} (line {}, {})", e.id, e.line, e.column),
+        })
         .collect();
     if args.fresh && full.rows() < current.training.rows_used {
         report.warnings.push(format!(

@@ -278,6 +278,11 @@ impl Merged {
         Ok(())
     }
 
+    /// Row `r`'s customer id, as the index and `History` hold it (trimmed).
+    pub fn id(&self, r: usize) -> &str {
+        self.rows[r][self.id_col].trim()
+    }
+
     /// The day each row's customer was won, if the config names a date column and it is set.
     fn day(&self, row: usize) -> Option<i64> {
         self.date_col.and_then(|c| parse_days(&self.rows[row][c]))
@@ -375,6 +380,12 @@ impl Merged {
             k += 1;
         }
         None
+    }
+
+    /// The file row `r` came from and the line it starts on there.
+    pub fn source_of(&self, r: usize) -> (&str, u64) {
+        let (source, line) = self.origins[r];
+        (&self.sources[source as usize], line)
     }
 
     /// `the history merged from models/v0002/history.csv, q4.csv`.

@@ -1180,6 +1180,12 @@ fn german(text: &str) -> String {
     text.replace(',', ";").replace('.', ",")
 }
 
+/// A customer's row with its support hours (the last field) blank: not known yet.
+fn hours_unknown(c: &Customer) -> String {
+    let row = c.row();
+    format!("{},\n", row.trim_end().rsplit_once(',').unwrap().0)
+}
+
 #[test]
 fn histories_written_with_semicolons_and_decimal_commas_retrain_and_merge_with_plain_ones() {
     // A model trained on a German export, retrained with a plain file: the kept history stays
@@ -1233,4 +1239,49 @@ fn histories_written_with_semicolons_and_decimal_commas_retrain_and_merge_with_p
         runs[1].read("data/history.csv")
     );
     assert_eq!(scores(&runs[0]), scores(&runs[1]));
+}
+
+#[test]
+fn holdout_customers_with_a_blank_outcome_are_not_counted_as_judged() {
+    let (env, _) = retrained();
+    // As in the test above, some holdout customers were seen by v0002; the ten most recently
+    // won of the new ones have no support hours yet, so neither model can be judged on them.
+    let later = customers(1001..1201, "2026-06-01", "2026-09-30", MOVED, 7);
+    let mut text = csv(&later[..190]);
+    text.extend(later[190..].iter().map(hours_unknown));
+    env.write("later.csv", text);
+    let run = env.run(&["retrain", "--history", "later.csv"]);
+    assert!(
+        run.code == 0 || run.code == 3,
+        "{}{}",
+        run.stderr,
+        run.stdout
+    );
+    let note = line(&run.stdout, "The current model was trained on ");
+    let n: Vec<usize> = note
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let (seen, judged) = (n[0], n[2]);
+    assert_eq!(seen + 10 + judged, 180, "{note}");
+    assert_eq!(
+        note,
+        format!("The current model was trained on {seen} of them and 10 have a blank outcome, so both models are judged on the other {judged} and the candidate trains on those {seen} too.")
+    );
+    assert_eq!(
+        line(&run.stdout, "Current model "),
+        format!("Current model v0002 (models/v0002/model.json) against the candidate, on {judged} customers:")
+    );
+    assert_eq!(
+        line(&run.stdout, "Left out of the refit"),
+        "Left out of the refit for a blank outcome: C1191 (later.csv:192, support_hours), C1192 (later.csv:193, support_hours), C1193 (later.csv:194, support_hours), C1194 (later.csv:195, support_hours), C1195 (later.csv:196, support_hours) and 5 more."
+    );
+    let report = json(&env, "models/v0003/retrain.json");
+    assert_eq!(report["judged"], judged);
+    assert_eq!(report["blank_outcomes"], 10);
+    assert_eq!(
+        json(&env, "models/v0003/version.json")["measured_on"],
+        format!("holdout of {judged} customers won most recently (by won_on)")
+    );
 }
