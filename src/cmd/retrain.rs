@@ -90,9 +90,6 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     // Everything is written into a staging directory that becomes the version in one rename;
     // a dry run stages in a temporary directory that is removed.
     let now = crate::io::date::timestamp();
-    if let Some(lock) = &lock {
-        lock.import_legacy(&now)?;
-    }
     let (staging, scratch) = match &lock {
         Some(lock) => (Some(lock.stage()?), None),
         None => (
@@ -261,6 +258,9 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         return Ok(outcome);
     };
     model.save_unlocked(&staging.path().join(MODEL_FILE))?;
+    // The model of the layout before the registry becomes v0001 only now, when nothing is left
+    // that can fail for the input's sake: a retrain that fails leaves the models as they were.
+    lock.import_legacy(&now)?;
     let n = lock.next_version()?;
     let info = VersionInfo {
         version: String::new(),

@@ -1242,6 +1242,67 @@ fn histories_written_with_semicolons_and_decimal_commas_retrain_and_merge_with_p
 }
 
 #[test]
+fn a_retrain_that_fails_after_merging_leaves_a_model_of_the_old_layout_as_it_was() {
+    let env = Env::new();
+    env.write("leadscore.toml", CONFIG);
+    let base = customers(1..401, "2025-01-01", "2025-12-31", Market::BEFORE, 1);
+    env.write("base.csv", csv(&base));
+    let model = [
+        "train",
+        "--history",
+        "base.csv",
+        "--models",
+        "models/model.json",
+    ];
+    succeeded(&env.run(&model));
+    // 200 customers won since, none of whose support hours are known yet: the holdout, the
+    // 120 most recently won, has nothing to judge either model on. The problem is found after
+    // the merge; the model must not have been imported into a registry by then, nor the
+    // message name a file of the run's own.
+    let since = customers(401..601, "2026-01-01", "2026-06-30", MOVED, 2);
+    let mut text = format!("{HEADER}\n");
+    text.extend(since.iter().map(hours_unknown));
+    env.write("unknown.csv", text);
+    let before = snapshot(&env.path(""));
+    let run = env.run(&["retrain", "--history", "unknown.csv"]);
+    assert_eq!(run.code, 2, "{}{}", run.stderr, run.stdout);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "error: none of the 120 holdout customers, won most recently (by won_on), has every outcome filled in, so neither model can be judged on them; fill in their outcomes, or leave out the customers whose outcomes are not known yet\n"
+    );
+    same_tree(&before, &snapshot(&env.path("")));
+
+    // With every other one known, the half that is known is judged, and the rest said.
+    let models = snapshot(&env.path("models"));
+    let mut text = format!("{HEADER}\n");
+    for (i, c) in since.iter().enumerate() {
+        text.push_str(&if i % 2 == 0 {
+            c.row()
+        } else {
+            hours_unknown(c)
+        });
+    }
+    env.write("half.csv", text);
+    let run = env.run(&["retrain", "--history", "half.csv", "--dry-run"]);
+    assert!(
+        run.code == 0 || run.code == 3,
+        "{}{}",
+        run.stderr,
+        run.stdout
+    );
+    assert_eq!(
+        line(&run.stdout, "Current model "),
+        "Current model v0001 (models/model.json) against the candidate, on 60 customers:"
+    );
+    assert_eq!(
+        line(&run.stdout, "  60 holdout"),
+        "  60 holdout customers with a blank outcome cannot be judged."
+    );
+    same_tree(&models, &snapshot(&env.path("models")));
+}
+
+#[test]
 fn holdout_customers_with_a_blank_outcome_are_not_counted_as_judged() {
     let (env, _) = retrained();
     // As in the test above, some holdout customers were seen by v0002; the ten most recently
