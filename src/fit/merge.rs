@@ -1,6 +1,6 @@
-//! Merging new customers into the kept history, for `retrain`: a customer seen before is
-//! replaced by its newer row, new customers are appended, and each file's new, updated and
-//! unchanged customers are counted. Then the merged history is split into the customers a
+//! Merging new customers into the history the current model learnt from (which `retrain` finds
+//! and checks), for `retrain`: a customer seen before is replaced by its newer row, new customers
+//! are appended, and each file's new, updated and unchanged customers are counted. Then the merged history is split into the customers a
 //! candidate learns from and the holdout it is judged on: the most recently won, when the config
 //! names a date column, else a seeded random share.
 //!
@@ -26,7 +26,7 @@ use crate::io::table::{
     decimal_comma, decode, is_missing_value, line_of, renumber, CsvInput, ReadOptions,
 };
 
-/// The kept history with the new files merged in, in memory, ready to be written.
+/// The history merged into, with the new files merged in, in memory, ready to be written.
 #[derive(Debug)]
 pub struct Merged {
     /// The kept history's columns (or the first new file's, starting afresh).
@@ -139,7 +139,7 @@ pub fn merge(
             merged.in_base.push(true);
             merged.origins.push((0, line_of(&record)));
         }
-        columns_of = format!("the kept history {}", input.path());
+        columns_of = format!("{}, the history merged into,", input.path());
         merged.base = Some(Base {
             file: input.path().to_string(),
             customers: merged.rows.len(),
@@ -514,7 +514,7 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("has no column \"notes\", which the kept history"),
+            err.contains("base.csv, the history merged into, has; every customer in it needs one"),
             "{err}"
         );
     }
