@@ -67,8 +67,8 @@ pub struct RetrainArgs {
     /// trained with (its economics must be the same)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Start the kept history from these files alone, when there is none yet and the current
-    /// model's training file is gone
+    /// Start a new history from these files alone, when the one the current model learnt from
+    /// cannot be found as it was
     #[arg(long)]
     pub fresh: bool,
     /// Promote the candidate whatever the comparison says
@@ -83,7 +83,8 @@ pub struct RetrainArgs {
     /// Output format of the report
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Field delimiter (default: sniffed from each file's header)
+    /// Field delimiter of the new files (default: sniffed from each file's header); the
+    /// history merged into is read with the delimiter its version recorded
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
 }

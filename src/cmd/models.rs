@@ -286,5 +286,7 @@ fn legacy_info(model: &Model, file: &str) -> VersionInfo {
         decision: "current".into(),
         reason: format!("the only model, in {file}; a retrain keeps it as v0001"),
         history_sha256: None,
+        history_delimiter: None,
+        judged_against: None,
     }
 }

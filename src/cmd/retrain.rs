@@ -1,4 +1,5 @@
-//! `leadscore retrain --history NEW.csv ...`: merge new customers into the kept history, train a
+//! `leadscore retrain --history NEW.csv ...`: merge new customers into the history the current
+//! model learnt from (its version's own copy, checked by its SHA-256; see `base_history`), train a
 //! candidate with the current model's settings, judge both on the same holdout (the most
 //! recently won customers, or a seeded random share), and promote the candidate only if it is
 //! not worse beyond the config's tolerance. Made to run unattended: it takes the registry's lock,
@@ -17,7 +18,9 @@ use crate::fit::training;
 use crate::io::table::ReadOptions;
 use crate::model::equation::{compare_levels, Equation};
 use crate::model::file::MODEL_FILE;
-use crate::model::registry::{label, Registry, VersionInfo, HISTORY_FILE};
+use crate::model::registry::{
+    label, parse_label, JudgedAgainst, Located, Registry, VersionInfo, HISTORY_FILE,
+};
 use crate::model::Model;
 use crate::report::retrain::{Decision, Figures, RetrainReport, Unchanged};
 use crate::report::train::{SavedVersion, TrainReport};
@@ -58,13 +61,24 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
 
     let opts = ReadOptions::on_terminal(args.delimiter);
     let kept = kept_history(&config, &args.models);
-    let base = base_history(args, &kept, &current)?;
+    let base = base_history(args, &registry, &kept, &current, &located)?;
     // Each new file is read as a history first, so a bad value is reported at its own file,
     // line and column, before anything is merged or written.
     for path in &args.history {
         History::read_batch(path, &config, opts)?;
     }
-    let merged = merge::merge(base.as_deref(), &args.history, &config, opts)?;
+    let merged = merge::merge(
+        base.as_ref().map(|b| (b.path.as_path(), b.delimiter)),
+        &args.history,
+        &config,
+        opts,
+    )?;
+    // Hashed before it was read: a file replaced in between would be merged into unchecked.
+    if let (Some(b), Some(read)) = (&base, &merged.base) {
+        if read.sha256 != b.sha256 {
+            return Err(b.not_found(&[(&b.path, "has changed since")]));
+        }
+    }
     // A quiet month, or the same export twice: nothing to learn, so nothing is written and the
     // current model stays, which is a success for a scheduler.
     if merged.base.is_some() && merged.files.iter().all(|f| f.new == 0 && f.updated == 0) {
@@ -85,9 +99,6 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     // Everything is written into a staging directory that becomes the version in one rename;
     // a dry run stages in a temporary directory that is removed.
     let now = crate::io::date::timestamp();
-    if let Some(lock) = &lock {
-        lock.import_legacy(&now)?;
-    }
     let (staging, scratch) = match &lock {
         Some(lock) => (Some(lock.stage()?), None),
         None => (
@@ -103,6 +114,13 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     let all: Vec<usize> = (0..merged.rows.len()).collect();
     let history_file = dir.join(HISTORY_FILE);
     merged.write(&history_file, &all)?;
+    // Read whole before anything is fitted: every merged row is checked (a problem is said of
+    // the file it came from), and a customer whose outcome is blank is known, which neither
+    // model can be judged on.
+    let full = History::read(&history_file, &config, merged.read_options(opts.progress))
+        .map_err(|e| merged.blame(e, &history_file, &all))?;
+    let blank: rustc_hash::FxHashSet<&str> = full.excluded.iter().map(|e| e.id.as_str()).collect();
+    let judgeable = |r: &usize| !blank.contains(merged.id(*r));
 
     let split = merged.split(config.retrain.holdout, config.model.seed);
     // Holdout customers the current model was trained on flatter it. When enough others are
@@ -124,8 +142,9 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         .copied()
         .filter(|r| !seen.contains(r))
         .collect();
-    let set_aside = !seen.is_empty() && unseen.len() >= MIN_JUDGED;
-    let (train_rows, judged_rows) = if set_aside {
+    let set_aside =
+        !seen.is_empty() && unseen.iter().filter(|r| judgeable(r)).count() >= MIN_JUDGED;
+    let (train_rows, held) = if set_aside {
         let mut train = split.train.clone();
         train.extend(&seen);
         train.sort_unstable();
@@ -133,18 +152,29 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     } else {
         (split.train.clone(), split.holdout.clone())
     };
+    // A holdout customer with a blank outcome has nothing to compare a prediction with.
+    let (judged_rows, blank_rows): (Vec<usize>, Vec<usize>) =
+        held.iter().copied().partition(judgeable);
+    if judged_rows.is_empty() {
+        return Err(Error::Data(format!(
+            "none of the {} holdout customers, {}, has every outcome filled in, so neither model can be judged on them; fill in their outcomes, or leave out the customers whose outcomes are not known yet",
+            crate::report::format::group(held.len()),
+            split.how.chosen
+        )));
+    }
     let (train_file, holdout_file) = (dir.join(".train.csv"), dir.join(".holdout.csv"));
     merged.write(&train_file, &train_rows)?;
     merged.write(&holdout_file, &judged_rows)?;
-    let quiet = ReadOptions {
-        progress: false,
-        ..ReadOptions::default()
-    };
-    let part = History::read(&train_file, &config, quiet)?;
+    let quiet = merged.read_options(false);
+    let part = History::read(&train_file, &config, quiet)
+        .map_err(|e| merged.blame(e, &train_file, &train_rows))?;
     let trained = training::train(&part, &config)?;
     let gate_model = crate::fit::build::model(&part, &config, &config_file, &trained);
-    let judged_current = super::holdout(&current, &holdout_file, quiet)?;
-    let judged_candidate = super::holdout(&gate_model, &holdout_file, quiet)?;
+    let judge = |model: &Model| {
+        super::holdout(model, &holdout_file, quiet)
+            .map_err(|e| merged.blame(e, &holdout_file, &judged_rows))
+    };
+    let (judged_current, judged_candidate) = (judge(&current)?, judge(&gate_model)?);
     let (current_figures, candidate_figures) = (
         Figures::new(&judged_current),
         Figures::new(&judged_candidate),
@@ -173,6 +203,7 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         candidate_customers: part.rows(),
         holdout: split.how.clone(),
         judged: judged_rows.len(),
+        blank_outcomes: blank_rows.len(),
         seen_by_current,
         set_aside,
         left_out: Vec::new(),
@@ -198,16 +229,26 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     for f in [&train_file, &holdout_file] {
         std::fs::remove_file(f).map_err(|e| Error::write(f.display(), e))?;
     }
-    let full = History::read(&history_file, &config, opts)?;
     let refit = training::train(&full, &config)?;
     let mut model = crate::fit::build::model(&full, &config, &config_file, &refit);
     model.training.file = kept.display().to_string();
     effects(&mut report, &current, &model)?;
     report.refit_customers = full.rows();
+    // Named where the user can find them: the file and line each row came from.
+    let row_of: rustc_hash::FxHashMap<&str, usize> = (0..merged.rows.len())
+        .filter(|r| !judgeable(r))
+        .map(|r| (merged.id(r), r))
+        .collect();
     report.left_out = full
         .excluded
         .iter()
-        .map(|e| format!("{} (line {}, {})", e.id, e.line, e.column))
+        .map(|e| match row_of.get(e.id.as_str()) {
+            Some(&r) => {
+                let (file, line) = merged.source_of(r);
+                format!("{} ({file}:{line}, {})", e.id, e.column)
+            }
+            None => format!("{} (line {}, {})", e.id, e.line, e.column),
+        })
         .collect();
     if args.fresh && full.rows() < current.training.rows_used {
         report.warnings.push(format!(
@@ -219,11 +260,18 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
     if let Some(note) = config_changed(args, &current, &config) {
         report.warnings.push(note);
     }
+    if let Some(note) = kept_elsewhere(args, &kept, base.as_ref()) {
+        report.warnings.push(note);
+    }
     let (Some(lock), Some(staging)) = (lock, staging) else {
         super::print_report(&report, args.format, RetrainReport::render)?;
         return Ok(outcome);
     };
     model.save_unlocked(&staging.path().join(MODEL_FILE))?;
+    // The model of the layout before the registry becomes v0001 only now, when nothing is left
+    // that can fail for the input's sake: a retrain that fails leaves the models as they were.
+    lock.import_legacy(&now)?;
+    let judged_against = lock.registry().pointer()?.map(|p| JudgedAgainst::of(&p));
     let n = lock.next_version()?;
     let info = VersionInfo {
         version: String::new(),
@@ -247,6 +295,8 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         .into(),
         reason: decision.reason.clone(),
         history_sha256: Some(full.sha256.clone()),
+        history_delimiter: Some(char::from(merged.delimiter)),
+        judged_against,
     };
     report.saved = Some(SavedVersion {
         version: label(n),
@@ -423,32 +473,147 @@ fn previous_path(kept: &Path) -> PathBuf {
     kept.with_file_name(name)
 }
 
-/// The history to merge into: the kept one; on the first retrain, the file the current model
-/// was trained on, if it is still as it was; with `--fresh`, none.
-fn base_history(args: &RetrainArgs, kept: &Path, current: &Model) -> Result<Option<PathBuf>> {
-    if kept.is_file() {
-        if args.fresh {
+/// The history a retrain merges into: what the current model's line learnt from.
+struct BaseHistory {
+    path: PathBuf,
+    /// As its version recorded it; sniffed from the header when it did not.
+    delimiter: Option<u8>,
+    /// What its model recorded: the file must be exactly what the model learnt from.
+    sha256: String,
+    /// The version whose history it is (`v0002`).
+    version: String,
+    /// Whether that is a candidate kept back against the current model, not the current one.
+    kept_back: bool,
+}
+
+impl BaseHistory {
+    /// The error when no file is that history: each place looked, and what was wrong with it.
+    fn not_found(&self, tried: &[(&Path, &str)]) -> Error {
+        let tried: Vec<String> = tried
+            .iter()
+            .map(|(path, why)| format!("{} {why}", path.display()))
+            .collect();
+        let why = match self.kept_back {
+            true => format!(
+                " ({}, a candidate kept back against the current model, holds its customers and those since)",
+                self.version
+            ),
+            false => String::new(),
+        };
+        Error::Usage(format!(
+            "cannot find the history {} learnt from{why} as it was (the SHA-256 its model recorded): {}; retrain merges the new customers into exactly that history, so pass the full history together with the new files and --fresh to start a new one",
+            self.version,
+            tried.join(", and ")
+        ))
+    }
+}
+
+/// The history to merge into: the one the current model learnt from (its version's own copy,
+/// else the file it was trained on), or, while the model a retrain judged against is still
+/// current, the history of the newest candidate it kept back, which holds those customers and
+/// the ones since. Never the kept history file: that is a copy for people, and may be older
+/// (another version made current since: `train`, `models rollback` or `promote`) or edited.
+/// With `--fresh`, none.
+fn base_history(
+    args: &RetrainArgs,
+    registry: &Registry,
+    kept: &Path,
+    current: &Model,
+    located: &Located,
+) -> Result<Option<BaseHistory>> {
+    if args.fresh {
+        if kept.is_file() {
             return Err(Error::Usage(format!(
                 "--fresh starts a new history, but {} exists; move it away first if that is what you want",
                 kept.display()
             )));
         }
-        return Ok(Some(kept.to_path_buf()));
-    }
-    if args.fresh {
         return Ok(None);
     }
-    let trained_on = Path::new(&current.training.file);
-    let why = match crate::io::table::sha256_of_file(trained_on) {
-        Ok(sha) if sha == current.training.sha256 => return Ok(Some(trained_on.to_path_buf())),
-        Ok(_) => "has changed since",
-        Err(_) => "cannot be read",
+    let kept_back = kept_back_in_line(registry)?;
+    let (version, model, info) = match &kept_back {
+        Some((version, model, info)) => (version.clone(), model, Some(info.clone())),
+        None => {
+            let version = located.version.clone().unwrap_or_else(|| label(1));
+            let info = parse_label(&version).and_then(|n| registry.info(n).ok());
+            (version, current, info)
+        }
     };
-    Err(Error::Usage(format!(
-        "there is no kept history at {} yet, and the file the current model was trained on, {}, {why}; pass the full history together with the new files and --fresh to start one",
+    let base = BaseHistory {
+        path: PathBuf::new(),
+        delimiter: info
+            .as_ref()
+            .and_then(|i| i.history_delimiter)
+            .and_then(|c| u8::try_from(c).ok()),
+        sha256: model.training.sha256.clone(),
+        version: version.clone(),
+        kept_back: kept_back.is_some(),
+    };
+    let copy = registry.dir().join(&version).join(HISTORY_FILE);
+    let trained_on = PathBuf::from(&model.training.file);
+    let mut tried = Vec::new();
+    for path in [&copy, &trained_on] {
+        let why = match crate::io::table::sha256_of_file(path) {
+            Ok(sha) if sha == base.sha256 => {
+                return Ok(Some(BaseHistory {
+                    path: path.clone(),
+                    ..base
+                }))
+            }
+            Ok(_) => "has changed since",
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "is missing",
+            Err(_) => "cannot be read",
+        };
+        tried.push((path.as_path(), why));
+    }
+    Err(base.not_found(&tried))
+}
+
+/// The newest version a retrain made and kept back against the current one, while the pointer
+/// still says what it said then (see `JudgedAgainst`): its version, model and record.
+fn kept_back_in_line(registry: &Registry) -> Result<Option<(String, Model, VersionInfo)>> {
+    let Some(pointer) = registry.pointer()? else {
+        return Ok(None);
+    };
+    for n in registry.versions()?.into_iter().rev() {
+        // A version whose record cannot be read is in no line; `models list` says what is wrong.
+        let Ok(info) = registry.info(n) else { continue };
+        // Only one its retrain kept back: a promoted one that is not current was killed
+        // before the pointer moved, and the next retrain does that promotion over.
+        let kept_back = info.decision == "kept back";
+        if kept_back
+            && info
+                .judged_against
+                .as_ref()
+                .is_some_and(|j| j.still(&pointer))
+        {
+            let model = Model::load(&registry.version_dir(n).join(MODEL_FILE))?;
+            return Ok(Some((label(n), model, info)));
+        }
+    }
+    Ok(None)
+}
+
+/// A note when the kept history file is not the history merged into (changed by hand since
+/// retrain wrote it, or another version made current since): it was not used, and it is
+/// replaced (kept aside as the previous one).
+fn kept_elsewhere(args: &RetrainArgs, kept: &Path, base: Option<&BaseHistory>) -> Option<String> {
+    let base = base?;
+    let sha = crate::io::table::sha256_of_file(kept).ok()?;
+    if sha == base.sha256 {
+        return None;
+    }
+    let fate = match args.dry_run {
+        true => "would be kept",
+        false => "is kept",
+    };
+    Some(format!(
+        "{} is not the history {} learnt from (edited since retrain wrote it, or another version was made current since), so the new customers were merged into {} instead; it {fate} as {}",
         kept.display(),
-        current.training.file
-    )))
+        base.version,
+        base.path.display(),
+        previous_path(kept).display()
+    ))
 }
 
 /// The promotion gate: the candidate replaces the current model unless its holdout MAE of net

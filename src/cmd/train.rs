@@ -150,6 +150,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         decision: "promoted".into(),
         reason: reason.into(),
         history_sha256: Some(history.sha256.clone()),
+        history_delimiter: Some(char::from(history.delimiter)),
+        judged_against: None,
     };
     let n = lock.next_version()?;
     let file = lock.registry().version_dir(n).join(MODEL_FILE);

@@ -74,6 +74,9 @@ pub struct History {
     pub excluded: Vec<Excluded>,
     pub rows_read: usize,
     pub sha256: String,
+    /// The delimiter it was read with (given or sniffed), which is also how it writes numbers:
+    /// a registry version records it, so its copy of the history is read back the same way.
+    pub delimiter: u8,
     /// Missing-value texts read as blanks in category columns, most rows first.
     pub token_blanks: Vec<TokenBlanks>,
 }
@@ -196,6 +199,7 @@ impl History {
         Ok(History {
             path: input.path().to_string(),
             sha256: input.fingerprint().expect("requested"),
+            delimiter: input.delimiter(),
             ids,
             lines,
             token_blanks: builder.token_blanks(&config.features),

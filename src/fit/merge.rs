@@ -1,9 +1,18 @@
-//! Merging new customers into the kept history, for `retrain`: a customer seen before is
-//! replaced by its newer row, new customers are appended, and each file's new, updated and
-//! unchanged customers are counted. Then the merged history is split into the customers a
+//! Merging new customers into the history the current model learnt from (which `retrain` finds
+//! and checks), for `retrain`: a customer seen before is replaced by its newer row, new customers
+//! are appended, and each file's new, updated and unchanged customers are counted. Then the merged history is split into the customers a
 //! candidate learns from and the holdout it is judged on: the most recently won, when the config
 //! names a date column, else a seeded random share.
+//!
+//! The merged history is written as it was read, in the delimiter of the history merged into (or
+//! of the first new file), and read back in it: a file that is not comma-separated writes numbers
+//! with a decimal comma (`io::table::parse_number`), so the delimiter is the format. A new file
+//! written the other way has its numbers rewritten to the history's decimal mark, digit for digit
+//! (`io::table::renumber`), in the columns the config reads as numbers; other columns are kept as
+//! written. Every row remembers the file and line it came from, so a problem met reading a part
+//! of the merged history back is said of the user's file ([`Merged::blame`]).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use rand::seq::SliceRandom;
@@ -13,9 +22,11 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::io::date::{format_days, parse_days};
-use crate::io::table::{decode, is_missing_value, CsvInput, ReadOptions};
+use crate::io::table::{
+    decimal_comma, decode, is_missing_value, line_of, renumber, CsvInput, ReadOptions,
+};
 
-/// The kept history with the new files merged in, in memory, ready to be written.
+/// The history merged into, with the new files merged in, in memory, ready to be written.
 #[derive(Debug)]
 pub struct Merged {
     /// The kept history's columns (or the first new file's, starting afresh).
@@ -25,6 +36,15 @@ pub struct Merged {
     pub in_base: Vec<bool>,
     pub base: Option<Base>,
     pub files: Vec<FileMerge>,
+    /// The delimiter it is written and read back with: the base's, or the first new file's.
+    pub delimiter: u8,
+    /// Per kept column: whether the config reads it as a number (a numeric feature or an
+    /// outcome), so its fields follow the history's decimal mark.
+    numeric: Vec<bool>,
+    /// The files rows came from, as messages name them: the base first, if any.
+    sources: Vec<String>,
+    /// Per row: the file in `sources` and the line its row starts on there.
+    origins: Vec<(u32, u64)>,
     id_col: usize,
     date_col: Option<usize>,
 }
@@ -71,12 +91,13 @@ pub struct Holdout {
     pub undated: usize,
 }
 
-/// Reads `base` (if any) and merges `new` into it, in order: a later row for a customer
-/// replaces the earlier one. Every new file must have every column of the base (extra columns
-/// are left out, with a note); the rows are checked against the config before this (see
-/// `History::read`), so only their columns, and the dates of the new rows, are looked at here.
+/// Reads `base` (if any; with its delimiter when known, else sniffed) and merges `new` into
+/// it, in order: a later row for a customer replaces the earlier one. Every new file must have
+/// every column of the base (extra columns are left out, with a note); the rows are checked
+/// against the config before this (see `History::read`), so only their columns, and the dates
+/// of the new rows, are looked at here.
 pub fn merge(
-    base: Option<&Path>,
+    base: Option<(&Path, Option<u8>)>,
     new: &[PathBuf],
     config: &Config,
     opts: ReadOptions,
@@ -87,6 +108,10 @@ pub fn merge(
         in_base: Vec::new(),
         base: None,
         files: Vec::new(),
+        delimiter: b',',
+        numeric: Vec::new(),
+        sources: Vec::new(),
+        origins: Vec::new(),
         id_col: 0,
         date_col: None,
     };
@@ -94,23 +119,27 @@ pub fn merge(
     // Where the kept columns come from, for the message when a new file lacks one.
     let mut columns_of = String::new();
     let mut record = csv::ByteRecord::new();
-    if let Some(path) = base {
+    if let Some((path, delimiter)) = base {
         let mut input = CsvInput::open(
             path,
             ReadOptions {
                 fingerprint: true,
+                delimiter,
                 ..opts
             },
         )?;
         merged.header = input.headers().to_vec();
+        merged.delimiter = input.delimiter();
         merged.locate(&input, config)?;
+        merged.sources.push(input.path().to_string());
         while input.read(&mut record)? {
             let row: csv::StringRecord = record.iter().map(|f| decode(f)).collect();
             index.insert(row[merged.id_col].trim().to_string(), merged.rows.len());
             merged.rows.push(row);
             merged.in_base.push(true);
+            merged.origins.push((0, line_of(&record)));
         }
-        columns_of = format!("the kept history {}", input.path());
+        columns_of = format!("{}, the history merged into,", input.path());
         merged.base = Some(Base {
             file: input.path().to_string(),
             customers: merged.rows.len(),
@@ -121,9 +150,18 @@ pub fn merge(
         let mut input = CsvInput::open(path, opts)?;
         if merged.header.is_empty() {
             merged.header = input.headers().to_vec();
+            merged.delimiter = input.delimiter();
             merged.locate(&input, config)?;
             columns_of = format!("{}, the first new file,", input.path());
         }
+        let source = merged.sources.len() as u32;
+        merged.sources.push(input.path().to_string());
+        // A file written with the other decimal mark than the history's: its numbers are
+        // rewritten to the history's, or they would read as other numbers there (or not at all).
+        let (from_comma, to_comma) = (
+            decimal_comma(input.delimiter()),
+            decimal_comma(merged.delimiter),
+        );
         let headers = input.headers().to_vec();
         // Where each kept column is in this file.
         let mut from = Vec::with_capacity(merged.header.len());
@@ -156,7 +194,14 @@ pub fn merge(
         while input.read(&mut record)? {
             let row: csv::StringRecord = from
                 .iter()
-                .map(|&i| decode(record.get(i).unwrap_or_default()))
+                .zip(&merged.numeric)
+                .map(|(&i, &numeric)| {
+                    let text = decode(record.get(i).unwrap_or_default());
+                    match numeric && from_comma != to_comma {
+                        true => Cow::Owned(renumber(&text, from_comma, to_comma).into_owned()),
+                        false => text,
+                    }
+                })
                 .collect();
             // A date that is not ISO would make its customer undated: never judged, however
             // recent. Refused instead, as `03/11/2026` could be March or November.
@@ -176,16 +221,19 @@ pub fn merge(
             }
             counts.rows += 1;
             let id = row[merged.id_col].trim().to_string();
+            let origin = (source, line_of(&record));
             match index.get(&id) {
                 Some(&at) if merged.rows[at] == row => counts.unchanged += 1,
                 Some(&at) => {
                     merged.rows[at] = row;
+                    merged.origins[at] = origin;
                     counts.updated += 1;
                 }
                 None => {
                     index.insert(id, merged.rows.len());
                     merged.rows.push(row);
                     merged.in_base.push(false);
+                    merged.origins.push(origin);
                     counts.new += 1;
                 }
             }
@@ -214,12 +262,25 @@ impl Merged {
                 ));
             }
         }
+        let numbers: Vec<String> = config
+            .features
+            .iter()
+            .filter(|f| matches!(f.kind, crate::config::FeatureKind::Numeric { .. }))
+            .map(|f| f.name.clone())
+            .chain(config.economics.columns())
+            .collect();
+        self.numeric = self.header.iter().map(|h| numbers.contains(h)).collect();
         self.id_col = input.column(&config.id, "the id column, columns.id in the config")?;
         self.date_col = match &config.date {
             Some(d) => Some(input.column(d, "the date column, columns.date in the config")?),
             None => None,
         };
         Ok(())
+    }
+
+    /// Row `r`'s customer id, as the index and `History` hold it (trimmed).
+    pub fn id(&self, r: usize) -> &str {
+        self.rows[r][self.id_col].trim()
     }
 
     /// The day each row's customer was won, if the config names a date column and it is set.
@@ -235,10 +296,13 @@ impl Merged {
         Some((format_days(*lo), format_days(*hi)))
     }
 
-    /// Writes `rows` (in order) as CSV with the kept header.
+    /// Writes `rows` (in order) as CSV with the kept header, in the history's delimiter: read
+    /// it back with `Some(self.delimiter)`.
     pub fn write(&self, path: &Path, rows: &[usize]) -> Result<()> {
         let file = std::fs::File::create(path).map_err(|e| Error::write(path.display(), e))?;
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(self.delimiter)
+            .from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
         let io = |e: csv::Error| Error::write(path.display(), std::io::Error::other(e));
         w.write_record(&self.header).map_err(io)?;
         for &r in rows {
@@ -251,6 +315,82 @@ impl Merged {
             .into_inner()
             .map_err(|e| Error::write(path.display(), e.into_error()))?;
         file.sync_all().map_err(|e| Error::write(path.display(), e))
+    }
+
+    /// How to read back a file [`Merged::write`] wrote.
+    pub fn read_options(&self, progress: bool) -> ReadOptions {
+        ReadOptions {
+            delimiter: Some(self.delimiter),
+            progress,
+            fingerprint: false,
+        }
+    }
+
+    /// `err`, met reading `file` (which [`Merged::write`] wrote with `rows`), said of the file
+    /// and line its customer came from: the user knows those, not a file in a staging
+    /// directory. A problem of the whole file names the files merged.
+    pub fn blame(&self, err: Error, file: &Path, rows: &[usize]) -> Error {
+        let shown = file.display().to_string();
+        match err {
+            Error::Field {
+                path,
+                line,
+                column,
+                problem,
+            } if path == shown => match self.origin(file, rows, line) {
+                Some((path, line)) => Error::Field {
+                    path,
+                    line,
+                    column,
+                    problem,
+                },
+                None => Error::file(self.described(), format!("column \"{column}\": {problem}")),
+            },
+            Error::Row {
+                path,
+                line,
+                problem,
+            } if path == shown => match self.origin(file, rows, line) {
+                Some((path, line)) => Error::Row {
+                    path,
+                    line,
+                    problem,
+                },
+                None => Error::file(self.described(), problem),
+            },
+            Error::File { path, problem } if path == shown => {
+                Error::file(self.described(), problem)
+            }
+            e => e,
+        }
+    }
+
+    /// The file and line the row on `line` of `file` came from, found by reading `file` again
+    /// (a quoted field may hold line breaks, so a row's line is not its number plus one). Only
+    /// ever on the way to an error.
+    fn origin(&self, file: &Path, rows: &[usize], line: u64) -> Option<(String, u64)> {
+        let mut input = CsvInput::open(file, self.read_options(false)).ok()?;
+        let mut record = csv::ByteRecord::new();
+        let mut k = 0;
+        while input.read_any(&mut record).ok()? {
+            if line_of(&record) == line {
+                let (source, line) = self.origins[*rows.get(k)?];
+                return Some((self.sources[source as usize].clone(), line));
+            }
+            k += 1;
+        }
+        None
+    }
+
+    /// The file row `r` came from and the line it starts on there.
+    pub fn source_of(&self, r: usize) -> (&str, u64) {
+        let (source, line) = self.origins[r];
+        (&self.sources[source as usize], line)
+    }
+
+    /// `the history merged from models/v0002/history.csv, q4.csv`.
+    fn described(&self) -> String {
+        format!("the history merged from {}", self.sources.join(", "))
     }
 
     /// The holdout: the most recently won `share` of the customers when dates are known (ties
@@ -336,7 +476,13 @@ mod tests {
             "new.csv",
             "c,id,r,won,extra\na,1,10,2026-01-01,x\nb,2,25,2026-02-01,y\na,4,40,2026-04-01,z\n",
         );
-        let m = merge(Some(&base), &[new], &config(true), ReadOptions::default()).unwrap();
+        let m = merge(
+            Some((&base, None)),
+            &[new],
+            &config(true),
+            ReadOptions::default(),
+        )
+        .unwrap();
         let f = &m.files[0];
         assert_eq!((f.rows, f.new, f.updated, f.unchanged), (3, 1, 1, 1));
         assert_eq!(f.ignored_columns, ["extra"]);
@@ -359,13 +505,138 @@ mod tests {
             "id,won,c,r,notes\n1,2026-01-01,a,10,x\n",
         );
         let new = write(dir.path(), "new.csv", "id,won,c,r\n2,2026-01-01,a,10\n");
-        let err = merge(Some(&base), &[new], &config(true), ReadOptions::default())
-            .unwrap_err()
-            .to_string();
+        let err = merge(
+            Some((&base, None)),
+            &[new],
+            &config(true),
+            ReadOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
-            err.contains("has no column \"notes\", which the kept history"),
+            err.contains("base.csv, the history merged into, has; every customer in it needs one"),
             "{err}"
         );
+    }
+
+    /// The merged history written to a file and read back as a history: what it learns from.
+    fn written(m: &Merged, dir: &Path, config: &Config) -> (String, Vec<[f64; 2]>) {
+        let path = dir.join("merged.csv");
+        let all: Vec<usize> = (0..m.rows.len()).collect();
+        m.write(&path, &all).unwrap();
+        let h = crate::fit::history::History::read(&path, config, m.read_options(false)).unwrap();
+        (std::fs::read_to_string(&path).unwrap(), h.targets)
+    }
+
+    #[test]
+    fn files_with_either_decimal_mark_merge_into_the_histories_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(true);
+        // `c` is a category: its text is kept as written, whatever it looks like.
+        let german = write(
+            dir.path(),
+            "de.csv",
+            "id;won;c;r\n1;2026-01-01;1.200;1.740,41\n2;2026-02-01;b;20,5\n",
+        );
+        let plain = write(
+            dir.path(),
+            "plain.csv",
+            "id,won,c,r\n2,2026-02-01,b,20.5\n3,2026-03-01,1.200,1.200\n",
+        );
+        let amounts = vec![[1740.41, 0.0], [20.5, 0.0], [1.2, 0.0]];
+
+        // Into a `;` history, the plain file's numbers take a decimal comma; the same customer
+        // written either way is unchanged.
+        let m = merge(
+            Some((&german, None)),
+            std::slice::from_ref(&plain),
+            &config,
+            ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(m.delimiter, b';');
+        let f = &m.files[0];
+        assert_eq!((f.new, f.updated, f.unchanged), (1, 0, 1));
+        let (text, targets) = written(&m, dir.path(), &config);
+        assert_eq!(
+            text,
+            "id;won;c;r\n1;2026-01-01;1.200;1.740,41\n2;2026-02-01;b;20,5\n3;2026-03-01;1.200;1,200\n"
+        );
+        assert_eq!(targets, amounts);
+
+        // Into a comma history, the `;` file's numbers take a decimal point.
+        let m = merge(
+            Some((&plain, None)),
+            &[german],
+            &config,
+            ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(m.delimiter, b',');
+        let (text, targets) = written(&m, dir.path(), &config);
+        assert_eq!(
+            text,
+            "id,won,c,r\n2,2026-02-01,b,20.5\n3,2026-03-01,1.200,1.200\n1,2026-01-01,1.200,1740.41\n"
+        );
+        assert_eq!(targets, [amounts[1], amounts[2], amounts[0]]);
+    }
+
+    #[test]
+    fn a_problem_in_a_part_of_the_merged_history_is_said_of_the_file_it_came_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = write(
+            dir.path(),
+            "base.csv",
+            "id,won,c,r\n1,2026-01-01,\"two\nlines\",10\n2,2026-02-01,b,20\n",
+        );
+        let new = write(
+            dir.path(),
+            "new.csv",
+            "id,won,c,r\n3,2026-03-01,a,30\n2,2026-02-01,b,x\n",
+        );
+        let m = merge(
+            Some((&base, None)),
+            &[new],
+            &config(true),
+            ReadOptions::default(),
+        )
+        .unwrap();
+        // The part holds customers 1 (lines 2-3), 3 and 2: customer 2's row starts on line 5.
+        let part = dir.path().join(".part.csv");
+        let rows = [0, 2, 1];
+        m.write(&part, &rows).unwrap();
+        let at = |line| Error::Field {
+            path: part.display().to_string(),
+            line,
+            column: "r".into(),
+            problem: "expected a number, got \"x\"".into(),
+        };
+        assert_eq!(
+            m.blame(at(5), &part, &rows).to_string(),
+            format!(
+                "{}:3: column \"r\": expected a number, got \"x\"",
+                dir.path().join("new.csv").display()
+            )
+        );
+        assert_eq!(
+            m.blame(at(4), &part, &rows).to_string(),
+            format!(
+                "{}:2: column \"r\": expected a number, got \"x\"",
+                dir.path().join("new.csv").display()
+            )
+        );
+        let whole = Error::file(part.display(), "has a header but no rows");
+        assert_eq!(
+            m.blame(whole, &part, &rows).to_string(),
+            format!(
+                "the history merged from {}, {}: has a header but no rows",
+                base.display(),
+                dir.path().join("new.csv").display()
+            )
+        );
+        // Another file's error is left alone.
+        let other = Error::file("elsewhere.csv", "x");
+        assert_eq!(m.blame(other, &part, &rows).to_string(), "elsewhere.csv: x");
     }
 
     #[test]
@@ -376,7 +647,13 @@ mod tests {
             text.push_str(&format!("{i},a,{i}\n"));
         }
         let base = write(dir.path(), "base.csv", &text);
-        let m = merge(Some(&base), &[], &config(false), ReadOptions::default()).unwrap();
+        let m = merge(
+            Some((&base, None)),
+            &[],
+            &config(false),
+            ReadOptions::default(),
+        )
+        .unwrap();
         let (a, b, c) = (m.split(0.2, 42), m.split(0.2, 42), m.split(0.2, 7));
         assert_eq!(a.holdout.len(), 20);
         assert_eq!(a.holdout, b.holdout);

@@ -4,8 +4,8 @@
 //! (`recency`), outcomes far outside the rest capped for the fit (`outliers`), and features that
 //! alone predict an outcome almost perfectly (`leaks`), each economics term predicted on its own
 //! (`components`); the model
-//! file a training becomes (`build`); and merging new customers into the kept history for a
-//! retrain (`merge`).
+//! file a training becomes (`build`); and merging new customers into the history the current
+//! model learnt from for a retrain (`merge`).
 
 pub mod build;
 pub mod components;

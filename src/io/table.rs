@@ -894,6 +894,32 @@ pub fn parse_number(field: &str, decimal_comma: bool) -> Result<Option<f64>, Not
     }
 }
 
+/// Whether a file with this delimiter writes numbers with a decimal comma: every file that is
+/// not comma-separated may (see [`parse_number`]).
+pub fn decimal_comma(delimiter: u8) -> bool {
+    delimiter != b','
+}
+
+/// A number field read with one decimal mark (`from`, as [`parse_number`] takes it) rewritten
+/// so a file with the other (`to`) reads the same number from it: `1.740,41` becomes `1740.41`,
+/// and `1.2` becomes `1,2` (in a file with a decimal comma, `1.200` would be twelve hundred). The
+/// digits are kept as written, never printed from a float. Anything that is not a number there
+/// (a blank, `n/a`) is left as it is, so it reads as it did.
+pub fn renumber(text: &str, from: bool, to: bool) -> Cow<'_, str> {
+    let s = trim(text);
+    if from == to || !matches!(parse_number(s, from), Ok(Some(_))) {
+        return Cow::Borrowed(text);
+    }
+    if from {
+        // A grouped or decimal-comma number in plain form; a plain one (`12.5`, `1e5`) reads
+        // alike in both.
+        Cow::Owned(european(s).unwrap_or_else(|| s.to_string()))
+    } else {
+        // A plain number has no comma and no grouping: its one dot, if any, is the decimal mark.
+        Cow::Owned(s.replace('.', ","))
+    }
+}
+
 /// `text.trim()`, without decoding characters when both ends are visible ASCII, as nearly every
 /// field's are. Unicode's white space within ASCII is the tab to carriage return and the space,
 /// all below `!`; a byte from `!` to DEL is a whole character and never white space. Anything
@@ -1181,6 +1207,61 @@ mod tests {
         // Without a decimal comma nothing changes: `1.200` is 1.2.
         assert_eq!(parse_number("1.200", false), Ok(Some(1.2)));
         assert_eq!(parse_number("1.200,50", false), Err(NotANumber));
+    }
+
+    #[test]
+    fn a_renumbered_field_reads_as_the_same_number_with_the_other_decimal_mark() {
+        let german = [
+            "1740,41",
+            "1.740,41",
+            "1.200",
+            "-1.234",
+            "+12.345,0",
+            ",5",
+            "12.5",
+            "0.125",
+            "1200",
+            "1.5e3",
+            " 12,5 ",
+            "0",
+            "-0,0",
+            "1.234.567,5",
+        ];
+        let plain = [
+            "1740.41",
+            "1.200",
+            "-12",
+            ".5",
+            "-.5",
+            "1.5e3",
+            "1E-7",
+            "0.125",
+            "1200",
+            " 7.25 ",
+            "123456789012345678.5",
+            "1.",
+        ];
+        for (fields, from) in [(&german[..], true), (&plain[..], false)] {
+            for &t in fields {
+                let out = renumber(t, from, !from);
+                assert_eq!(
+                    parse_number(&out, !from),
+                    parse_number(t, from),
+                    "{t} -> {out}"
+                );
+            }
+        }
+        assert_eq!(renumber("1.740,41", true, false), "1740.41");
+        assert_eq!(renumber("1.200", false, true), "1,200");
+        // Not numbers, or no change of mark: as written.
+        for t in ["", " ", "n/a", "-", "abc"] {
+            assert_eq!(renumber(t, true, false), t);
+            assert_eq!(renumber(t, false, true), t);
+        }
+        assert!(matches!(
+            renumber("1.200", true, true),
+            Cow::Borrowed("1.200")
+        ));
     }
 
     #[test]

@@ -84,6 +84,41 @@ pub struct VersionInfo {
     /// The sha256 of `history.csv` in the version directory, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_sha256: Option<String>,
+    /// The delimiter `history.csv` was read with (which also says how it writes numbers), so
+    /// `retrain` reads it back alike; sniffed from its header when not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_delimiter: Option<char>,
+    /// For a version `retrain` made: the current version it was judged against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judged_against: Option<JudgedAgainst>,
+}
+
+/// The current version a retrain judged its candidate against, as `current.json` said then.
+/// While the pointer still says so, a candidate that was kept back is the newest history in the
+/// current model's line: the next retrain merges into it, so customers are not dropped for
+/// having made a model that was not better. Any change of the pointer (a promotion, a
+/// rollback, `train`) gives it another `since` and `reason`, and ends that line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JudgedAgainst {
+    pub version: String,
+    pub since: String,
+    pub reason: String,
+}
+
+impl JudgedAgainst {
+    pub fn of(pointer: &Pointer) -> JudgedAgainst {
+        JudgedAgainst {
+            version: pointer.version.clone(),
+            since: pointer.since.clone(),
+            reason: pointer.reason.clone(),
+        }
+    }
+
+    /// Whether `pointer` still names that version, made current then, for that reason (what
+    /// `models prune` changes, the list of earlier versions, does not count).
+    pub fn still(&self, pointer: &Pointer) -> bool {
+        *self == JudgedAgainst::of(pointer)
+    }
 }
 
 /// A model file found from a `--model` path, and the registry version it is, if any.
@@ -501,6 +536,8 @@ impl Lock {
                     file.display()
                 ),
                 history_sha256: None,
+                history_delimiter: None,
+                judged_against: None,
             };
             write_json(&staging.path().join(VERSION_FILE), &info)?;
             self.add(staging, 1)?;

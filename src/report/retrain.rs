@@ -34,8 +34,10 @@ pub struct RetrainReport {
     pub current: String,
     pub candidate_customers: usize,
     pub holdout: Holdout,
-    /// The holdout customers both models were judged on.
+    /// The holdout customers both models were judged on: those with every outcome filled in.
     pub judged: usize,
+    /// Holdout customers that would have been judged but have a blank outcome, so cannot be.
+    pub blank_outcomes: usize,
     /// Holdout customers the current model was trained on (it has an edge on them); `None`
     /// when its training data is not the base merged into.
     pub seen_by_current: Option<usize>,
@@ -162,9 +164,17 @@ impl RetrainReport {
         let _ = writeln!(s, ".");
         if self.set_aside {
             let seen = self.seen_by_current.unwrap_or(0);
+            let blank = match self.blank_outcomes {
+                0 => String::new(),
+                n => format!(
+                    " and {} {} a blank outcome",
+                    group(n),
+                    if n == 1 { "has" } else { "have" }
+                ),
+            };
             let _ = writeln!(
                 s,
-                "The current model was trained on {} of them, so both models are judged on the other {} and the candidate trains on those {} too.",
+                "The current model was trained on {} of them{blank}, so both models are judged on the other {} and the candidate trains on those {} too.",
                 group(seen),
                 group(self.judged),
                 group(seen)
@@ -246,6 +256,13 @@ impl RetrainReport {
                 s,
                 "  {} without a date always train, never judge.",
                 counted(h.undated, "customer")
+            );
+        }
+        if self.blank_outcomes > 0 && !self.set_aside {
+            let _ = writeln!(
+                s,
+                "  {} with a blank outcome cannot be judged.",
+                counted(self.blank_outcomes, "holdout customer")
             );
         }
         if let Some(seen) = self.seen_by_current.filter(|&n| n > 0 && !self.set_aside) {

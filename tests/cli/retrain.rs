@@ -309,7 +309,7 @@ fn retrain_promotes_a_candidate_that_learnt_how_the_market_moved() {
     assert_eq!(
         lines[..4],
         [
-            "Merged with base.csv (400 customers), kept as data/history.csv:",
+            "Merged with models/v0001/history.csv (400 customers), kept as data/history.csv:",
             "  new.csv: 300 new, 12 updated, 8 unchanged",
             "History: 700 customers, won 2025-01-01 to 2026-06-30.",
             ""
@@ -667,7 +667,7 @@ fn a_bad_new_file_leaves_the_models_and_the_kept_history_as_they_were() {
         ),
         (
             &["no-company.csv"],
-            "error: no-company.csv: has no column \"company\", which the kept history data/history.csv has; every customer in it needs one (add the column, blank where unknown)\n",
+            "error: no-company.csv: has no column \"company\", which models/v0002/history.csv, the history merged into, has; every customer in it needs one (add the column, blank where unknown)\n",
         ),
         (
             &["us-date.csv"],
@@ -725,7 +725,7 @@ fn a_column_the_kept_history_lacks_is_noted_and_left_out() {
     assert_eq!(
         lines[..3],
         [
-            "Merged with data/history.csv (700 customers), kept as data/history.csv:",
+            "Merged with models/v0002/history.csv (700 customers), kept as data/history.csv:",
             "  extra.csv: 40 new, 0 updated, 0 unchanged",
             "  Note: \"notes\" is not in the kept history and left out; add it to [features] and retrain from the full history to use it.",
         ]
@@ -742,7 +742,7 @@ fn a_column_the_kept_history_lacks_is_noted_and_left_out() {
 }
 
 #[test]
-fn a_first_retrain_needs_the_training_file_as_it_was_or_a_fresh_start() {
+fn a_retrain_merges_into_the_versions_copy_of_its_history_or_needs_a_fresh_start() {
     let (env, base) = trained();
     let snapshot_v1 = env.read("models/v0001/history.csv");
     assert_eq!(snapshot_v1, csv(&base));
@@ -766,12 +766,28 @@ fn a_first_retrain_needs_the_training_file_as_it_was_or_a_fresh_start() {
     }
     env.write("lacking.csv", lacking);
     env.write("new.csv", csv(&moved_batch(&base)));
+    // The version's own copy is what v0001 learnt from: the grown file is not merged into.
+    let run = env.run(&["retrain", "--history", "new.csv", "--dry-run"]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    assert_eq!(
+        run.stdout.lines().next(),
+        Some("Merged with models/v0001/history.csv (400 customers), kept as data/history.csv:")
+    );
+
+    // With the copy cut short too, no file is what v0001 learnt from: refused, saying where
+    // it looked, rather than learning from fewer customers.
+    let cut: String = snapshot_v1
+        .lines()
+        .take(201)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    env.write("models/v0001/history.csv", cut);
     let before = snapshot(&env.path(""));
     let run = env.run(&["retrain", "--history", "new.csv"]);
     assert_eq!(run.code, 2, "{}{}", run.stderr, run.stdout);
     assert_eq!(
         run.stderr,
-        "error: there is no kept history at data/history.csv yet, and the file the current model was trained on, base.csv, has changed since; pass the full history together with the new files and --fresh to start one\n"
+        "error: cannot find the history v0001 learnt from as it was (the SHA-256 its model recorded): models/v0001/history.csv has changed since, and base.csv has changed since; retrain merges the new customers into exactly that history, so pass the full history together with the new files and --fresh to start a new one\n"
     );
     same_tree(&before, &snapshot(&env.path("")));
 
@@ -1172,5 +1188,296 @@ fn holdout_customers_the_current_model_learnt_from_are_judged_by_neither_model()
     assert_eq!(
         line(&run.stdout, "Current model "),
         format!("Current model v0002 (models/v0002/model.json) against the candidate, on {judged} customers:")
+    );
+}
+
+/// `text` as a German spreadsheet exports it: `;` between fields, a decimal comma.
+fn german(text: &str) -> String {
+    text.replace(',', ";").replace('.', ",")
+}
+
+/// A customer's row with its support hours (the last field) blank: not known yet.
+fn hours_unknown(c: &Customer) -> String {
+    let row = c.row();
+    format!("{},\n", row.trim_end().rsplit_once(',').unwrap().0)
+}
+
+#[test]
+fn histories_written_with_semicolons_and_decimal_commas_retrain_and_merge_with_plain_ones() {
+    // A model trained on a German export, retrained with a plain file: the kept history stays
+    // written as the export was, the plain file's numbers taking a decimal comma, and is read
+    // back so (the delimiter is recorded with the version).
+    let env = Env::new();
+    env.write("leadscore.toml", CONFIG);
+    env.write("leads.csv", leads());
+    let base = customers(1..401, "2025-01-01", "2025-12-31", Market::BEFORE, 1);
+    env.write("base.csv", german(&csv(&base)));
+    succeeded(&env.run(&["train", "--history", "base.csv"]));
+    assert_eq!(
+        json(&env, "models/v0001/version.json")["history_delimiter"],
+        ";"
+    );
+    let batch = moved_batch(&base);
+    env.write("new.csv", csv(&batch));
+    let run = env.run(&["retrain", "--history", "new.csv"]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    assert_eq!(run.stderr, "");
+    assert_eq!(
+        line(&run.stdout, "  new.csv: "),
+        "  new.csv: 300 new, 12 updated, 8 unchanged"
+    );
+    let mut kept: Vec<Customer> = batch[..12].to_vec();
+    kept.extend_from_slice(&base[12..]);
+    kept.extend_from_slice(&batch[12..312]);
+    assert_eq!(env.read("data/history.csv"), german(&csv(&kept)));
+    assert_eq!(env.read("models/v0002/history.csv"), german(&csv(&kept)));
+    assert_eq!(
+        json(&env, "models/v0002/version.json")["history_delimiter"],
+        ";"
+    );
+    // The same batch exported the German way is the same customers: nothing new.
+    env.write("new-de.csv", german(&csv(&batch)));
+    let run = env.run(&["retrain", "--history", "new-de.csv"]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    assert_eq!(
+        run.stdout,
+        "new-de.csv: 320 customers unchanged, none new or updated.\n\
+         Nothing new to learn: no candidate trained, nothing written; the current model v0002 (models/v0002/model.json) stays current.\n"
+    );
+
+    // The other way round: a plain history merging a German export learns exactly what it
+    // learns from the plain export of the same customers.
+    let runs: Vec<Env> = [true, false]
+        .into_iter()
+        .map(|in_german| {
+            let (env, base) = trained();
+            let text = csv(&moved_batch(&base));
+            env.write("new.csv", if in_german { german(&text) } else { text });
+            let run = env.run(&["retrain", "--history", "new.csv"]);
+            assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+            env
+        })
+        .collect();
+    assert_eq!(
+        runs[0].read("data/history.csv"),
+        runs[1].read("data/history.csv")
+    );
+    assert_eq!(scores(&runs[0]), scores(&runs[1]));
+}
+
+#[test]
+fn a_retrain_that_fails_after_merging_leaves_a_model_of_the_old_layout_as_it_was() {
+    let env = Env::new();
+    env.write("leadscore.toml", CONFIG);
+    let base = customers(1..401, "2025-01-01", "2025-12-31", Market::BEFORE, 1);
+    env.write("base.csv", csv(&base));
+    let model = [
+        "train",
+        "--history",
+        "base.csv",
+        "--models",
+        "models/model.json",
+    ];
+    succeeded(&env.run(&model));
+    // 200 customers won since, none of whose support hours are known yet: the holdout, the
+    // 120 most recently won, has nothing to judge either model on. The problem is found after
+    // the merge; the model must not have been imported into a registry by then, nor the
+    // message name a file of the run's own.
+    let since = customers(401..601, "2026-01-01", "2026-06-30", MOVED, 2);
+    let mut text = format!("{HEADER}\n");
+    text.extend(since.iter().map(hours_unknown));
+    env.write("unknown.csv", text);
+    let before = snapshot(&env.path(""));
+    let run = env.run(&["retrain", "--history", "unknown.csv"]);
+    assert_eq!(run.code, 2, "{}{}", run.stderr, run.stdout);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "error: none of the 120 holdout customers, won most recently (by won_on), has every outcome filled in, so neither model can be judged on them; fill in their outcomes, or leave out the customers whose outcomes are not known yet\n"
+    );
+    same_tree(&before, &snapshot(&env.path("")));
+
+    // With every other one known, the half that is known is judged, and the rest said.
+    let models = snapshot(&env.path("models"));
+    let mut text = format!("{HEADER}\n");
+    for (i, c) in since.iter().enumerate() {
+        text.push_str(&if i % 2 == 0 {
+            c.row()
+        } else {
+            hours_unknown(c)
+        });
+    }
+    env.write("half.csv", text);
+    let run = env.run(&["retrain", "--history", "half.csv", "--dry-run"]);
+    assert!(
+        run.code == 0 || run.code == 3,
+        "{}{}",
+        run.stderr,
+        run.stdout
+    );
+    assert_eq!(
+        line(&run.stdout, "Current model "),
+        "Current model v0001 (models/model.json) against the candidate, on 60 customers:"
+    );
+    assert_eq!(
+        line(&run.stdout, "  60 holdout"),
+        "  60 holdout customers with a blank outcome cannot be judged."
+    );
+    same_tree(&models, &snapshot(&env.path("models")));
+}
+
+#[test]
+fn a_retrain_merges_into_what_the_current_model_learnt_from_after_an_edit_train_or_rollback() {
+    let (env, base) = retrained();
+    // The kept history cut short by hand is not learnt from: v0002's own copy is.
+    let kept = env.read("data/history.csv");
+    let cut: String = kept.lines().take(101).map(|l| format!("{l}\n")).collect();
+    env.write("data/history.csv", &cut);
+    let more = customers(701..741, "2026-07-01", "2026-07-31", MOVED, 4);
+    env.write("more.csv", csv(&more));
+    let run = env.run(&["retrain", "--history", "more.csv", "--dry-run"]);
+    assert!(
+        run.code == 0 || run.code == 3,
+        "{}{}",
+        run.stderr,
+        run.stdout
+    );
+    assert_eq!(
+        run.stdout.lines().take(3).collect::<Vec<_>>(),
+        [
+            "Merged with models/v0002/history.csv (700 customers), kept as data/history.csv:",
+            "  more.csv: 40 new, 0 updated, 0 unchanged",
+            "History: 740 customers, won 2025-01-01 to 2026-07-31.",
+        ]
+    );
+    assert_eq!(
+        line(&run.stdout, "warning: "),
+        "warning: data/history.csv is not the history v0002 learnt from (edited since retrain wrote it, or another version was made current since), so the new customers were merged into models/v0002/history.csv instead; it would be kept as data/history.previous.csv."
+    );
+    env.write("data/history.csv", &kept);
+
+    // A fresh training on the base alone makes v0003 current: the batch is new to it, though
+    // the kept history (v0002's) holds it.
+    succeeded(&env.run(&["train", "--history", "base.csv"]));
+    let run = env.run(&["retrain", "--history", "new.csv"]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    assert_eq!(
+        run.stdout.lines().take(2).collect::<Vec<_>>(),
+        [
+            "Merged with models/v0003/history.csv (400 customers), kept as data/history.csv:",
+            "  new.csv: 300 new, 12 updated, 8 unchanged",
+        ]
+    );
+    assert_eq!(
+        line(&run.stdout, "warning: "),
+        "warning: data/history.csv is not the history v0003 learnt from (edited since retrain wrote it, or another version was made current since), so the new customers were merged into models/v0003/history.csv instead; it is kept as data/history.previous.csv."
+    );
+    assert!(
+        run.stdout.contains(
+            "\nSaved as v0004 in models/, refit on 700 customers; now current, replacing v0003.\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(env.read("data/history.previous.csv"), kept);
+
+    // Rolled back, v0003 is current again, and a retrain merges into what it learnt from, not
+    // into the history of v0004 that the kept history now is.
+    succeeded(&env.run(&["models", "rollback"]));
+    let run = env.run(&["retrain", "--history", "new.csv", "--dry-run"]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    assert_eq!(
+        run.stdout.lines().take(2).collect::<Vec<_>>(),
+        [
+            "Merged with models/v0003/history.csv (400 customers), kept as data/history.csv:",
+            "  new.csv: 300 new, 12 updated, 8 unchanged",
+        ]
+    );
+    assert_eq!(base.len(), 400);
+}
+
+#[test]
+fn a_candidate_kept_back_carries_its_customers_while_the_model_it_was_judged_against_stays_current()
+{
+    let (env, base) = trained();
+    env.write("worse.csv", csv(&worse_batch(&base)));
+    let run = env.run(&["retrain", "--history", "worse.csv"]);
+    assert_eq!(run.code, 3, "{}{}", run.stderr, run.stdout);
+    let judged = &json(&env, "models/v0002/version.json")["judged_against"];
+    assert_eq!(judged["version"], "v0001");
+    // The customers of the kept-back v0002 were given once; the next retrain merges into its
+    // history, which holds v0001's and those.
+    let later = customers(501..601, "2026-04-01", "2026-06-30", Market::BEFORE, 8);
+    env.write("later.csv", csv(&later));
+    let merged_with = |env: &Env| {
+        let run = env.run(&["retrain", "--history", "later.csv", "--dry-run"]);
+        assert!(
+            run.code == 0 || run.code == 3,
+            "{}{}",
+            run.stderr,
+            run.stdout
+        );
+        run.stdout.lines().next().unwrap().to_string()
+    };
+    assert_eq!(
+        merged_with(&env),
+        "Merged with models/v0002/history.csv (500 customers), kept as data/history.csv:"
+    );
+    // Promoted by hand, v0002 merges into its own; rolled back from it, v0001 is current by
+    // another decision, and its own history is merged into again.
+    succeeded(&env.run(&["models", "promote", "v0002"]));
+    assert_eq!(
+        merged_with(&env),
+        "Merged with models/v0002/history.csv (500 customers), kept as data/history.csv:"
+    );
+    succeeded(&env.run(&["models", "rollback"]));
+    assert_eq!(
+        merged_with(&env),
+        "Merged with models/v0001/history.csv (400 customers), kept as data/history.csv:"
+    );
+}
+
+#[test]
+fn holdout_customers_with_a_blank_outcome_are_not_counted_as_judged() {
+    let (env, _) = retrained();
+    // As in the test above, some holdout customers were seen by v0002; the ten most recently
+    // won of the new ones have no support hours yet, so neither model can be judged on them.
+    let later = customers(1001..1201, "2026-06-01", "2026-09-30", MOVED, 7);
+    let mut text = csv(&later[..190]);
+    text.extend(later[190..].iter().map(hours_unknown));
+    env.write("later.csv", text);
+    let run = env.run(&["retrain", "--history", "later.csv"]);
+    assert!(
+        run.code == 0 || run.code == 3,
+        "{}{}",
+        run.stderr,
+        run.stdout
+    );
+    let note = line(&run.stdout, "The current model was trained on ");
+    let n: Vec<usize> = note
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let (seen, judged) = (n[0], n[2]);
+    assert_eq!(seen + 10 + judged, 180, "{note}");
+    assert_eq!(
+        note,
+        format!("The current model was trained on {seen} of them and 10 have a blank outcome, so both models are judged on the other {judged} and the candidate trains on those {seen} too.")
+    );
+    assert_eq!(
+        line(&run.stdout, "Current model "),
+        format!("Current model v0002 (models/v0002/model.json) against the candidate, on {judged} customers:")
+    );
+    assert_eq!(
+        line(&run.stdout, "Left out of the refit"),
+        "Left out of the refit for a blank outcome: C1191 (later.csv:192, support_hours), C1192 (later.csv:193, support_hours), C1193 (later.csv:194, support_hours), C1194 (later.csv:195, support_hours), C1195 (later.csv:196, support_hours) and 5 more."
+    );
+    let report = json(&env, "models/v0003/retrain.json");
+    assert_eq!(report["judged"], judged);
+    assert_eq!(report["blank_outcomes"], 10);
+    assert_eq!(
+        json(&env, "models/v0003/version.json")["measured_on"],
+        format!("holdout of {judged} customers won most recently (by won_on)")
     );
 }
