@@ -56,8 +56,21 @@ pub fn run(args: &ModelsArgs) -> Result<()> {
         ModelsAction::Promote { version } => {
             let lock = registry.lock(!args.no_wait, "models promote")?;
             let n = existing(&registry, version)?;
-            let was = registry.current()?;
-            let message = if was == Some(n) {
+            // An unreadable pointer is what promoting by hand repairs (every other command's
+            // message says to): it is replaced, saying so, rather than refused again.
+            let (was, unreadable) = match registry.current() {
+                Ok(was) => (was, None),
+                Err(e) => (None, Some(e)),
+            };
+            let message = if unreadable.is_some() {
+                Model::load(&registry.version_dir(n).join(MODEL_FILE))?;
+                let now = crate::io::date::timestamp();
+                lock.set_current(n, &now, "promoted by hand with `leadscore models promote`")?;
+                format!(
+                    "{} is now current; the pointer it replaces could not be read, so there is no earlier version to roll back to.",
+                    label(n)
+                )
+            } else if was == Some(n) {
                 // Also the one model of the layout before the registry (version 1): nothing
                 // to write, so it is not imported either.
                 format!("{} is current already.", label(n))

@@ -252,16 +252,25 @@ impl Registry {
         let pointer: Pointer = serde_json::from_str(&text).map_err(|e| {
             Error::file(
                 path.display(),
-                format!("not a leadscore registry pointer ({e}); make a version current with `leadscore models promote VERSION`"),
+                format!("not a leadscore registry pointer ({e}); make a version current with `leadscore models promote VERSION`, which rewrites this file"),
             )
         })?;
         let ok = |v: &str| parse_label(v).is_some_and(|n| label(n) == v);
-        if !ok(&pointer.version) || !pointer.previous.iter().all(|v| ok(v)) {
+        // The entry that is wrong, not the current one when it is one of the earlier ones.
+        let bad = std::iter::once(&pointer.version)
+            .chain(&pointer.previous)
+            .find(|v| !ok(v));
+        if let Some(bad) = bad {
+            let which = if *bad == pointer.version {
+                "as current"
+            } else {
+                "among the earlier current versions (previous)"
+            };
             return Err(Error::file(
                 path.display(),
                 format!(
-                    "names \"{}\", which is not a version like v0003; make a version current with `leadscore models promote VERSION`",
-                    pointer.version
+                    "names {} {which}, which is not a version like v0003; make a version current with `leadscore models promote VERSION`, which rewrites this file",
+                    crate::io::table::shown(bad)
                 ),
             ));
         }

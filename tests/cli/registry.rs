@@ -486,3 +486,37 @@ fn a_history_read_with_a_given_delimiter_trains_into_a_models_directory() {
         (&"2025-01-01".into(), &"2025-12-31".into())
     );
 }
+
+/// An unreadable `current.json` told every command to "make a version current with `leadscore
+/// models promote VERSION`", and promote then failed with the same error: only deleting the file
+/// by hand recovered. Promote now replaces it, saying so. A bad entry among the earlier current
+/// versions is named as such, not blamed on the current one.
+#[test]
+fn promote_repairs_an_unreadable_pointer_and_a_bad_earlier_entry_is_named() {
+    let (env, base) = trained();
+    env.write("new.csv", csv(&moved_batch(&base)));
+    let run = env.run(&["retrain", "--history", "new.csv"]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    let pointer = env.read("models/current.json");
+
+    let mut edited: serde_json::Value = serde_json::from_str(&pointer).unwrap();
+    edited["previous"] = serde_json::json!(["v1"]);
+    env.write("models/current.json", edited.to_string());
+    refused(
+        &env.run(&["models", "list"]),
+        "error: models/current.json: names \"v1\" among the earlier current versions (previous), which is not a version like v0003; make a version current with `leadscore models promote VERSION`, which rewrites this file\n",
+    );
+
+    env.write("models/current.json", "");
+    refused(
+        &env.run(&["score", "leads.csv"]),
+        "error: models/current.json: not a leadscore registry pointer (EOF while parsing a value at line 1 column 0); make a version current with `leadscore models promote VERSION`, which rewrites this file\n",
+    );
+    prints(
+        &env,
+        &["models", "promote", "v0002"],
+        "v0002 is now current; the pointer it replaces could not be read, so there is no earlier version to roll back to.\n",
+    );
+    assert_eq!(json(&env, "models/current.json")["version"], "v0002");
+    succeeded(&env.run(&["models", "list"]));
+}
