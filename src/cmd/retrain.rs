@@ -80,11 +80,14 @@ pub fn run(args: &RetrainArgs) -> Result<Outcome> {
         }
     }
     // A quiet month, or the same export twice: nothing to learn, so nothing is written and the
-    // current model stays, which is a success for a scheduler.
-    if merged.base.is_some() && merged.files.iter().all(|f| f.new == 0 && f.updated == 0) {
+    // current model stays, which is a success for a scheduler. `--force` trains and promotes a
+    // candidate all the same (after a change of settings, say), as it promises.
+    let nothing_new = merged.files.iter().all(|f| f.new == 0 && f.updated == 0);
+    if merged.base.is_some() && nothing_new && !args.force {
         let unchanged = Unchanged {
             files: merged.files.clone(),
             current: current_label.clone(),
+            config: args.config.as_ref().map(|c| c.display().to_string()),
         };
         super::print_report(&unchanged, args.format, Unchanged::render)?;
         return Ok(Outcome::Done);

@@ -345,6 +345,10 @@ impl RetrainReport {
 pub struct Unchanged {
     pub files: Vec<FileMerge>,
     pub current: String,
+    /// `--config`, when given: not used, since nothing was trained (said, so a changed setting
+    /// is not thought to be in effect).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
 }
 
 impl Unchanged {
@@ -363,6 +367,12 @@ impl Unchanged {
             "Nothing new to learn: no candidate trained, nothing written; the current model {} stays current.",
             self.current
         );
+        if let Some(config) = &self.config {
+            let _ = writeln!(
+                s,
+                "The settings of {config} are not in effect: nothing was trained with them. Pass --force to train a candidate with them on the kept history and make it current."
+            );
+        }
         s
     }
 }

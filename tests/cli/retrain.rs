@@ -1481,3 +1481,59 @@ fn holdout_customers_with_a_blank_outcome_are_not_counted_as_judged() {
         format!("holdout of {judged} customers won most recently (by won_on)")
     );
 }
+
+/// Retraining on customers already kept, with other settings, said "Nothing new to learn" and
+/// left the new settings silently unused, `--force` or not. Without `--force` it now says the
+/// settings are not in effect; with it, a candidate is trained with them and made current.
+#[test]
+fn nothing_new_with_other_settings_says_so_and_force_trains_with_them() {
+    let (env, base) = trained();
+    env.write("again.csv", csv(&base[..50]));
+    env.write(
+        "fewer.toml",
+        CONFIG.replace(
+            r#"categorical = ["industry", "region"]"#,
+            r#"categorical = ["industry"]"#,
+        ),
+    );
+    assert!(env.read("fewer.toml") != CONFIG);
+    let run = env.run(&[
+        "retrain",
+        "--history",
+        "again.csv",
+        "--config",
+        "fewer.toml",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    assert_eq!(
+        run.stdout,
+        "again.csv: 50 customers unchanged, none new or updated.\n\
+         Nothing new to learn: no candidate trained, nothing written; the current model v0001 (models/v0001/model.json) stays current.\n\
+         The settings of fewer.toml are not in effect: nothing was trained with them. Pass --force to train a candidate with them on the kept history and make it current.\n"
+    );
+    let run = env.run(&[
+        "retrain",
+        "--history",
+        "again.csv",
+        "--config",
+        "fewer.toml",
+        "--force",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stderr, run.stdout);
+    assert!(
+        run.stdout.contains("Saved as v0002 in models/"),
+        "{}",
+        run.stdout
+    );
+    let model = json(&env, "models/v0002/model.json");
+    let features: Vec<&str> = model["config"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !features.contains(&"region") && features.contains(&"industry"),
+        "{features:?}"
+    );
+}
