@@ -374,8 +374,14 @@ impl CsvInput {
         }
         let headers: Vec<String> = raw.iter().map(|h| decode(h).trim().to_string()).collect();
         // Each name's first column, in one pass (a pairwise check took 30 s on 100k columns).
+        // Empty names are left out: a spreadsheet's export often ends its header with `,,`
+        // for trailing empty cells, and a column without a name can never be referred to
+        // (`find_column` never matches one), so several of them are as harmless as one.
         let mut first: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
         for (i, h) in headers.iter().enumerate() {
+            if h.is_empty() {
+                continue;
+            }
             if let Some(&j) = first.get(h.as_str()) {
                 return Err(Error::Row {
                     path,
@@ -590,25 +596,29 @@ fn csv_error(path: &str, err: csv::Error) -> Error {
 const MAX_LISTED_NAME: usize = 1_000;
 
 /// Finds `name` among `headers`, or explains which column is missing and what was probably meant.
+///
+/// A column without a name is never found, not even for an empty `name`: it cannot be named in
+/// a config or on the command line, and a header may have several of them.
 pub fn find_column(path: &str, headers: &[String], name: &str, role: &str) -> Result<usize> {
-    if let Some(i) = headers.iter().position(|h| h == name) {
+    if let Some(i) = headers.iter().position(|h| h == name && !h.is_empty()) {
         return Ok(i);
     }
     let mut problem = format!("no column {} ({role})", shown(name));
-    if let Some(close) = closest(name, headers) {
+    let named: Vec<String> = headers.iter().filter(|h| !h.is_empty()).cloned().collect();
+    if let Some(close) = closest(name, &named) {
         problem.push_str(&format!("; did you mean {}?", shown(close)));
     } else {
         // Every column: a cut list reads as if the ones after the cut were missing too. A name
         // too long to list (a file with no line ends is one 100 MB name) is shown cut; a header
         // line read with the wrong delimiter, one name of a few hundred characters, stays whole
-        // so the delimiter is there to see. A name holding control characters is quoted with
-        // them escaped, so they are seen and cannot drive the terminal.
+        // so the delimiter is there to see. A name that is empty or holds control characters
+        // is quoted, so it is seen and cannot drive the terminal.
         let list: Vec<Cow<str>> = headers
             .iter()
             .map(|h| {
                 if h.len() > MAX_LISTED_NAME {
                     Cow::Owned(shown(h))
-                } else if h.chars().any(escaped) {
+                } else if h.is_empty() || h.chars().any(escaped) {
                     let mut quoted = String::from('"');
                     push_escaped(&mut quoted, h);
                     quoted.push('"');
@@ -1188,6 +1198,28 @@ mod tests {
         assert_eq!(
             err,
             "t.csv:1: the header holds NUL bytes, which no text file has: is this a CSV file? (a workbook or an archive must be exported as CSV first)"
+        );
+    }
+
+    #[test]
+    fn columns_without_a_name_may_repeat_and_are_never_found() {
+        // What a spreadsheet writes for a sheet whose rows run past the named columns.
+        let inp = input(b"id,name,,\n1,a,,\n").unwrap();
+        assert_eq!(inp.headers(), ["id", "name", "", ""]);
+        assert_eq!(rows(b"id,name,,\n1,a,,\n"), [["1", "a", "", ""]]);
+        let e = inp.column("", "a feature").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "t.csv: no column \"\" (a feature); the header has: id, name, \"\", \"\""
+        );
+        // A one-letter name is not "close" to an empty one.
+        let e = inp.column("x", "a feature").unwrap_err().to_string();
+        assert!(e.ends_with("the header has: id, name, \"\", \"\""), "{e}");
+        // A name given twice is still refused, after empty ones.
+        let err = input(b",,a,,a\n1,2,3,4,5\n").err().unwrap().to_string();
+        assert_eq!(
+            err,
+            "t.csv:1: column \"a\" appears twice in the header (columns 3 and 5)"
         );
     }
 

@@ -1284,3 +1284,31 @@ fn a_lead_list_in_utf16_without_a_byte_order_mark_is_named_so() {
         "error: leads.csv:1: the header holds NUL bytes between its letters: the file looks like UTF-16 without a byte-order mark (BOM); save it as UTF-8 (in Excel: \"CSV UTF-8\"), or as UTF-16 with its BOM\n",
     );
 }
+
+#[test]
+fn a_name_given_twice_is_refused_after_columns_without_a_name() {
+    let leads: String = fixture(LEADS)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("{l},,region,\n"),
+            _ => format!("{l},,north,\n"),
+        })
+        .collect();
+    score_fails(
+        &leads,
+        "error: leads.csv:1: column \"region\" appears twice in the header (columns 4 and 9)\n",
+    );
+}
+
+#[test]
+fn an_empty_id_flag_never_matches_a_column_without_a_name() {
+    let env = trained_env();
+    let leads: String = fixture(LEADS).lines().map(|l| format!("{l},,\n")).collect();
+    env.write(LEADS, leads);
+    fails(
+        &env,
+        &["score", LEADS, "-o", "scores.csv", "--id", ""],
+        "error: leads.csv: no column \"\" (given with --id); the header has: lead_id, company, industry, region, account_manager, employees, first_order_value, \"\", \"\"\n",
+    );
+}
