@@ -343,7 +343,11 @@ fn text_from_json(r: &Value) -> Vec<String> {
             w["min_category_count"]
         ));
     }
-    let plain = |v: &Value| leadscore::model::warning::plain(num(v));
+    // From 1e15 on, a value is written in scientific notation rather than in all its digits.
+    let plain = |v: &Value| match num(v) {
+        v if v.abs() >= 1e15 => format!("{v:e}"),
+        v => leadscore::model::warning::plain(v),
+    };
     for c in list(&r["clamped"]) {
         let customers = list(&c["customers"]);
         let shown = customers
@@ -582,4 +586,51 @@ fn train_text_is_still_the_default_and_json_goes_only_to_standard_output() {
     assert_ne!(failed.code, 0);
     assert_eq!(failed.stdout, "");
     assert!(failed.stderr.starts_with("error: "), "{}", failed.stderr);
+}
+
+/// A feature value of 1e300 (a typo's worth of digits) is clamped and listed as `1e300`, not as
+/// the 301 digits it used to be written with.
+#[test]
+fn train_text_writes_a_clamped_value_of_1e300_in_scientific_notation() {
+    let env = fixture_env();
+    let history: String = fixture(HISTORY)
+        .lines()
+        .map(|line| match line.strip_prefix("C007,") {
+            Some(_) => {
+                let mut fields: Vec<&str> = line.split(',').collect();
+                fields[5] = "1e300";
+                fields.join(",") + "\n"
+            }
+            None => format!("{line}\n"),
+        })
+        .collect();
+    env.write("huge.csv", history);
+    env.write(
+        "clamp.toml",
+        fixture(CONFIG).replace("winsorize = false", "winsorize = [0.05, 0.95]"),
+    );
+    let report = json_report(&env, "huge.csv", "clamp.toml");
+    let clamped = list(&report["clamped"]);
+    assert_eq!(clamped[0]["feature"], "employees");
+    assert_eq!(clamped[0]["customers"][0]["id"], "C007");
+    let text = env.run(&[
+        "train",
+        "--history",
+        "huge.csv",
+        "--config",
+        "clamp.toml",
+        "--models",
+        "again",
+    ]);
+    succeeded(&text);
+    let line = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Clamped employees "))
+        .unwrap_or_else(|| panic!("no clamp line:\n{}", text.stdout));
+    assert!(
+        line.contains("most extreme first: C007 (1e300), "),
+        "{line}"
+    );
+    assert!(line.len() < 300, "{line}");
 }
