@@ -10,8 +10,9 @@ use serde::Serialize;
 use crate::economics::{signed_whole, Decisions};
 use crate::fit::history::History;
 use crate::fit::recency::RecencySummary;
-use crate::fit::schema::FeatureValues;
+use crate::fit::schema::{FeatureValues, NoEffectCause};
 use crate::fit::training::Trained;
+use crate::io::table::shown;
 use crate::model::file::{Metrics, Validation};
 use crate::model::schema::Feature;
 use crate::model::warning::number;
@@ -280,9 +281,16 @@ pub enum TrainWarning {
         /// Customers of the common values pooled for the limit.
         pooled_customers: u64,
     },
-    /// A categorical feature all of whose values were pooled, so it has no effect.
+    /// A categorical feature left with one level, so it has no effect: every customer has the
+    /// same value (`cause` "one_value", the value in `value`), none has a value ("blank"), or
+    /// every value has fewer than `min_category_count` customers and all were pooled ("rare").
     NoEffect {
         feature: String,
+        cause: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
+        /// The customers it was learnt from.
+        customers: u64,
         min_category_count: usize,
     },
     /// A feature that alone predicts an outcome almost perfectly: probably known only after the
@@ -528,15 +536,20 @@ impl TrainReport {
                     pooled_customers: m.pooled_customers,
                 }),
         );
-        warnings.extend(
-            t.notes
-                .no_effect
-                .iter()
-                .map(|feature| TrainWarning::NoEffect {
-                    feature: feature.clone(),
-                    min_category_count: t.min_category_count,
-                }),
-        );
+        warnings.extend(t.notes.no_effect.iter().map(|n| {
+            let (cause, value) = match &n.cause {
+                NoEffectCause::OneValue(v) => ("one_value", Some(v.clone())),
+                NoEffectCause::Blank => ("blank", None),
+                NoEffectCause::Rare => ("rare", None),
+            };
+            TrainWarning::NoEffect {
+                feature: n.feature.clone(),
+                cause,
+                value,
+                customers: n.customers,
+                min_category_count: t.min_category_count,
+            }
+        }));
         let floored = targets[..2]
             .iter()
             .filter_map(|&(name, m)| match (m.r2, m.unfloored_r2) {
@@ -1035,12 +1048,28 @@ impl TrainReport {
                 }
                 TrainWarning::NoEffect {
                     feature,
+                    cause,
+                    value,
+                    customers,
                     min_category_count,
                 } => {
-                    let _ = writeln!(
-                        s,
-                        "warning: every {feature} value has fewer than {min_category_count} customers, so {feature} has no effect on the scores; lower model.min_category_count or drop it from [features].",
-                    );
+                    let _ = match (*cause, value) {
+                        ("one_value", Some(value)) => writeln!(
+                            s,
+                            "warning: {feature} has one value, {}, for all {}, so it cannot tell customers apart and has no effect on the scores; drop it from [features], or train on a history where it varies.",
+                            shown(value),
+                            counted(*customers as usize, "customer"),
+                        ),
+                        ("blank", _) => writeln!(
+                            s,
+                            "warning: {feature} is blank in every row ({}), so it has no effect on the scores; fill it in, or drop it from [features].",
+                            counted(*customers as usize, "customer"),
+                        ),
+                        _ => writeln!(
+                            s,
+                            "warning: every {feature} value has fewer than {min_category_count} customers, so {feature} has no effect on the scores; lower model.min_category_count or drop it from [features].",
+                        ),
+                    };
                 }
                 TrainWarning::ManyLevels {
                     feature,
