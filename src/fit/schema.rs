@@ -157,8 +157,8 @@ pub struct SchemaNotes {
     pub clamped: Vec<(String, Vec<usize>, f64, f64)>,
     /// Per categorical feature: values pooled as rare, with their customers.
     pub pooled: Vec<(String, Vec<(String, u64)>)>,
-    /// Categorical features left with a single level, which therefore have no effect.
-    pub no_effect: Vec<String>,
+    /// Categorical features left with a single level, which therefore have no effect, and why.
+    pub no_effect: Vec<NoEffect>,
     /// Per numeric feature: rows imputed.
     pub imputed: Vec<(String, usize)>,
     /// Values typed in more than one way (or through an alias), merged into one level.
@@ -166,6 +166,28 @@ pub struct SchemaNotes {
     /// Categorical features with more common values than `model.max_levels`: the less common
     /// ones were pooled into `(other)` too.
     pub many_levels: Vec<ManyLevels>,
+}
+
+/// A categorical feature left with a single level: it scores every lead alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoEffect {
+    pub feature: String,
+    pub cause: NoEffectCause,
+    /// The customers it was learnt from (all of them hold the one value, or none a value).
+    pub customers: u64,
+}
+
+/// Why a categorical feature was left with one level: the advice differs. Lowering
+/// `model.min_category_count` helps only when the values were pooled for being rare; a value
+/// every customer shares, or no value at all, cannot tell customers apart at any setting.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoEffectCause {
+    /// Every customer has this value (its spellings and aliases merged).
+    OneValue(String),
+    /// Blank (or a missing-value text) in every row.
+    Blank,
+    /// Several values, each with fewer than `min_category_count` customers: all pooled.
+    Rare,
 }
 
 /// A categorical feature with more values common enough to be levels than `model.max_levels`.
@@ -386,7 +408,21 @@ impl Schema {
                     }
                     let levels: Vec<Level> = levels;
                     if levels.len() == 1 {
-                        notes.no_effect.push(spec.name.clone());
+                        // One group of values in all (kept, or pooled alone for being rarer
+                        // than min_category_count in a small history) is not a matter of
+                        // rarity: every customer shares it.
+                        let cause = match merged.groups.as_slice() {
+                            [one] => match &one.label {
+                                Some(value) => NoEffectCause::OneValue(value.clone()),
+                                None => NoEffectCause::Blank,
+                            },
+                            _ => NoEffectCause::Rare,
+                        };
+                        notes.no_effect.push(NoEffect {
+                            feature: spec.name.clone(),
+                            cause,
+                            customers: codes.len() as u64,
+                        });
                     }
                     features.push(Feature::Categorical(Categorical {
                         name: spec.name.clone(),
@@ -854,6 +890,49 @@ mod tests {
     }
 
     #[test]
+    fn a_feature_with_one_value_or_none_has_no_effect_for_that_reason() {
+        let no_effect = |values: Vec<FeatureValues>, min_count: usize| {
+            let (_, notes) = Schema::fit(&specs(), &values, min_count, usize::MAX, None).unwrap();
+            notes.no_effect
+        };
+        let one_value = NoEffect {
+            feature: "industry".into(),
+            cause: NoEffectCause::OneValue("retail".into()),
+            customers: 3_000,
+        };
+        // Every customer in retail: a level of 3,000 customers, not a rare one.
+        assert_eq!(
+            no_effect(one_category(3_000, |_| "retail".into()), 20),
+            std::slice::from_ref(&one_value)
+        );
+        // Pooled for a small history, one value is still the cause.
+        assert_eq!(
+            no_effect(one_category(3_000, |_| "retail".into()), 5_000),
+            [one_value]
+        );
+        let blank = vec![
+            FeatureValues::Categorical {
+                codes: vec![0; 50],
+                dict: vec![None],
+            },
+            FeatureValues::Numeric((0..50).map(f64::from).collect()),
+        ];
+        assert_eq!(
+            no_effect(blank, 20),
+            [NoEffect {
+                feature: "industry".into(),
+                cause: NoEffectCause::Blank,
+                customers: 50,
+            }]
+        );
+        // Two values, each common enough: an effect.
+        assert_eq!(
+            no_effect(one_category(100, |i| format!("v{}", i % 2)), 20),
+            []
+        );
+    }
+
+    #[test]
     fn beyond_max_levels_the_least_common_values_join_other() {
         // 30 values, value k held by 10 + k customers: the 12 most common stay levels.
         let values = one_category(30 * 10 + 435, |i| {
@@ -935,7 +1014,14 @@ mod tests {
         );
         assert!(notes.no_effect.is_empty());
         let (_, notes) = Schema::fit(&specs(), &values(), 100, usize::MAX, None).unwrap();
-        assert_eq!(notes.no_effect, vec!["industry".to_string()]);
+        assert_eq!(
+            notes.no_effect,
+            [NoEffect {
+                feature: "industry".into(),
+                cause: NoEffectCause::Rare,
+                customers: 10,
+            }]
+        );
         assert_eq!(notes.imputed, vec![("employees".to_string(), 1)]);
     }
 

@@ -6,6 +6,53 @@
 /// Days since 1970-01-01 of an ISO date (`YYYY-MM-DD`, `YYYY/MM/DD`, or either followed by `T`
 /// or a space and a time, which is ignored), or `None` when the text is not one.
 pub fn parse_days(text: &str) -> Option<i64> {
+    let (y, m, d) = shape(text)?;
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+/// Why `text`, written as an ISO date, is no day of the calendar: `"2026-02-30" is not a day:
+/// February 2026 has 28 days`, `"2026-13-01" is not a day: month 13 does not exist`. `None`
+/// when it is a day, or is not written as a date at all (then "expected a date as YYYY-MM-DD"
+/// says what is wrong). A date that does not exist was typed or computed wrong, not written in
+/// another convention, and saying it was not YYYY-MM-DD sent people looking at the format.
+pub fn not_a_day(text: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let (y, m, d) = shape(text)?;
+    let why = if !(1..=12).contains(&m) {
+        format!("month {m:02} does not exist")
+    } else if d < 1 {
+        "day 00 does not exist".to_string()
+    } else if d > days_in_month(y, m) {
+        let month = MONTHS[(m - 1) as usize];
+        format!("{month} {y:04} has {} days", days_in_month(y, m))
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{} is not a day: {why}",
+        crate::io::table::shown(text.trim())
+    ))
+}
+
+/// Year, month and day of text written as an ISO date, whatever their values: four digits,
+/// `-` or `/`, two, the same separator, two, then nothing or `T` or a space and anything.
+fn shape(text: &str) -> Option<(i64, i64, i64)> {
     let t = text.trim();
     let b = t.as_bytes();
     if b.len() < 10 || (b.len() > 10 && !matches!(b[10], b'T' | b't' | b' ')) {
@@ -21,11 +68,7 @@ pub fn parse_days(text: &str) -> Option<i64> {
             .all(|c| c.is_ascii_digit())
             .then(|| s.parse().ok())?
     };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
-        return None;
-    }
-    Some(days_from_civil(y, m, d))
+    Some((num(0..4)?, num(5..7)?, num(8..10)?))
 }
 
 /// `YYYY-MM-DD` of a day number from [`parse_days`].
@@ -158,6 +201,57 @@ mod tests {
             assert_eq!(parse_days(bad), None, "{bad}");
         }
         assert_eq!(parse_days("2024-02-29"), Some(19_782));
+    }
+
+    #[test]
+    fn a_date_written_right_that_does_not_exist_is_named_so() {
+        let said = |t: &str| not_a_day(t).unwrap_or_default();
+        assert_eq!(
+            said("2026-02-30"),
+            "\"2026-02-30\" is not a day: February 2026 has 28 days"
+        );
+        assert_eq!(
+            said("2026-02-29"),
+            "\"2026-02-29\" is not a day: February 2026 has 28 days"
+        );
+        assert_eq!(
+            said("2100-02-29"),
+            "\"2100-02-29\" is not a day: February 2100 has 28 days"
+        );
+        assert_eq!(
+            said(" 2026/04/31T10:00 "),
+            "\"2026/04/31T10:00\" is not a day: April 2026 has 30 days"
+        );
+        assert_eq!(
+            said("2026-13-01"),
+            "\"2026-13-01\" is not a day: month 13 does not exist"
+        );
+        assert_eq!(
+            said("2026-00-10"),
+            "\"2026-00-10\" is not a day: month 00 does not exist"
+        );
+        assert_eq!(
+            said("2026-01-00"),
+            "\"2026-01-00\" is not a day: day 00 does not exist"
+        );
+        // Real days, and text that is not written as a date, are not for this message.
+        for other in [
+            "2024-02-29",
+            "2026-12-31",
+            "30/11/2026",
+            "2026-1-5",
+            "",
+            "2026-11-3a",
+        ] {
+            assert_eq!(not_a_day(other), None, "{other}");
+        }
+        // Every text of the right shape is either a day or said not to be one.
+        for m in 0..=13 {
+            for d in 0..=32 {
+                let t = format!("2024-{m:02}-{d:02}");
+                assert_ne!(parse_days(&t).is_some(), not_a_day(&t).is_some(), "{t}");
+            }
+        }
     }
 
     #[test]

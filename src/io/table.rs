@@ -357,16 +357,38 @@ impl CsvInput {
                 ),
             });
         }
+        // No text file's header holds a NUL byte; UTF-16 without its BOM holds one in every
+        // other byte, which read as UTF-8 made a "no column" error listing names full of NULs.
+        let nuls: usize = raw.iter().map(|h| memchr::memchr_iter(0, h).count()).sum();
+        if nuls > 0 {
+            let bytes: usize = raw.iter().map(<[u8]>::len).sum();
+            return Err(Error::Row {
+                path,
+                line: 1,
+                problem: if 3 * nuls >= bytes {
+                    "the header holds NUL bytes between its letters: the file looks like UTF-16 without a byte-order mark (BOM); save it as UTF-8 (in Excel: \"CSV UTF-8\"), or as UTF-16 with its BOM".into()
+                } else {
+                    "the header holds NUL bytes, which no text file has: is this a CSV file? (a workbook or an archive must be exported as CSV first)".into()
+                },
+            });
+        }
         let headers: Vec<String> = raw.iter().map(|h| decode(h).trim().to_string()).collect();
         // Each name's first column, in one pass (a pairwise check took 30 s on 100k columns).
+        // Empty names are left out: a spreadsheet's export often ends its header with `,,`
+        // for trailing empty cells, and a column without a name can never be referred to
+        // (`find_column` never matches one), so several of them are as harmless as one.
         let mut first: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
         for (i, h) in headers.iter().enumerate() {
+            if h.is_empty() {
+                continue;
+            }
             if let Some(&j) = first.get(h.as_str()) {
                 return Err(Error::Row {
                     path,
                     line: 1,
                     problem: format!(
-                        "column \"{h}\" appears twice in the header (columns {} and {})",
+                        "column {} appears twice in the header (columns {} and {})",
+                        shown(h),
                         j + 1,
                         i + 1
                     ),
@@ -574,23 +596,36 @@ fn csv_error(path: &str, err: csv::Error) -> Error {
 const MAX_LISTED_NAME: usize = 1_000;
 
 /// Finds `name` among `headers`, or explains which column is missing and what was probably meant.
+///
+/// A column without a name is never found, not even for an empty `name`: it cannot be named in
+/// a config or on the command line, and a header may have several of them.
 pub fn find_column(path: &str, headers: &[String], name: &str, role: &str) -> Result<usize> {
-    if let Some(i) = headers.iter().position(|h| h == name) {
+    if let Some(i) = headers.iter().position(|h| h == name && !h.is_empty()) {
         return Ok(i);
     }
-    let mut problem = format!("no column \"{name}\" ({role})");
-    if let Some(close) = closest(name, headers) {
-        problem.push_str(&format!("; did you mean \"{close}\"?"));
+    let mut problem = format!("no column {} ({role})", shown(name));
+    let named: Vec<String> = headers.iter().filter(|h| !h.is_empty()).cloned().collect();
+    if let Some(close) = closest(name, &named) {
+        problem.push_str(&format!("; did you mean {}?", shown(close)));
     } else {
         // Every column: a cut list reads as if the ones after the cut were missing too. A name
         // too long to list (a file with no line ends is one 100 MB name) is shown cut; a header
         // line read with the wrong delimiter, one name of a few hundred characters, stays whole
-        // so the delimiter is there to see.
+        // so the delimiter is there to see. A name that is empty or holds control characters
+        // is quoted, so it is seen and cannot drive the terminal.
         let list: Vec<Cow<str>> = headers
             .iter()
-            .map(|h| match h.len() > MAX_LISTED_NAME {
-                true => Cow::Owned(shown(h)),
-                false => Cow::Borrowed(h.as_str()),
+            .map(|h| {
+                if h.len() > MAX_LISTED_NAME {
+                    Cow::Owned(shown(h))
+                } else if h.is_empty() || h.chars().any(escaped) {
+                    let mut quoted = String::from('"');
+                    push_escaped(&mut quoted, h);
+                    quoted.push('"');
+                    Cow::Owned(quoted)
+                } else {
+                    Cow::Borrowed(h.as_str())
+                }
             })
             .collect();
         problem.push_str(&format!("; the header has: {}", list.join(", ")));
@@ -809,7 +844,7 @@ pub fn not_a_number(text: &str, decimal_comma: bool) -> String {
             .bytes()
             .all(|b| b.is_ascii_digit() || b == b'.' || b == b',');
     if decimal_comma && marks_only && t.contains('.') {
-        return format!("expected a number with a decimal comma, got \"{t}\" (the file is not comma-separated, so a comma is the decimal mark and dots may only group digits in threes, as in 1.234.567,89)");
+        return format!("expected a number with a decimal comma, got {} (the file is not comma-separated, so a comma is the decimal mark and dots may only group digits in threes, as in 1.234.567,89)", shown(t));
     }
     let bare = ["EUR", "USD", "GBP", "CHF"]
         .iter()
@@ -820,9 +855,9 @@ pub fn not_a_number(text: &str, decimal_comma: bool) -> String {
             .chars()
             .all(|c| c.is_ascii_digit() || " .,'%€$£+-\u{a0}".contains(c));
     if formatted {
-        format!("expected a plain number, got \"{t}\" (write it without thousands separators, units or currency signs)")
+        format!("expected a plain number, got {} (write it without thousands separators, units or currency signs)", shown(t))
     } else {
-        format!("expected a number, got \"{t}\"")
+        format!("expected a number, got {}", shown(t))
     }
 }
 
@@ -830,13 +865,24 @@ pub fn not_a_number(text: &str, decimal_comma: bool) -> String {
 pub const SHOWN_CHARS: usize = 60;
 
 /// A value as an error message quotes it: whole when short, else its start and its length, so a
-/// 1 MB field does not become a 1 MB message.
+/// 1 MB field does not become a 1 MB message. Control characters (and the Unicode controls that
+/// reorder text on screen) are written as Rust writes them in a string literal, `\u{1b}`, `\t`,
+/// `\n`, `\0`: a value read from a file must never clear the screen or recolour the terminal
+/// it is printed to, and a tab or a NUL in a value is then there to see.
 pub fn shown(value: &str) -> String {
     let n = value.chars().count();
+    let mut out = String::with_capacity(value.len().min(4 * SHOWN_CHARS) + 2);
+    out.push('"');
     if n <= SHOWN_CHARS {
-        return format!("\"{value}\"");
+        push_escaped(&mut out, value);
+        out.push('"');
+        return out;
     }
-    let start: String = value.chars().take(SHOWN_CHARS - 20).collect();
+    let end = value
+        .char_indices()
+        .nth(SHOWN_CHARS - 20)
+        .map_or(value.len(), |(i, _)| i);
+    push_escaped(&mut out, &value[..end]);
     // Digits grouped by hand: `io` sits below `report`, which formats numbers for people.
     let digits = n.to_string();
     let mut grouped = String::new();
@@ -846,7 +892,28 @@ pub fn shown(value: &str) -> String {
         }
         grouped.push(c);
     }
-    format!("\"{start}…\" ({grouped} characters)")
+    out.push_str(&format!("…\" ({grouped} characters)"));
+    out
+}
+
+/// Whether [`shown`] writes `c` as an escape: a C0 or C1 control character (ESC starts the
+/// terminal's commands), or a bidirectional embedding, override or isolate, which would show
+/// the rest of a message in another order than it has.
+fn escaped(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Appends `text` with each character [`escaped`] picks written as an escape.
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if !escaped(c) {
+            out.push(c);
+        } else if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.extend(c.escape_unicode());
+        }
+    }
 }
 
 /// Why a field is not a number.
@@ -1083,6 +1150,102 @@ mod tests {
                 "expected a number, got \"{}…\" (1,048,577 characters)",
                 "9".repeat(40)
             )
+        );
+    }
+
+    #[test]
+    fn a_quoted_value_shows_control_characters_as_escapes() {
+        // ESC [ 2 J clears a terminal: printed raw, a lead list could wipe the screen.
+        assert_eq!(shown("xx\u{1b}[2J"), "\"xx\\u{1b}[2J\"");
+        assert_eq!(shown("a\tb\r\n\0"), "\"a\\tb\\r\\n\\0\"");
+        assert_eq!(shown("\u{7f}\u{9b}"), "\"\\u{7f}\\u{9b}\"");
+        // A right-to-left override would show the rest of the message backwards.
+        assert_eq!(shown("ab\u{202e}cd"), "\"ab\\u{202e}cd\"");
+        // Printable text, accents and quotes included, is as it was.
+        assert_eq!(
+            shown("Müller \"& Co\" \\ 東京"),
+            "\"Müller \"& Co\" \\ 東京\""
+        );
+        // A long value is cut at 40 characters, then escaped; its length counts the characters
+        // it has, not the escapes.
+        let long = "\u{1b}".repeat(100);
+        assert_eq!(
+            shown(&long),
+            format!("\"{}…\" (100 characters)", "\\u{1b}".repeat(40))
+        );
+        assert_eq!(
+            not_a_number("1\u{1b}[31m", false),
+            "expected a number, got \"1\\u{1b}[31m\""
+        );
+        assert_eq!(
+            not_a_number("1.2,3\u{7}", true),
+            "expected a number, got \"1.2,3\\u{7}\""
+        );
+    }
+
+    #[test]
+    fn header_names_in_messages_are_escaped() {
+        let headers = vec!["id\u{1b}[2J".to_string(), "b".into()];
+        let e = find_column("t.csv", &headers, "lead_id", "the lead id").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.csv: no column \"lead_id\" (the lead id); the header has: \"id\\u{1b}[2J\", b"
+        );
+        let err = input(b"a\x1b,b,a\x1b\n1,2,3\n").err().unwrap().to_string();
+        assert_eq!(
+            err,
+            "t.csv:1: column \"a\\u{1b}\" appears twice in the header (columns 1 and 3)"
+        );
+    }
+
+    #[test]
+    fn a_header_with_nul_bytes_is_refused_with_its_likely_cause() {
+        // UTF-16 without its BOM: every ASCII letter is followed (little-endian) or preceded
+        // (big-endian) by a NUL.
+        for big_endian in [false, true] {
+            let bytes: Vec<u8> = "lead_id,industry\n1,retail\n"
+                .encode_utf16()
+                .flat_map(|u| match big_endian {
+                    true => u.to_be_bytes(),
+                    false => u.to_le_bytes(),
+                })
+                .collect();
+            let err = input(&bytes).err().unwrap().to_string();
+            assert_eq!(
+                err,
+                "t.csv:1: the header holds NUL bytes between its letters: the file looks like UTF-16 without a byte-order mark (BOM); save it as UTF-8 (in Excel: \"CSV UTF-8\"), or as UTF-16 with its BOM"
+            );
+        }
+        // A few NULs among many other bytes: a binary file, not text in another encoding.
+        let err = input(b"PK\x03\x04\x14\x00\x08\x00[Content_Types].xml\x9c\xa1\xd2\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            err,
+            "t.csv:1: the header holds NUL bytes, which no text file has: is this a CSV file? (a workbook or an archive must be exported as CSV first)"
+        );
+    }
+
+    #[test]
+    fn columns_without_a_name_may_repeat_and_are_never_found() {
+        // What a spreadsheet writes for a sheet whose rows run past the named columns.
+        let inp = input(b"id,name,,\n1,a,,\n").unwrap();
+        assert_eq!(inp.headers(), ["id", "name", "", ""]);
+        assert_eq!(rows(b"id,name,,\n1,a,,\n"), [["1", "a", "", ""]]);
+        let e = inp.column("", "a feature").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "t.csv: no column \"\" (a feature); the header has: id, name, \"\", \"\""
+        );
+        // A one-letter name is not "close" to an empty one.
+        let e = inp.column("x", "a feature").unwrap_err().to_string();
+        assert!(e.ends_with("the header has: id, name, \"\", \"\""), "{e}");
+        // A name given twice is still refused, after empty ones.
+        let err = input(b",,a,,a\n1,2,3,4,5\n").err().unwrap().to_string();
+        assert_eq!(
+            err,
+            "t.csv:1: column \"a\" appears twice in the header (columns 3 and 5)"
         );
     }
 

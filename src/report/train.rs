@@ -10,8 +10,9 @@ use serde::Serialize;
 use crate::economics::{signed_whole, Decisions};
 use crate::fit::history::History;
 use crate::fit::recency::RecencySummary;
-use crate::fit::schema::FeatureValues;
+use crate::fit::schema::{FeatureValues, NoEffectCause};
 use crate::fit::training::Trained;
+use crate::io::table::shown;
 use crate::model::file::{Metrics, Validation};
 use crate::model::schema::Feature;
 use crate::model::warning::number;
@@ -280,9 +281,16 @@ pub enum TrainWarning {
         /// Customers of the common values pooled for the limit.
         pooled_customers: u64,
     },
-    /// A categorical feature all of whose values were pooled, so it has no effect.
+    /// A categorical feature left with one level, so it has no effect: every customer has the
+    /// same value (`cause` "one_value", the value in `value`), none has a value ("blank"), or
+    /// every value has fewer than `min_category_count` customers and all were pooled ("rare").
     NoEffect {
         feature: String,
+        cause: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
+        /// The customers it was learnt from.
+        customers: u64,
         min_category_count: usize,
     },
     /// A feature that alone predicts an outcome almost perfectly: probably known only after the
@@ -324,9 +332,38 @@ impl Bounds {
     }
 }
 
-/// A ratio in plain figures: `12`, `1,200`, `4.5`.
+/// From this size on the report writes a figure in scientific notation (`1e300`): a feature
+/// value or an outcome that large is a typo or a unit mix-up, and written out in full (301
+/// digits for 1e300) it buries the line it is in without saying more. The history refuses
+/// amounts from the same size on, with the same notation.
+const SCIENTIFIC_FROM: f64 = 1e15;
+
+/// A feature's value as the report writes it: as [`number`] does (a year or a code with its
+/// digits alone), or from [`SCIENTIFIC_FROM`] on as `1e300`.
+fn figure(v: f64, code: bool) -> String {
+    if v.abs() >= SCIENTIFIC_FROM {
+        format!("{v:e}")
+    } else {
+        number(v, code)
+    }
+}
+
+/// An amount in whole units as [`whole`] writes it, or from [`SCIENTIFIC_FROM`] on as `2.5e20`:
+/// an outcome is a sum of amounts times rates, so it can exceed what any amount may be.
+fn amount(v: f64) -> String {
+    if v.abs() >= SCIENTIFIC_FROM {
+        format!("{v:e}")
+    } else {
+        whole(v)
+    }
+}
+
+/// A ratio in plain figures: `12`, `1,200`, `4.5`; `3e20` from [`SCIENTIFIC_FROM`] on, where
+/// the count of units it was written as saturated.
 fn times(ratio: f64) -> String {
-    if ratio >= 100.0 {
+    if ratio >= SCIENTIFIC_FROM {
+        format!("{ratio:e}")
+    } else if ratio >= 100.0 {
         group(ratio.round() as usize)
     } else {
         format!("{}", (ratio * 10.0).round() / 10.0)
@@ -499,15 +536,20 @@ impl TrainReport {
                     pooled_customers: m.pooled_customers,
                 }),
         );
-        warnings.extend(
-            t.notes
-                .no_effect
-                .iter()
-                .map(|feature| TrainWarning::NoEffect {
-                    feature: feature.clone(),
-                    min_category_count: t.min_category_count,
-                }),
-        );
+        warnings.extend(t.notes.no_effect.iter().map(|n| {
+            let (cause, value) = match &n.cause {
+                NoEffectCause::OneValue(v) => ("one_value", Some(v.clone())),
+                NoEffectCause::Blank => ("blank", None),
+                NoEffectCause::Rare => ("rare", None),
+            };
+            TrainWarning::NoEffect {
+                feature: n.feature.clone(),
+                cause,
+                value,
+                customers: n.customers,
+                min_category_count: t.min_category_count,
+            }
+        }));
         let floored = targets[..2]
             .iter()
             .filter_map(|&(name, m)| match (m.r2, m.unfloored_r2) {
@@ -704,9 +746,9 @@ impl TrainReport {
                         "{} (line {}, {}: {} × the 99th percentile; counted as {})",
                         x.id,
                         x.line,
-                        whole(x.value),
+                        amount(x.value),
                         times(x.value.abs() / c.percentile),
-                        whole(x.counted)
+                        amount(x.counted)
                     )
                 })
                 .collect();
@@ -714,10 +756,10 @@ impl TrainReport {
                 s,
                 "warning: {} far outside the rest (beyond {}, which is {} × the 99th percentile of {} sizes, {}), counted in the fit as the outcome within it furthest on the same side of zero, most extreme first: {}. A typo or a unit mix-up in its [economics] columns? Correct the row and retrain; model.outcome_cap sets the factor (false turns the cap off).",
                 counted(c.customers.len(), &format!("{} outcome", c.target)),
-                whole(c.limit),
+                amount(c.limit),
                 number(c.factor, false),
                 c.target,
-                whole(c.percentile),
+                amount(c.percentile),
                 listing(&shown, c.customers.len())
             );
         }
@@ -1006,12 +1048,28 @@ impl TrainReport {
                 }
                 TrainWarning::NoEffect {
                     feature,
+                    cause,
+                    value,
+                    customers,
                     min_category_count,
                 } => {
-                    let _ = writeln!(
-                        s,
-                        "warning: every {feature} value has fewer than {min_category_count} customers, so {feature} has no effect on the scores; lower model.min_category_count or drop it from [features].",
-                    );
+                    let _ = match (*cause, value) {
+                        ("one_value", Some(value)) => writeln!(
+                            s,
+                            "warning: {feature} has one value, {}, for all {}, so it cannot tell customers apart and has no effect on the scores; drop it from [features], or train on a history where it varies.",
+                            shown(value),
+                            counted(*customers as usize, "customer"),
+                        ),
+                        ("blank", _) => writeln!(
+                            s,
+                            "warning: {feature} is blank in every row ({}), so it has no effect on the scores; fill it in, or drop it from [features].",
+                            counted(*customers as usize, "customer"),
+                        ),
+                        _ => writeln!(
+                            s,
+                            "warning: every {feature} value has fewer than {min_category_count} customers, so {feature} has no effect on the scores; lower model.min_category_count or drop it from [features].",
+                        ),
+                    };
                 }
                 TrainWarning::ManyLevels {
                     feature,
@@ -1042,7 +1100,7 @@ impl TrainReport {
                 .iter()
                 .take(CLAMPED_LISTED)
                 .map(|x| match x.value {
-                    Some(v) => format!("{} ({})", x.id, number(v, c.code)),
+                    Some(v) => format!("{} ({})", x.id, figure(v, c.code)),
                     None => x.id.clone(),
                 })
                 .collect();
@@ -1050,8 +1108,8 @@ impl TrainReport {
                 s,
                 "Clamped {} to the training range [{}, {}] for {} customers, most extreme first: {}.",
                 c.feature,
-                number(c.low, c.code),
-                number(c.high, c.code),
+                figure(c.low, c.code),
+                figure(c.high, c.code),
                 group(c.customers.len()),
                 listing(&shown, c.customers.len())
             );
@@ -1158,6 +1216,26 @@ mod tests {
             recency_line(&same_day),
             "Recency: half-life 182.5 days; every dated customer was won on 2026-11-30, so all count the same."
         );
+    }
+
+    #[test]
+    fn figures_from_1e15_on_are_written_in_scientific_notation() {
+        // A clamped value of 1e300 was written as its 301 digits.
+        assert_eq!(figure(1e300, false), "1e300");
+        assert_eq!(figure(-2.5e15, false), "-2.5e15");
+        assert_eq!(figure(1e15, true), "1e15");
+        // Below, as before: grouped, or a code's digits alone.
+        assert_eq!(figure(12_345_678_901.0, false), "12,345,678,901");
+        let below = 999_999_999_999_999.0;
+        assert_eq!(figure(below, false), number(below, false));
+        assert_eq!(figure(90210.0, true), "90210");
+        assert_eq!(figure(1234.567, false), "1,234.57");
+        assert_eq!(amount(2.5e20), "2.5e20");
+        assert_eq!(amount(-1234.4), "-1,234");
+        // A ratio beyond what a count holds was written as usize::MAX.
+        assert_eq!(times(3e25), "3e25");
+        assert_eq!(times(1234.4), "1,234");
+        assert_eq!(times(4.54), "4.5");
     }
 
     #[test]

@@ -53,6 +53,7 @@ use rust_xlsxwriter::{
 
 use crate::economics::{Decisions, Printed, Recommendation, Tier};
 use crate::error::{Error, Result};
+use crate::io::table::shown;
 use crate::model::equation::Equation;
 use crate::model::registry::Located;
 use crate::model::scorer::ScoredLead;
@@ -547,7 +548,7 @@ impl ScoredWriter for XlsxWriter<'_> {
         if passthrough.len() + PASSTHROUGH as usize != self.widths.len() {
             return Err(io::Error::other(format!(
                 "lead {} carries {} input fields, the header {}",
-                lead.id,
+                lead_named(&lead.id),
                 passthrough.len(),
                 self.widths.len() - PASSTHROUGH as usize
             )));
@@ -578,7 +579,7 @@ impl ScoredWriter for XlsxWriter<'_> {
                 io::ErrorKind::InvalidData,
                 format!(
                     "lead {} (line {}) has text longer than the {} characters an Excel cell holds",
-                    lead.id,
+                    lead_named(&lead.id),
                     lead.line,
                     crate::economics::money(MAX_CELL_TEXT as f64, 0)
                 ),
@@ -594,13 +595,26 @@ fn too_long(lead: &ScoredLead, column: &str, units: usize) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
         format!(
-            "lead {} (line {}): column \"{column}\" holds {} characters; an Excel cell holds at most {}",
-            lead.id,
+            "lead {} (line {}): column {} holds {} characters; an Excel cell holds at most {}",
+            lead_named(&lead.id),
             lead.line,
+            shown(column),
             crate::economics::money(units as f64, 0),
             crate::economics::money(MAX_CELL_TEXT as f64, 0)
         ),
     )
+}
+
+/// A lead's id as a message names it: as it is (`lead L000008`) when [`shown`] would quote it
+/// unchanged, else as `shown` writes it. The id is the one value the check above finds too
+/// long for a cell, and printed whole a 40,000-character id made a 40 KB message.
+fn lead_named(id: &str) -> Cow<'_, str> {
+    let quoted = shown(id);
+    if quoted.len() == id.len() + 2 {
+        Cow::Borrowed(id)
+    } else {
+        Cow::Owned(quoted)
+    }
 }
 
 /// How many characters a money figure up to `max` in magnitude takes with grouping.
@@ -1181,13 +1195,22 @@ mod tests {
             err.to_string(),
             "lead L000001 (line 10): column \"region\" holds 40,000 characters; an Excel cell holds at most 32,767"
         );
+        // The id too long for a cell is named by its start and length, not printed whole.
         lead.id = "L".repeat(MAX_CELL_TEXT + 1);
         let err = w.write(&lead, &["ok".into(), "north".into()]).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        assert!(
-            err.to_string()
-                .ends_with("(line 10): column \"lead_id\" holds 32,768 characters; an Excel cell holds at most 32,767"),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            format!("lead \"{}…\" (32,768 characters) (line 10): column \"lead_id\" holds 32,768 characters; an Excel cell holds at most 32,767", "L".repeat(40)),
+        );
+        // So is an id with control characters, which would drive the terminal.
+        lead.id = "L\u{1b}[2J".into();
+        let err = w
+            .write(&lead, &["ok".into(), emoji.as_str().into()])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "lead \"L\\u{1b}[2J\" (line 10): column \"region\" holds 40,000 characters; an Excel cell holds at most 32,767"
         );
         // The refused leads left nothing behind: the workbook holds the one that fitted.
         w.finish().unwrap();

@@ -1301,3 +1301,60 @@ fn a_history_of_zero_outcomes_is_refused() {
     );
     assert_eq!(listing(&env), before);
 }
+
+// What a message prints of the input.
+
+#[test]
+fn a_control_character_in_a_value_is_printed_as_an_escape_not_sent_to_the_terminal() {
+    // ESC [ 2 J clears the screen when printed raw; the message shows it as `\u{1b}`.
+    let leads = edit(&fixture(LEADS), ",30,900.25", ",30\u{1b}[2J,900.25");
+    score_fails(
+        &leads,
+        "error: leads.csv:5: column \"employees\": expected a number, got \"30\\u{1b}[2J\"\n",
+    );
+}
+
+#[test]
+fn a_lead_list_in_utf16_without_a_byte_order_mark_is_named_so() {
+    // What "save as Unicode" gives when the BOM is lost: read as UTF-8, every name held NULs
+    // and the "no column lead_id" error listed them.
+    let bytes: Vec<u8> = fixture(LEADS)
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let env = trained_env();
+    env.write(LEADS, bytes);
+    fails(
+        &env,
+        &["score", LEADS, "-o", "scores.csv"],
+        "error: leads.csv:1: the header holds NUL bytes between its letters: the file looks like UTF-16 without a byte-order mark (BOM); save it as UTF-8 (in Excel: \"CSV UTF-8\"), or as UTF-16 with its BOM\n",
+    );
+}
+
+#[test]
+fn a_name_given_twice_is_refused_after_columns_without_a_name() {
+    let leads: String = fixture(LEADS)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("{l},,region,\n"),
+            _ => format!("{l},,north,\n"),
+        })
+        .collect();
+    score_fails(
+        &leads,
+        "error: leads.csv:1: column \"region\" appears twice in the header (columns 4 and 9)\n",
+    );
+}
+
+#[test]
+fn an_empty_id_flag_never_matches_a_column_without_a_name() {
+    let env = trained_env();
+    let leads: String = fixture(LEADS).lines().map(|l| format!("{l},,\n")).collect();
+    env.write(LEADS, leads);
+    fails(
+        &env,
+        &["score", LEADS, "-o", "scores.csv", "--id", ""],
+        "error: leads.csv: no column \"\" (given with --id); the header has: lead_id, company, industry, region, account_manager, employees, first_order_value, \"\", \"\"\n",
+    );
+}

@@ -413,3 +413,27 @@ fn init_from_a_semicolon_windows_export_guesses_the_same_config_as_from_the_plai
         plain.stderr
     );
 }
+
+/// An id longer than an Excel cell holds is refused for a workbook, and the message names it
+/// by its first 40 characters and its length: printed whole, a 40,000-character id made a
+/// 40 KB error line.
+#[test]
+fn an_id_too_long_for_a_workbook_is_named_by_its_start_and_length() {
+    let env = trained_env();
+    let long_id = "L".repeat(40_000);
+    let leads = fixture(LEADS).replacen("L02,", &format!("{long_id},"), 1);
+    env.write("longid.csv", leads);
+    let run = env.run(&["export", "longid.csv", "--keep-order", "-o", "x.xlsx"]);
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (
+            2,
+            format!(
+                "error: longid.csv: lead \"{}…\" (40,000 characters) (line 3): column \"lead_id\" holds 40,000 characters; an Excel cell holds at most 32,767\n",
+                "L".repeat(40)
+            )
+            .as_str()
+        )
+    );
+    assert!(!env.exists("x.xlsx"));
+}

@@ -266,3 +266,30 @@ fn a_missing_value_text_common_in_a_category_column_is_a_warning() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stdout.contains("Read as blanks"), "{}", run.stdout);
 }
+
+/// A spreadsheet's CSV export of a sheet whose rows run past the named columns: the header ends
+/// with `,,` and every row with empty fields. Such columns have no name to refer to them by, so
+/// they are ignored however many there are; training and scoring read the file as without them.
+#[test]
+fn columns_without_a_name_at_the_end_of_the_header_are_ignored() {
+    use crate::commands::{fixture, fixture_env, HISTORY, LEADS};
+    let env = fixture_env();
+    let trailing = |text: &str| -> String { text.lines().map(|l| format!("{l},,\n")).collect() };
+    env.write("wide-history.csv", trailing(&fixture(HISTORY)));
+    env.write("wide-leads.csv", trailing(&fixture(LEADS)));
+
+    let plain = env.run(&["train", "--history", HISTORY, "--models", "plain"]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    let wide = env.run(&["train", "--history", "wide-history.csv", "--models", "wide"]);
+    assert_eq!(wide.code, 0, "{}", wide.stderr);
+    // The same model: the fit never saw the nameless columns (the data's fingerprint and file
+    // name differ, so the scores are compared rather than the files).
+    let score = |models: &str, leads: &str| {
+        let run = env.run(&["score", leads, "--model", models, "--keep-order"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let expected = score("plain", LEADS);
+    assert_eq!(score("wide", LEADS), expected);
+    assert_eq!(score("plain", "wide-leads.csv"), expected);
+}

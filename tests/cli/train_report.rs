@@ -338,12 +338,29 @@ fn text_from_json(r: &Value) -> Vec<String> {
     }
     for w in of_kind("no_effect") {
         let feature = string(&w["feature"]);
-        out.push(format!(
-            "warning: every {feature} value has fewer than {} customers, so {feature} has no effect on the scores; lower model.min_category_count or drop it from [features].",
-            w["min_category_count"]
-        ));
+        let customers = whole(num(&w["customers"]));
+        out.push(match string(&w["cause"]) {
+            "one_value" => format!(
+                "warning: {feature} has one value, \"{}\", for all {customers} customers, so it cannot tell customers apart and has no effect on the scores; drop it from [features], or train on a history where it varies.",
+                string(&w["value"])
+            ),
+            "blank" => format!(
+                "warning: {feature} is blank in every row ({customers} customers), so it has no effect on the scores; fill it in, or drop it from [features]."
+            ),
+            cause => {
+                assert_eq!(cause, "rare");
+                format!(
+                    "warning: every {feature} value has fewer than {} customers, so {feature} has no effect on the scores; lower model.min_category_count or drop it from [features].",
+                    w["min_category_count"]
+                )
+            }
+        });
     }
-    let plain = |v: &Value| leadscore::model::warning::plain(num(v));
+    // From 1e15 on, a value is written in scientific notation rather than in all its digits.
+    let plain = |v: &Value| match num(v) {
+        v if v.abs() >= 1e15 => format!("{v:e}"),
+        v => leadscore::model::warning::plain(v),
+    };
     for c in list(&r["clamped"]) {
         let customers = list(&c["customers"]);
         let shown = customers
@@ -582,4 +599,92 @@ fn train_text_is_still_the_default_and_json_goes_only_to_standard_output() {
     assert_ne!(failed.code, 0);
     assert_eq!(failed.stdout, "");
     assert!(failed.stderr.starts_with("error: "), "{}", failed.stderr);
+}
+
+/// A feature value of 1e300 (a typo's worth of digits) is clamped and listed as `1e300`, not as
+/// the 301 digits it used to be written with.
+#[test]
+fn train_text_writes_a_clamped_value_of_1e300_in_scientific_notation() {
+    let env = fixture_env();
+    let history: String = fixture(HISTORY)
+        .lines()
+        .map(|line| match line.strip_prefix("C007,") {
+            Some(_) => {
+                let mut fields: Vec<&str> = line.split(',').collect();
+                fields[5] = "1e300";
+                fields.join(",") + "\n"
+            }
+            None => format!("{line}\n"),
+        })
+        .collect();
+    env.write("huge.csv", history);
+    env.write(
+        "clamp.toml",
+        fixture(CONFIG).replace("winsorize = false", "winsorize = [0.05, 0.95]"),
+    );
+    let report = json_report(&env, "huge.csv", "clamp.toml");
+    let clamped = list(&report["clamped"]);
+    assert_eq!(clamped[0]["feature"], "employees");
+    assert_eq!(clamped[0]["customers"][0]["id"], "C007");
+    let text = env.run(&[
+        "train",
+        "--history",
+        "huge.csv",
+        "--config",
+        "clamp.toml",
+        "--models",
+        "again",
+    ]);
+    succeeded(&text);
+    let line = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Clamped employees "))
+        .unwrap_or_else(|| panic!("no clamp line:\n{}", text.stdout));
+    assert!(
+        line.contains("most extreme first: C007 (1e300), "),
+        "{line}"
+    );
+    assert!(line.len() < 300, "{line}");
+}
+
+/// A categorical feature with one value for every customer, or none, has no effect; the warning
+/// says so instead of blaming `min_category_count`, which no setting of would help. Each text
+/// line is rebuilt from the JSON report, whose `cause` tells the three apart.
+#[test]
+fn train_says_a_feature_with_one_value_or_blank_everywhere_cannot_tell_customers_apart() {
+    let env = fixture_env();
+    // industry is retail for every customer, region blank for every one.
+    let history: String = fixture(HISTORY)
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut fields: Vec<&str> = line.split(',').collect();
+            if i > 0 {
+                fields[2] = "retail";
+                fields[3] = "";
+            }
+            fields.join(",") + "\n"
+        })
+        .collect();
+    env.write("flat.csv", history);
+    let report = json_report(&env, "flat.csv", CONFIG);
+    let text = env.run(&["train", "--history", "flat.csv", "--models", "again"]);
+    succeeded(&text);
+    let warnings: Vec<&str> = text
+        .stdout
+        .lines()
+        .filter(|l| l.contains("no effect"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: industry has one value, \"retail\", for all 60 customers, so it cannot tell customers apart and has no effect on the scores; drop it from [features], or train on a history where it varies.",
+            "warning: region is blank in every row (60 customers), so it has no effect on the scores; fill it in, or drop it from [features].",
+        ]
+    );
+    assert_eq!(
+        warned(&report, "no_effect", "cause"),
+        ["one_value", "blank"]
+    );
 }
