@@ -455,7 +455,9 @@ impl Parse {
             None => Err(self.source.field_error(
                 record,
                 col,
-                format!("expected a date as YYYY-MM-DD, got {}", shown(text.trim())),
+                crate::io::date::not_a_day(&text).unwrap_or_else(|| {
+                    format!("expected a date as YYYY-MM-DD, got {}", shown(text.trim()))
+                }),
             )),
         }
     }

@@ -212,10 +212,12 @@ pub fn merge(
                     return Err(input.source().field_error(
                         &record,
                         from[c],
-                        format!(
-                            "expected an ISO date like 2026-11-30 (or a blank), got {}",
-                            crate::io::table::shown(day)
-                        ),
+                        crate::io::date::not_a_day(day).unwrap_or_else(|| {
+                            format!(
+                                "expected an ISO date like 2026-11-30 (or a blank), got {}",
+                                crate::io::table::shown(day)
+                            )
+                        }),
                     ));
                 }
             }

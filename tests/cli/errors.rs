@@ -1358,3 +1358,42 @@ fn an_empty_id_flag_never_matches_a_column_without_a_name() {
         "error: leads.csv: no column \"\" (given with --id); the header has: lead_id, company, industry, region, account_manager, employees, first_order_value, \"\", \"\"\n",
     );
 }
+
+/// A date that is written as YYYY-MM-DD but is not a day was refused as "expected a date as
+/// YYYY-MM-DD", which sent people looking at the format; training now says the day does not
+/// exist, and retrain's merge says the same.
+#[test]
+fn a_day_that_does_not_exist_is_named_as_such() {
+    let env = Env::new();
+    env.write("leadscore.toml", crate::retrain::CONFIG);
+    let base = crate::retrain::customers(
+        1..41,
+        "2025-01-01",
+        "2025-12-31",
+        crate::retrain::Market::BEFORE,
+        1,
+    );
+    let text = crate::retrain::csv(&base);
+    let first_date = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .find(|f| f.starts_with("2025-"))
+        .unwrap()
+        .to_string();
+    env.write("h.csv", text.replacen(&first_date, "2025-02-30", 1));
+    let run = env.run(&["train", "--history", "h.csv"]);
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (2, "error: h.csv:2: column \"won_on\": \"2025-02-30\" is not a day: February 2025 has 28 days\n")
+    );
+    env.write("h.csv", text.replacen(&first_date, "2025-13-01", 1));
+    let run = env.run(&["train", "--history", "h.csv"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("month 13 does not exist"),
+        "{}",
+        run.stderr
+    );
+}
