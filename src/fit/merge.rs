@@ -465,6 +465,11 @@ mod tests {
         Config::parse(&text, "t.toml").unwrap()
     }
 
+    /// `new` merged into the kept history `base`, both read with the default options.
+    fn merged_into(base: &Path, new: &[PathBuf], config: &Config) -> Result<Merged> {
+        merge(Some((base, None)), new, config, ReadOptions::default())
+    }
+
     #[test]
     fn newer_rows_replace_older_ones_and_are_counted() {
         let dir = tempfile::tempdir().unwrap();
@@ -478,13 +483,7 @@ mod tests {
             "new.csv",
             "c,id,r,won,extra\na,1,10,2026-01-01,x\nb,2,25,2026-02-01,y\na,4,40,2026-04-01,z\n",
         );
-        let m = merge(
-            Some((&base, None)),
-            &[new],
-            &config(true),
-            ReadOptions::default(),
-        )
-        .unwrap();
+        let m = merged_into(&base, &[new], &config(true)).unwrap();
         let f = &m.files[0];
         assert_eq!((f.rows, f.new, f.updated, f.unchanged), (3, 1, 1, 1));
         assert_eq!(f.ignored_columns, ["extra"]);
@@ -507,14 +506,9 @@ mod tests {
             "id,won,c,r,notes\n1,2026-01-01,a,10,x\n",
         );
         let new = write(dir.path(), "new.csv", "id,won,c,r\n2,2026-01-01,a,10\n");
-        let err = merge(
-            Some((&base, None)),
-            &[new],
-            &config(true),
-            ReadOptions::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let err = merged_into(&base, &[new], &config(true))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("base.csv, the history merged into, has; every customer in it needs one"),
             "{err}"
@@ -549,13 +543,7 @@ mod tests {
 
         // Into a `;` history, the plain file's numbers take a decimal comma; the same customer
         // written either way is unchanged.
-        let m = merge(
-            Some((&german, None)),
-            std::slice::from_ref(&plain),
-            &config,
-            ReadOptions::default(),
-        )
-        .unwrap();
+        let m = merged_into(&german, std::slice::from_ref(&plain), &config).unwrap();
         assert_eq!(m.delimiter, b';');
         let f = &m.files[0];
         assert_eq!((f.new, f.updated, f.unchanged), (1, 0, 1));
@@ -567,13 +555,7 @@ mod tests {
         assert_eq!(targets, amounts);
 
         // Into a comma history, the `;` file's numbers take a decimal point.
-        let m = merge(
-            Some((&plain, None)),
-            &[german],
-            &config,
-            ReadOptions::default(),
-        )
-        .unwrap();
+        let m = merged_into(&plain, &[german], &config).unwrap();
         assert_eq!(m.delimiter, b',');
         let (text, targets) = written(&m, dir.path(), &config);
         assert_eq!(
@@ -596,13 +578,7 @@ mod tests {
             "new.csv",
             "id,won,c,r\n3,2026-03-01,a,30\n2,2026-02-01,b,x\n",
         );
-        let m = merge(
-            Some((&base, None)),
-            &[new],
-            &config(true),
-            ReadOptions::default(),
-        )
-        .unwrap();
+        let m = merged_into(&base, &[new], &config(true)).unwrap();
         // The part holds customers 1 (lines 2-3), 3 and 2: customer 2's row starts on line 5.
         let part = dir.path().join(".part.csv");
         let rows = [0, 2, 1];
@@ -649,13 +625,7 @@ mod tests {
             text.push_str(&format!("{i},a,{i}\n"));
         }
         let base = write(dir.path(), "base.csv", &text);
-        let m = merge(
-            Some((&base, None)),
-            &[],
-            &config(false),
-            ReadOptions::default(),
-        )
-        .unwrap();
+        let m = merged_into(&base, &[], &config(false)).unwrap();
         let (a, b, c) = (m.split(0.2, 42), m.split(0.2, 42), m.split(0.2, 7));
         assert_eq!(a.holdout.len(), 20);
         assert_eq!(a.holdout, b.holdout);

@@ -25,6 +25,27 @@ fn num(s: &str) -> f64 {
     s.parse().unwrap_or_else(|_| panic!("not a number: {s:?}"))
 }
 
+/// The JSON plan of `leads` per region within the hours of `capacities` (with `more` flags), less
+/// the name of the file planned.
+fn regional_plan(env: &Env, leads: &str, capacities: &str, more: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "plan",
+        leads,
+        "--by",
+        "region",
+        "--capacity-file",
+        capacities,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(more);
+    let run = env.run(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    report.as_object_mut().unwrap().remove("file");
+    report
+}
+
 #[test]
 fn on_a_small_list_the_plan_is_the_best_of_every_subset() {
     let env = env();
@@ -233,27 +254,14 @@ fn the_capacity_file_keeps_its_own_delimiter_beside_a_semicolon_lead_list() {
         .collect();
     assert!(!leads.contains(';'));
     env.write("leads-semicolon.csv", &semicolons);
-    let plan = |leads: &str, delimiter: &[&str]| {
-        let mut args = vec![
-            "plan",
-            leads,
-            "--by",
-            "region",
-            "--capacity-file",
-            "data/territories.csv",
-            "--format",
-            "json",
-        ];
-        args.extend_from_slice(delimiter);
-        let run = env.run(&args);
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let mut report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-        report.as_object_mut().unwrap().remove("file");
-        report
-    };
     assert_eq!(
-        plan("leads-semicolon.csv", &["--delimiter", ";"]),
-        plan("data/leads.csv", &[])
+        regional_plan(
+            &env,
+            "leads-semicolon.csv",
+            "data/territories.csv",
+            &["--delimiter", ";"]
+        ),
+        regional_plan(&env, "data/leads.csv", "data/territories.csv", &[])
     );
 }
 
@@ -287,24 +295,10 @@ fn a_semicolon_capacity_file_reads_numbers_as_a_semicolon_lead_list_does() {
         .collect();
     assert!(german.contains('.') && german.contains(','), "{german}");
     env.write("territories-de.csv", &german);
-    let plan = |capacities: &str| {
-        let run = env.run(&[
-            "plan",
-            "data/leads.csv",
-            "--by",
-            "region",
-            "--capacity-file",
-            capacities,
-            "--format",
-            "json",
-        ]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let mut report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-        report.as_object_mut().unwrap().remove("file");
-        report
-    };
-    let (de, en) = (plan("territories-de.csv"), plan("data/territories.csv"));
-    assert_eq!(de, en);
+    assert_eq!(
+        regional_plan(&env, "data/leads.csv", "territories-de.csv", &[]),
+        regional_plan(&env, "data/leads.csv", "data/territories.csv", &[])
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, LogNormal, Normal};
 
 use crate::commands::succeeded;
-use crate::util::Env;
+use crate::util::{Env, Run};
 
 /// The config every generated history is trained with: two categories, one size, the day a
 /// customer was won (which orders the retrain holdout), revenue and support hours at 50 EUR.
@@ -220,6 +220,19 @@ pub(crate) fn same_tree(before: &BTreeMap<String, Vec<u8>>, after: &BTreeMap<Str
 
 /// A scratch directory with the config, the lead list and `base.csv` (400 customers won in
 /// 2025 in the market before it moved), and a model trained on it in `models/` (v0001).
+/// Runs a retrain that must come to a decision: promoted (0) or kept the current model (3).
+#[track_caller]
+fn decided(env: &Env, args: &[&str]) -> Run {
+    let run = env.run(args);
+    assert!(
+        run.code == 0 || run.code == 3,
+        "{}{}",
+        run.stderr,
+        run.stdout
+    );
+    run
+}
+
 pub(crate) fn trained() -> (Env, Vec<Customer>) {
     let env = Env::new();
     env.write("leadscore.toml", CONFIG);
@@ -714,13 +727,7 @@ fn a_column_the_kept_history_lacks_is_noted_and_left_out() {
         text.push_str(&format!("{},called twice\n", c.row().trim_end()));
     }
     env.write("extra.csv", text);
-    let run = env.run(&["retrain", "--history", "extra.csv"]);
-    assert!(
-        run.code == 0 || run.code == 3,
-        "{}{}",
-        run.stderr,
-        run.stdout
-    );
+    let run = decided(&env, &["retrain", "--history", "extra.csv"]);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(
         lines[..3],
@@ -1165,13 +1172,7 @@ fn holdout_customers_the_current_model_learnt_from_are_judged_by_neither_model()
     let (env, _) = retrained();
     let later = customers(1001..1201, "2026-06-01", "2026-09-30", MOVED, 7);
     env.write("later.csv", csv(&later));
-    let run = env.run(&["retrain", "--history", "later.csv", "--dry-run"]);
-    assert!(
-        run.code == 0 || run.code == 3,
-        "{}{}",
-        run.stderr,
-        run.stdout
-    );
+    let run = decided(&env, &["retrain", "--history", "later.csv", "--dry-run"]);
     let note = line(&run.stdout, "The current model was trained on ");
     let (seen, judged) = {
         let n: Vec<usize> = note
@@ -1308,13 +1309,7 @@ fn a_retrain_that_fails_after_merging_leaves_a_model_of_the_old_layout_as_it_was
         });
     }
     env.write("half.csv", text);
-    let run = env.run(&["retrain", "--history", "half.csv", "--dry-run"]);
-    assert!(
-        run.code == 0 || run.code == 3,
-        "{}{}",
-        run.stderr,
-        run.stdout
-    );
+    let run = decided(&env, &["retrain", "--history", "half.csv", "--dry-run"]);
     assert_eq!(
         line(&run.stdout, "Current model "),
         "Current model v0001 (models/model.json) against the candidate, on 60 customers:"
@@ -1335,13 +1330,7 @@ fn a_retrain_merges_into_what_the_current_model_learnt_from_after_an_edit_train_
     env.write("data/history.csv", &cut);
     let more = customers(701..741, "2026-07-01", "2026-07-31", MOVED, 4);
     env.write("more.csv", csv(&more));
-    let run = env.run(&["retrain", "--history", "more.csv", "--dry-run"]);
-    assert!(
-        run.code == 0 || run.code == 3,
-        "{}{}",
-        run.stderr,
-        run.stdout
-    );
+    let run = decided(&env, &["retrain", "--history", "more.csv", "--dry-run"]);
     assert_eq!(
         run.stdout.lines().take(3).collect::<Vec<_>>(),
         [
@@ -1410,13 +1399,7 @@ fn a_candidate_kept_back_carries_its_customers_while_the_model_it_was_judged_aga
     let later = customers(501..601, "2026-04-01", "2026-06-30", Market::BEFORE, 8);
     env.write("later.csv", csv(&later));
     let merged_with = |env: &Env| {
-        let run = env.run(&["retrain", "--history", "later.csv", "--dry-run"]);
-        assert!(
-            run.code == 0 || run.code == 3,
-            "{}{}",
-            run.stderr,
-            run.stdout
-        );
+        let run = decided(env, &["retrain", "--history", "later.csv", "--dry-run"]);
         run.stdout.lines().next().unwrap().to_string()
     };
     assert_eq!(
@@ -1446,13 +1429,7 @@ fn holdout_customers_with_a_blank_outcome_are_not_counted_as_judged() {
     let mut text = csv(&later[..190]);
     text.extend(later[190..].iter().map(hours_unknown));
     env.write("later.csv", text);
-    let run = env.run(&["retrain", "--history", "later.csv"]);
-    assert!(
-        run.code == 0 || run.code == 3,
-        "{}{}",
-        run.stderr,
-        run.stdout
-    );
+    let run = decided(&env, &["retrain", "--history", "later.csv"]);
     let note = line(&run.stdout, "The current model was trained on ");
     let n: Vec<usize> = note
         .split(|c: char| !c.is_ascii_digit())
