@@ -512,8 +512,33 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
             && matches!(outcome_term(&headers[i], None), Some((Side::Return, ref t)) if t.name == "revenue")
     });
     let mut outcome_cols = HashSet::new();
-    for i in (0..headers.len()).filter(|&i| i != id) {
+    // A column without a name cannot be named in a config (Excel's trailing `,,` makes them);
+    // a config proposing one would not load.
+    let unnamed: Vec<usize> = (0..headers.len())
+        .filter(|&i| headers[i].is_empty())
+        .collect();
+    if !unnamed.is_empty() {
+        let (what, at) = match unnamed.len() {
+            1 => ("a column", "column"),
+            _ => ("columns", "columns"),
+        };
+        notes.push(format!(
+            "{what} without a name ({at} {}) left out: a config can only name a column by its header",
+            unnamed
+                .iter()
+                .map(|i| (i + 1).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for i in (0..headers.len()).filter(|&i| i != id && !headers[i].is_empty()) {
         let p = &profiles[i];
+        // Nothing in it to learn from, or to tell a lead by.
+        if p.blank == rows {
+            g.skipped
+                .push((headers[i].clone(), "blank in every row".into()));
+            continue;
+        }
         // Dates are never features: a lead has not been won, and a day is no property of it.
         if let Some(kind) = dates[i] {
             let filled = p.numbers.len() + p.text;
@@ -1055,6 +1080,35 @@ mod tests {
         assert_eq!(c.date.as_deref(), Some("won_on"));
         assert_eq!(c.economics.lifetime_return.len(), 4);
         assert_eq!(c.economics.service_burden.len(), 4);
+    }
+
+    /// A spreadsheet's export with empty columns at the end (`,,`) gave a config with a feature
+    /// named "" that would not load; a named column blank in every row was proposed as a
+    /// category. Neither is a feature now, and the notes say so.
+    #[test]
+    fn unnamed_and_empty_columns_are_never_proposed_as_features() {
+        let mut csv = String::from("customer_id,industry,notes,employees,lifetime_revenue,,\n");
+        for i in 0..60 {
+            let industry = ["retail", "software", "health"][i % 3];
+            csv.push_str(&format!(
+                "C{i:03},{industry},,{},{},,\n",
+                10 + i,
+                1000 + 37 * i
+            ));
+        }
+        let (g, notes) = guess_from(csv);
+        assert_eq!(g.categorical, ["industry"]);
+        assert_eq!(g.numeric, ["employees"]);
+        assert!(g
+            .skipped
+            .contains(&("notes".to_string(), "blank in every row".to_string())));
+        assert!(
+            notes.contains(&"columns without a name (columns 6, 7) left out: a config can only name a column by its header".to_string()),
+            "{notes:?}"
+        );
+        let text = render(&g);
+        assert!(!text.contains("\"\""), "{text}");
+        crate::config::Config::parse(&text, "x").unwrap();
     }
 
     #[test]
