@@ -171,11 +171,18 @@ fn list(registry: &Registry) -> Result<Listing> {
     }
     for n in registry.versions()?.into_iter().rev() {
         let file = registry.version_dir(n).join(MODEL_FILE);
+        // Listed, but flagged: a version that would be refused must not look usable. One
+        // with neither a record nor a model (left by an interrupted run of a leadscore before
+        // versions were put in place under the cleanup's lock) is listed as such, rather than
+        // failing every listing of the registry.
+        let (info, problem) = match info(registry, n) {
+            Ok(info) => (info, Model::load(&file).err().map(|e| e.to_string())),
+            Err(e) => (unreadable_info(n), Some(e.to_string())),
+        };
         versions.push(Entry {
-            info: info(registry, n)?,
+            info,
             current: current == Some(n),
-            // Listed, but flagged: a version that would be refused must not look usable.
-            problem: Model::load(&file).err().map(|e| e.to_string()),
+            problem,
         });
     }
     Ok(Listing {
@@ -282,6 +289,26 @@ fn info(registry: &Registry, n: u32) -> Result<VersionInfo> {
     info.decision = "unknown".into();
     info.reason = "no version record".into();
     Ok(info)
+}
+
+/// A version directory with neither a readable record nor a model: what can be said of it.
+fn unreadable_info(n: u32) -> VersionInfo {
+    VersionInfo {
+        version: label(n),
+        created_at: "-".into(),
+        made_by: "-".into(),
+        customers: 0,
+        first_won: None,
+        last_won: None,
+        measured_on: "-".into(),
+        mae_net: None,
+        gini: None,
+        decision: crate::report::models::UNREADABLE.into(),
+        reason: "neither its version record nor its model can be read; remove the directory, or restore it from a backup".into(),
+        history_sha256: None,
+        history_delimiter: None,
+        judged_against: None,
+    }
 }
 
 /// A model in the layout before the registry, described as version 1.

@@ -10,6 +10,9 @@ use crate::model::equation::{LevelChange, LevelNet, NumericNet};
 use crate::model::registry::VersionInfo;
 use crate::report::format::{counted, r2, whole};
 
+/// The decision shown for a version whose record and model cannot be read (`models list`).
+pub const UNREADABLE: &str = "unreadable";
+
 /// `models list`.
 #[derive(Debug, Serialize)]
 pub struct Listing {
@@ -67,11 +70,16 @@ impl Listing {
                 i.gini.map_or("-".into(), |g| r2(Some(g))),
                 i.decision
             );
-            let _ = writeln!(
-                s,
-                "             {}; figures from its {}",
-                i.reason, i.measured_on
-            );
+            // A version whose record and model cannot be read has no figures: only why.
+            let _ = if i.decision == UNREADABLE {
+                writeln!(s, "             {}", i.reason)
+            } else {
+                writeln!(
+                    s,
+                    "             {}; figures from its {}",
+                    i.reason, i.measured_on
+                )
+            };
             if let Some(p) = &e.problem {
                 let _ = writeln!(s, "             warning: does not load: {p}");
             }

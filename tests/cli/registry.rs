@@ -520,3 +520,23 @@ fn promote_repairs_an_unreadable_pointer_and_a_bad_earlier_entry_is_named() {
     assert_eq!(json(&env, "models/current.json")["version"], "v0002");
     succeeded(&env.run(&["models", "list"]));
 }
+
+/// A version directory with neither a record nor a model (an older leadscore interrupted at the
+/// wrong moment left an empty `v0019`) made every later `models list` fail. It is listed as
+/// unreadable, with what to do, and the rest of the registry still lists and scores.
+#[test]
+fn an_unreadable_version_is_listed_as_such_not_fatal() {
+    let (env, _) = trained();
+    std::fs::create_dir(env.path("models/v0002")).unwrap();
+    let run = env.run(&["models", "list"]);
+    succeeded(&run);
+    assert!(
+        run.stdout.contains(
+            "\n  v0002    -          -                0  -                               -      -  unreadable\n             neither its version record nor its model can be read; remove the directory, or restore it from a backup\n             warning: does not load: models/v0002/model.json: no such model file\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("\n* v0001 "), "{}", run.stdout);
+    succeeded(&env.run(&["score", "leads.csv", "-o", "scores.csv"]));
+}
