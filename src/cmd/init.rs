@@ -436,7 +436,7 @@ fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
     let mut profiles: Vec<Profile> = headers.iter().map(|_| Profile::default()).collect();
     let mut record = csv::ByteRecord::new();
     let mut rows = 0;
-    let decimal_comma = input.delimiter() != b',';
+    let decimal_comma = crate::io::table::decimal_comma(input.delimiter());
     while rows < SAMPLE_ROWS && input.read(&mut record)? {
         rows += 1;
         for (p, field) in profiles.iter_mut().zip(record.iter()) {

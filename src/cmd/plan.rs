@@ -392,8 +392,8 @@ fn read_capacities(path: &Path) -> Result<(String, Capacities)> {
     }
     let column = input.headers()[1].trim().to_string();
     let source = input.source().clone();
-    // Numbers are read as in a lead list with the same delimiter (`FeatureColumns`).
-    let decimal_comma = input.delimiter() != b',';
+    // Numbers are read as in a lead list with the same delimiter.
+    let decimal_comma = crate::io::table::decimal_comma(input.delimiter());
     let mut groups: Vec<(String, f64, u64)> = Vec::new();
     let mut record = csv::ByteRecord::new();
     while input.read(&mut record)? {

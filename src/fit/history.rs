@@ -240,7 +240,7 @@ impl Ledger {
                 .collect::<Result<Vec<_>>>()?,
             negative_ok: names.iter().map(|c| economics.allows_negative(c)).collect(),
             economics: economics.bind(),
-            decimal_comma: input.delimiter() != b',',
+            decimal_comma: crate::io::table::decimal_comma(input.delimiter()),
             missing_values: crate::io::table::default_missing_values(),
         })
     }

@@ -1,8 +1,9 @@
 //! Merging new customers into the history the current model learnt from (which `retrain` finds
 //! and checks), for `retrain`: a customer seen before is replaced by its newer row, new customers
-//! are appended, and each file's new, updated and unchanged customers are counted. Then the merged history is split into the customers a
-//! candidate learns from and the holdout it is judged on: the most recently won, when the config
-//! names a date column, else a seeded random share.
+//! are appended, and each file's new, updated and unchanged customers are counted. Then the
+//! merged history is split into the customers a candidate learns from and the holdout it is
+//! judged on: the most recently won, when the config names a date column, else a seeded random
+//! share.
 //!
 //! The merged history is written as it was read, in the delimiter of the history merged into (or
 //! of the first new file), and read back in it: a file that is not comma-separated writes numbers

@@ -41,7 +41,7 @@ impl FeatureColumns {
         Ok(FeatureColumns {
             specs: specs.to_vec(),
             index,
-            decimal_comma: input.delimiter() != b',',
+            decimal_comma: crate::io::table::decimal_comma(input.delimiter()),
             missing_values: default_missing_values(),
         })
     }

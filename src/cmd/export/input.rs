@@ -31,7 +31,7 @@ impl Layout {
                 .iter()
                 .zip(SCORE_COLUMNS)
                 .all(|(h, c)| h == c);
-        let decimal_comma = input.delimiter() != b',';
+        let decimal_comma = crate::io::table::decimal_comma(input.delimiter());
         let looks_scored = ["expected_return", "expected_burden", "expected_net"]
             .iter()
             .filter(|c| headers.iter().any(|h| h == *c))
