@@ -27,7 +27,6 @@ use crate::model::drift::Drift;
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::report::score::Summary;
 use crate::write::csv::{CsvWriter, Dialect};
-use crate::write::ScoredWriter;
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
     let leads = super::leads_path(
@@ -184,10 +183,8 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         lead.line = line_of(row.record());
         done.summary.add(&lead);
         done.summary.drift.add(&lead, ctx.scorer.model());
-        // Writing to memory cannot fail.
         let text: Vec<std::borrow::Cow<str>> = ctx.extra.iter().map(|&c| row.text(c)).collect();
-        let _ = out.write(&lead, &text);
-        let _ = out.flush();
+        out.append(&lead, &text);
         done.ends.push(out.get_ref().len());
         done.nets.push(lead.money.net);
         true

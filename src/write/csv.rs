@@ -233,8 +233,30 @@ impl<'e, W: Write> CsvWriter<'e, W> {
     }
 }
 
+impl CsvWriter<'_, Vec<u8>> {
+    /// [`ScoredWriter::write`] straight onto the end of the bytes in memory, not through a line
+    /// of its own copied there: how each score worker writes its batch.
+    pub fn append(&mut self, lead: &ScoredLead, passthrough: &[Cow<'_, str>]) {
+        let mut out = std::mem::take(&mut self.out);
+        self.encode(lead, passthrough, &mut out);
+        self.out = out;
+    }
+}
+
 impl<W: Write> ScoredWriter for CsvWriter<'_, W> {
     fn write(&mut self, lead: &ScoredLead, passthrough: &[Cow<'_, str>]) -> io::Result<()> {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        self.encode(lead, passthrough, &mut line);
+        let written = self.out.write_all(&line);
+        self.line = line;
+        written
+    }
+}
+
+impl<W: Write> CsvWriter<'_, W> {
+    /// Appends the lead's record to `line`.
+    fn encode(&mut self, lead: &ScoredLead, passthrough: &[Cow<'_, str>], line: &mut Vec<u8>) {
         let d = self.decimals;
         let f = &mut self.fields;
         let m = &lead.money;
@@ -273,15 +295,13 @@ impl<W: Write> ScoredWriter for CsvWriter<'_, W> {
             Cell::Text(&f.reasons),
             Cell::Text(&f.warnings),
         ];
-        self.line.clear();
         self.dialect.record(
-            &mut self.line,
+            line,
             cells
                 .into_iter()
                 .chain(f.parts.iter().map(|p| Cell::Number(p)))
                 .chain(passthrough.iter().map(|p| Cell::Text(p))),
         );
-        self.out.write_all(&self.line)
     }
 }
 
