@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::economics::signed_whole as signed;
+use crate::io::table::printable;
 use crate::model::equation::{LevelChange, LevelNet, NumericNet};
 use crate::model::registry::VersionInfo;
 use crate::report::format::{counted, r2, whole};
@@ -199,7 +200,8 @@ impl Shown {
                 feature = &e.feature;
                 let _ = writeln!(s, "  {feature}");
             }
-            let _ = writeln!(s, "    {:<28} {:>10}", e.level, signed(e.net));
+            // A level is a value of the training data: control characters escaped.
+            let _ = writeln!(s, "    {:<28} {:>10}", printable(&e.level), signed(e.net));
         }
         if !self.numbers.is_empty() {
             let _ = writeln!(
@@ -348,7 +350,7 @@ pub fn push_level_changes(
     dropped: &[LevelNet],
     (added_note, dropped_note): (&str, &str),
 ) {
-    let name = |f: &str, l: &str| format!("{f}={l}");
+    let name = |f: &str, l: &str| format!("{f}={}", printable(l));
     for m in moved {
         let _ = writeln!(
             s,
