@@ -1053,6 +1053,40 @@ fn init_from_a_file_without_a_unique_column_finds_no_id() {
 
 // Usage.
 
+/// `plan --capacity X --capacity-file F` is told the two conflict, with --by or without: clap
+/// asked for --by first, in a usage line listing both options together.
+#[test]
+fn plan_with_both_capacities_is_told_they_conflict_before_anything_else() {
+    let env = Env::new();
+    for (args, usage) in [
+        (
+            &[][..],
+            "Usage: leadscore plan --capacity <COLUMN=HOURS> <LEADS>",
+        ),
+        (
+            &["--by", "region"][..],
+            "Usage: leadscore plan --capacity <COLUMN=HOURS> --by <COLUMN> <LEADS>",
+        ),
+    ] {
+        let mut all = vec![
+            "plan",
+            "leads.csv",
+            "--capacity",
+            "sales_hours=100",
+            "--capacity-file",
+            "reps.csv",
+        ];
+        all.extend_from_slice(args);
+        let run = env.run(&all);
+        assert_eq!(run.code, 2, "{all:?}");
+        assert_eq!(
+            run.stderr,
+            format!("error: the argument '--capacity <COLUMN=HOURS>' cannot be used with '--capacity-file <FILE>'\n\n{usage}\n\nFor more information, try '--help'.\n"),
+            "{all:?}"
+        );
+    }
+}
+
 #[test]
 fn invalid_delimiter_is_a_usage_error() {
     let env = trained_env();
