@@ -1,7 +1,7 @@
 //! Control characters in the data never reach a terminal: a value a text report prints (a lead's
-//! id, its values in `explain`'s labels, a `plan` group, a category level in `models show`) has
-//! them written as escapes (`\u{1b}`, `\t`), as every message quoting a value does; the JSON
-//! keeps the value exactly as it was read.
+//! id, its values in `explain`'s labels, a `plan` group, a category level in `models show` or
+//! `train`'s report) has them written as escapes (`\u{1b}`, `\t`), as every message quoting a
+//! value does; the JSON keeps the value exactly as it was read.
 
 use crate::commands::succeeded;
 use crate::util::{repo, Env};
@@ -162,17 +162,31 @@ fn plan_escapes_the_groups_it_prints() {
 }
 
 #[test]
-fn models_show_escapes_the_levels_it_learnt() {
+fn train_and_models_show_escape_the_levels_they_list() {
     let env = Env::new();
     env.copy("leadscore.toml", "leadscore.toml");
     let sample = std::fs::read_to_string(repo("data/customers.csv")).unwrap();
+    // A level of its own, and a value too rare for one, which the training report lists.
     let history: String = sample
         .lines()
         .take(400)
-        .map(|l| l.replace(",west,", ",we\u{1b}[31mst,") + "\n")
+        .enumerate()
+        .map(|(i, l)| match i {
+            1..=3 => l.replacen(",retail,", ",re\u{7}tail,", 1) + "\n",
+            _ => l.replace(",west,", ",we\u{1b}[31mst,") + "\n",
+        })
         .collect();
     env.write("history.csv", history);
-    succeeded(&env.run(&["train", "--history", "history.csv"]));
+    let train = env.run(&["train", "--history", "history.csv"]);
+    succeeded(&train);
+    no_controls(&train.stdout);
+    no_controls(&train.stderr);
+    assert!(
+        train.stdout.contains("re\\u{7}tail (") || train.stderr.contains("re\\u{7}tail ("),
+        "{}{}",
+        train.stdout,
+        train.stderr
+    );
     let run = env.run(&["models", "show", "v0001"]);
     succeeded(&run);
     no_controls(&run.stdout);
