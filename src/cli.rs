@@ -330,7 +330,13 @@ pub struct PlanArgs {
     pub by: Option<String>,
     /// The hours of each group: a CSV whose first column holds the --by values and whose second
     /// is named after the hours planned (e.g. "owner,sales_hours")
-    #[arg(long, value_name = "FILE", requires = "by")]
+    // The conflict is told before the missing --by, which it makes moot.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "by",
+        conflicts_with = "capacity"
+    )]
     pub capacity_file: Option<PathBuf>,
     /// Choose only leads whose net-value interval's low end is above zero
     #[arg(long)]

@@ -43,6 +43,14 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
             "evaluate takes --history or --holdout, not both".into(),
         ));
     }
+    // Refused before anything is read or printed: the charts go into a directory, made if
+    // missing, and a file there (a lead list, say) is never written over.
+    if let Some(dir) = args.plot.as_deref().filter(|d| d.exists() && !d.is_dir()) {
+        return Err(Error::Usage(format!(
+            "--plot {} is a file: name a directory to write the charts in",
+            dir.display()
+        )));
+    }
     let opts = ReadOptions::on_terminal(args.delimiter);
     let mut report = Report::default();
     if let Some(path) = &args.history {

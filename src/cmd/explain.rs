@@ -5,7 +5,7 @@
 
 use crate::cli::ExplainArgs;
 use crate::error::{Error, Result};
-use crate::io::table::{decode, line_of, ReadOptions};
+use crate::io::table::{decode, line_of, shown, ReadOptions};
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::report::explain::Explanation;
 
@@ -25,46 +25,53 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         },
         args.id_column.as_deref().map(|c| ("--id-column", c)),
     )?;
-    let mut record = csv::ByteRecord::new();
-    let found = loop {
-        if !input.read(&mut record)? {
-            break false;
-        }
-        if decode(&record[id_col]).trim() == args.id.trim() {
-            break true;
-        }
-    };
-    if !found {
-        return Err(Error::file(
-            input.path(),
-            format!(
-                "no lead with id \"{}\" in column \"{}\"",
-                args.id,
-                input.headers()[id_col]
-            ),
+    // The lead is found as the duplicate check tells ids apart, trimmed (`io::ids`): a list
+    // `score` accepts has at most one such row, so `--id L1` finds the lead whose id is
+    // ` L1\t` without the blanks typed, and the explanation shows the id exactly as the file
+    // (and `score`) has it.
+    let wanted = crate::io::table::trim(&args.id);
+    if wanted.is_empty() {
+        return Err(Error::Usage(
+            "--id is blank: name the lead to explain".into(),
         ));
     }
-    // `score` refuses a list whose ids repeat; so does explain, rather than explain whichever
-    // of the two rows comes first (the rest of the list is read for this).
-    let mut again = csv::ByteRecord::new();
-    while input.read(&mut again)? {
-        if decode(&again[id_col]).trim() == args.id.trim() {
+    // Only the lead asked for is looked at, as before: a repeat of it is refused, as `score`
+    // refuses it, rather than explain whichever row comes first (the rest of the list is read
+    // for this); another lead's id, repeated or blank, does not change this lead's score.
+    let mut row = csv::ByteRecord::new();
+    let mut record: Option<csv::ByteRecord> = None;
+    while input.read(&mut row)? {
+        if crate::io::table::trim(&decode(&row[id_col])) != wanted {
+            continue;
+        }
+        if let Some(first) = &record {
             return Err(input.source().field_error(
-                &again,
+                &row,
                 id_col,
                 format!(
                     "duplicate id {} (first seen on line {}), so which lead to explain is not clear",
-                    crate::io::table::shown(args.id.trim()),
-                    line_of(&record)
+                    shown(wanted),
+                    line_of(first)
                 ),
             ));
         }
+        record = Some(row.clone());
     }
+    let Some(record) = record else {
+        return Err(Error::file(
+            input.path(),
+            format!(
+                "no lead with id {} in column {}",
+                shown(&args.id),
+                shown(&input.headers()[id_col])
+            ),
+        ));
+    };
     let decimals = args.decimals as usize;
     // The same scoring, figures and decision rule as `score`.
     let mut lead = ScoredLead::default();
     scorer.score(input.source(), &cols, &record, decimals, &mut lead)?;
-    lead.id = args.id.trim().to_string();
+    lead.id = decode(&record[id_col]).into_owned();
     lead.line = line_of(&record);
     let components = crate::model::components::Components::from_model(&model);
     let mut explanation = Explanation::new(

@@ -13,6 +13,31 @@ use crate::error::{Error, Result};
 use crate::io::date::parse_days;
 use crate::io::table::{decode, parse_number, CsvInput, ReadOptions};
 
+/// What the file at `path` is, when it is JSON (its first character other than a blank or a
+/// byte order mark is `{`): `a leadscore model` when its first 4 KiB name the model format (it
+/// comes second, after the checksum), else `a JSON file`. `None` for anything else, and for a
+/// file that cannot be read (writing it then says why).
+fn json_file(path: &std::path::Path) -> Option<&'static str> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path)
+        .ok()?
+        .take(4096)
+        .read_to_end(&mut head)
+        .ok()?;
+    let text = String::from_utf8_lossy(&head);
+    let text = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if !text.starts_with('{') {
+        return None;
+    }
+    let model = format!("\"format\": \"{}\"", crate::model::file::FORMAT);
+    Some(if text.contains(&model) {
+        "a leadscore model"
+    } else {
+        "a JSON file"
+    })
+}
+
 /// Rows read from `--from` to guess from.
 const SAMPLE_ROWS: usize = 20_000;
 /// Text columns with more distinct values than this are free text, not categories.
@@ -25,6 +50,14 @@ pub fn run(args: &InitArgs) -> Result<()> {
     inputs.extend(args.from.as_deref().map(|p| ("the --from file", p)));
     inputs.extend(args.leads.as_deref().map(|p| ("the --leads file", p)));
     super::check_paths(&inputs, &[("-o", &args.output)])?;
+    // Nor, even with --force, over a model or another JSON file (a registry's current.json):
+    // --force replaces a config, and a config is TOML, which never starts with `{`.
+    if let Some(what) = json_file(&args.output) {
+        return Err(Error::Usage(format!(
+            "-o {} is {what}, not a config: --force only replaces a config; name another file",
+            args.output.display()
+        )));
+    }
     if args.output.exists() && !args.force {
         return Err(Error::file(
             args.output.display(),

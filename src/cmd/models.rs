@@ -185,12 +185,23 @@ fn list(registry: &Registry) -> Result<Listing> {
             problem,
         });
     }
+    // `models rollback` refuses a version whose model does not load: it is not offered.
+    let (rollback_to, rollback_refused) = match registry.rollback_to()? {
+        Some(v) => {
+            match parse_label(&v).map(|n| Model::load(&registry.version_dir(n).join(MODEL_FILE))) {
+                Some(Err(_)) => (None, Some(v)),
+                _ => (Some(v), None),
+            }
+        }
+        None => (None, None),
+    };
     Ok(Listing {
         models: registry.dir().display().to_string(),
         current: current.map(label),
         since: pointer.as_ref().map(|p| p.since.clone()),
         current_reason: pointer.as_ref().map(|p| p.reason.clone()),
-        rollback_to: registry.rollback_to()?,
+        rollback_to,
+        rollback_refused,
         versions,
     })
 }
@@ -198,18 +209,15 @@ fn list(registry: &Registry) -> Result<Listing> {
 /// One version in full.
 fn show(registry: &Registry, version: &str) -> Result<Shown> {
     let legacy = registry.legacy();
-    let (file, info) = match (&legacy, parse_label(version)) {
-        (Some(file), Some(1)) => {
+    let (file, info) = match (&legacy, existing(registry, version)?) {
+        (Some(file), 1) => {
             let model = Model::load(file)?;
             (
                 file.clone(),
                 legacy_info(&model, &file.display().to_string()),
             )
         }
-        _ => {
-            let n = existing(registry, version)?;
-            (registry.version_dir(n).join(MODEL_FILE), info(registry, n)?)
-        }
+        (_, n) => (registry.version_dir(n).join(MODEL_FILE), info(registry, n)?),
     };
     let model = Model::load(&file)?;
     let eq = Equation::from_model(&model)?;
@@ -246,32 +254,51 @@ fn kept_versions(registry: &Registry) -> Result<Vec<u32>> {
     Ok(versions)
 }
 
-/// The number of `version`, which must be a version kept in `registry`.
+/// The number of `version`, which must be a version kept in `registry`: `v0003`, `v3`, `3`, or
+/// `current`, the version `current.json` names.
 fn existing(registry: &Registry, version: &str) -> Result<u32> {
     let versions = kept_versions(registry)?;
-    let n = parse_label(version).ok_or_else(|| {
-        Error::Usage(format!(
-            "\"{version}\" is not a version; name one like v0003 (see `leadscore models list`)"
-        ))
-    })?;
+    let kept = || {
+        if versions.is_empty() {
+            "none".to_string()
+        } else {
+            versions
+                .iter()
+                .map(|&v| label(v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let n = if version == CURRENT {
+        registry.current()?.ok_or_else(|| {
+            Error::Usage(format!(
+                "no version of {} is current; name one (versions kept: {})",
+                registry.dir().display(),
+                kept()
+            ))
+        })?
+    } else {
+        parse_label(version).ok_or_else(|| {
+            // The example is a version there is, the newest.
+            let like = label(versions.last().copied().unwrap_or(1));
+            Error::Usage(format!(
+                "\"{version}\" is not a version; name one like {like}, or {CURRENT} (see `leadscore models list`)"
+            ))
+        })?
+    };
     if versions.contains(&n) {
         return Ok(n);
     }
-    let kept = if versions.is_empty() {
-        "none".to_string()
-    } else {
-        versions
-            .iter()
-            .map(|&v| label(v))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     Err(Error::Usage(format!(
-        "there is no {} in {} (versions kept: {kept})",
+        "there is no {} in {} (versions kept: {})",
         label(n),
-        registry.dir().display()
+        registry.dir().display(),
+        kept()
     )))
 }
+
+/// How `models show`, `diff` and `promote` name the current version.
+const CURRENT: &str = "current";
 
 /// What `version.json` says, or for a version without one, what its model says.
 fn info(registry: &Registry, n: u32) -> Result<VersionInfo> {

@@ -143,7 +143,7 @@ pub fn run(args: &PlanArgs) -> Result<()> {
         }
         scorer.score(&source, &cols, &record, decimals, &mut lead)?;
         lead.id.clear();
-        lead.id.push_str(decode(&record[id_col]).trim());
+        lead.id.push_str(&decode(&record[id_col]));
         lead.line = line_of(&record);
         let start = writer.get_ref().len();
         writer

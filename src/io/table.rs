@@ -896,6 +896,19 @@ pub fn shown(value: &str) -> String {
     out
 }
 
+/// `text` whole, with the control characters [`shown`] escapes written as it writes them, and no
+/// quotes: for a value a text report prints as a cell or a name of its own (an id, a group, a
+/// category level), which the JSON keeps exactly as it was read.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if text.chars().any(escaped) {
+        let mut out = String::with_capacity(text.len() + 8);
+        push_escaped(&mut out, text);
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// Whether [`shown`] writes `c` as an escape: a C0 or C1 control character (ESC starts the
 /// terminal's commands), or a bidirectional embedding, override or isolate, which would show
 /// the rest of a message in another order than it has.
@@ -1181,6 +1194,19 @@ mod tests {
             not_a_number("1.2,3\u{7}", true),
             "expected a number, got \"1.2,3\\u{7}\""
         );
+    }
+
+    #[test]
+    fn a_printable_value_is_escaped_whole_and_unquoted() {
+        assert_eq!(printable("nor\u{1b}[31mth"), "nor\\u{1b}[31mth");
+        assert_eq!(printable("a\tb\u{202e}"), "a\\tb\\u{202e}");
+        // Printable text is borrowed as it is; a long value is not cut.
+        assert!(matches!(
+            printable("Müller 東京"),
+            Cow::Borrowed("Müller 東京")
+        ));
+        let long = "x".repeat(100) + "\u{7}";
+        assert_eq!(printable(&long), "x".repeat(100) + "\\u{7}");
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! to return, burden and net value, floors, the expected values, interval, tier, recommendation,
 //! warnings) and its text, a table whose rows add up to the printed totals exactly.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use crate::economics::{apportion, money, round_to, Printed};
+use crate::io::table::printable;
 use crate::model::components::Components;
 use crate::model::equation::{Equation, Role};
 use crate::model::scorer::ScoredLead;
@@ -205,8 +207,11 @@ impl Explanation {
         };
         let ret = side(|m| m.lifetime_return, printed.lifetime_return);
         let burden = side(|m| m.service_burden, printed.service_burden);
-        let labels: Vec<&str> = std::iter::once(self.baseline_label.as_str())
+        // A label holds the lead's own value, which may hold control characters: escaped here,
+        // kept exact in the JSON. So is the id.
+        let labels: Vec<Cow<str>> = std::iter::once(self.baseline_label.as_str())
             .chain(self.contributions.iter().map(|p| p.label.as_str()))
+            .map(printable)
             .collect();
         let width = labels.iter().map(|l| columns(l)).max().unwrap_or(0).max(20);
         let cell = |v: f64| money(v, decimals);
@@ -214,7 +219,12 @@ impl Explanation {
         let _ = writeln!(
             s,
             "Lead {} ({} line {}), scored with model {}, trained {}; money in {}.\n",
-            self.id, self.file, self.line, self.model, self.model_trained, self.currency
+            printable(&self.id),
+            self.file,
+            self.line,
+            self.model,
+            self.model_trained,
+            self.currency
         );
         let _ = writeln!(
             s,

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::economics::signed_whole as signed;
+use crate::io::table::printable;
 use crate::model::equation::{LevelChange, LevelNet, NumericNet};
 use crate::model::registry::VersionInfo;
 use crate::report::format::{counted, r2, whole};
@@ -22,6 +23,10 @@ pub struct Listing {
     pub current_reason: Option<String>,
     /// What `models rollback` would make current.
     pub rollback_to: Option<String>,
+    /// The version `models rollback` would go back to when its model does not load, so that
+    /// rollback refuses (`rollback_to` is then null).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback_refused: Option<String>,
     /// Newest first.
     pub versions: Vec<Entry>,
 }
@@ -99,14 +104,20 @@ impl Listing {
                 let _ = write!(s, " ({r})");
             }
             let _ = writeln!(s, ".");
-            match &self.rollback_to {
-                Some(r) => {
+            match (&self.rollback_to, &self.rollback_refused) {
+                (Some(r), _) => {
                     let _ = writeln!(
                         s,
                         "`leadscore models rollback` would make {r} current again."
                     );
                 }
-                None => {
+                (None, Some(r)) => {
+                    let _ = writeln!(
+                        s,
+                        "No rollback: {r}, the version before, does not load; `leadscore models promote VERSION` makes a version that loads current."
+                    );
+                }
+                (None, None) => {
                     let _ = writeln!(s, "Nothing to roll back to.");
                 }
             }
@@ -164,13 +175,20 @@ impl Shown {
         }
         let _ = writeln!(s, ".");
         let _ = writeln!(s, "Features: {}.", self.features.join(", "));
-        let _ = writeln!(
+        // The figures `models list` shows are those of the cross-validation for a version
+        // `train` made, said once; a retrain measured its candidate on a holdout besides.
+        let _ = write!(
             s,
-            "Cross-validated net value: MAE {cur} {}, R² {}.",
+            "Cross-validated net value: MAE {cur} {}, R² {}",
             whole(self.cv_net_mae),
             r2(self.cv_net_r2)
         );
-        if let Some(m) = i.mae_net {
+        let cross_validated = i.measured_on == "cross-validation";
+        if let (true, Some(g)) = (cross_validated, i.gini) {
+            let _ = write!(s, ", Gini {}", r2(Some(g)));
+        }
+        let _ = writeln!(s, ".");
+        if let (false, Some(m)) = (cross_validated, i.mae_net) {
             let _ = writeln!(
                 s,
                 "On its {}: MAE of net value {cur} {}, Gini {}.",
@@ -199,7 +217,8 @@ impl Shown {
                 feature = &e.feature;
                 let _ = writeln!(s, "  {feature}");
             }
-            let _ = writeln!(s, "    {:<28} {:>10}", e.level, signed(e.net));
+            // A level is a value of the training data: control characters escaped.
+            let _ = writeln!(s, "    {:<28} {:>10}", printable(&e.level), signed(e.net));
         }
         if !self.numbers.is_empty() {
             let _ = writeln!(
@@ -348,7 +367,7 @@ pub fn push_level_changes(
     dropped: &[LevelNet],
     (added_note, dropped_note): (&str, &str),
 ) {
-    let name = |f: &str, l: &str| format!("{f}={l}");
+    let name = |f: &str, l: &str| format!("{f}={}", printable(l));
     for m in moved {
         let _ = writeln!(
             s,

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::economics::money;
+use crate::io::table::printable;
 use crate::report::format::{columns, counted, group, listing, Left};
 
 /// One group's plan and its comparisons.
@@ -88,7 +89,7 @@ fn names(groups: &[&GroupPlan]) -> Vec<String> {
     groups
         .iter()
         .take(SHOWN_NAMES)
-        .map(|g| g.group.clone())
+        .map(|g| printable(&g.group).into_owned())
         .collect()
 }
 
@@ -126,19 +127,21 @@ impl PlanReport {
             let _ = writeln!(s, "Only leads {}.", only.join(" and "));
         }
         s.push('\n');
-        let head = self.by.as_deref().unwrap_or("group");
+        // A group is a value of the lead list: its control characters are escaped here, kept
+        // exact in the JSON.
+        let head = printable(self.by.as_deref().unwrap_or("group"));
         let width = self
             .groups
             .iter()
-            .map(|g| columns(&g.group))
+            .map(|g| columns(&printable(&g.group)))
             .max()
             .unwrap_or(0)
-            .max(columns(head))
+            .max(columns(&head))
             .max(7);
         let _ = writeln!(
             s,
             "{} {:>10} {:>7} {:>7} {:>11} {:>15} {:>15} {:>15} {:>15}",
-            Left(head, width),
+            Left(&head, width),
             units,
             "leads",
             "chosen",
@@ -152,7 +155,7 @@ impl PlanReport {
             let _ = writeln!(
                 s,
                 "{} {:>10} {:>7} {:>7} {:>11} {:>15} {:>15} {:>15} {:>15}",
-                Left(&g.group, width),
+                Left(&printable(&g.group), width),
                 money(g.capacity, 1),
                 group(g.leads),
                 group(g.chosen),
@@ -262,7 +265,7 @@ impl PlanReport {
                 let _ = writeln!(
                     s,
                     "In {}, no lead fits in {} {}: the smallest needs {}.",
-                    g.group,
+                    printable(&g.group),
                     money(g.capacity, 2),
                     units,
                     money(g.smallest_lead.unwrap_or(0.0), 2)
@@ -274,7 +277,7 @@ impl PlanReport {
             let _ = writeln!(
                 s,
                 "note: --by {} makes {} groups for {} leads, fewer than two leads a group: is it the rep, territory or team column meant?",
-                self.by.as_deref().unwrap_or("?"),
+                printable(self.by.as_deref().unwrap_or("?")),
                 group(self.groups.len()),
                 group(t.leads)
             );

@@ -12,7 +12,7 @@ use crate::fit::history::History;
 use crate::fit::recency::RecencySummary;
 use crate::fit::schema::{FeatureValues, NoEffectCause};
 use crate::fit::training::Trained;
-use crate::io::table::shown;
+use crate::io::table::{printable, shown};
 use crate::model::file::{Metrics, Validation};
 use crate::model::schema::Feature;
 use crate::model::warning::number;
@@ -933,7 +933,7 @@ impl TrainReport {
                 .values
                 .iter()
                 .take(POOLED_LISTED)
-                .map(|v| format!("{} ({})", v.value, v.customers))
+                .map(|v| format!("{} ({})", printable(&v.value), v.customers))
                 .collect();
             let listed = match p.values.len() > POOLED_LISTED {
                 true => format!(
@@ -972,14 +972,14 @@ impl TrainReport {
                 .spellings
                 .iter()
                 .take(SPELLINGS_LISTED)
-                .map(|v| format!("\"{}\"", v.value))
+                .map(|v| format!("\"{}\"", printable(&v.value)))
                 .collect();
             let _ = writeln!(
                 s,
                 "{}: read {} as \"{}\".",
                 m.feature,
                 listing(&others, m.spellings.len()),
-                m.value,
+                printable(&m.value),
             );
         }
         for w in &self.warnings {
@@ -1021,14 +1021,15 @@ impl TrainReport {
                         .map(|r| {
                             format!(
                                 "\"{}\" ({})",
-                                r.value,
+                                printable(&r.value),
                                 counted(r.customers as usize, "customer")
                             )
                         })
                         .collect();
                     let _ = writeln!(
                         s,
-                        "warning: no customer has {feature} \"{value}\" itself: an alias read {} as it; if that was not meant, check [features.aliases.{feature}].",
+                        "warning: no customer has {feature} \"{}\" itself: an alias read {} as it; if that was not meant, check [features.aliases.{feature}].",
+                        printable(value),
                         listed.join(", "),
                     );
                 }

@@ -1001,6 +1001,45 @@ fn init_never_writes_its_config_over_the_csv_it_reads() {
     assert_eq!(env.read("leads.csv"), "id,segment\n9,a\n");
 }
 
+/// `init -o models/v0001/model.json --force` replaced a model with TOML: --force replaces a
+/// config, never a model or another JSON file of the registry, with --force or without.
+#[test]
+fn init_never_writes_its_config_over_a_model() {
+    let env = Env::new();
+    env.copy("models/model.json", "models/v0001/model.json");
+    env.write("models/current.json", "{\"version\": \"v0001\"}\n");
+    let model = env.read("models/v0001/model.json");
+    for force in [true, false] {
+        let with = |args: &[&'static str]| {
+            let mut args = args.to_vec();
+            if force {
+                args.push("--force");
+            }
+            args
+        };
+        fails(
+            &env,
+            &with(&["init", "-o", "models/v0001/model.json"]),
+            "error: -o models/v0001/model.json is a leadscore model, not a config: --force only replaces a config; name another file\n",
+        );
+        fails(
+            &env,
+            &with(&["init", "-o", "models/current.json"]),
+            "error: -o models/current.json is a JSON file, not a config: --force only replaces a config; name another file\n",
+        );
+    }
+    assert_eq!(env.read("models/v0001/model.json"), model);
+    assert_eq!(
+        env.read("models/current.json"),
+        "{\"version\": \"v0001\"}\n"
+    );
+    // A config is still replaced with --force.
+    env.write(CONFIG, "# my config\n");
+    let run = env.run(&["init", "--force"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_ne!(env.read(CONFIG), "# my config\n");
+}
+
 #[test]
 fn init_from_a_file_without_a_unique_column_finds_no_id() {
     let env = Env::new();
@@ -1013,6 +1052,40 @@ fn init_from_a_file_without_a_unique_column_finds_no_id() {
 }
 
 // Usage.
+
+/// `plan --capacity X --capacity-file F` is told the two conflict, with --by or without: clap
+/// asked for --by first, in a usage line listing both options together.
+#[test]
+fn plan_with_both_capacities_is_told_they_conflict_before_anything_else() {
+    let env = Env::new();
+    for (args, usage) in [
+        (
+            &[][..],
+            "Usage: leadscore plan --capacity <COLUMN=HOURS> <LEADS>",
+        ),
+        (
+            &["--by", "region"][..],
+            "Usage: leadscore plan --capacity <COLUMN=HOURS> --by <COLUMN> <LEADS>",
+        ),
+    ] {
+        let mut all = vec![
+            "plan",
+            "leads.csv",
+            "--capacity",
+            "sales_hours=100",
+            "--capacity-file",
+            "reps.csv",
+        ];
+        all.extend_from_slice(args);
+        let run = env.run(&all);
+        assert_eq!(run.code, 2, "{all:?}");
+        assert_eq!(
+            run.stderr,
+            format!("error: the argument '--capacity <COLUMN=HOURS>' cannot be used with '--capacity-file <FILE>'\n\n{usage}\n\nFor more information, try '--help'.\n"),
+            "{all:?}"
+        );
+    }
+}
 
 #[test]
 fn invalid_delimiter_is_a_usage_error() {

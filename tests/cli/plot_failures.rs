@@ -1,6 +1,6 @@
 //! `evaluate --plot DIR` when the charts cannot be written: a failure of the run (exit 1, README:
 //! 0 success, 1 runtime failure, 2 usage or input error), naming the file, leaving nothing half
-//! written.
+//! written; a file named as the directory is a usage error, found before any work.
 
 use crate::util::Env;
 
@@ -26,15 +26,37 @@ fn a_chart_that_cannot_be_written_is_a_runtime_failure() {
     assert_eq!(env.files("charts"), ["whale-leads.png"]);
 }
 
+/// A file named as the directory: a usage error before anything is read or printed, and the
+/// file (here the lead list itself) is left as it was.
 #[test]
-fn a_file_in_place_of_the_plot_directory_is_a_runtime_failure() {
+fn a_file_in_place_of_the_plot_directory_is_a_usage_error() {
     let env = shipped_env();
     env.write("charts", "not a directory\n");
     let run = env.run(&["evaluate", "--leads", "data/leads.csv", "--plot", "charts"]);
     assert_eq!(
-        run.stderr,
-        "error: cannot write charts: File exists (os error 17)\n"
+        (run.code, run.stderr.as_str(), run.stdout.as_str()),
+        (
+            2,
+            "error: --plot charts is a file: name a directory to write the charts in\n",
+            ""
+        )
     );
-    assert_eq!(run.code, 1);
     assert_eq!(env.read("charts"), "not a directory\n");
+    let before = env.read("data/leads.csv");
+    let run = env.run(&[
+        "evaluate",
+        "--leads",
+        "data/leads.csv",
+        "--plot",
+        "data/leads.csv",
+    ]);
+    assert_eq!(
+        (run.code, run.stderr.as_str(), run.stdout.as_str()),
+        (
+            2,
+            "error: --plot data/leads.csv is a file: name a directory to write the charts in\n",
+            ""
+        )
+    );
+    assert_eq!(env.read("data/leads.csv"), before);
 }

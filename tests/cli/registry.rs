@@ -161,6 +161,7 @@ fn a_models_directory_in_the_old_layout_is_version_1_until_a_retrain_imports_it(
         show.stdout.lines().next().unwrap(),
         "v0001 (current): models/model.json by `train` on 2026-09-21T14:13:20Z (400 customers)."
     );
+    assert_eq!(env.run(&["models", "show", "current"]).stdout, show.stdout);
     // Every command that would write treats it as the one version, and changes nothing.
     let before = snapshot(&env.path("models"));
     prints(
@@ -265,6 +266,20 @@ fn a_version_whose_model_does_not_load_never_becomes_current() {
         "error: models/v0002/model.json: not a leadscore model file (key must be a string at line 1 column 3)\n",
     );
     same_tree(&before, &snapshot(&env.path("models")));
+    // The listing does not offer the rollback it would refuse.
+    let list = env.run(&["models", "list"]);
+    succeeded(&list);
+    assert!(
+        list.stdout.ends_with(
+            "\nNo rollback: v0002, the version before, does not load; `leadscore models promote VERSION` makes a version that loads current.\n"
+        ),
+        "{}",
+        list.stdout
+    );
+    let list = env.run(&["models", "list", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(list["rollback_to"], serde_json::Value::Null);
+    assert_eq!(list["rollback_refused"], "v0002");
 }
 
 #[test]
@@ -354,6 +369,37 @@ fn models_list_show_and_diff_in_json_agree_with_the_text() {
         );
     }
 
+    // `current` names the version current.json names, wherever a version is named.
+    assert_eq!(parsed(&["models", "show", "current"]), show);
+    assert_eq!(text(&["models", "show", "current"]), show_text);
+    assert_eq!(
+        text(&["models", "diff", "v1", "current"]),
+        text(&["models", "diff", "v1", "v2"])
+    );
+    assert_eq!(
+        text(&["models", "promote", "current"]),
+        "v0002 is current already.\n"
+    );
+    // A version `train` made was measured by its cross-validation alone: its MAE is said once.
+    // One a retrain promoted was also measured on a holdout, said on a line of its own.
+    let v1 = text(&["models", "show", "v1"]);
+    let mae = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with("Decision: ") && l.contains("MAE"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(mae(&v1).len(), 1, "{v1}");
+    assert!(
+        mae(&v1)[0].starts_with("Cross-validated net value: MAE EUR ") && v1.contains(", Gini "),
+        "{v1}"
+    );
+    assert_eq!(mae(&show_text).len(), 2, "{show_text}");
+    assert!(
+        mae(&show_text)[1].starts_with("On its holdout of "),
+        "{show_text}"
+    );
+
     // diff: from and to as show gives them, and each moved effect as the text lists it.
     let diff = parsed(&["models", "diff", "v1", "v2"]);
     let diff_text = text(&["models", "diff", "v1", "v2"]);
@@ -401,7 +447,7 @@ fn an_unknown_version_is_named_with_the_versions_kept() {
     }
     refused(
         &env.run(&["models", "show", "latest"]),
-        "error: \"latest\" is not a version; name one like v0003 (see `leadscore models list`)\n",
+        "error: \"latest\" is not a version; name one like v0002, or current (see `leadscore models list`)\n",
     );
     // A mistyped directory is not created by a command that would write to it.
     for args in [
