@@ -22,6 +22,7 @@ use crate::model::components::column_names;
 use crate::model::file::ComponentSign;
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::plan::{solve, top_by_value, top_n, Item, Limits};
+use crate::report::format::whole;
 use crate::report::plan::{GroupPlan, PlanReport, Rule};
 use crate::write::csv::{Cell, CsvWriter, Dialect};
 use crate::write::ScoredWriter;
@@ -34,6 +35,12 @@ fn hours_decimals(decimals: usize) -> usize {
 const BLANK_GROUP: &str = "(blank)";
 /// Groups named in a message before "and N more".
 const LISTED: usize = 10;
+/// The most hours a group may have: a billion, some 500,000 person-years, more than any team
+/// plans. Without a bound `1e308` was read as hours, the total of three groups overflowed to
+/// `inf` (`null` in JSON) and the table printed 300-digit capacities; below it every sum of
+/// groups stays finite and a capacity is held exactly to far below the hundredth of an hour
+/// (10^9 × 100 < 2^53).
+const MAX_HOURS: f64 = 1e9;
 
 pub fn run(args: &PlanArgs) -> Result<()> {
     let leads = super::leads_path(
@@ -335,8 +342,9 @@ fn capacity_flags(args: &PlanArgs) -> Result<(Option<String>, Option<f64>)> {
             };
             let hours = positive_hours(hours, false).ok_or_else(|| {
                 Error::Usage(format!(
-                    "--capacity {}: the hours must be a finite number above 0, got {}",
+                    "--capacity {}: the hours must be a number above 0 and at most {}, got {}",
                     shown(text),
+                    whole(MAX_HOURS),
                     shown(hours.trim())
                 ))
             })?;
@@ -354,11 +362,12 @@ fn group_key(name: &str) -> String {
         .to_lowercase()
 }
 
-/// A finite number of hours above zero; `decimal_comma` as for a lead list (its delimiter is not
-/// a comma), so `3.200` in a `;` file is 3,200 hours there as it would be in its leads.
+/// A number of hours above zero and at most [`MAX_HOURS`]; `decimal_comma` as for a lead list
+/// (its delimiter is not a comma), so `3.200` in a `;` file is 3,200 hours there as it would be
+/// in its leads.
 fn positive_hours(text: &str, decimal_comma: bool) -> Option<f64> {
     match parse_number(text.trim(), decimal_comma) {
-        Ok(Some(v)) if v.is_finite() && v > 0.0 => Some(v),
+        Ok(Some(v)) if v > 0.0 && v <= MAX_HOURS => Some(v),
         _ => None,
     }
 }
@@ -418,7 +427,11 @@ fn read_capacities(path: &Path) -> Result<(String, Capacities)> {
             source.field_error(
                 &record,
                 1,
-                format!("expected finite hours above 0, got {}", shown(text.trim())),
+                format!(
+                    "expected hours above 0 and at most {}, got {}",
+                    whole(MAX_HOURS),
+                    shown(text.trim())
+                ),
             )
         })?;
         groups.push((name, hours, line));

@@ -395,13 +395,13 @@ fn bad_capacities_and_groups_are_refused_by_name() {
     fails(
         &env,
         &["plan", "data/leads.csv", "--capacity", "sales_hours=-5"],
-        "error: --capacity \"sales_hours=-5\": the hours must be a finite number above 0, got \"-5\"\n",
+        "error: --capacity \"sales_hours=-5\": the hours must be a number above 0 and at most 1,000,000,000, got \"-5\"\n",
     );
     // 1e999 reads as a number, an infinite one: no plan can spend infinite hours.
     fails(
         &env,
         &["plan", "data/leads.csv", "--capacity", "sales_hours=1e999"],
-        "error: --capacity \"sales_hours=1e999\": the hours must be a finite number above 0, got \"1e999\"\n",
+        "error: --capacity \"sales_hours=1e999\": the hours must be a number above 0 and at most 1,000,000,000, got \"1e999\"\n",
     );
     fails(
         &env,
@@ -465,7 +465,7 @@ fn bad_capacities_and_groups_are_refused_by_name() {
             "--capacity-file",
             "reps.csv",
         ],
-        "error: reps.csv:2: column \"sales_hours\": expected finite hours above 0, got \"lots\"\n",
+        "error: reps.csv:2: column \"sales_hours\": expected hours above 0 and at most 1,000,000,000, got \"lots\"\n",
     );
     fails(
         &env,
@@ -495,6 +495,49 @@ fn bad_capacities_and_groups_are_refused_by_name() {
         &env,
         &["plan", "data/leads.csv", "--model", "old.json", "--capacity", "sales_hours=10"],
         "error: old.json: this model was trained by leadscore 0.1.0 and does not predict each economics term on its own; retrain it (`leadscore train` or `leadscore retrain`) to get components\n",
+    );
+}
+
+/// Found by a fresh-eyes review: `1e308` hours were accepted, so three such groups made the
+/// total `inf` in the text report and `null` in JSON, and the table printed 300-digit numbers.
+/// A billion hours is the most a group may have (`MAX_HOURS` in `cmd/plan.rs`).
+#[test]
+fn hours_beyond_a_billion_are_refused_where_they_are_written() {
+    let env = env();
+    env.write(
+        "cap_huge.csv",
+        "region,sales_hours\nnorth,1e300\nsouth,1e308\neast,1e308\nwest,3000\ncentral,2400\n(blank),100\n",
+    );
+    fails(
+        &env,
+        &["plan", "data/leads.csv", "--by", "region", "--capacity-file", "cap_huge.csv"],
+        "error: cap_huge.csv:2: column \"sales_hours\": expected hours above 0 and at most 1,000,000,000, got \"1e300\"\n",
+    );
+    fails(
+        &env,
+        &["plan", "data/leads.csv", "--capacity", "sales_hours=1e308"],
+        "error: --capacity \"sales_hours=1e308\": the hours must be a number above 0 and at most 1,000,000,000, got \"1e308\"\n",
+    );
+    // The bound itself is hours a group may have; the total of several stays a number.
+    env.write(
+        "cap_max.csv",
+        "region,sales_hours\nnorth,1e9\nsouth,1000000000\neast,1e9\nwest,3000\ncentral,2400\n(blank),100\n",
+    );
+    let report = regional_plan(&env, "data/leads.csv", "cap_max.csv", &[]);
+    assert_eq!(report["total"]["capacity"], 3_000_005_500.0);
+    let text = env.run(&[
+        "plan",
+        "data/leads.csv",
+        "--by",
+        "region",
+        "--capacity-file",
+        "cap_max.csv",
+    ]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.contains(" of 3,000,005,500.0 hours, "),
+        "{}",
+        text.stdout
     );
 }
 
