@@ -73,50 +73,18 @@ pub fn run(args: &PlanArgs) -> Result<()> {
 
     let (model, located) = crate::model::registry::load(&args.model)?;
     let components = super::components_of(&model, &located)?;
-    let (column, capacities) = match &args.capacity_file {
-        Some(path) => read_capacities(path)?,
+    let (part, capacities) = match &args.capacity_file {
+        Some(path) => read_capacities(path, &components)?,
         None => (
-            column.expect("checked"),
-            Capacities::Everyone(hours.expect("checked")),
+            planned_part(&components, column.as_deref().unwrap_or_default(), None)?,
+            Capacities::Everyone(hours.unwrap_or_default()),
         ),
     };
-    let part = components
-        .parts
-        .iter()
-        .position(|p| p.unit_column.as_deref() == Some(column.as_str()))
-        .ok_or_else(|| {
-            let known: Vec<&str> = components
-                .parts
-                .iter()
-                .filter(|p| p.target == 1)
-                .filter_map(|p| p.unit_column.as_deref())
-                .collect();
-            Error::Usage(format!(
-                "the model predicts no hours (or other units) of the burden named \"{column}\"; it predicts: {}",
-                known.join(", ")
-            ))
-        })?;
-    if components.parts[part].target != 1 {
-        return Err(Error::Usage(format!(
-            "\"{column}\" is part of the lifetime return, not of the service burden: plan against a cost the team spends, such as {}",
-            components
-                .parts
-                .iter()
-                .filter(|p| p.target == 1)
-                .filter_map(|p| p.unit_column.as_deref())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-
-    if components.parts[part].sign != ComponentSign::NonNegative {
-        // A lead predicted to take negative hours would give hours back: the plan would be
-        // neither meaningful nor, for the solver, a knapsack.
-        return Err(Error::Usage(format!(
-            "\"{column}\" was below zero for some customers the model learnt from (allow_negative in [economics]), so a lead's predicted {} can be negative; plan needs an amount that is never below zero",
-            column.replace('_', " ")
-        )));
-    }
+    // The model's own name from here on: a header "Sales Hours" plans `sales_hours`.
+    let column = components.parts[part]
+        .unit_column
+        .clone()
+        .unwrap_or_default();
 
     let scorer = Scorer::new(&model)?;
     let super::Leads {
@@ -323,6 +291,83 @@ struct Row {
     line: std::ops::Range<usize>,
 }
 
+/// The part whose units are planned, named `name` by `--capacity` or, when `file` is given, by
+/// the second header of that capacity file: as the model names it, or failing that ignoring
+/// case, spaces and underscores (`Sales Hours` is `sales_hours`), when that names one part
+/// only. An error names where the name was written.
+fn planned_part(
+    components: &crate::model::components::Components,
+    name: &str,
+    file: Option<&str>,
+) -> Result<usize> {
+    let parts = &components.parts;
+    let burden: Vec<String> = parts
+        .iter()
+        .filter(|p| p.target == 1)
+        .filter_map(|p| p.unit_column.clone())
+        .collect();
+    let refuse = |problem: String| match file {
+        // The header is line 1; the second column is the one that names the hours.
+        Some(path) => Error::Row {
+            path: path.to_string(),
+            line: 1,
+            problem: format!("column 2 names the hours planned, but {problem}"),
+        },
+        None => Error::Usage(problem),
+    };
+    let exact = parts
+        .iter()
+        .position(|p| p.unit_column.as_deref() == Some(name));
+    let part = exact.or_else(|| {
+        let mut alike = parts.iter().enumerate().filter(|(_, p)| {
+            p.unit_column
+                .as_deref()
+                .is_some_and(|u| loose(u) == loose(name))
+        });
+        match (alike.next(), alike.next()) {
+            (Some((i, _)), None) => Some(i),
+            _ => None,
+        }
+    });
+    let Some(part) = part else {
+        let guess = crate::io::table::closest(name, &burden)
+            .map(|c| format!(" (did you mean {}?)", shown(c)))
+            .unwrap_or_default();
+        return Err(refuse(format!(
+            "the model predicts no hours (or other units) of the burden named {}{guess}; it predicts: {}",
+            shown(name),
+            burden.join(", ")
+        )));
+    };
+    let p = &parts[part];
+    let column = p.unit_column.as_deref().unwrap_or(name);
+    if p.target != 1 {
+        return Err(refuse(format!(
+            "{} is part of the lifetime return, not of the service burden: plan against a cost the team spends, such as {}",
+            shown(column),
+            burden.join(", ")
+        )));
+    }
+    if p.sign != ComponentSign::NonNegative {
+        // A lead predicted to take negative hours would give hours back: the plan would be
+        // neither meaningful nor, for the solver, a knapsack.
+        return Err(refuse(format!(
+            "{} was below zero for some customers the model learnt from (allow_negative in [economics]), so a lead's predicted {} can be negative; plan needs an amount that is never below zero",
+            shown(column),
+            column.replace('_', " ")
+        )));
+    }
+    Ok(part)
+}
+
+/// A name of hours as matched loosely: lower case, without spaces or underscores.
+fn loose(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace() && *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// `--capacity COLUMN=HOURS`, checked: the column, and the hours when given.
 fn capacity_flags(args: &PlanArgs) -> Result<(Option<String>, Option<f64>)> {
     match (&args.capacity, &args.capacity_file) {
@@ -383,12 +428,15 @@ enum Capacities {
     },
 }
 
-/// Reads a capacity file: the first column names the group, the second (named after the hours
-/// planned, e.g. `sales_hours`) gives its hours.
-/// Reads `--capacity-file`. Its delimiter is sniffed from its own header, whatever
+/// Reads `--capacity-file`, the part planned and each group's hours: the first column names the
+/// group, the second is named after the hours planned (`sales_hours`, see [`planned_part`]) and
+/// gives them. Its delimiter is sniffed from its own header, whatever
 /// `--delimiter` says of the lead list: a semicolon CRM export and a comma file of hours typed by
 /// hand go together.
-fn read_capacities(path: &Path) -> Result<(String, Capacities)> {
+fn read_capacities(
+    path: &Path,
+    components: &crate::model::components::Components,
+) -> Result<(usize, Capacities)> {
     let mut input = CsvInput::open(path, ReadOptions::default())?;
     if input.headers().len() < 2 {
         return Err(Error::file(
@@ -399,7 +447,8 @@ fn read_capacities(path: &Path) -> Result<(String, Capacities)> {
             ),
         ));
     }
-    let column = input.headers()[1].trim().to_string();
+    // The header first: a wrong name is one fix, whatever the rows hold.
+    let part = planned_part(components, input.headers()[1].trim(), Some(input.path()))?;
     let source = input.source().clone();
     // Numbers are read as in a lead list with the same delimiter.
     let decimal_comma = crate::io::table::decimal_comma(input.delimiter());
@@ -440,7 +489,7 @@ fn read_capacities(path: &Path) -> Result<(String, Capacities)> {
         return Err(Error::file(input.path(), "has a header but no rows"));
     }
     Ok((
-        column,
+        part,
         Capacities::PerGroup {
             path: input.path().to_string(),
             groups,

@@ -541,6 +541,49 @@ fn hours_beyond_a_billion_are_refused_where_they_are_written() {
     );
 }
 
+/// Found by a fresh-eyes review: a capacity file headed `region,Sales Hours` was refused with
+/// "the model predicts no hours … named "Sales Hours"", naming neither the file nor the line.
+/// The header's name is now read as the model's ignoring case, spaces and underscores, and a
+/// name that is still wrong is refused at line 1, column 2, with the closest name.
+#[test]
+fn the_hours_header_of_a_capacity_file_is_read_loosely_and_refused_where_written() {
+    let env = env();
+    let hours = env.read("data/territories.csv");
+    env.write("c1.csv", hours.replacen("sales_hours", "Sales Hours", 1));
+    assert_eq!(
+        regional_plan(&env, "data/leads.csv", "c1.csv", &[]),
+        regional_plan(&env, "data/leads.csv", "data/territories.csv", &[])
+    );
+    // A bad row after a bad header: the header is the one reported.
+    env.write(
+        "c2.csv",
+        hours.replacen("sales_hours", "Sales Hourz", 1) + "nowhere,lots\n",
+    );
+    fails(
+        &env,
+        &["plan", "data/leads.csv", "--by", "region", "--capacity-file", "c2.csv"],
+        "error: c2.csv:1: column 2 names the hours planned, but the model predicts no hours (or other units) of the burden named \"Sales Hourz\" (did you mean \"sales_hours\"?); it predicts: sales_hours, support_hours, complaints, written_off\n",
+    );
+    env.write(
+        "c3.csv",
+        hours.replacen("sales_hours", "lifetime_revenue", 1),
+    );
+    fails(
+        &env,
+        &["plan", "data/leads.csv", "--by", "region", "--capacity-file", "c3.csv"],
+        "error: c3.csv:1: column 2 names the hours planned, but \"lifetime_revenue\" is part of the lifetime return, not of the service burden: plan against a cost the team spends, such as sales_hours, support_hours, complaints, written_off\n",
+    );
+    // --capacity reads its name by the same rule.
+    let run = env.run(&["plan", "data/leads.csv", "--capacity", "Sales Hours=1200"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("within the sales hours (sales effort"));
+    fails(
+        &env,
+        &["plan", "data/leads.csv", "--capacity", "sales_hour=1200"],
+        "error: the model predicts no hours (or other units) of the burden named \"sales_hour\" (did you mean \"sales_hours\"?); it predicts: sales_hours, support_hours, complaints, written_off\n",
+    );
+}
+
 #[test]
 fn hours_that_could_be_negative_are_not_planned_on() {
     let env = env();
