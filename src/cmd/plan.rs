@@ -17,7 +17,9 @@ use crate::economics::round_to;
 use crate::error::{Error, Result};
 use crate::io::ids::{check_row, IdIndex};
 use crate::io::output::Output;
-use crate::io::table::{decode, line_of, parse_number, shown, CsvInput, ReadOptions, STDIN_PATH};
+use crate::io::table::{
+    decode, is_missing_value, line_of, parse_number, shown, CsvInput, ReadOptions, STDIN_PATH,
+};
 use crate::model::components::column_names;
 use crate::model::file::ComponentSign;
 use crate::model::scorer::{ScoredLead, Scorer};
@@ -74,7 +76,7 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     let (model, located) = crate::model::registry::load(&args.model)?;
     let components = super::components_of(&model, &located)?;
     let (part, capacities) = match &args.capacity_file {
-        Some(path) => read_capacities(path, &components)?,
+        Some(path) => read_capacities(path, &components, &model.missing_values)?,
         None => (
             planned_part(&components, column.as_deref().unwrap_or_default(), None)?,
             Capacities::Everyone(hours.unwrap_or_default()),
@@ -430,12 +432,15 @@ enum Capacities {
 
 /// Reads `--capacity-file`, the part planned and each group's hours: the first column names the
 /// group, the second is named after the hours planned (`sales_hours`, see [`planned_part`]) and
-/// gives them. Its delimiter is sniffed from its own header, whatever
+/// gives them. A group written as one of the model's `missing_values` (`n/a`) is `(blank)`, as
+/// such a value is in the lead list; an empty name is refused, more likely left out than meant.
+/// Its delimiter is sniffed from its own header, whatever
 /// `--delimiter` says of the lead list: a semicolon CRM export and a comma file of hours typed by
 /// hand go together.
 fn read_capacities(
     path: &Path,
     components: &crate::model::components::Components,
+    missing_values: &[String],
 ) -> Result<(usize, Capacities)> {
     let mut input = CsvInput::open(path, ReadOptions::default())?;
     if input.headers().len() < 2 {
@@ -456,19 +461,34 @@ fn read_capacities(
     let mut record = csv::ByteRecord::new();
     while input.read(&mut record)? {
         source.check_width(&record)?;
-        let name = decode(&record[0]).trim().to_string();
+        let written = decode(&record[0]).trim().to_string();
         let line = line_of(&record);
-        if name.is_empty() {
-            return Err(source.field_error(&record, 0, "the group is blank".into()));
+        if written.is_empty() {
+            return Err(source.field_error(
+                &record,
+                0,
+                format!("the group is blank; to give hours to the leads whose --by value is blank, write {BLANK_GROUP}"),
+            ));
         }
+        // As the lead list reads it: `n/a` there is the group (blank).
+        let name = if is_missing_value(missing_values, &written) {
+            BLANK_GROUP.to_string()
+        } else {
+            written.clone()
+        };
         if let Some((_, _, first)) = groups
             .iter()
             .find(|(n, _, _)| group_key(n) == group_key(&name))
         {
+            let what = if name == written {
+                shown(&name)
+            } else {
+                format!("{} (the group {name})", shown(&written))
+            };
             return Err(source.field_error(
                 &record,
                 0,
-                format!("{} has a capacity already (line {first})", shown(&name)),
+                format!("{what} has a capacity already (line {first})"),
             ));
         }
         let text = decode(&record[1]);

@@ -584,6 +584,33 @@ fn the_hours_header_of_a_capacity_file_is_read_loosely_and_refused_where_written
     );
 }
 
+/// Found by a fresh-eyes review: a capacity file's group `n/a` was not the blank group, though
+/// the lead list's `n/a` is (the README says a missing-value text is a blank), and a row with no
+/// group name was refused without saying how to give the blank group hours.
+#[test]
+fn a_capacity_file_names_the_blank_group_as_the_lead_list_does() {
+    let env = env();
+    let hours = env.read("data/territories.csv");
+    assert!(hours.ends_with("\n(blank),100\n"));
+    env.write("na.csv", hours.replacen("(blank),", "n/a,", 1));
+    assert_eq!(
+        regional_plan(&env, "data/leads.csv", "na.csv", &[]),
+        regional_plan(&env, "data/leads.csv", "data/territories.csv", &[])
+    );
+    env.write("c9.csv", hours.replacen("(blank),", ",", 1));
+    fails(
+        &env,
+        &["plan", "data/leads.csv", "--by", "region", "--capacity-file", "c9.csv"],
+        "error: c9.csv:7: column \"region\": the group is blank; to give hours to the leads whose --by value is blank, write (blank)\n",
+    );
+    env.write("twice.csv", hours.clone() + "N/A,50\n");
+    fails(
+        &env,
+        &["plan", "data/leads.csv", "--by", "region", "--capacity-file", "twice.csv"],
+        "error: twice.csv:8: column \"region\": \"N/A\" (the group (blank)) has a capacity already (line 7)\n",
+    );
+}
+
 #[test]
 fn hours_that_could_be_negative_are_not_planned_on() {
     let env = env();
