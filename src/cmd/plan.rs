@@ -65,6 +65,13 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             "--min-net {m}: expected an amount of money (a finite number)"
         )));
     }
+    if let Some(m) = args.min_net.filter(|m| *m < 0.0) {
+        // A lead worth less than nothing only lowers a plan's value, so none is ever chosen:
+        // a floor below zero was announced in the report and did nothing.
+        return Err(Error::Usage(format!(
+            "--min-net {m}: a plan never chooses a lead with an expected net value below zero (it would lower the plan's value), so a floor below zero changes nothing; give 0 or more, or leave --min-net out"
+        )));
+    }
     if args.capacity_file.as_deref() == Some(Path::new(STDIN_PATH))
         && leads == Path::new(STDIN_PATH)
     {

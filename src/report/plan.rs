@@ -269,6 +269,43 @@ impl PlanReport {
                 );
             }
         }
+        // A plan of no leads says why: none was worth choosing (found by a fresh-eyes review,
+        // where a list of loss-making leads gave "0 leads" and no reason).
+        let worthless: Vec<&GroupPlan> = self
+            .groups
+            .iter()
+            .filter(|g| g.leads > 0 && g.eligible == 0)
+            .collect();
+        if !worthless.is_empty() {
+            let mut wanted = match self.min_net.filter(|m| *m > 0.0) {
+                Some(m) => format!("an expected net value of at least {}", money(m, 2)),
+                None => "an expected net value above zero".to_string(),
+            };
+            if self.risk {
+                wanted.push_str(" and an interval whose low end is above zero");
+            }
+            if worthless.len() > SHOWN_NAMES {
+                let _ = writeln!(
+                    s,
+                    "In {} groups no lead has {wanted}, so none is chosen: {}.",
+                    group(worthless.len()),
+                    listing(&names(&worthless), worthless.len())
+                );
+            } else {
+                for g in worthless {
+                    let _ = writeln!(
+                        s,
+                        "In {}, no lead is chosen: {} {wanted}.",
+                        g.group,
+                        if g.leads == 1 {
+                            "its one lead does not have".to_string()
+                        } else {
+                            format!("none of its {} leads has", group(g.leads))
+                        }
+                    );
+                }
+            }
+        }
         if self.groups.len() > SHOWN_NAMES && 2 * self.groups.len() > t.leads {
             // One lead a group plans nothing: each is taken if it fits, alone.
             let _ = writeln!(
