@@ -23,7 +23,7 @@ use crate::io::table::{
 use crate::model::components::column_names;
 use crate::model::file::ComponentSign;
 use crate::model::scorer::{ScoredLead, Scorer};
-use crate::plan::{solve, top_by_value, top_n, Item, Limits};
+use crate::plan::{solve, top_by_value, top_n, Item, Limits, CAPACITY_SLACK};
 use crate::report::format::whole;
 use crate::report::plan::{GroupPlan, PlanReport, Rule};
 use crate::write::csv::{Cell, CsvWriter, Dialect};
@@ -232,6 +232,8 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             leads: sel.chosen.iter().filter(|&&c| c).count(),
             hours: tidy(sel.weight, hours_decimals(decimals)),
             expected_net: tidy(sel.value, decimals),
+            // "Fits" as the solver and top_by_value read it.
+            within_capacity: sel.weight <= cap + cap * CAPACITY_SLACK,
         };
         plans.push(GroupPlan {
             group: name.clone(),
@@ -638,6 +640,8 @@ fn total(plans: &[GroupPlan], decimals: usize) -> GroupPlan {
         leads: plans.iter().map(|g| f(g).leads).sum(),
         hours: tidy(plans.iter().map(|g| f(g).hours).sum(), h),
         expected_net: tidy(plans.iter().map(|g| f(g).expected_net).sum(), decimals),
+        // The total's hours may fit while a group's do not: it is only as good as its groups.
+        within_capacity: plans.iter().all(|g| f(g).within_capacity),
     };
     GroupPlan {
         group: "total".into(),

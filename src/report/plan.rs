@@ -52,6 +52,10 @@ pub struct Rule {
     pub leads: usize,
     pub hours: f64,
     pub expected_net: f64,
+    /// Whether its leads fit in the group's hours (for the total: in every group's). The count
+    /// cap ignores hours, so its leads may need more than there are: then its value is not one
+    /// the group could earn, and the report marks it.
+    pub within_capacity: bool,
 }
 
 /// The whole plan.
@@ -164,7 +168,13 @@ impl PlanReport {
                     "-".into()
                 },
                 money(g.by_net.expected_net, d),
-                money(g.top_n.expected_net, d),
+                // Marked where the cap needs more hours than there are; prefixed, so the
+                // figures stay aligned.
+                if g.top_n.within_capacity {
+                    money(g.top_n.expected_net, d)
+                } else {
+                    format!("*{}", money(g.top_n.expected_net, d))
+                },
             );
         };
         for g in self.groups.iter().take(SHOWN_GROUPS) {
@@ -216,19 +226,55 @@ impl PlanReport {
             if hours { "hours" } else { "used" },
             money(t.by_net.expected_net, d)
         );
-        let _ = writeln!(
-            s,
-            "A cap of N leads by tier (N = the {units} ÷ the average per lead, per group) takes {} worth {cur} {} but needs {} {}{}.",
+        // The cap ignores hours: say so where its leads need more than a group has, rather
+        // than set a plan no one could work beside the plan (found by a fresh-eyes review:
+        // north's cap needed 3,290.86 of its 3,200 hours, and "but needs" read the same either
+        // way).
+        let cap = format!(
+            "A cap of N leads by tier (N = the {units} ÷ the average per lead{}) takes {} worth {cur} {}",
+            if self.groups.len() > 1 { ", per group" } else { "" },
             counted(t.top_n.leads, "lead"),
             money(t.top_n.expected_net, d),
-            money(t.top_n.hours, 1),
-            units,
-            if t.top_n.hours > t.capacity * (1.0 + 1e-9) {
-                format!(", {} more than there are", money(t.top_n.hours - t.capacity, 1))
-            } else {
-                String::new()
-            }
         );
+        let over: Vec<&GroupPlan> = self
+            .groups
+            .iter()
+            .filter(|g| !g.top_n.within_capacity)
+            .collect();
+        if over.is_empty() {
+            let _ = writeln!(s, "{cap} in {} {units}.", money(t.top_n.hours, 1));
+        } else if self.groups.len() == 1 {
+            let _ = writeln!(
+                s,
+                "{cap} but needs {} {units}, {} more than there are (marked *): not a plan the team could work.",
+                money(t.top_n.hours, 1),
+                money(t.top_n.hours - t.capacity, 1),
+            );
+        } else {
+            let named: Vec<String> = over
+                .iter()
+                .take(SHOWN_NAMES)
+                .map(|g| {
+                    format!(
+                        "{} ({} of {})",
+                        g.group,
+                        money(g.top_n.hours, 1),
+                        money(g.capacity, 1)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "{cap} in {} {units}, but in {} it needs more {units} than there are (marked *): {}.",
+                money(t.top_n.hours, 1),
+                if over.len() == 1 {
+                    "1 group".to_string()
+                } else {
+                    format!("{} groups", group(over.len()))
+                },
+                listing(&named, over.len())
+            );
+        }
         let open: Vec<&GroupPlan> = self.groups.iter().filter(|g| !g.optimal).collect();
         if open.is_empty() {
             let _ = writeln!(
