@@ -186,10 +186,10 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     for (g, name) in group_names.iter().enumerate() {
         let idx = &members[g];
         let cap = capacity_of[g];
-        let items: Vec<Item> = idx
+        // What each lead is worth to the plan: never chosen (-1) when the options leave it out.
+        let worth: Vec<Item> = idx
             .iter()
             .map(|&i| Item {
-                // Never chosen: a lead the options leave out counts as worth nothing.
                 value: if eligible(&rows[i]) {
                     rows[i].net
                 } else {
@@ -198,15 +198,25 @@ pub fn run(args: &PlanArgs) -> Result<()> {
                 weight: rows[i].hours,
             })
             .collect();
+        // A group with no hours (a rep on leave) works no lead, not even one predicted to take
+        // none: 0 in the capacity file means "not this quarter".
+        let items: Vec<Item> = if cap > 0.0 {
+            worth.clone()
+        } else {
+            worth.iter().map(|i| Item { value: -1.0, ..*i }).collect()
+        };
         let plan = solve(&items, cap, Limits::default());
         // Not one lead fits: the hours are all that limits the plan, and the best rate a lead
         // too long would earn is what growing them is worth.
-        let too_long = || items.iter().filter(|i| i.value > 0.0 && i.weight > 0.0);
-        let smallest_lead = (plan.chosen.iter().all(|c| !c) && too_long().next().is_some())
+        let too_long = || worth.iter().filter(|i| i.value > 0.0 && i.weight > 0.0);
+        let nothing_fits = plan.chosen.iter().all(|c| !c) && too_long().next().is_some();
+        // A group without hours is said as such, not as leads too long for them.
+        let smallest_lead = (nothing_fits && cap > 0.0)
             .then(|| too_long().map(|i| i.weight).fold(f64::INFINITY, f64::min));
-        let value_of_an_hour = match smallest_lead {
-            Some(_) => too_long().map(|i| i.value / i.weight).fold(0.0, f64::max),
-            None => plan.shadow_price,
+        let value_of_an_hour = if nothing_fits {
+            too_long().map(|i| i.value / i.weight).fold(0.0, f64::max)
+        } else {
+            plan.shadow_price
         };
         for (&i, &c) in idx.iter().zip(&plan.chosen) {
             chosen[i] = c;
@@ -243,8 +253,9 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             chosen: plan.chosen.iter().filter(|&&c| c).count(),
             hours_used: tidy(plan.weight, hours_decimals(decimals)),
             expected_net: tidy(plan.value, decimals),
-            bound: plan.bound,
-            gap: plan.gap,
+            // No `-0` (a group that may choose nothing has a bound of -0).
+            bound: plan.bound + 0.0,
+            gap: plan.gap + 0.0,
             optimal: plan.optimal,
             value_of_an_hour,
             smallest_lead,
@@ -396,7 +407,8 @@ fn capacity_flags(args: &PlanArgs) -> Result<(Option<String>, Option<f64>)> {
                     shown(text)
                 )));
             };
-            let hours = positive_hours(hours, false).ok_or_else(|| {
+            // 0 for everyone plans nothing: surely a mistake, unlike one rep's 0 in a file.
+            let hours = read_hours(hours, false, false).ok_or_else(|| {
                 Error::Usage(format!(
                     "--capacity {}: the hours must be a number above 0 and at most {}, got {}",
                     shown(text),
@@ -418,12 +430,13 @@ fn group_key(name: &str) -> String {
         .to_lowercase()
 }
 
-/// A number of hours above zero and at most [`MAX_HOURS`]; `decimal_comma` as for a lead list
-/// (its delimiter is not a comma), so `3.200` in a `;` file is 3,200 hours there as it would be
-/// in its leads.
-fn positive_hours(text: &str, decimal_comma: bool) -> Option<f64> {
+/// A number of hours at most [`MAX_HOURS`], and above zero unless `zero` allows none (a rep on
+/// leave in a capacity file); `decimal_comma` as for a lead list (its delimiter is not a comma),
+/// so `3.200` in a `;` file is 3,200 hours there as it would be in its leads.
+fn read_hours(text: &str, decimal_comma: bool, zero: bool) -> Option<f64> {
     match parse_number(text.trim(), decimal_comma) {
-        Ok(Some(v)) if v > 0.0 && v <= MAX_HOURS => Some(v),
+        // `+ 0.0`: a `-0` is the 0 it means.
+        Ok(Some(v)) if (v > 0.0 || (zero && v == 0.0)) && v <= MAX_HOURS => Some(v + 0.0),
         _ => None,
     }
 }
@@ -501,12 +514,12 @@ fn read_capacities(
             ));
         }
         let text = decode(&record[1]);
-        let hours = positive_hours(&text, decimal_comma).ok_or_else(|| {
+        let hours = read_hours(&text, decimal_comma, true).ok_or_else(|| {
             source.field_error(
                 &record,
                 1,
                 format!(
-                    "expected hours above 0 and at most {}, got {}",
+                    "expected hours from 0 to {}, got {}",
                     whole(MAX_HOURS),
                     shown(text.trim())
                 ),
@@ -577,8 +590,12 @@ impl Capacities {
                 ),
             ));
         }
+        // Hours with no leads are most often a misspelt group. A group with no hours and no
+        // leads (a rep on leave, with none assigned) changes nothing, and its misspelling would
+        // leave the real group without hours, which is refused above.
         let idle: Vec<String> = groups
             .iter()
+            .filter(|(_, hours, _)| *hours > 0.0)
             .filter(|(g, _, _)| !names.iter().any(|n| group_key(n) == group_key(g)))
             .map(|(g, _, line)| match crate::io::table::closest(g, names) {
                 Some(close) => {

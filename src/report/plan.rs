@@ -317,10 +317,33 @@ impl PlanReport {
         }
         // A plan of no leads says why: none was worth choosing (found by a fresh-eyes review,
         // where a list of loss-making leads gave "0 leads" and no reason).
+        // A group given no hours (a rep on leave) chooses nothing, whatever its leads are worth.
+        let closed: Vec<&GroupPlan> = self.groups.iter().filter(|g| g.capacity == 0.0).collect();
+        if closed.len() > SHOWN_NAMES {
+            let _ = writeln!(
+                s,
+                "In {} groups the capacity is 0 {units}, so no lead is chosen: {}.",
+                group(closed.len()),
+                listing(&names(&closed), closed.len())
+            );
+        } else {
+            for g in &closed {
+                let _ = writeln!(
+                    s,
+                    "In {}, the capacity is 0 {units}: {} chosen.",
+                    g.group,
+                    if g.leads == 1 {
+                        "its one lead is not".to_string()
+                    } else {
+                        format!("none of its {} leads is", group(g.leads))
+                    }
+                );
+            }
+        }
         let worthless: Vec<&GroupPlan> = self
             .groups
             .iter()
-            .filter(|g| g.leads > 0 && g.eligible == 0)
+            .filter(|g| g.capacity > 0.0 && g.leads > 0 && g.eligible == 0)
             .collect();
         if !worthless.is_empty() {
             let mut wanted = match self.min_net.filter(|m| *m > 0.0) {

@@ -535,7 +535,7 @@ fn bad_capacities_and_groups_are_refused_by_name() {
             "--capacity-file",
             "reps.csv",
         ],
-        "error: reps.csv:2: column \"sales_hours\": expected hours above 0 and at most 1,000,000,000, got \"lots\"\n",
+        "error: reps.csv:2: column \"sales_hours\": expected hours from 0 to 1,000,000,000, got \"lots\"\n",
     );
     fails(
         &env,
@@ -581,7 +581,7 @@ fn hours_beyond_a_billion_are_refused_where_they_are_written() {
     fails(
         &env,
         &["plan", "data/leads.csv", "--by", "region", "--capacity-file", "cap_huge.csv"],
-        "error: cap_huge.csv:2: column \"sales_hours\": expected hours above 0 and at most 1,000,000,000, got \"1e300\"\n",
+        "error: cap_huge.csv:2: column \"sales_hours\": expected hours from 0 to 1,000,000,000, got \"1e300\"\n",
     );
     fails(
         &env,
@@ -756,6 +756,79 @@ fn a_count_cap_that_needs_more_hours_than_there_are_is_marked_as_such() {
     assert_eq!(
         one("30000"),
         "A cap of N leads by tier (N = the hours ÷ the average per lead) takes 527 leads worth EUR 9,695,618.68 but needs 30,027.2 hours, 27.2 more than there are (marked *): not a plan the team could work."
+    );
+}
+
+/// Found by a fresh-eyes review: a rep on leave could not be planned, `south,0` was refused
+/// ("expected finite hours above 0") and leaving the line out was refused too (leads but no
+/// hours). 0 hours is now a group that chooses nothing, and the report says so.
+#[test]
+fn a_group_with_no_hours_chooses_no_lead_and_is_said_to() {
+    let env = env();
+    let hours = env.read("data/territories.csv");
+    // South's rep is on leave; maria, on leave too, has no leads at all.
+    env.write(
+        "leave.csv",
+        hours.replacen("south,2800", "south,0", 1) + "maria,0\n",
+    );
+    let args = [
+        "plan",
+        "data/leads.csv",
+        "--by",
+        "region",
+        "--capacity-file",
+        "leave.csv",
+    ];
+    let run = env.run(&[&args[..], &["-o", "plan.csv"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let south = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("south "))
+        .unwrap();
+    assert!(
+        south.starts_with("south          0.0     198       0         0.0            0.00 "),
+        "{south}"
+    );
+    assert!(
+        run.stdout
+            .contains("\nIn south, the capacity is 0 hours: none of its 198 leads is chosen.\n"),
+        "{}",
+        run.stdout
+    );
+    let rows = csv_rows(&env.read("plan.csv"));
+    let (group, plan) = (col(&rows, "plan_group"), col(&rows, "plan"));
+    let south: Vec<&Vec<String>> = rows.iter().filter(|r| r[group] == "south").collect();
+    assert_eq!(south.len(), 198);
+    assert!(south.iter().all(|r| r[plan] == "not chosen"));
+    let report = regional_plan(&env, "data/leads.csv", "leave.csv", &[]);
+    let g = &report["groups"][4];
+    assert_eq!(g["group"], "south");
+    assert_eq!(
+        (g["capacity"].as_f64(), g["chosen"].as_u64()),
+        (Some(0.0), Some(0))
+    );
+    assert_eq!(
+        g["bound"].as_f64().unwrap().to_bits(),
+        0.0f64.to_bits(),
+        "no -0"
+    );
+    // The other groups plan as before.
+    let before = regional_plan(&env, "data/leads.csv", "data/territories.csv", &[]);
+    assert_eq!(report["groups"][1], before["groups"][1]);
+    // Hours below zero, or none written, are still refused; --capacity 0 for everyone too.
+    for (text, shown) in [("-1", "\"-1\""), ("", "\"\"")] {
+        env.write("bad.csv", format!("region,sales_hours\nnorth,{text}\n"));
+        fails(
+            &env,
+            &["plan", "data/leads.csv", "--by", "region", "--capacity-file", "bad.csv"],
+            &format!("error: bad.csv:2: column \"sales_hours\": expected hours from 0 to 1,000,000,000, got {shown}\n"),
+        );
+    }
+    fails(
+        &env,
+        &["plan", "data/leads.csv", "--capacity", "sales_hours=0"],
+        "error: --capacity \"sales_hours=0\": the hours must be a number above 0 and at most 1,000,000,000, got \"0\"\n",
     );
 }
 
