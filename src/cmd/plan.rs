@@ -8,7 +8,7 @@
 //! figures planned on are the ones written (net value to the cent, hours to 2 decimals), so
 //! the hours used and the net value of a plan add up from its rows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
@@ -18,13 +18,14 @@ use crate::error::{Error, Result};
 use crate::io::ids::{check_row, IdIndex};
 use crate::io::output::Output;
 use crate::io::table::{
-    decode, is_missing_value, line_of, parse_number, shown, CsvInput, ReadOptions, STDIN_PATH,
+    decode, is_missing_value, line_of, parse_number, shown, Candidates, CsvInput, ReadOptions,
+    STDIN_PATH,
 };
 use crate::model::components::column_names;
 use crate::model::file::ComponentSign;
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::plan::{solve, top_by_value, top_n, Item, Limits, CAPACITY_SLACK};
-use crate::report::format::whole;
+use crate::report::format::{counted, listing, whole};
 use crate::report::plan::{GroupPlan, PlanReport, Rule};
 use crate::write::csv::{Cell, CsvWriter, Dialect};
 use crate::write::ScoredWriter;
@@ -480,6 +481,8 @@ fn read_capacities(
     // Numbers are read as in a lead list with the same delimiter.
     let decimal_comma = crate::io::table::decimal_comma(input.delimiter());
     let mut groups: Vec<(String, f64, u64)> = Vec::new();
+    // Each group's line, by its key.
+    let mut first_line: HashMap<String, u64> = HashMap::new();
     let mut record = csv::ByteRecord::new();
     while input.read(&mut record)? {
         source.check_width(&record)?;
@@ -498,10 +501,8 @@ fn read_capacities(
         } else {
             written.clone()
         };
-        if let Some((_, _, first)) = groups
-            .iter()
-            .find(|(n, _, _)| group_key(n) == group_key(&name))
-        {
+        // A map, not a search of the groups so far: a roster of reps can be long.
+        if let Some(first) = first_line.get(&group_key(&name)) {
             let what = if name == written {
                 shown(&name)
             } else {
@@ -525,6 +526,7 @@ fn read_capacities(
                 ),
             )
         })?;
+        first_line.insert(group_key(&name), line);
         groups.push((name, hours, line));
     }
     if groups.is_empty() {
@@ -554,6 +556,14 @@ impl Capacities {
             Capacities::PerGroup { path, groups } => (path, groups),
         };
         let by = args.by.as_deref().unwrap_or("--by");
+        // Maps both ways, not a search of one list per item of the other: with `--by owner`
+        // both can be long.
+        let hours_of: HashMap<String, f64> =
+            groups.iter().map(|(g, h, _)| (group_key(g), *h)).collect();
+        let found: Vec<Option<f64>> = names
+            .iter()
+            .map(|n| hours_of.get(&group_key(n)).copied())
+            .collect();
         let mut counts = vec![0usize; names.len()];
         for r in rows {
             counts[r.group] += 1;
@@ -562,30 +572,33 @@ impl Capacities {
         let mut missing: Vec<(&String, usize)> = names
             .iter()
             .zip(counts.iter().copied())
-            .filter(|(n, _)| !groups.iter().any(|(g, _, _)| group_key(g) == group_key(n)))
-            .collect();
-        missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let listed: Vec<String> = groups.iter().map(|(g, _, _)| g.clone()).collect();
-        let missing: Vec<String> = missing
-            .into_iter()
-            .map(|(n, c)| {
-                let leads = crate::report::format::counted(c, "lead");
-                match crate::io::table::closest(n, &listed) {
-                    Some(close) => {
-                        format!("{} ({leads}; did you mean {}?)", shown(n), shown(close))
-                    }
-                    None => format!("{} ({leads})", shown(n)),
-                }
-            })
+            .zip(&found)
+            .filter(|(_, hours)| hours.is_none())
+            .map(|(named, _)| named)
             .collect();
         if !missing.is_empty() {
+            missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let listed = Candidates::new(groups.iter().map(|(g, _, _)| g.clone()));
+            let shown_missing: Vec<String> = missing
+                .iter()
+                .take(LISTED)
+                .map(|&(n, c)| {
+                    let leads = counted(c, "lead");
+                    match listed.closest(n) {
+                        Some(close) => {
+                            format!("{} ({leads}; did you mean {}?)", shown(n), shown(close))
+                        }
+                        None => format!("{} ({leads})", shown(n)),
+                    }
+                })
+                .collect();
             return Err(Error::file(
                 leads_path,
                 format!(
                     "{} in column \"{by}\" {} leads but no hours in {path}: {}; add {} to {path}, or correct the spelling",
-                    crate::report::format::counted(missing.len(), "value"),
+                    counted(missing.len(), "value"),
                     if missing.len() == 1 { "has" } else { "have" },
-                    list(&missing),
+                    listing(&shown_missing, missing.len()),
                     if missing.len() == 1 { "it" } else { "them" },
                 ),
             ));
@@ -593,55 +606,39 @@ impl Capacities {
         // Hours with no leads are most often a misspelt group. A group with no hours and no
         // leads (a rep on leave, with none assigned) changes nothing, and its misspelling would
         // leave the real group without hours, which is refused above.
-        let idle: Vec<String> = groups
+        let keys: HashSet<String> = names.iter().map(|n| group_key(n)).collect();
+        let idle: Vec<&(String, f64, u64)> = groups
             .iter()
-            .filter(|(_, hours, _)| *hours > 0.0)
-            .filter(|(g, _, _)| !names.iter().any(|n| group_key(n) == group_key(g)))
-            .map(|(g, _, line)| match crate::io::table::closest(g, names) {
-                Some(close) => {
-                    format!("{} (line {line}; did you mean {}?)", shown(g), shown(close))
-                }
-                None => format!("{} (line {line})", shown(g)),
-            })
+            .filter(|(g, hours, _)| *hours > 0.0 && !keys.contains(&group_key(g)))
             .collect();
         if !idle.is_empty() {
+            let leads_groups = Candidates::new(names.iter().cloned());
+            let shown_idle: Vec<String> = idle
+                .iter()
+                .take(LISTED)
+                .map(|(g, _, line)| match leads_groups.closest(g) {
+                    Some(close) => {
+                        format!("{} (line {line}; did you mean {}?)", shown(g), shown(close))
+                    }
+                    None => format!("{} (line {line})", shown(g)),
+                })
+                .collect();
+            let shown_names: Vec<String> = names.iter().take(LISTED).map(|n| shown(n)).collect();
             return Err(Error::file(
                 path,
                 format!(
                     "{} {} hours but no leads in {leads_path} (column \"{by}\" has {}): {}; correct the spelling, or leave {} out",
-                    crate::report::format::counted(idle.len(), "group"),
+                    counted(idle.len(), "group"),
                     if idle.len() == 1 { "has" } else { "have" },
-                    list(&names.iter().map(|n| shown(n)).collect::<Vec<_>>()),
-                    list(&idle),
+                    listing(&shown_names, names.len()),
+                    listing(&shown_idle, idle.len()),
                     if idle.len() == 1 { "it" } else { "them" },
                 ),
             ));
         }
-        Ok(names
-            .iter()
-            .map(|n| {
-                groups
-                    .iter()
-                    .find(|(g, _, _)| group_key(g) == group_key(n))
-                    .map(|(_, h, _)| *h)
-                    .expect("every group checked above")
-            })
-            .collect())
+        // Every group found: none was missing.
+        Ok(found.into_iter().flatten().collect())
     }
-}
-
-/// At most [`LISTED`] items, then how many more.
-fn list(items: &[String]) -> String {
-    let mut out = items
-        .iter()
-        .take(LISTED)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if items.len() > LISTED {
-        out.push_str(&format!(" and {} more", items.len() - LISTED));
-    }
-    out
 }
 
 /// A sum of written figures as written: no float noise (`1199.9799999999998`), no `-0`.

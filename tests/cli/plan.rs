@@ -832,6 +832,46 @@ fn a_group_with_no_hours_chooses_no_lead_and_is_said_to() {
     );
 }
 
+/// Found by a fresh-eyes review: each row of a capacity file was checked against every row
+/// before it (and each group of the lead list against every row), quadratic in a long roster.
+/// 50,000 rows took minutes that way; with maps it is a read of the file.
+#[test]
+fn a_long_roster_is_read_in_one_pass_and_its_duplicates_found() {
+    let env = env();
+    let leads = env.read("data/leads.csv");
+    let mut roster = String::from("lead_id,sales_hours\n");
+    for line in leads.lines().skip(1) {
+        roster += line.split(',').next().unwrap();
+        roster += ",40\n";
+    }
+    // Reps on leave with no leads: accepted, so all 50,000 are read and matched.
+    for k in 0..50_000 {
+        roster += &format!("rep{k:05},0\n");
+    }
+    env.write("roster.csv", &roster);
+    let args = [
+        "plan",
+        "data/leads.csv",
+        "--by",
+        "lead_id",
+        "--capacity-file",
+        "roster.csv",
+    ];
+    let run = env.run(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(" of 40,000.0 hours, "),
+        "{}",
+        run.stdout
+    );
+    env.write("roster.csv", roster + "l000500 ,1\n");
+    fails(
+        &env,
+        &args,
+        "error: roster.csv:51002: column \"lead_id\": \"l000500\" has a capacity already (line 501)\n",
+    );
+}
+
 #[test]
 fn hours_that_could_be_negative_are_not_planned_on() {
     let env = env();
