@@ -251,13 +251,13 @@ impl PlanReport {
                 money(t.top_n.hours - t.capacity, 1),
             );
         } else {
+            // Names as `names` shows them; it takes the first SHOWN_NAMES.
             let named: Vec<String> = over
                 .iter()
-                .take(SHOWN_NAMES)
-                .map(|g| {
+                .zip(names(&over))
+                .map(|(g, name)| {
                     format!(
-                        "{} ({} of {})",
-                        g.group,
+                        "{name} ({} of {})",
                         money(g.top_n.hours, 1),
                         money(g.capacity, 1)
                     )
@@ -315,8 +315,6 @@ impl PlanReport {
                 );
             }
         }
-        // A plan of no leads says why: none was worth choosing (found by a fresh-eyes review,
-        // where a list of loss-making leads gave "0 leads" and no reason).
         // A group given no hours (a rep on leave) chooses nothing, whatever its leads are worth.
         let closed: Vec<&GroupPlan> = self.groups.iter().filter(|g| g.capacity == 0.0).collect();
         if closed.len() > SHOWN_NAMES {
@@ -327,11 +325,10 @@ impl PlanReport {
                 listing(&names(&closed), closed.len())
             );
         } else {
-            for g in &closed {
+            for (g, name) in closed.iter().zip(names(&closed)) {
                 let _ = writeln!(
                     s,
-                    "In {}, the capacity is 0 {units}: {} chosen.",
-                    g.group,
+                    "In {name}, the capacity is 0 {units}: {} chosen.",
                     if g.leads == 1 {
                         "its one lead is not".to_string()
                     } else {
@@ -340,6 +337,8 @@ impl PlanReport {
                 );
             }
         }
+        // A plan of no leads says why: none was worth choosing (found by a fresh-eyes review,
+        // where a list of loss-making leads gave "0 leads" and no reason).
         let worthless: Vec<&GroupPlan> = self
             .groups
             .iter()
@@ -361,11 +360,10 @@ impl PlanReport {
                     listing(&names(&worthless), worthless.len())
                 );
             } else {
-                for g in worthless {
+                for (g, name) in worthless.iter().zip(names(&worthless)) {
                     let _ = writeln!(
                         s,
-                        "In {}, no lead is chosen: {} {wanted}.",
-                        g.group,
+                        "In {name}, no lead is chosen: {} {wanted}.",
                         if g.leads == 1 {
                             "its one lead does not have".to_string()
                         } else {
