@@ -749,3 +749,41 @@ fn write_plan(
     }
     out.commit()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_are_read_from_0_or_above_0_up_to_a_billion() {
+        assert_eq!(read_hours("3200", false, false), Some(3200.0));
+        assert_eq!(read_hours(" 1e9 ", false, false), Some(MAX_HOURS));
+        // 1e308 made the total of three groups `inf`: above the bound, refused.
+        for text in [
+            "1000000000.01",
+            "1e308",
+            "1e999",
+            "inf",
+            "NaN",
+            "-5",
+            "",
+            "lots",
+        ] {
+            assert_eq!(read_hours(text, false, true), None, "{text}");
+        }
+        // 0 only where allowed (a rep on leave in a capacity file); -0 is that 0.
+        assert_eq!(read_hours("0", false, false), None);
+        assert_eq!(read_hours("0", false, true), Some(0.0));
+        assert_eq!(read_hours("-0", false, true).map(f64::to_bits), Some(0));
+        // A semicolon file's decimal comma and grouped thousands.
+        assert_eq!(read_hours("3.200,5", true, false), Some(3200.5));
+    }
+
+    #[test]
+    fn hours_are_named_loosely_by_case_spaces_and_underscores_only() {
+        assert_eq!(loose("Sales Hours"), loose("sales_hours"));
+        assert_eq!(loose(" SALES_hours "), "saleshours");
+        assert_ne!(loose("sales-hours"), loose("sales_hours"));
+        assert_ne!(loose("sale_hours"), loose("sales_hours"));
+    }
+}
