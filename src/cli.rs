@@ -341,7 +341,8 @@ pub struct PlanArgs {
     /// Choose only leads whose net-value interval's low end is above zero
     #[arg(long)]
     pub risk: bool,
-    /// Choose only leads whose expected net value is at least this
+    /// Choose only leads whose expected net value is at least this (0 or more: a lead worth
+    /// less than nothing is never chosen)
     #[arg(long, value_name = "MONEY", allow_negative_numbers = true)]
     pub min_net: Option<f64>,
     /// Write every lead with its plan (chosen or not) here, as CSV

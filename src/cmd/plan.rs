@@ -8,7 +8,7 @@
 //! figures planned on are the ones written (net value to the cent, hours to 2 decimals), so
 //! the hours used and the net value of a plan add up from its rows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
@@ -17,11 +17,15 @@ use crate::economics::round_to;
 use crate::error::{Error, Result};
 use crate::io::ids::{check_row, IdIndex};
 use crate::io::output::Output;
-use crate::io::table::{decode, line_of, parse_number, shown, CsvInput, ReadOptions, STDIN_PATH};
+use crate::io::table::{
+    decode, is_missing_value, line_of, parse_number, shown, Candidates, CsvInput, ReadOptions,
+    STDIN_PATH,
+};
 use crate::model::components::column_names;
 use crate::model::file::ComponentSign;
 use crate::model::scorer::{ScoredLead, Scorer};
-use crate::plan::{solve, top_by_value, top_n, Item, Limits};
+use crate::plan::{solve, top_by_value, top_n, Item, Limits, CAPACITY_SLACK};
+use crate::report::format::{counted, listing, whole};
 use crate::report::plan::{GroupPlan, PlanReport, Rule};
 use crate::write::csv::{Cell, CsvWriter, Dialect};
 use crate::write::ScoredWriter;
@@ -34,6 +38,12 @@ fn hours_decimals(decimals: usize) -> usize {
 const BLANK_GROUP: &str = "(blank)";
 /// Groups named in a message before "and N more".
 const LISTED: usize = 10;
+/// The most hours a group may have: a billion, some 500,000 person-years, more than any team
+/// plans. Without a bound `1e308` was read as hours, the total of three groups overflowed to
+/// `inf` (`null` in JSON) and the table printed 300-digit capacities; below it every sum of
+/// groups stays finite and a capacity is held exactly to far below the hundredth of an hour
+/// (10^9 × 100 < 2^53).
+const MAX_HOURS: f64 = 1e9;
 
 pub fn run(args: &PlanArgs) -> Result<()> {
     let leads = super::leads_path(
@@ -56,6 +66,13 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             "--min-net {m}: expected an amount of money (a finite number)"
         )));
     }
+    if let Some(m) = args.min_net.filter(|m| *m < 0.0) {
+        // A lead worth less than nothing only lowers a plan's value, so none is ever chosen:
+        // a floor below zero was announced in the report and did nothing.
+        return Err(Error::Usage(format!(
+            "--min-net {m}: a plan never chooses a lead with an expected net value below zero (it would lower the plan's value), so a floor below zero changes nothing; give 0 or more, or leave --min-net out"
+        )));
+    }
     if args.capacity_file.as_deref() == Some(Path::new(STDIN_PATH))
         && leads == Path::new(STDIN_PATH)
     {
@@ -66,50 +83,18 @@ pub fn run(args: &PlanArgs) -> Result<()> {
 
     let (model, located) = crate::model::registry::load(&args.model)?;
     let components = super::components_of(&model, &located)?;
-    let (column, capacities) = match &args.capacity_file {
-        Some(path) => read_capacities(path)?,
+    let (part, capacities) = match &args.capacity_file {
+        Some(path) => read_capacities(path, &components, &model.missing_values)?,
         None => (
-            column.expect("checked"),
-            Capacities::Everyone(hours.expect("checked")),
+            planned_part(&components, column.as_deref().unwrap_or_default(), None)?,
+            Capacities::Everyone(hours.unwrap_or_default()),
         ),
     };
-    let part = components
-        .parts
-        .iter()
-        .position(|p| p.unit_column.as_deref() == Some(column.as_str()))
-        .ok_or_else(|| {
-            let known: Vec<&str> = components
-                .parts
-                .iter()
-                .filter(|p| p.target == 1)
-                .filter_map(|p| p.unit_column.as_deref())
-                .collect();
-            Error::Usage(format!(
-                "the model predicts no hours (or other units) of the burden named \"{column}\"; it predicts: {}",
-                known.join(", ")
-            ))
-        })?;
-    if components.parts[part].target != 1 {
-        return Err(Error::Usage(format!(
-            "\"{column}\" is part of the lifetime return, not of the service burden: plan against a cost the team spends, such as {}",
-            components
-                .parts
-                .iter()
-                .filter(|p| p.target == 1)
-                .filter_map(|p| p.unit_column.as_deref())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-
-    if components.parts[part].sign != ComponentSign::NonNegative {
-        // A lead predicted to take negative hours would give hours back: the plan would be
-        // neither meaningful nor, for the solver, a knapsack.
-        return Err(Error::Usage(format!(
-            "\"{column}\" was below zero for some customers the model learnt from (allow_negative in [economics]), so a lead's predicted {} can be negative; plan needs an amount that is never below zero",
-            column.replace('_', " ")
-        )));
-    }
+    // The model's own name from here on: a header "Sales Hours" plans `sales_hours`.
+    let column = components.parts[part]
+        .unit_column
+        .clone()
+        .unwrap_or_default();
 
     let scorer = Scorer::new(&model)?;
     let super::Leads {
@@ -202,10 +187,10 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     for (g, name) in group_names.iter().enumerate() {
         let idx = &members[g];
         let cap = capacity_of[g];
-        let items: Vec<Item> = idx
+        // What each lead is worth to the plan: never chosen (-1) when the options leave it out.
+        let worth: Vec<Item> = idx
             .iter()
             .map(|&i| Item {
-                // Never chosen: a lead the options leave out counts as worth nothing.
                 value: if eligible(&rows[i]) {
                     rows[i].net
                 } else {
@@ -214,15 +199,25 @@ pub fn run(args: &PlanArgs) -> Result<()> {
                 weight: rows[i].hours,
             })
             .collect();
+        // A group with no hours (a rep on leave) works no lead, not even one predicted to take
+        // none: 0 in the capacity file means "not this quarter".
+        let items: Vec<Item> = if cap > 0.0 {
+            worth.clone()
+        } else {
+            worth.iter().map(|i| Item { value: -1.0, ..*i }).collect()
+        };
         let plan = solve(&items, cap, Limits::default());
         // Not one lead fits: the hours are all that limits the plan, and the best rate a lead
         // too long would earn is what growing them is worth.
-        let too_long = || items.iter().filter(|i| i.value > 0.0 && i.weight > 0.0);
-        let smallest_lead = (plan.chosen.iter().all(|c| !c) && too_long().next().is_some())
+        let too_long = || worth.iter().filter(|i| i.value > 0.0 && i.weight > 0.0);
+        let nothing_fits = plan.chosen.iter().all(|c| !c) && too_long().next().is_some();
+        // A group without hours is said as such, not as leads too long for them.
+        let smallest_lead = (nothing_fits && cap > 0.0)
             .then(|| too_long().map(|i| i.weight).fold(f64::INFINITY, f64::min));
-        let value_of_an_hour = match smallest_lead {
-            Some(_) => too_long().map(|i| i.value / i.weight).fold(0.0, f64::max),
-            None => plan.shadow_price,
+        let value_of_an_hour = if nothing_fits {
+            too_long().map(|i| i.value / i.weight).fold(0.0, f64::max)
+        } else {
+            plan.shadow_price
         };
         for (&i, &c) in idx.iter().zip(&plan.chosen) {
             chosen[i] = c;
@@ -248,6 +243,8 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             leads: sel.chosen.iter().filter(|&&c| c).count(),
             hours: tidy(sel.weight, hours_decimals(decimals)),
             expected_net: tidy(sel.value, decimals),
+            // "Fits" as the solver and top_by_value read it.
+            within_capacity: sel.weight <= cap + cap * CAPACITY_SLACK,
         };
         plans.push(GroupPlan {
             group: name.clone(),
@@ -257,8 +254,9 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             chosen: plan.chosen.iter().filter(|&&c| c).count(),
             hours_used: tidy(plan.weight, hours_decimals(decimals)),
             expected_net: tidy(plan.value, decimals),
-            bound: plan.bound,
-            gap: plan.gap,
+            // No `-0` (a group that may choose nothing has a bound of -0).
+            bound: plan.bound + 0.0,
+            gap: plan.gap + 0.0,
             optimal: plan.optimal,
             value_of_an_hour,
             smallest_lead,
@@ -316,6 +314,83 @@ struct Row {
     line: std::ops::Range<usize>,
 }
 
+/// The part whose units are planned, named `name` by `--capacity` or, when `file` is given, by
+/// the second header of that capacity file: as the model names it, or failing that ignoring
+/// case, spaces and underscores (`Sales Hours` is `sales_hours`), when that names one part
+/// only. An error names where the name was written.
+fn planned_part(
+    components: &crate::model::components::Components,
+    name: &str,
+    file: Option<&str>,
+) -> Result<usize> {
+    let parts = &components.parts;
+    let burden: Vec<String> = parts
+        .iter()
+        .filter(|p| p.target == 1)
+        .filter_map(|p| p.unit_column.clone())
+        .collect();
+    let refuse = |problem: String| match file {
+        // The header is line 1; the second column is the one that names the hours.
+        Some(path) => Error::Row {
+            path: path.to_string(),
+            line: 1,
+            problem: format!("column 2 names the hours planned, but {problem}"),
+        },
+        None => Error::Usage(problem),
+    };
+    let exact = parts
+        .iter()
+        .position(|p| p.unit_column.as_deref() == Some(name));
+    let part = exact.or_else(|| {
+        let mut alike = parts.iter().enumerate().filter(|(_, p)| {
+            p.unit_column
+                .as_deref()
+                .is_some_and(|u| loose(u) == loose(name))
+        });
+        match (alike.next(), alike.next()) {
+            (Some((i, _)), None) => Some(i),
+            _ => None,
+        }
+    });
+    let Some(part) = part else {
+        let guess = crate::io::table::closest(name, &burden)
+            .map(|c| format!(" (did you mean {}?)", shown(c)))
+            .unwrap_or_default();
+        return Err(refuse(format!(
+            "the model predicts no hours (or other units) of the burden named {}{guess}; it predicts: {}",
+            shown(name),
+            burden.join(", ")
+        )));
+    };
+    let p = &parts[part];
+    let column = p.unit_column.as_deref().unwrap_or(name);
+    if p.target != 1 {
+        return Err(refuse(format!(
+            "{} is part of the lifetime return, not of the service burden: plan against a cost the team spends, such as {}",
+            shown(column),
+            burden.join(", ")
+        )));
+    }
+    if p.sign != ComponentSign::NonNegative {
+        // A lead predicted to take negative hours would give hours back: the plan would be
+        // neither meaningful nor, for the solver, a knapsack.
+        return Err(refuse(format!(
+            "{} was below zero for some customers the model learnt from (allow_negative in [economics]), so a lead's predicted {} can be negative; plan needs an amount that is never below zero",
+            shown(column),
+            column.replace('_', " ")
+        )));
+    }
+    Ok(part)
+}
+
+/// A name of hours as matched loosely: lower case, without spaces or underscores.
+fn loose(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace() && *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// `--capacity COLUMN=HOURS`, checked: the column, and the hours when given.
 fn capacity_flags(args: &PlanArgs) -> Result<(Option<String>, Option<f64>)> {
     match (&args.capacity, &args.capacity_file) {
@@ -333,10 +408,12 @@ fn capacity_flags(args: &PlanArgs) -> Result<(Option<String>, Option<f64>)> {
                     shown(text)
                 )));
             };
-            let hours = positive_hours(hours, false).ok_or_else(|| {
+            // 0 for everyone plans nothing: surely a mistake, unlike one rep's 0 in a file.
+            let hours = read_hours(hours, false, false).ok_or_else(|| {
                 Error::Usage(format!(
-                    "--capacity {}: the hours must be a finite number above 0, got {}",
+                    "--capacity {}: the hours must be a number above 0 and at most {}, got {}",
                     shown(text),
+                    whole(MAX_HOURS),
                     shown(hours.trim())
                 ))
             })?;
@@ -354,11 +431,13 @@ fn group_key(name: &str) -> String {
         .to_lowercase()
 }
 
-/// A finite number of hours above zero; `decimal_comma` as for a lead list (its delimiter is not
-/// a comma), so `3.200` in a `;` file is 3,200 hours there as it would be in its leads.
-fn positive_hours(text: &str, decimal_comma: bool) -> Option<f64> {
+/// A number of hours at most [`MAX_HOURS`], and above zero unless `zero` allows none (a rep on
+/// leave in a capacity file); `decimal_comma` as for a lead list (its delimiter is not a comma),
+/// so `3.200` in a `;` file is 3,200 hours there as it would be in its leads.
+fn read_hours(text: &str, decimal_comma: bool, zero: bool) -> Option<f64> {
     match parse_number(text.trim(), decimal_comma) {
-        Ok(Some(v)) if v.is_finite() && v > 0.0 => Some(v),
+        // `+ 0.0`: a `-0` is the 0 it means.
+        Ok(Some(v)) if (v > 0.0 || (zero && v == 0.0)) && v <= MAX_HOURS => Some(v + 0.0),
         _ => None,
     }
 }
@@ -374,12 +453,18 @@ enum Capacities {
     },
 }
 
-/// Reads a capacity file: the first column names the group, the second (named after the hours
-/// planned, e.g. `sales_hours`) gives its hours.
-/// Reads `--capacity-file`. Its delimiter is sniffed from its own header, whatever
+/// Reads `--capacity-file`, the part planned and each group's hours: the first column names the
+/// group, the second is named after the hours planned (`sales_hours`, see [`planned_part`]) and
+/// gives them. A group written as one of the model's `missing_values` (`n/a`) is `(blank)`, as
+/// such a value is in the lead list; an empty name is refused, more likely left out than meant.
+/// Its delimiter is sniffed from its own header, whatever
 /// `--delimiter` says of the lead list: a semicolon CRM export and a comma file of hours typed by
 /// hand go together.
-fn read_capacities(path: &Path) -> Result<(String, Capacities)> {
+fn read_capacities(
+    path: &Path,
+    components: &crate::model::components::Components,
+    missing_values: &[String],
+) -> Result<(usize, Capacities)> {
     let mut input = CsvInput::open(path, ReadOptions::default())?;
     if input.headers().len() < 2 {
         return Err(Error::file(
@@ -390,44 +475,65 @@ fn read_capacities(path: &Path) -> Result<(String, Capacities)> {
             ),
         ));
     }
-    let column = input.headers()[1].trim().to_string();
+    // The header first: a wrong name is one fix, whatever the rows hold.
+    let part = planned_part(components, input.headers()[1].trim(), Some(input.path()))?;
     let source = input.source().clone();
     // Numbers are read as in a lead list with the same delimiter.
     let decimal_comma = crate::io::table::decimal_comma(input.delimiter());
     let mut groups: Vec<(String, f64, u64)> = Vec::new();
+    // Each group's line, by its key.
+    let mut first_line: HashMap<String, u64> = HashMap::new();
     let mut record = csv::ByteRecord::new();
     while input.read(&mut record)? {
         source.check_width(&record)?;
-        let name = decode(&record[0]).trim().to_string();
+        let written = decode(&record[0]).trim().to_string();
         let line = line_of(&record);
-        if name.is_empty() {
-            return Err(source.field_error(&record, 0, "the group is blank".into()));
-        }
-        if let Some((_, _, first)) = groups
-            .iter()
-            .find(|(n, _, _)| group_key(n) == group_key(&name))
-        {
+        if written.is_empty() {
             return Err(source.field_error(
                 &record,
                 0,
-                format!("{} has a capacity already (line {first})", shown(&name)),
+                format!("the group is blank; to give hours to the leads whose --by value is blank, write {BLANK_GROUP}"),
+            ));
+        }
+        // As the lead list reads it: `n/a` there is the group (blank).
+        let name = if is_missing_value(missing_values, &written) {
+            BLANK_GROUP.to_string()
+        } else {
+            written.clone()
+        };
+        // A map, not a search of the groups so far: a roster of reps can be long.
+        if let Some(first) = first_line.get(&group_key(&name)) {
+            let what = if name == written {
+                shown(&name)
+            } else {
+                format!("{} (the group {name})", shown(&written))
+            };
+            return Err(source.field_error(
+                &record,
+                0,
+                format!("{what} has a capacity already (line {first})"),
             ));
         }
         let text = decode(&record[1]);
-        let hours = positive_hours(&text, decimal_comma).ok_or_else(|| {
+        let hours = read_hours(&text, decimal_comma, true).ok_or_else(|| {
             source.field_error(
                 &record,
                 1,
-                format!("expected finite hours above 0, got {}", shown(text.trim())),
+                format!(
+                    "expected hours from 0 to {}, got {}",
+                    whole(MAX_HOURS),
+                    shown(text.trim())
+                ),
             )
         })?;
+        first_line.insert(group_key(&name), line);
         groups.push((name, hours, line));
     }
     if groups.is_empty() {
         return Err(Error::file(input.path(), "has a header but no rows"));
     }
     Ok((
-        column,
+        part,
         Capacities::PerGroup {
             path: input.path().to_string(),
             groups,
@@ -450,6 +556,14 @@ impl Capacities {
             Capacities::PerGroup { path, groups } => (path, groups),
         };
         let by = args.by.as_deref().unwrap_or("--by");
+        // Maps both ways, not a search of one list per item of the other: with `--by owner`
+        // both can be long.
+        let hours_of: HashMap<String, f64> =
+            groups.iter().map(|(g, h, _)| (group_key(g), *h)).collect();
+        let found: Vec<Option<f64>> = names
+            .iter()
+            .map(|n| hours_of.get(&group_key(n)).copied())
+            .collect();
         let mut counts = vec![0usize; names.len()];
         for r in rows {
             counts[r.group] += 1;
@@ -458,82 +572,73 @@ impl Capacities {
         let mut missing: Vec<(&String, usize)> = names
             .iter()
             .zip(counts.iter().copied())
-            .filter(|(n, _)| !groups.iter().any(|(g, _, _)| group_key(g) == group_key(n)))
-            .collect();
-        missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let listed: Vec<String> = groups.iter().map(|(g, _, _)| g.clone()).collect();
-        let missing: Vec<String> = missing
-            .into_iter()
-            .map(|(n, c)| {
-                let leads = crate::report::format::counted(c, "lead");
-                match crate::io::table::closest(n, &listed) {
-                    Some(close) => {
-                        format!("{} ({leads}; did you mean {}?)", shown(n), shown(close))
-                    }
-                    None => format!("{} ({leads})", shown(n)),
-                }
-            })
+            .zip(&found)
+            .filter(|(_, hours)| hours.is_none())
+            .map(|(named, _)| named)
             .collect();
         if !missing.is_empty() {
+            missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let listed = Candidates::new(groups.iter().map(|(g, _, _)| g.clone()));
+            let shown_missing: Vec<String> = missing
+                .iter()
+                .take(LISTED)
+                .map(|&(n, c)| {
+                    let leads = counted(c, "lead");
+                    match listed.closest(n) {
+                        Some(close) => {
+                            format!("{} ({leads}; did you mean {}?)", shown(n), shown(close))
+                        }
+                        None => format!("{} ({leads})", shown(n)),
+                    }
+                })
+                .collect();
             return Err(Error::file(
                 leads_path,
                 format!(
                     "{} in column \"{by}\" {} leads but no hours in {path}: {}; add {} to {path}, or correct the spelling",
-                    crate::report::format::counted(missing.len(), "value"),
+                    counted(missing.len(), "value"),
                     if missing.len() == 1 { "has" } else { "have" },
-                    list(&missing),
+                    listing(&shown_missing, missing.len()),
                     if missing.len() == 1 { "it" } else { "them" },
                 ),
             ));
         }
-        let idle: Vec<String> = groups
+        // Hours with no leads are most often a misspelt group. A group with no hours and no
+        // leads (a rep on leave, with none assigned) changes nothing, and its misspelling would
+        // leave the real group without hours, which is refused above.
+        let keys: HashSet<String> = names.iter().map(|n| group_key(n)).collect();
+        let idle: Vec<&(String, f64, u64)> = groups
             .iter()
-            .filter(|(g, _, _)| !names.iter().any(|n| group_key(n) == group_key(g)))
-            .map(|(g, _, line)| match crate::io::table::closest(g, names) {
-                Some(close) => {
-                    format!("{} (line {line}; did you mean {}?)", shown(g), shown(close))
-                }
-                None => format!("{} (line {line})", shown(g)),
-            })
+            .filter(|(g, hours, _)| *hours > 0.0 && !keys.contains(&group_key(g)))
             .collect();
         if !idle.is_empty() {
+            let leads_groups = Candidates::new(names.iter().cloned());
+            let shown_idle: Vec<String> = idle
+                .iter()
+                .take(LISTED)
+                .map(|(g, _, line)| match leads_groups.closest(g) {
+                    Some(close) => {
+                        format!("{} (line {line}; did you mean {}?)", shown(g), shown(close))
+                    }
+                    None => format!("{} (line {line})", shown(g)),
+                })
+                .collect();
+            let shown_names: Vec<String> = names.iter().take(LISTED).map(|n| shown(n)).collect();
             return Err(Error::file(
                 path,
                 format!(
                     "{} {} hours but no leads in {leads_path} (column \"{by}\" has {}): {}; correct the spelling, or leave {} out",
-                    crate::report::format::counted(idle.len(), "group"),
+                    counted(idle.len(), "group"),
                     if idle.len() == 1 { "has" } else { "have" },
-                    list(&names.iter().map(|n| shown(n)).collect::<Vec<_>>()),
-                    list(&idle),
+                    listing(&shown_names, names.len()),
+                    listing(&shown_idle, idle.len()),
                     if idle.len() == 1 { "it" } else { "them" },
                 ),
             ));
         }
-        Ok(names
-            .iter()
-            .map(|n| {
-                groups
-                    .iter()
-                    .find(|(g, _, _)| group_key(g) == group_key(n))
-                    .map(|(_, h, _)| *h)
-                    .expect("every group checked above")
-            })
-            .collect())
+        // Every group found: none was missing.
+        Ok(found.into_iter().flatten().collect())
     }
-}
-
-/// At most [`LISTED`] items, then how many more.
-fn list(items: &[String]) -> String {
-    let mut out = items
-        .iter()
-        .take(LISTED)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if items.len() > LISTED {
-        out.push_str(&format!(" and {} more", items.len() - LISTED));
-    }
-    out
 }
 
 /// A sum of written figures as written: no float noise (`1199.9799999999998`), no `-0`.
@@ -549,6 +654,8 @@ fn total(plans: &[GroupPlan], decimals: usize) -> GroupPlan {
         leads: plans.iter().map(|g| f(g).leads).sum(),
         hours: tidy(plans.iter().map(|g| f(g).hours).sum(), h),
         expected_net: tidy(plans.iter().map(|g| f(g).expected_net).sum(), decimals),
+        // The total's hours may fit while a group's do not: it is only as good as its groups.
+        within_capacity: plans.iter().all(|g| f(g).within_capacity),
     };
     GroupPlan {
         group: "total".into(),
@@ -641,4 +748,42 @@ fn write_plan(
         buf.clear();
     }
     out.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_are_read_from_0_or_above_0_up_to_a_billion() {
+        assert_eq!(read_hours("3200", false, false), Some(3200.0));
+        assert_eq!(read_hours(" 1e9 ", false, false), Some(MAX_HOURS));
+        // 1e308 made the total of three groups `inf`: above the bound, refused.
+        for text in [
+            "1000000000.01",
+            "1e308",
+            "1e999",
+            "inf",
+            "NaN",
+            "-5",
+            "",
+            "lots",
+        ] {
+            assert_eq!(read_hours(text, false, true), None, "{text}");
+        }
+        // 0 only where allowed (a rep on leave in a capacity file); -0 is that 0.
+        assert_eq!(read_hours("0", false, false), None);
+        assert_eq!(read_hours("0", false, true), Some(0.0));
+        assert_eq!(read_hours("-0", false, true).map(f64::to_bits), Some(0));
+        // A semicolon file's decimal comma and grouped thousands.
+        assert_eq!(read_hours("3.200,5", true, false), Some(3200.5));
+    }
+
+    #[test]
+    fn hours_are_named_loosely_by_case_spaces_and_underscores_only() {
+        assert_eq!(loose("Sales Hours"), loose("sales_hours"));
+        assert_eq!(loose(" SALES_hours "), "saleshours");
+        assert_ne!(loose("sales-hours"), loose("sales_hours"));
+        assert_ne!(loose("sale_hours"), loose("sales_hours"));
+    }
 }

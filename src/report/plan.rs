@@ -53,6 +53,10 @@ pub struct Rule {
     pub leads: usize,
     pub hours: f64,
     pub expected_net: f64,
+    /// Whether its leads fit in the group's hours (for the total: in every group's). The count
+    /// cap ignores hours, so its leads may need more than there are: then its value is not one
+    /// the group could earn, and the report marks it.
+    pub within_capacity: bool,
 }
 
 /// The whole plan.
@@ -167,7 +171,13 @@ impl PlanReport {
                     "-".into()
                 },
                 money(g.by_net.expected_net, d),
-                money(g.top_n.expected_net, d),
+                // Marked where the cap needs more hours than there are; prefixed, so the
+                // figures stay aligned.
+                if g.top_n.within_capacity {
+                    money(g.top_n.expected_net, d)
+                } else {
+                    format!("*{}", money(g.top_n.expected_net, d))
+                },
             );
         };
         for g in self.groups.iter().take(SHOWN_GROUPS) {
@@ -219,19 +229,55 @@ impl PlanReport {
             if hours { "hours" } else { "used" },
             money(t.by_net.expected_net, d)
         );
-        let _ = writeln!(
-            s,
-            "A cap of N leads by tier (N = the {units} ÷ the average per lead, per group) takes {} worth {cur} {} but needs {} {}{}.",
+        // The cap ignores hours: say so where its leads need more than a group has, rather
+        // than set a plan no one could work beside the plan (found by a fresh-eyes review:
+        // north's cap needed 3,290.86 of its 3,200 hours, and "but needs" read the same either
+        // way).
+        let cap = format!(
+            "A cap of N leads by tier (N = the {units} ÷ the average per lead{}) takes {} worth {cur} {}",
+            if self.groups.len() > 1 { ", per group" } else { "" },
             counted(t.top_n.leads, "lead"),
             money(t.top_n.expected_net, d),
-            money(t.top_n.hours, 1),
-            units,
-            if t.top_n.hours > t.capacity * (1.0 + 1e-9) {
-                format!(", {} more than there are", money(t.top_n.hours - t.capacity, 1))
-            } else {
-                String::new()
-            }
         );
+        let over: Vec<&GroupPlan> = self
+            .groups
+            .iter()
+            .filter(|g| !g.top_n.within_capacity)
+            .collect();
+        if over.is_empty() {
+            let _ = writeln!(s, "{cap} in {} {units}.", money(t.top_n.hours, 1));
+        } else if self.groups.len() == 1 {
+            let _ = writeln!(
+                s,
+                "{cap} but needs {} {units}, {} more than there are (marked *): not a plan the team could work.",
+                money(t.top_n.hours, 1),
+                money(t.top_n.hours - t.capacity, 1),
+            );
+        } else {
+            // Names as `names` shows them; it takes the first SHOWN_NAMES.
+            let named: Vec<String> = over
+                .iter()
+                .zip(names(&over))
+                .map(|(g, name)| {
+                    format!(
+                        "{name} ({} of {})",
+                        money(g.top_n.hours, 1),
+                        money(g.capacity, 1)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "{cap} in {} {units}, but in {} it needs more {units} than there are (marked *): {}.",
+                money(t.top_n.hours, 1),
+                if over.len() == 1 {
+                    "1 group".to_string()
+                } else {
+                    format!("{} groups", group(over.len()))
+                },
+                listing(&named, over.len())
+            );
+        }
         let open: Vec<&GroupPlan> = self.groups.iter().filter(|g| !g.optimal).collect();
         if open.is_empty() {
             let _ = writeln!(
@@ -270,6 +316,64 @@ impl PlanReport {
                     units,
                     money(g.smallest_lead.unwrap_or(0.0), 2)
                 );
+            }
+        }
+        // A group given no hours (a rep on leave) chooses nothing, whatever its leads are worth.
+        let closed: Vec<&GroupPlan> = self.groups.iter().filter(|g| g.capacity == 0.0).collect();
+        if closed.len() > SHOWN_NAMES {
+            let _ = writeln!(
+                s,
+                "In {} groups the capacity is 0 {units}, so no lead is chosen: {}.",
+                group(closed.len()),
+                listing(&names(&closed), closed.len())
+            );
+        } else {
+            for (g, name) in closed.iter().zip(names(&closed)) {
+                let _ = writeln!(
+                    s,
+                    "In {name}, the capacity is 0 {units}: {} chosen.",
+                    if g.leads == 1 {
+                        "its one lead is not".to_string()
+                    } else {
+                        format!("none of its {} leads is", group(g.leads))
+                    }
+                );
+            }
+        }
+        // A plan of no leads says why: none was worth choosing (found by a fresh-eyes review,
+        // where a list of loss-making leads gave "0 leads" and no reason).
+        let worthless: Vec<&GroupPlan> = self
+            .groups
+            .iter()
+            .filter(|g| g.capacity > 0.0 && g.leads > 0 && g.eligible == 0)
+            .collect();
+        if !worthless.is_empty() {
+            let mut wanted = match self.min_net.filter(|m| *m > 0.0) {
+                Some(m) => format!("an expected net value of at least {}", money(m, 2)),
+                None => "an expected net value above zero".to_string(),
+            };
+            if self.risk {
+                wanted.push_str(" and an interval whose low end is above zero");
+            }
+            if worthless.len() > SHOWN_NAMES {
+                let _ = writeln!(
+                    s,
+                    "In {} groups no lead has {wanted}, so none is chosen: {}.",
+                    group(worthless.len()),
+                    listing(&names(&worthless), worthless.len())
+                );
+            } else {
+                for (g, name) in worthless.iter().zip(names(&worthless)) {
+                    let _ = writeln!(
+                        s,
+                        "In {name}, no lead is chosen: {} {wanted}.",
+                        if g.leads == 1 {
+                            "its one lead does not have".to_string()
+                        } else {
+                            format!("none of its {} leads has", group(g.leads))
+                        }
+                    );
+                }
             }
         }
         if self.groups.len() > SHOWN_NAMES && 2 * self.groups.len() > t.leads {
