@@ -417,22 +417,43 @@ pub fn write_fixed(buf: &mut String, value: f64, decimals: usize) {
 /// integers: `{:.2}` formatting falls back to bignum arithmetic for most values and was the
 /// single biggest cost of scoring.
 pub fn fixed(value: f64, decimals: usize) -> Fixed {
-    if let Some((negative, n)) = POW10
-        .get(decimals)
-        .and_then(|scale| round_half_away(value * scale))
-    {
-        let mut digits = Digits::new();
-        digits.scaled(n, decimals, false);
-        if negative {
-            digits.push_front(b'-');
-        }
-        return Fixed::Digits(digits);
+    match fixed_digits(value, decimals) {
+        Some(digits) => Fixed::Digits(digits),
+        None => Fixed::Text(fixed_text(value, decimals)),
     }
+}
+
+/// [`fixed`] appended to `out`: the digits go from the stack straight to where they belong,
+/// where a [`Fixed`] is built, moved to its caller and copied again. A scored CSV row writes
+/// six of them.
+pub fn push_fixed(out: &mut Vec<u8>, value: f64, decimals: usize) {
+    match fixed_digits(value, decimals) {
+        Some(digits) => out.extend_from_slice(digits.as_str().as_bytes()),
+        None => out.extend_from_slice(fixed_text(value, decimals).as_bytes()),
+    }
+}
+
+/// [`fixed`]'s fast path: `None` past it (huge, not finite, or more than 9 decimals).
+#[inline]
+fn fixed_digits(value: f64, decimals: usize) -> Option<Digits> {
+    let (negative, n) = POW10
+        .get(decimals)
+        .and_then(|scale| round_half_away(value * scale))?;
+    let mut digits = Digits::new();
+    digits.scaled(n, decimals, false);
+    if negative {
+        digits.push_front(b'-');
+    }
+    Some(digits)
+}
+
+/// [`fixed`]'s slow path, by `std`'s formatting.
+fn fixed_text(value: f64, decimals: usize) -> String {
     let mut text = format!("{value:.decimals$}");
     if text.starts_with('-') && text.bytes().all(|b| matches!(b, b'-' | b'0' | b'.')) {
         text.remove(0);
     }
-    Fixed::Text(text)
+    text
 }
 
 /// A number written by [`fixed`]: on the stack, or (past the fast path: huge, not finite, or
@@ -1033,6 +1054,9 @@ mod tests {
                 write_fixed(&mut got, v, d);
                 before::write_fixed(&mut want, v, d);
                 assert_eq!(got, want, "write_fixed({v:e}, {d})");
+                let mut pushed = b"x".to_vec();
+                push_fixed(&mut pushed, v, d);
+                assert_eq!(&pushed[1..], want.as_bytes(), "push_fixed({v:e}, {d})");
             }
             assert_eq!(
                 signed_whole(v),

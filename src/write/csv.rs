@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use crate::economics::{fixed, write_fixed, Fixed};
+use crate::economics::fixed;
 use crate::model::components::Components;
 use crate::model::equation::Equation;
 use crate::model::scorer::ScoredLead;
@@ -33,6 +33,9 @@ pub enum Cell<'a> {
 pub struct Dialect {
     delimiter: u8,
     quoted: [bool; 256],
+    /// Whether a number [`crate::economics::fixed`] writes (digits, `-`, `.`) can never hold
+    /// the delimiter, so it goes in unquoted without being looked at.
+    fixed_unquoted: bool,
 }
 
 impl Dialect {
@@ -41,7 +44,21 @@ impl Dialect {
         for b in [delimiter, b'"', b'\r', b'\n'] {
             quoted[b as usize] = true;
         }
-        Dialect { delimiter, quoted }
+        Dialect {
+            delimiter,
+            quoted,
+            fixed_unquoted: !(delimiter.is_ascii_digit() || matches!(delimiter, b'-' | b'.')),
+        }
+    }
+
+    /// A record appended to `out` cell by cell; [`Record::end`] ends it.
+    pub fn begin<'a>(&'a self, out: &'a mut Vec<u8>) -> Record<'a> {
+        Record {
+            start: out.len(),
+            dialect: self,
+            out,
+            fields: 0,
+        }
     }
 
     pub fn delimiter(&self) -> u8 {
@@ -50,16 +67,14 @@ impl Dialect {
 
     /// Appends one record, ended by `\n`.
     pub fn record<'a>(&self, out: &mut Vec<u8>, cells: impl IntoIterator<Item = Cell<'a>>) {
-        let start = out.len();
-        let mut fields = 0;
+        let mut record = self.begin(out);
         for cell in cells {
-            self.separate(out, &mut fields);
             match cell {
-                Cell::Text(text) => self.text(out, text),
-                Cell::Number(number) => self.number(out, number),
+                Cell::Text(text) => record.text(text),
+                Cell::Number(number) => record.number(number),
             }
         }
-        self.end(out, start, fields);
+        record.end();
     }
 
     /// Appends a record of text cells (a header, a rejected row).
@@ -143,6 +158,44 @@ impl Dialect {
     }
 }
 
+/// A record being appended: cells one after another, the delimiter between them.
+pub struct Record<'a> {
+    dialect: &'a Dialect,
+    out: &'a mut Vec<u8>,
+    start: usize,
+    fields: usize,
+}
+
+impl Record<'_> {
+    /// A text cell (see [`Cell::Text`]).
+    pub fn text(&mut self, text: &str) {
+        self.dialect.separate(self.out, &mut self.fields);
+        self.dialect.text(self.out, text);
+    }
+
+    /// A number leadscore formatted (see [`Cell::Number`]).
+    pub fn number(&mut self, number: &str) {
+        self.dialect.separate(self.out, &mut self.fields);
+        self.dialect.number(self.out, number);
+    }
+
+    /// `value` with `decimals` decimals, as [`crate::economics::fixed`] writes it, formatted
+    /// straight into the record.
+    pub fn fixed(&mut self, value: f64, decimals: usize) {
+        if self.dialect.fixed_unquoted {
+            self.dialect.separate(self.out, &mut self.fields);
+            crate::economics::push_fixed(self.out, value, decimals);
+        } else {
+            self.number(fixed(value, decimals).as_str());
+        }
+    }
+
+    /// Ends the record with `\n`.
+    pub fn end(self) {
+        self.dialect.end(self.out, self.start, self.fields);
+    }
+}
+
 /// Appends `field` with each `"` doubled.
 fn escape(out: &mut Vec<u8>, field: &str) {
     let mut rest = field.as_bytes();
@@ -170,8 +223,7 @@ pub struct CsvWriter<'e, W: Write> {
 struct Fields {
     reasons: String,
     warnings: String,
-    /// With components: each part as written, and the parts at full precision.
-    parts: Vec<String>,
+    /// With components: the parts at full precision.
     exact: Vec<f64>,
 }
 
@@ -255,53 +307,48 @@ impl<W: Write> ScoredWriter for CsvWriter<'_, W> {
 }
 
 impl<W: Write> CsvWriter<'_, W> {
-    /// Appends the lead's record to `line`.
+    /// Appends the lead's record to `line`. Numbers are formatted straight into it.
     fn encode(&mut self, lead: &ScoredLead, passthrough: &[Cow<'_, str>], line: &mut Vec<u8>) {
         let d = self.decimals;
         let f = &mut self.fields;
         let m = &lead.money;
-        let (ret, burden, net) = (
-            fixed(m.lifetime_return, d),
-            fixed(m.service_burden, d),
-            fixed(m.net, d),
-        );
-        let interval = lead
-            .interval_around(m.net)
-            .map(|(lo, hi)| (fixed(lo, d), fixed(hi, d)));
-        let (low, high) = interval
-            .as_ref()
-            .map_or(("", ""), |(lo, hi)| (lo.as_str(), hi.as_str()));
-        let ratio = m.ratio().map(|r| fixed(r, 2));
         push_reasons(self.equation, lead, &mut f.reasons);
         push_warnings(lead, &mut f.warnings);
-        if let Some(c) = self.components {
-            let cells = c.written_cells(self.equation, lead, d, &mut f.exact);
-            f.parts.resize_with(cells.len(), String::new);
-            for (i, (v, text)) in cells.iter().zip(f.parts.iter_mut()).enumerate() {
-                let decimals = if i < c.parts.len() { d } else { d.max(2) };
-                write_fixed(text, *v, decimals);
+        let mut record = self.dialect.begin(line);
+        record.text(&lead.id);
+        record.fixed(m.lifetime_return, d);
+        record.fixed(m.service_burden, d);
+        record.fixed(m.net, d);
+        match lead.interval_around(m.net) {
+            Some((low, high)) => {
+                record.fixed(low, d);
+                record.fixed(high, d);
+            }
+            None => {
+                record.number("");
+                record.number("");
             }
         }
-        let cells = [
-            Cell::Text(&lead.id),
-            Cell::Number(ret.as_str()),
-            Cell::Number(burden.as_str()),
-            Cell::Number(net.as_str()),
-            Cell::Number(low),
-            Cell::Number(high),
-            Cell::Number(ratio.as_ref().map_or("", Fixed::as_str)),
-            Cell::Text(lead.tier.as_str()),
-            Cell::Text(lead.recommendation.as_str()),
-            Cell::Text(&f.reasons),
-            Cell::Text(&f.warnings),
-        ];
-        self.dialect.record(
-            line,
-            cells
-                .into_iter()
-                .chain(f.parts.iter().map(|p| Cell::Number(p)))
-                .chain(passthrough.iter().map(|p| Cell::Text(p))),
-        );
+        match m.ratio() {
+            Some(ratio) => record.fixed(ratio, 2),
+            None => record.number(""),
+        }
+        record.text(lead.tier.as_str());
+        record.text(lead.recommendation.as_str());
+        record.text(&f.reasons);
+        record.text(&f.warnings);
+        if let Some(c) = self.components {
+            let cells = c.written_cells(self.equation, lead, d, &mut f.exact);
+            for (i, v) in cells.iter().enumerate() {
+                // Money to the output's decimals; units (hours) to at least 2.
+                let decimals = if i < c.parts.len() { d } else { d.max(2) };
+                record.fixed(*v, decimals);
+            }
+        }
+        for p in passthrough {
+            record.text(p);
+        }
+        record.end();
     }
 }
 
@@ -411,5 +458,32 @@ mod tests {
             ],
         );
         assert_eq!(out, b"\"-1.234,5\",-12,-12\n");
+    }
+
+    /// A number formatted straight into a record is what `fixed` writes, unquoted, unless the
+    /// delimiter is a character such a number holds: then it is quoted like any number cell.
+    #[test]
+    fn fixed_numbers_go_in_as_fixed_writes_them_and_are_quoted_for_their_own_characters() {
+        for (delimiter, want) in [
+            (b',', &b"-1234.57,0.00,7\n"[..]),
+            (b';', b"-1234.57;0.00;7\n"),
+            (b'.', b"\"-1234.57\".\"0.00\".7\n"),
+            (b'-', b"\"-1234.57\"-0.00-7\n"),
+            (b'7', b"\"-1234.57\"70.007\"7\"\n"),
+        ] {
+            let dialect = Dialect::new(delimiter);
+            let mut out = Vec::new();
+            let mut record = dialect.begin(&mut out);
+            record.fixed(-1234.567, 2);
+            record.fixed(-0.001, 2);
+            record.fixed(7.0, 0);
+            record.end();
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(want),
+                "delimiter {}",
+                delimiter as char
+            );
+        }
     }
 }
