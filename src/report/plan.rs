@@ -97,6 +97,24 @@ fn names(groups: &[&GroupPlan]) -> Vec<String> {
         .collect()
 }
 
+/// A sentence per group when there are few, or one naming the first [`SHOWN_NAMES`] when there
+/// are more: `many(count, listing)` and `one(group, its name as printed)`.
+fn per_group(
+    s: &mut String,
+    groups: &[&GroupPlan],
+    many: impl Fn(&str, &str) -> String,
+    one: impl Fn(&GroupPlan, &str) -> String,
+) {
+    if groups.len() > SHOWN_NAMES {
+        let listed = listing(&names(groups), groups.len());
+        let _ = writeln!(s, "{}", many(&group(groups.len()), &listed));
+    } else {
+        for (g, name) in groups.iter().zip(names(groups)) {
+            let _ = writeln!(s, "{}", one(g, &name));
+        }
+    }
+}
+
 impl PlanReport {
     pub fn render(&self) -> String {
         let cur = &self.currency;
@@ -299,47 +317,41 @@ impl PlanReport {
             .iter()
             .filter(|g| g.smallest_lead.is_some())
             .collect();
-        if unfit.len() > SHOWN_NAMES {
-            let _ = writeln!(
-                s,
-                "In {} groups, no lead fits in the {units} (the smallest of each needs more): {}.",
-                group(unfit.len()),
-                listing(&names(&unfit), unfit.len())
-            );
-        } else {
-            for g in unfit {
-                let _ = writeln!(
-                    s,
-                    "In {}, no lead fits in {} {}: the smallest needs {}.",
-                    printable(&g.group),
+        per_group(
+            &mut s,
+            &unfit,
+            |count, listed| {
+                format!("In {count} groups, no lead fits in the {units} (the smallest of each needs more): {listed}.")
+            },
+            |g, name| {
+                format!(
+                    "In {name}, no lead fits in {} {units}: the smallest needs {}.",
                     money(g.capacity, 2),
-                    units,
                     money(g.smallest_lead.unwrap_or(0.0), 2)
-                );
-            }
-        }
+                )
+            },
+        );
         // A group given no hours (a rep on leave) chooses nothing, whatever its leads are worth.
         let closed: Vec<&GroupPlan> = self.groups.iter().filter(|g| g.capacity == 0.0).collect();
-        if closed.len() > SHOWN_NAMES {
-            let _ = writeln!(
-                s,
-                "In {} groups the capacity is 0 {units}, so no lead is chosen: {}.",
-                group(closed.len()),
-                listing(&names(&closed), closed.len())
-            );
-        } else {
-            for (g, name) in closed.iter().zip(names(&closed)) {
-                let _ = writeln!(
-                    s,
+        per_group(
+            &mut s,
+            &closed,
+            |count, listed| {
+                format!(
+                    "In {count} groups the capacity is 0 {units}, so no lead is chosen: {listed}."
+                )
+            },
+            |g, name| {
+                format!(
                     "In {name}, the capacity is 0 {units}: {} chosen.",
                     if g.leads == 1 {
                         "its one lead is not".to_string()
                     } else {
                         format!("none of its {} leads is", group(g.leads))
                     }
-                );
-            }
-        }
+                )
+            },
+        );
         // A plan of no leads says why: none was worth choosing (found by a fresh-eyes review,
         // where a list of loss-making leads gave "0 leads" and no reason).
         let worthless: Vec<&GroupPlan> = self
@@ -355,26 +367,23 @@ impl PlanReport {
             if self.risk {
                 wanted.push_str(" and an interval whose low end is above zero");
             }
-            if worthless.len() > SHOWN_NAMES {
-                let _ = writeln!(
-                    s,
-                    "In {} groups no lead has {wanted}, so none is chosen: {}.",
-                    group(worthless.len()),
-                    listing(&names(&worthless), worthless.len())
-                );
-            } else {
-                for (g, name) in worthless.iter().zip(names(&worthless)) {
-                    let _ = writeln!(
-                        s,
+            per_group(
+                &mut s,
+                &worthless,
+                |count, listed| {
+                    format!("In {count} groups no lead has {wanted}, so none is chosen: {listed}.")
+                },
+                |g, name| {
+                    format!(
                         "In {name}, no lead is chosen: {} {wanted}.",
                         if g.leads == 1 {
                             "its one lead does not have".to_string()
                         } else {
                             format!("none of its {} leads has", group(g.leads))
                         }
-                    );
-                }
-            }
+                    )
+                },
+            );
         }
         if self.groups.len() > SHOWN_NAMES && 2 * self.groups.len() > t.leads {
             // One lead a group plans nothing: each is taken if it fits, alone.

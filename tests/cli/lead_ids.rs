@@ -5,19 +5,7 @@
 //! `explain --id` finds a lead as that check compares ids, so the blanks need not be typed,
 //! shows the id as it is, and refuses a blank `--id`.
 
-use crate::util::{csv_rows, repo, Env};
-
-fn shipped_env() -> Env {
-    let env = Env::new();
-    env.copy("models/model.json", "models/model.json");
-    env
-}
-
-/// The sample lead list's header, then `rows`.
-fn leads(rows: &str) -> String {
-    let sample = std::fs::read_to_string(repo("data/leads.csv")).unwrap();
-    format!("{}\n{rows}", sample.lines().next().unwrap())
-}
+use crate::util::{csv_rows, sample_header_with, shipped_model_env};
 
 const PADDED: &str = "\"  L1\t\",a,software,north,50,1000000,referral,standard,5000\n\
 L2 ,b,retail,south,20,900000,web,basic,800\n\
@@ -31,8 +19,8 @@ fn ids(rows: &[Vec<String>]) -> Vec<String> {
 
 #[test]
 fn plan_writes_the_ids_score_writes() {
-    let env = shipped_env();
-    env.write("padded.csv", leads(PADDED));
+    let env = shipped_model_env();
+    env.write("padded.csv", sample_header_with(PADDED));
     let score = env.run(&["score", "padded.csv", "-o", "scored.csv"]);
     assert_eq!(score.code, 0, "{}", score.stderr);
     let plan = env.run(&[
@@ -51,10 +39,10 @@ fn plan_writes_the_ids_score_writes() {
 
 #[test]
 fn ids_that_differ_only_in_blanks_are_one_id_to_every_command() {
-    let env = shipped_env();
+    let env = shipped_model_env();
     env.write(
         "twice.csv",
-        leads(
+        sample_header_with(
             "L1,a,software,north,50,1000000,referral,standard,5000\n\
              \" L1\",b,retail,south,20,900000,web,basic,800\n",
         ),
@@ -81,8 +69,8 @@ fn ids_that_differ_only_in_blanks_are_one_id_to_every_command() {
 
 #[test]
 fn explain_finds_a_padded_id_without_its_blanks_and_shows_it_whole() {
-    let env = shipped_env();
-    env.write("padded.csv", leads(PADDED));
+    let env = shipped_model_env();
+    env.write("padded.csv", sample_header_with(PADDED));
     for typed in ["L1", "  L1\t", " L1 "] {
         let run = env.run(&["explain", "padded.csv", "--id", typed, "--format", "json"]);
         assert_eq!(run.code, 0, "{typed:?}: {}", run.stderr);
@@ -108,10 +96,10 @@ fn explain_finds_a_padded_id_without_its_blanks_and_shows_it_whole() {
 
 #[test]
 fn explain_refuses_a_blank_id() {
-    let env = shipped_env();
+    let env = shipped_model_env();
     env.write(
         "blank.csv",
-        leads(
+        sample_header_with(
             "L1,a,software,north,50,1000000,referral,standard,5000\n\
              \" \",b,retail,south,20,900000,web,basic,800\n",
         ),

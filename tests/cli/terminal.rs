@@ -4,19 +4,7 @@
 //! value does; the JSON keeps the value exactly as it was read.
 
 use crate::commands::succeeded;
-use crate::util::{repo, Env};
-
-fn shipped_env() -> Env {
-    let env = Env::new();
-    env.copy("models/model.json", "models/model.json");
-    env
-}
-
-/// The sample lead list's header, then `rows`.
-fn leads(rows: &str) -> String {
-    let sample = std::fs::read_to_string(repo("data/leads.csv")).unwrap();
-    format!("{}\n{rows}", sample.lines().next().unwrap())
-}
+use crate::util::{repo, sample_header_with, shipped_model_env, Env};
 
 /// Asserts that `text` has no control character but its line ends.
 fn no_controls(text: &str) {
@@ -29,11 +17,13 @@ fn no_controls(text: &str) {
 
 #[test]
 fn explain_escapes_the_id_and_the_values_it_prints() {
-    let env = shipped_env();
+    let env = shipped_model_env();
     // An OSC sequence (sets the terminal's title) in the industry, an ESC in the id.
     env.write(
         "esc.csv",
-        leads("E\u{1b}1,c,soft\u{1b}]0;pwned\u{7}ware,north,50,1000000,referral,standard,5000\n"),
+        sample_header_with(
+            "E\u{1b}1,c,soft\u{1b}]0;pwned\u{7}ware,north,50,1000000,referral,standard,5000\n",
+        ),
     );
     let run = env.run(&["explain", "esc.csv", "--id", "E\u{1b}1"]);
     succeeded(&run);
@@ -76,10 +66,10 @@ fn explain_escapes_the_id_and_the_values_it_prints() {
 
 #[test]
 fn an_id_explain_does_not_find_is_quoted_as_values_are() {
-    let env = shipped_env();
+    let env = shipped_model_env();
     env.write(
         "one.csv",
-        leads("L1,c,software,north,50,1000000,referral,standard,5000\n"),
+        sample_header_with("L1,c,software,north,50,1000000,referral,standard,5000\n"),
     );
     let run = env.run(&["explain", "one.csv", "--id", "ctl\u{1b}[2Jchar"]);
     assert_eq!(
@@ -107,10 +97,10 @@ fn an_id_explain_does_not_find_is_quoted_as_values_are() {
 
 #[test]
 fn plan_escapes_the_groups_it_prints() {
-    let env = shipped_env();
+    let env = shipped_model_env();
     env.write(
         "esc.csv",
-        leads(
+        sample_header_with(
             "E1,c,software,nor\u{1b}[31mth,50,1000000,referral,standard,5000\n\
              E2,d,software,south,50,1000000,referral,standard,5000\n",
         ),

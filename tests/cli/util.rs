@@ -18,6 +18,19 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// A scratch directory holding the shipped model, as `models/model.json`.
+pub fn shipped_model_env() -> Env {
+    let env = Env::new();
+    env.copy("models/model.json", "models/model.json");
+    env
+}
+
+/// The sample lead list's header, then `rows`.
+pub fn sample_header_with(rows: &str) -> String {
+    let sample = std::fs::read_to_string(repo("data/leads.csv")).unwrap();
+    format!("{}\n{rows}", sample.lines().next().unwrap())
+}
+
 /// A scratch directory to run the binary in.
 pub struct Env {
     dir: tempfile::TempDir,
