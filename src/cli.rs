@@ -290,6 +290,10 @@ pub struct ScoreArgs {
     /// in its column's units: burden_sales_effort, expected_sales_hours, ...
     #[arg(long)]
     pub components: bool,
+    /// Add the net value broken down, in money: baseline_net, one contribution_<feature> per
+    /// feature and floor_net, adding up to expected_net as written (the columns `sql` returns)
+    #[arg(long)]
+    pub breakdown: bool,
     /// Write rows that cannot be scored, with the reason, to FILE and score the rest
     #[arg(long, value_name = "FILE")]
     pub skip_invalid: Option<PathBuf>,

@@ -24,7 +24,7 @@ use crate::io::table::{line_of, ReadOptions, Row, Source};
 use crate::model::columns::FeatureColumns;
 use crate::model::components::{column_names, Components};
 use crate::model::drift::Drift;
-use crate::model::scorer::{ScoredLead, Scorer};
+use crate::model::scorer::{breakdown_columns, ScoredLead, Scorer};
 use crate::report::score::Summary;
 use crate::write::csv::{CsvWriter, Dialect};
 
@@ -61,9 +61,12 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         Vec::new()
     };
     let carried: Vec<&str> = extra.iter().map(|&c| input.headers()[c].as_str()).collect();
-    let part_columns = components
+    let mut part_columns = components
         .as_ref()
         .map_or_else(Vec::new, |c| column_names(&c.parts));
+    if args.breakdown {
+        part_columns.extend(breakdown_columns(scorer.equation()));
+    }
     let header = crate::write::header_with(&input.headers()[id_col], &part_columns, &carried);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
 
@@ -87,6 +90,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     let ctx = Ctx {
         scorer: &scorer,
         components: components.as_ref(),
+        breakdown: args.breakdown,
         cols: &cols,
         source: &source,
         extra: &extra,
@@ -126,6 +130,8 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
 struct Ctx<'a> {
     scorer: &'a Scorer<'a>,
     components: Option<&'a Components>,
+    /// `--breakdown`: the net value's parts after the components.
+    breakdown: bool,
     cols: &'a FeatureColumns,
     source: &'a Source,
     extra: &'a [usize],
@@ -158,7 +164,8 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         error: None,
     };
     let mut out = CsvWriter::new(Vec::with_capacity(batch.len * 160), eq, ctx.decimals)
-        .with_components(ctx.components);
+        .with_components(ctx.components)
+        .with_breakdown(ctx.breakdown);
     let mut rejects = Vec::new();
     let mut lead = ScoredLead::default();
     let checks = &mut batch.checks;

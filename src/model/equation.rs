@@ -455,6 +455,15 @@ impl Equation {
             .iter()
             .any(|t| matches!(t.scale, Scale::Log { .. }))
     }
+
+    /// The baselines' net value: return's baseline less burden's. With every feature's part
+    /// and the floors' it adds up to a lead's net value.
+    pub fn baseline_net(&self) -> f64 {
+        self.targets
+            .iter()
+            .map(|t| t.role.sign() * t.baseline)
+            .sum()
+    }
 }
 
 /// Reads one target's coefficient off a model column.

@@ -114,6 +114,65 @@ impl ScoredLead {
         net_of(eq, &self.contributions[f * nt..(f + 1) * nt])
     }
 
+    /// The net value's breakdown as written, into `out` (cleared first): the baseline, each
+    /// feature's part and the floors' part, in the order of [`breakdown_columns`], adding up
+    /// exactly to the written net value, and to the cent what `explain` shows. As there, each
+    /// side is written on its own: its baseline (the same for every lead) rounded alone, the
+    /// parts (features by the size of their effect, then each floor) apportioned to the rest
+    /// (`economics::apportion`), so they add up where each rounded alone could be a cent off;
+    /// a part's net value is its return less its burden.
+    pub fn breakdown(&self, eq: &Equation, decimals: usize, out: &mut Vec<f64>) {
+        let nf = eq.terms.len();
+        let side = |role: Role, part: &dyn Fn(usize) -> f64| -> f64 {
+            eq.targets
+                .iter()
+                .enumerate()
+                .filter(|(_, target)| target.role == role)
+                .map(|(t, _)| part(t))
+                .sum()
+        };
+        // Explain's order: features by the size of their effect on the net value (ties in
+        // feature order), then the floors, one per target that has one.
+        let mut order: Vec<usize> = (0..nf).collect();
+        order.sort_by(|&a, &b| {
+            self.net_contribution(eq, b)
+                .abs()
+                .total_cmp(&self.net_contribution(eq, a).abs())
+        });
+        let floored: Vec<usize> = (0..self.floors.len())
+            .filter(|&t| self.floors[t] > 0.0)
+            .collect();
+        let written = |role: Role, total: f64| -> (f64, Vec<f64>) {
+            let base =
+                crate::economics::round_to(side(role, &|t| eq.targets[t].baseline), decimals);
+            let parts: Vec<f64> = order
+                .iter()
+                .map(|&f| side(role, &|t| self.contribution(f, t)))
+                .chain(
+                    floored
+                        .iter()
+                        .map(|&u| side(role, &|t| if t == u { self.floors[t] } else { 0.0 })),
+                )
+                .collect();
+            (
+                base,
+                crate::economics::apportion(&parts, total - base, decimals),
+            )
+        };
+        let (ret_base, ret) = written(Role::Return, self.money.lifetime_return);
+        let (burden_base, burden) = written(Role::Burden, self.money.service_burden);
+        out.clear();
+        out.resize(nf + 2, 0.0);
+        out[0] = ret_base - burden_base;
+        for (i, (r, b)) in ret.iter().zip(&burden).enumerate() {
+            let column = match order.get(i) {
+                Some(&f) => 1 + f,
+                None => nf + 1,
+            };
+            out[column] += r - b;
+        }
+    }
+
     /// The interval as written beside a net value `net`: widened, if need be, to contain it.
     pub fn interval_around(&self, net: f64) -> Option<(f64, f64)> {
         self.interval.map(|(lo, hi)| (lo.min(net), hi.max(net)))
@@ -219,6 +278,20 @@ fn net_of(eq: &Equation, parts: &[f64]) -> f64 {
         .zip(parts)
         .map(|(target, c)| target.role.sign() * c)
         .sum()
+}
+
+/// The names of the breakdown's columns ([`ScoredLead::breakdown`]), as `score --breakdown`
+/// writes them and the SQL query returns them: `baseline_net`, `contribution_<feature>` per
+/// feature, `floor_net`.
+pub fn breakdown_columns(eq: &Equation) -> Vec<String> {
+    std::iter::once("baseline_net".to_string())
+        .chain(
+            eq.terms
+                .iter()
+                .map(|t| format!("contribution_{}", t.name())),
+        )
+        .chain(std::iter::once("floor_net".to_string()))
+        .collect()
 }
 
 /// One driver of a lead's net value.

@@ -65,13 +65,7 @@ pub struct Provenance {
 /// The names of the columns the query returns, after the id: see the module docs.
 pub fn output_columns(eq: &Equation) -> Vec<String> {
     let mut names: Vec<String> = FIGURE_COLUMNS.iter().map(|s| s.to_string()).collect();
-    names.push("baseline_net".to_string());
-    names.extend(
-        eq.terms
-            .iter()
-            .map(|t| format!("contribution_{}", t.name())),
-    );
-    names.push("floor_net".to_string());
+    names.extend(crate::model::scorer::breakdown_columns(eq));
     names.extend(eq.terms.iter().map(|t| format!("guessed_{}", t.name())));
     names.extend(
         ["too_little_known", "unreadable", "model_version"]
@@ -573,8 +567,7 @@ impl Generator<'_> {
             self.lit(Recommendation::Qualify.as_str()),
             name()?
         ));
-        let baseline_net: f64 = eq.targets.iter().map(|t| t.role.sign() * t.baseline).sum();
-        cols.push(format!("{} AS {}", self.num(baseline_net)?, name()?));
+        cols.push(format!("{} AS {}", self.num(eq.baseline_net())?, name()?));
         let net_of = |part: &dyn Fn(usize) -> String| -> String {
             eq.targets
                 .iter()

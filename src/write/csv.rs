@@ -217,6 +217,8 @@ pub struct CsvWriter<'e, W: Write> {
     line: Vec<u8>,
     fields: Fields,
     components: Option<&'e Components>,
+    /// Whether each lead's net value is broken down (`score --breakdown`).
+    breakdown: bool,
 }
 
 #[derive(Default)]
@@ -225,6 +227,8 @@ struct Fields {
     warnings: String,
     /// With components: the parts at full precision.
     exact: Vec<f64>,
+    /// With the breakdown: its columns as written.
+    breakdown: Vec<f64>,
 }
 
 impl<'e, W: Write> CsvWriter<'e, W> {
@@ -237,7 +241,16 @@ impl<'e, W: Write> CsvWriter<'e, W> {
             line: Vec::with_capacity(256),
             fields: Fields::default(),
             components: None,
+            breakdown: false,
         }
+    }
+
+    /// Also writes each lead's net value broken down, after the components: the baseline,
+    /// each feature's part and the floors' part, adding up to the written net value, in the
+    /// columns [`crate::model::scorer::breakdown_columns`] names.
+    pub fn with_breakdown(mut self, breakdown: bool) -> Self {
+        self.breakdown = breakdown;
+        self
     }
 
     /// Also writes each lead's components (`score --components`), in the columns
@@ -343,6 +356,12 @@ impl<W: Write> CsvWriter<'_, W> {
                 // Money to the output's decimals; units (hours) to at least 2.
                 let decimals = if i < c.parts.len() { d } else { d.max(2) };
                 record.fixed(*v, decimals);
+            }
+        }
+        if self.breakdown {
+            lead.breakdown(self.equation, d, &mut f.breakdown);
+            for v in &f.breakdown {
+                record.fixed(*v, d);
             }
         }
         for p in passthrough {

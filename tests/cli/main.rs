@@ -13,6 +13,7 @@ mod json_paths;
 
 mod accuracy;
 mod blanks;
+mod breakdown;
 mod categories;
 mod commands;
 mod components;
