@@ -359,10 +359,10 @@ fn encode(model: &leadscore::model::Model, s: &leadscore::model::scorer::ScoredL
     x
 }
 
-#[test]
-fn floors_keep_money_non_negative_and_show_in_the_reasons() {
-    // Return falls and burden rises with x, both exactly linear; a lead far outside the
-    // history extrapolates below zero on one side or the other.
+/// A model of one feature x, from 0 to 9 (mean 4.5), with known coefficients fitted without
+/// penalty: return = 5,000 - 400x and burden = 100 + 50x (hours at 10 an hour). A lead far
+/// outside that range extrapolates below zero on one side or the other.
+pub(crate) fn straight_line_model() -> Env {
     let env = Env::new();
     let mut history = String::from("id,x,revenue,hours\n");
     for i in 0..40 {
@@ -382,6 +382,12 @@ fn floors_keep_money_non_negative_and_show_in_the_reasons() {
          [model]\nfolds = 2\npenalty = 0\nwinsorize = false\n",
     );
     train(&env, "h.csv", "c.toml");
+    env
+}
+
+#[test]
+fn floors_keep_money_non_negative_and_show_in_the_reasons() {
+    let env = straight_line_model();
     env.write("l.csv", "id,x\nfar_right,20\nfar_left,-5\n");
     let run = env.run(&["score", "l.csv", "--keep-order"]);
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -81,32 +81,13 @@ fn the_breakdown_adds_up_to_the_written_net_value_and_agrees_with_explain() {
     }
 }
 
-/// Known coefficients: return = 5,000 - 400x and burden = 100 + 50x, fitted without penalty
-/// on x from 0 to 9 (mean 4.5), so the baseline is 3,200 - 325 = 2,875 and a lead's part of
-/// x is -450 (x - 4.5). Far outside the history, a side falls below zero and its floor is a
-/// part of its own.
+/// Known coefficients (`accuracy::straight_line_model`): return = 5,000 - 400x and burden =
+/// 100 + 50x on x from 0 to 9 (mean 4.5), so the baseline is 3,200 - 325 = 2,875 and a lead's
+/// part of x is -450 (x - 4.5). Far outside the history, a side falls below zero and its floor
+/// is a part of its own.
 #[test]
 fn floors_are_their_own_part_of_the_breakdown() {
-    let env = Env::new();
-    let mut history = String::from("id,x,revenue,hours\n");
-    for i in 0..40 {
-        let x = (i % 10) as f64;
-        history.push_str(&format!(
-            "C{i},{x},{},{}\n",
-            5_000.0 - 400.0 * x,
-            (100.0 + 50.0 * x) / 10.0
-        ));
-    }
-    env.write("h.csv", history);
-    env.write(
-        "c.toml",
-        "currency = \"EUR\"\n[columns]\nid = \"id\"\n[features]\nnumeric = [\"x\"]\n\
-         [[economics.return]]\nname = \"revenue\"\ncolumn = \"revenue\"\nrate = 1\n\
-         [[economics.burden]]\nname = \"support\"\ncolumn = \"hours\"\nrate = 10\n\
-         [model]\nfolds = 2\npenalty = 0\nwinsorize = false\n",
-    );
-    let run = env.run(&["train", "--history", "h.csv", "--config", "c.toml"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let env = crate::accuracy::straight_line_model();
     env.write("l.csv", "id,x\nfar_right,20\nfar_left,-5\nmiddle,4.5\n");
     let run = env.run(&["score", "l.csv", "--keep-order", "--breakdown"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
