@@ -405,6 +405,18 @@ pub fn apportion(parts: &[f64], total: f64, decimals: usize) -> Vec<f64> {
     units.into_iter().map(|u| u / scale).collect()
 }
 
+/// One side of a breakdown as written: the baseline (the same for every lead) rounded on its
+/// own, then the parts apportioned to the rest of the written `total`, so the row adds up to it
+/// exactly where each part rounded alone could be a cent off. `explain`'s table and `score
+/// --breakdown` both write a lead this way, so they agree to the cent.
+pub fn written_breakdown(baseline: f64, parts: &[f64], total: f64, decimals: usize) -> Vec<f64> {
+    let base = round_to(baseline, decimals);
+    let mut values = Vec::with_capacity(parts.len() + 1);
+    values.push(base);
+    values.extend(apportion(parts, total - base, decimals));
+    values
+}
+
 /// Writes `value` with `decimals` decimals and no grouping into `buf` (cleared first), never as
 /// "-0.00": [`fixed`] into a string.
 pub fn write_fixed(buf: &mut String, value: f64, decimals: usize) {

@@ -119,7 +119,8 @@ impl ScoredLead {
     /// exactly to the written net value, and to the cent what `explain` shows. As there, each
     /// side is written on its own: its baseline (the same for every lead) rounded alone, the
     /// parts (features by the size of their effect, then each floor) apportioned to the rest
-    /// (`economics::apportion`), so they add up where each rounded alone could be a cent off;
+    /// (`economics::written_breakdown`, which `explain` writes with too), so they add up where
+    /// each rounded alone could be a cent off;
     /// a part's net value is its return less its burden.
     pub fn breakdown(&self, eq: &Equation, decimals: usize, out: &mut Vec<f64>) {
         let nf = eq.terms.len();
@@ -142,9 +143,8 @@ impl ScoredLead {
         let floored: Vec<usize> = (0..self.floors.len())
             .filter(|&t| self.floors[t] > 0.0)
             .collect();
-        let written = |role: Role, total: f64| -> (f64, Vec<f64>) {
-            let base =
-                crate::economics::round_to(side(role, &|t| eq.targets[t].baseline), decimals);
+        // Each side as written: [baseline, the parts in that order].
+        let written = |role: Role, total: f64| -> Vec<f64> {
             let parts: Vec<f64> = order
                 .iter()
                 .map(|&f| side(role, &|t| self.contribution(f, t)))
@@ -154,20 +154,19 @@ impl ScoredLead {
                         .map(|&u| side(role, &|t| if t == u { self.floors[t] } else { 0.0 })),
                 )
                 .collect();
-            (
-                base,
-                crate::economics::apportion(&parts, total - base, decimals),
-            )
+            let baseline = side(role, &|t| eq.targets[t].baseline);
+            crate::economics::written_breakdown(baseline, &parts, total, decimals)
         };
-        let (ret_base, ret) = written(Role::Return, self.money.lifetime_return);
-        let (burden_base, burden) = written(Role::Burden, self.money.service_burden);
+        let ret = written(Role::Return, self.money.lifetime_return);
+        let burden = written(Role::Burden, self.money.service_burden);
         out.clear();
         out.resize(nf + 2, 0.0);
-        out[0] = ret_base - burden_base;
         for (i, (r, b)) in ret.iter().zip(&burden).enumerate() {
-            let column = match order.get(i) {
-                Some(&f) => 1 + f,
-                None => nf + 1,
+            // The baseline, then the features in their order, then the floors into one column.
+            let column = match i.checked_sub(1).map(|p| order.get(p)) {
+                None => 0,
+                Some(Some(&f)) => 1 + f,
+                Some(None) => nf + 1,
             };
             out[column] += r - b;
         }

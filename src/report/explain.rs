@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::economics::{apportion, money, round_to, Printed};
+use crate::economics::{apportion, money, written_breakdown, Printed};
 use crate::io::table::printable;
 use crate::model::components::Components;
 use crate::model::equation::{Equation, Role};
@@ -199,11 +199,8 @@ impl Explanation {
         // The baseline is the same for every lead, so it is rounded on its own; the
         // contributions are apportioned so that with it they sum to the printed total.
         let side = |pick: fn(&Money3) -> f64, total: f64| {
-            let base = round_to(pick(&self.baseline), decimals);
             let parts: Vec<f64> = self.contributions.iter().map(|p| pick(&p.money)).collect();
-            let mut values = vec![base];
-            values.extend(apportion(&parts, total - base, decimals));
-            values
+            written_breakdown(pick(&self.baseline), &parts, total, decimals)
         };
         let ret = side(|m| m.lifetime_return, printed.lifetime_return);
         let burden = side(|m| m.service_burden, printed.service_burden);
