@@ -199,7 +199,7 @@ fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<(LeadsOutlook,
     let eq = scorer.equation();
     let mut input = CsvInput::open(path, opts)?;
     let cols = model.locate_features(&input, Model::LEAD_LIST)?;
-    let mut record = csv::ByteRecord::new();
+    let mut record = crate::io::records::Record::new();
     let mut scored = ScoredLead::default();
     let mut nets = Vec::new();
     let mut skipped = Vec::new();

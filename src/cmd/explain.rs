@@ -38,8 +38,8 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     // Only the lead asked for is looked at, as before: a repeat of it is refused, as `score`
     // refuses it, rather than explain whichever row comes first (the rest of the list is read
     // for this); another lead's id, repeated or blank, does not change this lead's score.
-    let mut row = csv::ByteRecord::new();
-    let mut record: Option<csv::ByteRecord> = None;
+    let mut row = crate::io::records::Record::new();
+    let mut record: Option<crate::io::records::Record> = None;
     while input.read(&mut row)? {
         if crate::io::table::trim(&decode(&row[id_col])) != wanted {
             continue;

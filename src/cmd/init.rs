@@ -467,7 +467,7 @@ fn keep_what_leads_have(g: &mut Guess, path: &str, headers: &[String]) -> Vec<St
 fn guess(input: &mut CsvInput) -> Result<(Guess, Vec<String>)> {
     let headers = input.headers().to_vec();
     let mut profiles: Vec<Profile> = headers.iter().map(|_| Profile::default()).collect();
-    let mut record = csv::ByteRecord::new();
+    let mut record = crate::io::records::Record::new();
     let mut rows = 0;
     let decimal_comma = crate::io::table::decimal_comma(input.delimiter());
     while rows < SAMPLE_ROWS && input.read(&mut record)? {

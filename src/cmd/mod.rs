@@ -222,7 +222,7 @@ fn open_rejects(path: &Path, headers: &[String]) -> Result<Output> {
 
 /// Appends a row that cannot be scored to a worker's rejects batch: its line, the reason, and
 /// the row as read.
-fn reject(rejects: &mut Vec<u8>, record: &csv::ByteRecord, err: &Error) {
+fn reject(rejects: &mut Vec<u8>, record: &crate::io::records::Record, err: &Error) {
     let line = line_of(record).to_string();
     let reason = reason_of(err);
     let fields = [Cow::Borrowed(line.as_str()), Cow::Borrowed(reason.as_str())]
@@ -314,7 +314,7 @@ impl TrainingIds {
                 continue;
             };
             let mut ids = std::collections::HashSet::new();
-            let mut record = csv::ByteRecord::new();
+            let mut record = crate::io::records::Record::new();
             while input.read(&mut record).unwrap_or(false) {
                 if let Some(field) = record.get(col) {
                     ids.insert(crate::io::table::trim(&decode(field)).to_string());
@@ -359,7 +359,7 @@ pub(crate) fn holdout_checked(
     // before the floors at zero.
     let mut sums = [ErrorSums::default(); 8];
     let mut rows = Vec::new();
-    let mut record = csv::ByteRecord::new();
+    let mut record = crate::io::records::Record::new();
     let mut scored = ScoredLead::default();
     let mut scratch = Vec::new();
     let mut unknown = 0;

@@ -116,7 +116,7 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     let eq = scorer.equation();
     let mut writer = CsvWriter::new(Vec::new(), eq, decimals).with_components(Some(&components));
     let mut seen = IdIndex::default();
-    let mut record = csv::ByteRecord::new();
+    let mut record = crate::io::records::Record::new();
     let mut lead = ScoredLead::default();
     let mut rows: Vec<Row> = Vec::new();
     let mut group_names: Vec<String> = Vec::new();
@@ -483,7 +483,7 @@ fn read_capacities(
     let mut groups: Vec<(String, f64, u64)> = Vec::new();
     // Each group's line, by its key.
     let mut first_line: HashMap<String, u64> = HashMap::new();
-    let mut record = csv::ByteRecord::new();
+    let mut record = crate::io::records::Record::new();
     while input.read(&mut record)? {
         source.check_width(&record)?;
         let written = decode(&record[0]).trim().to_string();

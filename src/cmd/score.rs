@@ -169,7 +169,7 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
     let mut rejects = Vec::new();
     let mut lead = ScoredLead::default();
     let checks = &mut batch.checks;
-    Row::each(&mut batch.rows[..batch.len], |i, row| {
+    Row::each(&batch.rows[..batch.len], |i, row| {
         let outcome = match checks[i].take() {
             Some(e) => Err(e),
             None => ctx

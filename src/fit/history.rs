@@ -396,7 +396,7 @@ impl Parse {
         };
         let mut ledger = Vec::new();
         let checks = &mut batch.checks;
-        Row::each(&mut batch.rows[..batch.len], |i, row| {
+        Row::each(&batch.rows[..batch.len], |i, row| {
             let outcome = self.row(row, checks[i].take(), &mut ledger, &mut chunk);
             outcome.map_err(|e| chunk.error = Some(e)).is_ok()
         });

@@ -119,7 +119,7 @@ pub fn merge(
     let mut index: rustc_hash::FxHashMap<String, usize> = Default::default();
     // Where the kept columns come from, for the message when a new file lacks one.
     let mut columns_of = String::new();
-    let mut record = csv::ByteRecord::new();
+    let mut record = crate::io::records::Record::new();
     if let Some((path, delimiter)) = base {
         let mut input = CsvInput::open(
             path,
@@ -373,7 +373,7 @@ impl Merged {
     /// ever on the way to an error.
     fn origin(&self, file: &Path, rows: &[usize], line: u64) -> Option<(String, u64)> {
         let mut input = CsvInput::open(file, self.read_options(false)).ok()?;
-        let mut record = csv::ByteRecord::new();
+        let mut record = crate::io::records::Record::new();
         let mut k = 0;
         while input.read_any(&mut record).ok()? {
             if line_of(&record) == line {

@@ -24,7 +24,7 @@ use crate::io::table::{decode, line_of, shown, Source};
 pub fn check_rows(
     source: &Source,
     id_col: usize,
-    rows: &[csv::ByteRecord],
+    rows: &[crate::io::records::Record],
     seen: &mut IdIndex,
     out: &mut Vec<Option<Error>>,
 ) {
@@ -44,7 +44,7 @@ pub fn check_rows(
 pub fn check_row(
     source: &Source,
     id_col: usize,
-    record: &csv::ByteRecord,
+    record: &crate::io::records::Record,
     seen: &mut IdIndex,
 ) -> Option<Error> {
     if let Err(e) = source.check_width(record) {
@@ -166,11 +166,11 @@ impl<S: BuildHasher> IdIndex<S> {
     /// into the file (of `size` bytes, when known: standard input is not) the next batch
     /// starts, with 5% to spare. Growing by doubling instead rehashes and copies the table
     /// again and again on a large list.
-    pub fn expect_file(&mut self, next: Option<&csv::ByteRecord>, size: Option<u64>) {
+    pub fn expect_file(&mut self, next: Option<&crate::io::records::Record>, size: Option<u64>) {
         if self.len() != crate::io::pipeline::BATCH_ROWS {
             return;
         }
-        let at = next.and_then(|r| r.position()).map(|p| p.byte());
+        let at = next.map(crate::io::records::Record::byte);
         if let (Some(size), Some(at)) = (size, at.filter(|&at| at > 0)) {
             self.expect((size as f64 / at as f64 * self.len() as f64 * 1.05) as usize);
         }

@@ -6,4 +6,5 @@ pub mod date;
 pub mod ids;
 pub mod output;
 pub mod pipeline;
+pub mod records;
 pub mod table;

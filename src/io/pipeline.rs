@@ -19,7 +19,7 @@ const QUEUE: usize = 2;
 
 /// Rows read, with what `check` said about each.
 pub struct Batch<C> {
-    pub rows: Vec<csv::ByteRecord>,
+    pub rows: Vec<crate::io::records::Record>,
     pub len: usize,
     pub checks: Vec<C>,
 }
@@ -43,7 +43,7 @@ struct Returned<C, O> {
 /// overlaps the reading of the next ones instead of waiting in the reading thread's turn.
 pub fn run<C, O>(
     input: &mut CsvInput,
-    mut check: impl FnMut(&[csv::ByteRecord], &mut Vec<C>),
+    mut check: impl FnMut(&[crate::io::records::Record], &mut Vec<C>),
     work: impl Fn(&mut Batch<C>) -> O + Sync,
     mut take: impl FnMut(O) -> Result<()> + Send,
 ) -> Result<u64>
@@ -57,7 +57,7 @@ where
     // Bounded, so a slow `take` holds the workers back and memory stays bounded.
     let (done_tx, done_rx) = mpsc::sync_channel::<Returned<C, O>>(workers * (QUEUE + 1));
     // Taken batches' row buffers, back to the reader for reuse.
-    let (pool_tx, pool_rx) = mpsc::channel::<Vec<csv::ByteRecord>>();
+    let (pool_tx, pool_rx) = mpsc::channel::<Vec<crate::io::records::Record>>();
     let stop = AtomicBool::new(false);
     // One queue all workers take from: whichever is free takes the next batch. The receiving
     // end belongs to the workers alone (one share each), so when the last of them has stopped
@@ -111,7 +111,7 @@ where
             let mut len = 0;
             while len < BATCH_ROWS {
                 if rows.len() == len {
-                    rows.push(csv::ByteRecord::new());
+                    rows.push(crate::io::records::Record::new());
                 }
                 match input.read_any(&mut rows[len]) {
                     Ok(true) => {}

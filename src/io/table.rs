@@ -2,7 +2,8 @@
 //! delimiters, Windows-1252 bytes, UTF-16 with a BOM, quoted fields with commas and newlines,
 //! `n/a` and `NULL` for blanks) and turns every problem into an error naming the file, line,
 //! column and value; `-` reads standard input. Writing always goes to a temporary file that is
-//! renamed into place, so a failed run never leaves half a file behind.
+//! renamed into place, so a failed run never leaves half a file behind. Records are split, and
+//! their lines counted, by `io::records`.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -10,10 +11,10 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
+use crate::io::records::{Record, Records};
 
 /// The most columns a header may have: Excel's sheet width (16,384), so any export a
 /// spreadsheet can open fits, and a file read with the wrong delimiter or a binary file is told
@@ -75,95 +76,18 @@ impl ReadOptions {
     }
 }
 
-/// Something that watches the bytes of a file go by.
-trait Observer: Send {
-    fn note(&mut self, bytes: &[u8]);
-}
-
-impl Observer for Sha256 {
-    fn note(&mut self, bytes: &[u8]) {
-        self.update(bytes);
-    }
-}
-
-/// Passes bytes through to the CSV reader while an observer sees them, so a fingerprint or the
-/// line ends cost no second read. The observer is shared so `CsvInput` can ask it afterwards.
-struct Tap<R, T> {
+/// Passes bytes through to the CSV reader while the hasher sees them, so a fingerprint costs
+/// no second read. The hasher is shared so `CsvInput` can ask it afterwards.
+struct Tap<R> {
     inner: R,
-    observer: Arc<Mutex<T>>,
+    hasher: Arc<Mutex<Sha256>>,
 }
 
-impl<R: Read, T: Observer> Read for Tap<R, T> {
+impl<R: Read> Read for Tap<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.observer.lock().expect("not poisoned").note(&buf[..n]);
+        self.hasher.lock().expect("not poisoned").update(&buf[..n]);
         Ok(n)
-    }
-}
-
-/// Line numbering. The csv crate's own line numbers are wrong after CRLF line endings and blank
-/// lines (rust-csv issues 395 and 208). Its byte offset of a record is reliable but points at the
-/// end of the previous record's terminator, before any further `\r`/`\n` bytes it skips (the `\n`
-/// of a CRLF, blank lines). So lines are counted here from the bytes as they pass: each run of
-/// `\r`/`\n` bytes is noted with how many line ends it holds, and a record starts on the line after
-/// every run that begins at or before its reported offset. Only runs within the reader's
-/// look-ahead are held, so memory stays flat however long the file.
-#[derive(Debug, Default)]
-struct LineEnds {
-    /// Closed runs not yet passed by a record: (first byte, newlines in the run).
-    runs: VecDeque<(u64, u64)>,
-    /// A run still open at the end of the last chunk: (first byte, newlines so far).
-    open: Option<(u64, u64)>,
-    /// Newlines in runs already passed.
-    passed: u64,
-    /// One past the last byte of the open run.
-    open_end: u64,
-    /// Bytes read so far.
-    offset: u64,
-}
-
-impl Observer for LineEnds {
-    fn note(&mut self, chunk: &[u8]) {
-        let base = self.offset;
-        for i in memchr::memchr2_iter(b'\r', b'\n', chunk) {
-            let at = base + i as u64;
-            let newline = u64::from(chunk[i] == b'\n');
-            let extends = self.open.is_some() && self.open_end == at;
-            match &mut self.open {
-                Some((_, count)) if extends => *count += newline,
-                _ => {
-                    self.close();
-                    self.open = Some((at, newline));
-                }
-            }
-            self.open_end = at + 1;
-        }
-        self.offset += chunk.len() as u64;
-    }
-}
-
-impl LineEnds {
-    fn close(&mut self) {
-        if let Some((start, count)) = self.open.take() {
-            if count > 0 {
-                self.runs.push_back((start, count));
-            }
-        }
-    }
-
-    /// The 1-based line of a record the csv crate placed at `byte`; asked in increasing order.
-    fn line_at(&mut self, byte: u64) -> u64 {
-        if self.open.is_some_and(|(start, _)| start <= byte) {
-            self.close();
-        }
-        while let Some(&(start, count)) = self.runs.front() {
-            if start > byte {
-                break;
-            }
-            self.passed += count;
-            self.runs.pop_front();
-        }
-        self.passed + 1
     }
 }
 
@@ -177,7 +101,7 @@ pub struct Source {
 
 impl Source {
     /// A row must have as many fields as the header.
-    pub fn check_width(&self, record: &csv::ByteRecord) -> Result<()> {
+    pub fn check_width(&self, record: &Record) -> Result<()> {
         if record.len() == self.headers.len() {
             return Ok(());
         }
@@ -204,7 +128,7 @@ impl Source {
     }
 
     /// A `Field` error for this file.
-    pub fn field_error(&self, record: &csv::ByteRecord, col: usize, problem: String) -> Error {
+    pub fn field_error(&self, record: &Record, col: usize, problem: String) -> Error {
         Error::Field {
             path: self.path.clone(),
             line: line_of(record),
@@ -217,8 +141,7 @@ impl Source {
 /// An open CSV file with its header decoded, read row by row.
 pub struct CsvInput {
     source: Source,
-    reader: csv::Reader<Box<dyn Read>>,
-    line_ends: Arc<Mutex<LineEnds>>,
+    records: Records,
     delimiter: u8,
     progress: Option<indicatif::ProgressBar>,
     hasher: Option<Arc<Mutex<Sha256>>>,
@@ -300,7 +223,7 @@ impl CsvInput {
         if let Some(h) = &hasher {
             source = Box::new(Tap {
                 inner: source,
-                observer: Arc::clone(h),
+                hasher: Arc::clone(h),
             });
         }
         if let Some(enc) = utf16 {
@@ -320,21 +243,9 @@ impl CsvInput {
         delimiter: u8,
         progress: Option<indicatif::ProgressBar>,
     ) -> Result<CsvInput> {
-        let line_ends = Arc::new(Mutex::new(LineEnds::default()));
-        let source = Tap {
-            inner: source,
-            observer: Arc::clone(&line_ends),
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .flexible(true)
-            .has_headers(true)
-            .buffer_capacity(256 * 1024)
-            .from_reader(Box::new(source) as Box<dyn Read>);
-        let raw = reader
-            .byte_headers()
-            .map_err(|e| csv_error(&path, e))?
-            .clone();
+        let mut records = Records::new(source, delimiter);
+        let mut raw = Record::new();
+        records.read(&mut raw).map_err(|e| Error::read(&path, e))?;
         if raw.is_empty() || (raw.len() == 1 && raw[0].iter().all(u8::is_ascii_whitespace)) {
             let what = if path == STDIN_NAME {
                 "nothing came in"
@@ -398,8 +309,7 @@ impl CsvInput {
         }
         Ok(CsvInput {
             source: Source { path, headers },
-            reader,
-            line_ends,
+            records,
             delimiter,
             progress,
             hasher: None,
@@ -443,7 +353,7 @@ impl CsvInput {
 
     /// Reads the next row into `record`; false at the end. A row with the wrong number of
     /// fields is an error here, so callers can index fields freely.
-    pub fn read(&mut self, record: &mut csv::ByteRecord) -> Result<bool> {
+    pub fn read(&mut self, record: &mut Record) -> Result<bool> {
         let more = self.read_any(record)?;
         if more {
             self.source.check_width(record)?;
@@ -453,24 +363,10 @@ impl CsvInput {
 
     /// Reads the next row whatever its number of fields; check it with `Source::check_width`
     /// before indexing it.
-    pub fn read_any(&mut self, record: &mut csv::ByteRecord) -> Result<bool> {
-        let more = self
-            .reader
-            .read_byte_record(record)
-            .map_err(|e| csv_error(&self.source.path, e))?;
-        if more {
-            if let Some(pos) = record.position() {
-                let mut pos = pos.clone();
-                let line = self
-                    .line_ends
-                    .lock()
-                    .expect("not poisoned")
-                    .line_at(pos.byte());
-                pos.set_line(line);
-                record.set_position(Some(pos));
-            }
-        }
-        Ok(more)
+    pub fn read_any(&mut self, record: &mut Record) -> Result<bool> {
+        self.records
+            .read(record)
+            .map_err(|e| Error::read(&self.source.path, e))
     }
 
     /// The SHA-256 of the bytes read so far, in hex (the whole file once reading is done).
@@ -565,8 +461,8 @@ pub fn sha256_of_file(path: &Path) -> std::io::Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
-pub fn line_of(record: &csv::ByteRecord) -> u64 {
-    record.position().map_or(0, |p| p.line())
+pub fn line_of(record: &Record) -> u64 {
+    record.line()
 }
 
 fn file_name(path: &Path) -> String {
@@ -574,22 +470,6 @@ fn file_name(path: &Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into(),
     )
-}
-
-fn csv_error(path: &str, err: csv::Error) -> Error {
-    let line = err.position().map(|p| p.line());
-    let problem = err.to_string();
-    match err.into_kind() {
-        csv::ErrorKind::Io(e) => Error::read(path, e),
-        _ => match line {
-            Some(line) => Error::Row {
-                path: path.to_string(),
-                line,
-                problem,
-            },
-            None => Error::file(path, problem),
-        },
-    }
 }
 
 /// The longest column name (in bytes) a "the header has" list shows whole.
@@ -730,65 +610,65 @@ impl Candidates {
     }
 }
 
-/// Decodes a field: UTF-8 when it is, else Windows-1252 (what Excel on Western European systems
-/// writes), so "Müller" reads the same from either kind of export.
-/// One record's fields as text. A record that is UTF-8 throughout is checked once, as a whole
-/// (the csv crate's `StringRecord`: an ASCII test of the row, then field by field only if it
-/// is not ASCII), and its fields are then taken as they are; any other record is decoded field
-/// by field by [`decode`], each field UTF-8 or else Windows-1252, as always. Checking every
-/// field on its own was 7% of scoring's instructions.
+/// One record's fields as text. A record whose bytes are UTF-8 throughout is checked once, as
+/// a whole (`std::str::from_utf8` on the row, an ASCII test first), and its fields are then
+/// sliced from that text; any other record is decoded field by field by [`decode`], each field
+/// UTF-8 or else Windows-1252, as always. Checking every field on its own was 7% of scoring's
+/// instructions.
 #[derive(Clone, Copy)]
-pub enum Row<'r> {
-    Text(&'r csv::StringRecord),
-    Bytes(&'r csv::ByteRecord),
+pub struct Row<'r> {
+    record: &'r Record,
+    /// The record's bytes as text, when they are UTF-8.
+    text: Option<&'r str>,
 }
 
 impl<'r> Row<'r> {
-    /// Field `col` as text.
-    pub fn text(self, col: usize) -> Cow<'r, str> {
-        match self {
-            Row::Text(r) => Cow::Borrowed(&r[col]),
-            Row::Bytes(r) => decode(&r[col]),
+    /// A record, checked for UTF-8 once.
+    pub fn new(record: &'r Record) -> Row<'r> {
+        Row {
+            record,
+            text: std::str::from_utf8(record.bytes()).ok(),
         }
     }
 
-    /// The record's bytes (its position and line, for messages).
-    pub fn record(self) -> &'r csv::ByteRecord {
-        match self {
-            Row::Text(r) => r.as_byte_record(),
-            Row::Bytes(r) => r,
+    /// Field `col` as text.
+    pub fn text(self, col: usize) -> Cow<'r, str> {
+        let (start, end) = self
+            .record
+            .span(col)
+            .unwrap_or_else(|| panic!("field {col} of a record of {}", self.record.len()));
+        // A field ends at a delimiter, which is ASCII unless given otherwise: a delimiter byte
+        // inside a character leaves no field boundary there, and the field is decoded alone.
+        match self.text.and_then(|t| t.get(start..end)) {
+            Some(text) => Cow::Borrowed(text),
+            None => decode(&self.record.bytes()[start..end]),
         }
+    }
+
+    /// The record's bytes (its line, for messages).
+    pub fn record(self) -> &'r Record {
+        self.record
     }
 
     /// Runs `f` on each record as a [`Row`] (checked for UTF-8 once) with its index, in order,
-    /// until `f` returns false. Each record is moved into a `StringRecord` and back, no bytes
-    /// copied, so the records stay reusable; one empty record stands in for each while it is
-    /// out (allocated once, not once a row).
-    pub fn each(records: &mut [csv::ByteRecord], mut f: impl FnMut(usize, Row<'_>) -> bool) {
-        let mut spare = csv::ByteRecord::new();
-        for (i, record) in records.iter_mut().enumerate() {
-            let taken = std::mem::replace(record, spare);
-            let (go_on, back) = match csv::StringRecord::from_byte_record(taken) {
-                Ok(text) => (f(i, Row::Text(&text)), text.into_byte_record()),
-                Err(e) => {
-                    let bytes = e.into_byte_record();
-                    (f(i, Row::Bytes(&bytes)), bytes)
-                }
-            };
-            spare = std::mem::replace(record, back);
-            if !go_on {
+    /// until `f` returns false.
+    pub fn each(records: &[Record], mut f: impl FnMut(usize, Row<'_>) -> bool) {
+        for (i, record) in records.iter().enumerate() {
+            if !f(i, Row::new(record)) {
                 return;
             }
         }
     }
 }
 
-impl<'r> From<&'r csv::ByteRecord> for Row<'r> {
-    fn from(record: &'r csv::ByteRecord) -> Row<'r> {
-        Row::Bytes(record)
+impl<'r> From<&'r Record> for Row<'r> {
+    fn from(record: &'r Record) -> Row<'r> {
+        Row::new(record)
     }
 }
 
+/// Decodes a field: UTF-8 when it is, else Windows-1252 (what Excel on Western European systems
+/// writes), so "Müller" reads the same from either kind of export.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
@@ -1144,7 +1024,7 @@ mod tests {
 
     fn rows(text: &[u8]) -> Vec<Vec<String>> {
         let mut inp = input(text).unwrap();
-        let mut rec = csv::ByteRecord::new();
+        let mut rec = Record::new();
         let mut out = vec![];
         while inp.read(&mut rec).unwrap() {
             out.push(rec.iter().map(|f| decode(f).into_owned()).collect());
@@ -1331,7 +1211,7 @@ mod tests {
     #[test]
     fn line_numbers_count_physical_lines() {
         let mut inp = input(b"id,name\n1,\"two\nlines\"\n2,x\n").unwrap();
-        let mut rec = csv::ByteRecord::new();
+        let mut rec = Record::new();
         inp.read(&mut rec).unwrap();
         assert_eq!(line_of(&rec), 2);
         inp.read(&mut rec).unwrap();
@@ -1341,7 +1221,7 @@ mod tests {
     #[test]
     fn lines_are_physical_with_crlf_and_blank_lines() {
         let mut inp = input(b"id,name\r\n1,\"two\r\nlines\"\r\n\r\n\r\n2,x\r\n3,y\n").unwrap();
-        let mut rec = csv::ByteRecord::new();
+        let mut rec = Record::new();
         let mut lines = vec![];
         while inp.read(&mut rec).unwrap() {
             lines.push(line_of(&rec));
@@ -1352,7 +1232,7 @@ mod tests {
     #[test]
     fn short_row_is_an_error_with_its_line() {
         let mut inp = input(b"a,b\n1,2\n3\n").unwrap();
-        let mut rec = csv::ByteRecord::new();
+        let mut rec = Record::new();
         assert!(inp.read(&mut rec).unwrap());
         let err = inp.read(&mut rec).unwrap_err().to_string();
         assert_eq!(err, "t.csv:3: expected 2 fields as in the header, found 1");
@@ -1525,7 +1405,7 @@ mod tests {
             .unwrap();
             assert_eq!(inp.delimiter(), b'\t');
             assert_eq!(inp.headers(), ["id", "name"]);
-            let mut rec = csv::ByteRecord::new();
+            let mut rec = Record::new();
             assert!(inp.read(&mut rec).unwrap());
             assert_eq!(decode(&rec[1]), "M\u{fc}ller\r\n\u{1F600}");
             assert_eq!(line_of(&rec), 2);

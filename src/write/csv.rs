@@ -7,7 +7,8 @@
 //! quoting field by field, which the csv crate's writer does not offer (its quote style is one
 //! per writer), so fields are encoded here by [`Dialect`], byte for byte as the csv crate would
 //! write them otherwise (RFC 4180: a field holding the delimiter, a quote, CR or LF is quoted,
-//! inner quotes doubled; records end with `\n`). Reading stays with the csv crate.
+//! inner quotes doubled; records end with `\n`). Reading splits records in `io::records`, with the csv crate's own
+//! state machine for quoted lines.
 
 use std::borrow::Cow;
 use std::io::{self, Write};

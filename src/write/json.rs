@@ -375,7 +375,7 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
         let mut input = CsvInput::open(&path, Default::default()).unwrap();
         let cols = FeatureColumns::locate(&input, &model.feature_specs(), "").unwrap();
         let header = input.headers()[1..].to_vec();
-        let mut record = csv::ByteRecord::new();
+        let mut record = crate::io::records::Record::new();
         let (mut scored, mut fields) = (Vec::new(), Vec::new());
         while input.read(&mut record).unwrap() {
             let mut lead = ScoredLead::default();

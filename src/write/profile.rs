@@ -376,7 +376,7 @@ mod tests {
         let mut input = CsvInput::open(&root.join("data/leads.csv"), Default::default()).unwrap();
         let cols = FeatureColumns::locate(&input, &model.feature_specs(), "").unwrap();
         let header = input.headers().to_vec();
-        let mut record = csv::ByteRecord::new();
+        let mut record = crate::io::records::Record::new();
         let mut leads = Vec::new();
         while leads.len() < n && input.read(&mut record).unwrap() {
             let mut row: Vec<String> = record
@@ -384,7 +384,7 @@ mod tests {
                 .map(|f| String::from_utf8_lossy(f).into_owned())
                 .collect();
             edit(leads.len(), &mut row);
-            let edited = csv::ByteRecord::from(row.clone());
+            let edited = crate::io::records::Record::from_fields(&row);
             let mut lead = ScoredLead::default();
             scorer
                 .score(input.source(), &cols, &edited, decimals, &mut lead)

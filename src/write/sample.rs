@@ -32,7 +32,7 @@ pub fn scored(model: &Model, n: usize) -> Vec<(ScoredLead, Vec<String>)> {
         .iter()
         .map(|c| input.headers().iter().position(|h| h == c).unwrap())
         .collect();
-    let mut record = csv::ByteRecord::new();
+    let mut record = crate::io::records::Record::new();
     let mut out = Vec::new();
     while out.len() < n && input.read(&mut record).unwrap() {
         let mut lead = ScoredLead::default();

@@ -174,7 +174,7 @@ fn load_and_score(text: &str, leads: &Path) -> Result<(), String> {
         return Ok(());
     };
     let mut drift = leadscore::model::drift::Drift::new(&model);
-    let mut record = csv::ByteRecord::new();
+    let mut record = leadscore::io::records::Record::new();
     let mut s = ScoredLead::default();
     let mut out = leadscore::write::csv::CsvWriter::new(Vec::new(), eq, 2);
     while input.read(&mut record).unwrap() {

@@ -272,7 +272,7 @@ fn score_with_model_tokens(
     let cols = FeatureColumns::locate(&input, &model.feature_specs(), "")
         .unwrap()
         .with_missing_values(&model.missing_values);
-    let mut record = csv::ByteRecord::new();
+    let mut record = leadscore::io::records::Record::new();
     let mut out = Vec::new();
     while input.read(&mut record).unwrap() {
         let mut s = ScoredLead::default();

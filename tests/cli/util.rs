@@ -163,7 +163,7 @@ pub fn score_with_library(
     let mut input = leadscore::io::table::CsvInput::open(leads, Default::default()).unwrap();
     let specs = model.feature_specs();
     let cols = FeatureColumns::locate(&input, &specs, "").unwrap();
-    let mut record = csv::ByteRecord::new();
+    let mut record = leadscore::io::records::Record::new();
     let mut out = Vec::new();
     while input.read(&mut record).unwrap() {
         let mut s = leadscore::model::scorer::ScoredLead::default();

@@ -245,7 +245,7 @@ impl Plan {
 /// The decimals a scored file's money was written with: the most after the point (or comma,
 /// for a file a European spreadsheet saved) among the first row's return, burden and net, since
 /// a spreadsheet may drop trailing zeros.
-pub(super) fn written_decimals(record: &csv::ByteRecord) -> usize {
+pub(super) fn written_decimals(record: &crate::io::records::Record) -> usize {
     (1..=3)
         .filter_map(|c| record.get(c))
         .map(|f| decimals_of(decode(f).trim()))
@@ -264,7 +264,7 @@ pub(super) fn decimals_of(figure: &str) -> usize {
 /// A row of a file `score` wrote, as the lead list had it: each field without the quote that
 /// `score` put before text a spreadsheet would run as a formula (`'-` was the lead list's `-`,
 /// a blank).
-pub(super) fn unprefix(record: &csv::ByteRecord, out: &mut csv::ByteRecord) {
+pub(super) fn unprefix(record: &crate::io::records::Record, out: &mut crate::io::records::Record) {
     out.clear();
     for field in record {
         let field = match std::str::from_utf8(field) {
@@ -273,5 +273,5 @@ pub(super) fn unprefix(record: &csv::ByteRecord, out: &mut csv::ByteRecord) {
         };
         out.push_field(field);
     }
-    out.set_position(record.position().cloned());
+    out.set_place_of(record);
 }

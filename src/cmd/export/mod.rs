@@ -270,7 +270,7 @@ impl Ctx<'_> {
 
     /// Scores one row into `lead`, with its id and line; for a scored file, checks that the
     /// model gives the figures the file says.
-    fn score(&self, record: &csv::ByteRecord, lead: &mut ScoredLead) -> Result<()> {
+    fn score(&self, record: &crate::io::records::Record, lead: &mut ScoredLead) -> Result<()> {
         self.scorer
             .score(self.source, self.cols, record, self.decimals(), lead)?;
         if self.layout.scored {
@@ -285,7 +285,7 @@ impl Ctx<'_> {
     /// A scored file's return, burden, net, tier and recommendation must be what the model
     /// gives now: else the file came from another model (or was edited), and re-scoring would
     /// silently change the figures a rep has already seen.
-    fn check_written(&self, record: &csv::ByteRecord, lead: &ScoredLead) -> Result<()> {
+    fn check_written(&self, record: &crate::io::records::Record, lead: &ScoredLead) -> Result<()> {
         use crate::economics::round_to;
         use crate::model::equation::Role;
         // Compared at the decimals the row was written with (the most among its three
@@ -322,7 +322,13 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn mismatch(&self, record: &csv::ByteRecord, col: usize, written: &str, ours: &str) -> Error {
+    fn mismatch(
+        &self,
+        record: &crate::io::records::Record,
+        col: usize,
+        written: &str,
+        ours: &str,
+    ) -> Error {
         Error::Field {
             path: self.source.path.clone(),
             line: line_of(record),
@@ -336,7 +342,7 @@ impl Ctx<'_> {
 
     /// The group a lead belongs to: its `--split-by` value, trimmed; a missing-value token
     /// (`n/a`, `-`) is a blank, as in every feature.
-    fn group(&self, record: &csv::ByteRecord, lead: &ScoredLead) -> String {
+    fn group(&self, record: &crate::io::records::Record, lead: &ScoredLead) -> String {
         match self.plan.split {
             Some(SplitBy::Column(col)) => {
                 let value = decode(&record[col]);
@@ -358,7 +364,7 @@ impl Ctx<'_> {
 struct Row {
     net: f64,
     line: u64,
-    record: csv::ByteRecord,
+    record: crate::io::records::Record,
 }
 
 /// Highest expected net value first; ties keep input order, so every run gives the same file.
@@ -387,7 +393,7 @@ fn first_pass(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
     let skip_invalid = ctx.plan.skip_invalid;
     let mut rejects = Vec::new();
     let mut lead = ScoredLead::default();
-    let mut unprefixed = csv::ByteRecord::new();
+    let mut unprefixed = crate::io::records::Record::new();
     for (record, problem) in batch.rows[..batch.len].iter().zip(batch.checks.iter_mut()) {
         let record = if ctx.layout.scored {
             unprefix(record, &mut unprefixed);
@@ -599,7 +605,7 @@ mod tests {
         let row = |net: f64, line: u64| Row {
             net,
             line,
-            record: csv::ByteRecord::new(),
+            record: crate::io::records::Record::new(),
         };
         let mut rows = vec![
             row(1.0, 2),
