@@ -23,7 +23,7 @@ use crate::report::evaluate::{
     plot, ComponentEvidence, DriftReport, Evidence, Known, LeadsOutlook, Report, Settings,
 };
 use crate::report::format::group;
-use crate::stats::evaluation::whale_curve;
+use crate::stats::evaluation::whale_curve_of_written;
 
 /// Decimals of the money leads are decided on: what `score` writes by default.
 const DECIMALS: usize = 2;
@@ -196,20 +196,22 @@ const DEFAULT_CONFIG: &str = "leadscore.toml";
 /// Scores a lead list: what the model expects of it, and how it compares with training.
 fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<(LeadsOutlook, Drift)> {
     let scorer = Scorer::new(model)?;
-    let eq = scorer.equation();
     let mut input = CsvInput::open(path, opts)?;
     let cols = model.locate_features(&input, Model::LEAD_LIST)?;
     let mut record = crate::io::records::Record::new();
     let mut scored = ScoredLead::default();
+    // Each lead's net value as `score` writes it, in cents: the figures this sums are the ones
+    // a user can add up in the scored file.
+    let cents = |net: f64| (net * 10f64.powi(DECIMALS as i32)).round() as i64;
     let mut nets = Vec::new();
     let mut skipped = Vec::new();
     let mut drift = Drift::new(model);
     while input.read(&mut record)? {
         scorer.score(input.source(), &cols, &record, DECIMALS, &mut scored)?;
-        nets.push(scored.net(eq));
+        nets.push(cents(scored.money.net));
         // The same decision `score` writes for this lead.
         if scored.recommendation == Recommendation::Skip {
-            skipped.push(scored.net(eq));
+            skipped.push(cents(scored.money.net));
         }
         drift.add(&scored, model);
     }
@@ -220,9 +222,10 @@ fn leads(model: &Model, path: &Path, opts: ReadOptions) -> Result<(LeadsOutlook,
     let outlook = LeadsOutlook {
         file: input.path().to_string(),
         leads: nets.len(),
-        whale: whale_curve(&nets),
+        whale: whale_curve_of_written(&nets, DECIMALS),
         skip: skipped.len(),
-        skip_expected_loss: -skipped.iter().filter(|&&n| n < 0.0).sum::<f64>(),
+        skip_expected_loss: -(skipped.iter().filter(|&&n| n < 0).sum::<i64>() as f64)
+            / 10f64.powi(DECIMALS as i32),
     };
     Ok((outlook, drift))
 }

@@ -248,12 +248,57 @@ pub fn whale_curve(values: &[f64]) -> Whale {
     let mut sorted = values.to_vec();
     sorted.sort_by(|a, b| b.total_cmp(a));
     let running = cumulative(&sorted);
-    let total = running[n];
-
     let peak_customers = first_max(&running);
+    let fifth = (n + 2) / 5;
+    let bottom_fifth_loss = sorted[n - fifth..].iter().sum();
+    let tail_loss = running[peak_customers] - running[n];
+    drawn(running, peak_customers, tail_loss, bottom_fifth_loss)
+}
+
+/// [`whale_curve`] of written money: each value a whole number of its last decimal's units
+/// (cents, for 2 decimals), as `score` writes a lead's net value. The sums are made in those
+/// units, exactly, so the money figures are written figures added up (a total ends in whole
+/// cents, and the peak less the tail loss is the total to the cent), where summing `f64`s
+/// left them a few units of the 15th digit off.
+pub fn whale_curve_of_written(units: &[i64], decimals: usize) -> Whale {
+    let n = units.len();
+    if n == 0 {
+        return Whale::default();
+    }
+    let mut sorted = units.to_vec();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    // i128: a million leads of up to 2^53 units each cannot overflow it.
+    let mut exact = Vec::with_capacity(n + 1);
+    exact.push(0i128);
+    for &u in &sorted {
+        exact.push(exact[exact.len() - 1] + i128::from(u));
+    }
+    let peak_customers = first_max_of(&exact);
+    let fifth = (n + 2) / 5;
+    let scale = 10f64.powi(decimals as i32);
+    let money = |u: i128| u as f64 / scale;
+    let bottom_fifth_loss = money(sorted[n - fifth..].iter().map(|&u| i128::from(u)).sum());
+    let tail_loss = money(exact[peak_customers] - exact[n]);
+    drawn(
+        exact.into_iter().map(money).collect(),
+        peak_customers,
+        tail_loss,
+        bottom_fifth_loss,
+    )
+}
+
+/// The curve through the cumulative profits `running` (from 0, best first), with the numbers
+/// read off it; the two that are differences or sums of its values come made.
+fn drawn(
+    running: Vec<f64>,
+    peak_customers: usize,
+    tail_loss: f64,
+    bottom_fifth_loss: f64,
+) -> Whale {
+    let n = running.len() - 1;
+    let total = running[n];
     let peak_profit = running[peak_customers];
     let fifth = (n + 2) / 5;
-
     let indices = if n < WHALE_MAX_POINTS {
         (0..=n).collect()
     } else {
@@ -263,17 +308,27 @@ pub fn whale_curve(values: &[f64]) -> Whale {
         .into_iter()
         .map(|k| (k as f64 / n as f64, running[k] / total))
         .collect();
-
     Whale {
         points,
         total,
         peak_customers,
         peak_share_of_customers: peak_customers as f64 / n as f64,
         peak_profit,
-        tail_loss: peak_profit - total,
+        tail_loss,
         top_fifth_share: running[fifth] / total,
-        bottom_fifth_loss: sorted[n - fifth..].iter().sum(),
+        bottom_fifth_loss,
     }
+}
+
+/// Index of the first largest of exact sums (`values` non-empty).
+fn first_max_of(values: &[i128]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = i;
+        }
+    }
+    best
 }
 
 /// Index of the first largest value (`values` non-empty).
@@ -651,6 +706,30 @@ mod tests {
             assert!(close(got.0, want.0) && close(got.1, want.1), "{got:?}");
         }
         assert_eq!(whale_curve(&[-1.0, 5.0, -2.0, 3.0]), w);
+    }
+
+    /// Written money adds up in its own units: ten leads of 0.10 and one of -0.30 total 0.70
+    /// exactly, the peak (1.00) less the tail loss (0.30) is that total, and the curve is the
+    /// one the same figures as `f64`s draw. Summed as `f64`s, ten 0.10s are 0.9999999999999999.
+    #[test]
+    fn a_whale_curve_of_written_cents_adds_up_to_the_cent() {
+        let mut cents = vec![10i64; 10];
+        cents.insert(3, -30);
+        let w = whale_curve_of_written(&cents, 2);
+        assert_eq!(w.total, 0.7);
+        assert_eq!(w.peak_profit, 1.0);
+        assert_eq!(w.tail_loss, 0.3);
+        // The bottom fifth (2 of 11): -0.30 and 0.10.
+        assert_eq!(w.bottom_fifth_loss, -0.2);
+        assert_eq!(w.peak_customers, 10);
+        let floats: Vec<f64> = cents.iter().map(|&c| c as f64 / 100.0).collect();
+        let f = whale_curve(&floats);
+        assert_ne!(f.peak_profit, 1.0, "the f64 sum this replaces is off");
+        assert_eq!(w.points.len(), f.points.len());
+        for (a, b) in w.points.iter().zip(&f.points) {
+            assert!((a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12);
+        }
+        assert_eq!(whale_curve_of_written(&[], 2), Whale::default());
     }
 
     #[test]

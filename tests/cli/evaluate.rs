@@ -425,3 +425,51 @@ fn a_holdout_is_decided_as_score_decides_its_leads() {
     assert_eq!(e["known"]["contact_only"]["contacted"], contact);
     assert_eq!(e["known"]["customers"], 2_000);
 }
+
+/// A lead list's outlook adds up the net values `score` writes: in whole cents, the total is
+/// their sum, the tail loss and the expected loss of the skipped leads the sum of the negative
+/// ones, and the peak less the tail loss is the total, exactly. (They were sums of the
+/// unrounded predictions, whose last digits differed between two figures of the same loss.)
+#[test]
+fn a_lead_lists_money_is_the_scored_files_money_added_up_to_the_cent() {
+    let env = shipped_env();
+    let scored = env.run(&["score", "data/leads.csv"]);
+    assert_eq!(scored.code, 0, "{}", scored.stderr);
+    let rows = csv_rows(&scored.stdout);
+    assert_eq!(rows[0][3], "expected_net");
+    assert_eq!(rows[0][8], "recommendation");
+    let cents = |text: &str| (text.parse::<f64>().unwrap() * 100.0).round() as i64;
+    let nets: Vec<i64> = rows[1..].iter().map(|r| cents(&r[3])).collect();
+    let total: i64 = nets.iter().sum();
+    let losses: i64 = -nets.iter().filter(|&&n| n < 0).sum::<i64>();
+    let skipped: i64 = -rows[1..]
+        .iter()
+        .filter(|r| r[8] == "skip")
+        .map(|r| cents(&r[3]))
+        .filter(|&n| n < 0)
+        .sum::<i64>();
+
+    let e = json(&env, &["evaluate", "--leads", "data/leads.csv"]);
+    let money = |v: &serde_json::Value| {
+        let text = v.to_string();
+        let decimals = text.split_once('.').map_or(0, |(_, f)| f.len());
+        assert!(decimals <= 2, "{text} is not in whole cents");
+        cents(&text)
+    };
+    let w = &e["leads"]["whale"];
+    assert_eq!(money(&w["total"]), total);
+    assert_eq!(money(&w["tail_loss"]), losses);
+    assert_eq!(money(&w["peak_profit"]) - money(&w["tail_loss"]), total);
+    assert_eq!(money(&e["leads"]["skip_expected_loss"]), skipped);
+    assert!(
+        skipped > 0 && losses > 0,
+        "the sample has losing leads to skip"
+    );
+    let mut sorted = nets.clone();
+    sorted.sort_unstable();
+    let fifth = (nets.len() + 2) / 5;
+    assert_eq!(
+        money(&w["bottom_fifth_loss"]),
+        sorted[..fifth].iter().sum::<i64>()
+    );
+}
