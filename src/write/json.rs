@@ -11,6 +11,12 @@
 //! `explain`); a floor at zero that is a driver is a reason of its own. The model version is in
 //! every record, so records from several runs can be mixed and still traced.
 //!
+//! With [`JsonRecords::with_breakdown`] (`export --breakdown`) a record also holds its net
+//! value broken down, `breakdown`: the baseline, every feature's part in the model's order and
+//! the floors' part, the figures `score --breakdown` writes (`ScoredLead::breakdown`), with the
+//! money's digits, so they add up to `expected_net` at those digits. Without it the record is
+//! as it always was.
+//!
 //! Effects are written with the shortest digits that read back as the same `f64` under a
 //! correctly rounding parser (Python's, JavaScript's, Rust's `str::parse`). serde_json's default
 //! parser may miss such a number by its last bit unless its `float_roundtrip` feature is on; the
@@ -42,6 +48,10 @@ pub struct JsonRecords<'e> {
     version: Vec<u8>,
     /// The carried input columns' names as JSON strings, escaped once; `None`: no `input`.
     input: Option<Vec<Vec<u8>>>,
+    /// With the breakdown: each feature's name as a JSON key (`"employees":`), escaped once.
+    breakdown: Option<Vec<Vec<u8>>>,
+    /// The breakdown's figures as written, reused from lead to lead.
+    parts: Vec<f64>,
     number: String,
     text: String,
 }
@@ -58,6 +68,8 @@ impl<'e> JsonRecords<'e> {
             decimals,
             version,
             input: None,
+            breakdown: None,
+            parts: Vec::new(),
             number: String::new(),
             text: String::new(),
         }
@@ -77,6 +89,27 @@ impl<'e> JsonRecords<'e> {
                 })
                 .collect(),
         );
+        self
+    }
+
+    /// Adds each lead's net value broken down, as written (`ScoredLead::breakdown`, the
+    /// figures of `score --breakdown`'s columns), under `breakdown`: `{"baseline_net":2875.00,
+    /// "contributions":{"employees":-400.00,...},"floor_net":0.00}`, the features in the
+    /// model's order, with the money's digits, so the parts add up to `expected_net` to the
+    /// last decimal.
+    pub fn with_breakdown(mut self, breakdown: bool) -> Self {
+        self.breakdown = breakdown.then(|| {
+            self.equation
+                .terms
+                .iter()
+                .map(|t| {
+                    let mut key = Vec::new();
+                    push_str(&mut key, t.name());
+                    key.push(b':');
+                    key
+                })
+                .collect()
+        });
         self
     }
 
@@ -152,6 +185,26 @@ impl<'e> JsonRecords<'e> {
             push_str(out, &self.text);
         }
         out.push(b']');
+
+        if let Some(keys) = &self.breakdown {
+            lead.breakdown(eq, self.decimals, &mut self.parts);
+            // [baseline, one part per feature, floors], as `breakdown_columns` names them.
+            let (baseline, rest) = self.parts.split_first().unwrap_or((&0.0, &[]));
+            let (floor, features) = rest.split_last().unwrap_or((&0.0, &[]));
+            out.extend_from_slice(b",\"breakdown\":{\"baseline_net\":");
+            crate::economics::push_fixed(out, *baseline, self.decimals);
+            out.extend_from_slice(b",\"contributions\":{");
+            for (i, (key, v)) in keys.iter().zip(features).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(key);
+                crate::economics::push_fixed(out, *v, self.decimals);
+            }
+            out.extend_from_slice(b"},\"floor_net\":");
+            crate::economics::push_fixed(out, *floor, self.decimals);
+            out.push(b'}');
+        }
 
         if let Some(keys) = &self.input {
             debug_assert_eq!(keys.len(), passthrough.len(), "one field per input column");
