@@ -218,9 +218,17 @@ fn the_workbook_has_score_breakdowns_columns_as_money_for_every_lead() {
     }
 }
 
-/// The top leads of a page: each lead's id and net as shown, and its breakdown's lines
-/// (label, amount as shown), from the `<details>` in its row.
-fn page_breakdowns(page: &str) -> Vec<(String, String, Vec<(String, String)>)> {
+/// A top lead of a page, as shown.
+struct TopLead {
+    id: String,
+    /// The row's net value.
+    net: String,
+    /// Its breakdown's lines, label and amount, from the `<details>` in its row.
+    lines: Vec<(String, String)>,
+}
+
+/// The top leads of a page.
+fn page_breakdowns(page: &str) -> Vec<TopLead> {
     let table = &page[page.find("<table class=\"leads\">").unwrap()..];
     let table = &table[..table.find("</tbody></table>").unwrap()];
     table
@@ -251,7 +259,7 @@ fn page_breakdowns(page: &str) -> Vec<(String, String, Vec<(String, String)>)> {
                     (label.to_string(), amount.to_string())
                 })
                 .collect();
-            (id, net, lines)
+            TopLead { id, net, lines }
         })
         .collect()
 }
@@ -273,9 +281,9 @@ fn the_page_breaks_down_each_top_lead_and_adds_up_to_its_net() {
     // The 50 best leads, each broken down, and no other lead.
     assert_eq!(top.len(), 50);
     assert_eq!(page.matches("<details>").count(), 50);
-    let ids: Vec<&str> = top.iter().map(|(id, ..)| id.as_str()).collect();
+    let ids: Vec<&str> = top.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, want.table.ids()[..50]);
-    for (id, net, lines) in &top {
+    for TopLead { id, net, lines } in &top {
         let labels: Vec<&str> = lines.iter().map(|(l, _)| l.as_str()).collect();
         assert_eq!(labels[0], "baseline (the average customer)");
         for (label, feature) in labels[1..8].iter().zip(want.features()) {
@@ -292,7 +300,7 @@ fn the_page_breaks_down_each_top_lead_and_adds_up_to_its_net() {
         assert_eq!(shown, scored, "lead {id}");
     }
     // The lead's value is shown beside its feature, as in the reasons.
-    let (_, _, lines) = top.iter().find(|(id, ..)| id == "L000081").unwrap();
+    let lines = &top.iter().find(|t| t.id == "L000081").unwrap().lines;
     assert_eq!(lines[1].0, "industry = software");
     assert_eq!(lines[5].0, "employees = 527");
 }
@@ -360,7 +368,11 @@ fn known_coefficients_give_the_exact_breakdown_in_every_format() {
             "workbook {id}"
         );
         // The page lists its leads by net value: far_left, middle, far_right.
-        let (_, shown_net, parts) = page.iter().find(|(p, ..)| p == id).unwrap();
+        let TopLead {
+            net: shown_net,
+            lines: parts,
+            ..
+        } = page.iter().find(|t| t.id == id).unwrap();
         let amounts: Vec<&str> = parts.iter().map(|(_, v)| v.as_str()).collect();
         let grouped = |v: f64| {
             let s = format!("{:.2}", v.abs());
