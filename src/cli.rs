@@ -452,6 +452,12 @@ pub struct ExportArgs {
     /// Keep the input order instead of sorting by expected net value
     #[arg(long)]
     pub keep_order: bool,
+    /// Add each lead's net value broken down, in money: baseline_net, one
+    /// contribution_<feature> per feature and floor_net, adding up to expected_net as written
+    /// (the columns `score --breakdown` writes; in JSON a "breakdown" object, on the page the
+    /// top leads'). Not with --profile, which writes only the columns it names
+    #[arg(long)]
+    pub breakdown: bool,
     /// Write rows that cannot be scored, with the reason, to FILE and export the rest
     #[arg(long, value_name = "FILE")]
     pub skip_invalid: Option<PathBuf>,

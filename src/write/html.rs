@@ -14,11 +14,14 @@
 //! interval from `lead.interval_around`, the reasons and warnings as `write::push_reasons` and
 //! `push_warnings` give them), and the totals are summed in whole minor units by the workbook's
 //! own `write::totals::Accumulator`, so the page, the CSV and the workbook agree to the cent.
-//! Amounts are grouped and carry the model's currency.
+//! Amounts are grouped and carry the model's currency. With [`HtmlWriter::with_breakdown`]
+//! (`export --breakdown`) each top lead's row ends in a `<details>` (opened by a click, no
+//! script) listing its net value part by part, the figures of `score --breakdown`'s columns.
 //!
 //! **Bounded memory.** Leads arrive in the order the export chose (by expected net, or input
 //! order), so the page picks what it shows as they go by: the [`TOP_LEADS`] highest net values
-//! (ties: the earlier lead) in a 50-row heap, each row rendered when it enters; at most
+//! (ties: the earlier lead) in a 50-row heap, each row rendered (and broken down) when it
+//! enters; at most
 //! [`MAX_DOTS`] dots for the chart, chosen by a hash of the lead's id (so the picture is the
 //! same whichever order the leads came in, and on every run): every tier A lead if they fit,
 //! but the other tiers keep at least a quarter of the dots, so that a list rich in A still
@@ -118,6 +121,10 @@ pub struct HtmlWriter<'e> {
     extent: Option<[f64; 4]>,
     reasons: String,
     warnings: String,
+    /// With the breakdown (`export --breakdown`): each top lead's, as written, reused from lead
+    /// to lead. Only a lead that enters the top leads is broken down, so the page's memory
+    /// stays bounded.
+    breakdown: Option<Vec<f64>>,
 }
 
 /// A lead in the top-leads table: its rank key and its row, rendered when it entered.
@@ -277,7 +284,17 @@ impl<'e> HtmlWriter<'e> {
             extent: None,
             reasons: String::new(),
             warnings: String::new(),
+            breakdown: None,
         }
+    }
+
+    /// Shows each top lead's net value broken down, in a last column: a `<details>` (no script)
+    /// listing the baseline, every feature's part with the lead's value, and the floors' part,
+    /// the figures `score --breakdown` writes (`ScoredLead::breakdown`), adding up to the net
+    /// shown. Without it the page is as it always was.
+    pub fn with_breakdown(mut self, breakdown: bool) -> Self {
+        self.breakdown = breakdown.then(Vec::new);
+        self
     }
 
     /// Renders the finished page into `out` and returns the totals it shows (the same as the
@@ -321,6 +338,10 @@ impl<'e> HtmlWriter<'e> {
         s.push_str("</td><td class=\"text warn\">");
         push_escaped(&mut s, &self.warnings);
         s.push_str("</td>");
+        if let Some(parts) = &mut self.breakdown {
+            lead.breakdown(self.equation, d, parts);
+            push_breakdown(&mut s, self.equation, lead, parts, d);
+        }
         s
     }
 
@@ -425,6 +446,41 @@ pub fn escape(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     push_escaped(&mut s, text);
     s
+}
+
+/// The breakdown's cell: `parts` as [`ScoredLead::breakdown`] writes them (the baseline, each
+/// feature's part in the model's order, the floors'), then the net value they add up to.
+fn push_breakdown(s: &mut String, eq: &Equation, lead: &ScoredLead, parts: &[f64], d: usize) {
+    // `label` is escaped already.
+    let row = |s: &mut String, label: &str, v: f64, total: bool| {
+        let shown = money(v, d);
+        let class = match (total, shown.starts_with('-')) {
+            (false, false) => "",
+            (false, true) => " class=\"neg\"",
+            (true, false) => " class=\"total\"",
+            (true, true) => " class=\"total neg\"",
+        };
+        let term = if total { " class=\"total\"" } else { "" };
+        let _ = write!(s, "<dt{term}>{label}</dt><dd{class}>{shown}</dd>");
+    };
+    s.push_str("<td class=\"parts\"><details><summary>Part by part</summary><dl class=\"parts\">");
+    let (baseline, rest) = parts.split_first().unwrap_or((&0.0, &[]));
+    let (floor, features) = rest.split_last().unwrap_or((&0.0, &[]));
+    row(s, "baseline (the average customer)", *baseline, false);
+    let mut label = String::new();
+    let mut shown = String::new();
+    for (f, v) in features.iter().enumerate() {
+        label.clear();
+        push_escaped(&mut label, eq.terms[f].name());
+        label.push_str(" = ");
+        shown.clear();
+        lead.push_shown(eq, f, &mut shown);
+        push_escaped(&mut label, &shown);
+        row(s, &label, *v, false);
+    }
+    row(s, "floors at zero", *floor, false);
+    row(s, "net", lead.money.net, true);
+    s.push_str("</dl></details></td>");
 }
 
 /// A right-aligned money cell, losses marked.
@@ -668,6 +724,8 @@ struct Page {
     leads: u64,
     totals: Totals,
     top: Vec<TopRow>,
+    /// Whether the top leads' rows have their breakdown.
+    breakdown: bool,
     /// Drawn in this order: D first, A last, so the best leads are on top.
     dots: Vec<Dot>,
     drawn: Drawn,
@@ -748,6 +806,7 @@ impl Page {
             leads: w.leads,
             totals,
             top: w.top.into_sorted_vec(),
+            breakdown: w.breakdown.is_some(),
             dots,
             drawn,
             extent: w.extent.unwrap_or([0.0; 4]),
@@ -772,8 +831,9 @@ impl Page {
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <meta name=\"generator\" content=\"leadscore {}\">\n\
-             <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
-            env!("CARGO_PKG_VERSION")
+             <title>{title}</title>\n<style>{STYLE}{}</style>\n</head>\n<body>",
+            env!("CARGO_PKG_VERSION"),
+            if self.breakdown { PARTS_STYLE } else { "" }
         );
         self.header(&mut s, &title);
         self.cards(&mut s);
@@ -1204,9 +1264,14 @@ impl Page {
     fn top_leads(&self, s: &mut String) {
         let cur = escape(&self.info.model.currency);
         let shown = self.top.len();
+        let parts = if self.breakdown {
+            " Part by part: the average past customer's net value, each attribute's part and the floors' at zero, adding up to the net."
+        } else {
+            ""
+        };
         let _ = writeln!(
             s,
-            "<section class=\"top\">\n<h2>{}</h2>\n<p class=\"note\">By expected net, highest first. Amounts in {cur}; reasons are the three biggest effects on the net value, in whole {cur}.</p>",
+            "<section class=\"top\">\n<h2>{}</h2>\n<p class=\"note\">By expected net, highest first. Amounts in {cur}; reasons are the three biggest effects on the net value, in whole {cur}.{parts}</p>",
             if shown as u64 == self.leads {
                 format!(
                     "All {}{}",
@@ -1221,28 +1286,45 @@ impl Page {
                 format!("Top {shown} of {} leads", count(self.leads))
             }
         );
+        let columns = 10 + usize::from(self.breakdown);
         s.push_str(
-            "<table class=\"leads\">\n<thead><tr><th class=\"n\">#</th><th>Lead</th><th class=\"n\">Return</th><th class=\"n\">Burden</th><th class=\"n\">Net</th><th class=\"n\">Net likely between</th><th>Tier</th><th>Recommendation</th><th>Reasons</th><th>Warnings</th></tr></thead>\n<tbody>\n",
+            "<table class=\"leads\">\n<thead><tr><th class=\"n\">#</th><th>Lead</th><th class=\"n\">Return</th><th class=\"n\">Burden</th><th class=\"n\">Net</th><th class=\"n\">Net likely between</th><th>Tier</th><th>Recommendation</th><th>Reasons</th><th>Warnings</th>",
         );
+        if self.breakdown {
+            s.push_str("<th>Net, part by part</th>");
+        }
+        s.push_str("</tr></thead>\n<tbody>\n");
         for (i, row) in self.top.iter().enumerate() {
             if row.input.is_empty() {
                 let _ = writeln!(s, "<tr><td class=\"n\">{}</td>{}</tr>", i + 1, row.cells);
             } else {
                 let _ = writeln!(
                     s,
-                    "<tr class=\"has-input\"><td class=\"n\">{}</td>{}</tr>\n<tr class=\"input\"><td></td><td colspan=\"9\">{}</td></tr>",
+                    "<tr class=\"has-input\"><td class=\"n\">{}</td>{}</tr>\n<tr class=\"input\"><td></td><td colspan=\"{}\">{}</td></tr>",
                     i + 1,
                     row.cells,
+                    columns - 1,
                     row.input
                 );
             }
         }
         if self.top.is_empty() {
-            s.push_str("<tr><td colspan=\"10\">No leads.</td></tr>\n");
+            let _ = writeln!(s, "<tr><td colspan=\"{columns}\">No leads.</td></tr>");
         }
         s.push_str("</tbody></table>\n</section>\n");
     }
 }
+
+/// The breakdown's style, on a page that has one (the others' bytes stay as they were): a
+/// small table of label and amount, the net under a line. Printed, a closed `<details>` shows
+/// only its summary, as on screen.
+const PARTS_STYLE: &str = "table.leads td.parts{font-size:12px;min-width:14em}
+table.leads summary{cursor:pointer;color:#2b5797}
+dl.parts{display:grid;grid-template-columns:auto auto;gap:1px 12px;margin:4px 0 0}
+dl.parts dt{overflow-wrap:anywhere}
+dl.parts dd{margin:0;text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+dl.parts .total{font-weight:650;border-top:1px solid #cbd2d9}
+";
 
 /// The page's style: readable on screen and on paper (colours kept when printed, rows not split
 /// across pages, one column).
@@ -1406,6 +1488,7 @@ mod tests {
             model_info(&model),
             "lead_id",
             &PASSED,
+            false,
         )
         .unwrap();
         for (lead, passed) in &leads {

@@ -11,6 +11,12 @@
 //! `explain`); a floor at zero that is a driver is a reason of its own. The model version is in
 //! every record, so records from several runs can be mixed and still traced.
 //!
+//! With [`JsonRecords::with_breakdown`] (`export --breakdown`) a record also holds its net
+//! value broken down, `breakdown`: the baseline, every feature's part in the model's order and
+//! the floors' part, the figures `score --breakdown` writes (`ScoredLead::breakdown`), with the
+//! money's digits, so they add up to `expected_net` at those digits. Without it the record is
+//! as it always was.
+//!
 //! Effects are written with the shortest digits that read back as the same `f64` under a
 //! correctly rounding parser (Python's, JavaScript's, Rust's `str::parse`). serde_json's default
 //! parser may miss such a number by its last bit unless its `float_roundtrip` feature is on; the
@@ -42,6 +48,10 @@ pub struct JsonRecords<'e> {
     version: Vec<u8>,
     /// The carried input columns' names as JSON strings, escaped once; `None`: no `input`.
     input: Option<Vec<Vec<u8>>>,
+    /// With the breakdown: each feature's name as a JSON key (`"employees":`), escaped once.
+    breakdown: Option<Vec<Vec<u8>>>,
+    /// The breakdown's figures as written, reused from lead to lead.
+    parts: Vec<f64>,
     number: String,
     text: String,
 }
@@ -58,6 +68,8 @@ impl<'e> JsonRecords<'e> {
             decimals,
             version,
             input: None,
+            breakdown: None,
+            parts: Vec::new(),
             number: String::new(),
             text: String::new(),
         }
@@ -77,6 +89,27 @@ impl<'e> JsonRecords<'e> {
                 })
                 .collect(),
         );
+        self
+    }
+
+    /// Adds each lead's net value broken down, as written (`ScoredLead::breakdown`, the
+    /// figures of `score --breakdown`'s columns), under `breakdown`: `{"baseline_net":2875.00,
+    /// "contributions":{"employees":-400.00,...},"floor_net":0.00}`, the features in the
+    /// model's order, with the money's digits, so the parts add up to `expected_net` to the
+    /// last decimal.
+    pub fn with_breakdown(mut self, breakdown: bool) -> Self {
+        self.breakdown = breakdown.then(|| {
+            self.equation
+                .terms
+                .iter()
+                .map(|t| {
+                    let mut key = Vec::new();
+                    push_str(&mut key, t.name());
+                    key.push(b':');
+                    key
+                })
+                .collect()
+        });
         self
     }
 
@@ -152,6 +185,26 @@ impl<'e> JsonRecords<'e> {
             push_str(out, &self.text);
         }
         out.push(b']');
+
+        if let Some(keys) = &self.breakdown {
+            lead.breakdown(eq, self.decimals, &mut self.parts);
+            // [baseline, one part per feature, floors], as `breakdown_columns` names them.
+            let (baseline, rest) = self.parts.split_first().unwrap_or((&0.0, &[]));
+            let (floor, features) = rest.split_last().unwrap_or((&0.0, &[]));
+            out.extend_from_slice(b",\"breakdown\":{\"baseline_net\":");
+            crate::economics::push_fixed(out, *baseline, self.decimals);
+            out.extend_from_slice(b",\"contributions\":{");
+            for (i, (key, v)) in keys.iter().zip(features).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(key);
+                crate::economics::push_fixed(out, *v, self.decimals);
+            }
+            out.extend_from_slice(b"},\"floor_net\":");
+            crate::economics::push_fixed(out, *floor, self.decimals);
+            out.push(b'}');
+        }
 
         if let Some(keys) = &self.input {
             debug_assert_eq!(keys.len(), passthrough.len(), "one field per input column");
@@ -819,12 +872,29 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
         for rec in parse_lines(&json_lines(&s, false)) {
             valid(&rec).unwrap();
         }
+        // With the breakdown (`export --breakdown`), and the input after it.
+        let eq = s.equation();
+        let mut records = JsonRecords::new(&eq, VERSION, DECIMALS)
+            .with_input(&s.header)
+            .with_breakdown(true);
+        for (lead, fields) in s.leads.iter().zip(&s.fields) {
+            let mut out = Vec::new();
+            records.render(&mut out, lead, &passthrough(fields));
+            valid(&serde_json::from_slice(&out).unwrap()).unwrap();
+        }
+        drop(records);
         let (s, lead) = floored();
         let eq = s.equation();
         let mut out = Vec::new();
         JsonRecords::new(&eq, VERSION, DECIMALS).render(&mut out, &lead, &[]);
         let floored: Value = serde_json::from_slice(&out).unwrap();
         valid(&floored).unwrap();
+        out.clear();
+        JsonRecords::new(&eq, VERSION, DECIMALS)
+            .with_breakdown(true)
+            .render(&mut out, &lead, &[]);
+        let broken_down: Value = serde_json::from_slice(&out).unwrap();
+        valid(&broken_down).unwrap();
 
         // And the schema does refuse what is not a record.
         let broken = |edit: &dyn Fn(&mut Value)| {
@@ -847,5 +917,85 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
         broken(&|r| r["reasons"][1]["scored_as"] = Value::Null);
         broken(&|r| r["input"] = serde_json::json!({ "employees": 12 }));
         broken(&|r| r["extra"] = true.into());
+        let broken = |edit: &dyn Fn(&mut Value)| {
+            let mut rec = broken_down.clone();
+            edit(&mut rec);
+            assert!(valid(&rec).is_err(), "accepted {rec}");
+        };
+        broken(&|r| {
+            r["breakdown"].as_object_mut().unwrap().remove("floor_net");
+        });
+        broken(&|r| {
+            r["breakdown"]
+                .as_object_mut()
+                .unwrap()
+                .remove("contributions");
+        });
+        broken(&|r| r["breakdown"]["baseline_net"] = "2875.00".into());
+        broken(&|r| r["breakdown"]["contributions"]["employees"] = Value::Null);
+        broken(&|r| r["breakdown"]["reasons"] = serde_json::json!([]));
+        broken(&|r| r["breakdown"] = serde_json::json!([1.0, 2.0]));
+    }
+
+    #[test]
+    fn the_breakdown_is_score_breakdowns_columns_with_their_digits_and_adds_up() {
+        let s = all_leads();
+        let eq = s.equation();
+        // Scored by the same shipped model.
+        let (_, floored) = floored();
+        let leads: Vec<&ScoredLead> = s.leads.iter().chain([&floored]).collect();
+        let mut csv = CsvWriter::new(Vec::new(), &eq, DECIMALS).with_breakdown(true);
+        let mut records = JsonRecords::new(&eq, VERSION, DECIMALS).with_breakdown(true);
+        let mut text = Vec::new();
+        for lead in &leads {
+            csv.write(lead, &[]).unwrap();
+            records.render(&mut text, lead, &[]);
+            text.push(b'\n');
+        }
+        let csv = csv.into_inner().unwrap();
+        let rows: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(csv.as_slice())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+        let text = String::from_utf8(text).unwrap();
+        let names = crate::model::scorer::breakdown_columns(&eq);
+        let first = crate::write::SCORE_COLUMNS.len() + 1;
+        let mut floors = 0;
+        for (row, line) in rows.iter().zip(text.lines()) {
+            // The record's text is the CSV's columns, digit for digit, features in the
+            // model's order.
+            let parts: Vec<&str> = row.iter().skip(first).collect();
+            assert_eq!(parts.len(), names.len());
+            let contributions: Vec<String> = eq
+                .terms
+                .iter()
+                .zip(&parts[1..parts.len() - 1])
+                .map(|(t, v)| format!("\"{}\":{v}", t.name()))
+                .collect();
+            let want = format!(
+                ",\"breakdown\":{{\"baseline_net\":{},\"contributions\":{{{}}},\"floor_net\":{}}}}}",
+                parts[0],
+                contributions.join(","),
+                parts[parts.len() - 1]
+            );
+            assert!(line.ends_with(&want), "{line}\nwant the end {want}");
+            // Read as numbers, the parts add up to the written net value to the cent.
+            let rec: Value = serde_json::from_str(line).unwrap();
+            let b = &rec["breakdown"];
+            let sum: i64 = [&b["baseline_net"], &b["floor_net"]]
+                .into_iter()
+                .chain(b["contributions"].as_object().unwrap().values())
+                .map(|v| cents(number(v)))
+                .sum();
+            assert_eq!(sum, cents(number(&rec["expected_net"])), "{line}");
+            floors += usize::from(number(&b["floor_net"]) != 0.0);
+        }
+        assert_eq!(rows.len(), leads.len());
+        // The floored lead's floor is a part of its own: 30,000 off its net value.
+        assert_eq!(floors, 1);
+        let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(last["breakdown"]["floor_net"], -30000.0);
     }
 }

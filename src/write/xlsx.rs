@@ -3,7 +3,10 @@
 //! frozen header, autofilter), a **Summary** sheet (count and money per tier and per
 //! recommendation, and what calling only the `contact` leads is worth; headed by the export's
 //! scope, [`XlsxWriter::with_scope`], when it holds only some of the leads) and a **Model** sheet
-//! (which model scored them and how well it did in cross-validation).
+//! (which model scored them and how well it did in cross-validation). With the breakdown
+//! (`export --breakdown`), the Leads sheet has `score --breakdown`'s columns in its place, after
+//! the warnings: each lead's net value as the baseline, every feature's part and the floors',
+//! money like the other money, adding up to the net value to the cent.
 //!
 //! Numbers: our figures are numbers, and so is a carried input value (`employees`,
 //! `first_order_value`) when writing it as one loses nothing, by the rule of [`carried_number`]:
@@ -56,12 +59,12 @@ use crate::error::{Error, Result};
 use crate::io::table::shown;
 use crate::model::equation::Equation;
 use crate::model::registry::Located;
-use crate::model::scorer::ScoredLead;
+use crate::model::scorer::{breakdown_columns, ScoredLead};
 use crate::model::Model;
 use crate::write::formula::is_formula;
 use crate::write::totals::Accumulator;
 pub use crate::write::totals::{Tally, Totals};
-use crate::write::{header, push_reasons, push_warnings, ScoredWriter};
+use crate::write::{header_with, push_reasons, push_warnings, ScoredWriter};
 
 /// The most leads one Excel sheet holds: 1,048,576 rows less the header.
 pub const MAX_LEADS: u32 = 1_048_575;
@@ -125,8 +128,11 @@ const TIER: ColNum = 7;
 const RECOMMENDATION: ColNum = 8;
 const REASONS: ColNum = 9;
 const WARNINGS: ColNum = 10;
-/// The first input column carried along.
-const PASSTHROUGH: ColNum = 11;
+/// With the breakdown, its first column; else the first input column carried along
+/// ([`XlsxWriter::passthrough`]).
+const BREAKDOWN: ColNum = 11;
+/// The money columns of every lead, from [`RETURN`] on: return, burden, net, and the interval.
+const FIGURES: usize = 5;
 
 /// Column widths, in characters of Excel's default font: narrow enough to see several columns at
 /// once, wide enough for a figure or a name. Reasons and warnings may be wider, and wrap beyond.
@@ -276,8 +282,14 @@ pub struct XlsxWriter<'e> {
     formats: Formats,
     /// The widest content seen in each column, in characters (capped at its bound).
     widths: Vec<usize>,
-    /// The largest magnitude in each money column (1..=5), and whether any was negative.
-    extremes: [(f64, bool); 5],
+    /// The largest magnitude in each money column, and whether any was negative: the
+    /// [`FIGURES`] from [`RETURN`] on, then the breakdown's from [`BREAKDOWN`] on.
+    extremes: Vec<(f64, bool)>,
+    /// Whether each lead's net value is broken down (`export --breakdown`), in the columns from
+    /// [`BREAKDOWN`] on, and its figures as written, reused from lead to lead.
+    breakdown: Option<Vec<f64>>,
+    /// The first input column carried along: after the breakdown's, when there is one.
+    passthrough: ColNum,
     /// Leads written so far; lead `n` is on row `n + 1`.
     leads: u32,
     sums: Accumulator,
@@ -296,6 +308,8 @@ impl<'e> XlsxWriter<'e> {
     /// `path` now, so a missing directory is reported before any lead is scored. `decimals` is
     /// the precision the leads were scored with; `id` is the id column's name and `passthrough`
     /// the names of the input columns carried along, as [`ScoredWriter::write`] will get them.
+    /// `breakdown`: each lead's net value broken down (`export --breakdown`) after the warnings,
+    /// in the columns and with the figures of `score --breakdown`, money like the other money.
     pub fn create(
         path: &Path,
         equation: &'e Equation,
@@ -303,9 +317,15 @@ impl<'e> XlsxWriter<'e> {
         model: ModelInfo,
         id: &str,
         passthrough: &[&str],
+        breakdown: bool,
     ) -> Result<XlsxWriter<'e>> {
         let temp = crate::io::output::temp_beside_with_suffix(path, ".xlsx")?;
-        let names = header(id, passthrough);
+        let parts = if breakdown {
+            breakdown_columns(equation)
+        } else {
+            Vec::new()
+        };
+        let names = header_with(id, &parts, passthrough);
         if names.len() > 16_384 {
             return Err(Error::file(
                 path.display(),
@@ -347,7 +367,9 @@ impl<'e> XlsxWriter<'e> {
             model,
             formats,
             widths,
-            extremes: [(0.0, false); 5],
+            extremes: vec![(0.0, false); FIGURES + parts.len()],
+            breakdown: breakdown.then(Vec::new),
+            passthrough: BREAKDOWN + parts.len() as ColNum,
             leads: 0,
             sums: Accumulator::new(decimals),
             names,
@@ -408,7 +430,7 @@ impl<'e> XlsxWriter<'e> {
     fn lay_out_leads(&mut self) -> std::result::Result<(), XlsxError> {
         let currency = self.model.currency.chars().count();
         for (i, &(max, negative)) in self.extremes.iter().enumerate() {
-            let col = RETURN as usize + i;
+            let col = money_column(i) as usize;
             let shown = money_width(max, negative, self.decimals) + 1 + currency;
             self.widths[col] = self.widths[col].max(shown);
         }
@@ -446,7 +468,7 @@ impl<'e> XlsxWriter<'e> {
         let d = self.decimals;
         // The figures exactly as the CSV writer prints them: the interval rounded to the
         // output's decimals, the ratio to two.
-        let money: [Option<f64>; 5] = [
+        let money: [Option<f64>; FIGURES] = [
             Some(m.lifetime_return),
             Some(m.service_burden),
             Some(m.net),
@@ -470,6 +492,18 @@ impl<'e> XlsxWriter<'e> {
         if let Some(r) = ratio {
             ws.write_number_with_format(row, RATIO, positive_zero(r), &f.ratio)?;
         }
+        if let Some(parts) = &mut self.breakdown {
+            lead.breakdown(self.equation, d, parts);
+            for (i, v) in parts.iter().enumerate() {
+                // Rounded as the CSV prints it: a part is a difference of written figures,
+                // which in binary may miss the cent by a last bit.
+                let v = positive_zero(crate::economics::round_to(*v, d));
+                ws.write_number_with_format(row, BREAKDOWN + i as ColNum, v, &f.money)?;
+                let e = &mut self.extremes[FIGURES + i];
+                e.0 = e.0.max(v.abs());
+                e.1 |= v < 0.0;
+            }
+        }
         ws.write_string_with_format(row, TIER, lead.tier.as_str(), &f.tiers[lead.tier as usize])?;
         ws.write_string(row, RECOMMENDATION, lead.recommendation.as_str())?;
         put_text(
@@ -489,7 +523,7 @@ impl<'e> XlsxWriter<'e> {
             &f.wrap_quoted,
         )?;
         for (i, text) in passthrough.iter().enumerate() {
-            let col = PASSTHROUGH + i as ColNum;
+            let col = self.passthrough + i as ColNum;
             match carried_number(text, &mut self.shown) {
                 Some(v) => {
                     ws.write_number(row, col, v)?;
@@ -521,7 +555,7 @@ impl<'e> XlsxWriter<'e> {
         self.measure(WARNINGS, &warnings);
         self.warnings = warnings;
         for (i, text) in passthrough.iter().enumerate() {
-            self.measure(PASSTHROUGH + i as ColNum, text);
+            self.measure(self.passthrough + i as ColNum, text);
         }
         self.sums.add(lead);
         self.leads += 1;
@@ -545,12 +579,12 @@ impl ScoredWriter for XlsxWriter<'_> {
                 crate::economics::money(MAX_LEADS as f64, 0)
             )));
         }
-        if passthrough.len() + PASSTHROUGH as usize != self.widths.len() {
+        if passthrough.len() + self.passthrough as usize != self.widths.len() {
             return Err(io::Error::other(format!(
                 "lead {} carries {} input fields, the header {}",
                 lead_named(&lead.id),
                 passthrough.len(),
-                self.widths.len() - PASSTHROUGH as usize
+                self.widths.len() - self.passthrough as usize
             )));
         }
         push_reasons(self.equation, lead, &mut self.reasons);
@@ -563,7 +597,7 @@ impl ScoredWriter for XlsxWriter<'_> {
         let carried = passthrough
             .iter()
             .enumerate()
-            .map(|(i, t)| (PASSTHROUGH + i as ColNum, t.as_ref()));
+            .map(|(i, t)| (self.passthrough + i as ColNum, t.as_ref()));
         for (col, text) in texts.into_iter().chain(carried) {
             // Bytes bound the UTF-16 length from above: most cells are counted no further.
             if text.len() > MAX_CELL_TEXT {
@@ -614,6 +648,15 @@ fn lead_named(id: &str) -> Cow<'_, str> {
         Cow::Borrowed(id)
     } else {
         Cow::Owned(quoted)
+    }
+}
+
+/// The column of money column `i` as [`XlsxWriter::extremes`] counts them.
+fn money_column(i: usize) -> ColNum {
+    if i < FIGURES {
+        RETURN + i as ColNum
+    } else {
+        BREAKDOWN + (i - FIGURES) as ColNum
     }
 }
 
@@ -812,7 +855,8 @@ mod tests {
     /// Writes `leads` to `path` and returns the totals.
     fn write_workbook(path: &Path, model: &Model, leads: &[(ScoredLead, Vec<String>)]) -> Totals {
         let eq = Scorer::new(model).unwrap().equation().clone();
-        let mut w = XlsxWriter::create(path, &eq, 2, info(model), "lead_id", &PASSED).unwrap();
+        let mut w =
+            XlsxWriter::create(path, &eq, 2, info(model), "lead_id", &PASSED, false).unwrap();
         for (lead, passed) in leads {
             let passed: Vec<Cow<str>> = passed.iter().map(|p| Cow::Borrowed(p.as_str())).collect();
             w.write(lead, &passed).unwrap();
@@ -876,7 +920,7 @@ mod tests {
             for (c, (cell, field)) in row.iter().zip(record.iter()).enumerate() {
                 // The CSV's text, without the `'` it puts before a formula.
                 let field = crate::write::formula::unprefix(field);
-                let carried = r > 0 && c >= PASSTHROUGH as usize;
+                let carried = r > 0 && c >= BREAKDOWN as usize;
                 let number = carried && carried_number(field, &mut shown).is_some();
                 match cell {
                     Data::Float(v) => {
@@ -893,7 +937,7 @@ mod tests {
                             "row {r} col {c}: {s:?}"
                         );
                         assert_eq!(s, field, "row {r} col {c}");
-                        carried_texts += usize::from(carried && c == PASSTHROUGH as usize + 1);
+                        carried_texts += usize::from(carried && c == BREAKDOWN as usize + 1);
                     }
                     Data::Empty => assert_eq!(field, "", "row {r} col {c}"),
                     other => panic!("row {r} col {c}: {other:?}"),
@@ -1093,7 +1137,7 @@ mod tests {
                 .collect()
         };
 
-        let mut w = XlsxWriter::create(&path, &eq, 2, info(&model), "lead_id", &[]).unwrap();
+        let mut w = XlsxWriter::create(&path, &eq, 2, info(&model), "lead_id", &[], false).unwrap();
         w.write(&leads[0].0, &[]).unwrap();
         assert!(!path.exists());
         drop(w);
@@ -1116,6 +1160,7 @@ mod tests {
             info(&model),
             "lead_id",
             &PASSED,
+            false,
         )
         .unwrap();
         let err = w.write(&leads[0].0, &[]).unwrap_err();
@@ -1179,7 +1224,8 @@ mod tests {
         let eq = Scorer::new(&model).unwrap().equation().clone();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.xlsx");
-        let mut w = XlsxWriter::create(&path, &eq, 2, info(&model), "lead_id", &PASSED).unwrap();
+        let mut w =
+            XlsxWriter::create(&path, &eq, 2, info(&model), "lead_id", &PASSED, false).unwrap();
         let mut lead = leads[0].0.clone();
         lead.line = 10;
         let fits = "x".repeat(MAX_CELL_TEXT);
@@ -1217,7 +1263,7 @@ mod tests {
         let range = sheet(&path, LEADS_SHEET);
         assert_eq!(range.height(), 2);
         assert_eq!(
-            range.get((1, PASSTHROUGH as usize)),
+            range.get((1, BREAKDOWN as usize)),
             Some(&Data::String(fits))
         );
     }
@@ -1241,7 +1287,7 @@ mod tests {
         let write = |name: &str, scope: Option<&str>| {
             let path = dir.path().join(name);
             let mut w =
-                XlsxWriter::create(&path, &eq, 2, info(&model), "lead_id", &PASSED).unwrap();
+                XlsxWriter::create(&path, &eq, 2, info(&model), "lead_id", &PASSED, false).unwrap();
             if let Some(scope) = scope {
                 w = w.with_scope(scope.to_string());
             }

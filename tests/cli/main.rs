@@ -22,6 +22,7 @@ mod errors;
 mod evaluate;
 mod explain;
 mod export;
+mod export_breakdown;
 mod formats;
 mod glm;
 mod hostile;

@@ -116,6 +116,8 @@ pub(super) struct Plan {
     pub(super) recommendations: Vec<Recommendation>,
     pub(super) filters: Filters,
     pub(super) skip_invalid: bool,
+    /// `--breakdown`: every file writes each lead's net value broken down.
+    pub(super) breakdown: bool,
 }
 
 /// What `--split-by` groups by: an input column, or, when the lead list has no such column,
@@ -231,6 +233,7 @@ impl Plan {
             },
             recommendations,
             skip_invalid: args.skip_invalid.is_some(),
+            breakdown: args.breakdown,
         })
     }
 

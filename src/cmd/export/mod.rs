@@ -2,7 +2,10 @@
 //! writes it where sales teams work, optionally filtered (`--min-tier`, `--recommendation`),
 //! cut to a rep's capacity (`--top`), split into one file per territory or owner
 //! (`--split-by`), with personal columns left out (`--redact`, the config's `export.personal`),
-//! or as the CSV a CRM imports (`--profile`: see `write::profile`).
+//! or as the CSV a CRM imports (`--profile`: see `write::profile`). `--breakdown` adds each
+//! lead's net value broken down in every format but a profile's (which writes only the columns
+//! it names): the columns `score --breakdown` writes, a `breakdown` object in JSON, and on the
+//! page the top leads' (`ScoredLead::breakdown`, so every format has the same figures).
 //!
 //! Two passes. The first runs the scoring `pipeline` over the whole list, as `score` does:
 //! every input error is found (or set aside with `--skip-invalid`) before anything is written,
@@ -225,6 +228,12 @@ fn check_usage(args: &ExportArgs, format: ExportFormat, output: Option<&Path>) -
         return Err(Error::Usage(
             "--split-by writes one file per value: name the directory with -o DIR".into(),
         ));
+    }
+    if let (Some(name), true) = (&args.profile, args.breakdown) {
+        // A CRM's import maps the columns its profile names, and no others.
+        return Err(Error::Usage(format!(
+            "--breakdown adds columns, but --profile {name} writes only the columns the profile names; leave out --profile for the breakdown, or --breakdown for the CRM import"
+        )));
     }
     if args.profile.is_some() && format != ExportFormat::Csv {
         return Err(Error::Usage(format!(

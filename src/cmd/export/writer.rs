@@ -9,7 +9,7 @@ use crate::cli::ExportFormat;
 use crate::error::{Error, Result};
 use crate::io::output::Output;
 use crate::io::table::decode;
-use crate::model::scorer::ScoredLead;
+use crate::model::scorer::{breakdown_columns, ScoredLead};
 use crate::write::csv::{CsvWriter, Dialect};
 use crate::write::html::{HtmlWriter, PageInfo};
 use crate::write::json::{JsonArrayWriter, JsonLinesWriter, JsonRecords};
@@ -121,8 +121,12 @@ impl Target<'_> {
             .profile
             .filter(|_| csv)
             .map(|bound| ProfileWriter::new(Vec::new(), eq, bound, d, ctx.today));
-        let mut csv = (csv && profile.is_none()).then(|| CsvWriter::new(Vec::new(), eq, d));
-        let mut records = JsonRecords::new(eq, &self.model_version(), d).with_input(carried);
+        let breakdown = ctx.plan.breakdown;
+        let mut csv = (csv && profile.is_none())
+            .then(|| CsvWriter::new(Vec::new(), eq, d).with_breakdown(breakdown));
+        let mut records = JsonRecords::new(eq, &self.model_version(), d)
+            .with_input(carried)
+            .with_breakdown(breakdown);
         let mut bytes = Vec::new();
         let mut ends = Vec::with_capacity(rows.len());
         let mut totals = Accumulator::new(d);
@@ -217,16 +221,29 @@ impl<'e> Writer<'e> {
         let ctx = target.ctx;
         let eq = ctx.scorer.equation();
         let d = target.decimals;
-        let records = || JsonRecords::new(eq, &target.model_version(), d).with_input(carried);
+        let breakdown = ctx.plan.breakdown;
+        let records = || {
+            JsonRecords::new(eq, &target.model_version(), d)
+                .with_input(carried)
+                .with_breakdown(breakdown)
+        };
         Ok(match target.format {
             ExportFormat::Csv => {
                 let mut out = Output::create(path)?;
                 let header = match ctx.profile {
                     Some(bound) => bound.header_line(),
                     None => {
+                        // `score --breakdown`'s columns, in the same place.
+                        let more = if breakdown {
+                            breakdown_columns(eq)
+                        } else {
+                            Vec::new()
+                        };
                         let mut header = Vec::new();
-                        Dialect::new(b',')
-                            .text_record(&mut header, crate::write::header(id, carried));
+                        Dialect::new(b',').text_record(
+                            &mut header,
+                            crate::write::header_with(id, &more, carried),
+                        );
                         header
                     }
                 };
@@ -248,6 +265,7 @@ impl<'e> Writer<'e> {
                     ModelInfo::new(ctx.scorer.model(), ctx.located),
                     id,
                     carried,
+                    breakdown,
                 )?;
                 Writer::Xlsx(match scope {
                     Some(scope) => book.with_scope(scope),
@@ -274,7 +292,10 @@ impl<'e> Writer<'e> {
                     model: ModelInfo::new(ctx.scorer.model(), ctx.located),
                     scope,
                 };
-                Writer::Html(HtmlWriter::new(eq, d, info, carried), Output::create(path)?)
+                Writer::Html(
+                    HtmlWriter::new(eq, d, info, carried).with_breakdown(breakdown),
+                    Output::create(path)?,
+                )
             }
         })
     }
