@@ -2,7 +2,8 @@
 //! page of the shipped leads, headless Chromium loads it, takes a screenshot and dumps the DOM;
 //! the test checks the title and headline, and that the chart is drawn: inside the plot area
 //! (found by its background colour) there are dots of every tier the leads have, and the
-//! break-even line.
+//! break-even line. The page `--breakdown` writes is loaded too: in the DOM the browser built,
+//! each top lead's row still holds its breakdown.
 //!
 //! No browser, no check: where Chromium cannot be found the test says so on standard error (past
 //! the test harness's capture) and in `target/tmp/html-browser-test.txt`, which `.ci/run` prints,
@@ -307,11 +308,68 @@ fn html_page_renders_in_chromium() {
     let line = pic.count(plot, rgb(BREAK_EVEN_COLOUR), 40);
     assert!(line >= 100, "break-even line: {line} pixels");
 
+    let broken_down = breakdown_page_in(&browser, profile.path(), &dir);
     report(&format!(
-        "RAN: {TEST} — {} checked the page in {}: plot {}×{} px at ({l}, {t}), break-even line {line} px",
+        "RAN: {TEST} — {} checked the page in {}: plot {}×{} px at ({l}, {t}), break-even line {line} px; {broken_down}",
         browser.display(),
         shot.display(),
         r - l,
         b - t
     ));
+}
+
+/// `export --breakdown`'s page as the browser builds it: each of the 50 top leads' rows keeps its
+/// `<details>` in its last cell (a table's parser moves what it cannot hold out of the table, so
+/// a misplaced tag would show here, not in the text), closed, with the baseline, every feature's
+/// part, the floors and the net inside it. Says what it saw.
+fn breakdown_page_in(browser: &Path, profile: &Path, dir: &Path) -> String {
+    let env = Env::new();
+    env.copy("data/leads.csv", "data/leads.csv");
+    env.copy("models/model.json", "models/model.json");
+    let run = env.run(&[
+        "export",
+        "data/leads.csv",
+        "--format",
+        "html",
+        "--breakdown",
+        "-o",
+        "page.html",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = dir.join("breakdown.html");
+    std::fs::copy(env.path("page.html"), &page).unwrap();
+    let dom = chromium(browser, profile, &page, &["--dump-dom".into()]);
+    let table = dom
+        .split_once("<table class=\"leads\">")
+        .and_then(|(_, rest)| rest.split_once("</table>"))
+        .map(|(table, _)| table)
+        .unwrap_or_else(|| panic!("no top-leads table in the DOM: {dom:.2000}"));
+    // A lead's row, not the row of its carried input columns under it.
+    let rows: Vec<&str> = table
+        .split("<tr")
+        .skip(2)
+        .filter(|row| !row.starts_with(" class=\"input\""))
+        .collect();
+    assert_eq!(rows.len(), 50, "top-leads rows in the DOM");
+    let features = leadscore::model::Model::load(&repo("models/model.json"))
+        .unwrap()
+        .feature_specs()
+        .len();
+    for (i, row) in rows.iter().enumerate() {
+        let cell = row
+            .rsplit_once("<td class=\"parts\">")
+            .map(|(_, cell)| cell)
+            .unwrap_or_else(|| panic!("row {}: no breakdown cell in the DOM: {row:.1500}", i + 1));
+        assert!(
+            cell.starts_with("<details><summary>Part by part</summary><dl class=\"parts\">"),
+            "row {}: {cell:.500}",
+            i + 1
+        );
+        // Closed until clicked: the browser adds `open` only when the markup asks.
+        assert!(!cell.starts_with("<details open"), "row {}", i + 1);
+        // The baseline, each feature, the floors and the net.
+        assert_eq!(cell.matches("<dt").count(), features + 3, "row {}", i + 1);
+        assert!(cell.contains("</dl></details></td>"), "row {}", i + 1);
+    }
+    format!("the --breakdown page's 50 top rows each keep their breakdown ({features} features) in the DOM")
 }
