@@ -516,6 +516,16 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
         (v * 100.0).round() as i64
     }
 
+    /// The records of a CSV `CsvWriter` wrote, header and all, as the csv crate reads them.
+    fn records_of(csv: &[u8]) -> Vec<csv::StringRecord> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(csv)
+            .records()
+            .map(Result::unwrap)
+            .collect()
+    }
+
     #[test]
     fn money_adds_up_and_reasons_are_the_contributions() {
         let s = all_leads();
@@ -603,13 +613,7 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
         for (lead, fields) in s.leads.iter().zip(&s.fields) {
             csv.write(lead, &passthrough(fields)).unwrap();
         }
-        let csv = csv.into_inner().unwrap();
-        let rows: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(csv.as_slice())
-            .records()
-            .map(Result::unwrap)
-            .collect();
+        let rows = records_of(&csv.into_inner().unwrap());
         let array: Value = serde_json::from_str(&json_array(&s)).unwrap();
         let records = array.as_array().unwrap();
         let text = json_lines(&s, true);
@@ -952,13 +956,7 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
             records.render(&mut text, lead, &[]);
             text.push(b'\n');
         }
-        let csv = csv.into_inner().unwrap();
-        let rows: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(csv.as_slice())
-            .records()
-            .map(Result::unwrap)
-            .collect();
+        let rows = records_of(&csv.into_inner().unwrap());
         let text = String::from_utf8(text).unwrap();
         let names = crate::model::scorer::breakdown_columns(&eq);
         let first = crate::write::SCORE_COLUMNS.len() + 1;

@@ -25,28 +25,33 @@ const WINDOW: (u32, u32) = (1280, 2400);
 /// Long enough for a cold start on a loaded 2-core machine; a hung browser fails the test.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The page of the shipped leads as `leadscore export data/leads.csv --format html -o page.html`
-/// writes it with the shipped model, copied to `page`; and how many leads each tier has, as the
-/// library scores them, for what the chart must show.
-fn shipped_page(page: &Path) -> [u64; 4] {
+/// Runs `leadscore export data/leads.csv --format html -o page.html` with `more` flags and the
+/// shipped model, copies the page to `page`, and returns what the run said on standard error.
+fn export_page(more: &[&str], page: &Path) -> String {
     let env = Env::new();
     env.copy("data/leads.csv", "data/leads.csv");
     env.copy("models/model.json", "models/model.json");
-    let run = env.run(&[
+    let mut args = vec![
         "export",
         "data/leads.csv",
         "--format",
         "html",
         "-o",
         "page.html",
-    ]);
+    ];
+    args.extend(more);
+    let run = env.run(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("as html to page.html"),
-        "{}",
-        run.stderr
-    );
     std::fs::copy(env.path("page.html"), page).unwrap();
+    run.stderr
+}
+
+/// The page of the shipped leads as `leadscore export data/leads.csv --format html -o page.html`
+/// writes it with the shipped model, copied to `page`; and how many leads each tier has, as the
+/// library scores them, for what the chart must show.
+fn shipped_page(page: &Path) -> [u64; 4] {
+    let stderr = export_page(&[], page);
+    assert!(stderr.contains("as html to page.html"), "{stderr}");
 
     let model = leadscore::model::Model::load(&repo("models/model.json")).unwrap();
     let (_, scored) = crate::util::score_with_library(&model, &repo("data/leads.csv"));
@@ -323,21 +328,8 @@ fn html_page_renders_in_chromium() {
 /// a misplaced tag would show here, not in the text), closed, with the baseline, every feature's
 /// part, the floors and the net inside it. Says what it saw.
 fn breakdown_page_in(browser: &Path, profile: &Path, dir: &Path) -> String {
-    let env = Env::new();
-    env.copy("data/leads.csv", "data/leads.csv");
-    env.copy("models/model.json", "models/model.json");
-    let run = env.run(&[
-        "export",
-        "data/leads.csv",
-        "--format",
-        "html",
-        "--breakdown",
-        "-o",
-        "page.html",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
     let page = dir.join("breakdown.html");
-    std::fs::copy(env.path("page.html"), &page).unwrap();
+    export_page(&["--breakdown"], &page);
     let dom = chromium(browser, profile, &page, &["--dump-dom".into()]);
     let table = dom
         .split_once("<table class=\"leads\">")
