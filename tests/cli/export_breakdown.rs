@@ -571,3 +571,38 @@ fn without_the_flag_nothing_changes_and_with_it_nothing_else_does() {
     }
     assert_eq!(plain, parts);
 }
+
+/// A file `score --components --breakdown --with-input` wrote exports as the lead list itself
+/// does, with and without --breakdown: its component and breakdown columns are the model's own
+/// figures, which re-scoring gives again. They were read as the lead's own columns and carried
+/// along unchecked (with --breakdown, a second time as `input_baseline_net` and so on).
+#[test]
+fn a_scored_files_part_columns_are_not_carried_as_the_leads_own() {
+    let env = shipped_model_env();
+    env.copy(LEADS, LEADS);
+    let run = env.run(&[
+        "score",
+        LEADS,
+        "--components",
+        "--breakdown",
+        "--with-input",
+        "-o",
+        "scored.csv",
+    ]);
+    succeeded(&run);
+    let header = env.read("scored.csv");
+    let header = header.lines().next().unwrap();
+    assert!(header.contains(",return_revenue,") && header.contains(",floor_net,"));
+    for extra in [&[][..], &["--breakdown"][..]] {
+        let export = |list: &str| {
+            let mut args = vec!["export", list, "--format", "csv"];
+            args.extend(extra);
+            let run = env.run(&args);
+            succeeded(&run);
+            run.stdout
+        };
+        let from_list = export(LEADS);
+        assert!(!from_list.contains("input_"), "{extra:?}");
+        assert_eq!(export("scored.csv"), from_list, "{extra:?}");
+    }
+}

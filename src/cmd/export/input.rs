@@ -69,7 +69,16 @@ impl Layout {
                 decimal_comma,
             });
         }
-        let first_input = SCORE_COLUMNS.len() + 1;
+        // `score --components` and `--breakdown` put their columns between the score columns
+        // and the lead's: the model's own figures, which re-scoring gives again (and `export
+        // --breakdown` writes again), never columns of the lead to carry along unchecked.
+        let mut first_input = SCORE_COLUMNS.len() + 1;
+        for names in part_columns(model)? {
+            let end = first_input + names.len();
+            if headers.get(first_input..end) == Some(&names[..]) {
+                first_input = end;
+            }
+        }
         if let Some(id) = id.filter(|id| *id != headers[0]) {
             return Err(Error::Usage(format!(
                 "{} was written by `leadscore score`: its id is its first column, \"{}\", not \"{id}\"; leave out --id",
@@ -102,6 +111,20 @@ impl Layout {
             decimal_comma,
         })
     }
+}
+
+/// The columns `score --components` and `score --breakdown` add for `model`, in the order
+/// `score` writes them; none for components when the model has none.
+fn part_columns(model: &Model) -> Result<[Vec<String>; 2]> {
+    let components = crate::model::components::Components::from_model(model)
+        .map_or_else(Vec::new, |c| {
+            crate::model::components::column_names(&c.parts)
+        });
+    let scorer = crate::model::scorer::Scorer::new(model)?;
+    Ok([
+        components,
+        crate::model::scorer::breakdown_columns(scorer.equation()),
+    ])
 }
 
 /// What to keep and how to group it: the flags, resolved against the lead list's columns.
