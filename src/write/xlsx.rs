@@ -337,6 +337,18 @@ impl<'e> XlsxWriter<'e> {
         }
         let formats = Formats::new(&model.currency, decimals);
         let mut workbook = Workbook::new();
+        // A workbook records when it was made; under `SOURCE_DATE_EPOCH` that is the fixed
+        // time, so two runs on the same leads write the same bytes, as every other output does.
+        // (Out of range it keeps the clock: the setting was checked before the run.)
+        if let Some(created) = crate::io::date::source_date_epoch()
+            .ok()
+            .flatten()
+            .and_then(|s| rust_xlsxwriter::ExcelDateTime::from_timestamp(s as i64).ok())
+        {
+            workbook.set_properties(
+                &rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created),
+            );
+        }
         let sheet = workbook
             .add_worksheet_with_constant_memory()
             .and_then(|ws| ws.set_name(LEADS_SHEET))

@@ -850,3 +850,20 @@ fn text_starting_with_a_quote_reads_back_as_given() {
     assert_eq!(ids.len(), 2);
     assert!(ids.contains(&"'=x") && ids.contains(&"'-2+3"), "{ids:?}");
 }
+
+/// Under `SOURCE_DATE_EPOCH` (which `Env::run` sets) a workbook is the same bytes on every run,
+/// as every other output is: its "created" property is that time, not the clock's. The runs are
+/// more than a second apart, the property's resolution, so the clock would have shown.
+#[test]
+fn a_workbook_is_reproducible_byte_for_byte_under_source_date_epoch() {
+    let env = crate::util::shipped_model_env();
+    env.copy("data/leads.csv", "data/leads.csv");
+    let export = |name: &str| {
+        let run = env.run(&["export", "data/leads.csv", "--format", "xlsx", "-o", name]);
+        succeeded(&run);
+        std::fs::read(env.path(name)).unwrap()
+    };
+    let first = export("first.xlsx");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert!(first == export("second.xlsx"), "the workbooks differ");
+}
