@@ -123,15 +123,6 @@ impl std::ops::Index<usize> for Record {
     }
 }
 
-impl<'r> IntoIterator for &'r Record {
-    type Item = &'r [u8];
-    type IntoIter = Box<dyn ExactSizeIterator<Item = &'r [u8]> + 'r>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
 /// Records of one CSV stream, read in order.
 pub struct Records {
     source: Box<dyn Read>,

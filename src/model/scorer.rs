@@ -279,6 +279,15 @@ fn net_of(eq: &Equation, parts: &[f64]) -> f64 {
         .sum()
 }
 
+/// A breakdown as [`ScoredLead::breakdown`] writes it, in its three parts: the baseline, each
+/// feature's part in the model's order, and the floors' part (for writers that lay them out
+/// apart, as JSON's object and the page's list do).
+pub fn breakdown_parts(parts: &[f64]) -> (f64, &[f64], f64) {
+    let (baseline, rest) = parts.split_first().unwrap_or((&0.0, &[]));
+    let (floor, features) = rest.split_last().unwrap_or((&0.0, &[]));
+    (*baseline, features, *floor)
+}
+
 /// The names of the breakdown's columns ([`ScoredLead::breakdown`]), as `score --breakdown`
 /// writes them and the SQL query returns them: `baseline_net`, `contribution_<feature>` per
 /// feature, `floor_net`.

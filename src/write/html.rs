@@ -464,9 +464,8 @@ fn push_breakdown(s: &mut String, eq: &Equation, lead: &ScoredLead, parts: &[f64
         let _ = write!(s, "<dt{term}>{label}</dt><dd{class}>{shown}</dd>");
     };
     s.push_str("<td class=\"parts\"><details><summary>Part by part</summary><dl class=\"parts\">");
-    let (baseline, rest) = parts.split_first().unwrap_or((&0.0, &[]));
-    let (floor, features) = rest.split_last().unwrap_or((&0.0, &[]));
-    row(s, "baseline (the average customer)", *baseline, false);
+    let (baseline, features, floor) = crate::model::scorer::breakdown_parts(parts);
+    row(s, "baseline (the average customer)", baseline, false);
     let mut label = String::new();
     let mut shown = String::new();
     for (f, v) in features.iter().enumerate() {
@@ -478,7 +477,7 @@ fn push_breakdown(s: &mut String, eq: &Equation, lead: &ScoredLead, parts: &[f64
         push_escaped(&mut label, &shown);
         row(s, &label, *v, false);
     }
-    row(s, "floors at zero", *floor, false);
+    row(s, "floors at zero", floor, false);
     row(s, "net", lead.money.net, true);
     s.push_str("</dl></details></td>");
 }

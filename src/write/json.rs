@@ -188,11 +188,9 @@ impl<'e> JsonRecords<'e> {
 
         if let Some(keys) = &self.breakdown {
             lead.breakdown(eq, self.decimals, &mut self.parts);
-            // [baseline, one part per feature, floors], as `breakdown_columns` names them.
-            let (baseline, rest) = self.parts.split_first().unwrap_or((&0.0, &[]));
-            let (floor, features) = rest.split_last().unwrap_or((&0.0, &[]));
+            let (baseline, features, floor) = crate::model::scorer::breakdown_parts(&self.parts);
             out.extend_from_slice(b",\"breakdown\":{\"baseline_net\":");
-            crate::economics::push_fixed(out, *baseline, self.decimals);
+            crate::economics::push_fixed(out, baseline, self.decimals);
             out.extend_from_slice(b",\"contributions\":{");
             for (i, (key, v)) in keys.iter().zip(features).enumerate() {
                 if i > 0 {
@@ -202,7 +200,7 @@ impl<'e> JsonRecords<'e> {
                 crate::economics::push_fixed(out, *v, self.decimals);
             }
             out.extend_from_slice(b"},\"floor_net\":");
-            crate::economics::push_fixed(out, *floor, self.decimals);
+            crate::economics::push_fixed(out, floor, self.decimals);
             out.push(b'}');
         }
 

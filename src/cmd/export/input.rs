@@ -292,7 +292,7 @@ pub(super) fn decimals_of(figure: &str) -> usize {
 /// a blank).
 pub(super) fn unprefix(record: &crate::io::records::Record, out: &mut crate::io::records::Record) {
     out.clear();
-    for field in record {
+    for field in record.iter() {
         let field = match std::str::from_utf8(field) {
             Ok(text) => crate::write::formula::unprefix(text).as_bytes(),
             Err(_) => field,
