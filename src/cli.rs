@@ -352,6 +352,12 @@ pub struct PlanArgs {
     /// Write every lead with its plan (chosen or not) here, as CSV
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Append the lead's own columns (company, contact, owner, ...) after the plan's, in -o
+    #[arg(long, requires = "output")]
+    pub with_input: bool,
+    /// Write rows that cannot be scored, with the reason, to FILE and plan the rest
+    #[arg(long, value_name = "FILE")]
+    pub skip_invalid: Option<PathBuf>,
     /// The summary as a table for people or JSON for programs
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -58,7 +58,8 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     if let Some(f) = &args.capacity_file {
         inputs.push(("the capacity file", f));
     }
-    let outputs: Vec<(&str, &Path)> = output.map(|p| ("-o", p)).into_iter().collect();
+    let mut outputs: Vec<(&str, &Path)> = output.map(|p| ("-o", p)).into_iter().collect();
+    outputs.extend(args.skip_invalid.as_deref().map(|p| ("--skip-invalid", p)));
     super::check_paths(&inputs, &outputs)?;
     let (column, hours) = capacity_flags(args)?;
     if let Some(m) = args.min_net.filter(|m| !m.is_finite()) {
@@ -112,6 +113,25 @@ pub fn run(args: &PlanArgs) -> Result<()> {
         .as_deref()
         .map(|b| input.column(b, "--by, the column to plan each group of"))
         .transpose()?;
+    let mut rejects = match &args.skip_invalid {
+        Some(path) => Some(Rejects {
+            out: super::open_rejects(path, input.headers())?,
+            path: path.display().to_string(),
+            rows: 0,
+            groups: HashMap::new(),
+        }),
+        None => None,
+    };
+    // `--with-input`: every column but the id, as read, after the plan's own.
+    let carried_cols: Vec<usize> = if args.with_input {
+        (0..input.headers().len())
+            .filter(|&c| c != id_col)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let dialect = Dialect::new(b',');
+    let mut carried: Vec<u8> = Vec::new();
     let decimals = args.decimals as usize;
     let eq = scorer.equation();
     let mut writer = CsvWriter::new(Vec::new(), eq, decimals).with_components(Some(&components));
@@ -122,11 +142,27 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     let mut group_names: Vec<String> = Vec::new();
     let mut group_of: HashMap<String, usize> = HashMap::new();
     let source = input.source().clone();
-    while input.read(&mut record)? {
-        if let Some(e) = check_row(&source, id_col, &record, &mut seen) {
-            return Err(e);
+    // Any width: `check_row` checks it, so a row too wide or too short is rejected like any.
+    while input.read_any(&mut record)? {
+        let scored = match check_row(&source, id_col, &record, &mut seen) {
+            Some(e) => Err(e),
+            None => scorer.score(&source, &cols, &record, decimals, &mut lead),
+        };
+        if let Err(err) = scored {
+            let Some(rejects) = rejects.as_mut() else {
+                return Err(err);
+            };
+            rejects.add(&record, &err)?;
+            // Its group has leads, though none could be planned: its hours are no misspelling.
+            if let Some(name) = by_col.and_then(|c| group_name(&record, c, &model.missing_values)) {
+                rejects
+                    .groups
+                    .entry(group_key(&name))
+                    .or_insert((name, 0))
+                    .1 += 1;
+            }
+            continue;
         }
-        scorer.score(&source, &cols, &record, decimals, &mut lead)?;
         lead.id.clear();
         lead.id.push_str(&decode(&record[id_col]));
         lead.line = line_of(&record);
@@ -141,16 +177,19 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             hours_decimals(decimals),
         );
         let name = match by_col {
-            Some(c) => {
-                let v = decode(&record[c]);
-                let v = v.trim();
-                if v.is_empty() || model.missing_values.iter().any(|m| m == v) {
-                    BLANK_GROUP.to_string()
-                } else {
-                    v.to_string()
-                }
-            }
+            Some(c) => group_name(&record, c, &model.missing_values).expect("a row of full width"),
             None => "all".to_string(),
+        };
+        let input_cells = if carried_cols.is_empty() {
+            0..0
+        } else {
+            let start = carried.len();
+            dialect.text_record(
+                &mut carried,
+                carried_cols.iter().map(|&c| decode(&record[c])),
+            );
+            carried.pop(); // The line end: the cells go on the plan's line.
+            start..carried.len()
         };
         // "North" and "north " are one group, as the model matches category values.
         let g = *group_of.entry(group_key(&name)).or_insert_with(|| {
@@ -164,13 +203,52 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             tier: lead.tier,
             hours,
             line: start..writer.get_ref().len(),
+            input: input_cells,
         });
     }
     input.finish_progress();
+    let rejected = match rejects {
+        Some(r) => Some(r.finish()?),
+        None => None,
+    };
     if rows.is_empty() {
-        return Err(Error::file(input.path(), "has a header but no rows"));
+        return Err(match &rejected {
+            Some(r) if r.rows > 0 => Error::file(
+                input.path(),
+                format!(
+                    "none of its {} could be scored, so there is nothing to plan; {} lists each with its reason",
+                    counted(r.rows, "row"),
+                    r.path
+                ),
+            ),
+            _ => Error::file(input.path(), "has a header but no rows"),
+        });
     }
-    let capacity_of = capacities.resolve(&group_names, &rows, input.path(), args)?;
+    // Groups whose every lead was rejected: in no plan, and said so.
+    let planned: HashSet<String> = group_names.iter().map(|n| group_key(n)).collect();
+    let mut unplanned: Vec<(String, String, usize)> = rejected
+        .as_ref()
+        .map(|r| {
+            r.groups
+                .iter()
+                .filter(|(key, _)| !planned.contains(*key))
+                .map(|(key, (name, n))| (key.clone(), name.clone(), *n))
+                .collect()
+        })
+        .unwrap_or_default();
+    // Most rows first, then by name: the order does not depend on the hash map's.
+    unplanned.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
+    let unplanned_keys: HashSet<String> = unplanned.iter().map(|u| u.0.clone()).collect();
+    let capacity_of =
+        capacities.resolve(&group_names, &rows, input.path(), args, &unplanned_keys)?;
+    let unplanned: Vec<crate::report::plan::Unplanned> = unplanned
+        .into_iter()
+        .map(|(key, group, rejected)| crate::report::plan::Unplanned {
+            hours: capacities.hours_of(&key),
+            group,
+            rejected,
+        })
+        .collect();
 
     // Per group: the leads, the plan, and the rules with the same hours.
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); group_names.len()];
@@ -276,8 +354,13 @@ pub fn run(args: &PlanArgs) -> Result<()> {
                 by: by_col.is_some(),
                 names: &group_names,
                 decimals,
+                carried: &carried_cols
+                    .iter()
+                    .map(|&c| input.headers()[c].as_str())
+                    .collect::<Vec<_>>(),
             },
             &scored,
+            &carried,
             &members,
             &rows,
             &chosen,
@@ -295,6 +378,12 @@ pub fn run(args: &PlanArgs) -> Result<()> {
         groups: plans,
         total,
         output: output.map(|p| p.display().to_string()),
+        rejected: rejected.map(|r| crate::report::plan::Rejected {
+            rows: r.rows,
+            file: r.path,
+            unplanned,
+        }),
+        with_input: args.with_input,
         decimals,
     };
     super::print_report(&report, args.format, PlanReport::render)
@@ -312,6 +401,63 @@ struct Row {
     hours: f64,
     /// Where the scored row, as `score --components` writes it, is in the scored bytes.
     line: std::ops::Range<usize>,
+    /// Where its own cells (`--with-input`) are in the carried bytes.
+    input: std::ops::Range<usize>,
+}
+
+/// The group a lead list's row belongs to by `--by` column `c`: its value trimmed, or
+/// `(blank)` for a blank or a missing-value text; `None` when the row is too short to have it.
+fn group_name(
+    record: &crate::io::records::Record,
+    c: usize,
+    missing_values: &[String],
+) -> Option<String> {
+    let v = decode(record.get(c)?);
+    let v = v.trim();
+    Some(if v.is_empty() || missing_values.iter().any(|m| m == v) {
+        BLANK_GROUP.to_string()
+    } else {
+        v.to_string()
+    })
+}
+
+/// `--skip-invalid`: the rows that could not be scored, with their reasons, and the groups
+/// they were in.
+struct Rejects {
+    out: Output,
+    path: String,
+    rows: usize,
+    /// The groups the rejected rows named, by key ([`group_key`]): the name as first read, and
+    /// the rows.
+    groups: HashMap<String, (String, usize)>,
+}
+
+impl Rejects {
+    fn add(&mut self, record: &crate::io::records::Record, err: &Error) -> Result<()> {
+        let mut line = Vec::new();
+        super::reject(&mut line, record, err);
+        self.rows += 1;
+        self.out
+            .write_all(&line)
+            .map_err(|e| Error::write(&self.path, e))
+    }
+
+    /// Puts the file in place; what it holds.
+    fn finish(self) -> Result<Rejected> {
+        self.out.commit()?;
+        Ok(Rejected {
+            path: self.path,
+            rows: self.rows,
+            groups: self.groups,
+        })
+    }
+}
+
+/// The rejects file, in place.
+struct Rejected {
+    path: String,
+    rows: usize,
+    groups: HashMap<String, (String, usize)>,
 }
 
 /// The part whose units are planned, named `name` by `--capacity` or, when `file` is given, by
@@ -542,14 +688,27 @@ fn read_capacities(
 }
 
 impl Capacities {
+    /// The hours of the group whose key ([`group_key`]) is `key`, if it has any.
+    fn hours_of(&self, key: &str) -> Option<f64> {
+        match self {
+            Capacities::Everyone(hours) => Some(*hours),
+            Capacities::PerGroup { groups, .. } => groups
+                .iter()
+                .find(|(g, _, _)| group_key(g) == key)
+                .map(|(_, h, _)| *h),
+        }
+    }
+
     /// The hours of each group of `names`, or an error naming the groups of the lead list with
-    /// no capacity (with their leads) and the capacities with no leads.
+    /// no capacity (with their leads) and the capacities with no leads, but for the groups
+    /// whose every lead was rejected (`rejected`, by [`group_key`]): those are no misspelling.
     fn resolve(
         &self,
         names: &[String],
         rows: &[Row],
         leads_path: &str,
         args: &PlanArgs,
+        rejected: &HashSet<String>,
     ) -> Result<Vec<f64>> {
         let (path, groups) = match self {
             Capacities::Everyone(hours) => return Ok(vec![*hours; names.len()]),
@@ -609,7 +768,10 @@ impl Capacities {
         let keys: HashSet<String> = names.iter().map(|n| group_key(n)).collect();
         let idle: Vec<&(String, f64, u64)> = groups
             .iter()
-            .filter(|(g, hours, _)| *hours > 0.0 && !keys.contains(&group_key(g)))
+            .filter(|(g, hours, _)| {
+                let key = group_key(g);
+                *hours > 0.0 && !keys.contains(&key) && !rejected.contains(&key)
+            })
             .collect();
         if !idle.is_empty() {
             let leads_groups = Candidates::new(names.iter().cloned());
@@ -685,6 +847,8 @@ struct Layout<'a> {
     by: bool,
     names: &'a [String],
     decimals: usize,
+    /// The lead list's own columns carried after the plan's (`--with-input`).
+    carried: &'a [&'a str],
 }
 
 /// Writes every lead, group by group (in order of first appearance): the chosen leads by
@@ -693,6 +857,7 @@ fn write_plan(
     path: &Path,
     layout: &Layout,
     scored: &[u8],
+    carried: &[u8],
     members: &[Vec<usize>],
     rows: &[Row],
     chosen: &[bool],
@@ -704,6 +869,7 @@ fn write_plan(
         header.push("plan_group".into());
     }
     header.extend(["plan", "plan_rank", "hours_used", "cumulative_net"].map(String::from));
+    header.extend(layout.carried.iter().map(|c| c.to_string()));
     let dialect = Dialect::new(b',');
     let mut buf = Vec::new();
     dialect.text_record(&mut buf, &header);
@@ -743,6 +909,13 @@ fn write_plan(
                 Cell::Number(&net_s),
             ]);
             dialect.record(&mut buf, cells);
+            if !layout.carried.is_empty() {
+                // The record's line end gives way to the lead's own cells.
+                buf.pop();
+                buf.push(b',');
+                buf.extend_from_slice(&carried[r.input.clone()]);
+                buf.push(b'\n');
+            }
         }
         out.write_all(&buf).map_err(|e| Error::write(&name, e))?;
         buf.clear();

@@ -77,9 +77,33 @@ pub struct PlanReport {
     pub total: GroupPlan,
     /// Where the plan was written, if it was.
     pub output: Option<String>,
+    /// With `--skip-invalid`: the rows that could not be scored, left out of the plan.
+    pub rejected: Option<Rejected>,
+    /// `--with-input`: the lead list's own columns follow the plan's in the output.
+    #[serde(skip)]
+    pub with_input: bool,
     /// Decimals of the money shown.
     #[serde(skip)]
     pub decimals: usize,
+}
+
+/// Rows of the lead list that could not be scored (`--skip-invalid`), and where they went.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub rows: usize,
+    pub file: String,
+    /// The groups (`--by`) whose every lead was rejected, so none is planned, most rows first.
+    pub unplanned: Vec<Unplanned>,
+}
+
+/// A group of the lead list in no plan: every lead of it was rejected.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unplanned {
+    pub group: String,
+    /// Its rows in the rejects file.
+    pub rejected: usize,
+    /// The hours it has (the capacity file's, or everyone's), none planned.
+    pub hours: Option<f64>,
 }
 
 /// Groups the text table shows; the rest are counted (a `--by` column of one value per lead
@@ -147,6 +171,46 @@ impl PlanReport {
         }
         if !only.is_empty() {
             let _ = writeln!(s, "Only leads {}.", only.join(" and "));
+        }
+        if let Some(r) = self.rejected.as_ref().filter(|r| r.rows > 0) {
+            let _ =
+                writeln!(
+                s,
+                "Rejected {} that could not be scored, written with {} to {}; {} not in the plan.",
+                counted(r.rows, "row"),
+                if r.rows == 1 { "its reason" } else { "their reasons" },
+                r.file,
+                if r.rows == 1 { "it is" } else { "they are" }
+            );
+            if !r.unplanned.is_empty() {
+                let named: Vec<String> = r
+                    .unplanned
+                    .iter()
+                    .take(SHOWN_NAMES)
+                    .map(|u| {
+                        let hours_of = u
+                            .hours
+                            .map(|h| format!(", {} {units} unplanned", money(h, 1)))
+                            .unwrap_or_default();
+                        format!(
+                            "{} ({} rejected{hours_of})",
+                            printable(&u.group),
+                            group(u.rejected)
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "Every lead of {} was rejected, so {} no plan: {}.",
+                    counted(r.unplanned.len(), "group"),
+                    if r.unplanned.len() == 1 {
+                        "it has"
+                    } else {
+                        "they have"
+                    },
+                    listing(&named, r.unplanned.len())
+                );
+            }
         }
         s.push('\n');
         // A group is a value of the lead list: its control characters are escaped here, kept
@@ -403,7 +467,17 @@ impl PlanReport {
             Some(path) => {
                 let _ = writeln!(
                     s,
-                    "Every lead, chosen or not, is in {path}: the score columns, its parts, and plan, plan_rank, hours_used, cumulative_net."
+                    "Every lead{}, chosen or not, is in {path}: the score columns, its parts, and plan, plan_rank, hours_used, cumulative_net{}.",
+                    if self.rejected.as_ref().is_some_and(|r| r.rows > 0) {
+                        " that could be scored"
+                    } else {
+                        ""
+                    },
+                    if self.with_input {
+                        ", then its own columns"
+                    } else {
+                        ""
+                    }
                 );
             }
             None => {
