@@ -70,6 +70,27 @@ pub fn columns(text: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(text)
 }
 
+/// `text` in at most `max` terminal columns (at least 2): as it is when it fits, else its first
+/// characters and `…`. For names from the data in a table's first column, where one long name
+/// would widen every row; the full name stays in the files and the JSON.
+pub fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if columns(text) <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > max.max(2) {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    std::borrow::Cow::Owned(out)
+}
+
 /// Text left-aligned in a table column `.1` terminal columns wide: the text, then spaces.
 pub struct Left<'a>(pub &'a str, pub usize);
 
@@ -86,6 +107,19 @@ impl std::fmt::Display for Left<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_cut_to_the_columns_given_with_an_ellipsis() {
+        assert_eq!(cut("north", 5), "north");
+        assert_eq!(cut("northern", 5), "nort…");
+        assert_eq!(columns(&cut("northern", 5)), 5);
+        // A wide character that would cross the edge is left out whole.
+        assert_eq!(cut("東京大阪", 6), "東京…");
+        assert_eq!(cut("東京大阪", 4), "東…");
+        assert_eq!(cut("東京大阪", 3), "東…");
+        assert_eq!(cut("東京大阪", 2), "…");
+        assert_eq!(cut("abc", 0), "a…");
+    }
 
     #[test]
     fn wide_characters_take_two_columns_and_pad_to_the_same_edge() {

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::economics::money;
 use crate::io::table::printable;
-use crate::report::format::{columns, counted, group, listing, Left};
+use crate::report::format::{columns, counted, cut, group, listing, Left};
 
 /// One group's plan and its comparisons.
 #[derive(Debug, Clone, Serialize)]
@@ -109,6 +109,9 @@ pub struct Unplanned {
 /// Groups the text table shows; the rest are counted (a `--by` column of one value per lead
 /// would print a row per lead). Every group is in the JSON report.
 const SHOWN_GROUPS: usize = 40;
+/// The most terminal columns a group's name takes in the table: one long name (a team's full
+/// title) would widen every row. Cut names end in `…`; the files and the JSON hold them whole.
+const NAME_COLUMNS: usize = 32;
 /// Groups named in a sentence before "and N more".
 const SHOWN_NAMES: usize = 5;
 
@@ -216,10 +219,12 @@ impl PlanReport {
         // A group is a value of the lead list: its control characters are escaped here, kept
         // exact in the JSON.
         let head = printable(self.by.as_deref().unwrap_or("group"));
+        let shown_name = |g: &GroupPlan| cut(&printable(&g.group), NAME_COLUMNS).into_owned();
         let width = self
             .groups
             .iter()
-            .map(|g| columns(&printable(&g.group)))
+            .take(SHOWN_GROUPS)
+            .map(|g| columns(&shown_name(g)))
             .max()
             .unwrap_or(0)
             .max(columns(&head))
@@ -241,7 +246,7 @@ impl PlanReport {
             let _ = writeln!(
                 s,
                 "{} {:>10} {:>7} {:>7} {:>11} {:>15} {:>15} {:>15} {:>15}",
-                Left(&printable(&g.group), width),
+                Left(&shown_name(g), width),
                 money(g.capacity, 1),
                 group(g.leads),
                 group(g.chosen),
@@ -284,6 +289,18 @@ impl PlanReport {
         if self.groups.len() > 1 {
             let _ = writeln!(s, "{}", "-".repeat(width + 109));
             row(t, &mut s);
+        }
+        if self
+            .groups
+            .iter()
+            .take(SHOWN_GROUPS)
+            .any(|g| columns(&printable(&g.group)) > NAME_COLUMNS)
+        {
+            let _ = writeln!(
+                s,
+                "(Names longer than {NAME_COLUMNS} columns are cut, ending in …; --format json{} holds them whole.)",
+                if self.output.is_some() { " and the file" } else { "" }
+            );
         }
         s.push('\n');
         let more = t.expected_net - t.by_net.expected_net;

@@ -1206,3 +1206,69 @@ fn a_group_whose_every_lead_is_rejected_is_said_to_have_no_plan() {
         "{rejects}"
     );
 }
+
+/// One long group name (a team's full title) is cut in the table, not every row widened by
+/// it; the note says so, and the JSON holds the name whole.
+#[test]
+fn a_long_group_name_is_cut_in_the_table_and_whole_in_the_json() {
+    let env = env();
+    let long = "Northern Territory and Islands – Key Accounts (Enterprise)";
+    let leads = env
+        .read("data/leads.csv")
+        .replace(",north,", &format!(",{long},"));
+    env.write("leads.csv", &leads);
+    let args = [
+        "plan",
+        "leads.csv",
+        "--by",
+        "region",
+        "--capacity",
+        "sales_hours=1000",
+    ];
+    let run = env.run(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let table: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("region "))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(
+        table[0].starts_with(&format!("region{}hours ", " ".repeat(32))),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        table
+            .iter()
+            .any(|l| l.starts_with("Northern Territory and Islands …    1,000.0 ")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "\n(Names longer than 32 columns are cut, ending in …; --format json holds them whole.)\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let mut json = args.to_vec();
+    json.extend(["--format", "json"]);
+    let run = env.run(&json);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["group"] == long));
+    // Short names: no note.
+    let run = env.run(&[
+        "plan",
+        "data/leads.csv",
+        "--by",
+        "region",
+        "--capacity",
+        "sales_hours=1000",
+    ]);
+    assert!(!run.stdout.contains("are cut"), "{}", run.stdout);
+}
