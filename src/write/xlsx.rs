@@ -1429,6 +1429,9 @@ mod tests {
             "#,##0.00 \"EUR\";[Red]-#,##0.00 \"EUR\""
         );
         assert_eq!(money_format("JPY", 0), "#,##0 \"JPY\";[Red]-#,##0 \"JPY\"");
+        // A component in its units (hours, complaints): the same number, no currency.
+        assert_eq!(units_format(2), "#,##0.00;[Red]-#,##0.00");
+        assert_eq!(units_format(3), "#,##0.000;[Red]-#,##0.000");
         assert_eq!(money_width(1_234_567.0, true, 2), "-1,234,567.00".len());
         assert_eq!(money_width(0.5, false, 0), 1);
     }
