@@ -607,6 +607,28 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
         (v * 100.0).round() as i64
     }
 
+    /// `leads` with `parts`, as the CSV writer's records and as JSON Lines.
+    fn csv_and_json(
+        eq: &Equation,
+        leads: &[&ScoredLead],
+        parts: crate::write::Parts,
+    ) -> (Vec<csv::StringRecord>, String) {
+        let mut csv = CsvWriter::new(Vec::new(), eq, DECIMALS)
+            .with_components(parts.components)
+            .with_breakdown(parts.breakdown);
+        let mut records = JsonRecords::new(eq, VERSION, DECIMALS)
+            .with_components(parts.components)
+            .with_breakdown(parts.breakdown);
+        let mut text = Vec::new();
+        for lead in leads {
+            csv.write(lead, &[]).unwrap();
+            records.render(&mut text, lead, &[]);
+            text.push(b'\n');
+        }
+        let rows = records_of(&csv.into_inner().unwrap());
+        (rows, String::from_utf8(text).unwrap())
+    }
+
     /// The records of a CSV `CsvWriter` wrote, header and all, as the csv crate reads them.
     fn records_of(csv: &[u8]) -> Vec<csv::StringRecord> {
         csv::ReaderBuilder::new()
@@ -1059,17 +1081,11 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
         let components = Components::from_model(&s.model).unwrap();
         let (_, floored) = floored();
         let leads: Vec<&ScoredLead> = s.leads.iter().chain([&floored]).collect();
-        let mut csv = CsvWriter::new(Vec::new(), &eq, DECIMALS).with_components(Some(&components));
-        let mut records =
-            JsonRecords::new(&eq, VERSION, DECIMALS).with_components(Some(&components));
-        let mut text = Vec::new();
-        for lead in &leads {
-            csv.write(lead, &[]).unwrap();
-            records.render(&mut text, lead, &[]);
-            text.push(b'\n');
-        }
-        let rows = records_of(&csv.into_inner().unwrap());
-        let text = String::from_utf8(text).unwrap();
+        let parts = crate::write::Parts {
+            components: Some(&components),
+            breakdown: false,
+        };
+        let (rows, text) = csv_and_json(&eq, &leads, parts);
         let names = column_names(&components.parts);
         let k = components.parts.len();
         let first = crate::write::SCORE_COLUMNS.len() + 1;
@@ -1122,16 +1138,11 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
         // Scored by the same shipped model.
         let (_, floored) = floored();
         let leads: Vec<&ScoredLead> = s.leads.iter().chain([&floored]).collect();
-        let mut csv = CsvWriter::new(Vec::new(), &eq, DECIMALS).with_breakdown(true);
-        let mut records = JsonRecords::new(&eq, VERSION, DECIMALS).with_breakdown(true);
-        let mut text = Vec::new();
-        for lead in &leads {
-            csv.write(lead, &[]).unwrap();
-            records.render(&mut text, lead, &[]);
-            text.push(b'\n');
-        }
-        let rows = records_of(&csv.into_inner().unwrap());
-        let text = String::from_utf8(text).unwrap();
+        let parts = crate::write::Parts {
+            components: None,
+            breakdown: true,
+        };
+        let (rows, text) = csv_and_json(&eq, &leads, parts);
         let names = crate::model::scorer::breakdown_columns(&eq);
         let first = crate::write::SCORE_COLUMNS.len() + 1;
         let mut floors = 0;

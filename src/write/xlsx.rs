@@ -904,19 +904,29 @@ mod tests {
     use crate::model::scorer::Scorer;
     use crate::write::sample::{as_csv, model_info as info, scored, shipped, PASSED};
 
-    /// Writes `leads` to `path` and returns the totals.
-    fn write_workbook(path: &Path, model: &Model, leads: &[(ScoredLead, Vec<String>)]) -> Totals {
-        let eq = Scorer::new(model).unwrap().equation().clone();
-        let mut w = XlsxWriter::create(
+    /// A workbook of the leads' scores without components or breakdown, to 2 decimals.
+    fn plain_workbook<'e>(
+        path: &Path,
+        eq: &'e Equation,
+        model: &Model,
+        passthrough: &[&str],
+    ) -> XlsxWriter<'e> {
+        XlsxWriter::create(
             path,
-            &eq,
+            eq,
             2,
             info(model),
             "lead_id",
-            &PASSED,
+            passthrough,
             Parts::default(),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// Writes `leads` to `path` and returns the totals.
+    fn write_workbook(path: &Path, model: &Model, leads: &[(ScoredLead, Vec<String>)]) -> Totals {
+        let eq = Scorer::new(model).unwrap().equation().clone();
+        let mut w = plain_workbook(path, &eq, model, &PASSED);
         for (lead, passed) in leads {
             let passed: Vec<Cow<str>> = passed.iter().map(|p| Cow::Borrowed(p.as_str())).collect();
             w.write(lead, &passed).unwrap();
@@ -1197,16 +1207,7 @@ mod tests {
                 .collect()
         };
 
-        let mut w = XlsxWriter::create(
-            &path,
-            &eq,
-            2,
-            info(&model),
-            "lead_id",
-            &[],
-            Parts::default(),
-        )
-        .unwrap();
+        let mut w = plain_workbook(&path, &eq, &model, &[]);
         w.write(&leads[0].0, &[]).unwrap();
         assert!(!path.exists());
         drop(w);
@@ -1222,16 +1223,7 @@ mod tests {
         let leads = scored(&model, 1);
         let eq = Scorer::new(&model).unwrap().equation().clone();
         let dir = tempfile::tempdir().unwrap();
-        let mut w = XlsxWriter::create(
-            &dir.path().join("x.xlsx"),
-            &eq,
-            2,
-            info(&model),
-            "lead_id",
-            &PASSED,
-            Parts::default(),
-        )
-        .unwrap();
+        let mut w = plain_workbook(&dir.path().join("x.xlsx"), &eq, &model, &PASSED);
         let err = w.write(&leads[0].0, &[]).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -1293,16 +1285,7 @@ mod tests {
         let eq = Scorer::new(&model).unwrap().equation().clone();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.xlsx");
-        let mut w = XlsxWriter::create(
-            &path,
-            &eq,
-            2,
-            info(&model),
-            "lead_id",
-            &PASSED,
-            Parts::default(),
-        )
-        .unwrap();
+        let mut w = plain_workbook(&path, &eq, &model, &PASSED);
         let mut lead = leads[0].0.clone();
         lead.line = 10;
         let fits = "x".repeat(MAX_CELL_TEXT);
@@ -1360,16 +1343,7 @@ mod tests {
         let scope = "The top 5 of 212 leads in region north with tier B or better; 1,000 leads scored from data/leads.csv";
         let write = |name: &str, scope: Option<&str>| {
             let path = dir.path().join(name);
-            let mut w = XlsxWriter::create(
-                &path,
-                &eq,
-                2,
-                info(&model),
-                "lead_id",
-                &PASSED,
-                Parts::default(),
-            )
-            .unwrap();
+            let mut w = plain_workbook(&path, &eq, &model, &PASSED);
             if let Some(scope) = scope {
                 w = w.with_scope(scope.to_string());
             }
