@@ -458,6 +458,12 @@ pub struct ExportArgs {
     /// Keep the input order instead of sorting by expected net value
     #[arg(long)]
     pub keep_order: bool,
+    /// Add each economics term's share of return and burden, in money (adding up to them as
+    /// written) and in its column's units: the columns `score --components` writes
+    /// (burden_sales_effort, expected_sales_hours, ...; in JSON a "components" object, on the
+    /// page the top leads'). Not with --profile, which writes only the columns it names
+    #[arg(long)]
+    pub components: bool,
     /// Add each lead's net value broken down, in money: baseline_net, one
     /// contribution_<feature> per feature and floor_net, adding up to expected_net as written
     /// (the columns `score --breakdown` writes; in JSON a "breakdown" object, on the page the

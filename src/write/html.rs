@@ -16,12 +16,15 @@
 //! own `write::totals::Accumulator`, so the page, the CSV and the workbook agree to the cent.
 //! Amounts are grouped and carry the model's currency. With [`HtmlWriter::with_breakdown`]
 //! (`export --breakdown`) each top lead's row ends in a `<details>` (opened by a click, no
-//! script) listing its net value part by part, the figures of `score --breakdown`'s columns.
+//! script) listing its net value part by part, the figures of `score --breakdown`'s columns;
+//! with [`HtmlWriter::with_components`] (`export --components`), before it, another listing its
+//! return and burden term by term, in money and in each term's units, the figures of
+//! `score --components`' columns.
 //!
 //! **Bounded memory.** Leads arrive in the order the export chose (by expected net, or input
 //! order), so the page picks what it shows as they go by: the [`TOP_LEADS`] highest net values
-//! (ties: the earlier lead) in a 50-row heap, each row rendered (and broken down) when it
-//! enters; at most
+//! (ties: the earlier lead) in a 50-row heap, each row rendered (and broken down, its
+//! components split) when it enters; at most
 //! [`MAX_DOTS`] dots for the chart, chosen by a hash of the lead's id (so the picture is the
 //! same whichever order the leads came in, and on every run): every tier A lead if they fit,
 //! but the other tiers keep at least a quarter of the dots, so that a list rich in A still
@@ -50,6 +53,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::economics::{money, Recommendation, Tier};
+use crate::model::components::Components;
 use crate::model::equation::Equation;
 use crate::model::scorer::ScoredLead;
 use crate::write::totals::{Accumulator, Tally, Totals};
@@ -125,6 +129,9 @@ pub struct HtmlWriter<'e> {
     /// to lead. Only a lead that enters the top leads is broken down, so the page's memory
     /// stays bounded.
     breakdown: Option<Vec<f64>>,
+    /// With components (`export --components`): the model's, and each top lead's parts at full
+    /// precision, reused from lead to lead; only a top lead's are worked out.
+    components: Option<(&'e Components, Vec<f64>)>,
 }
 
 /// A lead in the top-leads table: its rank key and its row, rendered when it entered.
@@ -285,7 +292,18 @@ impl<'e> HtmlWriter<'e> {
             reasons: String::new(),
             warnings: String::new(),
             breakdown: None,
+            components: None,
         }
+    }
+
+    /// Shows each top lead's return and burden term by term, in a column of their own before
+    /// the breakdown's: a `<details>` (no script) listing each return term's part, the return,
+    /// each burden term's part, the burden, in money, with the term's units beside it where it
+    /// has them (`sales effort (58.56 sales_hours)`): the figures `score --components` writes,
+    /// adding up to the return and burden shown. Without it the page is as it always was.
+    pub fn with_components(mut self, components: Option<&'e Components>) -> Self {
+        self.components = components.map(|c| (c, Vec::new()));
+        self
     }
 
     /// Shows each top lead's net value broken down, in a last column: a `<details>` (no script)
@@ -338,6 +356,9 @@ impl<'e> HtmlWriter<'e> {
         s.push_str("</td><td class=\"text warn\">");
         push_escaped(&mut s, &self.warnings);
         s.push_str("</td>");
+        if let Some((c, exact)) = &mut self.components {
+            push_components(&mut s, c, self.equation, lead, exact, d);
+        }
         if let Some(parts) = &mut self.breakdown {
             lead.breakdown(self.equation, d, parts);
             push_breakdown(&mut s, self.equation, lead, parts, d);
@@ -451,18 +472,7 @@ pub fn escape(text: &str) -> String {
 /// The breakdown's cell: `parts` as [`ScoredLead::breakdown`] writes them (the baseline, each
 /// feature's part in the model's order, the floors'), then the net value they add up to.
 fn push_breakdown(s: &mut String, eq: &Equation, lead: &ScoredLead, parts: &[f64], d: usize) {
-    // `label` is escaped already.
-    let row = |s: &mut String, label: &str, v: f64, total: bool| {
-        let shown = money(v, d);
-        let class = match (total, shown.starts_with('-')) {
-            (false, false) => "",
-            (false, true) => " class=\"neg\"",
-            (true, false) => " class=\"total\"",
-            (true, true) => " class=\"total neg\"",
-        };
-        let term = if total { " class=\"total\"" } else { "" };
-        let _ = write!(s, "<dt{term}>{label}</dt><dd{class}>{shown}</dd>");
-    };
+    let row = |s: &mut String, label: &str, v: f64, total: bool| part_row(s, label, v, total, d);
     s.push_str("<td class=\"parts\"><details><summary>Part by part</summary><dl class=\"parts\">");
     let (baseline, features, floor) = crate::model::scorer::breakdown_parts(parts);
     row(s, "baseline (the average customer)", baseline, false);
@@ -479,6 +489,68 @@ fn push_breakdown(s: &mut String, eq: &Equation, lead: &ScoredLead, parts: &[f64
     }
     row(s, "floors at zero", floor, false);
     row(s, "net", lead.money.net, true);
+    s.push_str("</dl></details></td>");
+}
+
+/// A line of a part-by-part list: `label` (escaped already) and the amount, a total under a
+/// line.
+fn part_row(s: &mut String, label: &str, v: f64, total: bool, d: usize) {
+    let shown = money(v, d);
+    let class = match (total, shown.starts_with('-')) {
+        (false, false) => "",
+        (false, true) => " class=\"neg\"",
+        (true, false) => " class=\"total\"",
+        (true, true) => " class=\"total neg\"",
+    };
+    let term = if total { " class=\"total\"" } else { "" };
+    let _ = write!(s, "<dt{term}>{label}</dt><dd{class}>{shown}</dd>");
+}
+
+/// The components' cell: each return term's part and the return, each burden term's part and
+/// the burden, as `score --components` writes them ([`Components::written_cells`]), a term's
+/// units in its label.
+fn push_components(
+    s: &mut String,
+    c: &Components,
+    eq: &Equation,
+    lead: &ScoredLead,
+    exact: &mut Vec<f64>,
+    d: usize,
+) {
+    let cells = c.written_cells(eq, lead, d, exact);
+    let (money_parts, mut units) = cells.split_at(c.parts.len());
+    // Each part's units, in the parts' order, where it has them.
+    let mut unit_of = Vec::with_capacity(c.parts.len());
+    for part in &c.parts {
+        unit_of.push(match (&part.unit_column, units.split_first()) {
+            (Some(column), Some((v, rest))) => {
+                units = rest;
+                Some((column, *v))
+            }
+            _ => None,
+        });
+    }
+    s.push_str("<td class=\"parts\"><details><summary>Part by part</summary><dl class=\"parts\">");
+    let mut label = String::new();
+    let m = &lead.money;
+    for (side, total, name) in [
+        (0, m.lifetime_return, "expected return"),
+        (1, m.service_burden, "expected burden"),
+    ] {
+        for (k, part) in c.parts.iter().enumerate().filter(|(_, p)| p.target == side) {
+            label.clear();
+            push_escaped(&mut label, &part.name);
+            if let Some((column, v)) = unit_of[k] {
+                label.push_str(" (");
+                label.push_str(&money(v, d.max(2)));
+                label.push(' ');
+                push_escaped(&mut label, column);
+                label.push(')');
+            }
+            part_row(s, &label, money_parts[k], false, d);
+        }
+        part_row(s, name, total, true, d);
+    }
     s.push_str("</dl></details></td>");
 }
 
@@ -725,6 +797,8 @@ struct Page {
     top: Vec<TopRow>,
     /// Whether the top leads' rows have their breakdown.
     breakdown: bool,
+    /// Whether the top leads' rows have their components.
+    components: bool,
     /// Drawn in this order: D first, A last, so the best leads are on top.
     dots: Vec<Dot>,
     drawn: Drawn,
@@ -806,6 +880,7 @@ impl Page {
             totals,
             top: w.top.into_sorted_vec(),
             breakdown: w.breakdown.is_some(),
+            components: w.components.is_some(),
             dots,
             drawn,
             extent: w.extent.unwrap_or([0.0; 4]),
@@ -832,7 +907,11 @@ impl Page {
              <meta name=\"generator\" content=\"leadscore {}\">\n\
              <title>{title}</title>\n<style>{STYLE}{}</style>\n</head>\n<body>",
             env!("CARGO_PKG_VERSION"),
-            if self.breakdown { PARTS_STYLE } else { "" }
+            if self.breakdown || self.components {
+                PARTS_STYLE
+            } else {
+                ""
+            }
         );
         self.header(&mut s, &title);
         self.cards(&mut s);
@@ -1263,14 +1342,19 @@ impl Page {
     fn top_leads(&self, s: &mut String) {
         let cur = escape(&self.info.model.currency);
         let shown = self.top.len();
-        let parts = if self.breakdown {
+        let components = if self.components {
+            " Return and burden, part by part: each economics term's share, in its units where it has them (hours, complaints), adding up to the return and the burden."
+        } else {
+            ""
+        };
+        let breakdown = if self.breakdown {
             " Part by part: the average past customer's net value, each attribute's part and the floors' at zero, adding up to the net."
         } else {
             ""
         };
         let _ = writeln!(
             s,
-            "<section class=\"top\">\n<h2>{}</h2>\n<p class=\"note\">By expected net, highest first. Amounts in {cur}; reasons are the three biggest effects on the net value, in whole {cur}.{parts}</p>",
+            "<section class=\"top\">\n<h2>{}</h2>\n<p class=\"note\">By expected net, highest first. Amounts in {cur}; reasons are the three biggest effects on the net value, in whole {cur}.{components}{breakdown}</p>",
             if shown as u64 == self.leads {
                 format!(
                     "All {}{}",
@@ -1285,10 +1369,13 @@ impl Page {
                 format!("Top {shown} of {} leads", count(self.leads))
             }
         );
-        let columns = 10 + usize::from(self.breakdown);
+        let columns = 10 + usize::from(self.components) + usize::from(self.breakdown);
         s.push_str(
             "<table class=\"leads\">\n<thead><tr><th class=\"n\">#</th><th>Lead</th><th class=\"n\">Return</th><th class=\"n\">Burden</th><th class=\"n\">Net</th><th class=\"n\">Net likely between</th><th>Tier</th><th>Recommendation</th><th>Reasons</th><th>Warnings</th>",
         );
+        if self.components {
+            s.push_str("<th>Return and burden, part by part</th>");
+        }
         if self.breakdown {
             s.push_str("<th>Net, part by part</th>");
         }
@@ -1487,7 +1574,7 @@ mod tests {
             model_info(&model),
             "lead_id",
             &PASSED,
-            false,
+            crate::write::Parts::default(),
         )
         .unwrap();
         for (lead, passed) in &leads {

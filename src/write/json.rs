@@ -11,6 +11,13 @@
 //! `explain`); a floor at zero that is a driver is a reason of its own. The model version is in
 //! every record, so records from several runs can be mixed and still traced.
 //!
+//! With [`JsonRecords::with_components`] (`export --components`) a record also holds
+//! `components`: each economics term's share of the return and of the burden in money, keyed
+//! by the term's name, and in its column's units where it has one, keyed by the column
+//! `score --components` writes it in (`expected_sales_hours`): the figures of those columns,
+//! with their digits, so each side's parts add up to `expected_return` and `expected_burden`
+//! at the money's digits.
+//!
 //! With [`JsonRecords::with_breakdown`] (`export --breakdown`) a record also holds its net
 //! value broken down, `breakdown`: the baseline, every feature's part in the model's order and
 //! the floors' part, the figures `score --breakdown` writes (`ScoredLead::breakdown`), with the
@@ -32,6 +39,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::economics::write_fixed;
+use crate::model::components::{column_names, Components};
 use crate::model::equation::{Equation, Role};
 use crate::model::scorer::{Driver, ScoredLead};
 use crate::write::{ScoredWriter, REASONS};
@@ -52,6 +60,10 @@ pub struct JsonRecords<'e> {
     breakdown: Option<Vec<Vec<u8>>>,
     /// The breakdown's figures as written, reused from lead to lead.
     parts: Vec<f64>,
+    /// With components: the model's, and the keys of their objects.
+    components: Option<(&'e Components, ComponentKeys)>,
+    /// The components' parts at full precision, reused from lead to lead.
+    exact: Vec<f64>,
     number: String,
     text: String,
 }
@@ -70,6 +82,8 @@ impl<'e> JsonRecords<'e> {
             input: None,
             breakdown: None,
             parts: Vec::new(),
+            components: None,
+            exact: Vec::new(),
             number: String::new(),
             text: String::new(),
         }
@@ -89,6 +103,17 @@ impl<'e> JsonRecords<'e> {
                 })
                 .collect(),
         );
+        self
+    }
+
+    /// Adds each lead's components as written (the figures of `score --components`' columns)
+    /// under `components`: `{"return":{"revenue":139166.94,...},"burden":{"sales effort":
+    /// 4977.99,...},"units":{"expected_lifetime_revenue":139166.94,...,"expected_sales_hours":
+    /// 58.56,...}}`: money keyed by term, in the config's order, with the money's digits, so a
+    /// side's parts add up to its figure to the last decimal; units keyed by their column's name,
+    /// to at least 2 decimals.
+    pub fn with_components(mut self, components: Option<&'e Components>) -> Self {
+        self.components = components.map(|c| (c, ComponentKeys::new(c)));
         self
     }
 
@@ -186,6 +211,11 @@ impl<'e> JsonRecords<'e> {
         }
         out.push(b']');
 
+        if let Some((c, keys)) = &self.components {
+            let cells = c.written_cells(eq, lead, self.decimals, &mut self.exact);
+            keys.render(out, &cells, self.decimals);
+        }
+
         if let Some(keys) = &self.breakdown {
             lead.breakdown(eq, self.decimals, &mut self.parts);
             let (baseline, features, floor) = crate::model::scorer::breakdown_parts(&self.parts);
@@ -236,6 +266,69 @@ impl<'e> JsonRecords<'e> {
             }
             _ => out.extend_from_slice(b"null"),
         }
+    }
+}
+
+/// The keys of a record's `components`, escaped once: each part's term under its side, each
+/// unit column's name.
+struct ComponentKeys {
+    /// Per part, in the model's order: its side (0 return, 1 burden) and `"term":`.
+    money: Vec<(usize, Vec<u8>)>,
+    /// Per unit column, in [`column_names`]' order: `"expected_sales_hours":`.
+    units: Vec<Vec<u8>>,
+}
+
+impl ComponentKeys {
+    fn new(c: &Components) -> ComponentKeys {
+        let key = |name: &str| {
+            let mut key = Vec::new();
+            push_str(&mut key, name);
+            key.push(b':');
+            key
+        };
+        ComponentKeys {
+            money: c.parts.iter().map(|p| (p.target, key(&p.name))).collect(),
+            units: column_names(&c.parts)[c.parts.len()..]
+                .iter()
+                .map(|n| key(n))
+                .collect(),
+        }
+    }
+
+    /// `,"components":{...}` of `cells`, as [`Components::written_cells`] gives them: the parts
+    /// in money, then the units.
+    fn render(&self, out: &mut Vec<u8>, cells: &[f64], decimals: usize) {
+        let (money, units) = cells.split_at(self.money.len());
+        out.extend_from_slice(b",\"components\":{");
+        for (side, name) in [(0, "return"), (1, "burden")] {
+            if side > 0 {
+                out.push(b',');
+            }
+            push_str(out, name);
+            out.extend_from_slice(b":{");
+            let mine = self
+                .money
+                .iter()
+                .zip(money)
+                .filter(|((s, _), _)| *s == side);
+            for (i, ((_, key), v)) in mine.enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(key);
+                crate::economics::push_fixed(out, *v, decimals);
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(b",\"units\":{");
+        for (i, (key, v)) in self.units.iter().zip(units).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(key);
+            crate::economics::push_fixed(out, *v, decimals.max(2));
+        }
+        out.extend_from_slice(b"}}");
     }
 }
 
@@ -512,6 +605,28 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
 
     fn cents(v: f64) -> i64 {
         (v * 100.0).round() as i64
+    }
+
+    /// `leads` with `parts`, as the CSV writer's records and as JSON Lines.
+    fn csv_and_json(
+        eq: &Equation,
+        leads: &[&ScoredLead],
+        parts: crate::write::Parts,
+    ) -> (Vec<csv::StringRecord>, String) {
+        let mut csv = CsvWriter::new(Vec::new(), eq, DECIMALS)
+            .with_components(parts.components)
+            .with_breakdown(parts.breakdown);
+        let mut records = JsonRecords::new(eq, VERSION, DECIMALS)
+            .with_components(parts.components)
+            .with_breakdown(parts.breakdown);
+        let mut text = Vec::new();
+        for lead in leads {
+            csv.write(lead, &[]).unwrap();
+            records.render(&mut text, lead, &[]);
+            text.push(b'\n');
+        }
+        let rows = records_of(&csv.into_inner().unwrap());
+        (rows, String::from_utf8(text).unwrap())
     }
 
     /// The records of a CSV `CsvWriter` wrote, header and all, as the csv crate reads them.
@@ -897,6 +1012,15 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
             .render(&mut out, &lead, &[]);
         let broken_down: Value = serde_json::from_slice(&out).unwrap();
         valid(&broken_down).unwrap();
+        // With components (`export --components`), before the breakdown.
+        let components = Components::from_model(&s.model).unwrap();
+        out.clear();
+        JsonRecords::new(&eq, VERSION, DECIMALS)
+            .with_components(Some(&components))
+            .with_breakdown(true)
+            .render(&mut out, &lead, &[]);
+        let with_components: Value = serde_json::from_slice(&out).unwrap();
+        valid(&with_components).unwrap();
 
         // And the schema does refuse what is not a record.
         let broken = |edit: &dyn Fn(&mut Value)| {
@@ -937,6 +1061,74 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
         broken(&|r| r["breakdown"]["contributions"]["employees"] = Value::Null);
         broken(&|r| r["breakdown"]["reasons"] = serde_json::json!([]));
         broken(&|r| r["breakdown"] = serde_json::json!([1.0, 2.0]));
+        let broken = |edit: &dyn Fn(&mut Value)| {
+            let mut rec = with_components.clone();
+            edit(&mut rec);
+            assert!(valid(&rec).is_err(), "accepted {rec}");
+        };
+        broken(&|r| {
+            r["components"].as_object_mut().unwrap().remove("units");
+        });
+        broken(&|r| r["components"]["burden"]["support"] = "13288.97".into());
+        broken(&|r| r["components"]["units"]["expected_sales_hours"] = Value::Null);
+        broken(&|r| r["components"]["net"] = serde_json::json!({}));
+    }
+
+    #[test]
+    fn the_components_are_score_components_columns_with_their_digits_and_add_up() {
+        let s = all_leads();
+        let eq = s.equation();
+        let components = Components::from_model(&s.model).unwrap();
+        let (_, floored) = floored();
+        let leads: Vec<&ScoredLead> = s.leads.iter().chain([&floored]).collect();
+        let parts = crate::write::Parts {
+            components: Some(&components),
+            breakdown: false,
+        };
+        let (rows, text) = csv_and_json(&eq, &leads, parts);
+        let names = column_names(&components.parts);
+        let k = components.parts.len();
+        let first = crate::write::SCORE_COLUMNS.len() + 1;
+        for (row, line) in rows.iter().zip(text.lines()) {
+            // The record's text is the CSV's columns, digit for digit: money by term per side,
+            // units by the CSV's column name.
+            let cells: Vec<&str> = row.iter().skip(first).collect();
+            assert_eq!(cells.len(), names.len());
+            let side = |t: usize| -> String {
+                components
+                    .parts
+                    .iter()
+                    .zip(&cells)
+                    .filter(|(p, _)| p.target == t)
+                    .map(|(p, v)| format!("\"{}\":{v}", p.name))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            let units: Vec<String> = names[k..]
+                .iter()
+                .zip(&cells[k..])
+                .map(|(n, v)| format!("\"{n}\":{v}"))
+                .collect();
+            let want = format!(
+                ",\"components\":{{\"return\":{{{}}},\"burden\":{{{}}},\"units\":{{{}}}}}}}",
+                side(0),
+                side(1),
+                units.join(",")
+            );
+            assert!(line.ends_with(&want), "{line}\nwant the end {want}");
+            // Read as numbers, each side adds up to its written figure to the cent.
+            let rec: Value = serde_json::from_str(line).unwrap();
+            for (name, figure) in [("return", "expected_return"), ("burden", "expected_burden")] {
+                let sum: i64 = rec["components"][name]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .map(|v| cents(number(v)))
+                    .sum();
+                assert_eq!(sum, cents(number(&rec[figure])), "{name}: {line}");
+            }
+        }
+        assert_eq!(rows.len(), leads.len());
     }
 
     #[test]
@@ -946,16 +1138,11 @@ L-unknown,Nobody,aerospace,mars,,8669388,pigeon,deluxe,8693.70
         // Scored by the same shipped model.
         let (_, floored) = floored();
         let leads: Vec<&ScoredLead> = s.leads.iter().chain([&floored]).collect();
-        let mut csv = CsvWriter::new(Vec::new(), &eq, DECIMALS).with_breakdown(true);
-        let mut records = JsonRecords::new(&eq, VERSION, DECIMALS).with_breakdown(true);
-        let mut text = Vec::new();
-        for lead in &leads {
-            csv.write(lead, &[]).unwrap();
-            records.render(&mut text, lead, &[]);
-            text.push(b'\n');
-        }
-        let rows = records_of(&csv.into_inner().unwrap());
-        let text = String::from_utf8(text).unwrap();
+        let parts = crate::write::Parts {
+            components: None,
+            breakdown: true,
+        };
+        let (rows, text) = csv_and_json(&eq, &leads, parts);
         let names = crate::model::scorer::breakdown_columns(&eq);
         let first = crate::write::SCORE_COLUMNS.len() + 1;
         let mut floors = 0;

@@ -21,8 +21,9 @@ pub mod xlsx;
 use std::borrow::Cow;
 use std::io;
 
+use crate::model::components::Components;
 use crate::model::equation::Equation;
-use crate::model::scorer::{Driver, ScoredLead, FIGURE_COLUMNS};
+use crate::model::scorer::{breakdown_columns, Driver, ScoredLead, FIGURE_COLUMNS};
 
 /// The columns every scored row has after the lead's id.
 pub const SCORE_COLUMNS: [&str; 10] = {
@@ -56,6 +57,30 @@ pub fn header_with(id: &str, more: &[String], passthrough: &[&str]) -> Vec<Strin
         }
     }
     header
+}
+
+/// The parts of a lead a writer adds after the warnings, as `score` writes them: each
+/// economics term's share of return and burden (`--components`), then the net value broken
+/// down (`--breakdown`). Without either, every writer writes what it always did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Parts<'e> {
+    pub components: Option<&'e Components>,
+    pub breakdown: bool,
+}
+
+impl Parts<'_> {
+    /// The columns these parts add, in `score`'s order: the components' money, their units
+    /// ([`crate::model::components::column_names`]), then the breakdown's
+    /// ([`breakdown_columns`]).
+    pub fn columns(&self, eq: &Equation) -> Vec<String> {
+        let mut names = self.components.map_or_else(Vec::new, |c| {
+            crate::model::components::column_names(&c.parts)
+        });
+        if self.breakdown {
+            names.extend(breakdown_columns(eq));
+        }
+        names
+    }
 }
 
 /// How many drivers a lead's reasons name.

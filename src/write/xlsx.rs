@@ -6,7 +6,10 @@
 //! (which model scored them and how well it did in cross-validation). With the breakdown
 //! (`export --breakdown`), the Leads sheet has `score --breakdown`'s columns in its place, after
 //! the warnings: each lead's net value as the baseline, every feature's part and the floors',
-//! money like the other money, adding up to the net value to the cent.
+//! money like the other money, adding up to the net value to the cent. With components
+//! (`export --components`), `score --components`' columns come first, in the same place: each
+//! economics term's share of return and burden as money, adding up to them to the cent, then
+//! in its column's units (hours, complaints), grouped numbers to at least 2 decimals.
 //!
 //! Numbers: our figures are numbers, and so is a carried input value (`employees`,
 //! `first_order_value`) when writing it as one loses nothing, by the rule of [`carried_number`]:
@@ -59,12 +62,12 @@ use crate::error::{Error, Result};
 use crate::io::table::shown;
 use crate::model::equation::Equation;
 use crate::model::registry::Located;
-use crate::model::scorer::{breakdown_columns, ScoredLead};
+use crate::model::scorer::ScoredLead;
 use crate::model::Model;
 use crate::write::formula::is_formula;
 use crate::write::totals::Accumulator;
 pub use crate::write::totals::{Tally, Totals};
-use crate::write::{header_with, push_reasons, push_warnings, ScoredWriter};
+use crate::write::{header_with, push_reasons, push_warnings, Parts, ScoredWriter};
 
 /// The most leads one Excel sheet holds: 1,048,576 rows less the header.
 pub const MAX_LEADS: u32 = 1_048_575;
@@ -128,9 +131,9 @@ const TIER: ColNum = 7;
 const RECOMMENDATION: ColNum = 8;
 const REASONS: ColNum = 9;
 const WARNINGS: ColNum = 10;
-/// With the breakdown, its first column; else the first input column carried along
-/// ([`XlsxWriter::passthrough`]).
-const BREAKDOWN: ColNum = 11;
+/// With components or the breakdown, their first column; else the first input column carried
+/// along ([`XlsxWriter::passthrough`]).
+const PARTS: ColNum = 11;
 /// The money columns of every lead, from [`RETURN`] on: return, burden, net, and the interval.
 const FIGURES: usize = 5;
 
@@ -154,6 +157,8 @@ const FILTER_ARROW: usize = 3;
 struct Formats {
     header: Format,
     money: Format,
+    /// A component in its column's units: grouped, to at least 2 decimals, no currency.
+    units: Format,
     ratio: Format,
     count: Format,
     r2: Format,
@@ -184,6 +189,7 @@ impl Formats {
                 .set_border_bottom(FormatBorder::Thin)
                 .set_background_color(Color::RGB(0xD9E1F2)),
             money: Format::new().set_num_format(&money),
+            units: Format::new().set_num_format(units_format(decimals.max(2))),
             ratio: Format::new().set_num_format("0.00"),
             count: Format::new().set_num_format("#,##0"),
             r2: Format::new().set_num_format("0.000"),
@@ -207,13 +213,25 @@ impl Formats {
 /// the amount (a code is unambiguous where a symbol is not: `$` is several currencies), losses in
 /// red. A `"` in the code would end the quoted literal, so it is dropped.
 fn money_format(currency: &str, decimals: usize) -> String {
+    let number = grouped(decimals);
+    let code: String = currency.chars().filter(|&c| c != '"').collect();
+    format!("{number} \"{code}\";[Red]-{number} \"{code}\"")
+}
+
+/// `#,##0.00;[Red]-#,##0.00`: [`money_format`] without a currency, for hours and counts.
+fn units_format(decimals: usize) -> String {
+    let number = grouped(decimals);
+    format!("{number};[Red]-{number}")
+}
+
+/// `#,##0.00`: grouped thousands, `decimals` places.
+fn grouped(decimals: usize) -> String {
     let mut number = String::from("#,##0");
     if decimals > 0 {
         number.push('.');
         number.extend(std::iter::repeat_n('0', decimals));
     }
-    let code: String = currency.chars().filter(|&c| c != '"').collect();
-    format!("{number} \"{code}\";[Red]-{number} \"{code}\"")
+    number
 }
 
 /// Writes a text cell: nothing for empty text, a string (never a formula) otherwise, with the
@@ -282,13 +300,18 @@ pub struct XlsxWriter<'e> {
     formats: Formats,
     /// The widest content seen in each column, in characters (capped at its bound).
     widths: Vec<usize>,
-    /// The largest magnitude in each money column, and whether any was negative: the
-    /// [`FIGURES`] from [`RETURN`] on, then the breakdown's from [`BREAKDOWN`] on.
+    /// The largest magnitude in each number column, and whether any was negative: the
+    /// [`FIGURES`] from [`RETURN`] on, then the parts' from [`PARTS`] on.
     extremes: Vec<(f64, bool)>,
-    /// Whether each lead's net value is broken down (`export --breakdown`), in the columns from
-    /// [`BREAKDOWN`] on, and its figures as written, reused from lead to lead.
-    breakdown: Option<Vec<f64>>,
-    /// The first input column carried along: after the breakdown's, when there is one.
+    /// What each lead shows in the columns from [`PARTS`] on: its components (`export
+    /// --components`), then its net value broken down (`export --breakdown`).
+    parts: Parts<'e>,
+    /// Of the parts' columns, those in units rather than money (the components' units).
+    units: std::ops::Range<usize>,
+    /// The components at full precision and the breakdown as written, reused from lead to lead.
+    exact: Vec<f64>,
+    breakdown: Vec<f64>,
+    /// The first input column carried along: after the parts', when there are any.
     passthrough: ColNum,
     /// Leads written so far; lead `n` is on row `n + 1`.
     leads: u32,
@@ -308,8 +331,9 @@ impl<'e> XlsxWriter<'e> {
     /// `path` now, so a missing directory is reported before any lead is scored. `decimals` is
     /// the precision the leads were scored with; `id` is the id column's name and `passthrough`
     /// the names of the input columns carried along, as [`ScoredWriter::write`] will get them.
-    /// `breakdown`: each lead's net value broken down (`export --breakdown`) after the warnings,
-    /// in the columns and with the figures of `score --breakdown`, money like the other money.
+    /// `parts`: each lead's components (`export --components`) and net value broken down
+    /// (`export --breakdown`) after the warnings, in the columns and with the figures of
+    /// `score --components --breakdown`, money like the other money.
     pub fn create(
         path: &Path,
         equation: &'e Equation,
@@ -317,15 +341,14 @@ impl<'e> XlsxWriter<'e> {
         model: ModelInfo,
         id: &str,
         passthrough: &[&str],
-        breakdown: bool,
+        parts: Parts<'e>,
     ) -> Result<XlsxWriter<'e>> {
         let temp = crate::io::output::temp_beside_with_suffix(path, ".xlsx")?;
-        let parts = if breakdown {
-            breakdown_columns(equation)
-        } else {
-            Vec::new()
-        };
-        let names = header_with(id, &parts, passthrough);
+        let columns = parts.columns(equation);
+        let units = parts.components.map_or(0..0, |c| {
+            c.parts.len()..crate::model::components::column_names(&c.parts).len()
+        });
+        let names = header_with(id, &columns, passthrough);
         if names.len() > 16_384 {
             return Err(Error::file(
                 path.display(),
@@ -379,9 +402,12 @@ impl<'e> XlsxWriter<'e> {
             model,
             formats,
             widths,
-            extremes: vec![(0.0, false); FIGURES + parts.len()],
-            breakdown: breakdown.then(Vec::new),
-            passthrough: BREAKDOWN + parts.len() as ColNum,
+            extremes: vec![(0.0, false); FIGURES + columns.len()],
+            parts,
+            units,
+            exact: Vec::new(),
+            breakdown: Vec::new(),
+            passthrough: PARTS + columns.len() as ColNum,
             leads: 0,
             sums: Accumulator::new(decimals),
             names,
@@ -443,7 +469,11 @@ impl<'e> XlsxWriter<'e> {
         let currency = self.model.currency.chars().count();
         for (i, &(max, negative)) in self.extremes.iter().enumerate() {
             let col = money_column(i) as usize;
-            let shown = money_width(max, negative, self.decimals) + 1 + currency;
+            let shown = if i >= FIGURES && self.units.contains(&(i - FIGURES)) {
+                money_width(max, negative, self.decimals.max(2))
+            } else {
+                money_width(max, negative, self.decimals) + 1 + currency
+            };
             self.widths[col] = self.widths[col].max(shown);
         }
         let last = (self.widths.len() - 1) as ColNum;
@@ -504,17 +534,27 @@ impl<'e> XlsxWriter<'e> {
         if let Some(r) = ratio {
             ws.write_number_with_format(row, RATIO, positive_zero(r), &f.ratio)?;
         }
-        if let Some(parts) = &mut self.breakdown {
-            lead.breakdown(self.equation, d, parts);
-            for (i, v) in parts.iter().enumerate() {
-                // Rounded as the CSV prints it: a part is a difference of written figures,
-                // which in binary may miss the cent by a last bit.
-                let v = positive_zero(crate::economics::round_to(*v, d));
-                ws.write_number_with_format(row, BREAKDOWN + i as ColNum, v, &f.money)?;
-                let e = &mut self.extremes[FIGURES + i];
-                e.0 = e.0.max(v.abs());
-                e.1 |= v < 0.0;
-            }
+        // Rounded as the CSV prints them: a written part is apportioned or a difference of
+        // written figures, which in binary may miss the cent by a last bit.
+        let mut cells = match self.parts.components {
+            Some(c) => c.written_cells(self.equation, lead, d, &mut self.exact),
+            None => Vec::new(),
+        };
+        if self.parts.breakdown {
+            lead.breakdown(self.equation, d, &mut self.breakdown);
+            cells.extend_from_slice(&self.breakdown);
+        }
+        for (i, v) in cells.into_iter().enumerate() {
+            let (decimals, format) = if self.units.contains(&i) {
+                (d.max(2), &f.units)
+            } else {
+                (d, &f.money)
+            };
+            let v = positive_zero(crate::economics::round_to(v, decimals));
+            ws.write_number_with_format(row, PARTS + i as ColNum, v, format)?;
+            let e = &mut self.extremes[FIGURES + i];
+            e.0 = e.0.max(v.abs());
+            e.1 |= v < 0.0;
         }
         ws.write_string_with_format(row, TIER, lead.tier.as_str(), &f.tiers[lead.tier as usize])?;
         ws.write_string(row, RECOMMENDATION, lead.recommendation.as_str())?;
@@ -668,7 +708,7 @@ fn money_column(i: usize) -> ColNum {
     if i < FIGURES {
         RETURN + i as ColNum
     } else {
-        BREAKDOWN + (i - FIGURES) as ColNum
+        PARTS + (i - FIGURES) as ColNum
     }
 }
 
@@ -864,11 +904,29 @@ mod tests {
     use crate::model::scorer::Scorer;
     use crate::write::sample::{as_csv, model_info as info, scored, shipped, PASSED};
 
+    /// A workbook of the leads' scores without components or breakdown, to 2 decimals.
+    fn plain_workbook<'e>(
+        path: &Path,
+        eq: &'e Equation,
+        model: &Model,
+        passthrough: &[&str],
+    ) -> XlsxWriter<'e> {
+        XlsxWriter::create(
+            path,
+            eq,
+            2,
+            info(model),
+            "lead_id",
+            passthrough,
+            Parts::default(),
+        )
+        .unwrap()
+    }
+
     /// Writes `leads` to `path` and returns the totals.
     fn write_workbook(path: &Path, model: &Model, leads: &[(ScoredLead, Vec<String>)]) -> Totals {
         let eq = Scorer::new(model).unwrap().equation().clone();
-        let mut w =
-            XlsxWriter::create(path, &eq, 2, info(model), "lead_id", &PASSED, false).unwrap();
+        let mut w = plain_workbook(path, &eq, model, &PASSED);
         for (lead, passed) in leads {
             let passed: Vec<Cow<str>> = passed.iter().map(|p| Cow::Borrowed(p.as_str())).collect();
             w.write(lead, &passed).unwrap();
@@ -932,7 +990,7 @@ mod tests {
             for (c, (cell, field)) in row.iter().zip(record.iter()).enumerate() {
                 // The CSV's text, without the `'` it puts before a formula.
                 let field = crate::write::formula::unprefix(field);
-                let carried = r > 0 && c >= BREAKDOWN as usize;
+                let carried = r > 0 && c >= PARTS as usize;
                 let number = carried && carried_number(field, &mut shown).is_some();
                 match cell {
                     Data::Float(v) => {
@@ -949,7 +1007,7 @@ mod tests {
                             "row {r} col {c}: {s:?}"
                         );
                         assert_eq!(s, field, "row {r} col {c}");
-                        carried_texts += usize::from(carried && c == BREAKDOWN as usize + 1);
+                        carried_texts += usize::from(carried && c == PARTS as usize + 1);
                     }
                     Data::Empty => assert_eq!(field, "", "row {r} col {c}"),
                     other => panic!("row {r} col {c}: {other:?}"),
@@ -1149,7 +1207,7 @@ mod tests {
                 .collect()
         };
 
-        let mut w = XlsxWriter::create(&path, &eq, 2, info(&model), "lead_id", &[], false).unwrap();
+        let mut w = plain_workbook(&path, &eq, &model, &[]);
         w.write(&leads[0].0, &[]).unwrap();
         assert!(!path.exists());
         drop(w);
@@ -1165,16 +1223,7 @@ mod tests {
         let leads = scored(&model, 1);
         let eq = Scorer::new(&model).unwrap().equation().clone();
         let dir = tempfile::tempdir().unwrap();
-        let mut w = XlsxWriter::create(
-            &dir.path().join("x.xlsx"),
-            &eq,
-            2,
-            info(&model),
-            "lead_id",
-            &PASSED,
-            false,
-        )
-        .unwrap();
+        let mut w = plain_workbook(&dir.path().join("x.xlsx"), &eq, &model, &PASSED);
         let err = w.write(&leads[0].0, &[]).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -1236,8 +1285,7 @@ mod tests {
         let eq = Scorer::new(&model).unwrap().equation().clone();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.xlsx");
-        let mut w =
-            XlsxWriter::create(&path, &eq, 2, info(&model), "lead_id", &PASSED, false).unwrap();
+        let mut w = plain_workbook(&path, &eq, &model, &PASSED);
         let mut lead = leads[0].0.clone();
         lead.line = 10;
         let fits = "x".repeat(MAX_CELL_TEXT);
@@ -1274,10 +1322,7 @@ mod tests {
         w.finish().unwrap();
         let range = sheet(&path, LEADS_SHEET);
         assert_eq!(range.height(), 2);
-        assert_eq!(
-            range.get((1, BREAKDOWN as usize)),
-            Some(&Data::String(fits))
-        );
+        assert_eq!(range.get((1, PARTS as usize)), Some(&Data::String(fits)));
     }
 
     /// The Summary sheet's rows: each row's first cell and its figures, as read back.
@@ -1298,8 +1343,7 @@ mod tests {
         let scope = "The top 5 of 212 leads in region north with tier B or better; 1,000 leads scored from data/leads.csv";
         let write = |name: &str, scope: Option<&str>| {
             let path = dir.path().join(name);
-            let mut w =
-                XlsxWriter::create(&path, &eq, 2, info(&model), "lead_id", &PASSED, false).unwrap();
+            let mut w = plain_workbook(&path, &eq, &model, &PASSED);
             if let Some(scope) = scope {
                 w = w.with_scope(scope.to_string());
             }
@@ -1359,6 +1403,9 @@ mod tests {
             "#,##0.00 \"EUR\";[Red]-#,##0.00 \"EUR\""
         );
         assert_eq!(money_format("JPY", 0), "#,##0 \"JPY\";[Red]-#,##0 \"JPY\"");
+        // A component in its units (hours, complaints): the same number, no currency.
+        assert_eq!(units_format(2), "#,##0.00;[Red]-#,##0.00");
+        assert_eq!(units_format(3), "#,##0.000;[Red]-#,##0.000");
         assert_eq!(money_width(1_234_567.0, true, 2), "-1,234,567.00".len());
         assert_eq!(money_width(0.5, false, 0), 1);
     }

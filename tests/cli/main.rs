@@ -23,6 +23,7 @@ mod evaluate;
 mod explain;
 mod export;
 mod export_breakdown;
+mod export_components;
 mod formats;
 mod glm;
 mod hostile;

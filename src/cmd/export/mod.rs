@@ -6,6 +6,9 @@
 //! lead's net value broken down in every format but a profile's (which writes only the columns
 //! it names): the columns `score --breakdown` writes, a `breakdown` object in JSON, and on the
 //! page the top leads' (`ScoredLead::breakdown`, so every format has the same figures).
+//! `--components` likewise adds each economics term's share of return and burden, in money and
+//! in its column's units (`model::components`, the figures `score --components` writes): its
+//! columns before the breakdown's, a `components` object in JSON, the top leads' on the page.
 //!
 //! Two passes. The first runs the scoring `pipeline` over the whole list, as `score` does:
 //! every input error is found (or set aside with `--skip-invalid`) before anything is written,
@@ -35,13 +38,14 @@ use crate::io::output::StagedDir;
 use crate::io::pipeline::{self, Batch};
 use crate::io::table::{decode, line_of, parse_number, CsvInput, ReadOptions, Source};
 use crate::model::columns::FeatureColumns;
+use crate::model::components::Components;
 use crate::model::drift::Drift;
 use crate::model::registry::Located;
 use crate::model::scorer::{ScoredLead, Scorer};
 use crate::report::export::{Exported, Written, INDEX_FILE};
 use crate::report::score::Summary;
 use crate::write::profile::BoundProfile;
-use crate::write::SCORE_COLUMNS;
+use crate::write::{Parts, SCORE_COLUMNS};
 
 mod input;
 mod split;
@@ -80,6 +84,11 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     };
     let (model, located) = crate::model::registry::load(&args.model)?;
     let scorer = Scorer::new(&model)?;
+    let components = if args.components {
+        Some(super::components_of(&model, &located)?)
+    } else {
+        None
+    };
     let mut input = CsvInput::open(&leads, ReadOptions::on_terminal(args.delimiter))?;
     let layout = Layout::read(&mut input, &model, args.id.as_deref())?;
     let cols = model.locate_features(&input, crate::model::Model::LEAD_LIST)?;
@@ -108,6 +117,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         plan: &plan,
         decimals: &decimals,
         profile: profile.as_ref(),
+        components: components.as_ref(),
         today: crate::io::date::today(),
     };
     let mut seen = IdIndex::default();
@@ -235,6 +245,11 @@ fn check_usage(args: &ExportArgs, format: ExportFormat, output: Option<&Path>) -
             "--breakdown adds columns, but --profile {name} writes only the columns the profile names; leave out --profile for the breakdown, or --breakdown for the CRM import"
         )));
     }
+    if let (Some(name), true) = (&args.profile, args.components) {
+        return Err(Error::Usage(format!(
+            "--components adds columns, but --profile {name} writes only the columns the profile names; leave out --profile for the components, or --components for the CRM import"
+        )));
+    }
     if args.profile.is_some() && format != ExportFormat::Csv {
         return Err(Error::Usage(format!(
             "--profile writes the CSV a CRM imports, not {}; leave out --format or write to a .csv file",
@@ -268,13 +283,23 @@ struct Ctx<'a> {
     decimals: &'a OnceLock<usize>,
     /// `--profile`, bound to the lead list's header: it takes each lead's whole row.
     profile: Option<&'a BoundProfile>,
+    /// `--components`: the model's, checked to exist before reading.
+    components: Option<&'a Components>,
     /// The export's day, a profile's `scored_on`.
     today: i64,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     fn decimals(&self) -> usize {
         self.decimals.get().copied().unwrap_or(DEFAULT_DECIMALS)
+    }
+
+    /// The parts every file writes after the warnings (`--components`, `--breakdown`).
+    fn parts(&self) -> Parts<'a> {
+        Parts {
+            components: self.components,
+            breakdown: self.plan.breakdown,
+        }
     }
 
     /// Scores one row into `lead`, with its id and line; for a scored file, checks that the

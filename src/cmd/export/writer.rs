@@ -9,7 +9,7 @@ use crate::cli::ExportFormat;
 use crate::error::{Error, Result};
 use crate::io::output::Output;
 use crate::io::table::decode;
-use crate::model::scorer::{breakdown_columns, ScoredLead};
+use crate::model::scorer::ScoredLead;
 use crate::write::csv::{CsvWriter, Dialect};
 use crate::write::html::{HtmlWriter, PageInfo};
 use crate::write::json::{JsonArrayWriter, JsonLinesWriter, JsonRecords};
@@ -121,12 +121,16 @@ impl Target<'_> {
             .profile
             .filter(|_| csv)
             .map(|bound| ProfileWriter::new(Vec::new(), eq, bound, d, ctx.today));
-        let breakdown = ctx.plan.breakdown;
-        let mut csv = (csv && profile.is_none())
-            .then(|| CsvWriter::new(Vec::new(), eq, d).with_breakdown(breakdown));
+        let parts = ctx.parts();
+        let mut csv = (csv && profile.is_none()).then(|| {
+            CsvWriter::new(Vec::new(), eq, d)
+                .with_components(parts.components)
+                .with_breakdown(parts.breakdown)
+        });
         let mut records = JsonRecords::new(eq, &self.model_version(), d)
             .with_input(carried)
-            .with_breakdown(breakdown);
+            .with_components(parts.components)
+            .with_breakdown(parts.breakdown);
         let mut bytes = Vec::new();
         let mut ends = Vec::with_capacity(rows.len());
         let mut totals = Accumulator::new(d);
@@ -221,11 +225,12 @@ impl<'e> Writer<'e> {
         let ctx = target.ctx;
         let eq = ctx.scorer.equation();
         let d = target.decimals;
-        let breakdown = ctx.plan.breakdown;
+        let parts = ctx.parts();
         let records = || {
             JsonRecords::new(eq, &target.model_version(), d)
                 .with_input(carried)
-                .with_breakdown(breakdown)
+                .with_components(parts.components)
+                .with_breakdown(parts.breakdown)
         };
         Ok(match target.format {
             ExportFormat::Csv => {
@@ -233,16 +238,11 @@ impl<'e> Writer<'e> {
                 let header = match ctx.profile {
                     Some(bound) => bound.header_line(),
                     None => {
-                        // `score --breakdown`'s columns, in the same place.
-                        let more = if breakdown {
-                            breakdown_columns(eq)
-                        } else {
-                            Vec::new()
-                        };
+                        // `score --components --breakdown`'s columns, in the same place.
                         let mut header = Vec::new();
                         Dialect::new(b',').text_record(
                             &mut header,
-                            crate::write::header_with(id, &more, carried),
+                            crate::write::header_with(id, &parts.columns(eq), carried),
                         );
                         header
                     }
@@ -265,7 +265,7 @@ impl<'e> Writer<'e> {
                     ModelInfo::new(ctx.scorer.model(), ctx.located),
                     id,
                     carried,
-                    breakdown,
+                    parts,
                 )?;
                 Writer::Xlsx(match scope {
                     Some(scope) => book.with_scope(scope),
@@ -293,7 +293,9 @@ impl<'e> Writer<'e> {
                     scope,
                 };
                 Writer::Html(
-                    HtmlWriter::new(eq, d, info, carried).with_breakdown(breakdown),
+                    HtmlWriter::new(eq, d, info, carried)
+                        .with_components(parts.components)
+                        .with_breakdown(parts.breakdown),
                     Output::create(path)?,
                 )
             }
