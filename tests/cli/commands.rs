@@ -105,6 +105,106 @@ pub(crate) fn amount(field: &str) -> f64 {
         .unwrap_or_else(|_| panic!("not an amount: {field:?}"))
 }
 
+/// Money (or units) as whole hundredths (cents at two decimals), so sums are exact.
+pub(crate) fn cents(text: &str) -> i64 {
+    (amount(text) * 100.0).round() as i64
+}
+
+/// `1,234.50` (as a page or a report shows money) in hundredths.
+pub(crate) fn shown_cents(text: &str) -> i64 {
+    cents(&text.replace(',', ""))
+}
+
+/// The records of a JSON array (one per line between the brackets) or of JSON Lines.
+pub(crate) fn record_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| l.strip_suffix(',').unwrap_or(l))
+        .collect()
+}
+
+/// A check that a record meets the shipped JSON Schema (`docs/scored-lead.schema.json`),
+/// panicking with the record and what it breaks.
+pub(crate) fn schema_validator() -> impl Fn(&serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::util::repo("docs/scored-lead.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.add_resource("schema.json", schema).unwrap();
+    let index = compiler.compile("schema.json", &mut schemas).unwrap();
+    move |rec: &serde_json::Value| {
+        if let Err(e) = schemas.validate(rec, index) {
+            panic!("{rec}\n{e:#}");
+        }
+    }
+}
+
+/// `export LEADS FLAG --profile P` for a flag (`--breakdown`, `--components`) that adds
+/// columns a CRM profile has no place for: refused by name (exit 2) before anything is written,
+/// whichever way round the flags come.
+pub(crate) fn refused_with_a_profile(env: &Env, leads: &str, flag: &str, parts: &str) {
+    for args in [
+        &[
+            "export",
+            leads,
+            flag,
+            "--profile",
+            "salesforce",
+            "-o",
+            "sf.csv",
+        ][..],
+        &["export", leads, "--profile", "hubspot", flag][..],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        let profile = args[args.iter().position(|a| *a == "--profile").unwrap() + 1];
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: {flag} adds columns, but --profile {profile} writes only the columns the profile names; leave out --profile for the {parts}, or {flag} for the CRM import\n"
+            )
+        );
+        assert_eq!(run.stdout, "");
+    }
+    assert!(!env.exists("sf.csv"), "refused before anything is written");
+}
+
+/// `export LEADS FLAG --split-by region --format FORMAT` into a directory: each file but the
+/// index, as (name, the region it is named after, its text).
+pub(crate) fn split_by_region(
+    env: &Env,
+    leads: &str,
+    flag: &str,
+    format: &str,
+) -> Vec<(String, String, String)> {
+    let dir = format!("by_region_{format}");
+    succeeded(&env.run(&[
+        "export",
+        leads,
+        flag,
+        "--split-by",
+        "region",
+        "--format",
+        format,
+        "-o",
+        &dir,
+    ]));
+    env.files(&dir)
+        .into_iter()
+        .filter(|name| name != "index.csv")
+        .map(|name| {
+            let text = env.read(&format!("{dir}/{name}"));
+            let value = name
+                .strip_suffix(&format!(".{format}"))
+                .unwrap()
+                .to_string();
+            (name, value, text)
+        })
+        .collect()
+}
+
 /// `1234567` → `1,234,567`, as the summaries write whole amounts.
 fn grouped(v: f64) -> String {
     let digits = format!("{:.0}", v.abs());

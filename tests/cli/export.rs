@@ -166,19 +166,10 @@ fn every_json_record_meets_the_shipped_schema() {
     let env = trained_env();
     let run = env.run(&["export", LEADS, "--format", "jsonl", "--redact", "company"]);
     succeeded(&run);
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(crate::util::repo("docs/scored-lead.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let mut schemas = boon::Schemas::new();
-    let mut compiler = boon::Compiler::new();
-    compiler.add_resource("schema.json", schema).unwrap();
-    let index = compiler.compile("schema.json", &mut schemas).unwrap();
+    let valid = crate::commands::schema_validator();
     for line in run.stdout.lines() {
         let rec: Value = serde_json::from_str(line).unwrap();
-        if let Err(e) = schemas.validate(&rec, index) {
-            panic!("{line}\n{e:#}");
-        }
+        valid(&rec);
         assert!(rec["input"].get("company").is_none(), "redacted: {line}");
     }
 }

@@ -10,18 +10,12 @@ use std::collections::HashMap;
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use serde_json::Value;
 
-use crate::commands::{succeeded, Table};
+use crate::commands::{
+    cents, record_lines, refused_with_a_profile, shown_cents, split_by_region, succeeded, Table,
+};
 use crate::util::{shipped_model_env, Env};
 
 const LEADS: &str = "data/leads.csv";
-
-/// Money as whole minor units (cents at two decimals), so sums are exact.
-fn cents(text: &str) -> i64 {
-    let v: f64 = text
-        .parse()
-        .unwrap_or_else(|_| panic!("not money: {text:?}"));
-    (v * 100.0).round() as i64
-}
 
 /// `score --breakdown` of the sample leads: what every export is compared with.
 struct Reference {
@@ -88,14 +82,6 @@ fn breakdown_text(record: &str) -> (Vec<String>, Vec<String>) {
     }
     values.push(field("floor_net"));
     (names, values)
-}
-
-/// The records of a JSON array (one per line between the brackets) or of JSON Lines.
-fn record_lines(text: &str) -> Vec<&str> {
-    text.lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| l.strip_suffix(',').unwrap_or(l))
-        .collect()
 }
 
 /// Checks every record of `text` against `score --breakdown`: the same leads in the same
@@ -264,11 +250,6 @@ fn page_breakdowns(page: &str) -> Vec<TopLead> {
         .collect()
 }
 
-/// `1,234.50` (as the page shows money) in cents.
-fn shown_cents(text: &str) -> i64 {
-    cents(&text.replace(',', ""))
-}
-
 #[test]
 fn the_page_breaks_down_each_top_lead_and_adds_up_to_its_net() {
     let env = shipped_model_env();
@@ -404,25 +385,8 @@ fn each_file_of_a_split_carries_the_breakdown() {
         .map(|r| (r[0].as_str(), r[col].as_str()))
         .collect();
     for format in ["jsonl", "csv"] {
-        let dir = format!("by_region_{format}");
-        succeeded(&env.run(&[
-            "export",
-            LEADS,
-            "--breakdown",
-            "--split-by",
-            "region",
-            "--format",
-            format,
-            "-o",
-            &dir,
-        ]));
         let mut leads = 0;
-        for name in env.files(&dir) {
-            if name == "index.csv" {
-                continue;
-            }
-            let text = env.read(&format!("{dir}/{name}"));
-            let value = name.strip_suffix(&format!(".{format}")).unwrap();
+        for (name, value, text) in split_by_region(&env, LEADS, "--breakdown", format) {
             let ids: Vec<String> = if format == "jsonl" {
                 record_lines(&text)
                     .iter()
@@ -465,30 +429,7 @@ fn each_file_of_a_split_carries_the_breakdown() {
 fn a_crm_profile_writes_its_own_columns_so_the_breakdown_is_refused() {
     let env = shipped_model_env();
     env.copy(LEADS, LEADS);
-    for args in [
-        &[
-            "export",
-            LEADS,
-            "--breakdown",
-            "--profile",
-            "salesforce",
-            "-o",
-            "sf.csv",
-        ][..],
-        &["export", LEADS, "--profile", "hubspot", "--breakdown"][..],
-    ] {
-        let run = env.run(args);
-        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
-        let profile = args[args.iter().position(|a| *a == "--profile").unwrap() + 1];
-        assert_eq!(
-            run.stderr,
-            format!(
-                "error: --breakdown adds columns, but --profile {profile} writes only the columns the profile names; leave out --profile for the breakdown, or --breakdown for the CRM import\n"
-            )
-        );
-        assert_eq!(run.stdout, "");
-    }
-    assert!(!env.exists("sf.csv"), "refused before anything is written");
+    refused_with_a_profile(&env, LEADS, "--breakdown", "breakdown");
 }
 
 /// The JSON text without its `breakdown` objects.

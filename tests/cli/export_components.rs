@@ -11,7 +11,10 @@
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use serde_json::Value;
 
-use crate::commands::{succeeded, Table};
+use crate::commands::{
+    cents, record_lines, refused_with_a_profile, schema_validator, shown_cents, split_by_region,
+    succeeded, Table,
+};
 use crate::util::{shipped_model_env, Env};
 
 const LEADS: &str = "data/leads.csv";
@@ -19,14 +22,6 @@ const LEADS: &str = "data/leads.csv";
 /// The score columns before the components: the id, the figures, tier, recommendation,
 /// reasons and warnings.
 const FIRST_PART: usize = 11;
-
-/// Money (or units) as whole hundredths, so sums are exact.
-fn cents(text: &str) -> i64 {
-    let v: f64 = text
-        .parse()
-        .unwrap_or_else(|_| panic!("not a number: {text:?}"));
-    (v * 100.0).round() as i64
-}
 
 /// An economics term of the model, as its components show.
 struct Term {
@@ -119,31 +114,6 @@ impl Reference {
     }
 }
 
-/// The records of a JSON array (one per line between the brackets) or of JSON Lines.
-fn record_lines(text: &str) -> Vec<&str> {
-    text.lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| l.strip_suffix(',').unwrap_or(l))
-        .collect()
-}
-
-/// The JSON Schema every record must meet.
-fn validator() -> impl Fn(&Value) {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(crate::util::repo("docs/scored-lead.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let mut schemas = boon::Schemas::new();
-    let mut compiler = boon::Compiler::new();
-    compiler.add_resource("schema.json", schema).unwrap();
-    let index = compiler.compile("schema.json", &mut schemas).unwrap();
-    move |rec: &Value| {
-        if let Err(e) = schemas.validate(rec, index) {
-            panic!("{rec}\n{e:#}");
-        }
-    }
-}
-
 /// The `components` object `score --components`' figures make for `id`, as JSON text: each
 /// side's terms in the model's order and the units by score's column names, with score's digits.
 fn components_text(want: &Reference, id: &str) -> String {
@@ -175,7 +145,7 @@ fn components_text(want: &Reference, id: &str) -> String {
 /// serde_json, each side's parts adding up to the record's return and burden to the cent.
 /// Returns how many records there were.
 fn check_json(text: &str, want: &Reference) -> usize {
-    let valid = validator();
+    let valid = schema_validator();
     let records = record_lines(text);
     assert_eq!(records.len(), want.table.rows.len());
     for (line, id) in records.iter().zip(want.table.ids()) {
@@ -361,11 +331,6 @@ fn page_components(page: &str) -> Vec<TopLead> {
         .collect()
 }
 
-/// `1,234.50` (as the page shows numbers) in hundredths.
-fn shown_cents(text: &str) -> i64 {
-    cents(&text.replace(',', ""))
-}
-
 #[test]
 fn the_page_splits_each_top_lead_and_adds_up_to_its_return_and_burden() {
     let env = shipped_model_env();
@@ -541,24 +506,8 @@ fn each_file_of_a_split_carries_the_components() {
     env.copy(LEADS, LEADS);
     let want = Reference::of(&env, &[]);
     for format in ["jsonl", "csv"] {
-        let dir = format!("by_region_{format}");
-        succeeded(&env.run(&[
-            "export",
-            LEADS,
-            "--components",
-            "--split-by",
-            "region",
-            "--format",
-            format,
-            "-o",
-            &dir,
-        ]));
         let mut leads = 0;
-        for name in env.files(&dir) {
-            if name == "index.csv" {
-                continue;
-            }
-            let text = env.read(&format!("{dir}/{name}"));
+        for (name, _, text) in split_by_region(&env, LEADS, "--components", format) {
             if format == "jsonl" {
                 for line in record_lines(&text) {
                     let record: Value = serde_json::from_str(line).unwrap();
@@ -596,30 +545,7 @@ fn each_file_of_a_split_carries_the_components() {
 fn a_crm_profile_or_a_model_without_components_is_refused_before_anything_is_written() {
     let env = shipped_model_env();
     env.copy(LEADS, LEADS);
-    for args in [
-        &[
-            "export",
-            LEADS,
-            "--components",
-            "--profile",
-            "salesforce",
-            "-o",
-            "sf.csv",
-        ][..],
-        &["export", LEADS, "--profile", "hubspot", "--components"][..],
-    ] {
-        let run = env.run(args);
-        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
-        let profile = args[args.iter().position(|a| *a == "--profile").unwrap() + 1];
-        assert_eq!(
-            run.stderr,
-            format!(
-                "error: --components adds columns, but --profile {profile} writes only the columns the profile names; leave out --profile for the components, or --components for the CRM import\n"
-            )
-        );
-        assert_eq!(run.stdout, "");
-    }
-    assert!(!env.exists("sf.csv"));
+    refused_with_a_profile(&env, LEADS, "--components", "components");
 
     // A model trained before components existed: score's own refusal, word for word.
     env.copy("tests/corpus/models/v3-shipped.json", "old.json");
