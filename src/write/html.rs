@@ -299,7 +299,7 @@ impl<'e> HtmlWriter<'e> {
     /// Shows each top lead's return and burden term by term, in a column of their own before
     /// the breakdown's: a `<details>` (no script) listing each return term's part, the return,
     /// each burden term's part, the burden, in money, with the term's units beside it where it
-    /// has them (`sales effort (58.56 sales_hours)`): the figures `score --components` writes,
+    /// has them, under its name (`sales effort`, then `58.56 sales_hours`): the figures `score --components` writes,
     /// adding up to the return and burden shown. Without it the page is as it always was.
     pub fn with_components(mut self, components: Option<&'e Components>) -> Self {
         self.components = components.map(|c| (c, Vec::new()));
@@ -540,12 +540,14 @@ fn push_components(
         for (k, part) in c.parts.iter().enumerate().filter(|(_, p)| p.target == side) {
             label.clear();
             push_escaped(&mut label, &part.name);
+            // The units on a line of their own, never broken: a column name cut mid-word
+            // (`lifetime_rev` / `enue`) read as two.
             if let Some((column, v)) = unit_of[k] {
-                label.push_str(" (");
+                label.push_str("<span class=\"u\">");
                 label.push_str(&money(v, d.max(2)));
                 label.push(' ');
                 push_escaped(&mut label, column);
-                label.push(')');
+                label.push_str("</span>");
             }
             part_row(s, &label, money_parts[k], false, d);
         }
@@ -1410,6 +1412,7 @@ dl.parts{display:grid;grid-template-columns:auto auto;gap:1px 12px;margin:4px 0 
 dl.parts dt{overflow-wrap:anywhere}
 dl.parts dd{margin:0;text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 dl.parts .total{font-weight:650;border-top:1px solid #cbd2d9}
+dl.parts .u{display:block;color:#616e7c;white-space:nowrap}
 ";
 
 /// The page's style: readable on screen and on paper (colours kept when printed, rows not split

@@ -354,14 +354,18 @@ fn the_page_splits_each_top_lead_and_adds_up_to_its_return_and_burden() {
             let (mine, after) = rest.split_at(parts.len() + 1);
             rest = after;
             for ((label, amount), (term, written)) in mine.iter().zip(&parts) {
-                // The term, then its units as score writes them: `sales effort (58.56
-                // sales_hours)`.
+                // The term, then its units as score writes them on a line of their own:
+                // `sales effort<span class="u">58.56 sales_hours</span>`.
                 let (column, units) = term.units.as_ref().unwrap();
-                let (shown_units, shown_column) =
-                    between(label, " (", ")").split_once(' ').unwrap();
+                let (shown_units, shown_column) = between(label, "<span class=\"u\">", "</span>")
+                    .split_once(' ')
+                    .unwrap();
                 assert_eq!(
                     label,
-                    &format!("{} ({shown_units} {shown_column})", term.name)
+                    &format!(
+                        "{}<span class=\"u\">{shown_units} {shown_column}</span>",
+                        term.name
+                    )
                 );
                 assert_eq!(shown_column, column);
                 assert_eq!(shown_cents(shown_units), cents(want.table.get(id, units)));
@@ -386,7 +390,10 @@ fn the_page_splits_each_top_lead_and_adds_up_to_its_return_and_burden() {
     let lines = &top.iter().find(|t| t.id == "L000081").unwrap().lines;
     assert_eq!(
         lines[5],
-        ("sales effort (58.56 sales_hours)".into(), "4,977.99".into())
+        (
+            "sales effort<span class=\"u\">58.56 sales_hours</span>".into(),
+            "4,977.99".into()
+        )
     );
 
     // With the breakdown too: the components' column first, as in score's columns.
@@ -426,21 +433,27 @@ fn known_coefficients_give_the_exact_components_in_every_format() {
     // The page's lines, grouped as it shows numbers.
     let on_the_page = [
         [
-            ["revenue (0.00 revenue)", "0.00"],
+            ["revenue<span class=\"u\">0.00 revenue</span>", "0.00"],
             ["expected return", "0.00"],
-            ["support (110.00 hours)", "1,100.00"],
+            ["support<span class=\"u\">110.00 hours</span>", "1,100.00"],
             ["expected burden", "1,100.00"],
         ],
         [
-            ["revenue (7,000.00 revenue)", "7,000.00"],
+            [
+                "revenue<span class=\"u\">7,000.00 revenue</span>",
+                "7,000.00",
+            ],
             ["expected return", "7,000.00"],
-            ["support (0.00 hours)", "0.00"],
+            ["support<span class=\"u\">0.00 hours</span>", "0.00"],
             ["expected burden", "0.00"],
         ],
         [
-            ["revenue (3,200.00 revenue)", "3,200.00"],
+            [
+                "revenue<span class=\"u\">3,200.00 revenue</span>",
+                "3,200.00",
+            ],
             ["expected return", "3,200.00"],
-            ["support (32.50 hours)", "325.00"],
+            ["support<span class=\"u\">32.50 hours</span>", "325.00"],
             ["expected burden", "325.00"],
         ],
     ];
