@@ -2,8 +2,8 @@
 //! page of the shipped leads, headless Chromium loads it, takes a screenshot and dumps the DOM;
 //! the test checks the title and headline, and that the chart is drawn: inside the plot area
 //! (found by its background colour) there are dots of every tier the leads have, and the
-//! break-even line. The page `--breakdown` writes is loaded too: in the DOM the browser built,
-//! each top lead's row still holds its breakdown.
+//! break-even line. The page `--components --breakdown` writes is loaded too: in the DOM the
+//! browser built, each top lead's row still holds its terms and its breakdown.
 //!
 //! No browser, no check: where Chromium cannot be found the test says so on standard error (past
 //! the test harness's capture) and in `target/tmp/html-browser-test.txt`, which `.ci/run` prints,
@@ -323,13 +323,14 @@ fn html_page_renders_in_chromium() {
     ));
 }
 
-/// `export --breakdown`'s page as the browser builds it: each of the 50 top leads' rows keeps its
-/// `<details>` in its last cell (a table's parser moves what it cannot hold out of the table, so
-/// a misplaced tag would show here, not in the text), closed, with the baseline, every feature's
-/// part, the floors and the net inside it. Says what it saw.
+/// `export --components --breakdown`'s page as the browser builds it: each of the 50 top leads'
+/// rows keeps its two `<details>` in its last two cells (a table's parser moves what it cannot
+/// hold out of the table, so a misplaced tag would show here, not in the text), closed: every
+/// economics term (its units on a line of their own where it has them) and the two sides'
+/// totals, then the baseline, every feature's part, the floors and the net. Says what it saw.
 fn breakdown_page_in(browser: &Path, profile: &Path, dir: &Path) -> String {
     let page = dir.join("breakdown.html");
-    export_page(&["--breakdown"], &page);
+    export_page(&["--components", "--breakdown"], &page);
     let dom = chromium(browser, profile, &page, &["--dump-dom".into()]);
     let table = dom
         .split_once("<table class=\"leads\">")
@@ -343,25 +344,46 @@ fn breakdown_page_in(browser: &Path, profile: &Path, dir: &Path) -> String {
         .filter(|row| !row.starts_with(" class=\"input\""))
         .collect();
     assert_eq!(rows.len(), 50, "top-leads rows in the DOM");
-    let features = leadscore::model::Model::load(&repo("models/model.json"))
+    let model = leadscore::model::Model::load(&repo("models/model.json")).unwrap();
+    let features = model.feature_specs().len();
+    let parts = leadscore::model::components::Components::from_model(&model)
         .unwrap()
-        .feature_specs()
-        .len();
+        .parts;
+    let with_units = parts.iter().filter(|p| p.unit_column.is_some()).count();
     for (i, row) in rows.iter().enumerate() {
-        let cell = row
-            .rsplit_once("<td class=\"parts\">")
-            .map(|(_, cell)| cell)
-            .unwrap_or_else(|| panic!("row {}: no breakdown cell in the DOM: {row:.1500}", i + 1));
-        assert!(
-            cell.starts_with("<details><summary>Part by part</summary><dl class=\"parts\">"),
-            "row {}: {cell:.500}",
+        let cells: Vec<&str> = row.split("<td class=\"parts\">").skip(1).collect();
+        assert_eq!(cells.len(), 2, "row {}: {row:.1500}", i + 1);
+        for cell in &cells {
+            assert!(
+                cell.starts_with("<details><summary>Part by part</summary><dl class=\"parts\">"),
+                "row {}: {cell:.500}",
+                i + 1
+            );
+            // Closed until clicked: the browser adds `open` only when the markup asks.
+            assert!(!cell.starts_with("<details open"), "row {}", i + 1);
+            assert!(cell.contains("</dl></details></td>"), "row {}", i + 1);
+        }
+        let (components, breakdown) = (cells[0], cells[1]);
+        // Every term and the two totals; the units of those that have them.
+        assert_eq!(
+            components.matches("<dt").count(),
+            parts.len() + 2,
+            "row {}",
             i + 1
         );
-        // Closed until clicked: the browser adds `open` only when the markup asks.
-        assert!(!cell.starts_with("<details open"), "row {}", i + 1);
+        assert_eq!(
+            components.matches("<span class=\"u\">").count(),
+            with_units,
+            "row {}",
+            i + 1
+        );
         // The baseline, each feature, the floors and the net.
-        assert_eq!(cell.matches("<dt").count(), features + 3, "row {}", i + 1);
-        assert!(cell.contains("</dl></details></td>"), "row {}", i + 1);
+        assert_eq!(
+            breakdown.matches("<dt").count(),
+            features + 3,
+            "row {}",
+            i + 1
+        );
     }
-    format!("the --breakdown page's 50 top rows each keep their breakdown ({features} features) in the DOM")
+    format!("the --components --breakdown page's 50 top rows each keep their {} terms and their breakdown ({features} features) in the DOM", parts.len())
 }
