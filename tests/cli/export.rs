@@ -662,6 +662,58 @@ fn a_scored_file_is_rescored_and_checked_against_the_model() {
     );
 }
 
+/// A spreadsheet that saves a scored file drops the money's trailing zeros: a row of
+/// `43781.50,16990.40,26791.10` comes back as `43781.5,16990.4,26791.1`. Read first, such a row
+/// must not make the export write every lead with one decimal (or none): the file's decimals are
+/// the most any of its first rows shows.
+#[test]
+fn a_scored_file_whose_first_row_lost_its_trailing_zeros_keeps_its_decimals() {
+    let env = crate::util::shipped_model_env();
+    env.copy("data/leads.csv", "leads.csv");
+    succeeded(&env.run(&["score", "leads.csv", "--with-input", "-o", "scored.csv"]));
+    succeeded(&env.run(&["export", "leads.csv", "-o", "want.csv"]));
+    let mut rows = csv_rows(&env.read("scored.csv"));
+    let first = 1 + rows[1..]
+        .iter()
+        .position(|r| r[1].ends_with('0') && r[2].ends_with('0'))
+        .expect("a lead whose return and burden end in 0");
+    let moved = rows.remove(first);
+    rows.insert(1, moved);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for (i, row) in rows.iter().enumerate() {
+        let mut row = row.clone();
+        for field in row.iter_mut().take(7).skip(1).filter(|_| i > 0) {
+            if field.contains('.') {
+                *field = field
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+                    .to_string();
+            }
+        }
+        w.write_record(&row).unwrap();
+    }
+    env.write("resaved.csv", w.into_inner().unwrap());
+    // The row read first shows fewer than 2 decimals in every figure.
+    let resaved = csv_rows(&env.read("resaved.csv"));
+    assert!(
+        resaved[1][1..=3]
+            .iter()
+            .all(|f| f.split_once('.').is_none_or(|(_, d)| d.len() < 2)),
+        "{:?}",
+        resaved[1]
+    );
+    let run = env.run(&["export", "resaved.csv", "-o", "out.csv"]);
+    succeeded(&run);
+    assert_eq!(env.read("out.csv"), env.read("want.csv"));
+    assert!(
+        run.stderr.contains(
+            "Exported 1,000 of 1,000 leads as csv to out.csv: expected net value EUR 10,751,569.\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
 /// Progress on a terminal, silence in a pipe: run under `script`, which gives the command a
 /// pseudo-terminal, and plainly.
 #[test]

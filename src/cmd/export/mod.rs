@@ -118,8 +118,8 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let rows_read = pipeline::run(
         &mut input,
         |rows, checks| {
-            if let (true, None, Some(first)) = (layout.scored, decimals.get(), rows.first()) {
-                let _ = decimals.set(written_decimals(first));
+            if let (true, None, false) = (layout.scored, decimals.get(), rows.is_empty()) {
+                let _ = decimals.set(written_decimals(rows));
             }
             seen.expect_file(rows.first(), size);
             check_rows(ctx.source, layout.id_col, rows, &mut seen, checks)
