@@ -714,6 +714,52 @@ fn a_scored_file_whose_first_row_lost_its_trailing_zeros_keeps_its_decimals() {
     );
 }
 
+/// A file scored with `--decimals 0` that a German spreadsheet saved: `;`, and dots grouping the
+/// thousands of whole amounts (`65.330`). Those dots are no decimal point (the file reads them as
+/// 65330, as it reads every number), so the file holds whole amounts and exports as one.
+#[test]
+fn a_scored_file_of_whole_amounts_with_grouped_thousands_is_read_as_written() {
+    let env = crate::util::shipped_model_env();
+    env.copy("data/leads.csv", "leads.csv");
+    let scored = ["score", "leads.csv", "--with-input", "--decimals", "0"];
+    succeeded(&env.run(&[&scored[..], &["-o", "scored.csv"]].concat()));
+    succeeded(&env.run(&["export", "leads.csv", "--decimals", "0", "-o", "want.csv"]));
+    let group = |whole: &str| {
+        let (sign, digits) = whole.split_at(usize::from(whole.starts_with('-')));
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push('.');
+            }
+            out.push(c);
+        }
+        format!("{sign}{out}")
+    };
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    for (i, row) in csv_rows(&env.read("scored.csv")).iter().enumerate() {
+        let mut row = row.clone();
+        if i > 0 {
+            for field in &mut row[1..=5] {
+                *field = group(field);
+            }
+            row[6] = row[6].replace('.', ",");
+        }
+        w.write_record(&row).unwrap();
+    }
+    env.write("resaved.csv", w.into_inner().unwrap());
+    assert!(env
+        .read("resaved.csv")
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("L000081;65.330;19.188;46.142;"));
+    let run = env.run(&["export", "resaved.csv", "-o", "out.csv"]);
+    succeeded(&run);
+    assert_eq!(env.read("out.csv"), env.read("want.csv"));
+}
+
 /// Progress on a terminal, silence in a pipe: run under `script`, which gives the command a
 /// pseudo-terminal, and plainly.
 #[test]
