@@ -111,6 +111,61 @@ fn the_workbook_reads_back_with_every_lead_and_number_in_order() {
     assert!(!input_texts.iter().any(|(name, _)| *name == "employees"));
 }
 
+/// A lead list from a German spreadsheet (`;`, decimal commas) carries its numbers into the
+/// workbook as numbers too, read with its decimal mark as its features are: `6951,94` is the
+/// number a comma-separated list's `6951.94` is. What would lose something stays text there as
+/// it does in a plain list (`8693,70` like `8693.70`, `1.234,5` like `1,234.5`), and so does
+/// text with commas.
+#[test]
+fn a_lead_list_with_decimal_commas_carries_its_numbers_into_the_workbook_as_numbers() {
+    let env = crate::util::shipped_model_env();
+    env.write(
+        "leads.csv",
+        "lead_id;company;industry;region;employees;annual_revenue;lead_source;product_interest;first_order_value;budget\n\
+         L000001;Rossi, Health Ltd;healthcare;central;76;8669388;referral;standard;8693,70;-3,5\n\
+         L000004;Alpen Invest Inc.;finance;east;177;18262108;referral;basic;6951,94;1.234,5\n\
+         L000005;Jones;construction;west;30;11838807;paid_ads;basic;2900,67;12\n",
+    );
+    succeeded(&env.run(&["export", "leads.csv", "--keep-order", "-o", "leads.xlsx"]));
+    let mut book: Xlsx<_> = open_workbook(env.path("leads.xlsx")).unwrap();
+    let range = book.worksheet_range("Leads").unwrap();
+    let column = |name: &str| {
+        (0..range.width())
+            .find(|&c| range.get((0, c)) == Some(&Data::String(name.into())))
+            .unwrap()
+    };
+    let cells = |name: &str| -> Vec<Data> {
+        let c = column(name);
+        (1..=3)
+            .map(|r| range.get((r, c)).unwrap().clone())
+            .collect()
+    };
+    assert_eq!(
+        cells("first_order_value"),
+        [
+            Data::String("8693,70".into()),
+            Data::Float(6951.94),
+            Data::Float(2900.67)
+        ]
+    );
+    assert_eq!(
+        cells("budget"),
+        [
+            Data::Float(-3.5),
+            Data::String("1.234,5".into()),
+            Data::Float(12.0)
+        ]
+    );
+    assert_eq!(
+        cells("employees"),
+        [Data::Float(76.0), Data::Float(177.0), Data::Float(30.0)]
+    );
+    assert_eq!(
+        cells("company")[0],
+        Data::String("Rossi, Health Ltd".into())
+    );
+}
+
 /// An input value as the workbook's number: when the number's shortest text is the value's
 /// (`250`, `900.25`; not `400.00`, `00123` or `1e5`).
 fn lossless_number(text: &str) -> Option<f64> {

@@ -266,7 +266,8 @@ impl<'e> Writer<'e> {
                     id,
                     carried,
                     breakdown,
-                )?;
+                )?
+                .with_decimal_comma(ctx.layout.decimal_comma);
                 Writer::Xlsx(match scope {
                     Some(scope) => book.with_scope(scope),
                     None => book,
