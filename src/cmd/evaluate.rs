@@ -43,6 +43,14 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
             "evaluate takes --history or --holdout, not both".into(),
         ));
     }
+    // Only a cross-validation trains, so only --history reads a config: given with the others
+    // alone, it would be silently ignored (even a file that does not exist).
+    if let (Some(config), None) = (&args.config, &args.history) {
+        return Err(Error::Usage(format!(
+            "--config {} is read only with --history (the settings to cross-validate with); --holdout, --leads and --drift judge the model (--model) as it was trained",
+            config.display()
+        )));
+    }
     // Refused before anything is read or printed: the charts go into a directory, made if
     // missing, and a file there (a lead list, say) is never written over.
     if let Some(dir) = args.plot.as_deref().filter(|d| d.exists() && !d.is_dir()) {

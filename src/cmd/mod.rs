@@ -83,6 +83,20 @@ fn open_leads(
     })
 }
 
+/// A carried input value as a comma-separated copy writes it: a number of a numeric feature
+/// read with a decimal comma (`pointed`, see [`FeatureColumns::decimal_comma_numbers`]) with a
+/// decimal point and without grouping dots (`6951,94` is `6951.94`, `1.200` is `1200`), digit
+/// for digit; anything else as it was.
+fn carried_text(text: Cow<'_, str>, pointed: bool) -> Cow<'_, str> {
+    if !pointed {
+        return text;
+    }
+    match crate::io::table::renumber(&text, true, false) {
+        Cow::Owned(plain) => Cow::Owned(plain),
+        Cow::Borrowed(_) => text,
+    }
+}
+
 /// The lead list to read: the one named, else standard input when something is piped in.
 /// `verb` is the command (`score`), for the message when neither is there.
 fn leads_path(named: Option<&Path>, stdin_is_terminal: bool, verb: &str) -> Result<PathBuf> {

@@ -634,12 +634,11 @@ fn gate(force: bool, config: &Config, current: &Model, cur: &Figures, cand: &Fig
         (Some(_), None) => false,
         _ => true,
     };
+    let (change, tolerance) = percents(mae_change, r.max_mae_increase, mae_ok);
     let mae_text = format!(
-        "holdout MAE of net value {} vs {} ({:+.1}%, tolerance +{:.1}%)",
+        "holdout MAE of net value {} vs {} ({change}%, tolerance {tolerance}%)",
         crate::report::format::whole(b),
         crate::report::format::whole(a),
-        mae_change * 100.0,
-        r.max_mae_increase * 100.0
     );
     let gini_text = format!(
         "Gini {} vs {} (tolerance -{:.3})",
@@ -691,6 +690,26 @@ fn gate(force: bool, config: &Config, current: &Model, cur: &Figures, cand: &Fig
         forced,
         reason,
     }
+}
+
+/// The MAE's change and its tolerance as percentages, side by side: to one decimal, or, when a
+/// change beyond the tolerance would read as the tolerance itself (`+2.0%, tolerance +2.0%` for
+/// 2.04%), to as many more (up to four) as it takes to show that it is beyond.
+fn percents(change: f64, tolerance: f64, within: bool) -> (String, String) {
+    let at = |d: usize| {
+        (
+            format!("{:+.d$}", change * 100.0),
+            format!("+{:.d$}", tolerance * 100.0),
+        )
+    };
+    let mut shown = at(1);
+    for d in 2..=4 {
+        if within || shown.0 != shown.1 {
+            break;
+        }
+        shown = at(d);
+    }
+    shown
 }
 
 /// The level effects that moved between the current model and `candidate`, largest first,

@@ -61,6 +61,9 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         Vec::new()
     };
     let carried: Vec<&str> = extra.iter().map(|&c| input.headers()[c].as_str()).collect();
+    // The output is comma-separated: numbers a decimal comma wrote are carried with a point.
+    let numbers = cols.decimal_comma_numbers();
+    let pointed: Vec<bool> = extra.iter().map(|c| numbers.contains(c)).collect();
     let mut part_columns = components
         .as_ref()
         .map_or_else(Vec::new, |c| column_names(&c.parts));
@@ -94,6 +97,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         cols: &cols,
         source: &source,
         extra: &extra,
+        pointed: &pointed,
         id_col,
         decimals: args.decimals as usize,
         skip_invalid: args.skip_invalid.is_some(),
@@ -135,6 +139,8 @@ struct Ctx<'a> {
     cols: &'a FeatureColumns,
     source: &'a Source,
     extra: &'a [usize],
+    /// For each of `extra`, whether it is a number to carry with a decimal point.
+    pointed: &'a [bool],
     id_col: usize,
     decimals: usize,
     skip_invalid: bool,
@@ -190,7 +196,12 @@ fn score_batch(ctx: &Ctx, batch: &mut Batch<Option<Error>>) -> Done {
         lead.line = line_of(row.record());
         done.summary.add(&lead);
         done.summary.drift.add(&lead, ctx.scorer.model());
-        let text: Vec<std::borrow::Cow<str>> = ctx.extra.iter().map(|&c| row.text(c)).collect();
+        let text: Vec<std::borrow::Cow<str>> = ctx
+            .extra
+            .iter()
+            .zip(ctx.pointed)
+            .map(|(&c, &pointed)| super::carried_text(row.text(c), pointed))
+            .collect();
         out.append(&lead, &text);
         done.ends.push(out.get_ref().len());
         done.nets.push(lead.money.net);

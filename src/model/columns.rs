@@ -100,6 +100,22 @@ impl FeatureColumns {
         Ok(value)
     }
 
+    /// The lead list's columns holding numeric features, when the list writes a decimal comma
+    /// (it is not comma-separated); none otherwise. A comma-separated copy of such a column (the
+    /// input `score --with-input` carries) must write its numbers with a decimal point, or a
+    /// reader of that copy, `export` among them, reads `1.200` as 1.2 and refuses `6951,94`.
+    pub fn decimal_comma_numbers(&self) -> Vec<usize> {
+        if !self.decimal_comma {
+            return Vec::new();
+        }
+        self.specs
+            .iter()
+            .zip(&self.index)
+            .filter(|(s, _)| matches!(s.kind, FeatureKind::Numeric { .. }))
+            .map(|(_, &c)| c)
+            .collect()
+    }
+
     /// The column of the lead list that feature `f` is read from.
     pub fn column(&self, f: usize) -> usize {
         self.index[f]

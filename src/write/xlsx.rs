@@ -18,7 +18,9 @@
 //! text it was (`00123`, `+49 30 1234`, `1e5`, `1,000`, `12.50`, `.5`, a 16-digit id), since a
 //! number would show it otherwise. So Excel sorts and sums numeric columns without its "number
 //! stored as text" flag, and a zip code keeps its leading zero; a column whose values are
-//! written with trailing zeros (`400.00`) keeps those values as text.
+//! written with trailing zeros (`400.00`) keeps those values as text. From a lead list with a
+//! decimal comma (not comma-separated), `6951,94` is read as `6951.94` by the same rule
+//! ([`XlsxWriter::with_decimal_comma`]).
 //!
 //! Memory: the Leads sheet is a rust_xlsxwriter "constant memory" worksheet. Each row is flushed
 //! to a temporary file as soon as the next one starts and strings are stored inline, so writing
@@ -320,6 +322,9 @@ pub struct XlsxWriter<'e> {
     names: Vec<String>,
     /// Which leads the workbook holds, when not every lead scored: see [`XlsxWriter::with_scope`].
     scope: Option<String>,
+    /// The lead list writes numbers with a decimal comma (it is not comma-separated): a carried
+    /// `6951,94` is the number 6951.94 there. See [`XlsxWriter::with_decimal_comma`].
+    decimal_comma: bool,
     reasons: String,
     warnings: String,
     /// A carried number as written back, for [`carried_number`].
@@ -412,6 +417,7 @@ impl<'e> XlsxWriter<'e> {
             sums: Accumulator::new(decimals),
             names,
             scope: None,
+            decimal_comma: false,
             reasons: String::new(),
             warnings: String::new(),
             shown: String::new(),
@@ -427,6 +433,15 @@ impl<'e> XlsxWriter<'e> {
     /// a formula is kept text, as in every cell.
     pub fn with_scope(mut self, scope: String) -> Self {
         self.scope = Some(scope);
+        self
+    }
+
+    /// The carried columns come from a lead list with a decimal comma (`;`- or tab-separated,
+    /// as leadscore reads its features): a value with a comma and no dot (`6951,94`, `-3,5`) is
+    /// a number when, read with a decimal point, [`carried_number`] takes it as one; `12,50`
+    /// and `1.234,5` stay text, as `12.50` and `1,234.5` do.
+    pub fn with_decimal_comma(mut self, decimal_comma: bool) -> Self {
+        self.decimal_comma = decimal_comma;
         self
     }
 
@@ -576,7 +591,9 @@ impl<'e> XlsxWriter<'e> {
         )?;
         for (i, text) in passthrough.iter().enumerate() {
             let col = self.passthrough + i as ColNum;
-            match carried_number(text, &mut self.shown) {
+            let pointed = (self.decimal_comma && text.contains(',') && !text.contains('.'))
+                .then(|| text.replace(',', "."));
+            match carried_number(pointed.as_deref().unwrap_or(text), &mut self.shown) {
                 Some(v) => {
                     ws.write_number(row, col, v)?;
                 }

@@ -263,6 +263,28 @@ fn evaluate_needs_something_to_evaluate() {
     );
 }
 
+/// `--config` says how `--history` cross-validates; the other evaluations judge the model as it
+/// is, so a config given with them alone (here one that does not even exist) is refused rather
+/// than silently ignored.
+#[test]
+fn a_config_without_history_is_refused_not_ignored() {
+    let env = shipped_env();
+    env.copy("data/customers_2026q4.csv", "data/customers_2026q4.csv");
+    for (what, file) in [
+        ("--leads", "data/leads.csv"),
+        ("--drift", "data/leads.csv"),
+        ("--holdout", "data/customers_2026q4.csv"),
+    ] {
+        let run = env.run(&["evaluate", what, file, "--config", "missing.toml"]);
+        assert_eq!(run.code, 2, "{what}: {}", run.stderr);
+        assert_eq!(
+            run.stderr,
+            "error: --config missing.toml is read only with --history (the settings to cross-validate with); --holdout, --leads and --drift judge the model (--model) as it was trained\n"
+        );
+        assert_eq!(run.stdout, "");
+    }
+}
+
 /// Fresh leads from the generator, optionally shifted: every retail, manufacturing and software
 /// lead made hospitality, and every company eight times larger.
 fn fresh_leads(env: &Env, name: &str, shifted: bool) {

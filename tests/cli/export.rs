@@ -111,6 +111,61 @@ fn the_workbook_reads_back_with_every_lead_and_number_in_order() {
     assert!(!input_texts.iter().any(|(name, _)| *name == "employees"));
 }
 
+/// A lead list from a German spreadsheet (`;`, decimal commas) carries its numbers into the
+/// workbook as numbers too, read with its decimal mark as its features are: `6951,94` is the
+/// number a comma-separated list's `6951.94` is. What would lose something stays text there as
+/// it does in a plain list (`8693,70` like `8693.70`, `1.234,5` like `1,234.5`), and so does
+/// text with commas.
+#[test]
+fn a_lead_list_with_decimal_commas_carries_its_numbers_into_the_workbook_as_numbers() {
+    let env = crate::util::shipped_model_env();
+    env.write(
+        "leads.csv",
+        "lead_id;company;industry;region;employees;annual_revenue;lead_source;product_interest;first_order_value;budget\n\
+         L000001;Rossi, Health Ltd;healthcare;central;76;8669388;referral;standard;8693,70;-3,5\n\
+         L000004;Alpen Invest Inc.;finance;east;177;18262108;referral;basic;6951,94;1.234,5\n\
+         L000005;Jones;construction;west;30;11838807;paid_ads;basic;2900,67;12\n",
+    );
+    succeeded(&env.run(&["export", "leads.csv", "--keep-order", "-o", "leads.xlsx"]));
+    let mut book: Xlsx<_> = open_workbook(env.path("leads.xlsx")).unwrap();
+    let range = book.worksheet_range("Leads").unwrap();
+    let column = |name: &str| {
+        (0..range.width())
+            .find(|&c| range.get((0, c)) == Some(&Data::String(name.into())))
+            .unwrap()
+    };
+    let cells = |name: &str| -> Vec<Data> {
+        let c = column(name);
+        (1..=3)
+            .map(|r| range.get((r, c)).unwrap().clone())
+            .collect()
+    };
+    assert_eq!(
+        cells("first_order_value"),
+        [
+            Data::String("8693,70".into()),
+            Data::Float(6951.94),
+            Data::Float(2900.67)
+        ]
+    );
+    assert_eq!(
+        cells("budget"),
+        [
+            Data::Float(-3.5),
+            Data::String("1.234,5".into()),
+            Data::Float(12.0)
+        ]
+    );
+    assert_eq!(
+        cells("employees"),
+        [Data::Float(76.0), Data::Float(177.0), Data::Float(30.0)]
+    );
+    assert_eq!(
+        cells("company")[0],
+        Data::String("Rossi, Health Ltd".into())
+    );
+}
+
 /// An input value as the workbook's number: when the number's shortest text is the value's
 /// (`250`, `900.25`; not `400.00`, `00123` or `1e5`).
 fn lossless_number(text: &str) -> Option<f64> {
@@ -651,6 +706,104 @@ fn a_scored_file_is_rescored_and_checked_against_the_model() {
         run.stderr,
         "error: bare.csv: holds scores written by `leadscore score` without --with-input, so not the leads' own columns that export re-scores them from; score with --with-input, or export the lead list itself\n"
     );
+}
+
+/// A spreadsheet that saves a scored file drops the money's trailing zeros: a row of
+/// `43781.50,16990.40,26791.10` comes back as `43781.5,16990.4,26791.1`. Read first, such a row
+/// must not make the export write every lead with one decimal (or none): the file's decimals are
+/// the most any of its first rows shows.
+#[test]
+fn a_scored_file_whose_first_row_lost_its_trailing_zeros_keeps_its_decimals() {
+    let env = crate::util::shipped_model_env();
+    env.copy("data/leads.csv", "leads.csv");
+    succeeded(&env.run(&["score", "leads.csv", "--with-input", "-o", "scored.csv"]));
+    succeeded(&env.run(&["export", "leads.csv", "-o", "want.csv"]));
+    let mut rows = csv_rows(&env.read("scored.csv"));
+    let first = 1 + rows[1..]
+        .iter()
+        .position(|r| r[1].ends_with('0') && r[2].ends_with('0'))
+        .expect("a lead whose return and burden end in 0");
+    let moved = rows.remove(first);
+    rows.insert(1, moved);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for (i, row) in rows.iter().enumerate() {
+        let mut row = row.clone();
+        for field in row.iter_mut().take(7).skip(1).filter(|_| i > 0) {
+            if field.contains('.') {
+                *field = field
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+                    .to_string();
+            }
+        }
+        w.write_record(&row).unwrap();
+    }
+    env.write("resaved.csv", w.into_inner().unwrap());
+    // The row read first shows fewer than 2 decimals in every figure.
+    let resaved = csv_rows(&env.read("resaved.csv"));
+    assert!(
+        resaved[1][1..=3]
+            .iter()
+            .all(|f| f.split_once('.').is_none_or(|(_, d)| d.len() < 2)),
+        "{:?}",
+        resaved[1]
+    );
+    let run = env.run(&["export", "resaved.csv", "-o", "out.csv"]);
+    succeeded(&run);
+    assert_eq!(env.read("out.csv"), env.read("want.csv"));
+    assert!(
+        run.stderr.contains(
+            "Exported 1,000 of 1,000 leads as csv to out.csv: expected net value EUR 10,751,569.\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A file scored with `--decimals 0` that a German spreadsheet saved: `;`, and dots grouping the
+/// thousands of whole amounts (`65.330`). Those dots are no decimal point (the file reads them as
+/// 65330, as it reads every number), so the file holds whole amounts and exports as one.
+#[test]
+fn a_scored_file_of_whole_amounts_with_grouped_thousands_is_read_as_written() {
+    let env = crate::util::shipped_model_env();
+    env.copy("data/leads.csv", "leads.csv");
+    let scored = ["score", "leads.csv", "--with-input", "--decimals", "0"];
+    succeeded(&env.run(&[&scored[..], &["-o", "scored.csv"]].concat()));
+    succeeded(&env.run(&["export", "leads.csv", "--decimals", "0", "-o", "want.csv"]));
+    let group = |whole: &str| {
+        let (sign, digits) = whole.split_at(usize::from(whole.starts_with('-')));
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push('.');
+            }
+            out.push(c);
+        }
+        format!("{sign}{out}")
+    };
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    for (i, row) in csv_rows(&env.read("scored.csv")).iter().enumerate() {
+        let mut row = row.clone();
+        if i > 0 {
+            for field in &mut row[1..=5] {
+                *field = group(field);
+            }
+            row[6] = row[6].replace('.', ",");
+        }
+        w.write_record(&row).unwrap();
+    }
+    env.write("resaved.csv", w.into_inner().unwrap());
+    assert!(env
+        .read("resaved.csv")
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("L000081;65.330;19.188;46.142;"));
+    let run = env.run(&["export", "resaved.csv", "-o", "out.csv"]);
+    succeeded(&run);
+    assert_eq!(env.read("out.csv"), env.read("want.csv"));
 }
 
 /// Progress on a terminal, silence in a pipe: run under `script`, which gives the command a

@@ -328,6 +328,25 @@ fn with_input_writes_windows_1252_leads_back_as_utf8() {
     assert_eq!(styled, std::fs::read(env.path("plain-out.csv")).unwrap());
 }
 
+/// `score --with-input` writes a comma-separated file, so the numbers a German lead list wrote
+/// with a decimal comma (`4.200,50`) are carried as that file writes numbers (`4200.50`): else
+/// every reader of it, `export` first, would read `1.200` as 1.2 and refuse `4.200,50`. The
+/// output is the plain list's, byte for byte, and exports again; so is `export`'s own CSV.
+#[test]
+fn with_input_carries_decimal_comma_numbers_as_the_comma_separated_output_writes_them() {
+    let env = trained_env();
+    env.write("styled.csv", restyle(LEADS, GERMAN));
+    let args = ["--with-input", "--keep-order", "-o"];
+    succeeded(&env.run(&[&["score", "styled.csv"][..], &args, &["styled-out.csv"]].concat()));
+    succeeded(&env.run(&[&["score", LEADS][..], &args, &["plain-out.csv"]].concat()));
+    assert_eq!(env.read("styled-out.csv"), env.read("plain-out.csv"));
+    succeeded(&env.run(&["export", "styled-out.csv", "-o", "again.csv"]));
+    succeeded(&env.run(&["export", "styled.csv", "-o", "styled-export.csv"]));
+    succeeded(&env.run(&["export", LEADS, "-o", "plain-export.csv"]));
+    assert_eq!(env.read("again.csv"), env.read("plain-export.csv"));
+    assert_eq!(env.read("styled-export.csv"), env.read("plain-export.csv"));
+}
+
 #[test]
 fn history_with_a_bom_and_crlf_trains_as_the_plain_file() {
     history_trains_as_plain(BOM_CRLF, &[]);

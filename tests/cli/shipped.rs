@@ -209,3 +209,35 @@ fn from_q4_partner_customers_cost_5725_more_to_serve_and_paid_ads_850_less() {
         }
     }
 }
+
+/// The README's retrain on the sample data, with no tolerance for a worse MAE: the candidate's
+/// 8,055 against the current 8,051 is 0.05% worse, which one decimal shows as `+0.0%` beside a
+/// tolerance of `+0.0%`; a refusal must show the change that is beyond it.
+#[test]
+fn a_change_just_beyond_the_tolerance_is_shown_beyond_it() {
+    let env = Env::new();
+    env.copy("models/model.json", "models/model.json");
+    env.copy("data/customers.csv", "data/customers.csv");
+    env.copy("data/customers_2026q4.csv", "data/customers_2026q4.csv");
+    let config = std::fs::read_to_string(repo("leadscore.toml")).unwrap();
+    env.write(
+        "strict.toml",
+        format!("{config}\n[retrain]\nmax_mae_increase = 0\n"),
+    );
+    let run = env.run(&[
+        "retrain",
+        "--history",
+        "data/customers_2026q4.csv",
+        "--config",
+        "strict.toml",
+        "--dry-run",
+    ]);
+    assert_eq!(run.code, 3, "{}{}", run.stderr, run.stdout);
+    assert!(
+        run.stdout.contains(
+            "Why: the candidate is worse beyond tolerance: holdout MAE of net value 8,055 vs 8,051 (+0.05%, tolerance +0.00%).\n"
+        ),
+        "{}",
+        run.stdout
+    );
+}

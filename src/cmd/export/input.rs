@@ -268,19 +268,31 @@ impl Plan {
     }
 }
 
-/// The decimals a scored file's money was written with: the most after the point (or comma,
-/// for a file a European spreadsheet saved) among the first row's return, burden and net, since
-/// a spreadsheet may drop trailing zeros.
-pub(super) fn written_decimals(record: &crate::io::records::Record) -> usize {
-    (1..=3)
-        .filter_map(|c| record.get(c))
-        .map(|f| decimals_of(decode(f).trim()))
+/// The decimals a scored file's money was written with: the most after the decimal mark among
+/// the return, burden and net of the rows read first (a batch), since a spreadsheet drops
+/// trailing zeros: one row's `43781.5`, `16990.4` and `26791.1` were written with 2 decimals
+/// when another row says `65329.74`.
+pub(super) fn written_decimals(rows: &[crate::io::records::Record], decimal_comma: bool) -> usize {
+    rows.iter()
+        .flat_map(|record| (1..=3).filter_map(|c| record.get(c)))
+        .map(|f| decimals_of(decode(f).trim(), decimal_comma))
         .max()
         .unwrap_or(0)
 }
 
-/// Digits after the decimal point or comma of a written figure (at most 9).
-pub(super) fn decimals_of(figure: &str) -> usize {
+/// Digits after the decimal mark of a written figure (at most 9), the mark being what
+/// [`parse_number`] reads as one: in a file with a decimal comma (one a European spreadsheet
+/// saved) dots that group thousands are no decimal point, so `65.330` is a whole number there,
+/// as `65.329,74` has 2 decimals and `12.5` has 1.
+///
+/// [`parse_number`]: crate::io::table::parse_number
+pub(super) fn decimals_of(figure: &str, decimal_comma: bool) -> usize {
+    let grouped = decimal_comma
+        && !figure.contains(',')
+        && crate::io::table::parse_number(figure, true).ok() != Some(figure.parse::<f64>().ok());
+    if grouped {
+        return 0;
+    }
     figure
         .rsplit_once(['.', ','])
         .map_or(0, |(_, frac)| frac.len())

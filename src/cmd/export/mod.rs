@@ -128,8 +128,8 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let rows_read = pipeline::run(
         &mut input,
         |rows, checks| {
-            if let (true, None, Some(first)) = (layout.scored, decimals.get(), rows.first()) {
-                let _ = decimals.set(written_decimals(first));
+            if let (true, None, false) = (layout.scored, decimals.get(), rows.is_empty()) {
+                let _ = decimals.set(written_decimals(rows, layout.decimal_comma));
             }
             seen.expect_file(rows.first(), size);
             check_rows(ctx.source, layout.id_col, rows, &mut seen, checks)
@@ -328,7 +328,11 @@ impl<'a> Ctx<'a> {
         let fields: Vec<String> = (1..=3)
             .map(|c| decode(&record[c]).trim().to_string())
             .collect();
-        let d = fields.iter().map(|f| decimals_of(f)).max().unwrap_or(0);
+        let d = fields
+            .iter()
+            .map(|f| decimals_of(f, self.layout.decimal_comma))
+            .max()
+            .unwrap_or(0);
         let eq = self.scorer.equation();
         let ret = round_to(lead.total(eq, Role::Return), d);
         let burden = round_to(lead.total(eq, Role::Burden), d);

@@ -136,6 +136,12 @@ impl Target<'_> {
         let mut totals = Accumulator::new(d);
         let mut lead = ScoredLead::default();
         let mut text: Vec<Cow<str>> = Vec::with_capacity(carried.len());
+        // A CSV is comma-separated: numbers a decimal comma wrote are carried with a point, as
+        // `score --with-input` carries them, so the file reads back (JSON keeps them as given).
+        let numbers = match &csv {
+            Some(_) => ctx.cols.decimal_comma_numbers(),
+            None => Vec::new(),
+        };
         for row in rows {
             ctx.score(&row.record, &mut lead)?;
             text.clear();
@@ -148,7 +154,11 @@ impl Target<'_> {
                 totals.add(&lead);
                 continue;
             }
-            text.extend(ctx.plan.carried.iter().map(|&c| decode(&row.record[c])));
+            text.extend(
+                ctx.plan.carried.iter().map(|&c| {
+                    crate::cmd::carried_text(decode(&row.record[c]), numbers.contains(&c))
+                }),
+            );
             match &mut csv {
                 Some(w) => {
                     let _ = w.write(&lead, &text);
@@ -266,7 +276,8 @@ impl<'e> Writer<'e> {
                     id,
                     carried,
                     parts,
-                )?;
+                )?
+                .with_decimal_comma(ctx.layout.decimal_comma);
                 Writer::Xlsx(match scope {
                     Some(scope) => book.with_scope(scope),
                     None => book,
