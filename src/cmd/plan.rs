@@ -122,7 +122,9 @@ pub fn run(args: &PlanArgs) -> Result<()> {
         }),
         None => None,
     };
-    // `--with-input`: every column but the id, as read, after the plan's own.
+    // `--with-input`: every column but the id, as read, after the plan's own; the model's
+    // numbers from a list with a decimal comma written as this comma-separated file writes
+    // them, as `score --with-input` carries them.
     let carried_cols: Vec<usize> = if args.with_input {
         (0..input.headers().len())
             .filter(|&c| c != id_col)
@@ -130,6 +132,7 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     } else {
         Vec::new()
     };
+    let pointed = cols.decimal_comma_numbers();
     let dialect = Dialect::new(b',');
     let mut carried: Vec<u8> = Vec::new();
     let decimals = args.decimals as usize;
@@ -186,7 +189,9 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             let start = carried.len();
             dialect.text_record(
                 &mut carried,
-                carried_cols.iter().map(|&c| decode(&record[c])),
+                carried_cols
+                    .iter()
+                    .map(|&c| super::carried_text(decode(&record[c]), pointed.contains(&c))),
             );
             carried.pop(); // The line end: the cells go on the plan's line.
             start..carried.len()

@@ -345,6 +345,11 @@ fn with_input_carries_decimal_comma_numbers_as_the_comma_separated_output_writes
     succeeded(&env.run(&["export", LEADS, "-o", "plain-export.csv"]));
     assert_eq!(env.read("again.csv"), env.read("plain-export.csv"));
     assert_eq!(env.read("styled-export.csv"), env.read("plain-export.csv"));
+    // A plan's carried columns alike.
+    let plan = ["--capacity", "support_hours=1200", "--with-input", "-o"];
+    succeeded(&env.run(&[&["plan", "styled.csv"][..], &plan, &["styled-plan.csv"]].concat()));
+    succeeded(&env.run(&[&["plan", LEADS][..], &plan, &["plain-plan.csv"]].concat()));
+    assert_eq!(env.read("styled-plan.csv"), env.read("plain-plan.csv"));
 }
 
 #[test]
