@@ -510,7 +510,37 @@ pub fn find_column(path: &str, headers: &[String], name: &str, role: &str) -> Re
             .collect();
         problem.push_str(&format!("; the header has: {}", list.join(", ")));
     }
+    if let Some(hint) = one_column_hint(headers) {
+        problem.push_str(&hint);
+    }
     Err(Error::file(path, problem))
+}
+
+/// When a header reads as one column holding a likely delimiter (`lead_id,company,...` read
+/// with `--delimiter ';'`), what to say of it: the delimiter it most holds, and the flag. A
+/// single column's name never holds the delimiter it was split on, so the one it holds is not.
+fn one_column_hint(headers: &[String]) -> Option<String> {
+    let [only] = headers else {
+        return None;
+    };
+    let (name, count) = [
+        (',', "comma"),
+        (';', "semicolon"),
+        ('\t', "tab"),
+        ('|', "pipe"),
+    ]
+    .into_iter()
+    .map(|(c, name)| (name, only.matches(c).count()))
+    .max_by_key(|&(_, n)| n)
+    .filter(|&(_, n)| n > 0)?;
+    let (s, them) = if count == 1 {
+        ("", "it")
+    } else {
+        ("s", "them")
+    };
+    Some(format!(
+        "; the header reads as one column with {count} {name}{s} in it: is the file separated by {them}? (--delimiter sets the separator; left out, it is sniffed from the header)"
+    ))
 }
 
 /// How alike two names must be (normalized Damerau-Levenshtein) to be a likely typo.
@@ -1484,6 +1514,24 @@ mod tests {
         ] {
             assert_eq!(trim(text), text.trim(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_header_read_as_one_column_names_the_separator_it_holds() {
+        let one = |h: &str| one_column_hint(&[h.to_string()]);
+        assert_eq!(
+            one("lead_id,company,region").as_deref(),
+            Some("; the header reads as one column with 2 commas in it: is the file separated by them? (--delimiter sets the separator; left out, it is sniffed from the header)")
+        );
+        assert!(one("id\tname")
+            .unwrap()
+            .contains(" 1 tab in it: is the file separated by it?"));
+        // Most of one kind wins: a semicolon file whose names hold a comma.
+        assert!(one("id;name, first;region")
+            .unwrap()
+            .contains(" 2 semicolons "));
+        assert_eq!(one("lead_id"), None);
+        assert_eq!(one_column_hint(&["a,b".to_string(), "c".to_string()]), None);
     }
 
     /// Every string the short path reads, it reads to the bit as `str::parse` does; strings it

@@ -146,6 +146,22 @@ fn lead_list_without_its_id_column_points_to_the_id_flag() {
     );
 }
 
+/// A comma-separated list read with `--delimiter ';'` has one column, the whole header line:
+/// the message says which separator that line holds, and where to set it.
+#[test]
+fn a_header_read_as_one_column_points_to_the_separator_it_holds() {
+    let env = trained_env();
+    let header = fixture(LEADS).lines().next().unwrap().to_string();
+    let commas = header.matches(',').count();
+    fails(
+        &env,
+        &["score", LEADS, "-o", "scores.csv", "--delimiter", ";"],
+        &format!(
+            "error: leads.csv: no column \"lead_id\" (the lead id; pass --id COLUMN to use another); the header has: {header}; the header reads as one column with {commas} commas in it: is the file separated by them? (--delimiter sets the separator; left out, it is sniffed from the header)\n"
+        ),
+    );
+}
+
 #[test]
 fn id_flag_naming_a_missing_column_suggests_the_closest_column() {
     let env = trained_env();
