@@ -640,12 +640,7 @@ fn gate(force: bool, config: &Config, current: &Model, cur: &Figures, cand: &Fig
         crate::report::format::whole(b),
         crate::report::format::whole(a),
     );
-    let gini_text = format!(
-        "Gini {} vs {} (tolerance -{:.3})",
-        crate::report::format::r2(gb),
-        crate::report::format::r2(ga),
-        r.max_gini_drop
-    );
+    let gini_text = gini_text(ga, gb, r.max_gini_drop, gini_ok);
     let age = crate::io::date::days_of_timestamp(&current.created_at)
         .map(|d| crate::io::date::today() - d);
     let too_old = match (r.max_age_days, age) {
@@ -712,6 +707,27 @@ fn percents(change: f64, tolerance: f64, within: bool) -> (String, String) {
     shown
 }
 
+/// The Ginis (candidate, then current) and the drop allowed: to three decimals, or, when a drop
+/// beyond the tolerance would read as within it (0.413 vs 0.433, tolerance -0.020, for a drop of
+/// 0.0201), to as many more (up to six) as it takes to show that it is beyond.
+fn gini_text(current: Option<f64>, candidate: Option<f64>, tolerance: f64, within: bool) -> String {
+    let shown =
+        |v: Option<f64>, d: usize| v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.d$}"));
+    let mut d = 3;
+    if let (Some(a), Some(b), false) = (current, candidate, within) {
+        // The drop and the tolerance as printed, in units of the last decimal shown.
+        let units = |v: f64, d: usize| (v * 10f64.powi(d as i32)).round() as i64;
+        while d < 6 && units(a, d) - units(b, d) <= units(tolerance, d) {
+            d += 1;
+        }
+    }
+    format!(
+        "Gini {} vs {} (tolerance -{tolerance:.d$})",
+        shown(candidate, d),
+        shown(current, d)
+    )
+}
+
 /// The level effects that moved between the current model and `candidate`, largest first,
 /// with levels only one of them has.
 fn effects(report: &mut RetrainReport, current: &Model, candidate: &Model) -> Result<()> {
@@ -726,4 +742,34 @@ fn effects(report: &mut RetrainReport, current: &Model, candidate: &Model) -> Re
 
 fn short(label: &str) -> &str {
     label.split(' ').next().unwrap_or(label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gini_drop_beyond_the_tolerance_is_shown_beyond_it() {
+        // Within: three decimals, as always.
+        assert_eq!(
+            gini_text(Some(0.711), Some(0.710), 0.02, true),
+            "Gini 0.710 vs 0.711 (tolerance -0.020)"
+        );
+        // A drop of 0.0201 against 0.02 read "0.413 vs 0.433" at three decimals: a drop of
+        // exactly the tolerance, refused.
+        assert_eq!(
+            gini_text(Some(0.4330), Some(0.4129), 0.02, false),
+            "Gini 0.4129 vs 0.4330 (tolerance -0.0200)"
+        );
+        // Already plain at three: unchanged.
+        assert_eq!(
+            gini_text(Some(0.433), Some(0.400), 0.02, false),
+            "Gini 0.400 vs 0.433 (tolerance -0.020)"
+        );
+        // A candidate without a Gini.
+        assert_eq!(
+            gini_text(Some(0.433), None, 0.02, false),
+            "Gini n/a vs 0.433 (tolerance -0.020)"
+        );
+    }
 }
