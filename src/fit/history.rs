@@ -103,7 +103,7 @@ impl History {
                         format!(
                             "column \"{}\" (a feature in the config) is blank in all {} rows used; drop it from [features] or fill it in",
                             spec.name,
-                            v.len()
+                            crate::economics::money(v.len() as f64, 0)
                         ),
                     ));
                 }
