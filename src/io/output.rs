@@ -396,9 +396,14 @@ fn temp_named(path: &Path, prefix: &str, suffix: &str) -> Result<tempfile::Named
     made.map_err(|e| {
         // tempfile names its own random file in the message; the user named `path`.
         let err = match e.kind() {
-            std::io::ErrorKind::NotFound => std::io::Error::new(
+            // Only when it is so: /proc exists, and refuses new files with the same error.
+            std::io::ErrorKind::NotFound if !dir.exists() => std::io::Error::new(
                 e.kind(),
                 format!("the directory {} does not exist", dir.display()),
+            ),
+            std::io::ErrorKind::NotFound => std::io::Error::new(
+                e.kind(),
+                format!("no file can be made in {}: {e}", dir.display()),
             ),
             std::io::ErrorKind::PermissionDenied => {
                 std::io::Error::new(e.kind(), format!("permission denied in {}", dir.display()))
@@ -562,9 +567,13 @@ impl StagedDir {
         )
         .map_err(|e| {
             let err = match e.kind() {
-                io::ErrorKind::NotFound => io::Error::new(
+                io::ErrorKind::NotFound if !parent.exists() => io::Error::new(
                     e.kind(),
                     format!("the directory {} does not exist", parent.display()),
+                ),
+                io::ErrorKind::NotFound => io::Error::new(
+                    e.kind(),
+                    format!("no directory can be made in {}: {e}", parent.display()),
                 ),
                 _ => e,
             };

@@ -1180,6 +1180,14 @@ fn output_into_a_directory_that_does_not_exist_names_the_directory_not_a_temp_fi
         &["score", LEADS, "-o", "no/such/dir/scores.csv"],
         "error: cannot write no/such/dir/scores.csv: the directory no/such/dir does not exist\n",
     );
+    // A directory that exists but makes no files (Linux's /proc) is not said to be missing.
+    if std::path::Path::new("/proc/self").exists() {
+        fails(
+            &env,
+            &["score", LEADS, "-o", "/proc/scores.csv"],
+            "error: cannot write /proc/scores.csv: no file can be made in /proc: No such file or directory (os error 2)\n",
+        );
+    }
 }
 
 #[test]
